@@ -1,0 +1,225 @@
+"""The intermediate form both executors read: small frozen nodes compiled once from a model.
+
+ARCHITECTURE.md "Scoring semantics" and docs/semantics.md define what each node means. The Python
+executor (``engine/python.py``) visits these nodes per lead; the SQL compiler (``engine/sql.py``)
+turns the same nodes into sqlglot expressions. Neither executor reads YAML.
+
+Value semantics every executor implements (docs/semantics.md, "Values"):
+- a missing value is ``None`` or the empty string; a missing value matches no test except
+  ``exists: false``;
+- *text* tests compare the value's text with ASCII-only case folding;
+- *numeric* tests read the value as a number when it is a number, or text that matches
+  ``NUMBER_PATTERN``; anything else counts as missing for that test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+# A value is numeric when its text matches this; shared by both executors so that "12", "1e3"
+# and "-0.5" are numbers everywhere and "12 users" is not.
+NUMBER_PATTERN = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+SECONDS_PER_DAY = 86400.0
+
+# Scores are compared to thresholds and floors with this tolerance so that two executors whose
+# sums differ in the last bits (summation order) still agree on qualification.
+EPSILON = 1e-9
+
+DEFAULT_SEGMENT = "default"
+
+
+class Op(str, Enum):
+    """The normalised test operators; the YAML operators map onto these (model/conditions.py)."""
+
+    NUM_EQ = "num_eq"
+    NUM_NE = "num_ne"
+    NUM_GT = "num_gt"
+    NUM_GTE = "num_gte"
+    NUM_LT = "num_lt"
+    NUM_LTE = "num_lte"
+    NUM_BETWEEN = "num_between"  # arg: (low, high), inclusive
+    NUM_IN = "num_in"  # arg: tuple of floats
+    NUM_NOT_IN = "num_not_in"
+    TEXT_IN = "text_in"  # arg: tuple of folded strings (eq is a one-element in)
+    TEXT_NOT_IN = "text_not_in"
+    BOOL_EQ = "bool_eq"  # arg: bool; text 'true','1','yes','y','t' is true; 'false','0','no','n','f' false
+    CONTAINS = "contains"  # arg: folded substring
+    NOT_CONTAINS = "not_contains"
+    STARTS_WITH = "starts_with"
+    ENDS_WITH = "ends_with"
+    MATCHES = "matches"  # arg: RE2 pattern, case-insensitive, unanchored search
+    EXISTS = "exists"  # arg: bool
+    DOMAIN_IN = "domain_in"  # arg: tuple of folded domains; a subdomain matches too
+    DOMAIN_MATCHES = "domain_matches"  # arg: RE2 pattern on the folded domain
+    FREE_EMAIL = "free_email"  # arg: bool (True: the domain is a free mailbox provider)
+
+
+TRUE_WORDS = ("true", "1", "yes", "y", "t")
+FALSE_WORDS = ("false", "0", "no", "n", "f")
+
+
+@dataclass(frozen=True)
+class Test:
+    """One operator applied to one field (a profile attribute or an event property)."""
+
+    field: str
+    op: Op
+    arg: object
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """True when every item is true (an empty AllOf is true)."""
+
+    items: tuple[Cond, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """True when at least one item is true (an empty AnyOf is false)."""
+
+    items: tuple[Cond, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    """True when the item is false (so a missing value under ``not`` matches)."""
+
+    item: Cond
+
+
+Cond = Test | AllOf | AnyOf | Not
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events count: type in ``types``, ``where`` on properties, age within the window."""
+
+    types: tuple[str, ...]
+    where: Cond | None = None
+    within_days: float | None = None
+
+
+@dataclass(frozen=True)
+class EventCount:
+    """A count test on events: at least ``min_count`` (and at most ``max_count``) matching events."""
+
+    filter: EventFilter
+    min_count: int = 1
+    max_count: int | None = None
+
+
+@dataclass(frozen=True)
+class ProfileRule:
+    """``points`` when the lead's profile matches ``when``."""
+
+    key: str  # stable column-safe id, e.g. "fit.r0"
+    name: str
+    dimension: str
+    when: Cond
+    points: float
+
+
+@dataclass(frozen=True)
+class EventRule:
+    """Sum of decayed points over matching events, most recent ``max_count`` only, then capped.
+
+    points(event) = ``points * 0.5 ** (age_days / half_life_days)`` (no decay without a half-life);
+    the capped total is ``sign(points) * min(|sum|, max_points)``.
+    """
+
+    key: str
+    name: str
+    dimension: str
+    filter: EventFilter
+    points: float
+    half_life_days: float | None = None
+    max_points: float | None = None
+    max_count: int | None = None
+
+
+@dataclass(frozen=True)
+class CountRule:
+    """Flat ``points`` when an event count holds (e.g. 3+ visits in 30 days), no decay."""
+
+    key: str
+    name: str
+    dimension: str
+    count: EventCount
+    points: float
+
+
+Rule = ProfileRule | EventRule | CountRule
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A named group of rules; its score is the rules' sum clipped to [min, max] when set."""
+
+    name: str
+    rules: tuple[Rule, ...]
+    max: float | None = None
+    min: float | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A gate (must pass) or disqualifier (must not match): a profile test and/or an event count.
+
+    When both are given, both must hold for the check to match.
+    """
+
+    key: str
+    name: str
+    when: Cond | None = None
+    events: EventCount | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What qualification means in one segment: threshold, floors, gates, disqualifiers."""
+
+    threshold: float
+    floors: tuple[tuple[str, float], ...]
+    gates: tuple[Check, ...]
+    disqualifiers: tuple[Check, ...]
+    sla_hours: float | None = None
+    recycle_after_days: float | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A segment: the first whose ``when`` matches wins; the last one (``when=None``) is default."""
+
+    name: str
+    when: Cond | None
+    policy: Policy
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A whole model in intermediate form, with its identity."""
+
+    name: str
+    version: str
+    hash: str
+    dimensions: tuple[Dimension, ...]
+    segments: tuple[Segment, ...]
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(r for d in self.dimensions for r in d.rules)
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        """Every distinct gate and disqualifier across segments, by key."""
+        seen: dict[str, Check] = {}
+        for seg in self.segments:
+            for c in (*seg.policy.gates, *seg.policy.disqualifiers):
+                seen.setdefault(c.key, c)
+        return tuple(seen.values())
+
+    def identity(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version, "hash": self.hash}

@@ -1,0 +1,291 @@
+"""The per-lead executor: visits the intermediate form for one lead, for real-time scoring.
+
+Implements ARCHITECTURE.md "Scoring semantics" exactly; the SQL executor (``engine/sql.py``) must
+agree with it to 1e-9 on every score. Pure: ``as_of`` is a parameter, no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from leadgate.engine import ir
+from leadgate.engine.event import Event, as_utc
+from leadgate.engine.result import (
+    CheckResult,
+    DimensionResult,
+    Explanation,
+    Lack,
+    RuleResult,
+    Score,
+)
+from leadgate.engine.values import bool_of, domain_of, fold, get_field, number_of, text_of
+from leadgate.model.regex_safety import compile_regex
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+def _num_test(op: ir.Op, arg: Any) -> Callable[[float], bool]:
+    if op is ir.Op.NUM_EQ:
+        return lambda x: x == arg
+    if op is ir.Op.NUM_NE:
+        return lambda x: x != arg
+    if op is ir.Op.NUM_GT:
+        return lambda x: x > arg
+    if op is ir.Op.NUM_GTE:
+        return lambda x: x >= arg
+    if op is ir.Op.NUM_LT:
+        return lambda x: x < arg
+    if op is ir.Op.NUM_LTE:
+        return lambda x: x <= arg
+    if op is ir.Op.NUM_BETWEEN:
+        low, high = arg
+        return lambda x: low <= x <= high
+    if op is ir.Op.NUM_IN:
+        values = frozenset(arg)
+        return lambda x: x in values
+    values = frozenset(arg)
+    return lambda x: x not in values
+
+
+_NUMERIC = {
+    ir.Op.NUM_EQ, ir.Op.NUM_NE, ir.Op.NUM_GT, ir.Op.NUM_GTE, ir.Op.NUM_LT, ir.Op.NUM_LTE,
+    ir.Op.NUM_BETWEEN, ir.Op.NUM_IN, ir.Op.NUM_NOT_IN,
+}  # fmt: skip
+
+
+def _text_test(op: ir.Op, arg: Any) -> Callable[[str], bool]:
+    if op is ir.Op.TEXT_IN:
+        values = frozenset(arg)
+        return lambda t: fold(t) in values
+    if op is ir.Op.TEXT_NOT_IN:
+        values = frozenset(arg)
+        return lambda t: fold(t) not in values
+    if op is ir.Op.CONTAINS:
+        return lambda t: arg in fold(t)
+    if op is ir.Op.NOT_CONTAINS:
+        return lambda t: arg not in fold(t)
+    if op is ir.Op.STARTS_WITH:
+        return lambda t: fold(t).startswith(arg)
+    if op is ir.Op.ENDS_WITH:
+        return lambda t: fold(t).endswith(arg)
+    if op is ir.Op.MATCHES:
+        rx = compile_regex(arg)
+        return lambda t: rx.search(t) is not None
+    raise AssertionError(op)
+
+
+def _domain_test(op: ir.Op, arg: Any) -> Callable[[str], bool]:
+    if op is ir.Op.DOMAIN_IN:
+        domains = tuple(arg)
+        return lambda d: any(d == x or d.endswith("." + x) for x in domains)
+    if op is ir.Op.DOMAIN_MATCHES:
+        rx = compile_regex(arg)
+        return lambda d: rx.search(d) is not None
+    want_free, free_list = arg
+    free = tuple(free_list)
+    return lambda d: any(d == x or d.endswith("." + x) for x in free) == want_free
+
+
+def _test(node: ir.Test) -> Predicate:
+    field, op, arg = node.field, node.op, node.arg
+    if op in _NUMERIC:
+        check = _num_test(op, arg)
+
+        def numeric(rec: Mapping[str, Any]) -> bool:
+            x = number_of(get_field(rec, field))
+            return x is not None and check(x)
+
+        return numeric
+    if op is ir.Op.EXISTS:
+        want = bool(arg)
+        return lambda rec: (text_of(get_field(rec, field)) is not None) == want
+    if op is ir.Op.BOOL_EQ:
+        return lambda rec: bool_of(get_field(rec, field)) is arg
+    if op in (ir.Op.DOMAIN_IN, ir.Op.DOMAIN_MATCHES, ir.Op.FREE_EMAIL):
+        dcheck = _domain_test(op, arg)
+
+        def on_domain(rec: Mapping[str, Any]) -> bool:
+            d = domain_of(get_field(rec, field))
+            return d is not None and dcheck(d)
+
+        return on_domain
+    tcheck = _text_test(op, arg)
+
+    def on_text(rec: Mapping[str, Any]) -> bool:
+        t = text_of(get_field(rec, field))
+        return t is not None and tcheck(t)
+
+    return on_text
+
+
+@lru_cache(maxsize=8192)
+def predicate(cond: ir.Cond) -> Predicate:
+    """Build (once per node) a function that evaluates ``cond`` on a record."""
+    if isinstance(cond, ir.Test):
+        return _test(cond)
+    if isinstance(cond, ir.Not):
+        inner = predicate(cond.item)
+        return lambda rec: not inner(rec)
+    parts = tuple(predicate(c) for c in cond.items)
+    if isinstance(cond, ir.AllOf):
+        return lambda rec: all(p(rec) for p in parts)
+    return lambda rec: any(p(rec) for p in parts)
+
+
+@dataclass(frozen=True)
+class _Aged:
+    event: Event
+    age_days: float
+
+
+def _matching(flt: ir.EventFilter, events: list[_Aged]) -> list[_Aged]:
+    where = predicate(flt.where) if flt.where is not None else None
+    types = flt.types
+    within = flt.within_days
+    return [
+        a
+        for a in events
+        if a.event.type in types
+        and (within is None or a.age_days <= within)
+        and (where is None or where(a.event.properties))
+    ]
+
+
+def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
+    found = _matching(rule.filter, events)  # most recent first
+    if rule.max_count is not None:
+        found = found[: rule.max_count]
+    if rule.half_life_days is None:
+        decayed = rule.points * len(found)
+    else:
+        hl = rule.half_life_days
+        decayed = math.fsum(rule.points * 0.5 ** (a.age_days / hl) for a in found)
+    points = decayed
+    capped = False
+    if rule.max_points is not None and abs(decayed) > rule.max_points:
+        points = math.copysign(rule.max_points, decayed)
+        capped = True
+    return RuleResult(
+        key=rule.key,
+        dimension=rule.dimension,
+        name=rule.name,
+        kind="event",
+        matched=bool(found),
+        events_counted=len(found),
+        raw_points=rule.points * len(found),
+        decayed_points=decayed,
+        points=points,
+        capped=capped,
+        event_ids=tuple(a.event.event_id for a in found),
+    )
+
+
+def _count_holds(count: ir.EventCount, events: list[_Aged]) -> tuple[bool, int]:
+    n = len(_matching(count.filter, events))
+    return n >= count.min_count and (count.max_count is None or n <= count.max_count), n
+
+
+def _check(chk: ir.Check, kind: str, profile: Mapping[str, Any], events: list[_Aged]) -> CheckResult:
+    matched = True
+    counted: int | None = None
+    if chk.when is not None:
+        matched = predicate(chk.when)(profile)
+    if chk.events is not None:
+        ok, counted = _count_holds(chk.events, events)
+        matched = matched and ok
+    return CheckResult(chk.key, chk.name, kind, matched, counted)
+
+
+def segment_of(plan: ir.Plan, profile: Mapping[str, Any]) -> ir.Segment:
+    """The first segment whose condition matches; the default segment is last."""
+    for seg in plan.segments:
+        if seg.when is None or predicate(seg.when)(profile):
+            return seg
+    return plan.segments[-1]
+
+
+def score_lead(
+    plan: ir.Plan,
+    profile: Mapping[str, Any],
+    events: Iterable[Event],
+    as_of: datetime,
+    lead_id: str | None = None,
+) -> Score:
+    """Score one lead: segment, per-dimension scores, total, MQL flag and explanation.
+
+    Events after ``as_of`` do not exist for this score (ARCHITECTURE.md invariant 2).
+    """
+    as_of = as_utc(as_of)
+    now = as_of.timestamp()
+    aged = [
+        _Aged(e, (now - e.epoch) / ir.SECONDS_PER_DAY) for e in events if e.epoch <= now
+    ]
+    aged.sort(key=lambda a: (a.age_days, a.event.event_id))
+
+    rule_results: list[RuleResult] = []
+    dim_sums: dict[str, float] = {}
+    for dim in plan.dimensions:
+        parts: list[float] = []
+        for rule in dim.rules:
+            if isinstance(rule, ir.ProfileRule):
+                hit = predicate(rule.when)(profile)
+                pts = rule.points if hit else 0.0
+                rr = RuleResult(rule.key, dim.name, rule.name, "profile", hit, 0, pts, pts, pts, False)
+            elif isinstance(rule, ir.CountRule):
+                hit, n = _count_holds(rule.count, aged)
+                pts = rule.points if hit else 0.0
+                rr = RuleResult(rule.key, dim.name, rule.name, "count", hit, n, pts, pts, pts, False)
+            else:
+                rr = _event_rule(rule, aged)
+            rule_results.append(rr)
+            parts.append(rr.points)
+        dim_sums[dim.name] = math.fsum(parts)
+
+    segment = segment_of(plan, profile)
+    policy = segment.policy
+    floors = dict(policy.floors)
+    dims: list[DimensionResult] = []
+    scores: dict[str, float] = {}
+    lacks: list[Lack] = []
+    checks = [_check(c, "disqualifier", profile, aged) for c in policy.disqualifiers]
+    checks += [_check(c, "gate", profile, aged) for c in policy.gates]
+    lacks += [Lack("disqualified", c.name) for c in checks if c.kind == "disqualifier" and c.matched]
+    lacks += [Lack("gate", c.name) for c in checks if c.kind == "gate" and not c.matched]
+    for dim in plan.dimensions:
+        raw = dim_sums[dim.name]
+        value = raw
+        if dim.max is not None:
+            value = min(value, dim.max)
+        if dim.min is not None:
+            value = max(value, dim.min)
+        floor = floors.get(dim.name)
+        met = floor is None or value + ir.EPSILON >= floor
+        if not met and floor is not None:
+            lacks.append(Lack("floor", dim.name, floor - value, value, floor))
+        dims.append(DimensionResult(dim.name, raw, value, value != raw, floor, met))
+        scores[dim.name] = value
+    total = math.fsum(scores.values())
+    if total + ir.EPSILON < policy.threshold:
+        lacks.append(Lack("threshold", "total", policy.threshold - total, total, policy.threshold))
+    explanation = Explanation(
+        rules=tuple(rule_results),
+        dimensions=tuple(dims),
+        checks=tuple(checks),
+        lacks=tuple(lacks),
+        threshold=policy.threshold,
+    )
+    return Score(
+        lead_id=str(lead_id if lead_id is not None else get_field(profile, "lead_id") or ""),
+        as_of=as_of,
+        segment=segment.name,
+        scores=scores,
+        total=total,
+        mql=not lacks,
+        model=plan.identity(),
+        explanation=explanation,
+    )

@@ -1,0 +1,132 @@
+"""What scoring returns: a ``Score`` per lead with its ``Explanation``.
+
+Explanations come from the scorer itself (STYLE.md "Explanations come from the scorer"), never
+from a second calculation. ``Score.to_record()`` is the record of ``leadgate score --format
+jsonl``, the HTTP API's ``score`` field and the store's snapshot: one shape everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """How one rule contributed: matched or not, events counted, raw, decayed and capped points."""
+
+    key: str
+    dimension: str
+    name: str
+    kind: str  # "profile" | "event" | "count"
+    matched: bool
+    events_counted: int
+    raw_points: float  # before decay: points x events (or points, for a profile rule)
+    decayed_points: float  # after decay, before the cap
+    points: float  # what counts: after decay and cap
+    capped: bool
+    event_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DimensionResult:
+    """A dimension's rule sum, its score after clipping, and its floor."""
+
+    name: str
+    rule_sum: float
+    score: float
+    clipped: bool
+    floor: float | None
+    floor_met: bool
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A gate or disqualifier: did it match, and for gates, did it pass."""
+
+    key: str
+    name: str
+    kind: str  # "gate" | "disqualifier"
+    matched: bool
+    events_counted: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.matched if self.kind == "gate" else not self.matched
+
+
+@dataclass(frozen=True)
+class Lack:
+    """Why a lead is not an MQL, one reason each: disqualified, gate, floor, threshold."""
+
+    kind: str  # "disqualified" | "gate" | "floor" | "threshold"
+    name: str
+    short_by: float = 0.0
+    have: float | None = None
+    need: float | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "disqualified":
+            return f"disqualified: {self.name}"
+        if self.kind == "gate":
+            return f"gate failed: {self.name}"
+        if self.kind == "floor":
+            return f"{self.name} floor {_num(self.need)}: short by {_num(self.short_by)}"
+        return f"threshold {_num(self.need)}: short by {_num(self.short_by)} points"
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.2f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Every rule, dimension, gate and disqualifier behind a score, and what an MQL lacks."""
+
+    rules: tuple[RuleResult, ...]
+    dimensions: tuple[DimensionResult, ...]
+    checks: tuple[CheckResult, ...]
+    lacks: tuple[Lack, ...]
+    threshold: float
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["lacks"] = [{**asdict(lack), "text": str(lack)} for lack in self.lacks]
+        for c, d in zip(self.checks, out["checks"], strict=True):
+            d["ok"] = c.ok
+        return out
+
+
+@dataclass(frozen=True)
+class Score:
+    """One lead's score under one model at one ``as_of``."""
+
+    lead_id: str
+    as_of: datetime
+    segment: str
+    scores: dict[str, float]
+    total: float
+    mql: bool
+    model: dict[str, str]
+    explanation: Explanation = field(repr=False)
+
+    @property
+    def missing(self) -> list[str]:
+        return [str(lack) for lack in self.explanation.lacks]
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON record of ``leadgate score --format jsonl``."""
+        return {
+            "lead_id": self.lead_id,
+            "segment": self.segment,
+            "scores": dict(self.scores),
+            "total": self.total,
+            "mql": self.mql,
+            "missing": self.missing,
+            "threshold": self.explanation.threshold,
+            "as_of": self.as_of.isoformat(),
+            "model": dict(self.model),
+        }

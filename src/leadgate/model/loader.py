@@ -1,0 +1,260 @@
+"""Loading a model file: YAML with line numbers, structural and semantic checks, identity.
+
+Every problem is collected and reported together with file, line, column and a hint
+(``ModelError``), so ``leadgate validate`` shows them all at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from leadgate.errors import ModelError, Problem
+from leadgate.model.conditions import parse_condition
+from leadgate.model.spec import (
+    CheckSpec,
+    DimensionSpec,
+    EventCountSpec,
+    ModelSpec,
+    RuleSpec,
+    SegmentSpec,
+)
+
+PathKey = tuple[str | int, ...]
+
+_ALL_KEYS = sorted(
+    {
+        k
+        for cls in (ModelSpec, DimensionSpec, RuleSpec, CheckSpec, EventCountSpec, SegmentSpec)
+        for k in cls.model_fields
+    }
+)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A validated model with its identity: name, version label and content hash."""
+
+    spec: ModelSpec
+    hash: str
+    source: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    def identity(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version, "hash": self.hash}
+
+
+def content_hash(spec: ModelSpec) -> str:
+    """The model's identity: sha256 over its canonical JSON, so formatting and comments don't count."""
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def format_path(path: PathKey) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class _Located:
+    """The parsed YAML document plus where each path starts in the file."""
+
+    def __init__(self, text: str, filename: str) -> None:
+        self.filename = filename
+        self.marks: dict[PathKey, tuple[int, int]] = {}
+        self.duplicates: list[Problem] = []
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            self.data = loader.construct_document(node) if node is not None else None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark else None
+            col = mark.column + 1 if mark else None
+            reason = getattr(exc, "problem", None) or str(exc)
+            raise ModelError(
+                [Problem(f"not valid YAML: {reason}", file=filename, line=line, column=col)]
+            ) from None
+        finally:
+            loader.dispose()
+        if node is not None:
+            self._walk(node, ())
+
+    def _walk(self, node: yaml.Node, path: PathKey) -> None:
+        self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = key_node.value
+                child = (*path, key)
+                if key in seen:
+                    self.duplicates.append(
+                        self.problem(child, f"key '{key}' appears twice", "remove one of them")
+                    )
+                seen.add(key)
+                self.marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                self._walk(value_node, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._walk(item, (*path, i))
+
+    def problem(self, path: PathKey, message: str, hint: str = "") -> Problem:
+        probe = tuple(path)
+        while probe and probe not in self.marks:
+            probe = probe[:-1]
+        line, col = self.marks.get(probe, (None, None))
+        return Problem(message, path=format_path(path), file=self.filename, line=line, column=col, hint=hint)
+
+
+def _pydantic_problem(doc: _Located, err: Any) -> Problem:
+    loc: PathKey = tuple(err["loc"])
+    kind = err["type"]
+    got = err.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        close = difflib.get_close_matches(key, _ALL_KEYS, n=1)
+        return doc.problem(loc, f"unknown key '{key}'", f"did you mean '{close[0]}'?" if close else "")
+    if kind == "missing":
+        return doc.problem(loc[:-1], f"missing required key '{loc[-1]}'")
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        what = "a number of days" if str(loc[-1]).endswith("_days") else "a number"
+        if kind.startswith("int"):
+            what = "a whole number"
+        return doc.problem(loc, f"expected {what}, got {got!r}")
+    # Unions report one error per branch; the location then carries the branch type name.
+    loc = tuple(p for p in loc if not (isinstance(p, str) and p in ("str", "list[str]")))
+    return doc.problem(loc, f"{err['msg'][0].lower()}{err['msg'][1:]}, got {got!r}")
+
+
+def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def cond(raw: Any, path: PathKey) -> None:
+        if raw is None:
+            return
+        _, found = parse_condition(raw)
+        problems.extend(doc.problem((*path, *p.path), p.message, p.hint) for p in found)
+
+    def checks(items: list[CheckSpec], path: PathKey) -> None:
+        names: set[str] = set()
+        for i, chk in enumerate(items):
+            cpath = (*path, i)
+            if chk.name in names:
+                problems.append(doc.problem((*cpath, "name"), f"duplicate name '{chk.name}'"))
+            names.add(chk.name)
+            if chk.when is None and chk.events is None:
+                problems.append(doc.problem(cpath, "needs 'when' or 'events'", "what must hold?"))
+            cond(chk.when, (*cpath, "when"))
+            if chk.events is not None:
+                cond(chk.events.where, (*cpath, "events", "where"))
+                ev = chk.events
+                if ev.max_count is not None and ev.max_count < ev.min_count:
+                    problems.append(doc.problem((*cpath, "events", "max_count"), "max_count is below min_count"))
+
+    def floors(values: dict[str, float] | None, path: PathKey) -> None:
+        for dim in values or {}:
+            if dim not in spec.dimensions:
+                close = difflib.get_close_matches(dim, list(spec.dimensions), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "dimensions: " + ", ".join(spec.dimensions)
+                problems.append(doc.problem((*path, dim), f"floor for a dimension that does not exist: '{dim}'", hint))
+
+    for dname, dim in spec.dimensions.items():
+        dpath: PathKey = ("dimensions", dname)
+        if dim.max is not None and dim.min is not None and dim.min > dim.max:
+            problems.append(doc.problem((*dpath, "min"), f"min {dim.min} is above max {dim.max}"))
+        names: set[str] = set()
+        for i, rule in enumerate(dim.rules):
+            rpath = (*dpath, "rules", i)
+            if rule.name in names:
+                problems.append(doc.problem((*rpath, "name"), f"duplicate rule name '{rule.name}'", "rule names are unique in a dimension"))
+            names.add(rule.name)
+            kinds = [k for k in ("when", "event", "events") if getattr(rule, k) is not None]
+            if len(kinds) != 1:
+                problems.append(doc.problem(rpath, "a rule needs exactly one of 'when' (profile), 'event' (per event) or 'events' (a count)", "profile rules use when, event rules use event"))
+            if rule.event is None:
+                for key in ("where", "within_days", "half_life_days", "max_points", "max_count"):
+                    if getattr(rule, key) is not None:
+                        problems.append(doc.problem((*rpath, key), f"'{key}' only applies to event rules", "add 'event: TYPE' or remove it"))
+            elif isinstance(rule.event, list) and not rule.event:
+                problems.append(doc.problem((*rpath, "event"), "event needs at least one type"))
+            cond(rule.when, (*rpath, "when"))
+            cond(rule.where, (*rpath, "where"))
+            if rule.events is not None:
+                cond(rule.events.where, (*rpath, "events", "where"))
+                if rule.events.max_count is not None and rule.events.max_count < rule.events.min_count:
+                    problems.append(doc.problem((*rpath, "events", "max_count"), "max_count is below min_count"))
+    floors(spec.floors, ("floors",))
+    checks(spec.require, ("require",))
+    checks(spec.disqualify, ("disqualify",))
+    seg_names: set[str] = set()
+    for i, seg in enumerate(spec.segments):
+        spath: PathKey = ("segments", i)
+        if seg.name in seg_names or seg.name == "default":
+            problems.append(doc.problem((*spath, "name"), f"segment name '{seg.name}' is taken", "'default' is the name of the top level"))
+        seg_names.add(seg.name)
+        cond(seg.when, (*spath, "when"))
+        floors(seg.floors, (*spath, "floors"))
+        checks(seg.require or [], (*spath, "require"))
+        checks(seg.disqualify or [], (*spath, "disqualify"))
+    return problems
+
+
+def parse_model(text: str, filename: str = "<model>") -> Model:
+    """Validate model YAML text; raise ``ModelError`` listing every problem with its location."""
+    doc = _Located(text, filename)
+    if not isinstance(doc.data, dict):
+        raise ModelError([Problem("a model file must be a YAML mapping (name, threshold, dimensions...)", file=filename, line=1)])
+    problems = list(doc.duplicates)
+    try:
+        spec = ModelSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(_pydantic_problem(doc, e) for e in exc.errors())
+        raise ModelError(problems) from None
+    problems.extend(_semantic_problems(doc, spec))
+    if problems:
+        raise ModelError(problems)
+    return Model(spec=spec, hash=content_hash(spec), source=filename)
+
+
+def load_model(path: str | Path) -> Model:
+    """Load and validate a model file; raise ``ModelError`` naming file, line and column."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ModelError([Problem("model file not found", file=str(p))]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError([Problem(f"cannot read model file: {exc}", file=str(p))]) from None
+    return parse_model(text, str(p))
+
+
+def model_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a model file, for editors' autocompletion and validation."""
+    schema = ModelSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "leadgate scoring model"
+    return schema
+
+
+def dump_model(spec: BaseModel) -> str:
+    """Write a spec back as YAML (used when calibration or fitting writes a new version)."""
+    data = spec.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
