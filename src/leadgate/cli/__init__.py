@@ -1,0 +1,70 @@
+"""The ``leadgate`` command line: a thin adapter over the library.
+
+Each command module registers its commands on ``app``; commands parse options, call one library
+function and render the result. ``main`` is the one place where library errors become exit codes
+(0 ok, 1 user error, 2 usage, 3 not found or conflict), printed as one line without a traceback;
+``--debug`` (or ``LEADGATE_DEBUG=1``) re-raises instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+from leadgate.errors import ConflictError, LeadgateError, NotFoundError
+
+app = typer.Typer(
+    name="leadgate",
+    help="Open, explainable MQL scoring: models, scores, lifecycle, reports.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True)
+
+# Modules that register commands on ``app``; each owns one group of commands.
+COMMAND_MODULES = [
+    "leadgate.cli.model_cmds",
+    "leadgate.cli.score_cmds",
+]
+
+_DEBUG = {"on": bool(os.environ.get("LEADGATE_DEBUG"))}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+) -> None:
+    if debug:
+        _DEBUG["on"] = True
+
+
+def exit_code(exc: LeadgateError) -> int:
+    """The exit code for a library error: 3 for not found / conflict, else 1."""
+    return 3 if isinstance(exc, NotFoundError | ConflictError) else 1
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+def main() -> None:
+    """Entry point of the ``leadgate`` script."""
+    _register()
+    if "--debug" in sys.argv[1:]:
+        _DEBUG["on"] = True
+    try:
+        app()
+    except LeadgateError as exc:
+        if _DEBUG["on"]:
+            raise
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exit_code(exc))
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,43 @@
+"""``leadgate validate`` and ``leadgate schema``: checking and describing model files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from leadgate.errors import ModelError
+from leadgate.model import load_model, model_json_schema
+
+console = Console()
+
+
+def validate(model: Path = typer.Argument(..., help="Model YAML file.")) -> None:
+    """Check a model file; report every problem with line, column and a hint."""
+    try:
+        m = load_model(model)
+    except ModelError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)
+        console.print(f"[red]{len(exc.problems)} problem(s)[/] in {model}", highlight=False)
+        raise typer.Exit(1) from None
+    dims = ", ".join(f"{name} ({len(d.rules)} rules)" for name, d in m.spec.dimensions.items())
+    console.print(
+        f"[green]✓[/] {model}: model [bold]{m.name}[/] version {m.version} "
+        f"(hash {m.hash}): {dims}; threshold {m.spec.threshold:g}; "
+        f"{len(m.spec.segments)} segment(s)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def schema() -> None:
+    """Print the JSON Schema of model files (for editor autocompletion)."""
+    typer.echo(json.dumps(model_json_schema(), indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)
+    app.command()(schema)
