@@ -1,0 +1,46 @@
+"""Option parsing and rendering helpers shared by the command modules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from leadgate.errors import LeadgateError
+from leadgate.io.readers import parse_timestamp
+
+
+def parse_as_of(value: str | None) -> datetime:
+    """``--as-of``: ISO 8601 (naive means UTC); default: now. The only clock read is here."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        return parse_timestamp(value, field="--as-of")
+    except LeadgateError:
+        raise LeadgateError(
+            f"--as-of: expected an ISO 8601 time such as 2026-11-01 or 2026-11-01T09:30:00Z, got {value!r}"
+        ) from None
+
+
+@contextmanager
+def progress_bar(description: str, *, transient: bool = True) -> Iterator[Progress]:
+    """A rich progress bar on stderr (hidden when stderr is not a terminal)."""
+    from rich.console import Console
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=transient,
+    ) as progress:
+        yield progress
+
+
+def fmt_points(value: float) -> str:
+    """Points for people: at most two decimals, no trailing zeros."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

@@ -1,0 +1,172 @@
+"""``leadgate score`` and ``leadgate explain``: scoring leads from files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from leadgate.cli.common import fmt_points, parse_as_of, progress_bar
+from leadgate.errors import LeadgateError
+
+console = Console()
+
+ENGINES = ("duckdb", "python", "sqlite", "spark")
+
+
+def _output_format(fmt: str | None, out: Path | None) -> str:
+    if fmt:
+        if fmt not in ("table", "csv", "jsonl", "parquet"):
+            raise LeadgateError(f"--format: expected table, csv, jsonl or parquet, got '{fmt}'")
+        return fmt
+    if out is not None:
+        return {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}.get(out.suffix.lower(), "jsonl")
+    return "table"
+
+
+def render_scores(records: list[dict[str, Any]], limit: int) -> None:
+    """The score table people read: MQLs first, then by total."""
+    dims = list(records[0]["scores"]) if records else []
+    table = Table(title=None, show_lines=False)
+    table.add_column("lead_id")
+    table.add_column("segment")
+    for d in dims:
+        table.add_column(d, justify="right")
+    table.add_column("total", justify="right")
+    table.add_column("MQL")
+    table.add_column("missing", overflow="fold")
+    ordered = sorted(records, key=lambda r: (not r["mql"], -r["total"]))
+    for r in ordered[:limit]:
+        table.add_row(
+            str(r["lead_id"]),
+            r["segment"],
+            *(fmt_points(r["scores"][d]) for d in dims),
+            fmt_points(r["total"]),
+            "[green]yes[/]" if r["mql"] else "no",
+            "; ".join(r["missing"]),
+        )
+    console.print(table)
+    mqls = sum(r["mql"] for r in records)
+    shown = f" (showing {min(limit, len(records))})" if len(records) > limit else ""
+    console.print(f"{len(records)} leads, [bold green]{mqls} MQLs[/]{shown}", highlight=False)
+
+
+def score(
+    model: Path = typer.Option(..., "--model", "-m", help="Model YAML file."),
+    leads: Path = typer.Option(..., "--leads", help="Leads file (CSV, JSONL or Parquet)."),
+    events: Path | None = typer.Option(None, "--events", help="Events file (CSV, JSONL or Parquet)."),
+    accounts: Path | None = typer.Option(None, "--accounts", help="Accounts file, joined on account_id."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Score as of this time (ISO 8601; default now)."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help="table, csv, jsonl or parquet."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write records here instead of stdout."),
+    engine: str = typer.Option("python", "--engine", help="python, duckdb, sqlite or spark."),
+    limit: int = typer.Option(50, "--limit", help="Rows shown in the table format."),
+) -> None:
+    """Score every lead; one record per lead."""
+    from leadgate.io.writers import write_records
+    from leadgate.scoring import score_files
+
+    if engine not in ENGINES:
+        raise LeadgateError(f"--engine: expected one of {', '.join(ENGINES)}, got '{engine}'")
+    output = _output_format(fmt, out)
+    when = parse_as_of(as_of)
+    with progress_bar("scoring") as bar:
+        task = bar.add_task("scoring", total=None)
+        records = score_files(
+            model, leads, events, when, accounts=accounts, engine=engine,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    if output == "table":
+        render_scores(records, limit)
+        return
+    if out is None:
+        if output == "parquet":
+            raise LeadgateError("--format parquet needs --out FILE")
+        if output == "jsonl":
+            for r in records:
+                sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+        else:
+            import csv
+
+            from leadgate.io.writers import flat_record
+
+            rows = [flat_record(r) for r in records]
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["lead_id"])
+            writer.writeheader()
+            writer.writerows(rows)
+        return
+    n = write_records(records, out, output)
+    mqls = sum(r["mql"] for r in records)
+    Console(stderr=True).print(f"wrote {n} records ({mqls} MQLs) to {out}", highlight=False)
+
+
+def explain(
+    lead_id: str = typer.Argument(..., help="The lead to explain."),
+    model: Path = typer.Option(..., "--model", "-m", help="Model YAML file."),
+    leads: Path = typer.Option(..., "--leads", help="Leads file."),
+    events: Path | None = typer.Option(None, "--events", help="Events file."),
+    accounts: Path | None = typer.Option(None, "--accounts", help="Accounts file."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Explain as of this time (default now)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """Explain one lead's score: every rule, gate, floor, and what an MQL lacks."""
+    from leadgate.scoring import explain_lead
+
+    if fmt not in ("table", "json"):
+        raise LeadgateError(f"--format: expected table or json, got '{fmt}'")
+    result = explain_lead(model, leads, events, lead_id, parse_as_of(as_of), accounts=accounts)
+    if fmt == "json":
+        typer.echo(json.dumps({**result.to_record(), "explanation": result.explanation.to_dict()}, indent=2, default=str))
+        return
+    render_explanation(result)
+
+
+def render_explanation(result: Any) -> None:
+    """Rules, dimensions, checks and verdict as readable tables."""
+    ex = result.explanation
+    verdict = "[bold green]MQL[/]" if result.mql else "[bold red]not an MQL[/]"
+    console.print(
+        f"lead [bold]{result.lead_id}[/] · segment {result.segment} · total {fmt_points(result.total)} "
+        f"/ threshold {fmt_points(ex.threshold)} · {verdict} · model {result.model['name']} "
+        f"v{result.model['version']} ({result.model['hash']}) · as of {result.as_of.isoformat()}",
+        highlight=False,
+    )
+    rules = Table(title="rules")
+    for col in ("dimension", "rule", "matched", "events", "raw", "decayed", "points", "capped"):
+        rules.add_column(col, justify="right" if col in ("events", "raw", "decayed", "points") else "left")
+    for r in ex.rules:
+        rules.add_row(
+            r.dimension, r.name, "yes" if r.matched else "-",
+            str(r.events_counted) if r.kind != "profile" else "",
+            fmt_points(r.raw_points), fmt_points(r.decayed_points), fmt_points(r.points),
+            "cap" if r.capped else "",
+        )  # fmt: skip
+    console.print(rules)
+    dims = Table(title="dimensions")
+    for col in ("dimension", "rules sum", "score", "floor", "floor met"):
+        dims.add_column(col)
+    for d in ex.dimensions:
+        dims.add_row(
+            d.name, fmt_points(d.rule_sum), fmt_points(d.score) + (" (clipped)" if d.clipped else ""),
+            "" if d.floor is None else fmt_points(d.floor), "" if d.floor is None else ("yes" if d.floor_met else "[red]no[/]"),
+        )  # fmt: skip
+    console.print(dims)
+    if ex.checks:
+        checks = Table(title="gates and disqualifiers")
+        for col in ("kind", "name", "matched", "ok"):
+            checks.add_column(col)
+        for c in ex.checks:
+            checks.add_row(c.kind, c.name, "yes" if c.matched else "no", "[green]ok[/]" if c.ok else "[red]fails[/]")
+        console.print(checks)
+    for lack in ex.lacks:
+        console.print(f"[red]✗[/] {lack}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(score)
+    app.command()(explain)

@@ -1,0 +1,186 @@
+"""Readers for leads, accounts and events (CSV, JSONL, Parquet) with row-level validation."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from leadgate.engine.event import Event, as_utc
+from leadgate.errors import IngestError
+from leadgate.io.formats import flatten, format_of, infer_cell
+
+RESERVED_EVENT_COLUMNS = ("event_id", "lead_id", "type", "timestamp")
+
+
+def read_table(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, row) from a CSV, JSONL or Parquet file; values typed, '' missing.
+
+    For Parquet the "line" is the 1-based row number.
+    """
+    p = Path(path)
+    kind = format_of(p, fmt)
+    if not p.exists():
+        raise IngestError("file not found", file=str(p))
+    if kind == "csv":
+        yield from _read_csv(p)
+    elif kind == "jsonl":
+        yield from _read_jsonl(p)
+    else:
+        yield from _read_parquet(p)
+
+
+def _read_csv(p: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with p.open(newline="", encoding="utf-8-sig") as fh:
+        sample = fh.read(8192)
+        fh.seek(0)
+        delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
+        if delimiter == "," and sample.split("\n", 1)[0].count(";") > sample.split("\n", 1)[0].count(","):
+            delimiter = ";"
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise IngestError(f"unreadable CSV: {exc}", file=str(p), line=1) from None
+        names = [h.strip() for h in header]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise IngestError(f"column '{dup}' appears twice in the header", file=str(p), line=1)
+        line = reader.line_num
+        try:
+            for cells in reader:
+                start, line = line + 1, reader.line_num
+                if not cells or all(c == "" for c in cells):
+                    continue
+                if len(cells) != len(names):
+                    raise IngestError(
+                        f"expected {len(names)} columns, found {len(cells)}", file=str(p), line=start
+                    )
+                yield start, {n: infer_cell(c) for n, c in zip(names, cells, strict=True)}
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise IngestError(f"unreadable CSV: {exc}", file=str(p), line=line + 1) from None
+
+
+def _read_jsonl(p: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with p.open(encoding="utf-8") as fh:
+        for number, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise IngestError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=str(p), line=number) from None
+            if not isinstance(row, dict):
+                raise IngestError("each line must be a JSON object", file=str(p), line=number)
+            yield number, {k: (None if v == "" else v) for k, v in flatten(row).items()}
+
+
+def _read_parquet(p: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(p)
+    except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
+        raise IngestError(f"not a readable Parquet file: {exc}", file=str(p)) from None
+    number = 0
+    for batch in pf.iter_batches(batch_size=65536):
+        for row in batch.to_pylist():
+            number += 1
+            yield number, {k: (None if v == "" else v) for k, v in flatten(row).items()}
+
+
+def _text_id(value: Any, file: str, line: int, field: str) -> str:
+    if value is None:
+        raise IngestError("is required", file=file, line=line, field=field)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise IngestError(f"must be text or a number, got {value!r}", file=file, line=line, field=field)
+    return str(value)
+
+
+def parse_timestamp(value: Any, file: str = "", line: int | None = None, field: str = "timestamp") -> datetime:
+    """ISO 8601 text (with or without zone; naive means UTC) or a datetime -> aware UTC datetime."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, date):
+        return as_utc(datetime(value.year, value.month, value.day))
+    if isinstance(value, str) and value.strip():
+        try:
+            return as_utc(datetime.fromisoformat(value.strip()))
+        except ValueError:
+            pass
+    raise IngestError(
+        f"expected an ISO 8601 timestamp such as 2026-03-01T12:00:00Z, got {value!r}",
+        file=file,
+        line=line,
+        field=field,
+    )
+
+
+def read_accounts(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Accounts by ``account_id``."""
+    file = str(path)
+    out: dict[str, dict[str, Any]] = {}
+    for line, row in read_table(path):
+        account_id = _text_id(row.get("account_id"), file, line, "account_id")
+        if account_id in out:
+            raise IngestError(f"duplicate account_id '{account_id}'", file=file, line=line, field="account_id")
+        out[account_id] = row
+    return out
+
+
+def read_leads(path: str | Path, accounts: str | Path | None = None) -> list[dict[str, Any]]:
+    """Lead profiles; with an accounts file, each lead's account attributes as ``account.<attr>``."""
+    file = str(path)
+    by_account = read_accounts(accounts) if accounts else {}
+    seen: set[str] = set()
+    leads: list[dict[str, Any]] = []
+    for line, row in read_table(path):
+        lead_id = _text_id(row.get("lead_id"), file, line, "lead_id")
+        if lead_id in seen:
+            raise IngestError(f"duplicate lead_id '{lead_id}'", file=file, line=line, field="lead_id")
+        seen.add(lead_id)
+        profile = {k: v for k, v in row.items() if v is not None}
+        profile["lead_id"] = lead_id
+        account = by_account.get(str(row.get("account_id"))) if row.get("account_id") is not None else None
+        if account:
+            for key, value in account.items():
+                if value is not None and key != "account_id":
+                    profile.setdefault(f"account.{key}", value)
+        leads.append(profile)
+    return leads
+
+
+def event_id_of(lead_id: str, type_: str, timestamp: datetime, properties: dict[str, Any]) -> str:
+    """A stable id derived from an event's content, so a replayed file adds nothing."""
+    payload = json.dumps(
+        [lead_id, type_, timestamp.isoformat(), sorted((k, str(v)) for k, v in properties.items())],
+        separators=(",", ":"),
+    )
+    return "h" + hashlib.sha1(payload.encode()).hexdigest()[:20]
+
+
+def event_from_row(row: dict[str, Any], file: str = "", line: int | None = None) -> Event:
+    """Validate one event row (lead_id, type, timestamp, optional event_id, properties)."""
+    lead_id = _text_id(row.get("lead_id"), file, line or 0, "lead_id")
+    type_ = row.get("type")
+    if not isinstance(type_, str) or not type_.strip():
+        raise IngestError("is required (the event type, e.g. email_open)", file=file, line=line, field="type")
+    ts = parse_timestamp(row.get("timestamp"), file, line)
+    props = {k: v for k, v in row.items() if k not in RESERVED_EVENT_COLUMNS and v is not None}
+    given = row.get("event_id")
+    event_id = str(given) if given is not None else event_id_of(lead_id, type_, ts, props)
+    return Event(lead_id=lead_id, type=type_.strip(), timestamp=ts, event_id=event_id, properties=props)
+
+
+def read_events(path: str | Path) -> list[Event]:
+    """Events; ids given or derived from content; every row validated before any is returned."""
+    file = str(path)
+    return [event_from_row(row, file, line) for line, row in read_table(path)]

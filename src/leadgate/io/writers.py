@@ -1,0 +1,73 @@
+"""Writing score records as CSV, JSONL or Parquet (all or nothing: a temp file, then a rename)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from leadgate.errors import LeadgateError
+
+
+def flat_record(record: dict[str, Any]) -> dict[str, Any]:
+    """One score record with nested parts flattened for tables: scores.fit -> score_fit, etc."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "scores" and isinstance(value, dict):
+            out.update({f"score_{k}": v for k, v in value.items()})
+        elif key == "model" and isinstance(value, dict):
+            out.update({f"model_{k}": v for k, v in value.items()})
+        elif isinstance(value, list):
+            out[key] = "; ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            out[key] = json.dumps(value, sort_keys=True)
+        else:
+            out[key] = value
+    return out
+
+
+def write_records(records: Iterable[dict[str, Any]], path: str | Path, fmt: str) -> int:
+    """Write records to ``path`` atomically; return how many were written."""
+    p = Path(path)
+    if p.parent and not p.parent.exists():
+        raise LeadgateError(f"{p}: folder {p.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".leadgate-", dir=p.parent or ".")
+    os.close(fd)
+    try:
+        count = _write(records, Path(tmp), fmt)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _write(records: Iterable[dict[str, Any]], p: Path, fmt: str) -> int:
+    count = 0
+    if fmt == "jsonl":
+        with p.open("w", encoding="utf-8") as fh:
+            for rec in records:
+                fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+                count += 1
+        return count
+    rows = [flat_record(r) for r in records]
+    if fmt == "csv":
+        columns: list[str] = []
+        for row in rows:
+            columns.extend(k for k in row if k not in columns)
+        with p.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+        return len(rows)
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), p)
+        return len(rows)
+    raise LeadgateError(f"unknown output format '{fmt}' (use csv, jsonl or parquet)")

@@ -1,0 +1,91 @@
+"""Scoring files: read a model, leads and events, score every lead, return records in lead order.
+
+The library function behind ``leadgate score``/``explain``/``demo``; the engine itself stays pure,
+reading and grouping happen here. ``engine="python"`` runs the per-lead executor; the batch
+engines (DuckDB, SQLite, Spark) come from ``leadgate.engine.batch`` when installed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from leadgate.engine import Event, Plan, Score, compile_model, score_lead
+from leadgate.errors import NotFoundError
+from leadgate.io import read_events, read_leads
+from leadgate.model import load_model
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Inputs:
+    """Leads and their events, read and validated."""
+
+    leads: list[dict[str, Any]]
+    events: dict[str, list[Event]]
+
+
+def read_inputs(leads: str | Path, events: str | Path | None, accounts: str | Path | None = None) -> Inputs:
+    """Read leads (joined with accounts) and events grouped by lead; validate every row first."""
+    profiles = read_leads(leads, accounts)
+    by_lead: dict[str, list[Event]] = defaultdict(list)
+    if events is not None:
+        for ev in read_events(events):
+            by_lead[ev.lead_id].append(ev)
+    return Inputs(profiles, dict(by_lead))
+
+
+def iter_scores(plan: Plan, inputs: Inputs, as_of: datetime, progress: Progress | None = None) -> Iterator[Score]:
+    """Score every lead with the per-lead executor, in the leads file's order."""
+    total = len(inputs.leads)
+    for i, profile in enumerate(inputs.leads, start=1):
+        lead_id = profile["lead_id"]
+        yield score_lead(plan, profile, inputs.events.get(lead_id, ()), as_of, lead_id)
+        if progress is not None and (i % 500 == 0 or i == total):
+            progress(i, total)
+
+
+def score_files(
+    model: str | Path,
+    leads: str | Path,
+    events: str | Path | None,
+    as_of: datetime,
+    *,
+    accounts: str | Path | None = None,
+    engine: str = "python",
+    progress: Progress | None = None,
+    **engine_options: Any,
+) -> list[dict[str, Any]]:
+    """Score every lead of the files; return one record per lead (``Score.to_record()`` shape)."""
+    plan = compile_model(load_model(model))
+    if engine == "python":
+        inputs = read_inputs(leads, events, accounts)
+        return [s.to_record() for s in iter_scores(plan, inputs, as_of, progress)]
+    from leadgate.engine import batch  # the SQL executors (issue 3)
+
+    return batch.score_file_records(
+        plan, leads, events, as_of, engine=engine, accounts=accounts, progress=progress, **engine_options
+    )
+
+
+def explain_lead(
+    model: str | Path,
+    leads: str | Path,
+    events: str | Path | None,
+    lead_id: str,
+    as_of: datetime,
+    *,
+    accounts: str | Path | None = None,
+) -> Score:
+    """Score one lead from files, with its full explanation."""
+    plan = compile_model(load_model(model))
+    inputs = read_inputs(leads, events, accounts)
+    profile = next((p for p in inputs.leads if p["lead_id"] == lead_id), None)
+    if profile is None:
+        raise NotFoundError(f"{leads}: no lead with lead_id '{lead_id}'")
+    return score_lead(plan, profile, inputs.events.get(lead_id, ()), as_of, lead_id)
