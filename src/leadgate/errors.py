@@ -52,7 +52,9 @@ class ModelError(LeadgateError):
 class IngestError(LeadgateError):
     """Raised when an input row (lead, event, outcome) is invalid; names file, line and field."""
 
-    def __init__(self, message: str, *, file: str = "", line: int | None = None, field: str = "") -> None:
+    def __init__(
+        self, message: str, *, file: str = "", line: int | None = None, field: str = ""
+    ) -> None:
         self.file = file
         self.line = line
         self.field = field

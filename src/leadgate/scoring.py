@@ -30,7 +30,9 @@ class Inputs:
     events: dict[str, list[Event]]
 
 
-def read_inputs(leads: str | Path, events: str | Path | None, accounts: str | Path | None = None) -> Inputs:
+def read_inputs(
+    leads: str | Path, events: str | Path | None, accounts: str | Path | None = None
+) -> Inputs:
     """Read leads (joined with accounts) and events grouped by lead; validate every row first."""
     profiles = read_leads(leads, accounts)
     by_lead: dict[str, list[Event]] = defaultdict(list)
@@ -40,7 +42,9 @@ def read_inputs(leads: str | Path, events: str | Path | None, accounts: str | Pa
     return Inputs(profiles, dict(by_lead))
 
 
-def iter_scores(plan: Plan, inputs: Inputs, as_of: datetime, progress: Progress | None = None) -> Iterator[Score]:
+def iter_scores(
+    plan: Plan, inputs: Inputs, as_of: datetime, progress: Progress | None = None
+) -> Iterator[Score]:
     """Score every lead with the per-lead executor, in the leads file's order."""
     total = len(inputs.leads)
     for i, profile in enumerate(inputs.leads, start=1):
@@ -69,7 +73,14 @@ def score_files(
     from leadgate.engine import batch  # the SQL executors (issue 3)
 
     return batch.score_file_records(
-        plan, leads, events, as_of, engine=engine, accounts=accounts, progress=progress, **engine_options
+        plan,
+        leads,
+        events,
+        as_of,
+        engine=engine,
+        accounts=accounts,
+        progress=progress,
+        **engine_options,
     )
 
 

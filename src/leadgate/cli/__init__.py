@@ -37,7 +37,9 @@ _DEBUG = {"on": bool(os.environ.get("LEADGATE_DEBUG"))}
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show tracebacks instead of one-line errors."
+    ),
 ) -> None:
     if debug:
         _DEBUG["on"] = True

@@ -25,7 +25,9 @@ def _output_format(fmt: str | None, out: Path | None) -> str:
             raise LeadgateError(f"--format: expected table, csv, jsonl or parquet, got '{fmt}'")
         return fmt
     if out is not None:
-        return {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}.get(out.suffix.lower(), "jsonl")
+        return {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}.get(
+            out.suffix.lower(), "jsonl"
+        )
     return "table"
 
 
@@ -59,11 +61,19 @@ def render_scores(records: list[dict[str, Any]], limit: int) -> None:
 def score(
     model: Path = typer.Option(..., "--model", "-m", help="Model YAML file."),
     leads: Path = typer.Option(..., "--leads", help="Leads file (CSV, JSONL or Parquet)."),
-    events: Path | None = typer.Option(None, "--events", help="Events file (CSV, JSONL or Parquet)."),
-    accounts: Path | None = typer.Option(None, "--accounts", help="Accounts file, joined on account_id."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Score as of this time (ISO 8601; default now)."),
+    events: Path | None = typer.Option(
+        None, "--events", help="Events file (CSV, JSONL or Parquet)."
+    ),
+    accounts: Path | None = typer.Option(
+        None, "--accounts", help="Accounts file, joined on account_id."
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Score as of this time (ISO 8601; default now)."
+    ),
     fmt: str | None = typer.Option(None, "--format", "-f", help="table, csv, jsonl or parquet."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write records here instead of stdout."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write records here instead of stdout."
+    ),
     engine: str = typer.Option("python", "--engine", help="python, duckdb, sqlite or spark."),
     limit: int = typer.Option(50, "--limit", help="Rows shown in the table format."),
 ) -> None:
@@ -111,7 +121,9 @@ def explain(
     leads: Path = typer.Option(..., "--leads", help="Leads file."),
     events: Path | None = typer.Option(None, "--events", help="Events file."),
     accounts: Path | None = typer.Option(None, "--accounts", help="Accounts file."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Explain as of this time (default now)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Explain as of this time (default now)."
+    ),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
 ) -> None:
     """Explain one lead's score: every rule, gate, floor, and what an MQL lacks."""
@@ -121,7 +133,13 @@ def explain(
         raise LeadgateError(f"--format: expected table or json, got '{fmt}'")
     result = explain_lead(model, leads, events, lead_id, parse_as_of(as_of), accounts=accounts)
     if fmt == "json":
-        typer.echo(json.dumps({**result.to_record(), "explanation": result.explanation.to_dict()}, indent=2, default=str))
+        typer.echo(
+            json.dumps(
+                {**result.to_record(), "explanation": result.explanation.to_dict()},
+                indent=2,
+                default=str,
+            )
+        )
         return
     render_explanation(result)
 
@@ -138,7 +156,9 @@ def render_explanation(result: Any) -> None:
     )
     rules = Table(title="rules")
     for col in ("dimension", "rule", "matched", "events", "raw", "decayed", "points", "capped"):
-        rules.add_column(col, justify="right" if col in ("events", "raw", "decayed", "points") else "left")
+        rules.add_column(
+            col, justify="right" if col in ("events", "raw", "decayed", "points") else "left"
+        )
     for r in ex.rules:
         rules.add_row(
             r.dimension, r.name, "yes" if r.matched else "-",
@@ -161,7 +181,12 @@ def render_explanation(result: Any) -> None:
         for col in ("kind", "name", "matched", "ok"):
             checks.add_column(col)
         for c in ex.checks:
-            checks.add_row(c.kind, c.name, "yes" if c.matched else "no", "[green]ok[/]" if c.ok else "[red]fails[/]")
+            checks.add_row(
+                c.kind,
+                c.name,
+                "yes" if c.matched else "no",
+                "[green]ok[/]" if c.ok else "[red]fails[/]",
+            )
         console.print(checks)
     for lack in ex.lacks:
         console.print(f"[red]✗[/] {lack}", highlight=False)

@@ -13,7 +13,6 @@ from leadgate.engine import ir
 from leadgate.engine.values import fold, text_of
 from leadgate.model.conditions import (
     AllCondition,
-    AnyCondition,
     Condition,
     FieldCondition,
     NotCondition,
@@ -111,7 +110,9 @@ def _event_count(spec: EventCountSpec) -> ir.EventCount:
     )
 
 
-def _checks(items: list[CheckSpec], prefix: str, registry: dict[str, ir.Check]) -> tuple[ir.Check, ...]:
+def _checks(
+    items: list[CheckSpec], prefix: str, registry: dict[str, ir.Check]
+) -> tuple[ir.Check, ...]:
     out: list[ir.Check] = []
     for chk in items:
         node = ir.Check(
@@ -121,7 +122,14 @@ def _checks(items: list[CheckSpec], prefix: str, registry: dict[str, ir.Check]) 
             events=_event_count(chk.events) if chk.events else None,
         )
         # The same check shared by several segments gets one key, so SQL computes it once.
-        found = next((c for c in registry.values() if (c.name, c.when, c.events) == (node.name, node.when, node.events)), None)
+        found = next(
+            (
+                c
+                for c in registry.values()
+                if (c.name, c.when, c.events) == (node.name, node.when, node.events)
+            ),
+            None,
+        )
         if found is None:
             key = f"{prefix}{len([k for k in registry if k.startswith(prefix)])}"
             found = ir.Check(key=key, name=node.name, when=node.when, events=node.events)
@@ -145,7 +153,11 @@ def _dimensions(spec: ModelSpec) -> tuple[ir.Dimension, ...]:
                 assert when is not None
                 rules.append(ir.ProfileRule(key, rule.name, dname, when, rule.points))
                 continue
-            half_life = rule.half_life_days if "half_life_days" in rule.model_fields_set else dim.half_life_days
+            half_life = (
+                rule.half_life_days
+                if "half_life_days" in rule.model_fields_set
+                else dim.half_life_days
+            )
             within = rule.within_days if "within_days" in rule.model_fields_set else dim.within_days
             rules.append(
                 ir.EventRule(
@@ -176,10 +188,14 @@ def compile_model(model: Model) -> ir.Plan:
             threshold=spec.threshold if seg.threshold is None else seg.threshold,
             floors=tuple(floors.items()),
             gates=top_gates if seg.require is None else _checks(seg.require, "g", registry),
-            disqualifiers=top_dq if seg.disqualify is None else _checks(seg.disqualify, "q", registry),
+            disqualifiers=top_dq
+            if seg.disqualify is None
+            else _checks(seg.disqualify, "q", registry),
             sla_hours=seg.sla_hours if seg.sla_hours is not None else spec.sla_hours,
             recycle_after_days=(
-                seg.recycle_after_days if seg.recycle_after_days is not None else spec.recycle_after_days
+                seg.recycle_after_days
+                if seg.recycle_after_days is not None
+                else spec.recycle_after_days
             ),
         )
         segments.append(ir.Segment(seg.name, _cond(seg.when), policy))

@@ -15,7 +15,7 @@ Value semantics every executor implements (docs/semantics.md, "Values"):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 # A value is numeric when its text matches this; shared by both executors so that "12", "1e3"
 # and "-0.5" are numbers everywhere and "12 users" is not.
@@ -30,7 +30,7 @@ EPSILON = 1e-9
 DEFAULT_SEGMENT = "default"
 
 
-class Op(str, Enum):
+class Op(StrEnum):
     """The normalised test operators; the YAML operators map onto these (model/conditions.py)."""
 
     NUM_EQ = "num_eq"

@@ -190,7 +190,9 @@ def _count_holds(count: ir.EventCount, events: list[_Aged]) -> tuple[bool, int]:
     return n >= count.min_count and (count.max_count is None or n <= count.max_count), n
 
 
-def _check(chk: ir.Check, kind: str, profile: Mapping[str, Any], events: list[_Aged]) -> CheckResult:
+def _check(
+    chk: ir.Check, kind: str, profile: Mapping[str, Any], events: list[_Aged]
+) -> CheckResult:
     matched = True
     counted: int | None = None
     if chk.when is not None:
@@ -222,9 +224,7 @@ def score_lead(
     """
     as_of = as_utc(as_of)
     now = as_of.timestamp()
-    aged = [
-        _Aged(e, (now - e.epoch) / ir.SECONDS_PER_DAY) for e in events if e.epoch <= now
-    ]
+    aged = [_Aged(e, (now - e.epoch) / ir.SECONDS_PER_DAY) for e in events if e.epoch <= now]
     aged.sort(key=lambda a: (a.age_days, a.event.event_id))
 
     rule_results: list[RuleResult] = []
@@ -235,11 +235,15 @@ def score_lead(
             if isinstance(rule, ir.ProfileRule):
                 hit = predicate(rule.when)(profile)
                 pts = rule.points if hit else 0.0
-                rr = RuleResult(rule.key, dim.name, rule.name, "profile", hit, 0, pts, pts, pts, False)
+                rr = RuleResult(
+                    rule.key, dim.name, rule.name, "profile", hit, 0, pts, pts, pts, False
+                )
             elif isinstance(rule, ir.CountRule):
                 hit, n = _count_holds(rule.count, aged)
                 pts = rule.points if hit else 0.0
-                rr = RuleResult(rule.key, dim.name, rule.name, "count", hit, n, pts, pts, pts, False)
+                rr = RuleResult(
+                    rule.key, dim.name, rule.name, "count", hit, n, pts, pts, pts, False
+                )
             else:
                 rr = _event_rule(rule, aged)
             rule_results.append(rr)
@@ -254,7 +258,9 @@ def score_lead(
     lacks: list[Lack] = []
     checks = [_check(c, "disqualifier", profile, aged) for c in policy.disqualifiers]
     checks += [_check(c, "gate", profile, aged) for c in policy.gates]
-    lacks += [Lack("disqualified", c.name) for c in checks if c.kind == "disqualifier" and c.matched]
+    lacks += [
+        Lack("disqualified", c.name) for c in checks if c.kind == "disqualifier" and c.matched
+    ]
     lacks += [Lack("gate", c.name) for c in checks if c.kind == "gate" and not c.matched]
     for dim in plan.dimensions:
         raw = dim_sums[dim.name]

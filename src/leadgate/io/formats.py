@@ -22,7 +22,9 @@ def format_of(path: str | Path, given: str | None = None) -> str:
     """The format of ``path``: ``given`` if set, else from the file's suffix."""
     if given:
         if given not in FORMATS:
-            raise IngestError(f"unknown format '{given}' (use {', '.join(FORMATS)})", file=str(path))
+            raise IngestError(
+                f"unknown format '{given}' (use {', '.join(FORMATS)})", file=str(path)
+            )
         return given
     suffix = Path(path).suffix.lower()
     if suffix not in _SUFFIXES:

@@ -39,7 +39,9 @@ def _read_csv(p: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         sample = fh.read(8192)
         fh.seek(0)
         delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
-        if delimiter == "," and sample.split("\n", 1)[0].count(";") > sample.split("\n", 1)[0].count(","):
+        if delimiter == "," and sample.split("\n", 1)[0].count(";") > sample.split("\n", 1)[
+            0
+        ].count(","):
             delimiter = ";"
         reader = csv.reader(fh, delimiter=delimiter)
         try:
@@ -60,7 +62,9 @@ def _read_csv(p: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     continue
                 if len(cells) != len(names):
                     raise IngestError(
-                        f"expected {len(names)} columns, found {len(cells)}", file=str(p), line=start
+                        f"expected {len(names)} columns, found {len(cells)}",
+                        file=str(p),
+                        line=start,
                     )
                 yield start, {n: infer_cell(c) for n, c in zip(names, cells, strict=True)}
         except (csv.Error, UnicodeDecodeError) as exc:
@@ -75,7 +79,9 @@ def _read_jsonl(p: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 row = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise IngestError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=str(p), line=number) from None
+                raise IngestError(
+                    f"not valid JSON: {exc.msg} (column {exc.colno})", file=str(p), line=number
+                ) from None
             if not isinstance(row, dict):
                 raise IngestError("each line must be a JSON object", file=str(p), line=number)
             yield number, {k: (None if v == "" else v) for k, v in flatten(row).items()}
@@ -101,11 +107,15 @@ def _text_id(value: Any, file: str, line: int, field: str) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise IngestError(f"must be text or a number, got {value!r}", file=file, line=line, field=field)
+        raise IngestError(
+            f"must be text or a number, got {value!r}", file=file, line=line, field=field
+        )
     return str(value)
 
 
-def parse_timestamp(value: Any, file: str = "", line: int | None = None, field: str = "timestamp") -> datetime:
+def parse_timestamp(
+    value: Any, file: str = "", line: int | None = None, field: str = "timestamp"
+) -> datetime:
     """ISO 8601 text (with or without zone; naive means UTC) or a datetime -> aware UTC datetime."""
     if isinstance(value, datetime):
         return as_utc(value)
@@ -131,7 +141,9 @@ def read_accounts(path: str | Path) -> dict[str, dict[str, Any]]:
     for line, row in read_table(path):
         account_id = _text_id(row.get("account_id"), file, line, "account_id")
         if account_id in out:
-            raise IngestError(f"duplicate account_id '{account_id}'", file=file, line=line, field="account_id")
+            raise IngestError(
+                f"duplicate account_id '{account_id}'", file=file, line=line, field="account_id"
+            )
         out[account_id] = row
     return out
 
@@ -145,11 +157,17 @@ def read_leads(path: str | Path, accounts: str | Path | None = None) -> list[dic
     for line, row in read_table(path):
         lead_id = _text_id(row.get("lead_id"), file, line, "lead_id")
         if lead_id in seen:
-            raise IngestError(f"duplicate lead_id '{lead_id}'", file=file, line=line, field="lead_id")
+            raise IngestError(
+                f"duplicate lead_id '{lead_id}'", file=file, line=line, field="lead_id"
+            )
         seen.add(lead_id)
         profile = {k: v for k, v in row.items() if v is not None}
         profile["lead_id"] = lead_id
-        account = by_account.get(str(row.get("account_id"))) if row.get("account_id") is not None else None
+        account = (
+            by_account.get(str(row.get("account_id")))
+            if row.get("account_id") is not None
+            else None
+        )
         if account:
             for key, value in account.items():
                 if value is not None and key != "account_id":
@@ -172,12 +190,16 @@ def event_from_row(row: dict[str, Any], file: str = "", line: int | None = None)
     lead_id = _text_id(row.get("lead_id"), file, line or 0, "lead_id")
     type_ = row.get("type")
     if not isinstance(type_, str) or not type_.strip():
-        raise IngestError("is required (the event type, e.g. email_open)", file=file, line=line, field="type")
+        raise IngestError(
+            "is required (the event type, e.g. email_open)", file=file, line=line, field="type"
+        )
     ts = parse_timestamp(row.get("timestamp"), file, line)
     props = {k: v for k, v in row.items() if k not in RESERVED_EVENT_COLUMNS and v is not None}
     given = row.get("event_id")
     event_id = str(given) if given is not None else event_id_of(lead_id, type_, ts, props)
-    return Event(lead_id=lead_id, type=type_.strip(), timestamp=ts, event_id=event_id, properties=props)
+    return Event(
+        lead_id=lead_id, type=type_.strip(), timestamp=ts, event_id=event_id, properties=props
+    )
 
 
 def read_events(path: str | Path) -> list[Event]:

@@ -108,8 +108,10 @@ def _check_op(op: str, value: Any) -> tuple[str, str] | None:
             return problem, "RE2 syntax, no backreferences, lookarounds or nested repeats"
     elif op == "domain_in":
         values = [value] if isinstance(value, str) else value
-        if not isinstance(values, list) or not values or not all(
-            isinstance(v, str) and v for v in values
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) and v for v in values)
         ):
             return "'domain_in' takes a list of domains", "e.g. domain_in: [rival.io]"
     elif op in BOOL_OPS and not isinstance(value, bool):
@@ -129,7 +131,9 @@ def parse_condition(
 def _parse(raw: Any, path: tuple[str | int, ...], problems: list[ConditionProblem]) -> Condition:
     if not isinstance(raw, dict) or not raw:
         problems.append(
-            ConditionProblem(path, "a condition must be a non-empty mapping", "e.g. {title: {matches: 'vp'}}")
+            ConditionProblem(
+                path, "a condition must be a non-empty mapping", "e.g. {title: {matches: 'vp'}}"
+            )
         )
         return AllCondition(())
     items: list[Condition] = []
@@ -137,14 +141,20 @@ def _parse(raw: Any, path: tuple[str | int, ...], problems: list[ConditionProble
         key_path = (*path, key)
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
-                problems.append(ConditionProblem(key_path, f"'{key}' takes a non-empty list of conditions"))
+                problems.append(
+                    ConditionProblem(key_path, f"'{key}' takes a non-empty list of conditions")
+                )
                 continue
             subs = tuple(_parse(v, (*key_path, i), problems) for i, v in enumerate(value))
             items.append(AllCondition(subs) if key == "all" else AnyCondition(subs))
         elif key == "not":
             items.append(NotCondition(_parse(value, key_path, problems)))
         elif not isinstance(key, str) or not key or len(key) > MAX_FIELD_LENGTH:
-            problems.append(ConditionProblem(key_path, f"field names are 1 to {MAX_FIELD_LENGTH} characters of text"))
+            problems.append(
+                ConditionProblem(
+                    key_path, f"field names are 1 to {MAX_FIELD_LENGTH} characters of text"
+                )
+            )
         else:
             items.extend(_parse_field(key, value, key_path, problems))
     return items[0] if len(items) == 1 else AllCondition(tuple(items))
@@ -166,7 +176,9 @@ def _parse_field(
     for op, arg in value.items():
         op_path = (*path, op)
         if op not in OPERATORS:
-            problems.append(ConditionProblem(op_path, f"unknown operator '{op}'", _suggest(str(op), OPERATORS)))
+            problems.append(
+                ConditionProblem(op_path, f"unknown operator '{op}'", _suggest(str(op), OPERATORS))
+            )
             continue
         bad = _check_op(op, arg)
         if bad:

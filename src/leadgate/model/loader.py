@@ -121,7 +121,9 @@ class _Located:
         while probe and probe not in self.marks:
             probe = probe[:-1]
         line, col = self.marks.get(probe, (None, None))
-        return Problem(message, path=format_path(path), file=self.filename, line=line, column=col, hint=hint)
+        return Problem(
+            message, path=format_path(path), file=self.filename, line=line, column=col, hint=hint
+        )
 
 
 def _pydantic_problem(doc: _Located, err: Any) -> Problem:
@@ -131,7 +133,9 @@ def _pydantic_problem(doc: _Located, err: Any) -> Problem:
     if kind == "extra_forbidden":
         key = str(loc[-1])
         close = difflib.get_close_matches(key, _ALL_KEYS, n=1)
-        return doc.problem(loc, f"unknown key '{key}'", f"did you mean '{close[0]}'?" if close else "")
+        return doc.problem(
+            loc, f"unknown key '{key}'", f"did you mean '{close[0]}'?" if close else ""
+        )
     if kind == "missing":
         return doc.problem(loc[:-1], f"missing required key '{loc[-1]}'")
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
@@ -167,14 +171,24 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
                 cond(chk.events.where, (*cpath, "events", "where"))
                 ev = chk.events
                 if ev.max_count is not None and ev.max_count < ev.min_count:
-                    problems.append(doc.problem((*cpath, "events", "max_count"), "max_count is below min_count"))
+                    problems.append(
+                        doc.problem((*cpath, "events", "max_count"), "max_count is below min_count")
+                    )
 
     def floors(values: dict[str, float] | None, path: PathKey) -> None:
         for dim in values or {}:
             if dim not in spec.dimensions:
                 close = difflib.get_close_matches(dim, list(spec.dimensions), n=1)
-                hint = f"did you mean '{close[0]}'?" if close else "dimensions: " + ", ".join(spec.dimensions)
-                problems.append(doc.problem((*path, dim), f"floor for a dimension that does not exist: '{dim}'", hint))
+                hint = (
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else "dimensions: " + ", ".join(spec.dimensions)
+                )
+                problems.append(
+                    doc.problem(
+                        (*path, dim), f"floor for a dimension that does not exist: '{dim}'", hint
+                    )
+                )
 
     for dname, dim in spec.dimensions.items():
         dpath: PathKey = ("dimensions", dname)
@@ -184,23 +198,46 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
         for i, rule in enumerate(dim.rules):
             rpath = (*dpath, "rules", i)
             if rule.name in names:
-                problems.append(doc.problem((*rpath, "name"), f"duplicate rule name '{rule.name}'", "rule names are unique in a dimension"))
+                problems.append(
+                    doc.problem(
+                        (*rpath, "name"),
+                        f"duplicate rule name '{rule.name}'",
+                        "rule names are unique in a dimension",
+                    )
+                )
             names.add(rule.name)
             kinds = [k for k in ("when", "event", "events") if getattr(rule, k) is not None]
             if len(kinds) != 1:
-                problems.append(doc.problem(rpath, "a rule needs exactly one of 'when' (profile), 'event' (per event) or 'events' (a count)", "profile rules use when, event rules use event"))
+                problems.append(
+                    doc.problem(
+                        rpath,
+                        "a rule needs exactly one of 'when' (profile), 'event' (per event) or 'events' (a count)",
+                        "profile rules use when, event rules use event",
+                    )
+                )
             if rule.event is None:
                 for key in ("where", "within_days", "half_life_days", "max_points", "max_count"):
                     if getattr(rule, key) is not None:
-                        problems.append(doc.problem((*rpath, key), f"'{key}' only applies to event rules", "add 'event: TYPE' or remove it"))
+                        problems.append(
+                            doc.problem(
+                                (*rpath, key),
+                                f"'{key}' only applies to event rules",
+                                "add 'event: TYPE' or remove it",
+                            )
+                        )
             elif isinstance(rule.event, list) and not rule.event:
                 problems.append(doc.problem((*rpath, "event"), "event needs at least one type"))
             cond(rule.when, (*rpath, "when"))
             cond(rule.where, (*rpath, "where"))
             if rule.events is not None:
                 cond(rule.events.where, (*rpath, "events", "where"))
-                if rule.events.max_count is not None and rule.events.max_count < rule.events.min_count:
-                    problems.append(doc.problem((*rpath, "events", "max_count"), "max_count is below min_count"))
+                if (
+                    rule.events.max_count is not None
+                    and rule.events.max_count < rule.events.min_count
+                ):
+                    problems.append(
+                        doc.problem((*rpath, "events", "max_count"), "max_count is below min_count")
+                    )
     floors(spec.floors, ("floors",))
     checks(spec.require, ("require",))
     checks(spec.disqualify, ("disqualify",))
@@ -208,7 +245,13 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
     for i, seg in enumerate(spec.segments):
         spath: PathKey = ("segments", i)
         if seg.name in seg_names or seg.name == "default":
-            problems.append(doc.problem((*spath, "name"), f"segment name '{seg.name}' is taken", "'default' is the name of the top level"))
+            problems.append(
+                doc.problem(
+                    (*spath, "name"),
+                    f"segment name '{seg.name}' is taken",
+                    "'default' is the name of the top level",
+                )
+            )
         seg_names.add(seg.name)
         cond(seg.when, (*spath, "when"))
         floors(seg.floors, (*spath, "floors"))
@@ -221,7 +264,15 @@ def parse_model(text: str, filename: str = "<model>") -> Model:
     """Validate model YAML text; raise ``ModelError`` listing every problem with its location."""
     doc = _Located(text, filename)
     if not isinstance(doc.data, dict):
-        raise ModelError([Problem("a model file must be a YAML mapping (name, threshold, dimensions...)", file=filename, line=1)])
+        raise ModelError(
+            [
+                Problem(
+                    "a model file must be a YAML mapping (name, threshold, dimensions...)",
+                    file=filename,
+                    line=1,
+                )
+            ]
+        )
     problems = list(doc.duplicates)
     try:
         spec = ModelSpec.model_validate(doc.data)

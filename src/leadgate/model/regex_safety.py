@@ -34,8 +34,12 @@ def compile_regex(pattern: str) -> Any:
 
 def _nested_unbounded(items: Any, inside_repeat: bool) -> bool:
     for op, av in items:
-        if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT):
-            low, high, sub = av
+        if op in (
+            sre_constants.MAX_REPEAT,
+            sre_constants.MIN_REPEAT,
+            sre_constants.POSSESSIVE_REPEAT,
+        ):
+            _low, high, sub = av
             unbounded = high == sre_constants.MAXREPEAT or high > 100
             if unbounded and inside_repeat:
                 return True
@@ -44,9 +48,10 @@ def _nested_unbounded(items: Any, inside_repeat: bool) -> bool:
         elif op == sre_constants.SUBPATTERN:
             if _nested_unbounded(av[-1], inside_repeat):
                 return True
-        elif op == sre_constants.BRANCH:
-            if any(_nested_unbounded(branch, inside_repeat) for branch in av[1]):
-                return True
+        elif op == sre_constants.BRANCH and any(
+            _nested_unbounded(branch, inside_repeat) for branch in av[1]
+        ):
+            return True
     return False
 
 
