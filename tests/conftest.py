@@ -15,3 +15,21 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=25, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+INTEGRATION_MARKERS = ("postgres", "spark", "browser")
+_skipped_integration: list[str] = []
+
+
+def pytest_runtest_logreport(report) -> None:  # type: ignore[no-untyped-def]
+    if report.skipped and any(m in report.keywords for m in INTEGRATION_MARKERS):
+        _skipped_integration.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:  # type: ignore[no-untyped-def]
+    # CI installs PostgreSQL, Java and Chromium: an integration test that skips there is a failure.
+    if os.environ.get("LEADGATE_REQUIRE_INTEGRATION") and _skipped_integration:
+        print(f"\n{len(_skipped_integration)} integration test(s) skipped in CI:")
+        for nodeid in _skipped_integration[:20]:
+            print("  ", nodeid)
+        session.exitstatus = 1

@@ -1,0 +1,85 @@
+"""``leadgate demo``: the whole flow on synthetic data, in one command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from leadgate.cli.common import fmt_points, progress_bar
+
+console = Console()
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.1f}%" if b else "-"
+
+
+def demo(
+    leads: int = typer.Option(20000, "--leads", help="How many synthetic leads."),
+    seed: int = typer.Option(7, "--seed", help="Random seed (same seed, same data)."),
+    out: Path = typer.Option(Path("demo-data"), "--out", help="Where the synthetic files go."),
+    engine: str = typer.Option("duckdb", "--engine", help="python, duckdb or sqlite."),
+    top: int = typer.Option(15, "--top", help="MQL queue rows to show."),
+) -> None:
+    """Generate a realistic funnel, score it with the reference model, show the MQL queue."""
+    from leadgate.demo import REFERENCE_MODEL, run_demo
+    from leadgate.errors import LeadgateError
+    from leadgate.io import read_table
+
+    if leads < 1:
+        raise LeadgateError(f"--leads must be at least 1, got {leads}")
+    try:
+        from leadgate.engine import batch  # noqa: F401
+    except ImportError:
+        engine = "python"
+    with progress_bar("scoring") as bar:
+        task = bar.add_task(f"generating {leads:,} leads and scoring", total=None)
+        result = run_demo(
+            out, leads, seed, engine, progress=lambda d, t: bar.update(task, completed=d, total=t)
+        )
+    m = result.model
+    console.rule(f"[bold]leadgate demo[/] · model {m.get('name')} v{m.get('version')} ({m.get('hash')})")
+    console.print(
+        f"data: {result.data_dir}/ · {len(result.records):,} leads scored as of {result.as_of:%Y-%m-%d} "
+        f"with {REFERENCE_MODEL.name} ({engine} engine)",
+        highlight=False,
+    )
+    profiles = {str(row["lead_id"]): row for _, row in read_table(result.data_dir / "leads.csv")}
+    queue = Table(title=f"MQL queue: {len(result.queue):,} leads ({_pct(len(result.queue), len(result.records))})")
+    for col in ("lead", "title", "company", "channel", "segment", "fit", "engagement", "intent", "total"):
+        queue.add_column(col, justify="right" if col in ("fit", "engagement", "intent", "total") else "left")
+    for r in result.queue[:top]:
+        p = profiles.get(str(r["lead_id"]), {})
+        s = r["scores"]
+        queue.add_row(
+            str(r["lead_id"]), str(p.get("title", "")), str(p.get("company", "")), str(p.get("source", "")),
+            r["segment"], *(fmt_points(s.get(d, 0)) for d in ("fit", "engagement", "intent")), fmt_points(r["total"]),
+        )  # fmt: skip
+    console.print(queue)
+    funnel = Table(title="funnel: today's MQLs vs. what sales did with these leads historically")
+    for col in ("group", "leads", "handed to sales", "SAL", "SQL", "won", "win rate", "revenue"):
+        funnel.add_column(col, justify="left" if col == "group" else "right")
+    for f in result.funnel:
+        funnel.add_row(
+            f.group, f"{f.leads:,}", f"{f.handed_to_sales:,}", f"{f.sal:,} ({_pct(f.sal, f.handed_to_sales)})",
+            f"{f.sql:,} ({_pct(f.sql, f.handed_to_sales)})", f"{f.won:,}", _pct(f.won, f.handed_to_sales),
+            f"${f.revenue:,.0f}",
+        )  # fmt: skip
+    console.print(funnel)
+    if result.top_reasons:
+        console.print(
+            "most common reasons a lead is not an MQL: "
+            + "; ".join(f"{reason} ({n:,})" for reason, n in result.top_reasons),
+            highlight=False,
+        )
+    console.print(
+        "next: [bold]leadgate explain LEAD_ID --model ... --leads ... --events ...[/] shows every point.",
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)
