@@ -308,4 +308,5 @@ def model_json_schema() -> dict[str, Any]:
 def dump_model(spec: BaseModel) -> str:
     """Write a spec back as YAML (used when calibration or fitting writes a new version)."""
     data = spec.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return text
