@@ -1,0 +1,193 @@
+"""Live changes to one lead (events, profile, account) and reading a lead with its history.
+
+These are the functions behind ``POST /v1/events``, ``PUT /v1/leads/{id}``,
+``PUT /v1/accounts/{id}`` and ``GET /v1/leads/{id}``: each change is stored and the affected lead
+re-scored with the published model in the same transaction, and the answer carries the lead's new
+stage and score record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from leadgate.engine import Event, as_utc
+from leadgate.errors import IngestError, NotFoundError
+from leadgate.lifecycle.stages import Cause
+from leadgate.service.models import active_model
+from leadgate.service.rescore import rescore, score_rows
+from leadgate.service.shapes import (
+    CycleView,
+    DispositionView,
+    IngestResult,
+    LeadState,
+    LeadView,
+    ScorePoint,
+    TransitionView,
+)
+from leadgate.store.db import Store
+from leadgate.store.history import LeadRow, fetch_leads
+from leadgate.store.ingest import insert_events, leads_of_accounts, upsert_accounts, upsert_leads
+from leadgate.store.schema import dispositions, leads, mql_cycles, score_history, transitions
+
+
+def state_of(lead: LeadRow) -> LeadState:
+    """The ``{"lead_id", "stage", "score", ...}`` answer for a lead row."""
+    return LeadState(
+        lead_id=lead.lead_id,
+        stage=lead.stage,
+        score=lead.score,
+        cycle=lead.cycle,
+        qualifies=lead.qualifies,
+        no_longer_qualifies=lead.no_longer_qualifies,
+        duplicate_of=lead.duplicate_of,
+    )
+
+
+def canonical_ids(conn: Connection, lead_ids: Iterable[str]) -> list[str]:
+    """Each lead id, or the lead it duplicates, in first-seen order without repeats."""
+    ids = list(dict.fromkeys(lead_ids))
+    rows = fetch_leads(conn, ids)
+    return list(dict.fromkeys(rows[i].duplicate_of or i if i in rows else i for i in ids))
+
+
+def _rescore_ids(
+    store: Store, conn: Connection, ids: list[str], as_of: datetime, cause: Cause, actor: str
+) -> None:
+    model = active_model(conn, store)
+    if model is not None and ids:
+        rescore(conn, model, ids, as_of, cause=cause, actor=actor)
+
+
+def ingest_events(
+    store: Store, events: Iterable[Event], as_of: datetime, *, actor: str = "api"
+) -> IngestResult:
+    """Store events (a replayed event id is ignored) and re-score the leads they belong to.
+
+    Returns one ``LeadState`` per lead the events count for: a duplicate lead's events count for
+    the lead it duplicates, whose state is returned.
+    """
+    items = list(events)
+    as_of = as_utc(as_of)
+    with store.write() as conn:
+        inserted = insert_events(conn, items, as_of)
+        ids = canonical_ids(conn, (e.lead_id for e in items))
+        fresh = canonical_ids(conn, (e.lead_id for e in inserted))
+        _rescore_ids(store, conn, fresh, as_of, Cause.SCORE, actor)
+        rows = fetch_leads(conn, ids)
+    return IngestResult(
+        received=len(items),
+        inserted=len(inserted),
+        ignored=len(items) - len(inserted),
+        leads=[state_of(rows[i]) for i in ids if i in rows],
+    )
+
+
+def _check_attrs(attrs: Mapping[str, Any], what: str) -> dict[str, Any]:
+    if not isinstance(attrs, Mapping):
+        raise IngestError(f"{what} attributes must be a JSON object", field="body")
+    out: dict[str, Any] = {}
+    for key, value in attrs.items():
+        if not isinstance(key, str) or not key:
+            raise IngestError("attribute names must be non-empty text", field=str(key))
+        if isinstance(value, dict | list):
+            raise IngestError("must be text, a number, a boolean or null (flat object)", field=key)
+        out[key] = None if value == "" else value
+    return out
+
+
+def upsert_lead(
+    store: Store, lead_id: str, attrs: Mapping[str, Any], as_of: datetime, *, actor: str = "api"
+) -> LeadState:
+    """Create or replace a lead's profile (a flat object) and re-score it.
+
+    A lead whose normalised email belongs to another lead is stored as its duplicate and not
+    scored (``duplicate_of`` says which lead it duplicates).
+    """
+    if not lead_id or not str(lead_id).strip():
+        raise IngestError("is required", field="lead_id")
+    profile = {**_check_attrs(attrs, "lead"), "lead_id": str(lead_id)}
+    as_of = as_utc(as_of)
+    with store.write() as conn:
+        upsert_leads(conn, [profile], as_of)
+        _rescore_ids(store, conn, [str(lead_id)], as_of, Cause.SCORE, actor)
+        row = fetch_leads(conn, [str(lead_id)])[str(lead_id)]
+    return state_of(row)
+
+
+def upsert_account(
+    store: Store, account_id: str, attrs: Mapping[str, Any], as_of: datetime, *, actor: str = "api"
+) -> list[LeadState]:
+    """Create or replace an account and re-score its leads; return their states."""
+    if not account_id or not str(account_id).strip():
+        raise IngestError("is required", field="account_id")
+    as_of = as_utc(as_of)
+    with store.write() as conn:
+        upsert_accounts(conn, {str(account_id): _check_attrs(attrs, "account")}, as_of)
+        ids = leads_of_accounts(conn, [str(account_id)])
+        _rescore_ids(store, conn, ids, as_of, Cause.SCORE, actor)
+        rows = fetch_leads(conn, ids)
+    return [state_of(rows[i]) for i in sorted(rows)]
+
+
+def get_lead(store: Store, lead_id: str, as_of: datetime | None = None) -> LeadView:
+    """A lead with its live score and explanation, stage history, cycles and score history.
+
+    The explanation is computed at ``as_of`` (default: the stored score's time) with the
+    published model; scores are a pure function of the stored data, so this is the same score.
+
+    Raises:
+        NotFoundError: no such lead.
+    """
+    with store.read() as conn:
+        rows = fetch_leads(conn, [lead_id])
+        if lead_id not in rows:
+            raise NotFoundError(f"no lead '{lead_id}'")
+        lead = rows[lead_id]
+        explanation = None
+        score = lead.score
+        model = active_model(conn, store)
+        if model is not None and lead.duplicate_of is None:
+            when = as_utc(as_of) if as_of else (lead.scored_at or lead.updated_at)
+            live = score_rows(conn, model, [lead], when)[0]
+            explanation = live.explanation.to_dict()
+            if as_of is not None:
+                score = live.to_record()
+        trans = conn.execute(
+            select(transitions).where(transitions.c.lead_id == lead_id).order_by(transitions.c.id)
+        ).all()
+        hist = conn.execute(
+            select(score_history)
+            .where(score_history.c.lead_id == lead_id)
+            .order_by(score_history.c.id)
+        ).all()
+        cycles = conn.execute(
+            select(mql_cycles).where(mql_cycles.c.lead_id == lead_id).order_by(mql_cycles.c.cycle)
+        ).all()
+        disps = conn.execute(
+            select(dispositions)
+            .where(dispositions.c.lead_id == lead_id)
+            .order_by(dispositions.c.id)
+        ).all()
+    base = state_of(lead).model_dump()
+    base["score"] = score
+    return LeadView(
+        **base,
+        attrs=lead.attrs,
+        account_id=lead.account_id,
+        owner=lead.owner,
+        explanation=explanation,
+        transitions=[TransitionView.model_validate(dict(r._mapping)) for r in trans],
+        score_history=[ScorePoint.model_validate(dict(r._mapping)) for r in hist],
+        cycles=[CycleView.model_validate(dict(r._mapping)) for r in cycles],
+        dispositions=[DispositionView.model_validate(dict(r._mapping)) for r in disps],
+    )
+
+
+def lead_exists(conn: Connection, lead_id: str) -> bool:
+    return (
+        conn.execute(select(leads.c.lead_id).where(leads.c.lead_id == lead_id)).first() is not None
+    )

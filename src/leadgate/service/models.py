@@ -1,0 +1,233 @@
+"""Model versions in the store: publish (with a dry run), list, diff, and the active model.
+
+Every published model is kept with its YAML text, hash, name/version, who published it and when
+(append-only). The newest row is the active model. Publishing re-scores every lead under the new
+version in the same transaction and records the resulting transitions with cause
+``model_change``, so a failure leaves the previous model and every lead untouched.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from leadgate.engine import compile_model
+from leadgate.errors import NotFoundError
+from leadgate.lifecycle.stages import Cause
+from leadgate.model import Model, parse_model
+from leadgate.model.loader import load_model
+from leadgate.service.rescore import ActiveModel, Progress, rescore
+from leadgate.service.shapes import (
+    LeadChange,
+    ModelDiff,
+    ModelVersionView,
+    PublishReport,
+    RescoreSummary,
+)
+from leadgate.store.db import Store
+from leadgate.store.schema import leads, model_versions
+
+
+def _plan_for(store: Store | None, row: Any) -> ActiveModel:
+    cache = store.cache if store is not None else {}
+    key = f"plan:{row.hash}"
+    if key not in cache:
+        model = parse_model(row.yaml, f"model {row.name} {row.version}")
+        cache[key] = compile_model(model)
+    return ActiveModel(row.id, row.name, row.version, row.hash, cache[key], row.yaml)
+
+
+def active_model(conn: Connection, store: Store | None = None) -> ActiveModel | None:
+    """The published model in use (the newest version), or ``None`` before the first publish."""
+    row = conn.execute(select(model_versions).order_by(model_versions.c.id.desc()).limit(1)).first()
+    return None if row is None else _plan_for(store, row)
+
+
+def read_model_source(source: str | Path) -> tuple[Model, str]:
+    """A model and its YAML text, from a file path or from YAML text (an API body).
+
+    Raises:
+        ModelError: unreadable file or invalid model, located by file, line and column.
+    """
+    if (
+        isinstance(source, str)
+        and "\n" not in source
+        and source.strip().endswith((".yaml", ".yml"))
+    ):
+        source = Path(source.strip())
+    if isinstance(source, Path):
+        model = load_model(source)
+        return model, source.read_text(encoding="utf-8")
+    return parse_model(source, "<published model>"), source
+
+
+def publish_model(
+    store: Store,
+    source: str | Path,
+    *,
+    actor: str,
+    as_of: datetime,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> PublishReport:
+    """Publish a model version: re-score every lead under it and record the transitions.
+
+    ``source`` is a path or YAML text. With ``dry_run`` nothing is written; the report says how
+    many leads would change status. Publishing the version already active changes nothing.
+
+    Raises:
+        ModelError: the model is invalid (with file, line and column).
+    """
+    model, text = read_model_source(source)
+    identity = model.identity()
+    ctx = store.read() if dry_run else store.write()
+    with ctx as conn:
+        current = active_model(conn, store)
+        previous = current.identity() if current else None
+        if current is not None and current.hash == model.hash:
+            return PublishReport(
+                model=identity, previous=previous, dry_run=dry_run, summary=RescoreSummary()
+            )
+        new_id = (conn.execute(select(func.max(model_versions.c.id))).scalar() or 0) + 1
+        plan = store.cache.setdefault(f"plan:{model.hash}", compile_model(model))
+        candidate = ActiveModel(new_id, model.name, model.version, model.hash, plan, text)
+        examples: list[LeadChange] = []
+        summary = rescore(
+            conn,
+            candidate,
+            None,
+            as_of,
+            cause=Cause.MODEL_CHANGE,
+            actor=actor,
+            apply=not dry_run,
+            examples=examples,
+            progress=progress,
+        )
+        if not dry_run:
+            conn.execute(
+                model_versions.insert().values(
+                    name=model.name,
+                    version=model.version,
+                    hash=model.hash,
+                    yaml=text,
+                    published_by=actor,
+                    published_at=as_of,
+                    summary=summary.model_dump(),
+                )
+            )
+    return PublishReport(
+        model=identity, previous=previous, dry_run=dry_run, summary=summary, examples=examples
+    )
+
+
+def _view(row: Any, active_id: int | None) -> ModelVersionView:
+    return ModelVersionView(
+        id=row.id,
+        name=row.name,
+        version=row.version,
+        hash=row.hash,
+        published_by=row.published_by,
+        published_at=row.published_at,
+        active=row.id == active_id,
+        summary=row.summary or {},
+    )
+
+
+def list_models(store: Store) -> list[ModelVersionView]:
+    """Every published model version, oldest first; the newest is active."""
+    with store.read() as conn:
+        rows = conn.execute(select(model_versions).order_by(model_versions.c.id)).all()
+    active_id = rows[-1].id if rows else None
+    return [_view(r, active_id) for r in rows]
+
+
+def find_model(conn: Connection, ref: str) -> Any:
+    """A model_versions row by id (``3``), hash or hash prefix, or version label (newest wins)."""
+    q = select(model_versions).order_by(model_versions.c.id.desc())
+    rows = conn.execute(q).all()
+    ref = ref.strip()
+    for test in (
+        lambda r: ref.isdigit() and r.id == int(ref),
+        lambda r: r.hash == ref,
+        lambda r: len(ref) >= 6 and r.hash.startswith(ref),
+        lambda r: r.version == ref,
+    ):
+        hits = [r for r in rows if test(r)]
+        if hits:
+            return hits[0]
+    raise NotFoundError(
+        f"no published model '{ref}' (use an id, a hash prefix or a version; see `leadgate models list`)"
+    )
+
+
+def diff_models(store: Store, a: str, b: str) -> ModelDiff:
+    """Compare two published versions: spec-level changes and the YAML text diff."""
+    with store.read() as conn:
+        ra, rb = find_model(conn, a), find_model(conn, b)
+        active_id = conn.execute(select(func.max(model_versions.c.id))).scalar()
+    ma = parse_model(ra.yaml, f"model {ra.id}").spec.model_dump(mode="json")
+    mb = parse_model(rb.yaml, f"model {rb.id}").spec.model_dump(mode="json")
+    text = "".join(
+        difflib.unified_diff(
+            ra.yaml.splitlines(keepends=True),
+            rb.yaml.splitlines(keepends=True),
+            fromfile=f"{ra.name} {ra.version} ({ra.hash[:12]})",
+            tofile=f"{rb.name} {rb.version} ({rb.hash[:12]})",
+        )
+    )
+    return ModelDiff(
+        a=_view(ra, active_id), b=_view(rb, active_id), changes=spec_changes(ma, mb), yaml_diff=text
+    )
+
+
+def spec_changes(a: Any, b: Any, path: str = "") -> list[str]:
+    """Human-readable differences between two model specs (dumped to JSON-like data).
+
+    Lists of named items (rules, gates, segments) are matched by name, so a reordered or edited
+    rule reads as "changed", not as a removal and an addition.
+    """
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for key in list(a) + [k for k in b if k not in a]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in b:
+                out.append(f"removed {sub}")
+            elif key not in a:
+                out.append(f"added {sub}: {_short(b[key])}")
+            else:
+                out.extend(spec_changes(a[key], b[key], sub))
+        return out
+    if _named_list(a) and _named_list(b):
+        by_a = {item["name"]: item for item in a}
+        by_b = {item["name"]: item for item in b}
+        out = []
+        for name in list(by_a) + [n for n in by_b if n not in by_a]:
+            sub = f"{path}[{name}]"
+            if name not in by_b:
+                out.append(f"removed {sub}")
+            elif name not in by_a:
+                out.append(f"added {sub}: {_short(by_b[name])}")
+            else:
+                out.extend(spec_changes(by_a[name], by_b[name], sub))
+        return out
+    if a != b:
+        return [f"changed {path}: {_short(a)} -> {_short(b)}"]
+    return []
+
+
+def _named_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) and "name" in v for v in value)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def count_leads(conn: Connection) -> int:
+    """How many leads the store holds (progress bars size themselves with this)."""
+    return int(conn.execute(select(func.count()).select_from(leads)).scalar() or 0)

@@ -1,0 +1,294 @@
+"""Re-scoring leads in the store with the published model and applying what the scores decide.
+
+One path for every cause: a new event or profile (one lead), a bulk load or ``tick`` (the leads
+time or data touched), a model publish (every lead). Leads are processed in chunks: read
+profiles, accounts and events; score each lead with the per-lead engine
+(``leadgate.engine.score_lead``); compare with the stored score; record score history and the
+transitions the lifecycle rules decide (``lifecycle.stages.enters_mql``); write in bulk.
+
+Because the same function serves the live path and the rebuild, incremental ingestion and a
+batch rescore give the same scores and transitions (STYLE.md "Incremental equals rebuild").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from leadgate.engine import Event, Plan, Score, score_lead
+from leadgate.lifecycle.stages import Cause, Stage, enters_mql
+from leadgate.service.shapes import LeadChange, RescoreSummary
+from leadgate.store.history import Changes, LeadRow, lead_rows, lead_select
+from leadgate.store.schema import accounts, events, leads
+
+CHUNK = 2000
+# Score history records a change when the total moves by at least this much (or the MQL flag,
+# segment or model changes): decay moves every score a little on every tick, and a history row
+# per lead per tick would bury the changes people look for.
+HISTORY_RESOLUTION = 0.005
+
+Progress = Callable[[int], None]  # called with the number of leads just processed
+
+
+@dataclass(frozen=True)
+class ActiveModel:
+    """The published model in use: its row id, identity and compiled plan."""
+
+    id: int
+    name: str
+    version: str
+    hash: str
+    plan: Plan
+    yaml: str
+
+    def identity(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version, "hash": self.hash}
+
+
+def profile_of(lead: LeadRow, account: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The profile the engine sees: the lead's attributes, its account's as ``account.<attr>``."""
+    profile = dict(lead.attrs)
+    if account:
+        for key, value in account.items():
+            if value is not None and key != "account_id":
+                profile.setdefault(f"account.{key}", value)
+    profile["lead_id"] = lead.lead_id
+    return profile
+
+
+def load_accounts(conn: Connection, account_ids: Iterable[str | None]) -> dict[str, dict[str, Any]]:
+    ids = sorted({a for a in account_ids if a is not None})
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), CHUNK):
+        q = select(accounts.c.account_id, accounts.c.attrs).where(
+            accounts.c.account_id.in_(ids[start : start + CHUNK])
+        )
+        out.update({row.account_id: row.attrs for row in conn.execute(q)})
+    return out
+
+
+def load_events(conn: Connection, leads_: Sequence[LeadRow]) -> dict[str, list[Event]]:
+    """Events by canonical lead: a duplicate lead's events count for the lead it duplicates."""
+    ids = [lead.lead_id for lead in leads_]
+    owner = {i: i for i in ids}
+    for start in range(0, len(ids), CHUNK):
+        q = select(leads.c.lead_id, leads.c.duplicate_of).where(
+            leads.c.duplicate_of.in_(ids[start : start + CHUNK])
+        )
+        owner.update({row.lead_id: row.duplicate_of for row in conn.execute(q)})
+    all_ids = list(owner)
+    out: dict[str, list[Event]] = defaultdict(list)
+    c = events.c
+    for start in range(0, len(all_ids), CHUNK):
+        q = select(c.event_id, c.lead_id, c.type, c.timestamp, c.properties).where(
+            c.lead_id.in_(all_ids[start : start + CHUNK])
+        )
+        for row in conn.execute(q):
+            canonical = owner[row.lead_id]
+            out[canonical].append(
+                Event(canonical, row.type, row.timestamp, row.event_id, row.properties or {})
+            )
+    return out
+
+
+def score_rows(
+    conn: Connection, model: ActiveModel, rows: Sequence[LeadRow], as_of: datetime
+) -> list[Score]:
+    """Score lead rows as stored (profile + account + events) at ``as_of``."""
+    accts = load_accounts(conn, (r.account_id for r in rows))
+    evs = load_events(conn, rows)
+    return [
+        score_lead(
+            model.plan,
+            profile_of(r, accts.get(r.account_id) if r.account_id else None),
+            evs.get(r.lead_id, ()),
+            as_of,
+            r.lead_id,
+        )
+        for r in rows
+    ]
+
+
+def _changed(lead: LeadRow, record: Mapping[str, Any], model_hash: str) -> bool:
+    if lead.score_total is None or lead.score_model_hash != model_hash:
+        return True
+    return (
+        abs(record["total"] - lead.score_total) >= HISTORY_RESOLUTION
+        or bool(record["mql"]) != bool(lead.qualifies)
+        or record["segment"] != lead.segment
+    )
+
+
+def _cycle_terms(model: ActiveModel, record: Mapping[str, Any]) -> dict[str, Any]:
+    policy = next(s.policy for s in model.plan.segments if s.name == record["segment"])
+    return {
+        "segment": record["segment"],
+        "score_total": record["total"],
+        "sla_hours": policy.sla_hours or 24.0,
+        "recycle_after_days": policy.recycle_after_days,
+    }
+
+
+def _new_activity(lead: LeadRow) -> bool:
+    """Has the lead done anything (an event) since it entered its current stage?
+
+    Event time is compared with the stage's time, both in the lead's own timeline, so imported
+    history (outcomes with past dates) and replays behave the same as live traffic.
+    """
+    return lead.last_event_at is not None and lead.last_event_at > lead.stage_since
+
+
+def apply_scores(
+    changes: Changes,
+    model: ActiveModel,
+    pairs: Iterable[tuple[LeadRow, Score]],
+    *,
+    at: datetime,
+    cause: Cause,
+    actor: str,
+    summary: RescoreSummary,
+    examples: list[LeadChange] | None = None,
+    max_examples: int = 20,
+) -> None:
+    """Decide, for each (lead, fresh score), the score history and stage transitions.
+
+    - the score is stored and appended to the history when it changed (``_changed``);
+    - a qualifying ``lead`` (or a ``nurture`` lead with new activity) becomes an MQL: a new cycle;
+    - an MQL that stops qualifying before sales acts stays in the queue, flagged
+      ``no_longer_qualifies`` (the qualifies flag), so nobody drops it silently.
+    """
+    # Time passing is not a transition cause of its own: a lead that qualifies on a tick does so
+    # because of its score.
+    move_cause = Cause.SCORE if cause is Cause.TICK else cause
+    for lead, score in pairs:
+        record = score.to_record()
+        summary.scored += 1
+        old_q, old_total, old_seg = lead.qualifies, lead.score_total, lead.segment
+        new_q = bool(record["mql"])
+        change = ""
+        if _changed(lead, record, model.hash):
+            summary.score_changed += 1
+            if old_seg is not None and old_seg != record["segment"]:
+                summary.segment_changed += 1
+            if new_q and not old_q:
+                summary.starts_qualifying += 1
+                change = "starts_qualifying"
+            elif old_q and not new_q:
+                summary.stops_qualifying += 1
+                change = "stops_qualifying"
+                if lead.stage == Stage.MQL:
+                    summary.no_longer_qualifying += 1
+                    change = "no_longer_qualifies"
+            changes.record_score(lead, record, at=at, cause=cause.value, model_hash=model.hash)
+        if enters_mql(lead.stage, new_q, _new_activity(lead)):
+            summary.new_mqls += 1
+            change = "new_mql" if lead.stage == Stage.LEAD else "requalifies"
+            changes.move(
+                lead,
+                Stage.MQL,
+                at=at,
+                cause=move_cause.value,
+                actor=actor,
+                model_hash=model.hash,
+                cycle=_cycle_terms(model, record),
+            )
+            changes.notify(
+                "lead.mql",
+                lead.lead_id,
+                {
+                    "lead_id": lead.lead_id,
+                    "stage": lead.stage,
+                    "cycle": lead.cycle,
+                    "score": record,
+                },
+                at,
+            )
+        if change and examples is not None and len(examples) < max_examples:
+            examples.append(
+                LeadChange(
+                    lead_id=lead.lead_id,
+                    stage=lead.stage,
+                    old_total=old_total,
+                    new_total=record["total"],
+                    old_qualifies=old_q,
+                    new_qualifies=new_q,
+                    old_segment=old_seg,
+                    new_segment=record["segment"],
+                    change=change,
+                )
+            )
+
+
+def _chunks_all(conn: Connection) -> Iterator[list[LeadRow]]:
+    """Every primary (non-duplicate) lead, in chunks by lead id (keyset pagination)."""
+    last: str | None = None
+    while True:
+        q = (
+            lead_select()
+            .where(leads.c.duplicate_of.is_(None))
+            .order_by(leads.c.lead_id)
+            .limit(CHUNK)
+        )
+        if last is not None:
+            q = q.where(leads.c.lead_id > last)
+        rows = lead_rows(conn, q)
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].lead_id
+
+
+def _chunks_of(conn: Connection, lead_ids: Sequence[str]) -> Iterator[list[LeadRow]]:
+    ids = sorted(set(lead_ids))
+    for start in range(0, len(ids), CHUNK):
+        q = lead_select().where(
+            leads.c.lead_id.in_(ids[start : start + CHUNK]), leads.c.duplicate_of.is_(None)
+        )
+        yield lead_rows(conn, q.order_by(leads.c.lead_id))
+
+
+def rescore(
+    conn: Connection,
+    model: ActiveModel,
+    lead_ids: Sequence[str] | None,
+    as_of: datetime,
+    *,
+    cause: Cause,
+    actor: str,
+    apply: bool = True,
+    summary: RescoreSummary | None = None,
+    examples: list[LeadChange] | None = None,
+    progress: Progress | None = None,
+) -> RescoreSummary:
+    """Re-score ``lead_ids`` (``None``: every lead) at ``as_of`` and record what changes.
+
+    With ``apply=False`` nothing is written: the summary (and ``examples``) say what would change.
+    Duplicates are never scored; their events count for the lead they duplicate.
+    """
+    summary = summary if summary is not None else RescoreSummary()
+    chunks = _chunks_all(conn) if lead_ids is None else _chunks_of(conn, lead_ids)
+    changes = Changes()
+    for rows in chunks:
+        scores = score_rows(conn, model, rows, as_of)
+        apply_scores(
+            changes,
+            model,
+            zip(rows, scores, strict=True),
+            at=as_of,
+            cause=cause,
+            actor=actor,
+            summary=summary,
+            examples=examples,
+        )
+        if apply:
+            changes.flush(conn)
+        else:
+            changes = Changes()
+        if progress:
+            progress(len(rows))
+    return summary

@@ -1,0 +1,236 @@
+"""The sales side: the MQL queue, dispositions, SLA breaches and the reject reason codes.
+
+Functions behind ``GET /v1/mqls``, ``POST /v1/leads/{id}/disposition``, ``leadgate queue``,
+``leadgate dispose`` and ``leadgate sla``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+
+from leadgate.engine import as_utc
+from leadgate.errors import NotFoundError
+from leadgate.lifecycle import sla
+from leadgate.lifecycle.dispositions import (
+    DEFAULT_REJECT_REASONS,
+    DispositionError,
+    plan_disposition,
+)
+from leadgate.lifecycle.stages import Cause, Stage
+from leadgate.service.leads import state_of
+from leadgate.service.shapes import LeadState, QueueItem, SlaBreach
+from leadgate.store.db import Store
+from leadgate.store.history import Changes, fetch_leads
+from leadgate.store.schema import leads, mql_cycles
+from leadgate.store.settings import get_setting, set_setting
+
+REASONS_KEY = "reject_reasons"
+
+
+def reject_reasons(store: Store) -> dict[str, str]:
+    """The reject reason codes in use (code -> nurture | disqualified)."""
+    with store.read() as conn:
+        value = get_setting(conn, REASONS_KEY)
+    return dict(value) if value else dict(DEFAULT_REJECT_REASONS)
+
+
+def set_reject_reasons(store: Store, reasons: Mapping[str, str], at: datetime) -> dict[str, str]:
+    """Replace the reject reason codes; each maps to ``nurture`` or ``disqualified``."""
+    clean: dict[str, str] = {}
+    for code, target in reasons.items():
+        if not code or not str(code).replace("_", "").isalnum():
+            raise DispositionError(f"reason codes are words like no_intent, got {code!r}", "reason")
+        if target not in (Stage.NURTURE, Stage.DISQUALIFIED):
+            raise DispositionError(
+                f"{code}: must map to nurture or disqualified, got {target!r}", "reason"
+            )
+        clean[str(code)] = str(target)
+    with store.write() as conn:
+        set_setting(conn, REASONS_KEY, clean, as_utc(at))
+    return clean
+
+
+def dispose(
+    store: Store,
+    lead_id: str,
+    action: str,
+    *,
+    reason: str | None = None,
+    note: str | None = None,
+    amount: float | None = None,
+    actor: str,
+    at: datetime,
+) -> LeadState:
+    """Record what sales did with a lead and move it through the stage machine.
+
+    Raises:
+        NotFoundError: no such lead.
+        DispositionError: unknown action or reason code, ``other`` without a note (HTTP 422).
+        ConflictError: the action is not allowed from the lead's stage (HTTP 409).
+    """
+    at = as_utc(at)
+    with store.write() as conn:
+        rows = fetch_leads(conn, [lead_id], lock=True)
+        if lead_id not in rows:
+            raise NotFoundError(f"no lead '{lead_id}'")
+        lead = rows[lead_id]
+        value = get_setting(conn, REASONS_KEY)
+        reasons = dict(value) if value else DEFAULT_REJECT_REASONS
+        plan = plan_disposition(
+            lead_id, lead.stage, action, reason=reason, note=note, amount=amount, reasons=reasons
+        )
+        changes = Changes()
+        from_stage, cycle = lead.stage, lead.cycle
+        if plan.target is None:
+            changes.touch(lead, at)
+        else:
+            changes.move(
+                lead,
+                plan.target,
+                at=at,
+                cause=Cause.DISPOSITION.value,
+                actor=actor,
+                model_hash=lead.score_model_hash,
+                reason=plan.reason,
+                note=plan.note,
+                sales_action=True,
+                amount=plan.amount,
+            )
+        if action == "accept" and lead.owner is None:
+            changes.set(lead, owner=actor)
+        changes.dispositions.append(
+            {"lead_id": lead_id, "cycle": cycle, "action": action, "reason": plan.reason,
+             "note": plan.note, "amount": plan.amount, "actor": actor, "at": at}
+        )  # fmt: skip
+        changes.notify(
+            "lead.disposition",
+            lead_id,
+            {"lead_id": lead_id, "action": action, "reason": plan.reason, "note": plan.note,
+             "amount": plan.amount, "actor": actor, "at": at.isoformat(), "from_stage": from_stage,
+             "stage": lead.stage, "cycle": cycle, "score": lead.score},
+            at,
+        )  # fmt: skip
+        changes.flush(conn)
+    return state_of(lead)
+
+
+def _open_cycles(store: Store, segment: str | None, owner: str | None) -> list[Any]:
+    c = mql_cycles.c
+    q = (
+        select(
+            leads.c.lead_id,
+            leads.c.email,
+            leads.c.owner,
+            leads.c.segment,
+            leads.c.score_total,
+            leads.c.score,
+            leads.c.qualifies,
+            c.cycle,
+            c.mql_at,
+            c.sla_due_at,
+            c.first_touch_at,
+        )
+        .select_from(
+            leads.join(mql_cycles, and_(c.lead_id == leads.c.lead_id, c.cycle == leads.c.cycle))
+        )
+        .where(leads.c.stage == Stage.MQL.value)
+    )
+    if segment is not None:
+        q = q.where(leads.c.segment == segment)
+    if owner is not None:
+        q = q.where(leads.c.owner == owner)
+    with store.read() as conn:
+        return list(conn.execute(q).all())
+
+
+def mql_queue(
+    store: Store,
+    *,
+    as_of: datetime,
+    segment: str | None = None,
+    owner: str | None = None,
+    sla_state: str | None = None,
+    limit: int | None = None,
+) -> list[QueueItem]:
+    """Leads at ``mql`` (waiting for sales), highest score first, then oldest first.
+
+    ``sla_state`` keeps ``pending``, ``breached`` or ``met`` cycles only. MQLs whose score
+    dropped below the line stay in the queue with ``no_longer_qualifies`` set.
+    """
+    if sla_state is not None and sla_state not in sla.SLA_STATES:
+        raise DispositionError(
+            f"unknown SLA state '{sla_state}' (use {', '.join(sla.SLA_STATES)})", "sla_state"
+        )
+    as_of = as_utc(as_of)
+    items: list[QueueItem] = []
+    for r in _open_cycles(store, segment, owner):
+        state = sla.sla_state(r.sla_due_at, r.first_touch_at, as_of)
+        if sla_state is not None and state != sla_state:
+            continue
+        items.append(
+            QueueItem(
+                lead_id=r.lead_id,
+                email=r.email,
+                owner=r.owner,
+                segment=r.segment,
+                total=r.score_total,
+                cycle=r.cycle,
+                mql_at=r.mql_at,
+                age_hours=max(0.0, (as_of - r.mql_at).total_seconds() / 3600.0),
+                sla_due_at=r.sla_due_at,
+                sla_state=state,
+                first_touch_at=r.first_touch_at,
+                no_longer_qualifies=r.qualifies is False,
+                score=r.score,
+            )
+        )
+    items.sort(key=lambda i: (-(i.total or 0.0), i.mql_at, i.lead_id))
+    return items[:limit] if limit is not None else items
+
+
+def sla_breaches(
+    store: Store, *, as_of: datetime, segment: str | None = None, owner: str | None = None
+) -> list[SlaBreach]:
+    """Every MQL cycle whose first touch was late, or is untouched past its due time at ``as_of``.
+
+    Only cycles that began by ``as_of`` count; the most overdue come first.
+    """
+    as_of = as_utc(as_of)
+    c = mql_cycles.c
+    q = select(
+        c.lead_id,
+        c.cycle,
+        c.segment,
+        c.mql_at,
+        c.sla_hours,
+        c.sla_due_at,
+        c.first_touch_at,
+        leads.c.owner,
+    ).select_from(mql_cycles.join(leads, leads.c.lead_id == c.lead_id))
+    if segment is not None:
+        q = q.where(c.segment == segment)
+    if owner is not None:
+        q = q.where(leads.c.owner == owner)
+    with store.read() as conn:
+        rows = conn.execute(q.where(c.mql_at <= as_of)).all()
+    out = [
+        SlaBreach(
+            lead_id=r.lead_id,
+            cycle=r.cycle,
+            segment=r.segment,
+            owner=r.owner,
+            mql_at=r.mql_at,
+            sla_hours=r.sla_hours,
+            sla_due_at=r.sla_due_at,
+            first_touch_at=r.first_touch_at,
+            overdue_hours=sla.overdue_hours(r.sla_due_at, r.first_touch_at, as_of),
+        )
+        for r in rows
+        if sla.sla_state(r.sla_due_at, r.first_touch_at, as_of) == "breached"
+    ]
+    out.sort(key=lambda b: (-b.overdue_hours, b.lead_id, b.cycle))
+    return out

@@ -1,0 +1,193 @@
+"""Opening the operational store from a URL, with migrations applied on open.
+
+``--db URL`` / ``LEADGATE_DB`` name the store: a SQLite file by default (``leadgate.db`` in the
+current directory, WAL mode so readers never block the writer), or ``postgresql://...`` (driven
+by psycopg 3). Migrations ship inside the package and run programmatically: users never need an
+``alembic.ini``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import StaticPool
+
+from leadgate.errors import LeadgateError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DB = "leadgate.db"
+ENV_VAR = "LEADGATE_DB"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Per dialect: the SQLAlchemy driver a plain URL scheme maps to (a difference kept as data).
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "sqlite": "sqlite",
+}
+
+
+class StoreError(LeadgateError):
+    """Raised when the store URL is malformed or the database cannot be opened."""
+
+
+def resolve_db_url(db: str | None = None) -> str:
+    """The SQLAlchemy URL for ``--db``: the argument, else ``LEADGATE_DB``, else ``leadgate.db``.
+
+    A bare path (no ``scheme://``) means a SQLite file; ``postgresql://`` uses psycopg 3.
+    """
+    raw = db or os.environ.get(ENV_VAR) or DEFAULT_DB
+    if "://" not in raw:
+        return f"sqlite:///{raw}" if raw != ":memory:" else "sqlite://"
+    scheme, rest = raw.split("://", 1)
+    return f"{_DRIVERS.get(scheme, scheme)}://{rest}"
+
+
+@dataclass
+class Store:
+    """An open store: a SQLAlchemy engine plus helpers for read and write transactions.
+
+    Use ``with store.write() as conn:`` for anything that changes data (one transaction; on
+    SQLite it takes the write lock up front, so concurrent writers queue instead of failing on a
+    lock upgrade) and ``with store.read() as conn:`` for queries.
+    """
+
+    engine: Engine
+    url: str
+    cache: dict[str, Any] = field(default_factory=dict)  # compiled plans by model hash
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(leadgate_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs; the SQLAlchemy
+    # recipe takes it over: no implicit transactions, we emit BEGIN ourselves.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode at commit boundaries
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("leadgate_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_store_engine(url: str) -> Engine:
+    """A configured engine for ``url`` (already resolved by ``resolve_db_url``)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"invalid database URL {url!r}: {exc}") from None
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            # One shared connection, or each checkout would see its own empty database.
+            kwargs["poolclass"] = StaticPool
+            kwargs["connect_args"] = {"check_same_thread": False}
+        else:
+            folder = Path(parsed.database).parent
+            if not folder.exists():
+                raise StoreError(f"{parsed.database}: folder {folder} does not exist")
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    elif parsed.get_backend_name() == "postgresql":
+        kwargs["pool_pre_ping"] = True
+    else:
+        raise StoreError(
+            f"unsupported database {parsed.get_backend_name()!r} in {url!r} "
+            "(use a SQLite file path or postgresql://user@host/db)"
+        )
+    try:
+        engine = create_engine(url, **kwargs)
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"{url}: database driver missing ({exc.name}); pip install leadgate[server]"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        _sqlite_setup(engine)
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database schema up to the newest migration (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["configure_logger"] = False
+    with engine.connect() as conn:
+        conn = conn.execution_options(leadgate_write=True)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        conn.commit()
+
+
+def open_store(db: str | None = None, *, upgrade: bool = True) -> Store:
+    """Open the store named by ``db`` (see ``resolve_db_url``) and apply pending migrations.
+
+    Raises:
+        StoreError: the URL is malformed, the driver is missing or the server refuses.
+    """
+    url = resolve_db_url(db)
+    engine = create_store_engine(url)
+    try:
+        if upgrade:
+            migrate(engine)
+        else:
+            with engine.connect():
+                pass
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreError(f"cannot open store {_safe(url)}: {reason}") from None
+    return Store(engine=engine, url=url)
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+__all__ = ["DEFAULT_DB", "ENV_VAR", "Store", "StoreError", "open_store", "resolve_db_url"]

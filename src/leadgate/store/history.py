@@ -1,0 +1,281 @@
+"""Recording what happens to leads: transitions, MQL cycles, score history and outbox messages.
+
+``Changes`` collects everything one operation decides (for one lead or a chunk of thousands)
+and writes it with a handful of ``executemany`` statements. History is append-only
+(ARCHITECTURE.md invariant 3): transitions, score history and dispositions are only inserted; an
+MQL cycle's progress columns (first touch, stage reached, end) are filled in as sales acts.
+Every stage move goes through ``Changes.move``, which enforces the stage machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, select, update
+
+from leadgate.lifecycle.stages import CYCLE_END, Stage, check_move
+from leadgate.store.schema import (
+    dispositions,
+    leads,
+    mql_cycles,
+    outbox,
+    score_history,
+    transitions,
+)
+
+LEAD_COLUMNS = (
+    "lead_id", "attrs", "email", "account_id", "owner", "duplicate_of", "created_at",
+    "updated_at", "last_event_at", "stage", "stage_since", "cycle", "score", "score_total",
+    "qualifies", "segment", "score_model_hash", "scored_at",
+)  # fmt: skip
+
+
+@dataclass
+class LeadRow:
+    """A lead's row, loaded for an operation and changed in memory before ``Changes.flush``."""
+
+    lead_id: str
+    attrs: dict[str, Any]
+    email: str | None
+    account_id: str | None
+    owner: str | None
+    duplicate_of: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_event_at: datetime | None
+    stage: str
+    stage_since: datetime
+    cycle: int
+    score: dict[str, Any] | None
+    score_total: float | None
+    qualifies: bool | None
+    segment: str | None
+    score_model_hash: str | None
+    scored_at: datetime | None
+
+    @property
+    def no_longer_qualifies(self) -> bool:
+        """An MQL whose latest score no longer qualifies: kept in the queue, flagged."""
+        return self.stage == Stage.MQL and self.qualifies is False
+
+
+def fetch_leads(
+    conn: Connection, lead_ids: Iterable[str], *, lock: bool = False
+) -> dict[str, LeadRow]:
+    """The rows of ``lead_ids`` that exist; ``lock`` takes row locks (PostgreSQL) for an update."""
+    ids = list(dict.fromkeys(lead_ids))
+    out: dict[str, LeadRow] = {}
+    cols = [leads.c[name] for name in LEAD_COLUMNS]
+    for start in range(0, len(ids), 2000):
+        q = select(*cols).where(leads.c.lead_id.in_(ids[start : start + 2000]))
+        if lock:
+            q = q.with_for_update()
+        for row in conn.execute(q):
+            out[row.lead_id] = LeadRow(**row._mapping)
+    return out
+
+
+def lead_rows(conn: Connection, query: Any) -> list[LeadRow]:
+    """Run a select over ``leads`` columns (as built by ``lead_select``) into ``LeadRow``s."""
+    return [LeadRow(**row._mapping) for row in conn.execute(query)]
+
+
+def lead_select() -> Any:
+    """A select of every lead column, to be filtered and ordered by the caller."""
+    return select(*[leads.c[name] for name in LEAD_COLUMNS])
+
+
+@dataclass
+class Changes:
+    """Everything one operation decided, written at once by ``flush``."""
+
+    lead_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+    new_cycles: list[dict[str, Any]] = field(default_factory=list)
+    cycle_updates: list[dict[str, Any]] = field(default_factory=list)
+    dispositions: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    def set(self, lead: LeadRow, **values: Any) -> None:
+        """Change columns of a lead (in memory now, in the database at ``flush``)."""
+        for key, value in values.items():
+            setattr(lead, key, value)
+        self.lead_updates.setdefault(lead.lead_id, {}).update(values)
+
+    def record_score(
+        self, lead: LeadRow, record: dict[str, Any], *, at: datetime, cause: str, model_hash: str
+    ) -> None:
+        """Store a lead's new latest score and append it to the score history."""
+        self.set(
+            lead,
+            score=record,
+            score_total=record["total"],
+            qualifies=record["mql"],
+            segment=record["segment"],
+            score_model_hash=model_hash,
+            scored_at=at,
+        )
+        self.history.append(
+            {
+                "lead_id": lead.lead_id,
+                "at": at,
+                "cause": cause,
+                "model_hash": model_hash,
+                "total": record["total"],
+                "qualifies": record["mql"],
+                "segment": record["segment"],
+                "scores": record["scores"],
+            }
+        )
+
+    def move(
+        self,
+        lead: LeadRow,
+        to: Stage,
+        *,
+        at: datetime,
+        cause: str,
+        actor: str,
+        model_hash: str | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+        import_key: str | None = None,
+        sales_action: bool = False,
+        amount: float | None = None,
+        cycle: dict[str, Any] | None = None,
+    ) -> None:
+        """Move a lead to ``to`` (checked against the stage machine) and record the transition.
+
+        Entering ``mql`` opens a new MQL cycle; ``cycle`` gives its SLA and recycling terms
+        (segment, sla_hours, recycle_after_days, score_total). Any other move updates the open
+        cycle: the stage it reached, its end, and for a sales action the first touch.
+        """
+        check_move(lead.lead_id, lead.stage, to)
+        if to is Stage.MQL:
+            number = lead.cycle + 1
+            terms = cycle or {}
+            sla_hours = float(terms.get("sla_hours") or 24.0)
+            self.new_cycles.append(
+                {
+                    "lead_id": lead.lead_id,
+                    "cycle": number,
+                    "mql_at": at,
+                    "cause": cause,
+                    "model_hash": model_hash,
+                    "segment": terms.get("segment"),
+                    "score_total": terms.get("score_total"),
+                    "sla_hours": sla_hours,
+                    "sla_due_at": at + _hours(sla_hours),
+                    "recycle_after_days": terms.get("recycle_after_days"),
+                    "first_touch_at": terms.get("first_touch_at"),
+                    "last_action_at": None,
+                    "stage": Stage.MQL.value,
+                    "ended_at": None,
+                    "amount": None,
+                }
+            )
+        else:
+            number = lead.cycle
+            self.cycle_updates.append(
+                {
+                    "b_lead_id": lead.lead_id,
+                    "b_cycle": number,
+                    "b_stage": to.value,
+                    "b_ended_at": at if to in CYCLE_END else None,
+                    "b_action_at": at if sales_action else None,
+                    "b_amount": amount,
+                }
+            )
+        self.transitions.append(
+            {
+                "lead_id": lead.lead_id,
+                "cycle": number,
+                "from_stage": lead.stage,
+                "to_stage": to.value,
+                "at": at,
+                "cause": cause,
+                "actor": actor,
+                "model_hash": model_hash,
+                "reason": reason,
+                "note": note,
+                "import_key": import_key,
+            }
+        )
+        self.set(lead, stage=to.value, stage_since=at, cycle=number)
+
+    def touch(self, lead: LeadRow, at: datetime) -> None:
+        """A sales action without a stage change: first touch (if none yet) and last action."""
+        self.cycle_updates.append(
+            {
+                "b_lead_id": lead.lead_id,
+                "b_cycle": lead.cycle,
+                "b_stage": lead.stage,
+                "b_ended_at": None,
+                "b_action_at": at,
+                "b_amount": None,
+            }
+        )
+
+    def notify(self, topic: str, lead_id: str, payload: dict[str, Any], at: datetime) -> None:
+        """Queue a webhook message in the outbox (same transaction as the change it reports)."""
+        self.outbox.append(
+            {"topic": topic, "lead_id": lead_id, "payload": payload, "created_at": at}
+        )
+
+    def flush(self, conn: Connection) -> None:
+        """Write everything collected, then forget it."""
+        if self.lead_updates:
+            by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for lead_id, values in self.lead_updates.items():
+                key = tuple(sorted(values))
+                by_columns.setdefault(key, []).append(
+                    {"b_lead_id": lead_id, **{f"v_{k}": v for k, v in values.items()}}
+                )
+            for key, rows in by_columns.items():
+                stmt = (
+                    update(leads)
+                    .where(leads.c.lead_id == bindparam("b_lead_id"))
+                    .values({k: bindparam(f"v_{k}") for k in key})
+                )
+                conn.execute(stmt, rows)
+        if self.new_cycles:
+            conn.execute(mql_cycles.insert(), self.new_cycles)
+        if self.cycle_updates:
+            c = mql_cycles.c
+            action_at = bindparam("b_action_at", type_=c.last_action_at.type)
+            stmt = (
+                update(mql_cycles)
+                .where(and_(c.lead_id == bindparam("b_lead_id"), c.cycle == bindparam("b_cycle")))
+                .values(
+                    stage=bindparam("b_stage"),
+                    ended_at=func.coalesce(
+                        c.ended_at, bindparam("b_ended_at", type_=c.ended_at.type)
+                    ),
+                    first_touch_at=func.coalesce(c.first_touch_at, action_at),
+                    last_action_at=func.coalesce(action_at, c.last_action_at),
+                    amount=func.coalesce(bindparam("b_amount", type_=c.amount.type), c.amount),
+                )
+            )
+            conn.execute(stmt, self.cycle_updates)
+        for table, rows in (
+            (transitions, self.transitions),
+            (score_history, self.history),
+            (dispositions, self.dispositions),
+            (outbox, self.outbox),
+        ):
+            if rows:
+                conn.execute(table.insert(), rows)
+        self.lead_updates.clear()
+        for rows in (
+            self.history, self.transitions, self.new_cycles, self.cycle_updates,
+            self.dispositions, self.outbox,
+        ):  # fmt: skip
+            rows.clear()
+
+
+def _hours(hours: float) -> timedelta:
+    return timedelta(hours=hours)

@@ -1,0 +1,451 @@
+"""Writing leads, accounts, events and historical outcomes into the store, idempotently.
+
+Files are read and validated by ``leadgate.io`` first (a bad row raises ``IngestError`` with
+file, line and field before anything is written); these functions then write inside the
+caller's transaction, so a failure anywhere leaves the store unchanged (invariant 5).
+
+- Events: an ``event_id`` seen before is ignored (ids are derived from content when the source
+  gives none), so a replayed file adds nothing. Events for an unknown lead create a bare lead.
+- Leads: emails are normalised (strip + lower) so one person is one lead; a second lead with the
+  same email is stored but flagged ``duplicate_of`` the first, and never scored itself (its
+  events count for the first).
+- Outcomes: each row replays one historical MQL cycle (mql, first touch, accept/reject, sql,
+  opportunity, won/lost) as transitions with cause ``import``; a row already imported is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from leadgate.engine import Event
+from leadgate.errors import ConflictError, IngestError
+from leadgate.io.readers import parse_timestamp, read_table
+from leadgate.lifecycle.dispositions import DEFAULT_REJECT_REASONS
+from leadgate.lifecycle.stages import Cause, Stage
+from leadgate.store.history import Changes, LeadRow, fetch_leads
+from leadgate.store.schema import accounts, events, leads, transitions
+
+CHUNK = 2000
+
+# Per dialect: an INSERT that skips rows whose key exists (kept as data, not branches).
+_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def normalise_email(value: Any) -> str | None:
+    """An email as the store keys people by: surrounding whitespace removed, lower case."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    return text or None
+
+
+def new_lead_row(lead_id: str, at: datetime) -> dict[str, Any]:
+    """The column values of a lead that has just appeared (stage ``lead``, never scored)."""
+    return {
+        "lead_id": lead_id, "attrs": {}, "email": None, "account_id": None, "owner": None,
+        "duplicate_of": None, "created_at": at, "updated_at": at, "last_event_at": None,
+        "stage": Stage.LEAD.value, "stage_since": at, "cycle": 0, "score": None,
+        "score_total": None, "qualifies": None, "segment": None, "score_model_hash": None,
+        "scored_at": None,
+    }  # fmt: skip
+
+
+@dataclass
+class LeadUpsert:
+    """What ``upsert_leads`` did."""
+
+    inserted: int = 0
+    updated: int = 0
+    duplicates: list[str] = field(default_factory=list)  # lead ids flagged duplicate
+    lead_ids: list[str] = field(default_factory=list)  # every lead written, in input order
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def upsert_leads(
+    conn: Connection, profiles: Sequence[Mapping[str, Any]], at: datetime
+) -> LeadUpsert:
+    """Insert or replace lead profiles (each with ``lead_id``); flag duplicates by email.
+
+    A profile replaces the stored attributes (PUT semantics). The first lead with an email owns
+    it; a later lead (another id) with the same normalised email gets ``duplicate_of``.
+    """
+    out = LeadUpsert()
+    ids = [str(p["lead_id"]) for p in profiles]
+    existing = fetch_leads(conn, ids, lock=True)
+    emails = {normalise_email(p.get("email")) for p in profiles} - {None}
+    owners: dict[str, str] = {}  # email -> primary lead id
+    email_list = sorted(e for e in emails if e)
+    for start in range(0, len(email_list), CHUNK):
+        q = (
+            select(leads.c.email, leads.c.lead_id)
+            .where(
+                leads.c.email.in_(email_list[start : start + CHUNK]), leads.c.duplicate_of.is_(None)
+            )
+            .order_by(leads.c.created_at, leads.c.lead_id)
+        )
+        for row in conn.execute(q):
+            owners.setdefault(row.email, row.lead_id)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for profile in profiles:
+        lead_id = str(profile["lead_id"])
+        attrs = {k: v for k, v in profile.items() if k != "lead_id" and v is not None}
+        email = normalise_email(attrs.get("email"))
+        if email is not None:
+            attrs["email"] = email
+        primary = owners.setdefault(email, lead_id) if email else lead_id
+        duplicate_of = primary if primary != lead_id else None
+        if duplicate_of:
+            out.duplicates.append(lead_id)
+        values = {
+            "attrs": attrs,
+            "email": email,
+            "account_id": _text(attrs.get("account_id")),
+            "owner": _text(attrs.get("owner")),
+            "duplicate_of": duplicate_of,
+            "updated_at": at,
+        }
+        if lead_id in existing:
+            out.updated += 1
+            updates.append({"b_lead_id": lead_id, **{f"v_{k}": v for k, v in values.items()}})
+        else:
+            out.inserted += 1
+            existing[lead_id] = LeadRow(**{**new_lead_row(lead_id, at), **values})
+            inserts.append({**new_lead_row(lead_id, at), **values})
+        out.lead_ids.append(lead_id)
+    if inserts:
+        conn.execute(leads.insert(), inserts)
+    if updates:
+        cols = ("attrs", "email", "account_id", "owner", "duplicate_of", "updated_at")
+        stmt = (
+            update(leads)
+            .where(leads.c.lead_id == bindparam("b_lead_id"))
+            .values({c: bindparam(f"v_{c}") for c in cols})
+        )
+        conn.execute(stmt, updates)
+    return out
+
+
+def upsert_accounts(
+    conn: Connection, rows: Mapping[str, Mapping[str, Any]], at: datetime
+) -> tuple[int, int]:
+    """Insert or replace accounts by id; return (inserted, updated)."""
+    ids = list(rows)
+    have: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        q = select(accounts.c.account_id).where(
+            accounts.c.account_id.in_(ids[start : start + CHUNK])
+        )
+        have.update(conn.execute(q).scalars())
+    inserts, updates = [], []
+    for account_id, row in rows.items():
+        attrs = {k: v for k, v in row.items() if k != "account_id" and v is not None}
+        if account_id in have:
+            updates.append({"b_id": account_id, "v_attrs": attrs, "v_at": at})
+        else:
+            inserts.append(
+                {"account_id": account_id, "attrs": attrs, "created_at": at, "updated_at": at}
+            )
+    if inserts:
+        conn.execute(accounts.insert(), inserts)
+    if updates:
+        stmt = (
+            update(accounts)
+            .where(accounts.c.account_id == bindparam("b_id"))
+            .values(attrs=bindparam("v_attrs"), updated_at=bindparam("v_at"))
+        )
+        conn.execute(stmt, updates)
+    return len(inserts), len(updates)
+
+
+def leads_of_accounts(conn: Connection, account_ids: Iterable[str]) -> list[str]:
+    """Ids of the leads that belong to these accounts."""
+    ids = sorted(set(account_ids))
+    out: list[str] = []
+    for start in range(0, len(ids), CHUNK):
+        q = select(leads.c.lead_id).where(leads.c.account_id.in_(ids[start : start + CHUNK]))
+        out.extend(conn.execute(q).scalars())
+    return out
+
+
+def insert_events(conn: Connection, items: Sequence[Event], at: datetime) -> list[Event]:
+    """Store events not seen before (by ``event_id``); return the ones actually inserted.
+
+    Events for leads the store does not know yet create bare leads (stage ``lead``), so activity
+    that arrives before the profile is kept and scored once the profile comes.
+    """
+    fresh: dict[str, Event] = {}
+    for ev in items:
+        if not ev.event_id:
+            raise IngestError("event has no id", field="event_id")
+        fresh.setdefault(ev.event_id, ev)
+    ids = list(fresh)
+    for start in range(0, len(ids), CHUNK):
+        q = select(events.c.event_id).where(events.c.event_id.in_(ids[start : start + CHUNK]))
+        for seen in conn.execute(q).scalars():
+            fresh.pop(seen, None)
+    if not fresh:
+        return []
+    newest: dict[str, datetime] = {}
+    for ev in fresh.values():
+        if ev.lead_id not in newest or ev.timestamp > newest[ev.lead_id]:
+            newest[ev.lead_id] = ev.timestamp
+    known = fetch_leads(conn, newest, lock=True)
+    stubs = [new_lead_row(i, at) for i in newest if i not in known]
+    if stubs:
+        conn.execute(leads.insert(), stubs)
+    moved = [
+        {"b_lead_id": i, "v_last": ts}
+        for i, ts in newest.items()
+        if i not in known or known[i].last_event_at is None or known[i].last_event_at < ts
+    ]
+    for s in stubs:
+        s["last_event_at"] = newest[s["lead_id"]]
+    if moved:
+        stmt = (
+            update(leads)
+            .where(leads.c.lead_id == bindparam("b_lead_id"))
+            .values(last_event_at=bindparam("v_last"))
+        )
+        conn.execute(stmt, moved)
+    rows = [
+        {
+            "event_id": ev.event_id,
+            "lead_id": ev.lead_id,
+            "type": ev.type,
+            "timestamp": ev.timestamp,
+            "properties": dict(ev.properties),
+            "ingested_at": at,
+        }
+        for ev in fresh.values()
+    ]
+    insert = _INSERT[conn.dialect.name]
+    for start in range(0, len(rows), CHUNK):
+        conn.execute(
+            insert(events).on_conflict_do_nothing(index_elements=["event_id"]),
+            rows[start : start + CHUNK],
+        )
+    return list(fresh.values())
+
+
+# ---- historical outcomes ---------------------------------------------------------------------
+
+OUTCOME_STEPS = (  # column with the time, stage reached, whether it is a sales action
+    ("sql_time", Stage.SQL),
+    ("opportunity_time", Stage.OPPORTUNITY),
+)
+
+
+@dataclass
+class OutcomeImport:
+    """What ``import_outcomes`` did."""
+
+    rows: int = 0
+    imported: int = 0
+    ignored: int = 0  # already imported (same lead and mql_time)
+    lead_ids: list[str] = field(default_factory=list)
+
+
+def _time(
+    row: Mapping[str, Any], name: str, file: str, line: int, required: bool = False
+) -> datetime | None:
+    value = row.get(name)
+    if value is None:
+        if required:
+            raise IngestError("is required", file=file, line=line, field=name)
+        return None
+    return parse_timestamp(value, file, line, name)
+
+
+def import_outcomes(
+    conn: Connection,
+    path: str | Path,
+    *,
+    actor: str,
+    terms: Mapping[str, Any],
+    reasons: Mapping[str, str] | None = None,
+) -> OutcomeImport:
+    """Replay historical outcomes (``outcomes.csv``) as transitions with cause ``import``.
+
+    ``terms`` gives the SLA and recycling terms of the imported MQL cycles (``sla_hours``,
+    ``recycle_after_days``). A row applies to a lead at ``lead`` or ``nurture`` (a new cycle at
+    ``mql_time``) or at ``mql`` (its open cycle). Any bad row raises ``IngestError`` naming the
+    line and field; the caller's transaction then leaves the store unchanged.
+    """
+    reasons = DEFAULT_REJECT_REASONS if reasons is None else reasons
+    file = str(path)
+    parsed = list(read_table(path))
+    out = OutcomeImport(rows=len(parsed))
+    keyed: list[tuple[int, dict[str, Any], str, datetime]] = []
+    for line, row in parsed:
+        lead_id = _text(row.get("lead_id"))
+        if not lead_id:
+            raise IngestError("is required", file=file, line=line, field="lead_id")
+        mql_at = _time(row, "mql_time", file, line, required=True)
+        assert mql_at is not None
+        key = "o" + hashlib.sha1(f"{lead_id}|{mql_at.isoformat()}".encode()).hexdigest()[:24]
+        keyed.append((line, row, key, mql_at))
+    done: set[str] = set()
+    keys = [k for _, _, k, _ in keyed]
+    for start in range(0, len(keys), CHUNK):
+        q = select(transitions.c.import_key).where(
+            transitions.c.import_key.in_(keys[start : start + CHUNK])
+        )
+        done.update(conn.execute(q).scalars())
+    lead_rows = fetch_leads(
+        conn, (_text(r.get("lead_id")) or "" for _, r, _, _ in keyed), lock=True
+    )
+    changes = Changes()
+    for line, row, key, mql_at in keyed:
+        if key in done:
+            out.ignored += 1
+            continue
+        done.add(key)
+        lead_id = _text(row["lead_id"]) or ""
+        lead = lead_rows.get(lead_id)
+        if lead is None:
+            raise IngestError(
+                f"unknown lead '{lead_id}' (load its lead first)",
+                file=file,
+                line=line,
+                field="lead_id",
+            )
+        try:
+            _replay(changes, lead, row, key, mql_at, file, line, actor, terms, reasons)
+        except ConflictError as exc:
+            raise IngestError(str(exc), file=file, line=line, field="lead_id") from None
+        out.imported += 1
+        out.lead_ids.append(lead_id)
+        if len(changes.transitions) >= 5 * CHUNK:
+            changes.flush(conn)
+    changes.flush(conn)
+    return out
+
+
+def _replay(
+    changes: Changes,
+    lead: LeadRow,
+    row: Mapping[str, Any],
+    key: str,
+    mql_at: datetime,
+    file: str,
+    line: int,
+    actor: str,
+    terms: Mapping[str, Any],
+    reasons: Mapping[str, str],
+) -> None:
+    """Apply one outcome row to one lead, step by step, checking times run forward."""
+    last = mql_at
+
+    def step(name: str) -> datetime | None:
+        nonlocal last
+        moment = _time(row, name, file, line)
+        if moment is not None:
+            if moment < last:
+                raise IngestError(
+                    f"is earlier than the step before it ({last.isoformat()})",
+                    file=file,
+                    line=line,
+                    field=name,
+                )
+            last = moment
+        return moment
+
+    touch = _time(row, "first_touch_time", file, line)
+    if touch is not None and touch < mql_at:
+        raise IngestError(
+            "is earlier than mql_time", file=file, line=line, field="first_touch_time"
+        )
+    common = {"cause": Cause.IMPORT.value, "actor": actor, "import_key": key}
+    if lead.stage in (Stage.LEAD, Stage.NURTURE):
+        changes.move(lead, Stage.MQL, at=mql_at, cycle={**terms, "first_touch_at": touch}, **common)
+    elif lead.stage == Stage.MQL:
+        if touch is not None:
+            changes.touch(lead, touch)
+    else:
+        raise IngestError(
+            f"lead '{lead.lead_id}' is at stage '{lead.stage}'; outcomes can be imported for leads "
+            "at lead, nurture or mql",
+            file=file, line=line, field="lead_id",
+        )  # fmt: skip
+    status = row.get("sal_status")
+    amount = row.get("amount")
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int | float)):
+        raise IngestError(f"must be a number, got {amount!r}", file=file, line=line, field="amount")
+    if status is None:
+        return
+    if status not in ("accepted", "rejected"):
+        raise IngestError(
+            f"must be accepted or rejected, got {status!r}",
+            file=file,
+            line=line,
+            field="sal_status",
+        )
+    sal_at = step("sal_time") or touch or mql_at
+    if status == "rejected":
+        reason = row.get("reject_reason")
+        if reason not in reasons:
+            raise IngestError(
+                f"unknown reason code {reason!r} (use {', '.join(reasons)})",
+                file=file,
+                line=line,
+                field="reject_reason",
+            )
+        _sales(
+            changes, lead, Stage(reasons[str(reason)]), sal_at, "reject", common, reason=str(reason)
+        )
+        return
+    _sales(changes, lead, Stage.SAL, sal_at, "accept", common)
+    for name, stage in OUTCOME_STEPS:
+        moment = step(name)
+        if moment is not None:
+            value = float(amount) if stage is Stage.OPPORTUNITY and amount is not None else None
+            _sales(changes, lead, stage, moment, stage.value, common, amount=value)
+    outcome = row.get("outcome")
+    if outcome in (None, "open"):
+        return
+    if outcome not in ("won", "lost"):
+        raise IngestError(
+            f"must be won, lost or open, got {outcome!r}", file=file, line=line, field="outcome"
+        )
+    closed = step("closed_time")
+    if closed is None:
+        raise IngestError(
+            f"is required when outcome is {outcome}", file=file, line=line, field="closed_time"
+        )
+    value = float(amount) if amount is not None else None
+    _sales(changes, lead, Stage(outcome), closed, str(outcome), common, amount=value)
+
+
+def _sales(
+    changes: Changes,
+    lead: LeadRow,
+    to: Stage,
+    at: datetime,
+    action: str,
+    common: Mapping[str, Any],
+    *,
+    reason: str | None = None,
+    amount: float | None = None,
+) -> None:
+    cycle_before = lead.cycle
+    changes.move(lead, to, at=at, reason=reason, sales_action=True, amount=amount, **common)
+    changes.dispositions.append(
+        {"lead_id": lead.lead_id, "cycle": cycle_before, "action": action, "reason": reason,
+         "note": None, "amount": amount, "actor": common["actor"], "at": at}
+    )  # fmt: skip
