@@ -1,0 +1,188 @@
+"""The funnel report: lead -> MQL -> SAL -> SQL -> opportunity -> won, with revenue, by cohort.
+
+Conversion is measured on cohorts, never as ratios of unrelated counts: of the leads created in
+the window, how many became MQLs; of the MQLs of the window (by MQL time), how many were accepted,
+reached SQL, an opportunity, a won deal -- whenever that happened. Each rate carries its cohort
+size and a Wilson interval (``report/stats.py``).
+
+Model versions are never mixed unless asked: with several versions in the window and no
+``model_version`` chosen, the report groups by version. ``FunnelReport.versions`` says which
+versions a report covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from leadgate.errors import NotFoundError
+from leadgate.report.frame import group_columns, select
+from leadgate.report.stats import Rate
+
+# Step rates (each stage of the one before) and the cumulative ones people ask for.
+STEPS = (
+    ("lead:mql", "leads", "mqls_of_leads"),
+    ("mql:sal", "mqls", "sals"),
+    ("sal:sql", "sals", "sqls"),
+    ("sql:opp", "sqls", "opps"),
+    ("opp:won", "opps", "wins"),
+    ("mql:sql", "mqls", "sqls"),
+    ("mql:won", "mqls", "wins"),
+)
+COUNTS = ("leads", "mqls_of_leads", "mqls", "sals", "sqls", "opps", "wins")
+
+
+@dataclass
+class FunnelRow:
+    """One group's funnel: counts per stage, revenue, and the rates between stages."""
+
+    group: dict[str, str]
+    counts: dict[str, int]
+    revenue: float
+    rates: dict[str, Rate] = field(default_factory=dict)
+
+    def record(self) -> dict[str, Any]:
+        """A flat record (for csv/json): group keys, counts, revenue, each rate with n and CI."""
+        out: dict[str, Any] = dict(self.group)
+        out.update(self.counts)
+        out["revenue"] = self.revenue
+        for name, rate in self.rates.items():
+            d = rate.to_dict()
+            out[name] = d["rate"]
+            out[f"{name}_n"] = d["n"]
+            out[f"{name}_lo"] = d["lo"]
+            out[f"{name}_hi"] = d["hi"]
+        return out
+
+
+@dataclass
+class FunnelReport:
+    """A funnel table: ``rows`` per group (and ``total``), with the versions it covers."""
+
+    by: list[str]
+    versions: list[str]
+    mixed: bool
+    since: datetime | None
+    until: datetime | None
+    rows: list[FunnelRow]
+    total: FunnelRow
+
+    def records(self) -> list[dict[str, Any]]:
+        return [r.record() for r in self.rows]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "report": "funnel",
+            "by": self.by,
+            "model_versions": self.versions,
+            "mixed_versions": self.mixed,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "rows": self.records(),
+            "total": self.total.record(),
+        }
+
+
+def choose_versions(
+    frame: pd.DataFrame, by: list[str], model_version: str | Sequence[str] | None, mix: bool
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Restrict the frame to the chosen model versions; group by version when several remain.
+
+    Returns the frame, the group columns (``model_version`` added when needed), the versions.
+    """
+    if model_version:
+        wanted = [model_version] if isinstance(model_version, str) else list(model_version)
+        present = set(frame["model_version"])
+        missing = [v for v in wanted if v not in present]
+        if missing:
+            have = ", ".join(sorted(present)) or "none"
+            raise NotFoundError(
+                f"model version '{missing[0]}' has no leads here (versions: {have})"
+            )
+        frame = frame[frame["model_version"].isin(wanted)]
+    versions = sorted(
+        set(frame.loc[frame["is_mql"], "model_version"]) or set(frame["model_version"])
+    )
+    if len(versions) > 1 and not mix and "model_version" not in by:
+        by = [*by, "model_version"]
+    return frame, by, versions
+
+
+def funnel_counts(leads: pd.DataFrame, mqls: pd.DataFrame) -> tuple[dict[str, int], float]:
+    """Stage counts of a lead cohort and an MQL cohort, and the MQL cohort's won revenue."""
+    per_lead = leads.groupby("lead_id")["is_mql"].any() if len(leads) else pd.Series(dtype=bool)
+    counts = {
+        "leads": len(per_lead),
+        "mqls_of_leads": int(per_lead.sum()),
+        "mqls": len(mqls),
+        "sals": int(mqls["sal"].sum()),
+        "sqls": int(mqls["sql"].sum()),
+        "opps": int(mqls["opp"].sum()),
+        "wins": int(mqls["won"].sum()),
+    }
+    revenue = float(mqls.loc[mqls["won"], "amount"].fillna(0).sum())
+    return counts, revenue
+
+
+def _row(group: dict[str, str], leads: pd.DataFrame, mqls: pd.DataFrame) -> FunnelRow:
+    counts, revenue = funnel_counts(leads, mqls)
+    rates = {name: Rate(counts[num], counts[den]) for name, den, num in STEPS}
+    return FunnelRow(group, counts, revenue, rates)
+
+
+def funnel_report(
+    frame: pd.DataFrame,
+    by: Iterable[str] = (),
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    model_version: str | Sequence[str] | None = None,
+    mix_versions: bool = False,
+) -> FunnelReport:
+    """Cohort conversion from lead to won, grouped by any of the frame's dimensions.
+
+    Args:
+        frame: a funnel frame (``report/frame.py``).
+        by: group names (channel, segment, persona, region, industry, cohort, model_version).
+        since, until: the window ``[since, until)``: on creation time for the lead cohort, on
+            MQL time for the MQL cohort.
+        model_version: only these versions; with several versions and ``mix_versions`` False
+            the report groups by version.
+    """
+    cols = group_columns(by)
+    frame, cols, versions = choose_versions(frame, cols, model_version, mix_versions)
+    # The lead cohort is grouped by creation month, the MQL cohort by MQL month.
+    lead_rows = select(frame, since=since, until=until, column="created_at")
+    lead_rows = lead_rows.assign(cohort=lead_rows["lead_cohort"])
+    mql_rows = select(frame[frame["is_mql"]], since=since, until=until, column="mql_time")
+    rows: list[FunnelRow] = []
+    if cols:
+        keys = pd.concat([lead_rows[cols], mql_rows[cols]]).drop_duplicates()
+        keys = keys.fillna("unknown").astype(str).sort_values(cols)
+        lead_groups = _groups(lead_rows, cols)
+        mql_groups = _groups(mql_rows, cols)
+        empty = frame.iloc[0:0]
+        for key in keys.itertuples(index=False):
+            k = tuple(key)
+            group = dict(zip(cols, k, strict=True))
+            rows.append(_row(group, lead_groups.get(k, empty), mql_groups.get(k, empty)))
+    total = _row({c: "all" for c in cols}, lead_rows, mql_rows)
+    if not cols:
+        rows = [total]
+    return FunnelReport(
+        cols, versions, mix_versions and len(versions) > 1, since, until, rows, total
+    )
+
+
+def _groups(frame: pd.DataFrame, cols: list[str]) -> dict[tuple[str, ...], pd.DataFrame]:
+    if frame.empty:
+        return {}
+    keyed = frame.assign(**{c: frame[c].fillna("unknown").astype(str) for c in cols})
+    return {
+        (k if isinstance(k, tuple) else (k,)): g
+        for k, g in keyed.groupby(cols, sort=True, dropna=False)
+    }

@@ -1,0 +1,122 @@
+"""Sales rejections: the reasons sales gave, by channel, segment, and the rule that made the MQL.
+
+The rule that contributed most is the one with the most points in the lead's explanation under
+the model at the time it was handed over (``report/history.py`` replays it): when "student" leads
+mostly got in through "engagement: downloaded content", that rule is what to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from leadgate.engine import Plan
+from leadgate.report.frame import group_columns, select
+from leadgate.report.funnel import choose_versions
+from leadgate.report.history import History, replay, top_rule
+
+NO_REASON = "(no reason)"
+
+
+@dataclass
+class RejectionReport:
+    """Rejected MQLs counted by reason, overall and per dimension (long format)."""
+
+    versions: list[str]
+    mqls: int
+    rejected: int
+    reasons: list[dict[str, Any]]  # reason, count, share (of rejections)
+    by: dict[str, list[dict[str, Any]]]  # dimension -> rows: group, reason, count, share
+
+    def records(self) -> list[dict[str, Any]]:
+        rows = [{"dimension": "all", "group": "all", **r} for r in self.reasons]
+        for dim, items in self.by.items():
+            rows.extend({"dimension": dim, **r} for r in items)
+        return rows
+
+    def top_reasons(self, dimension: str, group: str, n: int = 3) -> list[str]:
+        """The ``n`` most frequent reasons within one group of one dimension."""
+        items = [r for r in self.by.get(dimension, []) if r["group"] == group]
+        return [r["reason"] for r in sorted(items, key=lambda r: -r["count"])[:n]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "report": "rejections",
+            "model_versions": self.versions,
+            "mqls": self.mqls,
+            "rejected": self.rejected,
+            "reasons": self.reasons,
+            "by": self.by,
+        }
+
+
+def _counts(rejected: pd.DataFrame, col: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for group, g in rejected.groupby(col, sort=True):
+        counts = g["reject_reason"].value_counts()
+        for reason, count in counts.items():
+            rows.append(
+                {
+                    "group": str(group),
+                    "reason": str(reason),
+                    "count": int(count),
+                    "share": count / len(g),
+                }
+            )
+    return rows
+
+
+def rejection_report(
+    frame: pd.DataFrame,
+    by: Iterable[str] = ("channel", "segment"),
+    *,
+    history: History | None = None,
+    plan: Plan | Mapping[str, Plan] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    model_version: str | Sequence[str] | None = None,
+    mix_versions: bool = False,
+) -> RejectionReport:
+    """Reasons for rejection overall, per ``by`` dimension and (with ``history`` and ``plan``) per
+    top contributing rule.
+
+    ``plan`` is one plan, or plans keyed by model hash (the store's versions): each rejected cycle
+    is explained under the model that made it an MQL, when known.
+    """
+    frame, _, versions = choose_versions(frame, [], model_version, mix_versions)
+    mqls = select(frame[frame["is_mql"]], since=since, until=until)
+    rejected = mqls[mqls["sal_status"].eq("rejected")].copy()
+    rejected["reject_reason"] = rejected["reject_reason"].fillna(NO_REASON)
+    counts = rejected["reject_reason"].value_counts()
+    reasons = [
+        {"reason": str(r), "count": int(c), "share": c / len(rejected)} for r, c in counts.items()
+    ]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for col in group_columns(by):
+        out[col] = _counts(rejected, col)
+    if history is not None and plan is not None and len(rejected):
+        rejected["top_rule"] = _top_rules(rejected, history, plan)
+        out["top_rule"] = _counts(rejected, "top_rule")
+    return RejectionReport(versions, len(mqls), len(rejected), reasons, out)
+
+
+def _top_rules(
+    rejected: pd.DataFrame, history: History, plan: Plan | Mapping[str, Plan]
+) -> list[str]:
+    ids = [str(i) for i in rejected["lead_id"]]
+    if isinstance(plan, Plan):
+        scores = replay(plan, history, lead_ids=ids)
+        return [top_rule(scores[i]) if i in scores else "(unknown lead)" for i in ids]
+    labels: list[str] = []
+    for lead_id, model_hash in zip(ids, rejected["model_hash"], strict=True):
+        p = plan.get(str(model_hash)) if model_hash else None
+        if p is None:
+            labels.append("(model unknown)")
+            continue
+        scores = replay(p, history, lead_ids=[lead_id])
+        labels.append(top_rule(scores[lead_id]) if lead_id in scores else "(unknown lead)")
+    return labels
