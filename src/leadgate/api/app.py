@@ -1,0 +1,158 @@
+"""The FastAPI application factory: ``create_app(store_url)``.
+
+The app holds an ``ApiConfig`` (``app.state.config``): the open store, the clock the routes read
+"now" from (the engine never reads a clock; the server passes the real time as ``as_of``), the
+request limits, and optionally the background work ``leadgate serve`` runs with it: the webhook
+delivery worker and the periodic ``tick`` (decay and MQL expiry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+import leadgate
+from leadgate.api.errors import install_error_handlers
+from leadgate.store.db import Store, open_store
+from leadgate.webhooks.delivery import DeliveryPolicy, WebhookWorker
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BATCH = 1000
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ApiConfig:
+    """What the routes need: the store, the clock and the limits; plus the background work."""
+
+    store: Store
+    clock: Callable[[], datetime] = _now
+    max_batch: int = DEFAULT_MAX_BATCH
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    worker: WebhookWorker | None = None
+    tick_seconds: float | None = None
+    tick_runs: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def wake_worker(self) -> None:
+        """Deliver new outbox rows now instead of at the next poll."""
+        if self.worker is not None:
+            self.worker.wake()
+
+
+async def _tick_loop(config: ApiConfig) -> None:
+    """``tick`` every ``tick_seconds``: decay moves scores and MQLs expire without new events."""
+    from leadgate.service import tick
+
+    assert config.tick_seconds
+    while True:
+        await asyncio.sleep(config.tick_seconds)
+        try:
+            report = await run_in_threadpool(tick, config.store, config.now())
+            config.tick_runs += 1
+            if report.summary.new_mqls or report.summary.expired:
+                config.wake_worker()
+        except Exception:  # a failed tick must not stop the next one; the store is unchanged
+            log.exception("periodic tick failed; retrying at the next interval")
+
+
+def create_app(
+    store_url: str | None = None,
+    *,
+    store: Store | None = None,
+    clock: Callable[[], datetime] | None = None,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    webhooks: bool = False,
+    webhook_policy: DeliveryPolicy | None = None,
+    webhook_interval: float = 1.0,
+    tick_seconds: float | None = None,
+) -> FastAPI:
+    """Build the API over the store at ``store_url`` (or an open ``store``).
+
+    Args:
+        store_url: ``--db`` URL (see ``leadgate.store.resolve_db_url``); migrations are applied.
+        clock: where "now" comes from (tests pass a fixed clock); default: the real UTC time.
+        max_batch: most events in one ``POST /v1/events`` (more: 413).
+        max_body_bytes: largest request body accepted (more: 413).
+        webhooks: run the webhook delivery worker while the app runs (``leadgate serve``).
+        webhook_policy: retry schedule of the worker.
+        tick_seconds: run ``tick`` at this interval while the app runs (``None``: never).
+    """
+    from leadgate.api.routes import ROUTERS
+
+    store = store if store is not None else open_store(store_url)
+    config = ApiConfig(
+        store=store,
+        clock=clock or _now,
+        max_batch=max_batch,
+        max_body_bytes=max_body_bytes,
+        tick_seconds=tick_seconds,
+    )
+    if webhooks:
+        config.worker = WebhookWorker(
+            store, policy=webhook_policy, interval=webhook_interval, clock=config.clock
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = []
+        if config.worker is not None:
+            config.worker.start()
+        if config.tick_seconds:
+            tasks.append(asyncio.create_task(_tick_loop(config)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            if config.worker is not None:
+                await run_in_threadpool(config.worker.stop)
+
+    app = FastAPI(
+        title="leadgate",
+        version=leadgate.__version__,
+        summary="Explainable MQL scoring: events in, scores, stages and sales dispositions out.",
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    _add_security_scheme(app)
+    return app
+
+
+def _add_security_scheme(app: FastAPI) -> None:
+    """Declare the bearer scheme the routes' ``security`` entries refer to."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key from `leadgate keys create --role ROLE`.",
+        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,115 @@
+"""Bearer-key authentication and the role table: which role may call which route.
+
+Every route under ``/v1`` declares one permission (``needs("events:write")``); ``GuardedRoute``
+checks the ``Authorization: Bearer KEY`` header and the key's role *before* FastAPI reads or
+validates the body, so a request without a valid key gets 401 and a key with the wrong role 403
+whatever it sends. A route without a declared permission fails at start-up, unless it is listed
+in ``PUBLIC`` -- forgetting the guard is not possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import HTTPException, Request, Response
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from leadgate.api.keys import ApiKey, Role, verify_key
+
+PERMISSION_KEY = "x-leadgate-permission"
+
+A, M, S, R = Role.ADMIN, Role.MARKETING, Role.SALES, Role.READ_ONLY
+# permission -> roles allowed. Admin may do everything; read-only reads what it may see.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "events:write": frozenset({A, M}),  # events, lead and account profiles
+    "leads:read": frozenset({A, M, S, R}),
+    "queue:read": frozenset({A, M, S, R}),
+    "dispositions:write": frozenset({A, S}),
+    "models:read": frozenset({A, M, R}),
+    "models:write": frozenset({A}),
+    "admin": frozenset({A}),  # keys, webhooks, tick
+    "whoami": frozenset({A, M, S, R}),
+}
+
+PUBLIC = frozenset({"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
+def needs(permission: str) -> dict[str, Any]:
+    """``openapi_extra`` for a route: its permission, also shown in the OpenAPI schema."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    roles = sorted(r.value for r in PERMISSIONS[permission])
+    return {PERMISSION_KEY: permission, "x-leadgate-roles": roles, "security": [{"bearer": []}]}
+
+
+def permission_of(route: APIRoute) -> str | None:
+    return (route.openapi_extra or {}).get(PERMISSION_KEY)
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def bearer_token(request: Request) -> str:
+    """The token of ``Authorization: Bearer KEY``; 401 when the header is missing or malformed."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise _unauthorized("missing API key (send Authorization: Bearer KEY)")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("malformed Authorization header (expected: Bearer KEY)")
+    return token.strip()
+
+
+def current_key(request: Request) -> ApiKey:
+    """The authenticated key of this request (set by ``GuardedRoute``)."""
+    key: ApiKey = request.state.api_key
+    return key
+
+
+def actor_of(request: Request) -> str:
+    """Who acts, for the history: ``key:<name>`` of the request's key."""
+    return f"key:{current_key(request).name}"
+
+
+class GuardedRoute(APIRoute):
+    """An ``APIRoute`` that authenticates and authorises before the body is touched.
+
+    It also refuses bodies above the app's ``max_body_bytes`` (413) from ``Content-Length``.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if permission_of(self) is None and path not in PUBLIC:
+            raise RuntimeError(f"route {path} declares no permission (use needs(...))")
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+        permission = permission_of(self)
+        if permission is None:
+            return handler
+        allowed = PERMISSIONS[permission]
+
+        async def guarded(request: Request) -> Response:
+            token = bearer_token(request)
+            config = request.app.state.config
+            key = await run_in_threadpool(verify_key, config.store, token)
+            if key is None:
+                raise _unauthorized("invalid or revoked API key")
+            if key.role not in allowed:
+                raise HTTPException(
+                    403,
+                    f"role '{key.role.value}' may not {permission} "
+                    f"(allowed: {', '.join(sorted(r.value for r in allowed))})",
+                )
+            request.state.api_key = key
+            length = request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > config.max_body_bytes:
+                raise HTTPException(
+                    413, f"request body of {length} bytes; the limit is {config.max_body_bytes}"
+                )
+            return await handler(request)
+
+        return guarded

@@ -1,0 +1,116 @@
+"""Administration over HTTP: API keys, webhooks, an on-demand tick, and ``whoami``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from leadgate.api.auth import GuardedRoute, actor_of, current_key, needs
+from leadgate.api.keys import ApiKey, create_key, list_keys, revoke_key
+from leadgate.api.schemas import KeyIn, KeyOut, WebhookIn, WebhookOut
+from leadgate.service import TickReport, tick
+from leadgate.webhooks.registry import Webhook, add_webhook, list_webhooks, remove_webhook
+
+router = APIRouter(route_class=GuardedRoute, tags=["administration"])
+
+
+def _iso(value: object) -> str | None:
+    return None if value is None else value.isoformat()  # type: ignore[attr-defined]
+
+
+def key_out(key: ApiKey, token: str | None = None) -> KeyOut:
+    return KeyOut(
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        role=key.role.value,
+        created_at=key.created_at.isoformat(),
+        created_by=key.created_by,
+        revoked_at=_iso(key.revoked_at),
+        last_used_at=_iso(key.last_used_at),
+        token=token,
+    )
+
+
+def webhook_out(hook: Webhook, secret: str | None = None) -> WebhookOut:
+    return WebhookOut(
+        id=hook.id,
+        url=hook.url,
+        topics=list(hook.topics),
+        active=hook.active,
+        created_at=hook.created_at.isoformat(),
+        deliveries=hook.counts,
+        secret=secret,
+    )
+
+
+@router.get("/v1/whoami", response_model=KeyOut, openapi_extra=needs("whoami"))
+async def whoami(request: Request) -> KeyOut:
+    """The key this request authenticated with (name, prefix, role)."""
+    return key_out(current_key(request))
+
+
+@router.get("/v1/keys", response_model=list[KeyOut], openapi_extra=needs("admin"))
+async def keys(request: Request, revoked: Annotated[bool, Query()] = False) -> list[KeyOut]:
+    """API keys (never their secrets); ``revoked=true`` lists revoked keys too."""
+    store = request.app.state.config.store
+    found = await run_in_threadpool(lambda: list_keys(store, include_revoked=revoked))
+    return [key_out(k) for k in found]
+
+
+@router.post("/v1/keys", response_model=KeyOut, status_code=201, openapi_extra=needs("admin"))
+async def new_key(request: Request, body: KeyIn) -> KeyOut:
+    """Create a key; the answer's ``token`` is the only time the key is shown."""
+    config = request.app.state.config
+    made = await run_in_threadpool(
+        lambda: create_key(
+            config.store, body.role, name=body.name, created_by=actor_of(request), now=config.now()
+        )
+    )
+    return key_out(made.key, made.token)
+
+
+@router.delete("/v1/keys/{ident}", response_model=KeyOut, openapi_extra=needs("admin"))
+async def revoke(request: Request, ident: str) -> KeyOut:
+    """Revoke a key by id, prefix or name (it stops working at once)."""
+    config = request.app.state.config
+    key = await run_in_threadpool(lambda: revoke_key(config.store, ident, now=config.now()))
+    return key_out(key)
+
+
+@router.get("/v1/webhooks", response_model=list[WebhookOut], openapi_extra=needs("admin"))
+async def webhooks(request: Request) -> list[WebhookOut]:
+    """Active webhooks with their delivery counts by status."""
+    found = await run_in_threadpool(list_webhooks, request.app.state.config.store)
+    return [webhook_out(h) for h in found]
+
+
+@router.post(
+    "/v1/webhooks", response_model=WebhookOut, status_code=201, openapi_extra=needs("admin")
+)
+async def new_webhook(request: Request, body: WebhookIn) -> WebhookOut:
+    """Add a webhook; the answer's ``secret`` (given or generated) is shown this once."""
+    config = request.app.state.config
+    hook, secret = await run_in_threadpool(
+        lambda: add_webhook(
+            config.store, body.url, secret=body.secret, topics=body.topics, now=config.now()
+        )
+    )
+    return webhook_out(hook, secret)
+
+
+@router.delete("/v1/webhooks/{webhook_id}", status_code=204, openapi_extra=needs("admin"))
+async def drop_webhook(request: Request, webhook_id: int) -> None:
+    """Deactivate a webhook; its pending deliveries are dropped."""
+    await run_in_threadpool(remove_webhook, request.app.state.config.store, webhook_id)
+
+
+@router.post("/v1/tick", response_model=TickReport, openapi_extra=needs("admin"))
+async def run_tick(request: Request) -> TickReport:
+    """Re-score what time has changed (decay, windows) and apply MQL expiries now."""
+    config = request.app.state.config
+    report = await run_in_threadpool(tick, config.store, config.now())
+    config.wake_worker()
+    return report

@@ -1,0 +1,120 @@
+"""Writes that re-score a lead in the same request: events, lead profiles, accounts.
+
+Each answer carries the affected lead's ``{"lead_id", "stage", "score"}`` (``score`` is the
+``Score.to_record()`` of ``leadgate score --format jsonl``), computed at the server's current time.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from leadgate.api.auth import GuardedRoute, actor_of, needs
+from leadgate.api.schemas import EventBatch, EventIn, parse_events
+from leadgate.errors import IngestError
+from leadgate.service import LeadState, ingest_events, upsert_account, upsert_lead
+
+router = APIRouter(route_class=GuardedRoute, tags=["events and profiles"])
+
+_EVENT_SCHEMA = EventIn.model_json_schema()
+_EVENTS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        _EVENT_SCHEMA,
+                        {
+                            "type": "object",
+                            "title": EventBatch.__name__,
+                            "required": ["events"],
+                            "properties": {"events": {"type": "array", "items": _EVENT_SCHEMA}},
+                        },
+                    ]
+                },
+                "example": {
+                    "lead_id": "L1",
+                    "type": "page_view",
+                    "timestamp": "2026-11-20T09:30:00Z",
+                    "url": "/pricing",
+                },
+            }
+        },
+    }
+}
+
+
+async def json_body(request: Request) -> Any:
+    """The request body as JSON; a malformed body is a 422 naming ``body``."""
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IngestError(f"not valid JSON ({exc})", field="body") from None
+
+
+@router.post(
+    "/v1/events",
+    response_model=LeadState | list[LeadState],
+    openapi_extra={**needs("events:write"), **_EVENTS_BODY},
+    responses={413: {"description": "more events than the server's batch limit"}},
+)
+async def post_events(request: Request, response: Response) -> Any:
+    """Ingest one event or ``{"events": [...]}``; return the state of each affected lead.
+
+    One event answers one ``{"lead_id", "stage", "score"}``; a batch answers a list of them, one
+    per affected lead. An event id seen before is ignored (replays add nothing);
+    ``X-Leadgate-Inserted`` / ``X-Leadgate-Ignored`` count them.
+    """
+    config = request.app.state.config
+    items, batch = parse_events(await json_body(request), config.max_batch)
+    result = await run_in_threadpool(
+        ingest_events, config.store, items, config.now(), actor=actor_of(request)
+    )
+    response.headers["X-Leadgate-Inserted"] = str(result.inserted)
+    response.headers["X-Leadgate-Ignored"] = str(result.ignored)
+    if result.inserted:
+        config.wake_worker()
+    return result.leads if batch else result.leads[0]
+
+
+@router.put("/v1/leads/{lead_id}", response_model=LeadState, openapi_extra=needs("events:write"))
+async def put_lead(
+    request: Request,
+    lead_id: str,
+    attrs: Annotated[
+        dict[str, Any], Body(examples=[{"email": "ana@acme.com", "title": "VP Sales"}])
+    ],
+) -> LeadState:
+    """Create or replace a lead's profile (a flat JSON object) and return its new score."""
+    config = request.app.state.config
+    state = await run_in_threadpool(
+        upsert_lead, config.store, lead_id, attrs, config.now(), actor=actor_of(request)
+    )
+    config.wake_worker()
+    return state
+
+
+@router.put(
+    "/v1/accounts/{account_id}",
+    response_model=list[LeadState],
+    openapi_extra=needs("events:write"),
+)
+async def put_account(
+    request: Request,
+    account_id: str,
+    attrs: Annotated[
+        dict[str, Any], Body(examples=[{"industry": "software", "company_size": 800}])
+    ],
+) -> list[LeadState]:
+    """Create or replace an account; return the new state of each of its leads."""
+    config = request.app.state.config
+    states = await run_in_threadpool(
+        upsert_account, config.store, account_id, attrs, config.now(), actor=actor_of(request)
+    )
+    config.wake_worker()
+    return states

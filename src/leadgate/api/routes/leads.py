@@ -1,0 +1,80 @@
+"""Reading leads and the sales side: a lead with its history, the MQL queue, dispositions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from leadgate.api.auth import GuardedRoute, actor_of, needs
+from leadgate.api.schemas import DispositionIn
+from leadgate.service import LeadState, LeadView, QueueItem, SlaBreach, dispose, get_lead, mql_queue
+from leadgate.service import sla_breaches as list_breaches
+
+router = APIRouter(route_class=GuardedRoute, tags=["leads and sales"])
+
+
+@router.get("/v1/leads/{lead_id}", response_model=LeadView, openapi_extra=needs("leads:read"))
+async def read_lead(
+    request: Request,
+    lead_id: str,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="explain the score at this time (default: when it was last scored)"),
+    ] = None,
+) -> LeadView:
+    """A lead: stage, score, explanation, stage transitions, MQL cycles, score history."""
+    config = request.app.state.config
+    return await run_in_threadpool(get_lead, config.store, lead_id, as_of)
+
+
+@router.get("/v1/mqls", response_model=list[QueueItem], openapi_extra=needs("queue:read"))
+async def queue(
+    request: Request,
+    segment: str | None = None,
+    owner: str | None = None,
+    sla: Annotated[
+        Literal["pending", "breached", "met"] | None, Query(description="SLA state")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> list[QueueItem]:
+    """The sales queue: leads at ``mql``, highest score first, then oldest first."""
+    config = request.app.state.config
+    return await run_in_threadpool(
+        lambda: mql_queue(
+            config.store, as_of=config.now(), segment=segment, owner=owner, sla_state=sla,
+            limit=limit,
+        )
+    )  # fmt: skip
+
+
+@router.get("/v1/sla-breaches", response_model=list[SlaBreach], openapi_extra=needs("queue:read"))
+async def sla_breaches(
+    request: Request, segment: str | None = None, owner: str | None = None
+) -> list[SlaBreach]:
+    """MQL cycles whose first sales touch came late or is overdue now; most overdue first."""
+    config = request.app.state.config
+    return await run_in_threadpool(
+        lambda: list_breaches(config.store, as_of=config.now(), segment=segment, owner=owner)
+    )
+
+
+@router.post(
+    "/v1/leads/{lead_id}/disposition",
+    response_model=LeadState,
+    openapi_extra=needs("dispositions:write"),
+    responses={409: {"description": "the action is not allowed from the lead's stage"}},
+)
+async def disposition(request: Request, lead_id: str, body: DispositionIn) -> LeadState:
+    """Record what sales did (accept, reject with a reason code, sql, opportunity, won, lost)."""
+    config = request.app.state.config
+    state = await run_in_threadpool(
+        lambda: dispose(
+            config.store, lead_id, body.action, reason=body.reason, note=body.note,
+            amount=body.amount, actor=body.actor or actor_of(request), at=config.now(),
+        )
+    )  # fmt: skip
+    config.wake_worker()
+    return state

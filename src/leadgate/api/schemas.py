@@ -1,0 +1,162 @@
+"""Request bodies of the HTTP API. Answers reuse ``leadgate.service.shapes`` (one shape per idea).
+
+Events are parsed by hand (``parse_events``) rather than by a pydantic union: the body is either
+one event or ``{"events": [...]}``, a batch over the limit must be refused (413) before any event
+is validated, and every error must name its field as ``events[3].timestamp``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadgate.engine import Event
+from leadgate.errors import IngestError
+from leadgate.io.formats import flatten
+from leadgate.io.readers import event_from_row
+
+Action = Literal["accept", "reject", "sql", "opportunity", "won", "lost", "recycle", "touch"]
+
+
+class EventIn(BaseModel):
+    """One event: who, what, when; any other key is a property of the event (``url``, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    lead_id: str
+    type: str
+    timestamp: str = Field(description="ISO 8601; without a zone it means UTC")
+    event_id: str | None = Field(None, description="given, or derived from the content")
+
+
+class EventBatch(BaseModel):
+    """Several events in one request (at most the server's ``max_batch``)."""
+
+    events: list[EventIn]
+
+
+class DispositionIn(BaseModel):
+    """What sales did with a lead (``reason`` is a reject reason code; ``amount`` for deals)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Action
+    reason: str | None = None
+    note: Annotated[str, Field(max_length=10_000)] | None = None
+    amount: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    actor: str | None = Field(None, description="who acted; default: the API key's name")
+
+
+class ModelIn(BaseModel):
+    """A model to publish, as YAML text (``dry_run``: report what would change, write nothing)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    yaml: str
+    dry_run: bool = False
+
+
+class KeyIn(BaseModel):
+    """A new API key's role and (optional) name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["admin", "marketing", "sales", "read-only"]
+    name: str = ""
+
+
+class KeyOut(BaseModel):
+    """An API key as listed; ``token`` only in the answer that created it."""
+
+    id: int
+    name: str
+    prefix: str
+    role: str
+    created_at: str
+    created_by: str | None = None
+    revoked_at: str | None = None
+    last_used_at: str | None = None
+    token: str | None = None
+
+
+class WebhookIn(BaseModel):
+    """A webhook URL, its HMAC secret (generated if omitted) and topics (empty: all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    secret: str | None = None
+    topics: list[str] = Field(default_factory=list)
+
+
+class WebhookOut(BaseModel):
+    """A webhook as listed; ``secret`` only in the answer that created it."""
+
+    id: int
+    url: str
+    topics: list[str]
+    active: bool
+    created_at: str
+    deliveries: dict[str, int] = Field(default_factory=dict)
+    secret: str | None = None
+
+
+def _located(exc: IngestError, prefix: str) -> IngestError:
+    """Re-raise a row error from ``event_from_row`` with the field located in the request body."""
+    text = str(exc)
+    head = f"<input>: {exc.field}: " if exc.field else "<input>: "
+    message = text[len(head) :] if text.startswith(head) else text
+    field = f"{prefix}.{exc.field}" if exc.field else prefix
+    return IngestError(message, field=field)
+
+
+def parse_events(body: Any, max_batch: int) -> tuple[list[Event], bool]:
+    """Validate an events body; returns the events and whether it was a batch.
+
+    Raises:
+        IngestError: a malformed body or event, ``field`` naming where (``events[2].type``).
+        BatchTooLargeError: more than ``max_batch`` events.
+    """
+    if isinstance(body, dict) and "events" in body and "lead_id" not in body:
+        items = body["events"]
+        if not isinstance(items, list):
+            raise IngestError("expected a list of events", field="events")
+        if len(items) > max_batch:
+            raise BatchTooLargeError(len(items), max_batch)
+        if not items:
+            raise IngestError("expected at least one event", field="events")
+        extra = sorted(set(body) - {"events"})
+        if extra:
+            raise IngestError("unknown key next to 'events'", field=extra[0])
+        batch, prefixes = True, [f"events[{i}]" for i in range(len(items))]
+    elif isinstance(body, dict):
+        items, batch, prefixes = [body], False, ["event"]
+    else:
+        raise IngestError('expected an event object or {"events": [...]}', field="body")
+    out: list[Event] = []
+    for item, prefix in zip(items, prefixes, strict=True):
+        if not isinstance(item, dict):
+            raise IngestError("expected an event object", field=prefix)
+        row = flatten(item)
+        for name in ("lead_id", "event_id"):
+            value = row.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
+                raise IngestError(f"must be text, got {value!r}", field=f"{prefix}.{name}")
+        try:
+            out.append(event_from_row(row))
+        except IngestError as exc:
+            raise _located(exc, prefix) from None
+    return out, batch
+
+
+class BatchTooLargeError(IngestError):
+    """Raised when a batch has more events than the server accepts (HTTP 413)."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(
+            f"{count} events in one request; the limit is {limit} (split the batch)",
+            field="events",
+        )
+        self.count = count
+        self.limit = limit

@@ -1,0 +1,328 @@
+"""Delivering the outbox: fan-out to webhooks, claiming due deliveries, POSTing, backoff.
+
+At least once, surviving restarts: everything a delivery needs is in the store.
+
+1. ``fan_out`` turns each new ``outbox`` row into one ``webhook_deliveries`` row per active
+   webhook whose topics match (pending, due now). A cursor in ``settings`` remembers how far it
+   got; it re-checks a short window behind the cursor because PostgreSQL may commit a lower
+   outbox id after a higher one (the unique (outbox_id, webhook_id) pair keeps that idempotent).
+2. ``claim_due`` takes due pending deliveries and pushes their ``next_attempt_at`` a lease ahead
+   in the same transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several server workers
+   never send the same delivery at once, and a worker that dies mid-send is retried after the
+   lease.
+3. ``send`` POSTs the signed JSON; ``record_result`` marks it delivered, or schedules the next
+   attempt after ``policy.delay(attempts)`` (exponential, capped), or gives up after
+   ``policy.max_attempts`` (status ``failed``, kept with its last error).
+
+``WebhookWorker`` runs these steps in a background thread started with the server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import Connection, func, select, update
+
+from leadgate.store.db import Store
+from leadgate.store.schema import outbox, settings, webhook_deliveries, webhooks
+from leadgate.webhooks.signing import SIGNATURE_HEADER, sign
+
+log = logging.getLogger(__name__)
+
+CURSOR_KEY = "webhooks.outbox_cursor"
+LOOKBACK = 200  # outbox ids re-checked behind the cursor (late commits on PostgreSQL)
+USER_AGENT = "leadgate-webhooks/1"
+
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """Retry schedule: attempt n waits ``base * 2**(n-1)`` seconds (capped), +-10% jitter."""
+
+    base_seconds: float = 2.0
+    max_seconds: float = 3600.0
+    max_attempts: int = 15  # about a day of retries with the defaults
+    lease_seconds: float = 60.0  # a claimed delivery is retried after this if never recorded
+    timeout_seconds: float = 10.0
+    batch: int = 50
+
+    def delay(self, attempts: int) -> timedelta:
+        seconds = min(self.base_seconds * 2 ** max(attempts - 1, 0), self.max_seconds)
+        return timedelta(seconds=seconds * random.uniform(0.9, 1.1))
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claimed delivery: where to send what, and how many attempts came before."""
+
+    delivery_id: int
+    outbox_id: int
+    webhook_id: int
+    url: str
+    secret: str
+    topic: str
+    attempts: int
+    body: bytes
+
+
+def _body(row: Any) -> bytes:
+    payload = {
+        "id": row.outbox_id,
+        "topic": row.topic,
+        "created_at": row.created_at.isoformat(),
+        "data": row.payload,
+    }
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
+
+
+def _get_cursor(conn: Connection) -> int | None:
+    query = select(settings.c.value).where(settings.c.key == CURSOR_KEY)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()  # one fan-out at a time across server workers
+    value = conn.execute(query).scalar()
+    return None if value is None else int(value)
+
+
+def _set_cursor(conn: Connection, value: int, now: datetime, existed: bool) -> None:
+    if existed:
+        conn.execute(
+            update(settings).where(settings.c.key == CURSOR_KEY).values(value=value, updated_at=now)
+        )
+    else:
+        conn.execute(settings.insert().values(key=CURSOR_KEY, value=value, updated_at=now))
+
+
+def fan_out(store: Store, *, now: datetime | None = None, batch: int = 500) -> int:
+    """Create pending deliveries for new outbox rows; returns how many were created."""
+    now = now or _now()
+    created = 0
+    with store.write() as conn:
+        cursor = _get_cursor(conn)
+        hooks = conn.execute(select(webhooks).where(webhooks.c.active.is_(True))).all()
+        if not hooks:
+            # Nobody listens: skip the backlog (a webhook only gets rows created after it).
+            top = conn.execute(select(func.max(outbox.c.id))).scalar() or 0
+            if cursor != top:
+                _set_cursor(conn, top, now, cursor is not None)
+            return 0
+        start = max((cursor or 0) - LOOKBACK, 0)
+        rows = conn.execute(
+            select(outbox.c.id, outbox.c.topic, outbox.c.created_at)
+            .where(outbox.c.id > start)
+            .order_by(outbox.c.id)
+            .limit(batch + LOOKBACK)
+        ).all()
+        if not rows:
+            return 0
+        ids = [r.id for r in rows]
+        have = {
+            (o, w)
+            for o, w in conn.execute(
+                select(webhook_deliveries.c.outbox_id, webhook_deliveries.c.webhook_id).where(
+                    webhook_deliveries.c.outbox_id.in_(ids)
+                )
+            )
+        }
+        new = []
+        for row in rows:
+            for hook in hooks:
+                wanted = not hook.topics or row.topic in hook.topics
+                if not wanted or row.created_at < hook.created_at or (row.id, hook.id) in have:
+                    continue
+                new.append(
+                    {
+                        "outbox_id": row.id,
+                        "webhook_id": hook.id,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                    }
+                )
+        if new:
+            conn.execute(webhook_deliveries.insert(), new)
+            created = len(new)
+        top = max(ids)
+        if cursor is None or top > cursor:
+            _set_cursor(conn, top, now, cursor is not None)
+    return created
+
+
+def claim_due(store: Store, policy: DeliveryPolicy, *, now: datetime | None = None) -> list[Job]:
+    """Take up to ``policy.batch`` due pending deliveries, leasing them for ``lease_seconds``."""
+    now = now or _now()
+    d = webhook_deliveries
+    with store.write() as conn:
+        query = (
+            select(d.c.id)
+            .where(d.c.status == "pending", d.c.next_attempt_at <= now)
+            .order_by(d.c.next_attempt_at, d.c.id)
+            .limit(policy.batch)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list(conn.execute(query).scalars())
+        if not ids:
+            return []
+        lease = now + timedelta(seconds=policy.lease_seconds)
+        conn.execute(update(d).where(d.c.id.in_(ids)).values(next_attempt_at=lease))
+        rows = conn.execute(
+            select(
+                d.c.id.label("delivery_id"),
+                d.c.outbox_id,
+                d.c.webhook_id,
+                d.c.attempts,
+                webhooks.c.url,
+                webhooks.c.secret,
+                outbox.c.topic,
+                outbox.c.payload,
+                outbox.c.created_at,
+            )
+            .join(webhooks, webhooks.c.id == d.c.webhook_id)
+            .join(outbox, outbox.c.id == d.c.outbox_id)
+            .where(d.c.id.in_(ids))
+            .order_by(d.c.outbox_id, d.c.id)
+        ).all()
+    return [
+        Job(
+            r.delivery_id, r.outbox_id, r.webhook_id, r.url, r.secret, r.topic, r.attempts, _body(r)
+        )
+        for r in rows
+    ]
+
+
+def send(job: Job, client: httpx.Client) -> str | None:
+    """POST one delivery; ``None`` on a 2xx answer, else the error to record."""
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        SIGNATURE_HEADER: sign(job.secret, job.body),
+        "X-Leadgate-Topic": job.topic,
+        "X-Leadgate-Delivery": str(job.delivery_id),
+        "X-Leadgate-Attempt": str(job.attempts + 1),
+    }
+    try:
+        response = client.post(job.url, content=job.body, headers=headers)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"[:500]
+    if 200 <= response.status_code < 300:
+        return None
+    return f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+def record_result(
+    store: Store,
+    job: Job,
+    error: str | None,
+    policy: DeliveryPolicy,
+    *,
+    now: datetime | None = None,
+) -> str:
+    """Store what happened to one attempt; returns the delivery's new status."""
+    now = now or _now()
+    attempts = job.attempts + 1
+    d = webhook_deliveries
+    values: dict[str, Any] = {"attempts": attempts, "last_error": error}
+    if error is None:
+        values.update(status="delivered", delivered_at=now, next_attempt_at=None)
+    elif attempts >= policy.max_attempts:
+        values.update(status="failed", next_attempt_at=None)
+    else:
+        values.update(next_attempt_at=now + policy.delay(attempts))
+    with store.write() as conn:
+        conn.execute(
+            update(d).where(d.c.id == job.delivery_id, d.c.status == "pending").values(**values)
+        )
+    return str(values.get("status", "pending"))
+
+
+@dataclass
+class PassResult:
+    """What one worker pass did."""
+
+    fanned_out: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def run_once(
+    store: Store, client: httpx.Client, policy: DeliveryPolicy, *, clock: Clock = _now
+) -> PassResult:
+    """One pass: fan out new outbox rows, then send every due delivery once."""
+    result = PassResult(fanned_out=fan_out(store, now=clock()))
+    for job in claim_due(store, policy, now=clock()):
+        status = record_result(store, job, send(job, client), policy, now=clock())
+        if status == "delivered":
+            result.delivered += 1
+        elif status == "failed":
+            result.failed += 1
+        else:
+            result.retrying += 1
+    return result
+
+
+class WebhookWorker:
+    """A background thread delivering the outbox: a pass every ``interval`` seconds or on ``wake``.
+
+    Started and stopped with the server (``leadgate.api.server``). Errors of one pass (database
+    briefly unavailable, a lock) are logged and the next pass retries: the worker must outlive
+    them, and the store keeps every delivery until it is recorded.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        policy: DeliveryPolicy | None = None,
+        interval: float = 1.0,
+        clock: Clock = _now,
+    ) -> None:
+        self.store = store
+        self.policy = policy or DeliveryPolicy()
+        self.interval = interval
+        self.clock = clock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="leadgate-webhooks", daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        """Run a pass now (called after a request wrote to the outbox)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=self.policy.timeout_seconds, follow_redirects=False) as client:
+            while not self._stop.is_set():
+                try:
+                    result = run_once(self.store, client, self.policy, clock=self.clock)
+                    busy = result.delivered + result.retrying + result.failed >= self.policy.batch
+                except Exception:  # the worker must survive a failed pass; see class docstring
+                    log.exception("webhook delivery pass failed; retrying")
+                    busy = False
+                if not busy:
+                    self._wake.wait(self.interval)
+                    self._wake.clear()

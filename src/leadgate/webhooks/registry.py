@@ -1,0 +1,122 @@
+"""Webhook URLs: add (with the HMAC secret), list with delivery counts, and deactivate.
+
+``leadgate webhooks add URL --secret S`` and ``POST /v1/webhooks`` both land here. A webhook
+receives the outbox rows created after it was added (never the backlog from before it existed).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select, update
+
+from leadgate.errors import IngestError, NotFoundError
+from leadgate.store.db import Store
+from leadgate.store.schema import webhook_deliveries, webhooks
+
+TOPICS = ("lead.mql", "lead.disposition")
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A configured webhook; ``counts`` are its deliveries by status (pending, delivered, failed)."""
+
+    id: int
+    url: str
+    topics: tuple[str, ...]
+    active: bool
+    created_at: datetime
+    counts: dict[str, int]
+
+
+def _check_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise IngestError(
+            f"expected an http(s) URL such as https://example.com/hook, got {url!r}", field="url"
+        )
+    return url
+
+
+def _check_topics(topics: list[str] | tuple[str, ...] | None) -> list[str]:
+    out: list[str] = []
+    for topic in topics or ():
+        if topic not in TOPICS:
+            raise IngestError(f"unknown topic '{topic}' (use {', '.join(TOPICS)})", field="topics")
+        out.append(topic)
+    return out
+
+
+def add_webhook(
+    store: Store,
+    url: str,
+    *,
+    secret: str | None = None,
+    topics: list[str] | tuple[str, ...] | None = None,
+    now: datetime | None = None,
+) -> tuple[Webhook, str]:
+    """Add a webhook; returns it and its secret (generated when not given).
+
+    Raises:
+        IngestError: the URL is not http(s), the secret is too short or a topic is unknown.
+    """
+    url = _check_url(url)
+    if secret is not None and len(secret) < 16:
+        raise IngestError(
+            "must be at least 16 characters (or omit it to generate one)", field="secret"
+        )
+    secret = secret or secrets.token_urlsafe(32)
+    chosen = _check_topics(topics)
+    now = now or datetime.now(UTC)
+    with store.write() as conn:
+        new_id = conn.execute(
+            webhooks.insert().values(
+                url=url, secret=secret, topics=chosen, active=True, created_at=now
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+    return Webhook(new_id, url, tuple(chosen), True, now, {}), secret
+
+
+def list_webhooks(store: Store, *, include_inactive: bool = False) -> list[Webhook]:
+    """Webhooks with their delivery counts by status, oldest first."""
+    query = select(webhooks).order_by(webhooks.c.id)
+    if not include_inactive:
+        query = query.where(webhooks.c.active.is_(True))
+    counts_q = select(
+        webhook_deliveries.c.webhook_id, webhook_deliveries.c.status, func.count()
+    ).group_by(webhook_deliveries.c.webhook_id, webhook_deliveries.c.status)
+    with store.read() as conn:
+        rows = conn.execute(query).all()
+        counts: dict[int, dict[str, int]] = {}
+        for webhook_id, status, n in conn.execute(counts_q):
+            counts.setdefault(webhook_id, {})[status] = n
+    return [
+        Webhook(r.id, r.url, tuple(r.topics or ()), r.active, r.created_at, counts.get(r.id, {}))
+        for r in rows
+    ]
+
+
+def remove_webhook(store: Store, webhook_id: int) -> None:
+    """Deactivate a webhook: nothing new is fanned out to it; pending deliveries are dropped.
+
+    Raises:
+        NotFoundError: no webhook has that id.
+    """
+    with store.write() as conn:
+        found = conn.execute(
+            update(webhooks).where(webhooks.c.id == webhook_id).values(active=False)
+        ).rowcount
+        if not found:
+            raise NotFoundError(f"no webhook with id {webhook_id}")
+        conn.execute(
+            update(webhook_deliveries)
+            .where(
+                webhook_deliveries.c.webhook_id == webhook_id,
+                webhook_deliveries.c.status == "pending",
+            )
+            .values(status="failed", last_error="webhook removed")
+        )
