@@ -95,14 +95,17 @@ def choose_versions(
     Returns the frame, the group columns (``model_version`` added when needed), the versions.
     """
     if model_version:
-        wanted = [model_version] if isinstance(model_version, str) else list(model_version)
+        asked = [model_version] if isinstance(model_version, str) else list(model_version)
         present = set(frame["model_version"])
-        missing = [v for v in wanted if v not in present]
-        if missing:
-            have = ", ".join(sorted(present)) or "none"
-            raise NotFoundError(
-                f"model version '{missing[0]}' has no leads here (versions: {have})"
-            )
+        wanted: set[str] = set()
+        for v in asked:
+            # A version label, or a content hash prefix (at least 6 characters).
+            by_hash = frame.loc[frame["model_hash"].fillna("").str.startswith(v), "model_version"]
+            found = {v} & present or (set(by_hash) if len(v) >= 6 else set())
+            if not found:
+                have = ", ".join(sorted(present)) or "none"
+                raise NotFoundError(f"model version '{v}' has no leads here (versions: {have})")
+            wanted |= found
         frame = frame[frame["model_version"].isin(wanted)]
     versions = sorted(
         set(frame.loc[frame["is_mql"], "model_version"]) or set(frame["model_version"])

@@ -1,0 +1,164 @@
+"""Charts of the reports, drawn offline with matplotlib's Agg backend as PNG or SVG files.
+
+Four charts: the funnel (stage counts), conversion by channel with Wilson interval bars, the
+threshold trade-off curve of a calibration, and the speed-to-lead curve (conversion by response
+bucket). Each function writes one file and returns its path; nothing opens a window or needs a
+display. matplotlib is the ``report`` extra: without it a ``LeadgateError`` says how to install it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from leadgate.errors import LeadgateError
+from leadgate.report.calibrate import Calibration
+from leadgate.report.funnel import FunnelReport
+from leadgate.report.speed import SpeedReport
+from leadgate.report.stats import Rate
+
+FORMATS = ("png", "svg")
+STAGE_LABELS = (
+    ("leads", "Leads"),
+    ("mqls", "MQLs"),
+    ("sals", "SALs"),
+    ("sqls", "SQLs"),
+    ("opps", "Opportunities"),
+    ("wins", "Won"),
+)
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise LeadgateError("charts need matplotlib: pip install 'leadgate[report]'") from None
+    matplotlib.use("Agg", force=True)  # offline: never a GUI backend
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _target(out_dir: str | Path, name: str, fmt: str) -> Path:
+    if fmt not in FORMATS:
+        raise LeadgateError(f"--chart-format: expected png or svg, got '{fmt}'")
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.{fmt}"
+
+
+def _save(fig: Any, path: Path) -> Path:
+    plt = _pyplot()
+    fig.tight_layout()
+    # Write beside the target and rename, so a failed render never leaves half a file.
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, format=path.suffix[1:], dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def funnel_chart(report: FunnelReport, out_dir: str | Path, fmt: str = "png") -> Path:
+    """Horizontal bars: leads, MQLs, SALs, SQLs, opportunities, won (the report's total)."""
+    plt = _pyplot()
+    counts = report.total.counts
+    labels = [label for _, label in STAGE_LABELS]
+    values = [counts["leads"], counts["mqls"], counts["sals"], counts["sqls"], counts["opps"],
+              counts["wins"]]  # fmt: skip
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    bars = ax.barh(labels[::-1], values[::-1], color="#3b6ea5")
+    for bar, value in zip(bars, values[::-1], strict=True):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {value:,}", va="center")
+    versions = ", ".join(report.versions) or "-"
+    ax.set_title(f"Funnel (model {versions}) · revenue {report.total.revenue:,.0f}")
+    ax.set_xlabel("count (lead cohort for leads, MQL cohort for later stages)")
+    ax.margins(x=0.15)
+    return _save(fig, _target(out_dir, "funnel", fmt))
+
+
+def conversion_chart(
+    rows: list[tuple[str, Rate]],
+    out_dir: str | Path,
+    fmt: str = "png",
+    *,
+    title: str = "MQL -> SQL by channel",
+    name: str = "conversion_by_channel",
+) -> Path:
+    """One bar per group with its Wilson 95% interval as an error bar and ``n`` in the label."""
+    plt = _pyplot()
+    rows = sorted(rows, key=lambda r: -(r[1].value or 0.0))
+    labels = [f"{g}\n(n={r.n})" for g, r in rows]
+    values = [100 * (r.value or 0.0) for _, r in rows]
+    lo = [100 * ((r.value or 0.0) - r.interval[0]) for _, r in rows]
+    hi = [100 * (r.interval[1] - (r.value or 0.0)) for _, r in rows]
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(rows) + 2), 4.5))
+    ax.bar(labels, values, yerr=[lo, hi], capsize=5, color="#4c9a6a")
+    ax.set_ylabel("conversion, % (95% Wilson interval)")
+    ax.set_title(title)
+    ax.set_ylim(0, max([v + h for v, h in zip(values, hi, strict=True)] + [10]) * 1.1)
+    return _save(fig, _target(out_dir, name, fmt))
+
+
+def tradeoff_chart(result: Calibration, out_dir: str | Path, fmt: str = "png") -> Path:
+    """MQL volume and SAL acceptance / MQL->SQL / precision / recall against the threshold."""
+    plt = _pyplot()
+    points = [p for p in result.curve if p["floor_scale"] == result.floor_scale]
+    xs = [p["threshold"] for p in points]
+    fig, ax = plt.subplots(figsize=(9, 5))
+    ax.plot(xs, [p["mqls"] for p in points], color="#3b6ea5", label="MQL volume")
+    ax.set_xlabel("threshold (default segment; other segments move with it)")
+    ax.set_ylabel("MQLs")
+    ax2 = ax.twinx()
+    for key, label, color in (
+        ("sal_acceptance", "SAL acceptance", "#d17a22"),
+        ("mql_sql", "MQL->SQL", "#4c9a6a"),
+        ("precision", "precision (won)", "#8e44ad"),
+        ("recall", "recall (won)", "#7f8c8d"),
+    ):
+        ys = [_val(p[key]) for p in points]
+        ax2.plot(
+            xs, [100 * y if y is not None else float("nan") for y in ys], color=color, label=label
+        )
+    if result.target.metric in ("sal_acceptance", "mql_sql", "mql_won", "precision", "recall"):
+        lo = 100 * (result.target.lo if result.target.lo is not None else 0.0)
+        hi = 100 * (result.target.hi if result.target.hi is not None else 1.0)
+        ax2.axhspan(lo, hi, color="#d17a22", alpha=0.12, label=f"target {result.target}")
+    ax2.set_ylabel("%")
+    ax2.set_ylim(0, 100)
+    ax.axvline(result.current["threshold"], color="black", linestyle=":", label="current")
+    ax.axvline(result.recommended["threshold"], color="red", linestyle="--", label="recommended")
+    lines = ax.get_legend_handles_labels()
+    lines2 = ax2.get_legend_handles_labels()
+    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="upper right", fontsize=8)
+    ax.set_title(f"Threshold trade-off: {result.model['name']} v{result.model['version']}")
+    return _save(fig, _target(out_dir, "threshold_tradeoff", fmt))
+
+
+def _val(v: Any) -> float | None:
+    return v.value if isinstance(v, Rate) else v
+
+
+def speed_chart(report: SpeedReport, out_dir: str | Path, fmt: str = "png") -> Path:
+    """Conversion (MQL->SQL, MQL->won) by response bucket, with intervals and MQLs per bucket."""
+    plt = _pyplot()
+    buckets = [b for b in report.buckets if b.mqls]
+    xs = list(range(len(buckets)))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for key, label, color, shift in (("mql_sql", "MQL->SQL", "#4c9a6a", -0.05),
+                                     ("mql_won", "MQL->won", "#3b6ea5", 0.05)):  # fmt: skip
+        rates = [getattr(b, key) for b in buckets]
+        ys = [100 * (r.value or 0.0) for r in rates]
+        err = [[y - 100 * r.interval[0] for y, r in zip(ys, rates, strict=True)],
+               [100 * r.interval[1] - y for y, r in zip(ys, rates, strict=True)]]  # fmt: skip
+        ax.errorbar(
+            [x + shift for x in xs], ys, yerr=err, marker="o", capsize=4, color=color, label=label
+        )
+    ax.set_xticks(xs, [f"{b.bucket}\n(n={b.mqls})" for b in buckets])
+    ax.set_xlabel("time to first touch")
+    ax.set_ylabel("conversion, % (95% Wilson interval)")
+    median = report.quantiles_hours.get("median")
+    med = f"median {median:.1f} h" if median is not None else "no touches"
+    ax.set_title(f"Speed to lead: {med}, SLA breaches {report.sla_breaches}/{report.mqls}")
+    ax.set_ylim(bottom=0)
+    ax.legend()
+    return _save(fig, _target(out_dir, "speed_to_lead", fmt))

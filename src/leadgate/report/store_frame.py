@@ -1,0 +1,171 @@
+"""The funnel frame and replay history read from the operational store.
+
+One frame row per MQL cycle (``mql_cycles``), its progress taken from the append-only
+``transitions`` (times of sal, sql, opportunity, won, lost) and ``dispositions`` (reject reason,
+amount), the lead's attributes from ``leads.attrs`` joined with its account; plus one row per lead
+that never became an MQL. Leads marked as duplicates stay in: their handoffs happened (and sales'
+"duplicate" rejections are worth seeing). A cycle's model version is the published version whose hash made it an
+MQL (``model_versions``); cycles loaded from an outcomes file carry none and are labelled
+``imported``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from leadgate.engine import Event, Plan, compile_model
+from leadgate.model import parse_model
+from leadgate.report.frame import UNKNOWN, build_frame, lead_attributes
+from leadgate.report.history import History
+
+IMPORTED = "imported"
+
+
+def _version_labels(conn: Any) -> dict[str, str]:
+    from leadgate.store.schema import model_versions as mv
+
+    rows = conn.execute(select(mv.c.name, mv.c.version, mv.c.hash).order_by(mv.c.id)).all()
+    names = {r.name for r in rows}
+    # The version label alone when one model name is in use (the common case), else name@version.
+    return {r.hash: (r.version if len(names) == 1 else f"{r.name}@{r.version}") for r in rows}
+
+
+def _profiles(conn: Any) -> tuple[dict[str, dict[str, Any]], dict[str, str | None]]:
+    from leadgate.store.schema import accounts, leads
+
+    accts = {
+        r.account_id: dict(r.attrs or {})
+        for r in conn.execute(select(accounts.c.account_id, accounts.c.attrs))
+    }
+    profiles: dict[str, dict[str, Any]] = {}
+    model_of: dict[str, str | None] = {}
+    q = select(
+        leads.c.lead_id, leads.c.attrs, leads.c.account_id, leads.c.created_at,
+        leads.c.segment, leads.c.score_model_hash,
+    )  # fmt: skip
+    for r in conn.execute(q):
+        profile = dict(r.attrs or {})
+        for key, value in accts.get(r.account_id, {}).items():
+            if value is not None and key != "account_id":
+                profile.setdefault(f"account.{key}", value)
+        profile["lead_id"] = r.lead_id
+        profile.setdefault("created_at", r.created_at)
+        if r.segment:
+            profile["segment"] = r.segment
+        profiles[r.lead_id] = profile
+        model_of[r.lead_id] = r.score_model_hash
+    return profiles, model_of
+
+
+def _cycles(conn: Any, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    from leadgate.store.schema import dispositions, mql_cycles, transitions
+
+    steps: dict[tuple[str, int], dict[str, Any]] = defaultdict(dict)
+    q = select(transitions.c.lead_id, transitions.c.cycle, transitions.c.to_stage, transitions.c.at)
+    for r in conn.execute(q.order_by(transitions.c.id)):
+        steps[(r.lead_id, r.cycle)].setdefault(r.to_stage, r.at)  # the first time it got there
+    rejects: dict[tuple[str, int], tuple[str | None, Any]] = {}
+    amounts: dict[tuple[str, int], float] = {}
+    dq = select(dispositions.c.lead_id, dispositions.c.cycle, dispositions.c.action,
+                dispositions.c.reason, dispositions.c.at, dispositions.c.amount)  # fmt: skip
+    for r in conn.execute(dq.order_by(dispositions.c.id)):
+        key = (r.lead_id, r.cycle)
+        if r.action == "reject" and key not in rejects:
+            rejects[key] = (r.reason, r.at)
+        if r.amount is not None and r.action in ("opportunity", "won", "lost"):
+            amounts[key] = float(r.amount)
+    out: list[dict[str, Any]] = []
+    for c in conn.execute(select(mql_cycles)):
+        key = (c.lead_id, c.cycle)
+        s = steps.get(key, {})
+        reject = rejects.get(key)
+        sal_status = "accepted" if "sal" in s else ("rejected" if reject else None)
+        outcome = "won" if "won" in s else "lost" if "lost" in s else None
+        if outcome is None and "sal" in s:
+            outcome = "open"
+        out.append(
+            {
+                "lead_id": c.lead_id,
+                "cycle": c.cycle,
+                "mql_time": c.mql_at,
+                "model_hash": c.model_hash,
+                "model_version": labels.get(c.model_hash, c.model_hash[:12])
+                if c.model_hash
+                else IMPORTED,
+                "segment": c.segment,
+                "sla_hours": c.sla_hours,
+                "first_touch_time": c.first_touch_at,
+                "sal_status": sal_status,
+                "sal_time": s.get("sal") or (reject[1] if reject else None),
+                "reject_reason": reject[0] if reject else None,
+                "sql_time": s.get("sql"),
+                "opportunity_time": s.get("opportunity"),
+                "outcome": outcome,
+                "amount": amounts.get(key, c.amount),
+                "closed_time": s.get("won") or s.get("lost"),
+            }
+        )
+    return out
+
+
+def frame_from_store(store: Any) -> pd.DataFrame:
+    """The funnel frame of everything in the store (filter it with the reports' windows)."""
+    return history_from_store(store, with_events=False).frame
+
+
+def history_from_store(store: Any, *, with_events: bool = True) -> History:
+    """Profiles, events and the funnel frame from the store, for reports and replay."""
+    from leadgate.store.schema import events
+
+    with store.read() as conn:
+        labels = _version_labels(conn)
+        profiles, model_of = _profiles(conn)
+        cycles = [c for c in _cycles(conn, labels) if c["lead_id"] in profiles]
+        by_lead: dict[str, list[Event]] = defaultdict(list)
+        if with_events:
+            q = select(events.c.event_id, events.c.lead_id, events.c.type, events.c.timestamp,
+                       events.c.properties)  # fmt: skip
+            for r in conn.execute(q.order_by(events.c.lead_id, events.c.timestamp)):
+                by_lead[r.lead_id].append(
+                    Event(r.lead_id, r.type, r.timestamp, r.event_id, r.properties or {})
+                )
+    leads = []
+    for lead_id, profile in profiles.items():
+        attrs = lead_attributes(profile)
+        h = model_of.get(lead_id)
+        attrs["model_version"] = labels.get(h, UNKNOWN) if h else UNKNOWN
+        leads.append(attrs)
+    frame = build_frame(leads, cycles, model_version=UNKNOWN)
+    return History(profiles, dict(by_lead), frame)
+
+
+def store_plans(store: Any) -> dict[str, Plan]:
+    """Every published model version's compiled plan, by content hash."""
+    from leadgate.store.schema import model_versions as mv
+
+    with store.read() as conn:
+        rows = conn.execute(select(mv.c.hash, mv.c.yaml)).all()
+    return {r.hash: compile_model(parse_model(r.yaml, f"<model {r.hash[:12]}>")) for r in rows}
+
+
+def store_model(store: Any, ref: str) -> Any:
+    """A published model by version label or hash prefix, as a ``Model``."""
+    from leadgate.errors import NotFoundError
+    from leadgate.store.schema import model_versions as mv
+
+    with store.read() as conn:
+        rows = conn.execute(
+            select(mv.c.name, mv.c.version, mv.c.hash, mv.c.yaml).order_by(mv.c.id.desc())
+        ).all()
+    for r in rows:
+        if ref in (r.version, f"{r.name}@{r.version}") or (
+            len(ref) >= 6 and r.hash.startswith(ref)
+        ):
+            return parse_model(r.yaml, f"<model {r.name} v{r.version}>")
+    have = ", ".join(f"{r.name}@{r.version}" for r in rows) or "none published"
+    raise NotFoundError(f"no published model version '{ref}' (versions: {have})")
