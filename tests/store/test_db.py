@@ -1,0 +1,68 @@
+"""Opening stores: URL resolution, SQLite WAL mode, migrations on open, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from leadgate.store import Store, StoreError, open_store, resolve_db_url
+from leadgate.store.schema import metadata
+
+
+def test_default_url_is_the_sqlite_file_in_the_current_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LEADGATE_DB", raising=False)
+    assert resolve_db_url(None) == "sqlite:///leadgate.db"
+
+
+def test_env_variable_names_the_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEADGATE_DB", "postgresql://u@h/db")
+    assert resolve_db_url(None) == "postgresql+psycopg://u@h/db"
+    assert resolve_db_url("other.db") == "sqlite:///other.db"  # --db wins over the env
+
+
+@pytest.mark.parametrize(
+    ("given", "url"),
+    [
+        ("/tmp/x.db", "sqlite:////tmp/x.db"),
+        ("postgres://u@h:5/d", "postgresql+psycopg://u@h:5/d"),
+        ("sqlite:///a.db", "sqlite:///a.db"),
+        (":memory:", "sqlite://"),
+    ],
+)
+def test_urls_resolve_to_sqlalchemy_drivers(given: str, url: str) -> None:
+    assert resolve_db_url(given) == url
+
+
+def test_sqlite_store_uses_wal_mode(tmp_path: Path) -> None:
+    with open_store(str(tmp_path / "s.db")) as s, s.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_opening_twice_is_idempotent(store_url: str) -> None:
+    open_store(store_url).close()
+    with open_store(store_url) as s, s.read() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+
+
+def test_migrations_create_exactly_the_schema_module(store: Store) -> None:
+    with store.read() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diffs == []
+
+
+def test_missing_folder_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"folder .*nope does not exist"):
+        open_store(str(tmp_path / "nope" / "x.db"))
+
+
+def test_unknown_database_is_a_user_error() -> None:
+    with pytest.raises(StoreError, match=r"unsupported database 'mysql'"):
+        open_store("mysql://u@h/db")
+
+
+def test_unreachable_server_is_a_user_error_without_password() -> None:
+    with pytest.raises(StoreError, match=r"cannot open store postgresql\+psycopg://u:\*\*\*@127.0.0.1:1/db"):
+        open_store("postgresql://u:secret@127.0.0.1:1/db")
