@@ -1,0 +1,158 @@
+"""Turning generated arrays into the synthetic data files (CSV tables, streamed event files).
+
+Timestamps are written as ISO 8601 UTC text (``2026-03-01T12:00:00Z``) in CSV and JSONL and as
+``timestamp[s, tz=UTC]`` in Parquet. Missing values are empty CSV cells, JSON nulls and Parquet
+nulls. Output is byte-for-byte reproducible for a given input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from leadgate.synth import catalogs as cat
+from leadgate.synth.activity import NONE
+from leadgate.synth.calendar import Calendar
+from leadgate.synth.events import EventBlock
+
+EVENT_FORMATS = ("parquet", "csv", "jsonl")
+EVENT_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("lead_id", pa.string()),
+        ("type", pa.string()),
+        ("timestamp", pa.timestamp("s", tz="UTC")),
+        ("url", pa.string()),
+        ("asset", pa.string()),
+        ("channel", pa.string()),
+    ]
+)
+_CSV_OPTIONS = pacsv.WriteOptions(quoting_style="needed")
+
+
+def iso_utc(epoch: np.ndarray) -> pa.Array:
+    """Epoch seconds as ISO 8601 UTC text; ``NONE`` becomes null."""
+    mask = epoch == NONE
+    naive = pa.array(epoch, type=pa.timestamp("s"), mask=mask)
+    text = pc.replace_substring(pc.cast(naive, pa.string()), pattern=" ", replacement="T")
+    return pc.binary_join_element_wise(text, "Z", "")
+
+
+def write_csv(columns: dict[str, Any], path: Path) -> None:
+    """Write a table of numpy/pyarrow columns as CSV (quoted only where needed)."""
+
+    def arrow(v: Any) -> pa.Array:
+        if isinstance(v, pa.Array):
+            return v
+        if v.dtype == object:
+            return text_or_null(v)
+        return pa.array(v)
+
+    table = pa.table({k: arrow(v) for k, v in columns.items()})
+    pacsv.write_csv(table, path, _CSV_OPTIONS)
+
+
+def text_or_null(values: np.ndarray) -> pa.Array:
+    """Object array of strings; empty strings become nulls (empty CSV cells)."""
+    arr = pa.array(values, type=pa.string())
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def _json_lines(table: pa.Table) -> str:
+    """One JSON object per row, built column-wise by pyarrow (no Python loop per event).
+
+    Every value comes from the generator's own vocabularies (ASCII letters, digits and
+    ``-_/:.``), so no value needs JSON escaping; nulls become ``null``.
+    """
+    if not len(table):
+        return ""
+    parts: list[Any] = []
+    for k, name in enumerate(table.column_names):
+        col = table.column(name)
+        quoted = pc.binary_join_element_wise('"', col, '"', "")
+        value = pc.if_else(pc.is_null(col), "null", quoted)
+        parts.append(('{"' if k == 0 else ',"') + name + '":')
+        parts.append(value)
+    parts.append("}\n")
+    return _concat(pc.binary_join_element_wise(*parts, ""))
+
+
+def _concat(lines: Any) -> str:
+    arr = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+    data = arr.buffers()[2]
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
+    return bytes(memoryview(data)[offsets[0] : offsets[-1]]).decode("ascii")
+
+
+class EventWriter:
+    """Streams event blocks to one file, block by block, so memory stays bounded."""
+
+    def __init__(self, path: Path, fmt: str, cal: Calendar, lead_ids: np.ndarray) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.count = 0
+        self._types = pa.array(cat.EVENT_TYPES)
+        self._urls = pa.array(cal.urls)
+        self._assets = pa.array(cal.assets)
+        self._channels = pa.array(cal.channels)
+        self._lead_ids = lead_ids
+        self._writer: Any = None
+        self._fh: Any = None
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            self._writer = pq.ParquetWriter(path, EVENT_SCHEMA, compression="zstd")
+        elif fmt == "csv":
+            self._writer = pacsv.CSVWriter(path, EVENT_SCHEMA, write_options=_CSV_OPTIONS)
+        else:
+            self._fh = path.open("w", encoding="utf-8", newline="\n")
+
+    def _table(self, block: EventBlock) -> pa.Table:
+        n = len(block)
+        ids = pc.cast(pa.array(np.arange(self.count + 1, self.count + n + 1)), pa.string())
+        ids = pc.binary_join_element_wise("E", pc.utf8_lpad(ids, 9, "0"), "")
+        lo = int(block.lead[0]) if n else 0
+        hi = int(block.lead[-1]) + 1 if n else 0
+        leads = pa.array(self._lead_ids[lo:hi], type=pa.string())
+
+        def codes(vocab: pa.Array, c: np.ndarray) -> pa.Array:
+            return vocab.take(pa.array(c, mask=c < 0))
+
+        return pa.table(
+            {
+                "event_id": ids,
+                "lead_id": leads.take(pa.array(block.lead - lo)),
+                "type": self._types.take(pa.array(block.type.astype(np.int32))),
+                "timestamp": pa.array(block.timestamp, type=pa.timestamp("s", tz="UTC")),
+                "url": codes(self._urls, block.url),
+                "asset": codes(self._assets, block.asset),
+                "channel": codes(self._channels, block.channel),
+            },
+            schema=EVENT_SCHEMA,
+        )
+
+    def write(self, block: EventBlock) -> None:
+        """Append one block of events (ids continue from the previous block)."""
+        table = self._table(block)
+        self.count += len(block)
+        if self.fmt == "parquet":
+            self._writer.write_table(table, row_group_size=1 << 20)
+            return
+        table = table.set_column(3, "timestamp", iso_utc(block.timestamp))
+        if self.fmt == "csv":
+            self._writer.write_table(table)
+        else:
+            self._fh.write(_json_lines(table))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self._fh is not None:
+            self._fh.close()
