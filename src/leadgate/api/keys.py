@@ -32,6 +32,14 @@ KEY_PREFIX = "lg_"
 LAST_USED_EVERY = timedelta(minutes=1)
 
 
+class FieldError(IngestError):
+    """Raised for a bad value of one named field (HTTP 422 naming it; CLI: ``field: message``)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message, field=field)
+        Exception.__init__(self, f"{field}: {message}")
+
+
 class Role(StrEnum):
     """What a key may do; see ``leadgate.api.auth.PERMISSIONS``."""
 
@@ -71,13 +79,11 @@ class NewKey:
 
 
 def parse_role(value: str) -> Role:
-    """A role name -> ``Role``; raises ``IngestError`` (field ``role``) for an unknown one."""
+    """A role name -> ``Role``; raises ``FieldError`` (field ``role``) for an unknown one."""
     try:
         return Role(value.strip().lower())
     except ValueError:
-        raise IngestError(
-            f"unknown role '{value}' (use {', '.join(ROLES)})", field="role"
-        ) from None
+        raise FieldError(f"unknown role '{value}' (use {', '.join(ROLES)})", "role") from None
 
 
 def hash_secret(secret: str, salt: str | None = None) -> str:
@@ -132,7 +138,7 @@ def create_key(
     """Create a key with ``role``; the returned ``token`` is never stored and never shown again.
 
     Raises:
-        IngestError: unknown role (field ``role``).
+        FieldError: unknown role (field ``role``).
     """
     role = parse_role(role) if not isinstance(role, Role) else role
     now = now or datetime.now(UTC)

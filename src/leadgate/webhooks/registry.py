@@ -20,6 +20,14 @@ from leadgate.store.schema import webhook_deliveries, webhooks
 TOPICS = ("lead.mql", "lead.disposition")
 
 
+class FieldError(IngestError):
+    """Raised for a bad value of one named field (HTTP 422 naming it; CLI: ``field: message``)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message, field=field)
+        Exception.__init__(self, f"{field}: {message}")
+
+
 @dataclass(frozen=True)
 class Webhook:
     """A configured webhook; ``counts`` are its deliveries by status (pending, delivered, failed)."""
@@ -36,8 +44,8 @@ def _check_url(url: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise IngestError(
-            f"expected an http(s) URL such as https://example.com/hook, got {url!r}", field="url"
+        raise FieldError(
+            f"expected an http(s) URL such as https://example.com/hook, got {url!r}", "url"
         )
     return url
 
@@ -46,7 +54,7 @@ def _check_topics(topics: list[str] | tuple[str, ...] | None) -> list[str]:
     out: list[str] = []
     for topic in topics or ():
         if topic not in TOPICS:
-            raise IngestError(f"unknown topic '{topic}' (use {', '.join(TOPICS)})", field="topics")
+            raise FieldError(f"unknown topic '{topic}' (use {', '.join(TOPICS)})", "topics")
         out.append(topic)
     return out
 
@@ -62,13 +70,11 @@ def add_webhook(
     """Add a webhook; returns it and its secret (generated when not given).
 
     Raises:
-        IngestError: the URL is not http(s), the secret is too short or a topic is unknown.
+        FieldError: the URL is not http(s), the secret is too short or a topic is unknown.
     """
     url = _check_url(url)
     if secret is not None and len(secret) < 16:
-        raise IngestError(
-            "must be at least 16 characters (or omit it to generate one)", field="secret"
-        )
+        raise FieldError("must be at least 16 characters (or omit it to generate one)", "secret")
     secret = secret or secrets.token_urlsafe(32)
     chosen = _check_topics(topics)
     now = now or datetime.now(UTC)

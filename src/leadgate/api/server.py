@@ -1,0 +1,73 @@
+"""``leadgate serve``: the API under uvicorn, with the webhook worker and the periodic tick.
+
+The worker and the tick run inside the app's lifespan (``create_app(webhooks=True,
+tick_seconds=...)``), so they start and stop with the server. Several servers may share one
+PostgreSQL store: deliveries are claimed with ``SKIP LOCKED`` and ``tick`` is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from leadgate.webhooks.delivery import DeliveryPolicy
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How to run the server (the ``leadgate serve`` options)."""
+
+    db: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    tick_seconds: float | None = 60.0
+    webhooks: bool = True
+    webhook_backoff: float = 2.0
+    max_batch: int = 1000
+    log_level: str = "info"
+    access_log: bool = False
+
+
+def build_server(options: ServeOptions) -> object:
+    """A configured ``uvicorn.Server`` over a fresh app (not started)."""
+    import uvicorn
+
+    from leadgate.api.app import create_app
+
+    app = create_app(
+        options.db,
+        max_batch=options.max_batch,
+        webhooks=options.webhooks,
+        webhook_policy=DeliveryPolicy(base_seconds=options.webhook_backoff),
+        tick_seconds=options.tick_seconds,
+    )
+    config = uvicorn.Config(
+        app,
+        host=options.host,
+        port=options.port,
+        log_level=options.log_level,
+        access_log=options.access_log,
+        lifespan="on",
+    )
+    return uvicorn.Server(config)
+
+
+def serve(options: ServeOptions, announce: Callable[[str], None] | None = None) -> None:
+    """Run the API until interrupted; ``announce`` receives the lines saying where it listens."""
+    logging.basicConfig(level=getattr(logging, options.log_level.upper(), logging.INFO))
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations on open: not news
+    server = build_server(options)
+    if announce is not None:
+        base = f"http://{_host_for_url(options.host)}:{options.port}"
+        announce(f"leadgate API on {base}")
+        announce(f"  OpenAPI schema: {base}/openapi.json")
+        announce(f"  interactive docs: {base}/docs")
+        announce(f"  health: {base}/healthz")
+    server.run()  # type: ignore[attr-defined]
+
+
+def _host_for_url(host: str) -> str:
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

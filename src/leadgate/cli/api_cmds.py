@@ -1,0 +1,250 @@
+"""``leadgate serve``, ``leadgate keys ...`` and ``leadgate webhooks ...``: the API's commands.
+
+Every command takes ``--db URL`` (else ``LEADGATE_DB``, else ``leadgate.db``). Keys and webhook
+secrets are printed once, when created, and never again (only hashes or the secret the receiver
+needs are stored).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from leadgate.store import Store
+
+console = Console()
+err = Console(stderr=True)
+
+DB_OPTION = typer.Option(
+    None, "--db", help="Store URL or SQLite path [env LEADGATE_DB; default leadgate.db]."
+)
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+webhooks_app = typer.Typer(
+    help="Configure webhook URLs (MQL and disposition events).", no_args_is_help=True
+)
+
+
+def _open(db: str | None) -> Store:
+    from leadgate.store import open_store
+
+    return open_store(db)
+
+
+def _when(value: object) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    db: str | None = DB_OPTION,
+    tick_seconds: float = typer.Option(
+        60.0, "--tick-seconds", help="Run tick (decay, MQL expiry) this often; 0 turns it off."
+    ),
+    webhooks: bool = typer.Option(
+        True, "--webhooks/--no-webhooks", help="Deliver webhooks from this server."
+    ),
+    webhook_backoff: float = typer.Option(
+        2.0, "--webhook-backoff", help="Seconds before the first retry; doubles each time."
+    ),
+    max_batch: int = typer.Option(1000, "--max-batch", help="Most events per request (413 above)."),
+    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error."),
+    access_log: bool = typer.Option(False, "--access-log", help="Log every request."),
+) -> None:
+    """Start the HTTP API (prints where the OpenAPI schema and docs are)."""
+    from leadgate.api.keys import list_keys
+    from leadgate.api.server import ServeOptions
+    from leadgate.api.server import serve as run
+    from leadgate.service import list_models
+
+    store = _open(db)
+    try:
+        models = list_models(store)
+        has_keys = bool(list_keys(store))
+    finally:
+        store.close()
+    options = ServeOptions(
+        db=db, host=host, port=port, tick_seconds=tick_seconds or None, webhooks=webhooks,
+        webhook_backoff=webhook_backoff, max_batch=max_batch, log_level=log_level,
+        access_log=access_log,
+    )  # fmt: skip
+    if not models:
+        err.print("[yellow]note:[/] no model published yet (leadgate models publish FILE)")
+    else:
+        m = models[-1]
+        err.print(f"model: {m.name} {m.version} ({m.hash[:12]})")
+    if not has_keys:
+        err.print("[yellow]note:[/] no API keys yet (leadgate keys create --role admin)")
+    run(options, announce=lambda line: console.print(line, highlight=False, soft_wrap=True))
+
+
+@keys_app.command("create")
+def keys_create(
+    role: str = typer.Option(..., "--role", help="admin, marketing, sales or read-only."),
+    name: str = typer.Option("", "--name", help="A label, e.g. the integration using it."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Create an API key and print it (this is the only time it is shown)."""
+    from leadgate.api.keys import create_key, parse_role
+
+    chosen = parse_role(role)
+    store = _open(db)
+    try:
+        made = create_key(store, chosen, name=name, created_by="cli")
+    finally:
+        store.close()
+    typer.echo(made.token)
+    err.print(
+        f"created key {made.key.id} '{made.key.name}' with role {made.key.role.value}; "
+        "store it now, it cannot be shown again",
+        highlight=False,
+    )
+
+
+@keys_app.command("list")
+def keys_list(
+    db: str | None = DB_OPTION,
+    all_: bool = typer.Option(False, "--all", help="Include revoked keys."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List API keys (id, name, prefix, role; never the keys themselves)."""
+    from leadgate.api.keys import list_keys
+
+    store = _open(db)
+    try:
+        found = list_keys(store, include_revoked=all_)
+    finally:
+        store.close()
+    if as_json:
+        rows = [
+            {"id": k.id, "name": k.name, "prefix": k.prefix, "role": k.role.value,
+             "created_at": k.created_at.isoformat(), "active": k.active,
+             "last_used_at": k.last_used_at.isoformat() if k.last_used_at else None}
+            for k in found
+        ]  # fmt: skip
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "name", "prefix", "role", "created", "last used", "status")
+    for k in found:
+        table.add_row(
+            str(k.id), k.name, f"lg_{k.prefix}_…", k.role.value, _when(k.created_at),
+            _when(k.last_used_at), "active" if k.active else f"revoked {_when(k.revoked_at)}",
+        )  # fmt: skip
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: str = typer.Argument(..., help="The key's id, prefix or name."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Revoke an API key; requests with it are refused from now on."""
+    from leadgate.api.keys import revoke_key
+
+    store = _open(db)
+    try:
+        revoked = revoke_key(store, key)
+    finally:
+        store.close()
+    console.print(f"revoked key {revoked.id} '{revoked.name}' ({revoked.role.value})")
+
+
+@webhooks_app.command("add")
+def webhooks_add(
+    url: str = typer.Argument(..., help="Where to POST, e.g. https://crm.example.com/hooks/mql"),
+    secret: str | None = typer.Option(
+        None, "--secret", help="HMAC-SHA256 key (16+ characters); generated when omitted."
+    ),
+    topic: list[str] | None = typer.Option(
+        None, "--topic", help="lead.mql or lead.disposition (repeatable); default: all."
+    ),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Add a webhook; prints the secret receivers use to verify X-Leadgate-Signature."""
+    from leadgate.webhooks.registry import add_webhook
+
+    store = _open(db)
+    try:
+        hook, used = add_webhook(store, url, secret=secret, topics=topic or [])
+    finally:
+        store.close()
+    console.print(
+        f"webhook {hook.id}: {hook.url} ({', '.join(hook.topics) or 'all topics'})", highlight=False
+    )
+    if secret is None:
+        console.print(f"secret: {used}", highlight=False)
+
+
+@webhooks_app.command("list")
+def webhooks_list(db: str | None = DB_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """List active webhooks with their deliveries by status."""
+    from leadgate.webhooks.registry import list_webhooks
+
+    store = _open(db)
+    try:
+        hooks = list_webhooks(store)
+    finally:
+        store.close()
+    if as_json:
+        rows = [
+            {"id": h.id, "url": h.url, "topics": list(h.topics), "deliveries": h.counts}
+            for h in hooks
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "url", "topics", "pending", "delivered", "failed")
+    for h in hooks:
+        table.add_row(
+            str(h.id), h.url, ", ".join(h.topics) or "all", str(h.counts.get("pending", 0)),
+            str(h.counts.get("delivered", 0)), str(h.counts.get("failed", 0)),
+        )  # fmt: skip
+    console.print(table)
+
+
+@webhooks_app.command("remove")
+def webhooks_remove(
+    webhook_id: int = typer.Argument(..., help="The webhook's id (see webhooks list)."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Deactivate a webhook (its pending deliveries are dropped)."""
+    from leadgate.webhooks.registry import remove_webhook
+
+    store = _open(db)
+    try:
+        remove_webhook(store, webhook_id)
+    finally:
+        store.close()
+    console.print(f"removed webhook {webhook_id}")
+
+
+@webhooks_app.command("deliver")
+def webhooks_deliver(db: str | None = DB_OPTION) -> None:
+    """Run one delivery pass now (what the server's worker does every second)."""
+    import httpx
+
+    from leadgate.webhooks.delivery import DeliveryPolicy, run_once
+
+    policy = DeliveryPolicy()
+    store = _open(db)
+    try:
+        with httpx.Client(timeout=policy.timeout_seconds) as client:
+            result = run_once(store, client, policy)
+    finally:
+        store.close()
+    console.print(
+        f"queued {result.fanned_out}, delivered {result.delivered}, "
+        f"retrying {result.retrying}, failed {result.failed}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(webhooks_app, name="webhooks")
