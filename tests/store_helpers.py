@@ -116,6 +116,6 @@ def snapshot(s: Store) -> dict[str, list[tuple[object, ...]]]:
 
     with s.read() as conn:
         return {
-            name: sorted((tuple(map(repr, row)) for row in conn.execute(select(table))))
+            name: sorted(tuple(map(repr, row)) for row in conn.execute(select(table)))
             for name, table in metadata.tables.items()
         }

@@ -12,7 +12,9 @@ from leadgate.store import Store, StoreError, open_store, resolve_db_url
 from leadgate.store.schema import metadata
 
 
-def test_default_url_is_the_sqlite_file_in_the_current_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_url_is_the_sqlite_file_in_the_current_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("LEADGATE_DB", raising=False)
     assert resolve_db_url(None) == "sqlite:///leadgate.db"
 
@@ -64,5 +66,7 @@ def test_unknown_database_is_a_user_error() -> None:
 
 
 def test_unreachable_server_is_a_user_error_without_password() -> None:
-    with pytest.raises(StoreError, match=r"cannot open store postgresql\+psycopg://u:\*\*\*@127.0.0.1:1/db"):
+    with pytest.raises(
+        StoreError, match=r"cannot open store postgresql\+psycopg://u:\*\*\*@127.0.0.1:1/db"
+    ):
         open_store("postgresql://u:secret@127.0.0.1:1/db")

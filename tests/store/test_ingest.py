@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from store_helpers import TINY_MODEL, snapshot, table_counts
 
 from leadgate.engine import Event
 from leadgate.errors import IngestError
 from leadgate.service import get_lead, ingest_events, load_file, publish_model, upsert_lead
 from leadgate.store import Store
+from store_helpers import TINY_MODEL, snapshot, table_counts
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -43,8 +43,12 @@ def test_event_replay_adds_nothing(store: Store, tmp_path: Path) -> None:
     assert snapshot(store) == before
 
 
-def test_events_without_ids_get_content_ids_so_replays_add_nothing(store: Store, tmp_path: Path) -> None:
-    path = write(tmp_path, "events.csv", "lead_id,type,timestamp\nL1,email_open,2026-02-27T10:00:00Z\n")
+def test_events_without_ids_get_content_ids_so_replays_add_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path, "events.csv", "lead_id,type,timestamp\nL1,email_open,2026-02-27T10:00:00Z\n"
+    )
     load_file(store, "events", path, as_of=T0)
     again = load_file(store, "events", path, as_of=T0)
     assert again.ignored == 1
@@ -66,7 +70,9 @@ def test_live_event_replay_is_ignored_and_keeps_the_score(store: Store) -> None:
 def test_a_bad_event_row_rejects_the_whole_file(store: Store, tmp_path: Path) -> None:
     load_file(store, "events", write(tmp_path, "ok.csv", EVENTS), as_of=T0)
     before = snapshot(store)
-    bad = EVENTS.replace("e1,L1", "n1,L1").replace("e3,L2,page_view,2026-02-27T11:00:00Z", "n3,L2,page_view,yesterday")
+    bad = EVENTS.replace("e1,L1", "n1,L1").replace(
+        "e3,L2,page_view,2026-02-27T11:00:00Z", "n3,L2,page_view,yesterday"
+    )
     with pytest.raises(IngestError, match=r"bad\.csv:4: timestamp: expected an ISO 8601"):
         load_file(store, "events", write(tmp_path, "bad.csv", bad), as_of=T0)
     assert snapshot(store) == before
@@ -98,7 +104,9 @@ def test_outcome_times_must_run_forward(store: Store, tmp_path: Path) -> None:
         "lead_id,mql_time,sal_status,sal_time,sql_time\n"
         "L1,2026-01-05T00:00:00Z,accepted,2026-01-06T00:00:00Z,2026-01-04T00:00:00Z\n",
     )  # fmt: skip
-    with pytest.raises(IngestError, match=r"o\.csv:2: sql_time: is earlier than the step before it"):
+    with pytest.raises(
+        IngestError, match=r"o\.csv:2: sql_time: is earlier than the step before it"
+    ):
         load_file(store, "outcomes", path, as_of=T0)
 
 
@@ -126,7 +134,9 @@ def test_outcomes_replay_history_once(store: Store, tmp_path: Path) -> None:
     assert get_lead(store, "L2").stage == "disqualified"  # "student" disqualifies
 
 
-def test_emails_are_normalised_and_second_lead_flagged_duplicate(store: Store, tmp_path: Path) -> None:
+def test_emails_are_normalised_and_second_lead_flagged_duplicate(
+    store: Store, tmp_path: Path
+) -> None:
     report = load_file(store, "leads", write(tmp_path, "leads.csv", LEADS), as_of=T0)
     assert (report.inserted, report.duplicates) == (3, 1)
     l1, l3 = get_lead(store, "L1"), get_lead(store, "L3")
@@ -134,7 +144,9 @@ def test_emails_are_normalised_and_second_lead_flagged_duplicate(store: Store, t
     assert (l1.duplicate_of, l3.duplicate_of) == (None, "L1")
 
 
-def test_duplicates_are_not_scored_and_their_events_count_for_the_first_lead(store: Store, tmp_path: Path) -> None:
+def test_duplicates_are_not_scored_and_their_events_count_for_the_first_lead(
+    store: Store, tmp_path: Path
+) -> None:
     publish_model(store, TINY_MODEL, actor="t", as_of=T0)
     load_file(store, "leads", write(tmp_path, "leads.csv", LEADS), as_of=T0)
     result = ingest_events(store, [Event("L3", "demo_request", T0, "d1", {})], T0)

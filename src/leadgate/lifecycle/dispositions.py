@@ -44,7 +44,18 @@ ACTION_TARGETS: dict[str, Stage | None] = {
     "touch": None,
 }
 ACTIONS = tuple(ACTION_TARGETS)
-TOUCHABLE = (Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY)
+# action -> the stages sales may take it from. The stage machine has more edges (imports may
+# move a lead straight to nurture); sales act only on leads handed to them.
+ACTION_FROM: dict[str, tuple[Stage, ...]] = {
+    "accept": (Stage.MQL,),
+    "reject": (Stage.MQL, Stage.SAL),
+    "sql": (Stage.SAL,),
+    "opportunity": (Stage.SQL,),
+    "won": (Stage.OPPORTUNITY,),
+    "lost": (Stage.SAL, Stage.SQL, Stage.OPPORTUNITY),
+    "recycle": (Stage.SAL, Stage.SQL, Stage.LOST),
+    "touch": (Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY),
+}
 
 
 class DispositionError(IngestError):
@@ -117,12 +128,11 @@ def plan_disposition(
         raise DispositionError(
             f"unknown reason code '{reason}' (use {', '.join(reasons)})", "reason"
         )
-    if action == "touch":
-        if Stage(stage) not in TOUCHABLE:
-            raise ConflictError(
-                f"lead '{lead_id}' is at stage '{stage}': a touch applies to leads with sales "
-                f"({', '.join(TOUCHABLE)})"
-            )
-    elif target is not None:
+    if Stage(stage) not in ACTION_FROM[action]:
+        raise ConflictError(
+            f"lead '{lead_id}' is at stage '{stage}': '{action}' applies to leads at "
+            f"{', '.join(ACTION_FROM[action])}"
+        )
+    if target is not None:
         check_move(lead_id, stage, target)
     return Disposition(action, target, reason, note, amount)
