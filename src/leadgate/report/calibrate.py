@@ -4,7 +4,9 @@
 2. The threshold (and, when asked, a common scale of the floors) is swept (``report/sweep.py``):
    over all leads with every segment's threshold moving together, then per segment.
 3. The recommendation is the setting that meets the ``Target`` (default: SAL acceptance 60-75%)
-   with the most MQL volume, measured on at least ``min_known`` MQLs with known outcomes. When no
+   with the most MQL volume, measured on at least ``min_known`` MQLs with known outcomes that are
+   at least ``min_coverage`` of its MQLs (rates measured on a small, self-selected part of the
+   MQLs would be extrapolation: the old process chose who reached sales). When no
    setting meets it, the closest one is recommended and the result says the target was not met.
    Per segment, a segment with enough known outcomes gets its own threshold; the others move
    with the overall recommendation.
@@ -34,6 +36,7 @@ from leadgate.report.sweep import ScoredLeads, curve, metrics, qualifies, scored
 METRICS = ("sal_acceptance", "mql_sql", "mql_won", "precision", "recall", "lift", "mqls")
 DEFAULT_TARGET = "sal_acceptance=0.60-0.75"
 MIN_KNOWN = 30
+MIN_COVERAGE = 0.5
 FLOOR_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5)
 
 _TARGET = re.compile(
@@ -98,16 +101,22 @@ class Target:
 
 
 def pick(
-    points: Sequence[dict[str, Any]], target: Target, min_known: int
+    points: Sequence[dict[str, Any]],
+    target: Target,
+    min_known: int = MIN_KNOWN,
+    min_coverage: float = MIN_COVERAGE,
 ) -> tuple[dict[str, Any] | None, bool]:
     """The point meeting the target with the most MQLs (ties: nearest the current setting).
 
-    Returns (point, met). Points measured on fewer than ``min_known`` known outcomes cannot meet
-    a rate target; when none meets it, the closest such point is returned with ``met`` False.
+    Returns (point, met). For a rate target (SAL acceptance, MQL->SQL, MQL->won) a point counts
+    only when at least ``min_known`` of its MQLs, and ``min_coverage`` of them, have known
+    outcomes; when none meets the target, the closest such point is returned with ``met`` False.
     """
 
     def enough(p: dict[str, Any]) -> bool:
-        return target.metric in ("mqls", "precision", "recall", "lift") or p["known"] >= min_known
+        if target.metric in ("mqls", "precision", "recall", "lift"):
+            return True
+        return p["known"] >= min_known and (p["coverage"] or 0.0) >= min_coverage
 
     eligible = [p for p in points if enough(p)]
     meeting = [p for p in eligible if target.distance(p) == 0.0]
@@ -181,6 +190,7 @@ def calibrate(
     sweep_floors: bool = False,
     per_segment: bool = True,
     min_known: int = MIN_KNOWN,
+    min_coverage: float = MIN_COVERAGE,
     progress: Progress | None = None,
 ) -> Calibration:
     """Replay ``history`` under ``model``, sweep, and recommend thresholds meeting ``target``."""
@@ -192,7 +202,7 @@ def calibrate(
     data = scored_leads(plan, scores, history.frame)
     scales = FLOOR_SCALES if sweep_floors else (1.0,)
     overall = curve(data, step=step, floor_scales=scales)
-    best, met = pick(overall, goal, min_known)
+    best, met = pick(overall, goal, min_known, min_coverage)
     base = data.base_threshold
     if best is None:
         delta, scale = 0.0, 1.0
@@ -210,7 +220,7 @@ def calibrate(
         own = False
         seg_met = met
         if per_segment and len(data.segment_names) > 1:
-            seg_best, seg_ok = pick(seg_curve, goal, min_known)
+            seg_best, seg_ok = pick(seg_curve, goal, min_known, min_coverage)
             if seg_best is not None and seg_ok:
                 chosen[i], own, seg_met = seg_best["threshold"], True, True
         choices.append(SegmentChoice(name, float(base[i]), float(chosen[i]), seg_met, own,

@@ -18,6 +18,7 @@ from leadgate.report.speed import SpeedReport
 from leadgate.report.stats import Rate
 
 FORMATS = ("png", "svg")
+MIN_POINTS = 10
 STAGE_LABELS = (
     ("leads", "Leads"),
     ("mqls", "MQLs"),
@@ -47,9 +48,10 @@ def _target(out_dir: str | Path, name: str, fmt: str) -> Path:
     return folder / f"{name}.{fmt}"
 
 
-def _save(fig: Any, path: Path) -> Path:
+def _save(fig: Any, path: Path, *, tight: bool = True) -> Path:
     plt = _pyplot()
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     # Write beside the target and rename, so a failed render never leaves half a file.
     tmp = path.with_name(f".{path.name}.tmp")
     fig.savefig(tmp, format=path.suffix[1:], dpi=120)
@@ -89,8 +91,8 @@ def conversion_chart(
     rows = sorted(rows, key=lambda r: -(r[1].value or 0.0))
     labels = [f"{g}\n(n={r.n})" for g, r in rows]
     values = [100 * (r.value or 0.0) for _, r in rows]
-    lo = [100 * ((r.value or 0.0) - r.interval[0]) for _, r in rows]
-    hi = [100 * (r.interval[1] - (r.value or 0.0)) for _, r in rows]
+    lo = [max(0.0, 100 * ((r.value or 0.0) - r.interval[0])) for _, r in rows]
+    hi = [max(0.0, 100 * (r.interval[1] - (r.value or 0.0))) for _, r in rows]
     fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(rows) + 2), 4.5))
     ax.bar(labels, values, yerr=[lo, hi], capsize=5, color="#4c9a6a")
     ax.set_ylabel("conversion, % (95% Wilson interval)")
@@ -115,7 +117,8 @@ def tradeoff_chart(result: Calibration, out_dir: str | Path, fmt: str = "png") -
         ("precision", "precision (won)", "#8e44ad"),
         ("recall", "recall (won)", "#7f8c8d"),
     ):
-        ys = [_val(p[key]) for p in points]
+        # Rates on fewer than MIN_POINTS known outcomes are noise: leave them out of the curve.
+        ys = [_val(p[key]) if _n(p, key) >= MIN_POINTS else None for p in points]
         ax2.plot(
             xs, [100 * y if y is not None else float("nan") for y in ys], color=color, label=label
         )
@@ -129,9 +132,15 @@ def tradeoff_chart(result: Calibration, out_dir: str | Path, fmt: str = "png") -
     ax.axvline(result.recommended["threshold"], color="red", linestyle="--", label="recommended")
     lines = ax.get_legend_handles_labels()
     lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="upper right", fontsize=8)
+    fig.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="lower center", ncol=4, fontsize=8)
+    fig.subplots_adjust(bottom=0.25)
     ax.set_title(f"Threshold trade-off: {result.model['name']} v{result.model['version']}")
-    return _save(fig, _target(out_dir, "threshold_tradeoff", fmt))
+    return _save(fig, _target(out_dir, "threshold_tradeoff", fmt), tight=False)
+
+
+def _n(point: dict[str, Any], key: str) -> int:
+    v = point[key]
+    return v.n if isinstance(v, Rate) else int(point["mqls"])
 
 
 def _val(v: Any) -> float | None:
@@ -148,8 +157,10 @@ def speed_chart(report: SpeedReport, out_dir: str | Path, fmt: str = "png") -> P
                                      ("mql_won", "MQL->won", "#3b6ea5", 0.05)):  # fmt: skip
         rates = [getattr(b, key) for b in buckets]
         ys = [100 * (r.value or 0.0) for r in rates]
-        err = [[y - 100 * r.interval[0] for y, r in zip(ys, rates, strict=True)],
-               [100 * r.interval[1] - y for y, r in zip(ys, rates, strict=True)]]  # fmt: skip
+        err = [
+            [max(0.0, y - 100 * r.interval[0]) for y, r in zip(ys, rates, strict=True)],
+            [max(0.0, 100 * r.interval[1] - y) for y, r in zip(ys, rates, strict=True)],
+        ]
         ax.errorbar(
             [x + shift for x in xs], ys, yerr=err, marker="o", capsize=4, color=color, label=label
         )

@@ -75,7 +75,8 @@ def rejection_report(
     by: Iterable[str] = ("channel", "segment"),
     *,
     history: History | None = None,
-    plan: Plan | Mapping[str, Plan] | None = None,
+    plan: Plan | None = None,
+    plans: Mapping[str, Plan] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     model_version: str | Sequence[str] | None = None,
@@ -84,8 +85,8 @@ def rejection_report(
     """Reasons for rejection overall, per ``by`` dimension and (with ``history`` and ``plan``) per
     top contributing rule.
 
-    ``plan`` is one plan, or plans keyed by model hash (the store's versions): each rejected cycle
-    is explained under the model that made it an MQL, when known.
+    Each rejected cycle is explained under the model that made it an MQL when ``plans`` (by model
+    hash: the store's published versions) knows it, else under ``plan``.
     """
     frame, _, versions = choose_versions(frame, [], model_version, mix_versions)
     mqls = select(frame[frame["is_mql"]], since=since, until=until)
@@ -98,22 +99,20 @@ def rejection_report(
     out: dict[str, list[dict[str, Any]]] = {}
     for col in group_columns(by):
         out[col] = _counts(rejected, col)
-    if history is not None and plan is not None and len(rejected):
-        rejected["top_rule"] = _top_rules(rejected, history, plan)
+    if history is not None and (plan is not None or plans) and len(rejected):
+        rejected["top_rule"] = _top_rules(rejected, history, plan, plans or {})
         out["top_rule"] = _counts(rejected, "top_rule")
     return RejectionReport(versions, len(mqls), len(rejected), reasons, out)
 
 
 def _top_rules(
-    rejected: pd.DataFrame, history: History, plan: Plan | Mapping[str, Plan]
+    rejected: pd.DataFrame, history: History, plan: Plan | None, plans: Mapping[str, Plan]
 ) -> list[str]:
     ids = [str(i) for i in rejected["lead_id"]]
-    if isinstance(plan, Plan):
-        scores = replay(plan, history, lead_ids=ids)
-        return [top_rule(scores[i]) if i in scores else "(unknown lead)" for i in ids]
     labels: list[str] = []
     for lead_id, model_hash in zip(ids, rejected["model_hash"], strict=True):
-        p = plan.get(str(model_hash)) if model_hash else None
+        p = plans.get(str(model_hash)) if isinstance(model_hash, str) else None
+        p = p or plan
         if p is None:
             labels.append("(model unknown)")
             continue

@@ -7,7 +7,8 @@ every gate passes (unchanged by a sweep), every dimension score meets its floor 
 
 Metrics at each setting:
 - ``mqls``: leads that would be MQLs; ``known``: those with a known outcome (handed to sales in
-  the history); SAL acceptance, MQL->SQL and MQL->won are measured on the known ones only.
+  the history), ``coverage`` = known / mqls; SAL acceptance, MQL->SQL and MQL->won are measured
+  on the known ones only, so they say little about a setting whose MQLs are mostly unknown.
 - ``precision``, ``recall``, ``lift`` against won deals over all leads in scope (a lead never
   handed to sales counts as not won): precision = won MQLs / MQLs, recall = won MQLs / all won,
   lift = precision / (all won / all leads).
@@ -120,6 +121,7 @@ def metrics(data: ScoredLeads, mask: np.ndarray, scope: np.ndarray | None = None
     return {
         "mqls": mqls,
         "known": int(k.sum()),
+        "coverage": int(k.sum()) / mqls if mqls else None,
         "sal_acceptance": Rate(int((data.sal & k).sum()), int((data.decided & k).sum())),
         "mql_sql": Rate(int((data.sql & k).sum()), int(k.sum())),
         "mql_won": Rate(int((data.won & k).sum()), int(k.sum())),

@@ -1,0 +1,538 @@
+"""``leadgate report funnel|quality|rejections|speed|compare``, ``leadgate calibrate`` and
+``leadgate targets``: thin adapters over ``leadgate.report``.
+
+Every command reads its history from ``--db`` (the store) or from files (``--leads --outcomes``,
+plus ``--events``/``--accounts`` where scoring is replayed), calls the library, and renders a rich
+table, CSV or JSON; ``--chart DIR`` also writes PNG or SVG charts.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from leadgate.errors import LeadgateError
+
+# Report tables are wide; piped to a file they get 160 columns instead of rich's default 80.
+console = Console() if sys.stdout.isatty() else Console(width=160)
+err = Console(stderr=True)
+report_app = typer.Typer(help="Funnel, quality, rejections, speed-to-lead and model comparison.")
+
+DB = typer.Option(None, "--db", help="Store URL or SQLite path (instead of files).")
+LEADS = typer.Option(None, "--leads", help="Leads file (CSV, JSONL or Parquet).")
+OUTCOMES = typer.Option(None, "--outcomes", help="Outcomes file: one row per MQL handed to sales.")
+EVENTS = typer.Option(None, "--events", help="Events file (needed where scoring is replayed).")
+ACCOUNTS = typer.Option(None, "--accounts", help="Accounts file, joined on account_id.")
+BY = typer.Option(
+    "", "--by", help="Group by: channel, segment, persona, region, industry, cohort, model_version."
+)
+SINCE = typer.Option(None, "--since", help="Window start (ISO 8601, inclusive).")
+UNTIL = typer.Option(None, "--until", help="Window end (ISO 8601, exclusive).")
+VERSION = typer.Option(
+    None, "--model-version", help="Only this model version (label or hash prefix)."
+)
+MIX = typer.Option(False, "--mix-versions", help="Pool model versions instead of separating them.")
+FORMAT = typer.Option("table", "--format", "-f", help="table, csv or json.")
+CHART = typer.Option(None, "--chart", help="Write charts into this folder.")
+CHART_FORMAT = typer.Option("png", "--chart-format", help="png or svg.")
+
+
+def _source(db: str | None, leads: Path | None, outcomes: Path | None, events: Path | None = None,
+            accounts: Path | None = None) -> Any:  # fmt: skip
+    from leadgate.report.sources import HistorySource
+
+    return HistorySource(db=db, leads=leads, outcomes=outcomes, events=events, accounts=accounts)
+
+
+def _time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    from leadgate.io.readers import parse_timestamp
+
+    try:
+        return parse_timestamp(value, field=option)
+    except LeadgateError:
+        raise LeadgateError(
+            f"{option}: expected an ISO 8601 time such as 2026-01-01, got {value!r}"
+        ) from None
+
+
+def _fmt(value: str) -> str:
+    if value not in ("table", "csv", "json"):
+        raise LeadgateError(f"--format: expected table, csv or json, got '{value}'")
+    return value
+
+
+def _by(value: str) -> list[str]:
+    return [v for v in (p.strip() for p in value.split(",")) if v]
+
+
+def emit(fmt: str, payload: dict[str, Any], records: Sequence[dict[str, Any]]) -> bool:
+    """Write csv/json to stdout; return False when the caller should draw a table."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+        return True
+    if fmt == "csv":
+        names: list[str] = []
+        for r in records:
+            names.extend(k for k in r if k not in names)
+        writer = csv.DictWriter(sys.stdout, fieldnames=names or ["empty"])
+        writer.writeheader()
+        writer.writerows(records)
+        return True
+    return False
+
+
+def pct(rate: Any) -> str:
+    """A rate with its interval: ``32.4% [26.8–38.5]``; ``–`` when nothing was measured."""
+    if rate is None or not getattr(rate, "n", 0):
+        return "–"
+    lo, hi = rate.interval
+    return f"{100 * rate.value:.1f}% [{100 * lo:.0f}–{100 * hi:.0f}]"
+
+
+def cell(count: int | None, rate: Any) -> str:
+    """A table cell: the count, then the rate and its interval on lines of their own."""
+    head = "" if count is None else f"{count:,}\n"
+    if rate is None or not rate.n:
+        return head + "–"
+    lo, hi = rate.interval
+    return f"{head}{100 * rate.value:.1f}%\n[dim][{100 * lo:.0f}–{100 * hi:.0f}][/]"
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _versions(versions: Sequence[str], mixed: bool) -> str:
+    text = ", ".join(versions) or "none"
+    return f"model versions: {text}" + (" (pooled)" if mixed else "")
+
+
+# -- report funnel ---------------------------------------------------------------------------------
+
+
+@report_app.command("funnel")
+def funnel_cmd(
+    by: str = BY, since: str | None = SINCE, until: str | None = UNTIL,
+    model_version: str | None = VERSION, mix_versions: bool = MIX,
+    db: str | None = DB, leads: Path | None = LEADS, outcomes: Path | None = OUTCOMES,
+    accounts: Path | None = ACCOUNTS, fmt: str = FORMAT, chart: Path | None = CHART,
+    chart_format: str = CHART_FORMAT,
+) -> None:  # fmt: skip
+    """Cohort conversion lead -> MQL -> SAL -> SQL -> opportunity -> won, with revenue."""
+    from leadgate.report.funnel import funnel_report
+
+    fmt = _fmt(fmt)
+    frame = _source(db, leads, outcomes, accounts=accounts).frame()
+    report = funnel_report(
+        frame, _by(by), since=_time(since, "--since"), until=_time(until, "--until"),
+        model_version=model_version, mix_versions=mix_versions,
+    )  # fmt: skip
+    if chart is not None:
+        from leadgate.report.charts import conversion_chart, funnel_chart
+
+        paths = [funnel_chart(report, chart, chart_format)]
+        if report.by:
+            label = report.by[0]
+            rows = [(" / ".join(r.group.values()), r.rates["mql:sql"]) for r in report.rows]
+            paths.append(
+                conversion_chart(rows, chart, chart_format, title=f"MQL -> SQL by {label}")
+            )
+        err.print("charts: " + ", ".join(map(str, paths)), highlight=False)
+    if emit(fmt, report.to_dict(), report.records()):
+        return
+    table = Table(title=f"Funnel · {_versions(report.versions, report.mixed)}")
+    for col in report.by:
+        table.add_column(col)
+    for name in ("leads", "MQLs", "SALs", "SQLs", "opps", "won", "MQL→SQL", "MQL→won", "revenue"):
+        table.add_column(name, justify="right")
+    rows = report.rows + ([report.total] if report.by else [])
+    for r in rows:
+        c, rt = r.counts, r.rates
+        table.add_row(
+            *r.group.values(), f"{c['leads']:,}", cell(c["mqls"], rt["lead:mql"]),
+            cell(c["sals"], rt["mql:sal"]), cell(c["sqls"], rt["sal:sql"]),
+            cell(c["opps"], rt["sql:opp"]), cell(c["wins"], rt["opp:won"]),
+            cell(None, rt["mql:sql"]), cell(None, rt["mql:won"]), _num(r.revenue, 0),
+            end_section=r is report.rows[-1] and bool(report.by),
+        )  # fmt: skip
+    console.print(table)
+    console.print(
+        "each stage: count, conversion from the stage before, [95% Wilson interval]; leads are the "
+        "cohort created in the window, later stages the cohort of MQLs in the window",
+        style="dim",
+    )
+
+
+# -- report quality --------------------------------------------------------------------------------
+
+
+@report_app.command("quality")
+def quality_cmd(
+    by: str = typer.Option("channel", "--by", help="Group by (default channel)."),
+    since: str | None = SINCE, until: str | None = UNTIL, model_version: str | None = VERSION,
+    mix_versions: bool = MIX, db: str | None = DB, leads: Path | None = LEADS,
+    outcomes: Path | None = OUTCOMES, accounts: Path | None = ACCOUNTS, fmt: str = FORMAT,
+    chart: Path | None = CHART, chart_format: str = CHART_FORMAT,
+    min_n: int = typer.Option(20, "--min-n", help="Fewer MQLs than this: marked low n, not flagged."),
+) -> None:  # fmt: skip
+    """MQL volume beside MQL->SQL and SAL acceptance per channel, with flags."""
+    from leadgate.report.quality import quality_report
+
+    fmt = _fmt(fmt)
+    frame = _source(db, leads, outcomes, accounts=accounts).frame()
+    report = quality_report(
+        frame, _by(by), since=_time(since, "--since"), until=_time(until, "--until"),
+        model_version=model_version, mix_versions=mix_versions, min_n=min_n,
+    )  # fmt: skip
+    if chart is not None:
+        from leadgate.report.charts import conversion_chart
+
+        rows = [(" / ".join(r.group.values()), r.mql_sql) for r in report.rows]
+        p = conversion_chart(
+            rows, chart, chart_format, title="MQL -> SQL by " + "/".join(report.by)
+        )
+        err.print(f"chart: {p}", highlight=False)
+    if emit(fmt, report.to_dict(), report.records()):
+        return
+    table = Table(title=f"Lead quality · {_versions(report.versions, False)}")
+    for col in report.by:
+        table.add_column(col)
+    for name in ("MQLs", "share", "MQL→SQL", "SAL acceptance", "MQL→won"):
+        table.add_column(name, justify="right")
+    table.add_column("flags", overflow="fold")
+    for r in report.rows:
+        table.add_row(
+            *r.group.values(), f"{r.mqls:,}", f"{100 * r.share:.1f}%", pct(r.mql_sql),
+            pct(r.sal_acceptance), pct(r.mql_won),
+            "[red]" + "; ".join(r.flags) + "[/]" if r.flags else "[green]ok[/]",
+        )  # fmt: skip
+    console.print(table)
+
+
+# -- report rejections -----------------------------------------------------------------------------
+
+
+@report_app.command("rejections")
+def rejections_cmd(
+    by: str = typer.Option("channel,segment", "--by", help="Dimensions to break reasons down by."),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model to explain rejected MQLs with (top rule); with --db the "
+        "version that made each MQL is used when known."),
+    since: str | None = SINCE, until: str | None = UNTIL, model_version: str | None = VERSION,
+    mix_versions: bool = MIX, db: str | None = DB, leads: Path | None = LEADS,
+    outcomes: Path | None = OUTCOMES, events: Path | None = EVENTS,
+    accounts: Path | None = ACCOUNTS, fmt: str = FORMAT,
+    top: int = typer.Option(3, "--top", help="Reasons shown per group in the table."),
+) -> None:  # fmt: skip
+    """Sales rejection reasons by channel, segment and the rule that contributed most."""
+    from leadgate.report.rejections import rejection_report
+
+    fmt = _fmt(fmt)
+    source = _source(db, leads, outcomes, events, accounts)
+    plan: Any = None
+    plans: dict[str, Any] = {}
+    history = None
+    if model is not None or db:
+        if not db and events is None:
+            raise LeadgateError("--model needs --events to explain each rejected lead")
+        history = source.history()
+        plans = source.plans()
+        if model is not None:
+            from leadgate.engine import compile_model
+
+            plan = compile_model(source.model(model))
+    frame = history.frame if history is not None else source.frame()
+    report = rejection_report(
+        frame, _by(by), history=history, plan=plan, plans=plans, since=_time(since, "--since"),
+        until=_time(until, "--until"), model_version=model_version, mix_versions=mix_versions,
+    )  # fmt: skip
+    if emit(fmt, report.to_dict(), report.records()):
+        return
+    console.print(
+        f"{report.rejected:,} of {report.mqls:,} MQLs rejected · {_versions(report.versions, False)}",
+        highlight=False,
+    )
+    overall = Table(title="Rejection reasons")
+    for name, justify in (("reason", "left"), ("count", "right"), ("share", "right")):
+        overall.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in report.reasons:
+        overall.add_row(r["reason"], f"{r['count']:,}", f"{100 * r['share']:.1f}%")
+    console.print(overall)
+    for dim, items in report.by.items():
+        t = Table(title=f"Top reasons by {dim}")
+        t.add_column(dim)
+        t.add_column("rejected", justify="right")
+        t.add_column("top reasons (share of the group's rejections)", overflow="fold")
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for it in items:
+            groups.setdefault(it["group"], []).append(it)
+        for group, its in sorted(groups.items(), key=lambda kv: -sum(i["count"] for i in kv[1])):
+            its.sort(key=lambda i: -i["count"])
+            text = ", ".join(f"{i['reason']} {100 * i['share']:.0f}%" for i in its[:top])
+            t.add_row(group, f"{sum(i['count'] for i in its):,}", text)
+        console.print(t)
+
+
+# -- report speed ----------------------------------------------------------------------------------
+
+
+@report_app.command("speed")
+def speed_cmd(
+    since: str | None = SINCE, until: str | None = UNTIL, model_version: str | None = VERSION,
+    mix_versions: bool = MIX, as_of: str | None = typer.Option(
+        None, "--as-of", help="Untouched MQLs breach when their SLA ran out by then (default: the "
+        "latest time in the data)."),
+    db: str | None = DB, leads: Path | None = LEADS, outcomes: Path | None = OUTCOMES,
+    accounts: Path | None = ACCOUNTS, fmt: str = FORMAT, chart: Path | None = CHART,
+    chart_format: str = CHART_FORMAT,
+) -> None:  # fmt: skip
+    """Time to first touch, SLA breaches and conversion by response bucket."""
+    from leadgate.report.speed import speed_report
+
+    fmt = _fmt(fmt)
+    frame = _source(db, leads, outcomes, accounts=accounts).frame()
+    report = speed_report(
+        frame, since=_time(since, "--since"), until=_time(until, "--until"),
+        as_of=_time(as_of, "--as-of"), model_version=model_version, mix_versions=mix_versions,
+    )  # fmt: skip
+    if chart is not None:
+        from leadgate.report.charts import speed_chart
+
+        err.print(f"chart: {speed_chart(report, chart, chart_format)}", highlight=False)
+    if emit(fmt, report.to_dict(), report.records()):
+        return
+    q = report.quantiles_hours
+    console.print(
+        f"{report.mqls:,} MQLs, {report.touched:,} touched · hours to first touch: median "
+        f"{_num(q['median'])}, p75 {_num(q['p75'])}, p90 {_num(q['p90'])}, mean {_num(q['mean'])} · "
+        f"SLA breaches {report.sla_breaches:,} ({pct(report.breach_rate)}; {report.breached_late} "
+        f"late, {report.breached_untouched} never touched) · {_versions(report.versions, False)}",
+        highlight=False,
+    )
+    table = Table(title="Conversion by response time")
+    for name in ("first touch", "MQLs", "MQL→SQL", "MQL→won"):
+        table.add_column(name, justify="left" if name == "first touch" else "right")
+    for b in report.buckets:
+        table.add_row(b.bucket, f"{b.mqls:,}", pct(b.mql_sql), pct(b.mql_won))
+    console.print(table)
+
+
+# -- report compare --------------------------------------------------------------------------------
+
+
+@report_app.command("compare")
+def compare_cmd(
+    model_a: str = typer.Option(..., "--model-a", "-a", help="Model A: file, or published version with --db."),
+    model_b: str = typer.Option(..., "--model-b", "-b", help="Model B: file, or published version with --db."),
+    since: str | None = typer.Option(None, "--since", help="Only leads created at or after this."),
+    until: str | None = typer.Option(None, "--until", help="Only leads created before this."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Score leads never handed over at this "
+                                     "time (default: the latest time in the data)."),
+    db: str | None = DB, leads: Path | None = LEADS, outcomes: Path | None = OUTCOMES,
+    events: Path | None = EVENTS, accounts: Path | None = ACCOUNTS, fmt: str = FORMAT,
+    chart: Path | None = CHART, chart_format: str = CHART_FORMAT,
+) -> None:  # fmt: skip
+    """Two model versions over the same leads: MQLs, overlap, known-outcome rates."""
+    from leadgate.cli.common import progress_bar
+    from leadgate.engine import compile_model
+    from leadgate.report.compare import compare_models
+
+    fmt = _fmt(fmt)
+    source = _source(db, leads, outcomes, events, accounts)
+    a, b = compile_model(source.model(model_a)), compile_model(source.model(model_b))
+    history = source.history()
+    with progress_bar("replaying") as bar:
+        task = bar.add_task("replaying", total=None)
+        report = compare_models(
+            history, a, b, as_of=_time(as_of, "--as-of"), since=_time(since, "--since"),
+            until=_time(until, "--until"),
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    if chart is not None:
+        from leadgate.report.charts import conversion_chart
+
+        rows = [(s.name, s.mql_won) for s in report.sets]
+        p = conversion_chart(
+            rows, chart, chart_format, title="MQL -> won (known outcomes)", name="compare"
+        )
+        err.print(f"chart: {p}", highlight=False)
+    if emit(fmt, report.to_dict(), report.records()):
+        return
+    ma, mb = report.model_a, report.model_b
+    console.print(
+        f"A = {ma['name']} v{ma['version']} ({ma['hash'][:12]}), B = {mb['name']} v{mb['version']} "
+        f"({mb['hash'][:12]}) · {report.leads:,} leads: both {report.both:,}, only A "
+        f"{report.only_a:,}, only B {report.only_b:,}, neither {report.neither:,}",
+        highlight=False,
+    )
+    table = Table(title="MQLs and their known outcomes")
+    for name in ("set", "MQLs", "known outcome", "SAL acceptance", "MQL→SQL", "MQL→won", "revenue"):
+        table.add_column(name, justify="left" if name == "set" else "right")
+    for s in report.sets:
+        table.add_row(s.name, f"{s.leads:,}", f"{s.known:,}", pct(s.sal_acceptance), pct(s.mql_sql),
+                      pct(s.mql_won), _num(s.revenue, 0))  # fmt: skip
+    console.print(table)
+
+
+# -- calibrate ---------------------------------------------------------------------------------------
+
+
+def calibrate_cmd(
+    model: str = typer.Option(..., "--model", "-m", help="Model file (or published version with --db)."),
+    target: str = typer.Option("sal_acceptance=0.60-0.75", "--target", help="METRIC=LO-HI, METRIC>=X "
+                               "or METRIC<=X; metrics: sal_acceptance, mql_sql, mql_won, precision, "
+                               "recall, lift, mqls."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="New model file (default: "
+                                    "<model>-v<new version>.yaml beside it)."),
+    no_write: bool = typer.Option(False, "--no-write", help="Only report; write no model file."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Score leads never handed over at this "
+                                     "time (default: the latest time in the data)."),
+    step: float = typer.Option(1.0, "--step", help="Threshold step of the sweep, in points."),
+    sweep_floors: bool = typer.Option(False, "--sweep-floors", help="Also sweep a common scale of "
+                                      "the floors (x0.5 .. x1.5)."),
+    per_segment: bool = typer.Option(True, "--per-segment/--no-per-segment",
+                                     help="Recommend a threshold per segment where data allows."),
+    min_known: int = typer.Option(30, "--min-known", help="Known outcomes a rate target needs."),
+    min_coverage: float = typer.Option(0.5, "--min-coverage", help="Share of a setting's MQLs "
+                                       "that must have known outcomes for a rate target."),
+    db: str | None = DB, leads: Path | None = LEADS, events: Path | None = EVENTS,
+    outcomes: Path | None = OUTCOMES, accounts: Path | None = ACCOUNTS, fmt: str = FORMAT,
+    chart: Path | None = CHART, chart_format: str = CHART_FORMAT,
+) -> None:  # fmt: skip
+    """Replay history under a model, sweep the threshold, recommend one, write a new version."""
+    from leadgate.cli.common import progress_bar
+    from leadgate.report.calibrate import calibrate, write_calibrated_model
+    from leadgate.report.sweep import point_record
+
+    fmt = _fmt(fmt)
+    source = _source(db, leads, outcomes, events, accounts)
+    source.check(need_events=True)
+    m = source.model(model)
+    history = source.history()
+    with progress_bar("replaying") as bar:
+        task = bar.add_task("replaying", total=None)
+        result = calibrate(
+            m, history, target=target, as_of=_time(as_of, "--as-of"), step=step,
+            sweep_floors=sweep_floors, per_segment=per_segment, min_known=min_known,
+            min_coverage=min_coverage,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    written = None
+    if not no_write:
+        if not Path(m.source).exists() and out is None:
+            raise LeadgateError(
+                "--out: name the file for the new model version (the model came from the store)"
+            )
+        written, new = write_calibrated_model(m, result, out)
+        err.print(f"wrote {written} ({new.name} v{new.version}, {new.hash[:12]}); "
+                  f"{m.source} unchanged", highlight=False)  # fmt: skip
+    if chart is not None:
+        from leadgate.report.charts import tradeoff_chart
+
+        err.print(f"chart: {tradeoff_chart(result, chart, chart_format)}", highlight=False)
+    payload = {**result.to_dict(), "written": str(written) if written else None}
+    if emit(fmt, payload, [point_record(p) for p in result.curve]):
+        return
+    state = "[green]met[/]" if result.met else "[red]not met[/]"
+    console.print(
+        f"{m.name} v{m.version} · {result.leads:,} leads replayed · target {result.target}: {state}",
+        highlight=False,
+    )
+    table = Table(title="Current vs recommended")
+    for name in ("setting", "threshold", "floors ×", "MQLs", "known", "SAL acceptance", "MQL→SQL",
+                 "MQL→won", "precision", "recall", "lift"):  # fmt: skip
+        table.add_column(name, justify="left" if name == "setting" else "right")
+    for label, p in (("current", result.current), ("recommended", result.recommended)):
+        table.add_row(
+            label, _num(p["threshold"], 1), f"{p['floor_scale']:g}", f"{p['mqls']:,}", f"{p['known']:,}",
+            pct(p["sal_acceptance"]), pct(p["mql_sql"]), pct(p["mql_won"]),
+            _pct_plain(p["precision"]), _pct_plain(p["recall"]), _num(p["lift"], 2),
+        )  # fmt: skip
+    console.print(table)
+    seg = Table(title="Per segment")
+    for name in ("segment", "current", "recommended", "how", "MQLs", "SAL acceptance", "MQL→SQL"):
+        seg.add_column(name, justify="left" if name in ("segment", "how") else "right")
+    for s in result.segments:
+        how = "own curve" if s.own else "moved with overall"
+        seg.add_row(s.segment, _num(s.current, 1), _num(s.recommended, 1), how, f"{s.after['mqls']:,}",
+                    pct(s.after["sal_acceptance"]), pct(s.after["mql_sql"]))  # fmt: skip
+    console.print(seg)
+    console.print(
+        "known outcomes exist only for leads handed to sales in the history: rates for leads the old "
+        "process never handed over are extrapolated from those that were.",
+        style="dim",
+    )
+
+
+def _pct_plain(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+# -- targets ---------------------------------------------------------------------------------------
+
+
+def targets_cmd(
+    revenue: float = typer.Option(..., "--revenue", help="Revenue goal per year."),
+    deal_size: float = typer.Option(..., "--deal-size", help="Average won deal size."),
+    rates: str = typer.Option("measured", "--rates", help="'measured' (from history) or "
+                              "lead:mql=.2,mql:sal=.7,sal:sql=.5,sql:opp=.6,opp:won=.25"),
+    period: str = typer.Option("month", "--period", help="month, quarter or year."),
+    db: str | None = DB, leads: Path | None = LEADS, outcomes: Path | None = OUTCOMES,
+    accounts: Path | None = ACCOUNTS, fmt: str = FORMAT,
+) -> None:  # fmt: skip
+    """Back-solve wins -> opportunities -> SQLs -> SALs -> MQLs -> leads per period."""
+    from leadgate.report.targets import STEPS, funnel_targets, parse_rates
+
+    fmt = _fmt(fmt)
+    if rates.strip().lower() == "measured":
+        plan = funnel_targets(revenue, deal_size, frame=_source(db, leads, outcomes, accounts=accounts).frame(),
+                              period=period)  # fmt: skip
+    else:
+        if db or leads or outcomes:
+            raise LeadgateError(
+                "--rates given: drop --db/--leads/--outcomes, or use --rates measured"
+            )
+        plan = funnel_targets(revenue, deal_size, rates=parse_rates(rates), period=period)
+    if emit(fmt, plan.to_dict(), plan.records()):
+        return
+    console.print(
+        f"{plan.revenue:,.0f} a year = {plan.revenue_per_period:,.0f} per {plan.period} at "
+        f"{plan.deal_size:,.0f} a deal → {plan.wins_per_period:,} wins per {plan.period} "
+        f"({plan.source} rates)",
+        highlight=False,
+    )
+    table = Table(title=f"Needed per {plan.period}")
+    table.add_column("channel")
+    table.add_column("share of wins", justify="right")
+    for s in STEPS:
+        table.add_column(s, justify="right")
+    for stage in ("leads", "MQLs", "SALs", "SQLs", "opps", "wins"):
+        table.add_column(stage, justify="right")
+    for row in [plan.total, *plan.channels]:
+        need = row.need
+        table.add_row(
+            row.channel, f"{100 * row.share:.0f}%", *(f"{100 * row.rates[s]:.1f}%" for s in STEPS),
+            *("n/a" if need[k] is None else f"{need[k]:,}" for k in ("leads", "mqls", "sals", "sqls", "opps", "wins")),
+            end_section=row is plan.total and bool(plan.channels),
+        )  # fmt: skip
+    console.print(table)
+    if plan.channels:
+        console.print("per channel: its share of wins in the history, solved with its own rates; "
+                      "n/a: the channel converted nothing at some stage", style="dim")  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(report_app, name="report")
+    app.command("calibrate")(calibrate_cmd)
+    app.command("targets")(targets_cmd)
