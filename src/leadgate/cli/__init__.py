@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "leadgate.cli.score_cmds",
     "leadgate.cli.api_cmds",
     "leadgate.cli.store_cmds",
+    "leadgate.cli.report_cmds",
 ]
 
 _DEBUG = {"on": bool(os.environ.get("LEADGATE_DEBUG"))}
