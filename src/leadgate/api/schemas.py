@@ -7,6 +7,7 @@ is validated, and every error must name its field as ``events[3].timestamp``.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -102,11 +103,14 @@ class WebhookOut(BaseModel):
     secret: str | None = None
 
 
+_WHERE = re.compile(r"^<input>(?::\d+)?: ")
+
+
 def _located(exc: IngestError, prefix: str) -> IngestError:
     """Re-raise a row error from ``event_from_row`` with the field located in the request body."""
-    text = str(exc)
-    head = f"<input>: {exc.field}: " if exc.field else "<input>: "
-    message = text[len(head) :] if text.startswith(head) else text
+    message = _WHERE.sub("", str(exc), count=1)
+    if exc.field and message.startswith(f"{exc.field}: "):
+        message = message[len(exc.field) + 2 :]
     field = f"{prefix}.{exc.field}" if exc.field else prefix
     return IngestError(message, field=field)
 
@@ -138,11 +142,11 @@ def parse_events(body: Any, max_batch: int) -> tuple[list[Event], bool]:
     for item, prefix in zip(items, prefixes, strict=True):
         if not isinstance(item, dict):
             raise IngestError("expected an event object", field=prefix)
-        row = flatten(item)
-        for name in ("lead_id", "event_id"):
-            value = row.get(name)
+        for name in ("lead_id", "event_id", "type", "timestamp"):
+            value = item.get(name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
                 raise IngestError(f"must be text, got {value!r}", field=f"{prefix}.{name}")
+        row = flatten(item)
         try:
             out.append(event_from_row(row))
         except IngestError as exc:

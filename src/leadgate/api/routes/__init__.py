@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from fastapi.routing import APIRoute
+
 from leadgate.api.routes import admin, events, health, leads, models
 
 ROUTERS = [health.router, events.router, leads.router, models.router, admin.router]
 
-__all__ = ["ROUTERS"]
+__all__ = ["ROUTERS", "api_routes"]
+
+
+def api_routes() -> list[APIRoute]:
+    """Every route the API serves (the routers are mounted without prefixes)."""
+    return [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]

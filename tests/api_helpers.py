@@ -1,0 +1,164 @@
+"""Real parts for API and webhook tests: a webhook receiver and a uvicorn server on loopback.
+
+``Receiver`` is a tiny threaded HTTP server that records every POST (and can fail the first N
+with 500, or all of them while ``down``); ``LiveServer`` runs ``create_app`` under a real uvicorn
+in a thread on a socket bound to a free port; ``Clock`` is a settable "now" for the app.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from leadgate.api.keys import ROLES, create_key
+from leadgate.store import Store
+
+
+class Clock:
+    """A settable clock for ``create_app(clock=...)``; ``advance`` moves it forward."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def role_keys(store: Store) -> dict[str, str]:
+    """One fresh API key per role: role -> token."""
+    return {role: create_key(store, role, name=f"test-{role}").token for role in ROLES}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Hit:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """Records webhook POSTs; answers 500 to the first ``fail_first`` ones, or all while ``down``."""
+
+    fail_first: int = 0
+    down: bool = False
+    hits: list[Hit] = field(default_factory=list)
+    failures: int = 0
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                with receiver._cond:
+                    fail = receiver.down or receiver.failures < receiver.fail_first
+                    if fail:
+                        receiver.failures += 1
+                    else:
+                        receiver.hits.append(Hit(self.path, dict(self.headers.items()), body))
+                    receiver._cond.notify_all()
+                self.send_response(500 if fail else 204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[Hit]:
+        """Block until ``count`` successful POSTs arrived (or fail after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.hits) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {count} webhook(s), got {len(self.hits)}")
+                self._cond.wait(left)
+            return list(self.hits)
+
+
+@contextmanager
+def receiver(**kwargs: Any) -> Iterator[Receiver]:
+    r = Receiver(**kwargs).start()
+    try:
+        yield r
+    finally:
+        r.stop()
+
+
+def free_socket() -> socket.socket:
+    """A listening-ready TCP socket bound to a free loopback port (no race with other tests)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def live_server(store_url: str, **app_kwargs: Any) -> Iterator[str]:
+    """Run ``create_app(store_url, **app_kwargs)`` under uvicorn in a thread; yield its base URL."""
+    import uvicorn
+
+    from leadgate.api.app import create_app
+
+    app = create_app(store_url, **app_kwargs)
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        app.state.config.store.close()
