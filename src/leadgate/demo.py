@@ -49,7 +49,9 @@ def _outcomes(path: Path) -> dict[str, dict[str, Any]]:
     return {str(row["lead_id"]): row for _, row in read_table(path)} if path.exists() else {}
 
 
-def funnel_lines(records: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]]) -> list[FunnelLine]:
+def funnel_lines(
+    records: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]]
+) -> list[FunnelLine]:
     """MQLs and non-MQLs of the model beside their historical sales outcomes."""
     lines = {"MQL": FunnelLine("MQL", 0), "not MQL": FunnelLine("not MQL", 0)}
     for rec in records:
@@ -81,7 +83,13 @@ def run_demo(
     synth = generate(n_leads, seed, data)
     as_of = synth.as_of
     records = score_files(
-        REFERENCE_MODEL, synth.leads, synth.events, as_of, accounts=None, engine=engine, progress=progress
+        REFERENCE_MODEL,
+        synth.leads,
+        synth.events,
+        as_of,
+        accounts=None,
+        engine=engine,
+        progress=progress,
     )
     queue = sorted((r for r in records if r["mql"]), key=lambda r: -r["total"])
     reasons: Counter[str] = Counter()

@@ -33,6 +33,8 @@ COMMAND_MODULES = [
     "leadgate.cli.api_cmds",
     "leadgate.cli.store_cmds",
     "leadgate.cli.report_cmds",
+    "leadgate.cli.synth_cmds",
+    "leadgate.cli.demo_cmds",
 ]
 
 _DEBUG = {"on": bool(os.environ.get("LEADGATE_DEBUG"))}

@@ -41,32 +41,40 @@ def demo(
             out, leads, seed, engine, progress=lambda d, t: bar.update(task, completed=d, total=t)
         )
     m = result.model
-    console.rule(f"[bold]leadgate demo[/] · model {m.get('name')} v{m.get('version')} ({m.get('hash')})")
+    console.rule(
+        f"[bold]leadgate demo[/] · model {m.get('name')} v{m.get('version')} ({m.get('hash')})"
+    )
     console.print(
         f"data: {result.data_dir}/ · {len(result.records):,} leads scored as of {result.as_of:%Y-%m-%d} "
         f"with {REFERENCE_MODEL.name} ({engine} engine)",
         highlight=False,
     )
     profiles = {str(row["lead_id"]): row for _, row in read_table(result.data_dir / "leads.csv")}
-    queue = Table(title=f"MQL queue: {len(result.queue):,} leads ({_pct(len(result.queue), len(result.records))})")
-    for col in ("lead", "title", "company", "channel", "segment", "fit", "engagement", "intent", "total"):
-        queue.add_column(col, justify="right" if col in ("fit", "engagement", "intent", "total") else "left")
+    queue = Table(
+        title=f"MQL queue: {len(result.queue):,} leads ({_pct(len(result.queue), len(result.records))})"
+    )
+    queue.add_column("lead", no_wrap=True)
+    queue.add_column("title", no_wrap=True, overflow="ellipsis", max_width=22)
+    queue.add_column("channel", no_wrap=True, overflow="ellipsis", max_width=12)
+    queue.add_column("segment", no_wrap=True)
+    for col in ("fit", "eng.", "intent", "total"):
+        queue.add_column(col, justify="right", no_wrap=True)
     for r in result.queue[:top]:
         p = profiles.get(str(r["lead_id"]), {})
         s = r["scores"]
         queue.add_row(
-            str(r["lead_id"]), str(p.get("title", "")), str(p.get("company", "")), str(p.get("source", "")),
-            r["segment"], *(fmt_points(s.get(d, 0)) for d in ("fit", "engagement", "intent")), fmt_points(r["total"]),
+            str(r["lead_id"]), str(p.get("title") or "-"), str(p.get("source") or "-"), r["segment"],
+            *(fmt_points(s.get(d, 0)) for d in ("fit", "engagement", "intent")), fmt_points(r["total"]),
         )  # fmt: skip
     console.print(queue)
-    funnel = Table(title="funnel: today's MQLs vs. what sales did with these leads historically")
-    for col in ("group", "leads", "handed to sales", "SAL", "SQL", "won", "win rate", "revenue"):
-        funnel.add_column(col, justify="left" if col == "group" else "right")
+    funnel = Table(title="today's MQLs vs. what sales did with these leads historically")
+    for col in ("group", "leads", "to sales", "SAL", "SQL", "won", "win rate", "revenue"):
+        funnel.add_column(col, justify="left" if col == "group" else "right", no_wrap=True)
     for f in result.funnel:
         funnel.add_row(
-            f.group, f"{f.leads:,}", f"{f.handed_to_sales:,}", f"{f.sal:,} ({_pct(f.sal, f.handed_to_sales)})",
-            f"{f.sql:,} ({_pct(f.sql, f.handed_to_sales)})", f"{f.won:,}", _pct(f.won, f.handed_to_sales),
-            f"${f.revenue:,.0f}",
+            f.group, f"{f.leads:,}", f"{f.handed_to_sales:,}", _pct(f.sal, f.handed_to_sales),
+            _pct(f.sql, f.handed_to_sales), f"{f.won:,}", _pct(f.won, f.handed_to_sales),
+            f"${f.revenue / 1e6:,.1f}M",
         )  # fmt: skip
     console.print(funnel)
     if result.top_reasons:
