@@ -81,12 +81,12 @@ def _check(n_leads: int, seed: int, events_format: str) -> None:
 def _prepare(out_dir: Path) -> Path:
     """Create ``out_dir`` and a private temporary folder in it; user-fixable failures raise."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise SynthError(f"out: {out_dir} exists and is not a folder")
+        raise SynthError(f"{out_dir} exists and is not a folder; give a folder for the data set")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix=".synth-", dir=out_dir))
     except OSError as exc:
-        raise SynthError(f"out: cannot write to {out_dir}: {exc.strerror or exc}") from None
+        raise SynthError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
 
 
 def generate(
@@ -144,7 +144,7 @@ def generate(
         for name in names.values():
             os.replace(tmp / name, out / name)
     except OSError as exc:
-        raise SynthError(f"out: cannot write to {out}: {exc.strerror or exc}") from None
+        raise SynthError(f"cannot write to {out}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return SynthResult(

@@ -1,7 +1,7 @@
 """Turning generated arrays into the synthetic data files (CSV tables, streamed event files).
 
 Timestamps are written as ISO 8601 UTC text (``2026-03-01T12:00:00Z``) in CSV and JSONL and as
-``timestamp[s, tz=UTC]`` in Parquet. Missing values are empty CSV cells, JSON nulls and Parquet
+a UTC timestamp in Parquet (whole seconds; Parquet stores them with millisecond unit). Missing values are empty CSV cells, JSON nulls and Parquet
 nulls. Output is byte-for-byte reproducible for a given input.
 """
 
