@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -51,14 +52,16 @@ def demo(
     )
     profiles = {str(row["lead_id"]): row for _, row in read_table(result.data_dir / "leads.csv")}
     queue = Table(
-        title=f"MQL queue: {len(result.queue):,} leads ({_pct(len(result.queue), len(result.records))})"
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title=f"MQL queue: {len(result.queue):,} leads ({_pct(len(result.queue), len(result.records))})",
     )
-    queue.add_column("lead", no_wrap=True)
+    queue.add_column("lead", no_wrap=True, min_width=8)
     queue.add_column("title", no_wrap=True, overflow="ellipsis", max_width=22)
     queue.add_column("channel", no_wrap=True, overflow="ellipsis", max_width=12)
     queue.add_column("segment", no_wrap=True)
     for col in ("fit", "eng.", "intent", "total"):
-        queue.add_column(col, justify="right", no_wrap=True)
+        queue.add_column(col, justify="right", no_wrap=True, min_width=5)
     for r in result.queue[:top]:
         p = profiles.get(str(r["lead_id"]), {})
         s = r["scores"]
@@ -67,7 +70,11 @@ def demo(
             *(fmt_points(s.get(d, 0)) for d in ("fit", "engagement", "intent")), fmt_points(r["total"]),
         )  # fmt: skip
     console.print(queue)
-    funnel = Table(title="today's MQLs vs. what sales did with these leads historically")
+    funnel = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title="today's MQLs vs. what sales did with these leads historically",
+    )
     for col in ("group", "leads", "to sales", "SAL", "SQL", "won", "win rate", "revenue"):
         funnel.add_column(col, justify="left" if col == "group" else "right", no_wrap=True)
     for f in result.funnel:
