@@ -54,6 +54,7 @@ def demo(
     queue = Table(
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        padding=(0, 1),
         title=f"MQL queue: {len(result.queue):,} leads ({_pct(len(result.queue), len(result.records))})",
     )
     queue.add_column("lead", no_wrap=True, min_width=8)
