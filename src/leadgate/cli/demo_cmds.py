@@ -60,17 +60,18 @@ def demo(
     queue.add_column("lead", no_wrap=True, min_width=8)
     queue.add_column("title", no_wrap=True, overflow="ellipsis", max_width=22)
     queue.add_column("channel", no_wrap=True, overflow="ellipsis", max_width=12)
-    queue.add_column("segment", no_wrap=True)
     for col in ("fit", "eng.", "intent", "total"):
         queue.add_column(col, justify="right", no_wrap=True, min_width=5)
     for r in result.queue[:top]:
         p = profiles.get(str(r["lead_id"]), {})
         s = r["scores"]
         queue.add_row(
-            str(r["lead_id"]), str(p.get("title") or "-"), str(p.get("source") or "-"), r["segment"],
+            str(r["lead_id"]) + ("*" if r["segment"] != "default" else ""),
+            str(p.get("title") or "-"), str(p.get("source") or "-"),
             *(fmt_points(s.get(d, 0)) for d in ("fit", "engagement", "intent")), fmt_points(r["total"]),
         )  # fmt: skip
     console.print(queue)
+    console.print("* enterprise segment (threshold 80)", highlight=False)
     funnel = Table(
         box=box.SIMPLE_HEAD,
         pad_edge=False,
