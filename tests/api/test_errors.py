@@ -47,9 +47,7 @@ def test_library_errors_map_to_status_codes(tmp_path) -> None:  # type: ignore[n
     def user_error() -> None:
         raise LeadgateError("something the user can fix")
 
-    client, auth = (
-        _app_with(tmp_path / "b", user_error) if (tmp_path / "b").mkdir() is None else None
-    )  # type: ignore[misc]
+    client, auth = _app_with(tmp_path, user_error, "b.db")
     response = client.get("/v1/boom", headers=auth)
     assert response.status_code == 400
     assert response.json()["message"] == "something the user can fix"
