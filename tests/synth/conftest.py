@@ -30,6 +30,12 @@ def _csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
+def _events(path: Path) -> pd.DataFrame:
+    events = pq.read_table(path).to_pandas()
+    events["timestamp"] = pd.to_datetime(events.timestamp)
+    return events
+
+
 @pytest.fixture(scope="session")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Data:
     out = tmp_path_factory.mktemp("synth")
@@ -38,7 +44,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Data:
         result=result,
         accounts=_csv(result.accounts),
         leads=_csv(result.leads),
-        events=pq.read_table(result.events).to_pandas(),
+        events=_events(result.events),
         outcomes=_csv(result.outcomes),
         truth=_csv(result.truth),
     )

@@ -82,3 +82,8 @@ def test_high_intent_leads_view_pricing_and_ask_for_demos(data: Data) -> None:
     assert t.pricing_views[high].mean() > 3 * t.pricing_views[low].mean()
     assert t.demo_requested[high].mean() > 3 * t.demo_requested[low].mean()
     assert np.corrcoef(t.intent_latent, np.log1p(t.n_events))[0, 1] > 0.4
+
+
+def test_a_lead_asks_for_a_demo_at_most_twice(data: Data) -> None:
+    demos = data.events[data.events.type == "demo_request"].groupby("lead_id").size()
+    assert len(demos) > 20 and demos.max() <= 2 and (demos == 2).any()

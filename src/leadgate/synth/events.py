@@ -308,7 +308,13 @@ def _sessions(
     )
     demo_p = sigmoid(-5.6 + 1.2 * zs) * np.where(student[s_lead], 0.02, 1.0)
     demo_p = demo_p * np.where(competitor[s_lead], 0.3, 1.0)
-    demo = rng.random(n_s) < demo_p
+    demo = np.flatnonzero(rng.random(n_s) < demo_p)
+    # People ask for a demo once; one in five asks again (no answer yet, a colleague), never more.
+    demo = demo[np.lexsort((end[demo], s_lead[demo]))]
+    lead_d = s_lead[demo]
+    first = np.r_[True, lead_d[1:] != lead_d[:-1]]
+    second = np.r_[False, ~first[1:] & first[:-1]]
+    demo = demo[first | (second & (rng.random(len(demo)) < 0.2))]
     parts.add(
         s_lead[demo], T["demo_request"], end[demo] + 60, cal.url_code("/demo"), -1, s_chan[demo]
     )

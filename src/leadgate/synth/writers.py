@@ -1,7 +1,7 @@
 """Turning generated arrays into the synthetic data files (CSV tables, streamed event files).
 
-Timestamps are written as ISO 8601 UTC text (``2026-03-01T12:00:00Z``) in CSV and JSONL and as
-a UTC timestamp in Parquet (whole seconds; Parquet stores them with millisecond unit). Missing values are empty CSV cells, JSON nulls and Parquet
+Timestamps are written as ISO 8601 UTC text (``2026-03-01T12:00:00Z``, whole seconds) in every
+format, Parquet included: that is the events contract every reader and executor codes against. Missing values are empty CSV cells, JSON nulls and Parquet
 nulls. Output is byte-for-byte reproducible for a given input.
 """
 
@@ -26,7 +26,7 @@ EVENT_SCHEMA = pa.schema(
         ("event_id", pa.string()),
         ("lead_id", pa.string()),
         ("type", pa.string()),
-        ("timestamp", pa.timestamp("s", tz="UTC")),
+        ("timestamp", pa.string()),
         ("url", pa.string()),
         ("asset", pa.string()),
         ("channel", pa.string()),
@@ -130,7 +130,7 @@ class EventWriter:
                 "event_id": ids,
                 "lead_id": leads.take(pa.array(block.lead - lo)),
                 "type": self._types.take(pa.array(block.type.astype(np.int32))),
-                "timestamp": pa.array(block.timestamp, type=pa.timestamp("s", tz="UTC")),
+                "timestamp": iso_utc(block.timestamp),
                 "url": codes(self._urls, block.url),
                 "asset": codes(self._assets, block.asset),
                 "channel": codes(self._channels, block.channel),
@@ -144,9 +144,7 @@ class EventWriter:
         self.count += len(block)
         if self.fmt == "parquet":
             self._writer.write_table(table, row_group_size=1 << 20)
-            return
-        table = table.set_column(3, "timestamp", iso_utc(block.timestamp))
-        if self.fmt == "csv":
+        elif self.fmt == "csv":
             self._writer.write_table(table)
         else:
             self._fh.write(_json_lines(table))
