@@ -62,6 +62,7 @@ class Receiver:
 
     fail_first: int = 0
     down: bool = False
+    port: int = 0  # 0: any free port
     hits: list[Hit] = field(default_factory=list)
     failures: int = 0
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -91,7 +92,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         ).start()
