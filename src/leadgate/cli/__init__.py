@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "leadgate.cli.report_cmds",
     "leadgate.cli.synth_cmds",
     "leadgate.cli.demo_cmds",
+    "leadgate.cli.learn_cmds",
 ]
 
 _DEBUG = {"on": bool(os.environ.get("LEADGATE_DEBUG"))}
