@@ -155,7 +155,7 @@ segments:
         h.profiles[lead_id]["size"] = 5000
     result = calibrate(model, h, min_known=5, sweep_floors=True)
     assert set(result.thresholds) == {"big", "default"}
-    out, new = write_calibrated_model(model, result, tmp_path / "out.yaml")
+    out, _new = write_calibrated_model(model, result, tmp_path / "out.yaml")
     spec = load_model(out).spec
     assert spec.segments[0].name == "big"
     assert spec.segments[0].threshold == pytest.approx(result.thresholds["big"])

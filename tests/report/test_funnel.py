@@ -27,8 +27,9 @@ def test_counts_and_rates_per_channel_are_exact() -> None:
     report = funnel_report(_frame(), ["channel"])
     rows = {r.group["channel"]: r for r in report.rows}
     web = rows["web"]
-    assert web.counts == {"leads": 5, "mqls_of_leads": 4, "mqls": 4, "sals": 3, "sqls": 2,
-                          "opps": 1, "wins": 1}  # fmt: skip
+    assert web.counts == {"leads": 5, "mqls_of_leads": 4, "sqls_of_leads": 2, "wins_of_leads": 1,
+                          "mqls": 4, "sals": 3, "sqls": 2, "opps": 1, "wins": 1}  # fmt: skip
+    assert (web.rates["lead:won"].k, web.rates["lead:won"].n) == (1, 5)
     assert web.revenue == 2500.0
     assert (web.rates["lead:mql"].k, web.rates["lead:mql"].n) == (4, 5)
     assert (web.rates["mql:sal"].k, web.rates["mql:sal"].n) == (3, 4)
@@ -121,5 +122,5 @@ def test_second_cycle_of_a_lead_is_its_own_row() -> None:
     f = make_frame([lead("A")], [cycle("A", "rejected", mql=at(1)), cycle("A", "won", mql=at(50))])
     assert sorted(f["cycle"]) == [1, 2]
     total = funnel_report(f).total.counts
-    assert total["leads"] == 1 and total["mqls_of_leads"] == 1
+    assert total["leads"] == 1 and total["mqls_of_leads"] == 1 and total["wins_of_leads"] == 1
     assert total["mqls"] == 2 and total["wins"] == 1

@@ -40,7 +40,7 @@ def test_two_leads_at_100_percent_are_not_certain() -> None:
 
 
 def test_k_outside_range_is_a_bug() -> None:
-    with pytest.raises(ValueError, match="k must be within 0..n"):
+    with pytest.raises(ValueError, match=r"k must be within 0\.\.n"):
         wilson(3, 2)
 
 

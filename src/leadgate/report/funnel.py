@@ -1,7 +1,8 @@
 """The funnel report: lead -> MQL -> SAL -> SQL -> opportunity -> won, with revenue, by cohort.
 
 Conversion is measured on cohorts, never as ratios of unrelated counts: of the leads created in
-the window, how many became MQLs; of the MQLs of the window (by MQL time), how many were accepted,
+the window, how many became MQLs (and, whenever that happened, reached SQL or a won deal); of the
+MQLs of the window (by MQL time), how many were accepted,
 reached SQL, an opportunity, a won deal -- whenever that happened. Each rate carries its cohort
 size and a Wilson interval (``report/stats.py``).
 
@@ -32,8 +33,11 @@ STEPS = (
     ("opp:won", "opps", "wins"),
     ("mql:sql", "mqls", "sqls"),
     ("mql:won", "mqls", "wins"),
+    ("lead:sql", "leads", "sqls_of_leads"),
+    ("lead:won", "leads", "wins_of_leads"),
 )
-COUNTS = ("leads", "mqls_of_leads", "mqls", "sals", "sqls", "opps", "wins")
+COUNTS = ("leads", "mqls_of_leads", "sqls_of_leads", "wins_of_leads", "mqls", "sals", "sqls",
+          "opps", "wins")  # fmt: skip
 
 
 @dataclass
@@ -117,10 +121,16 @@ def choose_versions(
 
 def funnel_counts(leads: pd.DataFrame, mqls: pd.DataFrame) -> tuple[dict[str, int], float]:
     """Stage counts of a lead cohort and an MQL cohort, and the MQL cohort's won revenue."""
-    per_lead = leads.groupby("lead_id")["is_mql"].any() if len(leads) else pd.Series(dtype=bool)
+    # The lead cohort: each lead once, counted as reaching a stage in any of its cycles.
+    if len(leads):
+        per_lead = leads.groupby("lead_id")[["is_mql", "sql", "won"]].any()
+    else:
+        per_lead = pd.DataFrame({"is_mql": [], "sql": [], "won": []}, dtype=bool)
     counts = {
         "leads": len(per_lead),
-        "mqls_of_leads": int(per_lead.sum()),
+        "mqls_of_leads": int(per_lead["is_mql"].sum()),
+        "sqls_of_leads": int(per_lead["sql"].sum()),
+        "wins_of_leads": int(per_lead["won"].sum()),
         "mqls": len(mqls),
         "sals": int(mqls["sal"].sum()),
         "sqls": int(mqls["sql"].sum()),

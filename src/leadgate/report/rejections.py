@@ -109,13 +109,16 @@ def _top_rules(
     rejected: pd.DataFrame, history: History, plan: Plan | None, plans: Mapping[str, Plan]
 ) -> list[str]:
     ids = [str(i) for i in rejected["lead_id"]]
-    labels: list[str] = []
-    for lead_id, model_hash in zip(ids, rejected["model_hash"], strict=True):
-        p = plans.get(str(model_hash)) if isinstance(model_hash, str) else None
-        p = p or plan
-        if p is None:
-            labels.append("(model unknown)")
-            continue
-        scores = replay(p, history, lead_ids=[lead_id])
-        labels.append(top_rule(scores[lead_id]) if lead_id in scores else "(unknown lead)")
-    return labels
+    # Which plan explains each rejected cycle; then one replay per plan (replay is per lead, but
+    # finding each lead's time is not).
+    chosen: list[Plan | None] = []
+    for model_hash in rejected["model_hash"]:
+        p = plans.get(model_hash) if isinstance(model_hash, str) else None
+        chosen.append(p or plan)
+    labels = dict.fromkeys(range(len(ids)), "(model unknown)")
+    for p in {id(p): p for p in chosen if p is not None}.values():
+        rows = [i for i, q in enumerate(chosen) if q is p]
+        scores = replay(p, history, lead_ids=[ids[i] for i in rows])
+        for i in rows:
+            labels[i] = top_rule(scores[ids[i]]) if ids[i] in scores else "(unknown lead)"
+    return [labels[i] for i in range(len(ids))]
