@@ -12,8 +12,8 @@ latent interest behind its activity, and ``flaw_pass`` the chance sales accepts 
 flaw at all (0 for a competitor, 1% for a student, 3% for a duplicate, 5% for unusable contact
 data, 10% for an account already in pipeline, 1 without a flaw).
 
-**Funnel**: ``sigmoid(logit)`` is split into stage probabilities ``p^0.2`` (SAL, times
-``flaw_pass``), ``p^0.3`` (SQL), ``p^0.2`` (opportunity), ``p^0.3`` (won); one uniform draw per
+**Funnel**: ``p = sigmoid(logit)`` is split into stage probabilities ``p^0.15`` (SAL, times
+``flaw_pass``), ``p^0.2`` (SQL), ``p^0.15`` (opportunity), ``p^0.5`` (won); one uniform draw per
 stage decides how far the lead gets, so ``would_win`` (every stage passed) is a Bernoulli draw
 with probability ``propensity``, for every lead, handed over or not.
 
@@ -39,7 +39,7 @@ BASE = -5.8
 HOUR = 3600
 FLAWS = ("", "competitor", "student", "duplicate", "bad_contact_data", "already_in_pipeline")
 FLAW_PASS = np.array([1.0, 0.0, 0.01, 0.03, 0.05, 0.10])
-STAGE_EXPONENTS = (0.2, 0.3, 0.2, 0.3)  # SAL, SQL, opportunity, won; they sum to 1
+STAGE_EXPONENTS = (0.15, 0.2, 0.15, 0.5)  # SAL, SQL, opportunity, won; they sum to 1
 _SOFT_REASONS = ("wrong_title", "wrong_company_size", "wrong_industry", "no_intent")
 
 
