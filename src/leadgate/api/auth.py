@@ -9,7 +9,7 @@ in ``PUBLIC`` -- forgetting the guard is not possible.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import HTTPException, Request, Response
@@ -85,7 +85,7 @@ class GuardedRoute(APIRoute):
         if permission_of(self) is None and path not in PUBLIC:
             raise RuntimeError(f"route {path} declares no permission (use needs(...))")
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         permission = permission_of(self)
         if permission is None:
