@@ -9,6 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leadgate.io.readers import read_events
 from leadgate.synth import DEFAULT_AS_OF, SynthError, generate
@@ -133,3 +135,23 @@ def test_unwritable_out_is_a_user_error_and_leaves_nothing(tmp_path: Path) -> No
         generate(10, 1, a_file / "sub")
     r = generate(10, 1, tmp_path / "ok")
     assert [p.name for p in r.out_dir.iterdir() if p.name.startswith(".")] == []
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(n=st.integers(1, 40), seed=st.integers(0, 2**63 - 1))
+def test_any_small_count_and_seed_gives_a_consistent_data_set(
+    tmp_path: Path, n: int, seed: int
+) -> None:
+    r = generate(n, seed, tmp_path / f"{n}-{seed}", events_format="csv")
+    leads = pd.read_csv(r.leads)
+    events = pd.read_csv(r.events)
+    assert len(leads) == n and leads.lead_id.is_unique
+    assert set(events.lead_id) <= set(leads.lead_id) and len(events) == r.n_events
+    assert len(pd.read_csv(r.outcomes)) == r.n_handed and len(pd.read_csv(r.truth)) == n
+
+
+def test_as_of_outside_the_supported_years_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SynthError, match=r"as_of: must be in the years 2000 to 2199"):
+        generate(10, 1, tmp_path, as_of=datetime(1970, 6, 1, tzinfo=UTC))

@@ -31,6 +31,9 @@ from leadgate.synth.outcomes import Funnel, make_funnel
 from leadgate.synth.writers import EVENT_FORMATS, EventWriter, iso_utc, text_or_null, write_csv
 
 DEFAULT_AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+# as_of must leave room for 18 months of history after the epoch (times are epoch seconds).
+EARLIEST_AS_OF = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_AS_OF = datetime(2200, 1, 1, tzinfo=UTC)
 BLOCK_LEADS = 20_000
 MAX_LEADS = 50_000_000
 # Independent random streams, so changing one part of the generator leaves the others alone.
@@ -113,6 +116,8 @@ def generate(
     """
     _check(n_leads, seed, events_format)
     when = as_utc(as_of) if as_of is not None else DEFAULT_AS_OF
+    if not EARLIEST_AS_OF <= when < LATEST_AS_OF:
+        raise SynthError(f"as_of: must be in the years 2000 to 2199, got {when.isoformat()}")
     now = int(when.timestamp())
     out = Path(out_dir)
     tmp = _prepare(out)

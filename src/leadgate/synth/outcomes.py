@@ -121,7 +121,7 @@ def _flaws(
     order = handed[np.lexsort((handed_at[handed], leads.account[handed]))]
     same = leads.account[order[1:]] == leads.account[order[:-1]]
     recent = handed_at[order[1:]] - handed_at[order[:-1]] < 120 * DAY
-    later = order[1:][same & recent & (rng.random(len(order) - 1) < 0.35)]
+    later = order[1:][same & recent & (rng.random(max(len(order) - 1, 0)) < 0.35)]
     flaw[later] = FLAWS.index("already_in_pipeline")
     return flaw
 
