@@ -125,7 +125,7 @@ def gbm_ceiling(
     x_train, cat = _gbm_matrix(features, train)
     x_test, _ = _gbm_matrix(features, test)
     model = HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=300, max_leaf_nodes=15, min_samples_leaf=20,
+        learning_rate=0.1, max_iter=200, max_leaf_nodes=15, min_samples_leaf=20,
         l2_regularization=1.0, early_stopping=True, validation_fraction=0.2,
         n_iter_no_change=20, categorical_features=np.asarray(cat), random_state=0,
     )  # fmt: skip

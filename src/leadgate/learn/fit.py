@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from leadgate.engine import compile_model, score_lead
 from leadgate.errors import LeadgateError
@@ -30,7 +29,7 @@ from leadgate.learn.features import FeatureTable
 from leadgate.learn.hybrid import merge_hybrid
 from leadgate.learn.leakage import LEAK_AUC, detect_leaks
 from leadgate.learn.report import render_markdown
-from leadgate.learn.rules import scorecard_dimensions, scorecard_table
+from leadgate.learn.rules import dump_yaml, flow_rules, scorecard_dimensions, scorecard_table
 from leadgate.learn.scorecard import Scaling, Scorecard, fit_scorecard
 from leadgate.learn.tables import check_learnable, table_from_files, table_from_flat
 from leadgate.learn.threshold import choose_threshold, round_threshold
@@ -100,14 +99,16 @@ def _model_text(
         f"outcome and every {sc.pdo:g} points double the odds. A lead in none of a feature's "
         "listed bins (missing, rare or unseen value) gets 0 points for it."
     )
-    data = {"name": name, "version": "1", "description": description, "threshold": threshold,
-            "dimensions": dims}  # fmt: skip
+    data = {"name": name, "version": "1", "description": description,
+            "threshold": int(threshold) if float(threshold).is_integer() else threshold,
+            "dimensions": flow_rules(dims)}  # fmt: skip
+
     header = (
         "# Learned by `leadgate fit`: an ordinary leadgate model. Read, edit, validate and publish\n"
         "# it like any other; the bins, counts and weights behind every rule are in the\n"
         "# .scorecard.json beside it, the held-out evaluation in the .report.md.\n"
     )
-    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return header + dump_yaml(data)
 
 
 def learn(

@@ -19,7 +19,7 @@ import yaml
 from leadgate.engine import compile_model, score_lead
 from leadgate.errors import LeadgateError
 from leadgate.learn.features import FeatureTable
-from leadgate.learn.rules import scorecard_dimensions
+from leadgate.learn.rules import dump_yaml, flow_rules, scorecard_dimensions
 from leadgate.learn.scorecard import Scorecard
 from leadgate.learn.threshold import choose_threshold, round_threshold
 from leadgate.model import load_model, parse_model
@@ -48,7 +48,9 @@ def merge_hybrid(
         raise LeadgateError(
             f"{existing}: already has a 'predictive' dimension; remove it before merging a new one"
         )
-    data["dimensions"]["predictive"] = scorecard_dimensions(card, "predictive")["predictive"]
+    data["dimensions"]["predictive"] = flow_rules(scorecard_dimensions(card, "predictive"))[
+        "predictive"
+    ]
     data["description"] = (
         (data.get("description") or "").rstrip()
         + f"\nHybrid: the rules of {Path(existing).name} plus a learned `predictive` scorecard "
@@ -63,7 +65,7 @@ def merge_hybrid(
     new = round_threshold(
         choose_threshold(totals, table.y[train], options.threshold_method, options.mql_rate)
     )
-    data["threshold"] = new
+    data["threshold"] = int(new) if new.is_integer() else new
     for seg in data.get("segments", []):
         if seg.get("threshold") is not None:
             seg["threshold"] = seg["threshold"] + (new - old)
@@ -71,7 +73,7 @@ def merge_hybrid(
         f"# Hybrid model by `leadgate fit --hybrid-with {Path(existing).name}`: its rules plus a\n"
         "# learned `predictive` dimension (ordinary rules; bins and weights in the .scorecard.json).\n"
     )
-    text = header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    text = header + dump_yaml(data)
     rules_only = _totals(
         yaml.safe_dump(base.spec.model_dump(mode="json", exclude_none=True)), table, train
     )

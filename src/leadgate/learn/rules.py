@@ -23,12 +23,48 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import yaml
+
 from leadgate.engine.values import number_of
 from leadgate.learn.binning import Bin, BinnedFeature
 from leadgate.learn.cleaning import MISSING, OTHER
 from leadgate.learn.features import Feature
 from leadgate.learn.numregex import number_range_regex
 from leadgate.learn.scorecard import Scorecard
+
+
+class Flow(dict[str, Any]):
+    """A mapping written in YAML flow style (``{seniority: {in: [vp]}}``): conditions stay on one line."""
+
+
+class ModelDumper(yaml.SafeDumper):
+    """YAML for learned models: block style, with conditions and count specs in flow style."""
+
+
+ModelDumper.add_representer(
+    Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text of a learned model's data (keys in insertion order)."""
+    text: str = yaml.dump(data, Dumper=ModelDumper, sort_keys=False, allow_unicode=True, width=100)
+    return text
+
+
+def flow_rules(dims: dict[str, Any]) -> dict[str, Any]:
+    """The same dimensions with every rule's ``when``/``events`` marked for flow style."""
+    out: dict[str, Any] = {}
+    for name, dim in dims.items():
+        rules = [
+            {
+                k: Flow(v) if k in ("when", "events") and isinstance(v, dict) else v
+                for k, v in r.items()
+            }
+            for r in dim.get("rules", [])
+        ]
+        out[name] = {**dim, "rules": rules}
+    return out
 
 
 def _num(value: float) -> int | float:
@@ -127,7 +163,7 @@ def feature_rules(bf: BinnedFeature, points: list[int]) -> list[dict[str, Any]]:
                               "points": diff, "events": _count_spec(f, 1, None, cut)})  # fmt: skip
         return rules
     for i, (b, p) in enumerate(zip(bf.bins, points, strict=True)):
-        if i == bf.reference or p == 0:
+        if i == bf.reference or p == 0 or (b.missing and f.kind == "count"):  # counts: never NaN
             continue
         if f.kind == "count":
             lo = 0 if b.lo is None else math.ceil(b.lo)
