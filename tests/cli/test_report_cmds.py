@@ -1,0 +1,151 @@
+"""``leadgate report ...``, ``calibrate`` and ``targets`` as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from factories import REFERENCE_MODEL
+from leadgate.cli import _register, app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from leadgate.synth import generate
+
+    _register_once()
+    return generate(800, 3, tmp_path_factory.mktemp("synth"))
+
+
+_DONE: list[bool] = []
+
+
+def _register_once() -> None:
+    if not _DONE:
+        _register()
+        _DONE.append(True)
+
+
+def files(d: Any, events: bool = False) -> list[str]:
+    args = ["--leads", str(d.leads), "--outcomes", str(d.outcomes), "--accounts", str(d.accounts)]
+    return args + (["--events", str(d.events)] if events else [])
+
+
+def invoke(*args: str) -> Any:
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_funnel_table_csv_json_and_charts(data: Any, tmp_path: Path) -> None:
+    table = invoke("report", "funnel", "--by", "channel", *files(data)).stdout
+    assert (
+        "Funnel · model versions: unknown" in table and "referral" in table and "MQL→SQL" in table
+    )
+    rows = list(csv.DictReader(io.StringIO(invoke("report", "funnel", "--by", "channel,segment",
+                                                  "--format", "csv", *files(data)).stdout)))  # fmt: skip
+    assert {"channel", "segment", "leads", "mqls", "mql:sql", "mql:sql_lo", "mql:sql_hi"} <= set(
+        rows[0]
+    )
+    out = json.loads(invoke("report", "funnel", "--by", "cohort", "--format", "json", "--since",
+                            "2026-01-01", "--chart", str(tmp_path), *files(data)).stdout)  # fmt: skip
+    assert out["model_versions"] == ["unknown"] and out["by"] == ["cohort"]
+    assert all(r["cohort"] >= "2026-01" for r in out["rows"] if r["mqls"])
+    assert (tmp_path / "funnel.png").stat().st_size > 5000
+    assert (tmp_path / "conversion_by_channel.png").exists()
+
+
+def test_quality_rejections_speed(data: Any, tmp_path: Path) -> None:
+    q = invoke("report", "quality", *files(data)).stdout
+    assert "Lead quality" in q and "cold_list" in q
+    r = invoke("report", "rejections", "--by", "persona", "--model", str(REFERENCE_MODEL),
+               *files(data, events=True)).stdout  # fmt: skip
+    assert (
+        "Rejection reasons" in r
+        and "Top reasons by persona" in r
+        and "Top reasons by top_rule" in r
+    )
+    s = json.loads(invoke("report", "speed", "--format", "json", "--chart", str(tmp_path),
+                          "--chart-format", "svg", *files(data)).stdout)  # fmt: skip
+    assert [b["bucket"] for b in s["buckets"]] == [
+        "<1h",
+        "1-24h",
+        "24-48h",
+        ">48h",
+        "never touched",
+    ]
+    assert (tmp_path / "speed_to_lead.svg").read_text().count("<svg") == 1
+
+
+def test_compare(data: Any, tmp_path: Path) -> None:
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(REFERENCE_MODEL.read_text().replace("threshold: 60 ", "threshold: 70 "))
+    out = json.loads(invoke("report", "compare", "-a", str(REFERENCE_MODEL), "-b", str(strict),
+                            "--format", "json", *files(data, events=True)).stdout)  # fmt: skip
+    assert out["overlap"]["only_b"] == 0
+    assert [s["set"] for s in out["sets"]] == [
+        "A: all MQLs",
+        "B: all MQLs",
+        "both",
+        "only A",
+        "only B",
+    ]
+
+
+def test_calibrate_writes_a_new_version(data: Any, tmp_path: Path) -> None:
+    model = tmp_path / "m.yaml"
+    model.write_text(REFERENCE_MODEL.read_text())
+    before = model.read_bytes()
+    result = invoke("calibrate", "--model", str(model), "--min-known", "10", "--chart", str(tmp_path),
+                    *files(data, events=True))  # fmt: skip
+    assert "Current vs recommended" in result.output and "Per segment" in result.output
+    new = tmp_path / "m-v2.yaml"
+    from leadgate.model import load_model
+
+    assert load_model(new).version == "2"
+    assert model.read_bytes() == before
+    assert (tmp_path / "threshold_tradeoff.png").exists()
+    j = json.loads(invoke("calibrate", "--model", str(model), "--no-write", "--format", "json",
+                          "--target", "mql_sql>=0.3", *files(data, events=True)).stdout)  # fmt: skip
+    assert j["target"] == "mql_sql >= 0.3" and j["written"] is None and j["curve"]
+
+
+def test_targets(data: Any) -> None:
+    given = invoke("targets", "--revenue", "2000000", "--deal-size", "25000", "--period", "quarter",
+                   "--rates", "lead:mql=.2,mql:sal=.7,sal:sql=.5,sql:opp=.6,opp:won=.25").stdout  # fmt: skip
+    assert "20 wins per quarter" in given and "1,915" in given
+    out = json.loads(invoke("targets", "--revenue", "2000000", "--deal-size", "25000", "--format",
+                            "json", *files(data)).stdout)  # fmt: skip
+    assert out["rates"] == "measured" and out["rows"][0]["channel"] == "all"
+    assert {r["channel"] for r in out["rows"][1:]} >= {"referral", "cold_list"}
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "leadgate", *args], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+
+
+def test_user_errors_are_one_line_with_exit_code(tmp_path: Path) -> None:
+    r = _run("report", "funnel")
+    assert r.returncode == 1
+    assert r.stderr.strip() == "error: no history: give --db URL, or --leads and --outcomes"
+    leads = tmp_path / "leads.csv"
+    leads.write_text("lead_id,source\nA,web\n")
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text("lead_id,mql_time,sal_status\nA,2026-01-01,perhaps\n")
+    r = _run("report", "funnel", "--leads", str(leads), "--outcomes", str(outcomes))
+    assert r.returncode == 1
+    assert "outcomes.csv:2: sal_status: expected accepted or rejected, got 'perhaps'" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = _run("targets", "--revenue", "1", "--deal-size", "1", "--rates", "lead:mql=.2")
+    assert r.returncode == 1 and "--rates: missing mql:sal" in r.stderr
