@@ -8,7 +8,8 @@ A lead's activity is the sum of four processes, each driven by its latent intent
   opens (and lands on the linked page), and may unsubscribe, after which it receives nothing;
 - **web sessions** in waves: a wave starts at sign-up and later re-engagement waves start at
   random times; each wave's session rate decays exponentially (``N e^(-t/tau) / tau``), so
-  activity comes in bursts separated by long silences (a Hawkes-like self-exciting pattern). A
+  activity comes in bursts separated by long silences (a shot-noise Cox process: Hawkes-like
+  bursts, but each wave is triggered at random rather than by earlier events). A
   session views pages (pricing and product pages more often for high intent), and may download
   content, submit a form or request a demo;
 - **webinars**: registrations (a few days before the date) and attendance.
