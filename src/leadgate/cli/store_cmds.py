@@ -31,6 +31,9 @@ AS_OF_OPTION = typer.Option(
     None, "--as-of", help="The time to act at (ISO 8601, UTC); default now."
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
+ENGINE_OPTION = typer.Option(
+    "auto", "--engine", help="Re-scoring path: auto, python (per lead) or duckdb (batch)."
+)
 
 models_app = typer.Typer(
     help="Publish, list and compare model versions in the store.", no_args_is_help=True
@@ -120,6 +123,7 @@ def publish(
     db: str | None = DB_OPTION,
     as_of: str | None = AS_OF_OPTION,
     as_json: bool = JSON_OPTION,
+    engine: str = ENGINE_OPTION,
 ) -> None:
     """Publish a model version: re-score every lead and record the resulting transitions."""
     from leadgate.service import publish_model
@@ -136,6 +140,7 @@ def publish(
                 as_of=_now(as_of),
                 dry_run=dry_run,
                 progress=progress,
+                engine=engine,
             )
     if as_json:
         _print_json(report.model_dump(mode="json"))
@@ -197,12 +202,14 @@ def diff(
         console.print(result.yaml_diff, highlight=False, markup=False)
 
 
-def tick_cmd(db: str | None = DB_OPTION, as_of: str | None = AS_OF_OPTION) -> None:
+def tick_cmd(
+    db: str | None = DB_OPTION, as_of: str | None = AS_OF_OPTION, engine: str = ENGINE_OPTION
+) -> None:
     """Apply what time changes: decay re-scoring and MQL expiries (recycling)."""
     from leadgate.service import tick
 
     with _open(db) as store, _progress("re-scoring") as progress:
-        report = tick(store, _now(as_of), progress=progress)
+        report = tick(store, _now(as_of), progress=progress, engine=engine)
     console.print(
         f"[green]✓[/] tick at {report.as_of.isoformat()}: {_summary_line(report.summary)}",
         highlight=False,

@@ -73,11 +73,14 @@ def publish_model(
     as_of: datetime,
     dry_run: bool = False,
     progress: Progress | None = None,
+    engine: str = "auto",
 ) -> PublishReport:
     """Publish a model version: re-score every lead under it and record the transitions.
 
     ``source`` is a path or YAML text. With ``dry_run`` nothing is written; the report says how
     many leads would change status. Publishing the version already active changes nothing.
+    ``engine`` picks the re-scoring path (``auto``, ``python``, ``duckdb``; see
+    ``service.rescore``).
 
     Raises:
         ModelError: the model is invalid (with file, line and column).
@@ -106,6 +109,7 @@ def publish_model(
             apply=not dry_run,
             examples=examples,
             progress=progress,
+            engine=engine,
         )
         if not dry_run:
             conn.execute(

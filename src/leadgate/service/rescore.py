@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, Text, select, type_coerce
+from sqlalchemy import Connection, String, Text, func, select, type_coerce
 
 from leadgate.engine import Event, Plan, Score, as_utc, score_lead
+from leadgate.errors import UnsupportedTargetError
 from leadgate.lifecycle.stages import Cause, Stage, enters_mql
 from leadgate.service.shapes import LeadChange, RescoreSummary
 from leadgate.store.history import Changes, LeadRow, lead_rows, lead_select
@@ -142,7 +143,9 @@ def load_events(conn: Connection, leads_: Sequence[LeadRow]) -> dict[str, list[E
         q = select(*cols).where(c.lead_id.in_(all_ids[start : start + CHUNK]))
         for event_id, lead_id, type_, ts, props in conn.execute(q):
             canonical = owner[lead_id]
-            out[canonical].append(Event(canonical, type_, _timestamp(ts), event_id, _properties(props)))
+            out[canonical].append(
+                Event(canonical, type_, _timestamp(ts), event_id, _properties(props))
+            )
     return out
 
 
@@ -302,6 +305,27 @@ def _chunks_of(conn: Connection, lead_ids: Sequence[str]) -> Iterator[list[LeadR
         yield lead_rows(conn, q.order_by(leads.c.lead_id))
 
 
+ENGINES = ("auto", "python", "duckdb")
+# "auto" takes the DuckDB batch path for full re-scores of at least this many leads; below it,
+# DuckDB's start-up costs more than it saves.
+BATCH_MIN_LEADS = 5000
+
+
+def _batch_engine(conn: Connection, engine: str, lead_ids: Sequence[str] | None) -> bool:
+    if engine not in ENGINES:
+        raise UnsupportedTargetError(f"unknown engine '{engine}' (use {', '.join(ENGINES)})")
+    if engine == "python" or lead_ids is not None:
+        return False
+    if engine == "duckdb":
+        return True
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        return False
+    total = conn.execute(select(func.count()).select_from(leads)).scalar() or 0
+    return total >= BATCH_MIN_LEADS
+
+
 def rescore(
     conn: Connection,
     model: ActiveModel,
@@ -314,17 +338,29 @@ def rescore(
     summary: RescoreSummary | None = None,
     examples: list[LeadChange] | None = None,
     progress: Progress | None = None,
+    engine: str = "auto",
 ) -> RescoreSummary:
     """Re-score ``lead_ids`` (``None``: every lead) at ``as_of`` and record what changes.
 
     With ``apply=False`` nothing is written: the summary (and ``examples``) say what would change.
-    Duplicates are never scored; their events count for the lead they duplicate.
+    Duplicates are never scored; their events count for the lead they duplicate. ``engine``:
+    ``python`` (per lead), ``duckdb`` (the batch path, full re-scores only) or ``auto``.
     """
     summary = summary if summary is not None else RescoreSummary()
+    batch: Iterator[Score] | None = None
+    if _batch_engine(conn, engine, lead_ids):
+        from leadgate.service.batch import batch_scores
+
+        batch = batch_scores(conn, model.plan, as_of)
     chunks = _chunks_all(conn) if lead_ids is None else _chunks_of(conn, lead_ids)
     changes = Changes()
     for rows in chunks:
-        scores = score_rows(conn, model, rows, as_of)
+        if batch is None:
+            scores = score_rows(conn, model, rows, as_of)
+        else:
+            scores = [next(batch) for _ in rows]
+            if [s.lead_id for s in scores] != [r.lead_id for r in rows]:
+                raise RuntimeError("batch scores and stored leads are out of step")  # a bug
         apply_scores(
             changes,
             model,

@@ -46,11 +46,14 @@ def apply_expiries(conn: Connection, as_of: datetime, summary: RescoreSummary) -
     changes.flush(conn)
 
 
-def tick(store: Store, as_of: datetime, *, progress: Progress | None = None) -> TickReport:
+def tick(
+    store: Store, as_of: datetime, *, progress: Progress | None = None, engine: str = "auto"
+) -> TickReport:
     """Apply expiries due by ``as_of``, then re-score every lead with events at ``as_of``.
 
     Leads without events cannot change with time (profile rules do not decay), so they are
-    skipped. New MQLs found here are recorded with cause ``score``; score history with ``tick``.
+    skipped (on the batch path every lead is scored: it costs less than picking them out).
+    New MQLs found here are recorded with cause ``score``; score history with ``tick``.
     """
     as_of = as_utc(as_of)
     summary = RescoreSummary()
@@ -58,7 +61,7 @@ def tick(store: Store, as_of: datetime, *, progress: Progress | None = None) -> 
         apply_expiries(conn, as_of, summary)
         model = active_model(conn, store)
         if model is not None:
-            ids = list(
+            ids: list[str] | None = list(
                 conn.execute(
                     select(leads.c.lead_id).where(
                         leads.c.last_event_at.is_not(None), leads.c.duplicate_of.is_(None)

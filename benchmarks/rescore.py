@@ -1,0 +1,104 @@
+"""How fast does publishing a model re-score the store? (run by hand; prints figures).
+
+    python benchmarks/rescore.py --leads 100000 [--db URL] [--engine auto|python|duckdb]
+
+Steps, each timed: synthetic data (``leadgate.synth``), bulk loads of accounts, leads and events
+into a fresh store, a first publish (every lead scored), a dry run and a real publish of a
+changed model (every lead re-scored, transitions recorded), and a ``tick``. Baselines in the same
+process: the bare per-lead Python engine over the same leads in memory (no store), and the DuckDB
+batch engine over the synthetic files, so the store's overhead shows as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "src/leadgate/examples/b2b-inbound.yaml"
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _timed(label: str, n: int, unit: str, fn):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    result = fn()
+    elapsed = time.perf_counter() - start
+    print(f"{label:<38} {elapsed:8.2f} s  {n / elapsed:>10,.0f} {unit}/s", flush=True)
+    return result, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db", default=None, help="store URL (default: a new SQLite file)")
+    parser.add_argument("--engine", default="auto", help="rescore engine for publish/tick")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+
+    from leadgate.engine import compile_model, score_lead
+    from leadgate.io import read_events, read_leads
+    from leadgate.model import load_model
+    from leadgate.service import load_file, publish_model, tick
+    from leadgate.store import open_store
+    from leadgate.synth import generate
+
+    work = Path(tempfile.mkdtemp(prefix="leadgate-bench-"))
+    data, _ = _timed("synth data", args.leads, "leads", lambda: generate(args.leads, args.seed, work / "data", as_of=AS_OF))
+    print(f"  {data.n_leads:,} leads, {data.n_accounts:,} accounts, {data.n_events:,} events", flush=True)
+    store = open_store(args.db or str(work / "leadgate.db"))
+    print(f"store: {store.url}", flush=True)
+    _timed("load accounts", data.n_accounts, "rows", lambda: load_file(store, "accounts", data.accounts, as_of=AS_OF))
+    _timed("load leads", data.n_leads, "rows", lambda: load_file(store, "leads", data.leads, as_of=AS_OF))
+    _timed("load events", data.n_events, "rows", lambda: load_file(store, "events", data.events, as_of=AS_OF))
+
+    text = EXAMPLE.read_text()
+    changed = text.replace("threshold: 60 ", "threshold: 50 ").replace("version: 1", "version: 2")
+    kw = {"engine": args.engine} if args.engine != "auto" else {}
+    first, t_first = _timed(
+        "publish v1 (score every lead)", data.n_leads, "leads",
+        lambda: publish_model(store, text, actor="bench", as_of=AS_OF, **kw),
+    )  # fmt: skip
+    print(f"  {first.summary.new_mqls:,} new MQLs", flush=True)
+    dry, _ = _timed(
+        "publish v2 --dry-run", data.n_leads, "leads",
+        lambda: publish_model(store, changed, actor="bench", as_of=AS_OF, dry_run=True, **kw),
+    )  # fmt: skip
+    real, t_real = _timed(
+        "publish v2 (re-score + transitions)", data.n_leads, "leads",
+        lambda: publish_model(store, changed, actor="bench", as_of=AS_OF, **kw),
+    )  # fmt: skip
+    print(f"  dry run said {dry.summary.new_mqls:,} new MQLs; publish made {real.summary.new_mqls:,}", flush=True)
+    _timed("tick (+1 day: decay, expiries)", data.n_leads, "leads", lambda: tick(store, AS_OF + timedelta(days=1)))
+    store.close()
+
+    if args.no_baseline:
+        return
+    plan = compile_model(load_model(EXAMPLE))
+    leads = read_leads(data.leads, data.accounts)
+    by_lead: dict[str, list] = {}
+    for ev in read_events(data.events):
+        by_lead.setdefault(ev.lead_id, []).append(ev)
+    _, t_bare = _timed(
+        "baseline: python engine, in memory", len(leads), "leads",
+        lambda: [score_lead(plan, p, by_lead.get(p["lead_id"], ()), AS_OF, p["lead_id"]) for p in leads],
+    )  # fmt: skip
+    try:
+        from leadgate.engine.batch import score_files
+
+        _, t_duck = _timed(
+            "baseline: duckdb batch over files", len(leads), "leads",
+            lambda: score_files(plan, data.leads, data.events, AS_OF, accounts=data.accounts),
+        )  # fmt: skip
+        print(f"publish v2 / duckdb files: {t_real / t_duck:.1f}x", flush=True)
+    except ImportError:
+        pass
+    print(f"publish v2 / bare python engine: {t_real / t_bare:.2f}x", flush=True)
+    per_million = t_real * 1_000_000 / data.n_leads
+    print(f"extrapolated: 1M leads re-scored on publish in ~{per_million:,.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""Scoring every lead in the store with the SQL executor on DuckDB (the batch path).
+
+A full re-score (publishing a model, ``tick``) reads each lead's profile and events once, in bulk,
+straight from the database cursor into Arrow tables, and runs the compiled scoring query
+(``engine/sql.py``) on DuckDB; the rows become the same ``Score`` objects the per-lead engine
+builds (``leadgate.batch.records.score_from_row``), so lifecycle decisions do not depend on the
+path taken (invariant 1, checked in tests/service/test_batch.py).
+
+Only what the model reads leaves the database: the profile fields and event properties its
+conditions name, and events of the types its rules and checks count. Attribute values are passed
+as text (``json_extract_string``), which the value semantics read exactly as the Python engine
+reads the stored values (numbers from their text, booleans from true/false).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Text, cast, func, select
+from sqlglot import exp
+
+from leadgate.engine import Score, ir
+from leadgate.store.schema import accounts, events, leads
+
+FETCH = 50_000
+
+
+def _cond_fields(cond: ir.Cond | None, out: set[str]) -> None:
+    if cond is None:
+        return
+    if isinstance(cond, ir.Test):
+        out.add(cond.field)
+    elif isinstance(cond, ir.AllOf | ir.AnyOf):
+        for item in cond.items:
+            _cond_fields(item, out)
+    elif isinstance(cond, ir.Not):
+        _cond_fields(cond.item, out)
+
+
+def model_fields(plan: ir.Plan) -> tuple[set[str], set[str], set[str]]:
+    """(profile fields, event property fields, event types) the model reads."""
+    profile: set[str] = set()
+    props: set[str] = set()
+    types: set[str] = set()
+
+    def flt(f: ir.EventFilter) -> None:
+        types.update(f.types)
+        _cond_fields(f.where, props)
+
+    for rule in plan.rules:
+        if isinstance(rule, ir.ProfileRule):
+            _cond_fields(rule.when, profile)
+        elif isinstance(rule, ir.EventRule):
+            flt(rule.filter)
+        else:
+            flt(rule.count.filter)
+    for seg in plan.segments:
+        _cond_fields(seg.when, profile)
+    for chk in plan.checks:
+        _cond_fields(chk.when, profile)
+        if chk.events is not None:
+            flt(chk.events.filter)
+    return profile, props, types
+
+
+def _cursor_rows(conn: Connection, query: Any) -> Iterator[list[tuple[Any, ...]]]:
+    """Raw rows of ``query`` in batches, from the DBAPI cursor of ``conn``'s transaction.
+
+    PostgreSQL gets a named (server-side) cursor so the result is streamed, not buffered.
+    """
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    dbapi = conn.connection.driver_connection
+    cur = (
+        dbapi.cursor(name="leadgate_export")
+        if conn.dialect.name == "postgresql"
+        else dbapi.cursor()
+    )  # type: ignore[union-attr]
+    try:
+        cur.execute(sql)
+        while rows := cur.fetchmany(FETCH):
+            yield rows
+    finally:
+        cur.close()
+
+
+def _arrow(conn: Connection, query: Any, names: list[str], types: list[Any]) -> Any:
+    import pyarrow as pa
+
+    batches = []
+    for rows in _cursor_rows(conn, query):
+        cols = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        batches.append(
+            pa.record_batch(
+                [pa.array(c, type=t) for c, t in zip(cols, types, strict=True)], names=names
+            )
+        )
+    schema = pa.schema(list(zip(names, types, strict=True)))
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def _pointer(name: str) -> exp.Literal:
+    # JSON pointer of a key (RFC 6901): no quoting problems whatever the field name holds.
+    return exp.Literal.string("/" + name.replace("~", "~0").replace("/", "~1"))
+
+
+def _extract(table: str, column: str, key: str) -> exp.Expression:
+    return exp.Anonymous(
+        this="json_extract_string", expressions=[exp.column(column, table=table), _pointer(key)]
+    )
+
+
+def _ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def batch_scores(
+    conn: Connection, plan: ir.Plan, as_of: datetime, *, memory_limit: str = "2GB"
+) -> Iterator[Score]:
+    """The ``Score`` of every primary (non-duplicate) lead, in ``lead_id`` order.
+
+    The order is the database's own ``ORDER BY lead_id``, the order ``rescore`` walks the leads.
+    """
+    import duckdb
+    import pyarrow as pa
+
+    from leadgate.batch.records import score_from_row
+    from leadgate.engine.sql import InputShape, compile_query
+
+    fields, props, types = model_fields(plan)
+    ts = pa.timestamp("us", tz="UTC") if conn.dialect.name == "postgresql" else pa.string()
+    s = pa.string()
+    lead_q = (
+        select(leads.c.lead_id, cast(leads.c.attrs, Text), leads.c.account_id)
+        .where(leads.c.duplicate_of.is_(None))
+        .order_by(leads.c.lead_id)
+    )
+    raw_leads = _arrow(conn, lead_q, ["lead_id", "attrs", "account_id"], [s, s, s])
+    raw_leads = raw_leads.append_column("ord", pa.array(range(raw_leads.num_rows), type=pa.int64()))
+    account_fields = sorted(f[len("account.") :] for f in fields if f.startswith("account."))
+    raw_accounts = (
+        _arrow(
+            conn,
+            select(accounts.c.account_id, cast(accounts.c.attrs, Text)),
+            ["account_id", "attrs"],
+            [s, s],
+        )
+        if account_fields
+        else None
+    )
+    owner = func.coalesce(leads.c.duplicate_of, events.c.lead_id)
+    event_cols = [events.c.event_id, owner, events.c.type, events.c.timestamp]
+    names, arrow_types = ["event_id", "lead_id", "type", "timestamp"], [s, s, s, ts]
+    if props:
+        event_cols.append(cast(events.c.properties, Text))
+        names.append("properties")
+        arrow_types.append(s)
+    event_q = (
+        select(*event_cols)
+        .select_from(events.outerjoin(leads, leads.c.lead_id == events.c.lead_id))
+        .where(events.c.type.in_(sorted(types)))
+    )
+    raw_events = _arrow(conn, event_q, names, arrow_types) if types else None
+
+    con = duckdb.connect(config={"memory_limit": memory_limit})
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("lg_raw_leads", raw_leads)
+        view = exp.select(
+            exp.column("ord", table="l"),
+            exp.alias_(exp.column("lead_id", table="l"), _ident("lead_id")),
+        ).from_(exp.to_table("lg_raw_leads").as_("l"))
+        for name in sorted(fields - {"lead_id"}):
+            value: exp.Expression = _extract("l", "attrs", name)
+            if name.startswith("account.") and raw_accounts is not None:
+                # docs/semantics.md: the lead's own "account.x" wins over its account's "x".
+                value = exp.Coalesce(
+                    this=value, expressions=[_extract("a", "attrs", name[len("account.") :])]
+                )
+            view = view.select(exp.alias_(value, _ident(name)))
+        if raw_accounts is not None:
+            con.register("lg_raw_accounts", raw_accounts)
+            on = exp.EQ(
+                this=exp.column("account_id", table="a"),
+                expression=exp.column("account_id", table="l"),
+            )
+            view = view.join(exp.to_table("lg_raw_accounts").as_("a"), on=on, join_type="left")
+        con.execute(f"CREATE TEMP VIEW lg_leads AS {view.sql('duckdb')}")
+        ev = exp.select(
+            "event_id",
+            "lead_id",
+            "type",
+            exp.alias_(
+                exp.cast(exp.column(_ident("timestamp")), "timestamptz"), _ident("timestamp")
+            ),
+        ).from_("lg_raw_events")
+        for name in sorted(props):
+            ev = ev.select(
+                exp.alias_(
+                    exp.Anonymous(
+                        this="json_extract_string",
+                        expressions=[exp.column("properties"), _pointer(name)],
+                    ),
+                    _ident(name),
+                )
+            )
+        if raw_events is not None:
+            con.register("lg_raw_events", raw_events)
+            con.execute(f"CREATE TEMP VIEW lg_events AS {ev.sql('duckdb')}")
+        shape = InputShape(
+            leads_table="lg_leads", events_table="lg_events", lead_columns=None, event_columns=None,
+            order_column="ord", has_events=raw_events is not None,
+        )  # fmt: skip
+        cur = con.execute(compile_query(plan, as_of, "duckdb", shape).sql("duckdb"))
+        columns = [d[0] for d in cur.description]
+        while rows := cur.fetchmany(10_000):
+            for row in rows:
+                yield score_from_row(plan, dict(zip(columns, row, strict=True)), as_of)
+    finally:
+        con.close()
