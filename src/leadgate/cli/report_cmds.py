@@ -47,10 +47,12 @@ CHART_FORMAT = typer.Option("png", "--chart-format", help="png or svg.")
 
 
 def _source(db: str | None, leads: Path | None, outcomes: Path | None, events: Path | None = None,
-            accounts: Path | None = None) -> Any:  # fmt: skip
+            accounts: Path | None = None, sla_hours: float | None = None) -> Any:  # fmt: skip
+    from leadgate.report.frame import DEFAULT_SLA_HOURS
     from leadgate.report.sources import HistorySource
 
-    return HistorySource(db=db, leads=leads, outcomes=outcomes, events=events, accounts=accounts)
+    return HistorySource(db=db, leads=leads, outcomes=outcomes, events=events, accounts=accounts,
+                         sla_hours=DEFAULT_SLA_HOURS if sla_hours is None else sla_hours)  # fmt: skip
 
 
 def _time(value: str | None, option: str) -> datetime | None:
@@ -144,9 +146,9 @@ def funnel_cmd(
         paths = [funnel_chart(report, chart, chart_format)]
         if report.by:
             label = report.by[0]
-            rows = [(" / ".join(r.group.values()), r.rates["mql:sql"]) for r in report.rows]
+            bars = [(" / ".join(r.group.values()), r.rates["mql:sql"]) for r in report.rows]
             paths.append(
-                conversion_chart(rows, chart, chart_format, title=f"MQL -> SQL by {label}")
+                conversion_chart(bars, chart, chart_format, title=f"MQL -> SQL by {label}")
             )
         err.print("charts: " + ", ".join(map(str, paths)), highlight=False)
     if emit(fmt, report.to_dict(), report.records()):
@@ -293,6 +295,8 @@ def speed_cmd(
     mix_versions: bool = MIX, as_of: str | None = typer.Option(
         None, "--as-of", help="Untouched MQLs breach when their SLA ran out by then (default: the "
         "latest time in the data)."),
+    sla_hours: float | None = typer.Option(None, "--sla-hours", help="SLA of outcomes from files "
+                                           "(default 24; the store records each cycle's own)."),
     db: str | None = DB, leads: Path | None = LEADS, outcomes: Path | None = OUTCOMES,
     accounts: Path | None = ACCOUNTS, fmt: str = FORMAT, chart: Path | None = CHART,
     chart_format: str = CHART_FORMAT,
@@ -301,7 +305,7 @@ def speed_cmd(
     from leadgate.report.speed import speed_report
 
     fmt = _fmt(fmt)
-    frame = _source(db, leads, outcomes, accounts=accounts).frame()
+    frame = _source(db, leads, outcomes, accounts=accounts, sla_hours=sla_hours).frame()
     report = speed_report(
         frame, since=_time(since, "--since"), until=_time(until, "--until"),
         as_of=_time(as_of, "--as-of"), model_version=model_version, mix_versions=mix_versions,

@@ -17,7 +17,7 @@ import pandas as pd
 from leadgate.engine import Plan
 from leadgate.errors import LeadgateError
 from leadgate.model import Model, load_model
-from leadgate.report.frame import UNKNOWN, frame_from_files
+from leadgate.report.frame import DEFAULT_SLA_HOURS, UNKNOWN, frame_from_files
 from leadgate.report.history import History, history_from_files
 
 
@@ -31,6 +31,7 @@ class HistorySource:
     events: Path | None = None
     accounts: Path | None = None
     model_version: str = UNKNOWN  # the version label of file outcomes that name none
+    sla_hours: float = DEFAULT_SLA_HOURS  # the SLA of file outcomes that carry none
 
     def check(self, *, need_events: bool = False) -> None:
         """Raise a one-line error unless exactly one complete source is named."""
@@ -67,8 +68,9 @@ class HistorySource:
                 store.close()
         assert self.leads is not None and self.outcomes is not None
         return frame_from_files(
-            self.leads, self.outcomes, accounts=self.accounts, model_version=self.model_version
-        )
+            self.leads, self.outcomes, accounts=self.accounts, model_version=self.model_version,
+            sla_hours=self.sla_hours,
+        )  # fmt: skip
 
     def history(self) -> History:
         """Profiles, events and the funnel frame, for replay."""
@@ -84,7 +86,7 @@ class HistorySource:
         assert self.leads is not None and self.outcomes is not None
         return history_from_files(
             self.leads, self.events, self.outcomes, accounts=self.accounts,
-            model_version=self.model_version,
+            model_version=self.model_version, sla_hours=self.sla_hours,
         )  # fmt: skip
 
     def model(self, ref: str | Path) -> Model:

@@ -65,8 +65,8 @@ def scored_leads(plan: Plan, scores: Mapping[str, Score], frame: pd.DataFrame) -
     def col(name: str, dtype: Any = bool) -> np.ndarray:
         values = outcomes[name].reindex(ids)
         if dtype is bool:
-            return values.fillna(False).to_numpy(dtype=bool)
-        return values.fillna(0.0).to_numpy(dtype=float)
+            return np.asarray(values.fillna(False).to_numpy(dtype=bool))
+        return np.asarray(values.fillna(0.0).to_numpy(dtype=float))
 
     sal_status = outcomes["sal_status"].reindex(ids)
     floors = np.full((len(seg_names), len(dim_names)), -np.inf)
@@ -104,7 +104,7 @@ def qualifies(data: ScoredLeads, thresholds: np.ndarray, floor_scale: float = 1.
     """The MQL mask under per-segment ``thresholds`` and floors scaled by ``floor_scale``."""
     floors = data.base_floors[data.seg] * floor_scale  # -inf stays -inf
     floors_ok = np.all(data.dims + EPSILON >= floors, axis=1) if data.dims.size else True
-    return data.base_ok & floors_ok & (data.total + EPSILON >= thresholds[data.seg])
+    return np.asarray(data.base_ok & floors_ok & (data.total + EPSILON >= thresholds[data.seg]))
 
 
 def metrics(data: ScoredLeads, mask: np.ndarray, scope: np.ndarray | None = None) -> dict[str, Any]:
