@@ -90,7 +90,7 @@ def text_or_null(values: np.ndarray) -> pa.Array:
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 
-def _json_lines(table: pa.Table) -> str:
+def json_lines(table: pa.Table) -> str:
     """One JSON object per row, built column-wise by pyarrow (no Python loop per event).
 
     Every value comes from the generator's own vocabularies (ASCII letters, digits and
@@ -181,7 +181,7 @@ class EventWriter:
         elif self.fmt == "csv":
             self._writer.write_table(table)
         else:
-            self._fh.write(_json_lines(table))
+            self._fh.write(json_lines(table))
 
     def close(self) -> None:
         if self._writer is not None:
