@@ -182,6 +182,10 @@ def _quantile_splits(feature: Feature) -> list[float] | list[list[str]]:
 def bin_feature(feature: Feature, y: np.ndarray, method: str = "optimal") -> BinnedFeature:
     """Bin one feature against the binary outcome ``y`` (1 = positive)."""
     splits = _optimal_splits(feature, y) if method == "optimal" else None
+    if splits is not None and len(splits) < (2 if feature.kind == "categorical" else 1):
+        # one bin: no split was worth it, or a (near-)pure category defeated the solver (a
+        # post-outcome column does that); plain bins let the leakage guard and IV judge it
+        splits = None
     used = "optimal" if splits is not None else "quantile"
     if splits is None:
         splits = _quantile_splits(feature)

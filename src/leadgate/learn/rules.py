@@ -48,7 +48,7 @@ ModelDumper.add_representer(
 
 def dump_yaml(data: Any) -> str:
     """YAML text of a learned model's data (keys in insertion order)."""
-    text: str = yaml.dump(data, Dumper=ModelDumper, sort_keys=False, allow_unicode=True, width=100)
+    text: str = yaml.dump(data, Dumper=ModelDumper, sort_keys=False, allow_unicode=True, width=1000)
     return text
 
 
