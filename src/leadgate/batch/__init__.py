@@ -1,0 +1,145 @@
+"""The batch executors: the compiled query (``engine/sql.py``) run on DuckDB, SQLite, PostgreSQL or
+Spark over lead and event files, returning the same records as the per-lead Python executor.
+
+- ``duckdb`` (default for files): scans CSV/JSONL/Parquet in place, bounded memory.
+- ``sqlite``: files read by ``leadgate.io`` into an in-memory SQLite database (small data, tests).
+- ``postgres``: the same, loaded into temporary tables of a PostgreSQL server (``pg_url``).
+- ``spark``: PySpark (``pip install leadgate[spark]``), local or ``spark_master``.
+
+``score_files`` returns the query's result table (pyarrow) with every explanation column;
+``score_file_records`` returns ``Score.to_record()`` dicts in the leads file's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from leadgate.batch.records import score_from_row
+from leadgate.engine.ir import Plan
+from leadgate.engine.result import Score
+from leadgate.errors import UnsupportedTargetError
+
+ENGINES = ("duckdb", "sqlite", "postgres", "spark")
+Progress = Callable[[int, int], None]
+PathLike = str | Path
+
+
+def _rows(
+    plan: Plan, leads: PathLike, events: PathLike | None, as_of: datetime, engine: str,
+    accounts: PathLike | None, spark_master: str | None, pg_url: str | None,
+    memory_limit: str | None,
+) -> Iterator[dict[str, Any]]:  # fmt: skip
+    if engine == "duckdb":
+        from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
+
+        scorer = DuckDBScorer(DuckDBOptions(memory_limit=memory_limit or "1GB"))
+        try:
+            scorer.mount(leads, events, accounts)
+            if events is not None:
+                scorer.check_events()
+            yield from scorer.rows(plan, as_of)
+        finally:
+            scorer.close()
+    elif engine in ("sqlite", "postgres"):
+        from leadgate.batch.loaded import loaded_rows
+
+        yield from loaded_rows(plan, leads, events, as_of, engine, accounts, pg_url)
+    elif engine == "spark":
+        from leadgate.batch.spark_runner import spark_rows
+
+        yield from spark_rows(plan, leads, events, as_of, accounts, spark_master)
+    else:
+        raise UnsupportedTargetError(
+            f"unknown engine '{engine}' (use python, {', '.join(ENGINES)})"
+        )
+
+
+def iter_batch_scores(
+    plan: Plan,
+    leads: PathLike,
+    events: PathLike | None,
+    as_of: datetime,
+    *,
+    engine: str = "duckdb",
+    accounts: PathLike | None = None,
+    spark_master: str | None = None,
+    pg_url: str | None = None,
+    memory_limit: str | None = None,
+) -> Iterator[Score]:
+    """Every lead's ``Score`` (with its explanation), computed by the SQL engine ``engine``.
+
+    Raises:
+        IngestError: a file is missing, unreadable, or has rows without ids, types or times.
+        UnsupportedTargetError: unknown engine, engine not installed, or a model regex the
+            engine cannot match as RE2 does.
+    """
+    for row in _rows(
+        plan, leads, events, as_of, engine, accounts, spark_master, pg_url, memory_limit
+    ):
+        yield score_from_row(plan, row, as_of)
+
+
+def score_file_records(
+    plan: Plan,
+    leads: PathLike,
+    events: PathLike | None,
+    as_of: datetime,
+    *,
+    engine: str = "duckdb",
+    accounts: PathLike | None = None,
+    progress: Progress | None = None,
+    spark_master: str | None = None,
+    pg_url: str | None = None,
+    memory_limit: str | None = None,
+) -> list[dict[str, Any]]:
+    """``Score.to_record()`` of every lead, in the leads file's order (what ``leadgate score`` prints)."""
+    out: list[dict[str, Any]] = []
+    scores = iter_batch_scores(
+        plan, leads, events, as_of, engine=engine, accounts=accounts,
+        spark_master=spark_master, pg_url=pg_url, memory_limit=memory_limit,
+    )  # fmt: skip
+    for s in scores:
+        out.append(s.to_record())
+        if progress is not None and len(out) % 10000 == 0:
+            progress(len(out), 0)
+    if progress is not None:
+        progress(len(out), len(out))
+    return out
+
+
+def score_files(
+    plan: Plan,
+    leads: PathLike,
+    events: PathLike | None,
+    as_of: datetime,
+    *,
+    engine: str = "duckdb",
+    accounts: PathLike | None = None,
+    spark_master: str | None = None,
+    pg_url: str | None = None,
+    memory_limit: str | None = None,
+) -> Any:
+    """The query's whole result (``engine/sql.output_columns``) as a pyarrow Table."""
+    import pyarrow as pa
+
+    if engine == "duckdb":
+        from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
+
+        scorer = DuckDBScorer(DuckDBOptions(memory_limit=memory_limit or "1GB"))
+        try:
+            scorer.mount(leads, events, accounts)
+            if events is not None:
+                scorer.check_events()
+            return scorer.arrow(plan, as_of)
+        finally:
+            scorer.close()
+    rows = list(
+        _rows(plan, leads, events, as_of, engine, accounts, spark_master, pg_url, memory_limit)
+    )
+    return pa.Table.from_pylist(rows)
+
+
+__all__ = ["ENGINES", "iter_batch_scores", "score_file_records", "score_files"]

@@ -1,0 +1,256 @@
+"""Scoring files on DuckDB: CSV, JSONL or Parquet scanned where they lie, never loaded into Python.
+
+The files become views shaped like the documented input tables (``engine/sql.py``): CSV cells
+are read as text (as the Python reader sees them before its own typing, so "007" stays "007"),
+nested JSON objects are flattened to dotted columns, account attributes are joined as
+``account.<attr>``. The compiled query then runs inside DuckDB with a memory limit (it spills to
+disk beyond it), and results stream back in batches.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from leadgate.engine import ir
+from leadgate.engine.sql import EVENT_COLUMNS, InputShape, query_sql
+from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT
+from leadgate.errors import IngestError
+from leadgate.io.formats import format_of
+
+ORD = "__leadgate_row"
+_NUMBER_TYPES = {"tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint",
+                 "uinteger", "ubigint", "uhugeint", "float", "double", "decimal"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DuckDBOptions:
+    """Resource limits: DuckDB spills to ``temp_directory`` beyond ``memory_limit``."""
+
+    memory_limit: str = "1GB"
+    threads: int | None = None
+    temp_directory: str | None = None
+
+
+def _ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def _columns(
+    names_types: list[tuple[str, Any]], table: str | None = None, prefix: str = "",
+    base: exp.Expression | None = None, keep: tuple[str, ...] = (),
+) -> list[tuple[str, exp.Expression, str]]:  # fmt: skip
+    """(field name, expression, kind) for every usable column; structs flattened to dotted names."""
+    out: list[tuple[str, exp.Expression, str]] = []
+    for name, dtype in names_types:
+        col: exp.Expression = (
+            exp.column(_ident(name), table=table) if base is None
+            else exp.Anonymous(this="struct_extract", expressions=[base, exp.Literal.string(name)])
+        )  # fmt: skip
+        field = f"{prefix}{name}"
+        if dtype.id == "struct":
+            out += _columns(list(dtype.children), table, field + ".", col, keep)
+        elif str(dtype) == "JSON":
+            # Mixed-type JSON values: scalars keep their JSON text, objects and arrays are missing.
+            jtype = exp.Anonymous(this="json_type", expressions=[col])
+            scalars = ("VARCHAR", "BIGINT", "UBIGINT", "DOUBLE", "BOOLEAN")
+            scalar = exp.In(this=jtype, expressions=[exp.Literal.string(t) for t in scalars])
+            text = exp.Anonymous(
+                this="json_extract_string", expressions=[col.copy(), exp.Literal.string("$")]
+            )
+            out.append((field, exp.Case(ifs=[exp.If(this=scalar, true=text)]), TEXT))
+        elif dtype.id == "varchar":
+            out.append((field, col, TEXT))
+        elif dtype.id in _NUMBER_TYPES:
+            out.append((field, col, NUMBER))
+        elif dtype.id == "boolean":
+            out.append((field, col, BOOLEAN))
+        elif field in keep:  # an id or time column, whatever its type
+            out.append((field, col, TEXT))
+        # dates, timestamps, lists, maps: not scalars for the model (docs/semantics.md "Text")
+    return out
+
+
+def _schema(rel: Any) -> list[tuple[str, Any]]:
+    return list(zip(rel.columns, rel.types, strict=True))
+
+
+def _source(con: Any, path: str | Path) -> Any:
+    p = Path(path)
+    if not p.exists():
+        raise IngestError("file not found", file=str(p))
+    kind = format_of(p)
+    if kind == "csv":
+        # The delimiter rule of leadgate.io.readers, so both executors split lines the same way.
+        with p.open(encoding="utf-8-sig", errors="replace") as fh:
+            header = fh.readline()
+        delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
+        if delimiter == "," and header.count(";") > header.count(","):
+            delimiter = ";"
+        return con.read_csv(
+            str(p), header=True, all_varchar=True, sep=delimiter, quotechar='"', escapechar='"'
+        )
+    if kind == "jsonl":
+        return con.read_json(str(p), format="newline_delimited")
+    return con.read_parquet(str(p))
+
+
+class DuckDBScorer:
+    """One DuckDB connection with the input files mounted as ``lg_leads`` and ``lg_events``."""
+
+    def __init__(self, options: DuckDBOptions | None = None) -> None:
+        import duckdb
+
+        opts = options or DuckDBOptions()
+        config: dict[str, Any] = {"memory_limit": opts.memory_limit}
+        if opts.threads:
+            config["threads"] = opts.threads
+        self.con = duckdb.connect(config=config)
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute(
+            exp.Set(
+                expressions=[
+                    exp.EQ(
+                        this=exp.column("temp_directory"),
+                        expression=exp.Literal.string(opts.temp_directory or tempfile.gettempdir()),
+                    )
+                ]
+            ).sql("duckdb")
+        )
+        self.shape = InputShape()
+        self.files: dict[str, str] = {}
+
+    def _run(self, query: exp.Expression) -> None:
+        self.con.execute(query.sql("duckdb"))
+
+    def mount(
+        self, leads: str | Path, events: str | Path | None, accounts: str | Path | None = None
+    ) -> InputShape:
+        """Create the input views and check the lead rows; return their shape for the compiler."""
+        self.files = {"leads": str(leads), "events": str(events or "")}
+        _source(self.con, leads).create_view("lg_src_leads")
+        lead_cols = _columns(_schema(self.con.table("lg_src_leads")), "l", keep=("lead_id",))
+        kinds = {name: kind for name, _, kind in lead_cols}
+        if "lead_id" not in kinds:
+            raise IngestError("no lead_id column", file=str(leads), field="lead_id")
+        exprs = {name: e for name, e, _ in lead_cols}
+        source = exp.select().from_(exp.to_table("lg_src_leads").as_("l"))
+        if accounts is not None:
+            if "account_id" not in kinds:
+                raise IngestError(
+                    "no account_id column to join accounts on", file=str(leads), field="account_id"
+                )
+            _source(self.con, accounts).create_view("lg_src_accounts")
+            acc_cols = _columns(_schema(self.con.table("lg_src_accounts")), "a")
+            if "account_id" not in {n for n, _, _ in acc_cols}:
+                raise IngestError("no account_id column", file=str(accounts), field="account_id")
+            for name, e, kind in acc_cols:
+                if name == "account_id":
+                    continue
+                field = f"account.{name}"
+                if field in exprs:  # the lead's own value wins (io.readers.read_leads)
+                    e = exp.Coalesce(this=exprs[field], expressions=[e])
+                    kind = kind if kinds[field] == kind else TEXT
+                exprs[field], kinds[field] = e, kind
+            on = exp.EQ(
+                this=exp.cast(exp.column("account_id", table="l"), "text"),
+                expression=exp.cast(exp.column("account_id", table="a"), "text"),
+            )
+            source = source.join(exp.to_table("lg_src_accounts").as_("a"), on=on, join_type="left")
+        view = source.select(
+            exp.alias_(exp.Window(this=exp.RowNumber()), ORD, quoted=True),
+            *[exp.alias_(e, _ident(name)) for name, e in exprs.items()],
+        )
+        self.con.execute(f"CREATE TEMP VIEW lg_leads AS {view.sql('duckdb')}")
+        self._check_leads(str(leads))
+        event_kinds: dict[str, str] = {}
+        if events is not None:
+            _source(self.con, events).create_view("lg_src_events")
+            ev_cols = _columns(_schema(self.con.table("lg_src_events")), keep=EVENT_COLUMNS)
+            present = {n for n, _, _ in ev_cols}
+            for required in ("lead_id", "type", "timestamp"):
+                if required not in present:
+                    raise IngestError(f"no {required} column", file=str(events), field=required)
+            ev_selects: list[exp.Expression] = []
+            for name, e, kind in ev_cols:
+                if name == "timestamp":
+                    e = exp.cast(exp.column(_ident("timestamp")), "timestamptz")
+                ev_selects.append(exp.alias_(e, _ident(name)))
+                if name not in EVENT_COLUMNS:
+                    event_kinds[name] = kind
+            ev_view = exp.select(*ev_selects).from_("lg_src_events")
+            self.con.execute(f"CREATE TEMP VIEW lg_events AS {ev_view.sql('duckdb')}")
+        self.shape = InputShape(
+            leads_table="lg_leads", events_table="lg_events", lead_columns=kinds,
+            event_columns=event_kinds, order_column=ORD, has_events=events is not None,
+        )  # fmt: skip
+        return self.shape
+
+    def _first(self, sql: str) -> tuple[Any, ...] | None:
+        rows = self.con.execute(sql).fetchall()
+        return rows[0] if rows else None
+
+    def _check_leads(self, file: str) -> None:
+        """Missing and duplicate lead ids, with the row (CSV: line) where they occur first."""
+        offset = 1 if format_of(file) == "csv" else 0  # the CSV header is line 1
+        row = self._first(
+            f'SELECT min("{ORD}") FROM lg_leads '
+            "WHERE lead_id IS NULL OR CAST(lead_id AS TEXT) = ''"
+        )
+        if row and row[0] is not None:
+            raise IngestError("is required", file=file, line=int(row[0]) + offset, field="lead_id")
+        row = self._first(
+            f'SELECT id, "{ORD}" FROM (SELECT CAST(lead_id AS TEXT) AS id, "{ORD}", row_number() '
+            f'OVER (PARTITION BY CAST(lead_id AS TEXT) ORDER BY "{ORD}") AS rn FROM lg_leads) '
+            f'WHERE rn = 2 ORDER BY "{ORD}" LIMIT 1'
+        )
+        if row:
+            raise IngestError(
+                f"duplicate lead_id '{row[0]}'",
+                file=file,
+                line=int(row[1]) + offset,
+                field="lead_id",
+            )
+
+    def check_events(self) -> None:
+        """Events without lead, type or a readable timestamp (one scan of three columns)."""
+        file = self.files["events"]
+        src = self.con.table("lg_src_events")
+        text_time = src.types[src.columns.index("timestamp")].id == "varchar"
+        parsed = 'TRY_CAST("timestamp" AS TIMESTAMPTZ)' if text_time else '"timestamp"'
+        bad = self._first(
+            "SELECT count(*) FILTER (WHERE lead_id IS NULL), "
+            "count(*) FILTER (WHERE type IS NULL OR trim(CAST(type AS TEXT)) = ''), "
+            f"count(*) FILTER (WHERE {parsed} IS NULL) FROM lg_src_events"
+        )
+        assert bad is not None
+        for count, field in zip(bad, ("lead_id", "type", "timestamp"), strict=True):
+            if count:
+                raise IngestError(
+                    f"{count} rows without a valid {field} (the first is reported by "
+                    "`leadgate score --engine python`)", file=file, field=field,
+                )  # fmt: skip
+
+    def query(self, plan: ir.Plan, as_of: datetime) -> str:
+        return query_sql(plan, as_of, "duckdb", self.shape)
+
+    def arrow(self, plan: ir.Plan, as_of: datetime) -> Any:
+        """The query result as a pyarrow Table."""
+        return self.con.sql(self.query(plan, as_of)).to_arrow_table()
+
+    def rows(
+        self, plan: ir.Plan, as_of: datetime, batch_size: int = 65536
+    ) -> Iterator[dict[str, Any]]:
+        """Result rows as dicts, streamed in record batches."""
+        reader = self.con.sql(self.query(plan, as_of)).to_arrow_reader(batch_size)
+        for batch in reader:
+            yield from batch.to_pylist()
+
+    def close(self) -> None:
+        self.con.close()

@@ -1,0 +1,149 @@
+"""SQLite and PostgreSQL: files read by ``leadgate.io`` (rows validated), loaded, then scored.
+
+Each value is stored as its text (docs/semantics.md "Text": ``12``, ``12.5``, ``true``), so text
+tests see exactly what the Python executor sees and numbers are re-read from that text by the
+query. Columns get generated names (``f0``, ``f1``...) because field names may be anything,
+including longer than PostgreSQL's 63-byte identifiers; the compiler maps fields to them.
+Event times are epoch seconds in SQLite (no timestamp type) and ``timestamptz`` in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from leadgate.engine import ir
+from leadgate.engine.sql import InputShape, query_sql
+from leadgate.engine.sql_conditions import TEXT
+from leadgate.engine.values import text_of
+from leadgate.errors import UnsupportedTargetError
+from leadgate.io import read_events, read_leads
+from leadgate.model.regex_safety import compile_regex
+
+PG_URL_ENV = "LEADGATE_TEST_PG_URL"
+
+
+def _regexp(pattern: str, value: Any) -> bool:
+    """SQLite's ``x REGEXP p``: RE2, case-insensitive, found anywhere (as the Python executor)."""
+    return value is not None and compile_regex(pattern).search(str(value)) is not None
+
+
+def _create(table: str, columns: list[tuple[str, str]], dialect: str) -> str:
+    schema = exp.Schema(
+        this=exp.to_table(table),
+        expressions=[
+            exp.ColumnDef(
+                this=exp.to_identifier(n, quoted=True), kind=exp.DataType.build(t, dialect=dialect)
+            )
+            for n, t in columns
+        ],
+    )
+    return exp.Create(
+        this=schema, kind="TABLE", properties=exp.Properties(expressions=[exp.TemporaryProperty()])
+    ).sql(dialect)
+
+
+def _insert(table: str, n: int, dialect: str, marker: str) -> str:
+    values = ", ".join([marker] * n)
+    return f"INSERT INTO {exp.to_table(table).sql(dialect)} VALUES ({values})"
+
+
+def loaded_rows(
+    plan: ir.Plan,
+    leads: str | Path,
+    events: str | Path | None,
+    as_of: datetime,
+    engine: str,
+    accounts: str | Path | None = None,
+    pg_url: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Load the files into ``engine`` (sqlite or postgres) and yield the query's rows."""
+    profiles = read_leads(leads, accounts)
+    evs = read_events(events) if events is not None else []
+    lead_fields = list(dict.fromkeys(k for p in profiles for k in p if k != "lead_id"))
+    prop_fields = list(dict.fromkeys(k for e in evs for k in e.properties))
+    lead_names = {f: f"f{i}" for i, f in enumerate(lead_fields)} | {"lead_id": "lead_id"}
+    prop_names = {f: f"f{i}" for i, f in enumerate(prop_fields)}
+    shape = InputShape(
+        leads_table="lg_leads", events_table="lg_events",
+        lead_columns=dict.fromkeys(lead_names, TEXT), event_columns=dict.fromkeys(prop_names, TEXT),
+        order_column="ord", has_events=events is not None,
+        lead_renames=lead_names, event_renames=prop_names,
+    )  # fmt: skip
+    lead_rows = [
+        (i, p["lead_id"], *(text_of(p.get(f)) for f in lead_fields)) for i, p in enumerate(profiles)
+    ]
+    time_type = "double" if engine == "sqlite" else "timestamptz"
+    event_rows = [
+        (e.event_id, e.lead_id, e.type, e.epoch if engine == "sqlite" else e.timestamp,
+         *(text_of(e.properties.get(f)) for f in prop_fields))
+        for e in evs
+    ]  # fmt: skip
+    lead_cols = [("ord", "bigint"), ("lead_id", "text")] + [
+        (lead_names[f], "text") for f in lead_fields
+    ]
+    event_cols = [
+        ("event_id", "text"),
+        ("lead_id", "text"),
+        ("type", "text"),
+        ("timestamp", time_type),
+    ]
+    event_cols += [(prop_names[f], "text") for f in prop_fields]
+    query = query_sql(plan, as_of, engine, shape)
+    if engine == "sqlite":
+        yield from _sqlite(query, lead_cols, lead_rows, event_cols, event_rows)
+    else:
+        yield from _postgres(query, lead_cols, lead_rows, event_cols, event_rows, pg_url)
+
+
+def _sqlite(query: str, lead_cols: list[tuple[str, str]], lead_rows: list[tuple[Any, ...]],
+            event_cols: list[tuple[str, str]], event_rows: list[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:  # fmt: skip
+    import sqlite3
+
+    con = sqlite3.connect(":memory:")
+    try:
+        con.create_function("regexp", 2, _regexp, deterministic=True)
+        con.execute(_create("lg_leads", lead_cols, "sqlite"))
+        con.execute(_create("lg_events", event_cols, "sqlite"))
+        con.executemany(_insert("lg_leads", len(lead_cols), "sqlite", "?"), lead_rows)
+        con.executemany(_insert("lg_events", len(event_cols), "sqlite", "?"), event_rows)
+        cur = con.execute(query)
+        names = [d[0] for d in cur.description]
+        for row in cur:
+            yield dict(zip(names, row, strict=True))
+    finally:
+        con.close()
+
+
+def _postgres(query: str, lead_cols: list[tuple[str, str]], lead_rows: list[tuple[Any, ...]],
+              event_cols: list[tuple[str, str]], event_rows: list[tuple[Any, ...]],
+              pg_url: str | None) -> Iterator[dict[str, Any]]:  # fmt: skip
+    try:
+        import psycopg
+    except ImportError:
+        raise UnsupportedTargetError(
+            "the postgres engine needs psycopg: pip install 'leadgate[server]'"
+        ) from None
+    url = pg_url or os.environ.get("LEADGATE_PG_URL") or os.environ.get(PG_URL_ENV)
+    if not url:
+        raise UnsupportedTargetError("the postgres engine needs a server: set LEADGATE_PG_URL")
+    with psycopg.connect(url) as con, con.cursor() as cur:
+        cur.execute(_create("lg_leads", lead_cols, "postgres"))
+        cur.execute(_create("lg_events", event_cols, "postgres"))
+        for table, _cols, rows in (
+            ("lg_leads", lead_cols, lead_rows),
+            ("lg_events", event_cols, event_rows),
+        ):
+            with cur.copy(f"COPY {table} FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(r)
+        cur.execute(query)
+        names = [d.name for d in cur.description or ()]
+        for row in cur:
+            yield dict(zip(names, row, strict=True))
+        con.rollback()  # temporary tables, nothing to keep

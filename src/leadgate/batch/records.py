@@ -1,0 +1,100 @@
+"""A row of the compiled query -> the same ``Score`` (and explanation) the Python executor builds.
+
+The SQL computes every number (rule points, counts, decayed sums, check results, dimension scores,
+total, MQL flag); here they are only put back into ``engine/result.py`` objects, and what a lead
+lacks is listed in docs/semantics.md order with ``Lack``'s own text, so ``missing`` reads the same
+whichever executor produced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from leadgate.engine import ir
+from leadgate.engine.event import as_utc
+from leadgate.engine.result import (
+    CheckResult,
+    DimensionResult,
+    Explanation,
+    Lack,
+    RuleResult,
+    Score,
+)
+from leadgate.engine.sql import dimension_column
+
+
+def _f(value: Any) -> float:
+    return 0.0 if value is None else float(value)
+
+
+def _rule_result(rule: ir.Rule, row: Mapping[str, Any]) -> RuleResult:
+    k = rule.key
+    points = _f(row[f"points_{k}"])
+    if isinstance(rule, ir.ProfileRule):
+        matched = points != 0.0 or rule.points == 0.0
+        return RuleResult(
+            k, rule.dimension, rule.name, "profile", matched, 0, points, points, points, False
+        )
+    n = int(row[f"events_{k}"] or 0)
+    if isinstance(rule, ir.CountRule):
+        hit = n >= rule.count.min_count and (
+            rule.count.max_count is None or n <= rule.count.max_count
+        )
+        return RuleResult(
+            k, rule.dimension, rule.name, "count", hit, n, points, points, points, False
+        )
+    decayed = _f(row[f"decayed_{k}"])
+    capped = rule.max_points is not None and abs(decayed) > rule.max_points
+    return RuleResult(
+        k, rule.dimension, rule.name, "event", n > 0, n, rule.points * n, decayed, points, capped
+    )
+
+
+def score_from_row(plan: ir.Plan, row: Mapping[str, Any], as_of: datetime) -> Score:
+    """Rebuild the ``Score`` of one lead from its query row (``engine/sql.output_columns``)."""
+    segment = plan.segments[int(row["segment_index"])]
+    policy = segment.policy
+    floors = dict(policy.floors)
+    rules = tuple(_rule_result(r, row) for r in plan.rules)
+    checks = [
+        CheckResult(c.key, c.name, "disqualifier", bool(row[f"check_{c.key}"]), _n(row, c.key))
+        for c in policy.disqualifiers
+    ]
+    checks += [
+        CheckResult(c.key, c.name, "gate", bool(row[f"check_{c.key}"]), _n(row, c.key))
+        for c in policy.gates
+    ]
+    lacks = [Lack("disqualified", c.name) for c in checks if c.kind == "disqualifier" and c.matched]
+    lacks += [Lack("gate", c.name) for c in checks if c.kind == "gate" and not c.matched]
+    dims: list[DimensionResult] = []
+    scores: dict[str, float] = {}
+    for i, dim in enumerate(plan.dimensions):
+        value = _f(row[dimension_column(plan, i)])
+        rule_sum = sum(r.points for r in rules if r.dimension == dim.name)
+        floor = floors.get(dim.name)
+        met = floor is None or value + ir.EPSILON >= floor
+        if not met and floor is not None:
+            lacks.append(Lack("floor", dim.name, floor - value, value, floor))
+        dims.append(DimensionResult(dim.name, rule_sum, value, value != rule_sum, floor, met))
+        scores[dim.name] = value
+    total = _f(row["total"])
+    if total + ir.EPSILON < policy.threshold:
+        lacks.append(Lack("threshold", "total", policy.threshold - total, total, policy.threshold))
+    explanation = Explanation(rules, tuple(dims), tuple(checks), tuple(lacks), policy.threshold)
+    return Score(
+        lead_id=str(row["lead_id"]),
+        as_of=as_utc(as_of),
+        segment=segment.name,
+        scores=scores,
+        total=total,
+        mql=bool(row["mql"]),
+        model=plan.identity(),
+        explanation=explanation,
+    )
+
+
+def _n(row: Mapping[str, Any], key: str) -> int | None:
+    value = row.get(f"check_events_{key}")
+    return None if value is None else int(value)

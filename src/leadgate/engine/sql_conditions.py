@@ -1,0 +1,264 @@
+"""Conditions (``ir.Cond``) and the value semantics they rest on, as sqlglot expressions.
+
+docs/semantics.md "Values" and "Operators" are the contract, ``engine/python.py`` the reference.
+A ``ValueScope`` stands for one input table (the leads, or the events' properties). Conditions
+read *slots* of it: ``t`` (the value's text, NULL when missing), ``n`` (its number), ``f`` (folded
+text) and ``d`` (folded email domain). The scope remembers which slots were used and projects
+exactly those, once, in a CTE (``ValueScope.projections``), so each field is parsed once per row.
+
+Invariant 6: a field name reaches SQL only as a quoted identifier (resolved against the input's
+real columns, exactly, so a missing column is NULL and never an error) and a value only as a
+literal. Every test is coalesced to FALSE before ``not``/``all``/``any`` see it, so SQL's
+three-valued logic cannot disagree with "a missing value matches no test".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from leadgate.engine import ir
+from leadgate.engine.targets import SqlTarget, cast
+
+# How a column holds its values; the text and number of a value follow from it.
+TEXT, NUMBER, BOOLEAN = "text", "number", "boolean"
+COLUMN_KINDS = (TEXT, NUMBER, BOOLEAN)
+
+
+def alias(e: exp.Expression, name: str | exp.Identifier) -> exp.Alias:
+    """``e AS name`` without copying ``e``."""
+    return exp.alias_(e, name, copy=False)
+
+
+def lit(value: str) -> exp.Literal:
+    """A text literal (sqlglot escapes quotes and backslashes per dialect)."""
+    return exp.Literal.string(value)
+
+
+def num(value: float) -> exp.Expression:
+    """A numeric literal, always typed as a double so engines do not pick DECIMAL arithmetic."""
+    return cast(exp.Literal.number(repr(float(value))), "double")
+
+
+def coalesce_false(e: exp.Expression) -> exp.Expression:
+    return exp.Coalesce(this=e, expressions=[exp.false()])
+
+
+def and_all(items: list[exp.Expression]) -> exp.Expression:
+    """Conjunction (TRUE when empty); sqlglot adds the parentheses precedence needs."""
+    return exp.and_(*items, copy=False) if items else exp.true()
+
+
+def or_any(items: list[exp.Expression]) -> exp.Expression:
+    """Disjunction (FALSE when empty)."""
+    return exp.or_(*items, copy=False) if items else exp.false()
+
+
+def case(
+    ifs: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None
+) -> exp.Expression:
+    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in ifs], default=default)
+
+
+def _length(x: exp.Expression) -> exp.Expression:
+    return exp.Length(this=x)
+
+
+def ends_with(x: exp.Expression, suffix: str) -> exp.Expression:
+    """``x`` ends with ``suffix`` (code points), without LIKE wildcards or engine-specific calls."""
+    n = len(suffix)
+    start = exp.Add(
+        this=exp.Sub(this=_length(x.copy()), expression=exp.Literal.number(n)),
+        expression=exp.Literal.number(1),
+    )
+    return exp.And(
+        this=exp.GTE(this=_length(x.copy()), expression=exp.Literal.number(n)),
+        expression=exp.EQ(this=exp.Substring(this=x, start=start), expression=lit(suffix)),
+    )
+
+
+def _suffix_in(d: exp.Expression, domains: tuple[str, ...]) -> exp.Expression:
+    """``d`` is one of ``domains`` or a subdomain of one: equality, then one IN per suffix length.
+
+    Grouping the '.domain' suffixes by length turns 130 free-mail providers into about a dozen
+    hashed IN tests instead of 130 string scans per row.
+    """
+    parts: list[exp.Expression] = [exp.In(this=d.copy(), expressions=[lit(x) for x in domains])]
+    by_length: dict[int, list[str]] = {}
+    for x in domains:
+        by_length.setdefault(len(x) + 1, []).append("." + x)
+    for n, suffixes in sorted(by_length.items()):
+        start = exp.Add(
+            this=exp.Sub(this=_length(d.copy()), expression=exp.Literal.number(n)),
+            expression=exp.Literal.number(1),
+        )
+        long_enough = exp.GTE(this=_length(d.copy()), expression=exp.Literal.number(n))
+        tail = case([(long_enough, exp.Substring(this=d.copy(), start=start))])
+        parts.append(exp.In(this=tail, expressions=[lit(s) for s in suffixes]))
+    return or_any(parts)
+
+
+@dataclass
+class ValueScope:
+    """The fields of one input table that conditions read, and the slot columns they need.
+
+    Args:
+        target: the SQL engine.
+        table: alias of the input table in the projecting query.
+        prefix: prefix of the slot aliases ("p" for the profile, "e" for event properties).
+        kinds: column name -> ``text``/``number``/``boolean`` for the columns the input really
+            has, or None to assume every named field is a column (printing a query for a
+            warehouse: values are then read generically as text).
+        hidden: names that are never fields (the events' own columns: id, lead, type, time).
+        renames: field -> physical column name, where the loader stored it under another name.
+    """
+
+    target: SqlTarget
+    table: str
+    prefix: str
+    kinds: Mapping[str, str] | None
+    hidden: frozenset[str] = frozenset()
+    renames: Mapping[str, str] = field(default_factory=dict)
+    slots: dict[str, int] = field(default_factory=dict)
+    used: dict[tuple[int, str], None] = field(default_factory=dict)
+
+    def slot(self, name: str, kind: str) -> exp.Column:
+        """The column holding slot ``kind`` (t, n, f, d) of field ``name``; marks it used."""
+        index = self.slots.setdefault(name, len(self.slots))
+        self.used[(index, kind)] = None
+        return exp.column(f"{self.prefix}{index}_{kind}")
+
+    def _kind(self, name: str) -> str | None:
+        if name in self.hidden:
+            return None
+        if self.kinds is None:
+            return TEXT
+        return self.kinds.get(name)
+
+    def _raw(self, name: str) -> exp.Expression:
+        physical = self.renames.get(name, name)
+        return exp.column(exp.to_identifier(physical, quoted=True), table=self.table)
+
+    def text_expr(self, name: str) -> exp.Expression:
+        """The value's text (docs/semantics.md "Text"), NULL when missing."""
+        kind, col = self._kind(name), self._raw(name)
+        if kind == TEXT:
+            return exp.Nullif(this=cast(col, "text"), expression=lit(""))
+        if kind == NUMBER:
+            return cast(col, "text")
+        if kind == BOOLEAN:
+            return case([(col, lit("true")), (exp.Not(this=col.copy()), lit("false"))])
+        return cast(exp.Null(), "text")  # typed, or PostgreSQL infers text where a number goes
+
+    def number_expr(self, name: str) -> exp.Expression:
+        """The value as a number: numbers as they are, text only when it matches NUMBER_PATTERN."""
+        kind, col = self._kind(name), self._raw(name)
+        if kind == NUMBER:
+            return cast(col, "double")
+        if kind != TEXT:
+            return cast(exp.Null(), "double")
+        text = self.text_expr(name)
+        ifs = [(self.target.regex(text, ir.NUMBER_PATTERN), cast(text.copy(), "double"))]
+        if self.target.dynamic_types:
+            # SQLite: a cell stored as a number is a number whatever its text looks like.
+            typeof = exp.Anonymous(this="typeof", expressions=[col])
+            numeric = exp.In(this=typeof, expressions=[lit("integer"), lit("real")])
+            ifs.insert(0, (numeric, cast(col.copy(), "double")))
+        return case(ifs)
+
+    def domain_expr(self, name: str) -> exp.Expression:
+        """Folded text after the last '@'; NULL without an '@' or with nothing after it."""
+        text = self.text_expr(name)
+        has_at = exp.GT(
+            this=exp.StrPosition(this=text, substr=lit("@")), expression=exp.Literal.number(0)
+        )
+        last = self.target.after_last_at(text.copy())
+        domain = exp.Nullif(this=self.target.fold(last), expression=lit(""))
+        return case([(has_at, domain)])
+
+    def projections(self) -> list[exp.Expression]:
+        """``<slot expr> AS <slot alias>`` for every slot some condition used."""
+        names = {i: n for n, i in self.slots.items()}
+        out: list[exp.Expression] = []
+        for index, kind in sorted(self.used, key=lambda k: (k[0], "tnfd".index(k[1]))):
+            name = names[index]
+            if kind == "t":
+                e = self.text_expr(name)
+            elif kind == "n":
+                e = self.number_expr(name)
+            elif kind == "f":
+                e = self.target.fold(self.text_expr(name))
+            else:
+                e = self.domain_expr(name)
+            out.append(alias(e, f"{self.prefix}{index}_{kind}"))
+        return out
+
+
+_NUM_CMP = {
+    ir.Op.NUM_EQ: exp.EQ, ir.Op.NUM_NE: exp.NEQ, ir.Op.NUM_GT: exp.GT,
+    ir.Op.NUM_GTE: exp.GTE, ir.Op.NUM_LT: exp.LT, ir.Op.NUM_LTE: exp.LTE,
+}  # fmt: skip
+_WORDS = {True: ir.TRUE_WORDS, False: ir.FALSE_WORDS}
+
+
+def _test_expr(node: ir.Test, scope: ValueScope) -> exp.Expression:
+    """One operator on one field; may be NULL when the value is missing (coalesced by caller)."""
+    op, arg, f = node.op, node.arg, node.field
+    if op in _NUM_CMP:
+        return _NUM_CMP[op](this=scope.slot(f, "n"), expression=num(arg))  # type: ignore[arg-type]
+    if op is ir.Op.NUM_BETWEEN:
+        low, high = arg  # type: ignore[misc]
+        return exp.Between(this=scope.slot(f, "n"), low=num(low), high=num(high))
+    if op in (ir.Op.NUM_IN, ir.Op.NUM_NOT_IN):
+        test = exp.In(this=scope.slot(f, "n"), expressions=[num(v) for v in arg])  # type: ignore[attr-defined]
+        return test if op is ir.Op.NUM_IN else exp.Not(this=test)
+    if op in (ir.Op.TEXT_IN, ir.Op.TEXT_NOT_IN):
+        test = exp.In(this=scope.slot(f, "f"), expressions=[lit(v) for v in arg])  # type: ignore[attr-defined]
+        return test if op is ir.Op.TEXT_IN else exp.Not(this=test)
+    if op is ir.Op.BOOL_EQ:
+        return exp.In(this=scope.slot(f, "f"), expressions=[lit(w) for w in _WORDS[bool(arg)]])
+    if op in (ir.Op.CONTAINS, ir.Op.NOT_CONTAINS):
+        pos = exp.StrPosition(this=scope.slot(f, "f"), substr=lit(str(arg)))
+        found = exp.GT(this=pos, expression=exp.Literal.number(0))
+        return found if op is ir.Op.CONTAINS else exp.Not(this=found)
+    if op is ir.Op.STARTS_WITH:
+        head = exp.Substring(
+            this=scope.slot(f, "f"),
+            start=exp.Literal.number(1),
+            length=exp.Literal.number(len(str(arg))),
+        )
+        return exp.EQ(this=head, expression=lit(str(arg)))
+    if op is ir.Op.ENDS_WITH:
+        return ends_with(scope.slot(f, "f"), str(arg))
+    if op is ir.Op.MATCHES:
+        return scope.target.regex(scope.slot(f, "t"), str(arg))
+    if op is ir.Op.EXISTS:
+        t = scope.slot(f, "t")
+        return (
+            exp.Not(this=exp.Is(this=t, expression=exp.Null()))
+            if arg
+            else exp.Is(this=t, expression=exp.Null())
+        )
+    if op is ir.Op.DOMAIN_IN:
+        return _suffix_in(scope.slot(f, "d"), tuple(arg))  # type: ignore[arg-type]
+    if op is ir.Op.DOMAIN_MATCHES:
+        return scope.target.regex(scope.slot(f, "d"), str(arg))
+    if op is ir.Op.FREE_EMAIL:
+        want_free, free_list = arg  # type: ignore[misc]
+        d = scope.slot(f, "d")
+        is_free = coalesce_false(_suffix_in(d, tuple(free_list)))
+        present = exp.Not(this=exp.Is(this=d.copy(), expression=exp.Null()))
+        return exp.And(this=present, expression=is_free if want_free else exp.Not(this=is_free))
+    raise AssertionError(f"operator {op} has no SQL form")
+
+
+def condition_expr(cond: ir.Cond, scope: ValueScope) -> exp.Expression:
+    """A condition as a boolean expression that is never NULL (docs/semantics.md "Operators")."""
+    if isinstance(cond, ir.Test):
+        return coalesce_false(_test_expr(cond, scope))
+    if isinstance(cond, ir.Not):
+        return exp.Not(this=exp.paren(condition_expr(cond.item, scope), copy=False))
+    parts = [condition_expr(c, scope) for c in cond.items]
+    return and_all(parts) if isinstance(cond, ir.AllOf) else or_any(parts)

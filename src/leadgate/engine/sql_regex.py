@@ -1,0 +1,147 @@
+"""Model regexes (RE2 syntax) rewritten for SQL engines whose regex dialect is not RE2.
+
+docs/semantics.md "Regexes": a model regex is RE2, case-insensitive, searched anywhere. DuckDB and
+BigQuery run RE2 itself and SQLite calls the ``re2`` module, so they take the pattern as written.
+PostgreSQL (ARE) and Spark (``java.util.regex``) read some of the same text differently:
+
+- ``\\b`` is a word boundary in RE2 but a backspace in PostgreSQL (``\\y`` there);
+- ``.`` matches a newline in PostgreSQL; ``$`` matches before a final newline in Java;
+- ``\\s``, ``\\w``, ``\\d`` and POSIX classes follow the locale (PostgreSQL) or differ (Java ``\\s``
+  includes vertical tab); they are spelled out as the ASCII sets RE2 means;
+- ``[`` and ``&&`` inside a class are nested classes / intersections in Java.
+
+Constructs with no faithful translation (Unicode classes ``\\p``, ``\\Q..\\E``, inline flags other
+than at the start, octal escapes) raise ``UnsupportedTargetError``: a gap is declared, not hidden.
+"""
+
+from __future__ import annotations
+
+from leadgate.errors import UnsupportedTargetError
+
+# RE2's Perl classes and POSIX classes are ASCII-only; these are their members, class-body form.
+_PERL = {"d": "0-9", "s": "\\t\\n\\f\\r ", "w": "0-9A-Za-z_"}
+_POSIX = {
+    "alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\u0000-\\u007f", "blank": "\\t ",
+    "cntrl": "\\u0000-\\u001f\\u007f", "digit": "0-9", "graph": "!-~", "lower": "a-z", "print": " -~",
+    "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\u000b\\f\\r ", "upper": "A-Z", "word": "0-9A-Za-z_",
+    "xdigit": "0-9A-Fa-f",
+}  # fmt: skip
+# Written as code points: Java reads "\\v" as a class of vertical whitespace, not one character.
+_SIMPLE_ESCAPES = {"a": 7, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
+# Per flavour: word boundary, its negation, start and end of text, and what '.' becomes.
+_ANCHORS = {
+    "postgres": {"b": "\\y", "B": "\\Y", "A": "\\A", "z": "\\Z", ".": "[^\\n]", "$": "$"},
+    "java": {"b": "\\b", "B": "\\B", "A": "\\A", "z": "\\z", ".": "[^\\n]", "$": "\\z"},
+}
+
+
+def _hex(code: int, flavor: str) -> str:
+    # Both PostgreSQL and Java read \u with exactly four hex digits (PostgreSQL's \x takes any
+    # number of digits, so "\x41B" would be one character there).
+    if code > 0xFFFF:
+        return f"\\U{code:08x}" if flavor == "postgres" else f"\\x{{{code:x}}}"
+    return f"\\u{code:04x}"
+
+
+def _refuse(pattern: str, flavor: str, what: str) -> UnsupportedTargetError:
+    engine = {"postgres": "PostgreSQL", "java": "Spark"}[flavor]
+    return UnsupportedTargetError(
+        f"regex {pattern!r} uses {what}, which {engine} cannot match the way RE2 does; "
+        "rewrite the pattern or run this model on DuckDB or SQLite"
+    )
+
+
+def translate_regex(pattern: str, flavor: str) -> str:
+    """Rewrite an RE2 pattern for ``flavor`` ('re2', 'postgres' or 'java'), meaning unchanged.
+
+    Raises:
+        UnsupportedTargetError: the pattern uses a construct the flavour cannot express.
+    """
+    if flavor == "re2":
+        return pattern
+    anchors = _ANCHORS[flavor]
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    in_class = False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                raise _refuse(pattern, flavor, "a trailing backslash")
+            e = pattern[i + 1]
+            i += 2
+            if e.lower() in _PERL:
+                body = _PERL[e.lower()]
+                if in_class:
+                    if e.isupper():
+                        raise _refuse(pattern, flavor, f"'\\{e}' inside a class")
+                    out.append(body)
+                else:
+                    out.append(f"[{'^' if e.isupper() else ''}{body}]")
+            elif e in ("b", "B", "A", "z") and not in_class:
+                out.append(anchors[e])
+            elif e == "x":
+                if i < n and pattern[i] == "{":
+                    end = pattern.find("}", i)
+                    if end < 0:
+                        raise _refuse(pattern, flavor, "an unterminated \\x{...}")
+                    code, i = int(pattern[i + 1 : end], 16), end + 1
+                else:
+                    code, i = int(pattern[i : i + 2], 16), i + 2
+                out.append(_hex(code, flavor))
+            elif e in _SIMPLE_ESCAPES:
+                out.append(_hex(_SIMPLE_ESCAPES[e], flavor))
+            elif e.isalnum():
+                raise _refuse(pattern, flavor, f"the escape '\\{e}'")
+            else:
+                out.append("\\" + e)  # an escaped punctuation character stands for itself
+            continue
+        if in_class:
+            if c == "]" and out[-1] not in ("[", "[^"):
+                in_class = False
+                out.append("]")
+            elif c == "[" and pattern.startswith("[:", i):
+                end = pattern.find(":]", i)
+                name = pattern[i + 2 : end] if end > 0 else ""
+                negated = name.startswith("^")
+                if negated or name not in _POSIX:
+                    raise _refuse(pattern, flavor, f"the class '[:{name}:]'")
+                out.append(_POSIX[name])
+                i = end + 2
+                continue
+            elif c in "[&" and flavor == "java":
+                out.append("\\" + c)  # literal in RE2, nested class / intersection in Java
+            else:
+                out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            if pattern.startswith("[^", i):
+                out.append("[^")
+                i += 2
+            else:
+                out.append("[")
+                i += 1
+            if i < n and pattern[i] == "]":  # a leading ']' is a literal member
+                out.append("\\]")
+                i += 1
+            continue
+        if c == "(" and pattern.startswith("(?", i):
+            if pattern.startswith("(?:", i):
+                out.append("(?:")
+                i += 3
+                continue
+            if pattern.startswith("(?P<", i) or pattern.startswith("(?<", i):
+                end = pattern.find(">", i)
+                out.append("(")  # a group's name does not change what matches
+                i = end + 1
+                continue
+            raise _refuse(pattern, flavor, "inline flags")
+        if c in (".", "$"):
+            out.append(anchors[c])
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)

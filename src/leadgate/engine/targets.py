@@ -1,0 +1,185 @@
+"""One ``SqlTarget`` per SQL engine: every dialect difference the compiler needs, stated as data.
+
+STYLE.md "Keep differences between targets as data": ``engine/sql.py`` never asks which engine it
+compiles for; it calls the builders of the target it was given. Each builder returns a sqlglot
+expression, and sqlglot prints it in the target's dialect.
+
+What differs, and why it matters for agreement with the Python executor (docs/semantics.md):
+- ``fold``: ASCII-only case folding. ``translate(x, 'A..Z', 'a..z')`` everywhere except SQLite,
+  which has no ``translate`` but whose built-in ``lower`` already folds ASCII only.
+- ``epoch_seconds``: an event timestamp as seconds since 1970 (a real number). Ages are always
+  ``(as_of_epoch - epoch) / 86400``; no dialect date difference is ever used (issue 3's trap).
+- ``regex``: how an RE2 pattern is searched, case-insensitively, and which translation it needs
+  (``engine/sql_regex.py``).
+- ``after_last_at``: the text after the last '@' of an email (its domain).
+- ``dynamic_types``: SQLite keeps each cell's own type, so a numeric value is read by type first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from leadgate.engine.sql_regex import translate_regex
+
+Builder = Callable[[exp.Expression], exp.Expression]
+RegexBuilder = Callable[[exp.Expression, str], exp.Expression]
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def cast(e: exp.Expression, to: str) -> exp.Cast:
+    """CAST without copying ``e`` (sqlglot copies by default; the compiler builds fresh trees)."""
+    return exp.cast(e, to, copy=False)
+
+
+def _lit(text: str) -> exp.Literal:
+    return exp.Literal.string(text)
+
+
+def _call(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _translate_fold(x: exp.Expression) -> exp.Expression:
+    return exp.Translate(this=x, from_=_lit(_UPPER), to=_lit(_UPPER.lower()))
+
+
+def _lower_fold(x: exp.Expression) -> exp.Expression:
+    # SQLite's built-in lower() folds A-Z only (no ICU), exactly the folding we define.
+    return exp.Lower(this=x)
+
+
+def _micros_epoch(name: str) -> Builder:
+    # Whole microseconds divided by 1e6: the correctly rounded double, like datetime.timestamp().
+    return lambda ts: exp.Div(this=_call(name, ts), expression=exp.Literal.number("1000000.0"))
+
+
+def _snowflake_epoch(ts: exp.Expression) -> exp.Expression:
+    micros = _call("DATE_PART", exp.var("EPOCH_MICROSECOND"), ts)
+    return exp.Div(this=micros, expression=exp.Literal.number("1000000.0"))
+
+
+def _pg_epoch(ts: exp.Expression) -> exp.Expression:
+    # EXTRACT(EPOCH) is numeric (exact) on PostgreSQL 14+; cast once to double at the end.
+    return cast(exp.Extract(this=exp.var("EPOCH"), expression=ts), "double")
+
+
+def _sqlite_epoch(ts: exp.Expression) -> exp.Expression:
+    # SQLite has no timestamp type: a number is already epoch seconds; ISO text is parsed with
+    # unixepoch() (whole seconds) plus its fraction from strftime('%f') (milliseconds).
+    typeof = exp.Anonymous(this="typeof", expressions=[ts])
+    frac = exp.Sub(
+        this=cast(_call("strftime", _lit("%f"), ts.copy()), "double"),
+        expression=cast(_call("strftime", _lit("%S"), ts.copy()), "double"),
+    )
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.In(this=typeof, expressions=[_lit("integer"), _lit("real")]),
+                true=cast(ts.copy(), "double"),
+            )
+        ],
+        default=exp.Add(this=_call("unixepoch", ts.copy()), expression=frac),
+    )
+
+
+def _search(flavor: str, prefix: str = "") -> RegexBuilder:
+    return lambda x, p: exp.RegexpLike(this=x, expression=_lit(prefix + translate_regex(p, flavor)))
+
+
+def _pg_search(x: exp.Expression, p: str) -> exp.Expression:
+    return exp.RegexpILike(this=x, expression=_lit(translate_regex(p, "postgres")))
+
+
+def _sqlite_search(x: exp.Expression, p: str) -> exp.Expression:
+    # `x REGEXP p` calls the regexp() function leadgate registers (batch/sqlite_runner.py), which
+    # compiles p with leadgate.model.regex_safety.compile_regex: RE2, case-insensitive.
+    return exp.RegexpLike(this=x, expression=_lit(p))
+
+
+def _snowflake_search(x: exp.Expression, p: str) -> exp.Expression:
+    # REGEXP_LIKE is anchored on Snowflake; REGEXP_INSTR searches. POSIX-ish flavour: like PG's.
+    pos = _call(
+        "REGEXP_INSTR", x, _lit(translate_regex(p, "postgres")), exp.Literal.number(1),
+        exp.Literal.number(1), exp.Literal.number(0), _lit("i"),
+    )  # fmt: skip
+    return exp.GT(this=pos, expression=exp.Literal.number(0))
+
+
+def _split_last(x: exp.Expression) -> exp.Expression:
+    return _call("SPLIT_PART", x, _lit("@"), exp.Literal.number(-1))
+
+
+def _spark_last(x: exp.Expression) -> exp.Expression:
+    return _call("SUBSTRING_INDEX", x, _lit("@"), exp.Literal.number(-1))
+
+
+def _sqlite_last(x: exp.Expression) -> exp.Expression:
+    # rtrim(x, <every character but '@'>) strips back to the last '@'; what follows is the domain.
+    everything_but_at = _call("replace", x.copy(), _lit("@"), _lit(""))
+    kept = exp.Length(this=_call("rtrim", x.copy(), everything_but_at))
+    return exp.Substring(this=x, start=exp.Add(this=kept, expression=exp.Literal.number(1)))
+
+
+def _bigquery_last(x: exp.Expression) -> exp.Expression:
+    return _call("REGEXP_EXTRACT", x, _lit("[^@]*$"))
+
+
+@dataclass(frozen=True)
+class SqlTarget:
+    """How one engine spells what the compiler needs.
+
+    Attributes:
+        name: leadgate's name for the target (``--dialect``/``--engine``).
+        dialect: the sqlglot dialect that prints the query.
+        fold: ASCII-only lower-casing.
+        epoch_seconds: a timestamp column -> seconds since the epoch, as a double.
+        regex: (text, RE2 pattern) -> boolean "found anywhere, case-insensitive".
+        after_last_at: email text -> the text after its last '@'.
+        dynamic_types: cells keep their own type (SQLite), so numbers are read by type first.
+        runnable: leadgate can execute queries on it (the others are printed for warehouses).
+    """
+
+    name: str
+    dialect: str
+    fold: Builder
+    epoch_seconds: Builder
+    regex: RegexBuilder
+    after_last_at: Builder
+    dynamic_types: bool = False
+    runnable: bool = True
+
+
+TARGETS: dict[str, SqlTarget] = {
+    t.name: t
+    for t in (
+        SqlTarget("duckdb", "duckdb", _translate_fold, _micros_epoch("epoch_us"),
+                  _search("re2", "(?i)"), _split_last),
+        SqlTarget("sqlite", "sqlite", _lower_fold, _sqlite_epoch, _sqlite_search, _sqlite_last,
+                  dynamic_types=True),
+        SqlTarget("postgres", "postgres", _translate_fold, _pg_epoch, _pg_search, _split_last),
+        # (?iu): Unicode-aware case-insensitivity like RE2's; (?d): only \n ends a line.
+        SqlTarget("spark", "spark", _translate_fold, _micros_epoch("unix_micros"),
+                  _search("java", "(?diu)"), _spark_last),
+        SqlTarget("snowflake", "snowflake", _translate_fold, _snowflake_epoch,
+                  _snowflake_search, _split_last, runnable=False),
+        SqlTarget("bigquery", "bigquery", _translate_fold, _micros_epoch("UNIX_MICROS"),
+                  _search("re2", "(?i)"), _bigquery_last, runnable=False),
+    )
+}  # fmt: skip
+
+
+def target(name: str) -> SqlTarget:
+    """The target called ``name``.
+
+    Raises:
+        UnsupportedTargetError: no such target.
+    """
+    from leadgate.errors import UnsupportedTargetError
+
+    if name not in TARGETS:
+        raise UnsupportedTargetError(f"unknown SQL dialect '{name}' (use {', '.join(TARGETS)})")
+    return TARGETS[name]
