@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from factories import REFERENCE_MODEL
 from leadgate.cli import _register, app
+from leadgate.errors import LeadgateError
 
 runner = CliRunner()
 
@@ -121,6 +122,9 @@ def test_calibrate_writes_a_new_version(data: Any, tmp_path: Path) -> None:
 
 
 def test_targets(data: Any) -> None:
+    with pytest.raises(LeadgateError, match="--rates: missing mql:sal"):
+        runner.invoke(app, ["targets", "--revenue", "1", "--deal-size", "1", "--rates", "lead:mql=.2"],
+                      catch_exceptions=False)  # fmt: skip
     given = invoke("targets", "--revenue", "2000000", "--deal-size", "25000", "--period", "quarter",
                    "--rates", "lead:mql=.2,mql:sal=.7,sal:sql=.5,sql:opp=.6,opp:won=.25").stdout  # fmt: skip
     assert "20 wins per quarter" in given and "1,915" in given
@@ -147,5 +151,3 @@ def test_user_errors_are_one_line_with_exit_code(tmp_path: Path) -> None:
     assert r.returncode == 1
     assert "outcomes.csv:2: sal_status: expected accepted or rejected, got 'perhaps'" in r.stderr
     assert "Traceback" not in r.stderr
-    r = _run("targets", "--revenue", "1", "--deal-size", "1", "--rates", "lead:mql=.2")
-    assert r.returncode == 1 and "--rates: missing mql:sal" in r.stderr

@@ -9,6 +9,7 @@ independent of the lead. The reports must find those facts back.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -122,7 +123,12 @@ def test_compare_a_stricter_version_picks_a_subset_with_better_outcomes(
     with open(REFERENCE) as fh:
         text = fh.read().replace("threshold: 60 ", "threshold: 75 ")
     strict = parse_model(text.replace("version: 1", "version: 2"), "strict.yaml")
-    report = compare_models(synth_history, compile_model(base), compile_model(strict))
+    since = datetime(
+        2026, 5, 1, tzinfo=UTC
+    )  # the leads of the last six months: same leads for both
+    report = compare_models(synth_history, compile_model(base), compile_model(strict), since=since)
+    created = synth_history.frame.drop_duplicates("lead_id")["created_at"]
+    assert report.leads == int((created >= since).sum())
     assert report.only_b == 0 and report.only_a > 0
     assert report.both + report.only_a == report.sets[0].leads
     assert report.model_b["version"] == "2"
