@@ -57,7 +57,7 @@ def main() -> None:
     text = EXAMPLE.read_text()
     changed = text.replace("threshold: 60 ", "threshold: 50 ").replace("version: 1", "version: 2")
     kw = {"engine": args.engine} if args.engine != "auto" else {}
-    first, t_first = _timed(
+    first, _ = _timed(
         "publish v1 (score every lead)", data.n_leads, "leads",
         lambda: publish_model(store, text, actor="bench", as_of=AS_OF, **kw),
     )  # fmt: skip

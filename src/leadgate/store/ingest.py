@@ -16,16 +16,16 @@ caller's transaction, so a failure anywhere leaves the store unchanged (invarian
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from leadgate.engine import Event
+from leadgate.engine import Event, as_utc
 from leadgate.errors import ConflictError, IngestError
 from leadgate.io.readers import parse_timestamp, read_table
 from leadgate.lifecycle.dispositions import DEFAULT_REJECT_REASONS
@@ -35,8 +35,28 @@ from leadgate.store.schema import accounts, events, leads, transitions
 
 CHUNK = 2000
 
-# Per dialect: an INSERT that skips rows whose key exists (kept as data, not branches).
-_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+def _sqlite_time(moment: datetime) -> str:
+    # The text SQLAlchemy's SQLite DateTime writes (and ``UTCDateTime`` reads back as UTC).
+    return as_utc(moment).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _json(value: Mapping[str, Any]) -> str:
+    return json.dumps(dict(value), ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+# Bulk event insert per dialect: a replayed event id is skipped by the database itself. Events
+# are the largest table, so this bypasses SQLAlchemy's per-value processing (the schema's column
+# order and types are written out here instead; tests/store/test_ingest.py reads them back).
+_COLS = "(event_id, lead_id, type, timestamp, properties, ingested_at)"
+_EVENT_INSERT: dict[str, tuple[str, Callable[[datetime], Any]]] = {
+    "sqlite": (f"INSERT OR IGNORE INTO events {_COLS} VALUES (?, ?, ?, ?, ?, ?)", _sqlite_time),
+    "postgresql": (
+        f"INSERT INTO events {_COLS} VALUES (%s, %s, %s, %s, %s::json, %s) "
+        "ON CONFLICT (event_id) DO NOTHING",
+        as_utc,
+    ),
+}
 
 
 def normalise_email(value: Any) -> str | None:
@@ -223,23 +243,14 @@ def insert_events(conn: Connection, items: Sequence[Event], at: datetime) -> lis
             .values(last_event_at=bindparam("v_last"))
         )
         conn.execute(stmt, moved)
+    sql, stamp = _EVENT_INSERT[conn.dialect.name]
+    ingested = stamp(at)
     rows = [
-        {
-            "event_id": ev.event_id,
-            "lead_id": ev.lead_id,
-            "type": ev.type,
-            "timestamp": ev.timestamp,
-            "properties": dict(ev.properties),
-            "ingested_at": at,
-        }
+        (ev.event_id, ev.lead_id, ev.type, stamp(ev.timestamp), _json(ev.properties), ingested)
         for ev in fresh.values()
     ]
-    insert = _INSERT[conn.dialect.name]
-    for start in range(0, len(rows), CHUNK):
-        conn.execute(
-            insert(events).on_conflict_do_nothing(index_elements=["event_id"]),
-            rows[start : start + CHUNK],
-        )
+    for start in range(0, len(rows), 10 * CHUNK):
+        conn.exec_driver_sql(sql, rows[start : start + 10 * CHUNK])
     return list(fresh.values())
 
 
