@@ -41,7 +41,7 @@ def test_activity_comes_in_bursts_with_long_silences(data: Data) -> None:
     ev = data.events
     web = ev[ev.type.isin(["page_view", "content_download", "demo_request"])]
     gaps = web.groupby("lead_id").timestamp.diff().dropna()
-    assert (gaps < pd.Timedelta(minutes=10)).mean() > 0.4  # pages within a session
+    assert (gaps < pd.Timedelta(minutes=10)).mean() > 0.3  # pages within a session
     assert (gaps > 30 * DAY).mean() > 0.02  # and months of silence between bursts
     per_lead = ev.groupby("lead_id").size().reindex(data.leads.lead_id, fill_value=0)
     assert per_lead.max() > 8 * per_lead.median()  # a few very active leads
@@ -87,3 +87,9 @@ def test_high_intent_leads_view_pricing_and_ask_for_demos(data: Data) -> None:
 def test_a_lead_asks_for_a_demo_at_most_twice(data: Data) -> None:
     demos = data.events[data.events.type == "demo_request"].groupby("lead_id").size()
     assert len(demos) > 20 and demos.max() <= 2 and (demos == 2).any()
+
+
+def test_people_browse_on_weekdays_more_than_at_weekends(data: Data) -> None:
+    views = data.events[data.events.type == "page_view"].timestamp.dt.day_of_week
+    weekend_share = (views >= 5).mean()
+    assert 0.02 < weekend_share < 2 / 7 * 0.6

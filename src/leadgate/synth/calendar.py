@@ -1,7 +1,7 @@
 """The marketing calendar and the string vocabularies that events point into.
 
-Newsletters go out weekly, each new lead gets a seven-mail nurture sequence, webinars run every four weeks and the sales team exhibits at a trade
-show each month; all are anchored on ``as_of`` so a run is reproducible. Events are generated as
+Newsletters go out weekly (Tuesdays), each new lead gets a seven-mail nurture sequence, webinars run every fourth Thursday and the sales team exhibits at a trade
+show every five weeks; all are anchored on ``as_of`` so a run is reproducible. Events are generated as
 integer codes into the vocabularies below (urls, assets, channels) and only turned into strings
 when a chunk is written, which keeps generation vectorised.
 """
@@ -86,11 +86,13 @@ def make_calendar(as_of_epoch: int) -> Calendar:
     """The campaign calendar for the history before ``as_of``."""
     day0 = as_of_epoch - as_of_epoch % DAY
     first = day0 - _HISTORY_DAYS * DAY
-    # Newsletters: weekly at 14:00 UTC, strictly before as_of.
-    news = np.arange(first + 14 * 3600, as_of_epoch, 7 * DAY, dtype=np.int64)
-    # Webinars: every 28 days at 17:00 UTC, two of them still ahead of as_of.
+    first -= ((first // DAY + 3) % 7) * DAY  # a Monday (1970-01-01 was a Thursday)
+    # Newsletters: weekly on Tuesdays at 14:00 UTC, strictly before as_of.
+    news = np.arange(first + DAY + 14 * 3600, as_of_epoch, 7 * DAY, dtype=np.int64)
+    # Webinars: every fourth Thursday at 17:00 UTC, two of them still ahead of as_of.
     web = np.arange(first + 10 * DAY + 17 * 3600, as_of_epoch + 56 * DAY, 28 * DAY, dtype=np.int64)
-    shows = np.arange(first + 20 * DAY + 9 * 3600, as_of_epoch, 30 * DAY, dtype=np.int64)
+    # Trade shows: every five weeks, Wednesday.
+    shows = np.arange(first + 23 * DAY + 9 * 3600, as_of_epoch, 35 * DAY, dtype=np.int64)
 
     assets = (
         *cat.ASSETS,

@@ -273,6 +273,10 @@ def _sessions(
     s_lead = np.concatenate([s_lead, bg_lead])
     s_time = np.concatenate([s_time, bg_time])
     s_time += rng.integers(0, 8 * 3600, len(s_time))  # sessions spread over the working day
+    # B2B buyers research at work: most weekend sessions happen on the Monday instead.
+    weekday = (s_time // DAY + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
+    to_monday = (weekday >= 5) & (rng.random(len(s_time)) < 0.7)
+    s_time = s_time + np.where(to_monday, (7 - weekday) * DAY, 0)
     n_s = len(s_lead)
     s_chan = rng.choice(len(_SESSION_CH), n_s, p=_SESSION_CH)
 

@@ -80,6 +80,11 @@ def make_leads(rng: np.random.Generator, n: int, accounts: Accounts, as_of_epoch
     # Lead volume grows over time (the company is growing): density rises towards as_of.
     offsets = np.sort(rng.random(n) ** 0.6)
     created = as_of_epoch - ((1.0 - offsets) * HISTORY_DAYS * DAY).astype(np.int64) - 3600
+    # Fewer sign-ups at weekends: most weekend ones move to a weekday of the same week.
+    weekday = (created // DAY + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
+    move = (weekday >= 5) & (rng.random(n) < 0.6)
+    target = rng.integers(0, 5, n)
+    created = np.sort(created - np.where(move, (weekday - target) * DAY, 0))
     kind_u = rng.random(n)
     is_student = kind_u < STUDENT_SHARE
     is_competitor = (kind_u >= STUDENT_SHARE) & (kind_u < STUDENT_SHARE + COMPETITOR_SHARE)
@@ -173,6 +178,11 @@ def make_leads(rng: np.random.Generator, n: int, accounts: Accounts, as_of_epoch
     originals = (rng.random(len(dup_rows)) * dup_rows).astype(np.int64)
     ok = business[originals]
     dup_rows, originals = dup_rows[ok], originals[ok]
+    duplicate_of[dup_rows] = originals
+    # A duplicate of a duplicate is a duplicate of the first sign-up (chains are short).
+    while len(originals) and (duplicate_of[originals] >= 0).any():
+        chained = duplicate_of[originals] >= 0
+        originals[chained] = duplicate_of[originals[chained]]
     duplicate_of[dup_rows] = originals
     for arr in (account, email, first, last, titles, seniority, department):
         arr[dup_rows] = arr[originals]
