@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from leadgate.synth.activity import NONE
-from leadgate.synth.writers import json_lines, iso_utc
+from leadgate.synth.writers import iso_utc, json_lines
 
 EPOCHS = st.integers(946_684_800, 7_258_118_399)  # 2000-01-01 .. 2199-12-31
 
