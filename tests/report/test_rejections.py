@@ -84,3 +84,22 @@ def test_records_are_long_format() -> None:
     assert {"dimension": "all", "group": "all", "reason": "competitor", "count": 1,
             "share": 1 / 3} in records  # fmt: skip
     assert any(r["dimension"] == "channel" and r["group"] == "events" for r in records)
+
+
+def test_each_rejected_cycle_is_explained_at_its_own_mql_time() -> None:
+    model = MODEL + "      - {name: webinar, event: webinar_attended, points: 20}\n"
+    plan = compile_model(parse_model(model, "r.yaml"))
+    cycles = [
+        cycle("A", "rejected", mql=at(1), reject_reason="no_intent"),
+        cycle("A", "rejected", mql=at(10), reject_reason="wrong_title"),
+    ]
+    events = {
+        "A": [
+            Event("A", "content_download", at(0), "d"),
+            Event("A", "webinar_attended", at(5), "w"),
+        ]
+    }
+    h = History({"A": {"lead_id": "A"}}, events, make_frame([lead("A")], cycles))
+    report = rejection_report(h.frame, [], history=h, plan=plan)
+    pairs = {(r["group"], r["reason"]) for r in report.by["top_rule"]}
+    assert pairs == {("engagement: download", "no_intent"), ("engagement: webinar", "wrong_title")}

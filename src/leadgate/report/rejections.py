@@ -1,7 +1,7 @@
 """Sales rejections: the reasons sales gave, by channel, segment, and the rule that made the MQL.
 
 The rule that contributed most is the one with the most points in the lead's explanation under
-the model at the time it was handed over (``report/history.py`` replays it): when "student" leads
+the model at the time it was handed over (each rejected cycle is scored again at its MQL time): when "student" leads
 mostly got in through "engagement: downloaded content", that rule is what to change.
 """
 
@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from leadgate.engine import Plan
+from leadgate.engine import Plan, score_lead
 from leadgate.report.frame import group_columns, select
 from leadgate.report.funnel import choose_versions
-from leadgate.report.history import History, replay, top_rule
+from leadgate.report.history import History, top_rule
 
 NO_REASON = "(no reason)"
 
@@ -108,17 +108,20 @@ def rejection_report(
 def _top_rules(
     rejected: pd.DataFrame, history: History, plan: Plan | None, plans: Mapping[str, Plan]
 ) -> list[str]:
-    ids = [str(i) for i in rejected["lead_id"]]
-    # Which plan explains each rejected cycle; then one replay per plan (replay is per lead, but
-    # finding each lead's time is not).
-    chosen: list[Plan | None] = []
-    for model_hash in rejected["model_hash"]:
-        p = plans.get(model_hash) if isinstance(model_hash, str) else None
-        chosen.append(p or plan)
-    labels = dict.fromkeys(range(len(ids)), "(model unknown)")
-    for p in {id(p): p for p in chosen if p is not None}.values():
-        rows = [i for i, q in enumerate(chosen) if q is p]
-        scores = replay(p, history, lead_ids=[ids[i] for i in rows])
-        for i in rows:
-            labels[i] = top_rule(scores[ids[i]]) if ids[i] in scores else "(unknown lead)"
-    return [labels[i] for i in range(len(ids))]
+    """Each rejected cycle's top rule, scored at that cycle's own MQL time."""
+    labels: list[str] = []
+    for lead_id, model_hash, mql_time in zip(
+        rejected["lead_id"].astype(str), rejected["model_hash"], rejected["mql_time"], strict=True
+    ):
+        p = (plans.get(model_hash) if isinstance(model_hash, str) else None) or plan
+        profile = history.profiles.get(lead_id)
+        if p is None:
+            labels.append("(model unknown)")
+        elif profile is None:
+            labels.append("(unknown lead)")
+        else:
+            events = history.events.get(lead_id, ())
+            labels.append(
+                top_rule(score_lead(p, profile, events, mql_time.to_pydatetime(), lead_id))
+            )
+    return labels
