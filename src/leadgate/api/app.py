@@ -11,20 +11,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 import leadgate
+from leadgate.api.batching import EventBatcher
 from leadgate.api.errors import install_error_handlers
 from leadgate.store.db import Store, open_store
 from leadgate.webhooks.delivery import DeliveryPolicy, WebhookWorker
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 DEFAULT_MAX_BATCH = 1000
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -45,15 +49,40 @@ class ApiConfig:
     worker: WebhookWorker | None = None
     tick_seconds: float | None = None
     tick_runs: int = 0
-    extras: dict[str, Any] = field(default_factory=dict)
+    write_lock: threading.Lock | None = None
+    batcher: EventBatcher | None = None
 
     def now(self) -> datetime:
         return self.clock()
+
+    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a writing library call in the thread pool, one at a time on SQLite.
+
+        SQLite has one writer; concurrent ``BEGIN IMMEDIATE`` transactions wait in SQLite's busy
+        handler, which sleeps in growing steps and makes the latency tail long under load.
+        Queueing the writers of this process on a lock hands the database over without sleeping.
+        PostgreSQL takes row locks and needs no such queue.
+        """
+        if self.write_lock is None:
+            return await run_in_threadpool(fn, *args, **kwargs)
+        lock = self.write_lock
+
+        def locked() -> T:
+            with lock:
+                return fn(*args, **kwargs)
+
+        return await run_in_threadpool(locked)
 
     def wake_worker(self) -> None:
         """Deliver new outbox rows now instead of at the next poll."""
         if self.worker is not None:
             self.worker.wake()
+
+
+def config_of(request: Request) -> ApiConfig:
+    """The app's ``ApiConfig`` (typed access for the routes)."""
+    config: ApiConfig = request.app.state.config
+    return config
 
 
 async def _tick_loop(config: ApiConfig) -> None:
@@ -64,7 +93,7 @@ async def _tick_loop(config: ApiConfig) -> None:
     while True:
         await asyncio.sleep(config.tick_seconds)
         try:
-            report = await run_in_threadpool(tick, config.store, config.now())
+            report = await config.write(tick, config.store, config.now())
             config.tick_runs += 1
             if report.summary.new_mqls or report.summary.expired:
                 config.wake_worker()
@@ -104,7 +133,9 @@ def create_app(
         max_batch=max_batch,
         max_body_bytes=max_body_bytes,
         tick_seconds=tick_seconds,
+        write_lock=threading.Lock() if store.dialect == "sqlite" else None,
     )
+    config.batcher = EventBatcher(config, max_events=max_batch)
     if webhooks:
         config.worker = WebhookWorker(
             store, policy=webhook_policy, interval=webhook_interval, clock=config.clock

@@ -16,6 +16,7 @@ from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from leadgate.api.app import config_of
 from leadgate.api.keys import ApiKey, Role, verify_key
 
 PERMISSION_KEY = "x-leadgate-permission"
@@ -94,7 +95,7 @@ class GuardedRoute(APIRoute):
 
         async def guarded(request: Request) -> Response:
             token = bearer_token(request)
-            config = request.app.state.config
+            config = config_of(request)
             key = await run_in_threadpool(verify_key, config.store, token)
             if key is None:
                 raise _unauthorized("invalid or revoked API key")

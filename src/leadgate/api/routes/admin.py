@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, current_key, needs
 from leadgate.api.keys import ApiKey, create_key, list_keys, revoke_key
 from leadgate.api.schemas import KeyIn, KeyOut, WebhookIn, WebhookOut
@@ -55,7 +56,7 @@ async def whoami(request: Request) -> KeyOut:
 @router.get("/v1/keys", response_model=list[KeyOut], openapi_extra=needs("admin"))
 async def keys(request: Request, revoked: Annotated[bool, Query()] = False) -> list[KeyOut]:
     """API keys (never their secrets); ``revoked=true`` lists revoked keys too."""
-    store = request.app.state.config.store
+    store = config_of(request).store
     found = await run_in_threadpool(lambda: list_keys(store, include_revoked=revoked))
     return [key_out(k) for k in found]
 
@@ -63,8 +64,8 @@ async def keys(request: Request, revoked: Annotated[bool, Query()] = False) -> l
 @router.post("/v1/keys", response_model=KeyOut, status_code=201, openapi_extra=needs("admin"))
 async def new_key(request: Request, body: KeyIn) -> KeyOut:
     """Create a key; the answer's ``token`` is the only time the key is shown."""
-    config = request.app.state.config
-    made = await run_in_threadpool(
+    config = config_of(request)
+    made = await config.write(
         lambda: create_key(
             config.store, body.role, name=body.name, created_by=actor_of(request), now=config.now()
         )
@@ -75,15 +76,15 @@ async def new_key(request: Request, body: KeyIn) -> KeyOut:
 @router.delete("/v1/keys/{ident}", response_model=KeyOut, openapi_extra=needs("admin"))
 async def revoke(request: Request, ident: str) -> KeyOut:
     """Revoke a key by id, prefix or name (it stops working at once)."""
-    config = request.app.state.config
-    key = await run_in_threadpool(lambda: revoke_key(config.store, ident, now=config.now()))
+    config = config_of(request)
+    key = await config.write(lambda: revoke_key(config.store, ident, now=config.now()))
     return key_out(key)
 
 
 @router.get("/v1/webhooks", response_model=list[WebhookOut], openapi_extra=needs("admin"))
 async def webhooks(request: Request) -> list[WebhookOut]:
     """Active webhooks with their delivery counts by status."""
-    found = await run_in_threadpool(list_webhooks, request.app.state.config.store)
+    found = await run_in_threadpool(list_webhooks, config_of(request).store)
     return [webhook_out(h) for h in found]
 
 
@@ -92,8 +93,8 @@ async def webhooks(request: Request) -> list[WebhookOut]:
 )
 async def new_webhook(request: Request, body: WebhookIn) -> WebhookOut:
     """Add a webhook; the answer's ``secret`` (given or generated) is shown this once."""
-    config = request.app.state.config
-    hook, secret = await run_in_threadpool(
+    config = config_of(request)
+    hook, secret = await config.write(
         lambda: add_webhook(
             config.store, body.url, secret=body.secret, topics=body.topics, now=config.now()
         )
@@ -104,13 +105,13 @@ async def new_webhook(request: Request, body: WebhookIn) -> WebhookOut:
 @router.delete("/v1/webhooks/{webhook_id}", status_code=204, openapi_extra=needs("admin"))
 async def drop_webhook(request: Request, webhook_id: int) -> None:
     """Deactivate a webhook; its pending deliveries are dropped."""
-    await run_in_threadpool(remove_webhook, request.app.state.config.store, webhook_id)
+    await config_of(request).write(remove_webhook, config_of(request).store, webhook_id)
 
 
 @router.post("/v1/tick", response_model=TickReport, openapi_extra=needs("admin"))
 async def run_tick(request: Request) -> TickReport:
     """Re-score what time has changed (decay, windows) and apply MQL expiries now."""
-    config = request.app.state.config
-    report = await run_in_threadpool(tick, config.store, config.now())
+    config = config_of(request)
+    report = await config.write(tick, config.store, config.now())
     config.wake_worker()
     return report

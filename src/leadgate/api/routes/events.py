@@ -10,12 +10,12 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
-from starlette.concurrency import run_in_threadpool
 
+from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
 from leadgate.api.schemas import EventBatch, EventIn, parse_events
 from leadgate.errors import IngestError
-from leadgate.service import LeadState, ingest_events, upsert_account, upsert_lead
+from leadgate.service import LeadState, upsert_account, upsert_lead
 
 router = APIRouter(route_class=GuardedRoute, tags=["events and profiles"])
 
@@ -70,16 +70,15 @@ async def post_events(request: Request, response: Response) -> Any:
     per affected lead. An event id seen before is ignored (replays add nothing);
     ``X-Leadgate-Inserted`` / ``X-Leadgate-Ignored`` count them.
     """
-    config = request.app.state.config
+    config = config_of(request)
     items, batch = parse_events(await json_body(request), config.max_batch)
-    result = await run_in_threadpool(
-        ingest_events, config.store, items, config.now(), actor=actor_of(request)
-    )
-    response.headers["X-Leadgate-Inserted"] = str(result.inserted)
-    response.headers["X-Leadgate-Ignored"] = str(result.ignored)
-    if result.inserted:
+    assert config.batcher is not None
+    answer = await config.batcher.submit(items, actor_of(request))
+    response.headers["X-Leadgate-Inserted"] = str(answer.inserted)
+    response.headers["X-Leadgate-Ignored"] = str(answer.ignored)
+    if answer.inserted:
         config.wake_worker()
-    return result.leads if batch else result.leads[0]
+    return answer.leads if batch else answer.leads[0]
 
 
 @router.put("/v1/leads/{lead_id}", response_model=LeadState, openapi_extra=needs("events:write"))
@@ -91,8 +90,8 @@ async def put_lead(
     ],
 ) -> LeadState:
     """Create or replace a lead's profile (a flat JSON object) and return its new score."""
-    config = request.app.state.config
-    state = await run_in_threadpool(
+    config = config_of(request)
+    state = await config.write(
         upsert_lead, config.store, lead_id, attrs, config.now(), actor=actor_of(request)
     )
     config.wake_worker()
@@ -112,8 +111,8 @@ async def put_account(
     ],
 ) -> list[LeadState]:
     """Create or replace an account; return the new state of each of its leads."""
-    config = request.app.state.config
-    states = await run_in_threadpool(
+    config = config_of(request)
+    states = await config.write(
         upsert_account, config.store, account_id, attrs, config.now(), actor=actor_of(request)
     )
     config.wake_worker()

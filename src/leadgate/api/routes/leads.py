@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
 from leadgate.api.schemas import DispositionIn
 from leadgate.service import LeadState, LeadView, QueueItem, SlaBreach, dispose, get_lead, mql_queue
@@ -26,7 +27,7 @@ async def read_lead(
     ] = None,
 ) -> LeadView:
     """A lead: stage, score, explanation, stage transitions, MQL cycles, score history."""
-    config = request.app.state.config
+    config = config_of(request)
     return await run_in_threadpool(get_lead, config.store, lead_id, as_of)
 
 
@@ -41,7 +42,7 @@ async def queue(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> list[QueueItem]:
     """The sales queue: leads at ``mql``, highest score first, then oldest first."""
-    config = request.app.state.config
+    config = config_of(request)
     return await run_in_threadpool(
         lambda: mql_queue(
             config.store, as_of=config.now(), segment=segment, owner=owner, sla_state=sla,
@@ -55,7 +56,7 @@ async def sla_breaches(
     request: Request, segment: str | None = None, owner: str | None = None
 ) -> list[SlaBreach]:
     """MQL cycles whose first sales touch came late or is overdue now; most overdue first."""
-    config = request.app.state.config
+    config = config_of(request)
     return await run_in_threadpool(
         lambda: list_breaches(config.store, as_of=config.now(), segment=segment, owner=owner)
     )
@@ -69,8 +70,8 @@ async def sla_breaches(
 )
 async def disposition(request: Request, lead_id: str, body: DispositionIn) -> LeadState:
     """Record what sales did (accept, reject with a reason code, sql, opportunity, won, lost)."""
-    config = request.app.state.config
-    state = await run_in_threadpool(
+    config = config_of(request)
+    state = await config.write(
         lambda: dispose(
             config.store, lead_id, body.action, reason=body.reason, note=body.note,
             amount=body.amount, actor=body.actor or actor_of(request), at=config.now(),

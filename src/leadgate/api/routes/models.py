@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
 from leadgate.api.routes.events import json_body
 from leadgate.api.schemas import ModelIn
@@ -72,11 +73,11 @@ async def publish(
     Every lead is re-scored under the new version and the resulting transitions are recorded;
     the report says how many leads change status. ``dry_run`` only reports.
     """
-    config = request.app.state.config
+    config = config_of(request)
     text, dry = await _model_text(request, dry_run)
     if "\n" not in text:
         text += "\n"  # YAML text, never a path on the server (see read_model_source)
-    report = await run_in_threadpool(
+    report = await config.write(
         lambda: publish_model(
             config.store, text, actor=actor_of(request), as_of=config.now(), dry_run=dry
         )
@@ -89,7 +90,7 @@ async def publish(
 @router.get("/v1/models", response_model=list[ModelVersionView], openapi_extra=needs("models:read"))
 async def versions(request: Request) -> list[ModelVersionView]:
     """Every published version, oldest first; the newest is ``active``."""
-    return await run_in_threadpool(list_models, request.app.state.config.store)
+    return await run_in_threadpool(list_models, config_of(request).store)
 
 
 @router.get("/v1/models/diff", response_model=ModelDiff, openapi_extra=needs("models:read"))
@@ -101,7 +102,7 @@ async def diff(
     b: Annotated[str | None, Query(description="id, hash or version (default: the active)")] = None,
 ) -> ModelDiff:
     """Two versions compared: spec-level changes and the YAML diff."""
-    store = request.app.state.config.store
+    store = config_of(request).store
     listed = await run_in_threadpool(list_models, store)
     if b is None:
         if not listed:
@@ -121,7 +122,7 @@ async def version(request: Request, ref: str) -> Any:
     """One version by id, hash (prefix) or version label, with its YAML."""
     from leadgate.service.models import find_model
 
-    store = request.app.state.config.store
+    store = config_of(request).store
 
     def _find() -> ModelVersionDetail:
         with store.read() as conn:

@@ -1,0 +1,220 @@
+"""How fast is the HTTP API at taking an event and answering the lead's new score? (by hand)
+
+    python benchmarks/api.py [--leads 2000] [--requests 1500] [--levels 1,8,32] [--db URL]
+
+A ``leadgate serve`` process (uvicorn, one worker, SQLite store in WAL mode, webhooks and the
+periodic tick off) is started on a free loopback port over a store seeded with synthetic leads
+and their event history (``leadgate.synth``) and the reference model. This process is the load
+generator: at each concurrency level it runs N clients on keep-alive connections, each sending
+``POST /v1/events`` (one new event for a random lead; the answer carries the re-scored lead),
+until ``--requests`` requests are done, and reports requests/s and p50/p99 latency. The ceiling is
+the same server's bare ``GET /healthz`` (no auth, no store) driven the same way, printed as a
+ratio. The client is a minimal HTTP/1.1 writer on asyncio streams, so the generator costs little
+CPU next to the server (both share the machine: numbers are for this machine, as printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "src/leadgate/examples/b2b-inbound.yaml"
+
+
+def _seed(db: str, n_leads: int, work: Path) -> tuple[str, list[str]]:
+    """A store with the reference model, synthetic leads with history, and a marketing key."""
+    from leadgate.api.keys import create_key
+    from leadgate.service import load_file, publish_model
+    from leadgate.store import open_store
+    from leadgate.synth import generate
+
+    now = datetime.now(UTC)
+    data = generate(n_leads, 7, work / "data", as_of=now)
+    store = open_store(db)
+    load_file(store, "accounts", data.accounts, as_of=now)
+    load_file(store, "leads", data.leads, as_of=now)
+    load_file(store, "events", data.events, as_of=now)
+    publish_model(store, EXAMPLE.read_text(), actor="bench", as_of=now)
+    token = create_key(store, "marketing", name="bench").token
+    with store.read() as conn:
+        from sqlalchemy import select
+
+        from leadgate.store.schema import leads
+
+        ids = list(
+            conn.execute(select(leads.c.lead_id).where(leads.c.duplicate_of.is_(None))).scalars()
+        )
+    store.close()
+    print(f"seeded {len(ids):,} leads, {data.n_events:,} events ({db})", flush=True)
+    return token, ids
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(db: str, port: int) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "leadgate", "serve", "--db", db, "--port", str(port),
+           "--tick-seconds", "0", "--no-webhooks", "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            status = asyncio.run(_one_get(port, "/healthz"))
+            if status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(
+        "server did not start: " + (proc.stderr.read().decode() if proc.stderr else "")
+    )
+
+
+async def _one_get(port: int, path: str) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+        status, _ = await _read_response(reader)
+        return status
+    finally:
+        writer.close()
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    length = 0
+    for line in lines[1:]:
+        if line.lower().startswith("content-length:"):
+            length = int(line.split(":", 1)[1])
+    body = await reader.readexactly(length) if length else b""
+    return status, body
+
+
+class Load:
+    """Bounded load: ``total`` requests shared by ``clients`` keep-alive connections."""
+
+    def __init__(self, port: int, total: int) -> None:
+        self.port = port
+        self.total = total
+        self.issued = 0
+        self.latencies: list[float] = []
+        self.errors = 0
+
+    async def client(self, make_request) -> None:  # type: ignore[no-untyped-def]
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        try:
+            while self.issued < self.total:
+                self.issued += 1
+                request = make_request()
+                start = time.perf_counter()
+                writer.write(request)
+                status, _body = await _read_response(reader)
+                self.latencies.append(time.perf_counter() - start)
+                if status != 200:
+                    self.errors += 1
+        finally:
+            writer.close()
+
+    async def run(self, clients: int, make_request) -> float:  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        await asyncio.gather(*(self.client(make_request) for _ in range(clients)))
+        return time.perf_counter() - start
+
+
+def _stats(load: Load, elapsed: float) -> dict[str, float]:
+    lat = sorted(load.latencies)
+    return {
+        "requests": len(lat),
+        "errors": load.errors,
+        "rps": len(lat) / elapsed,
+        "p50_ms": 1000 * statistics.median(lat),
+        "p99_ms": 1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--leads", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=1500, help="per level and endpoint")
+    parser.add_argument("--levels", default="1,8,32")
+    parser.add_argument("--db", default=None, help="store URL (default: a new SQLite file)")
+    parser.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+
+    work = Path(tempfile.mkdtemp(prefix="leadgate-api-bench-"))
+    db = args.db or str(work / "leadgate.db")
+    token, ids = _seed(db, args.leads, work)
+    port = _free_port()
+    server = _start_server(db, port)
+    rng = random.Random(1)
+    counter = iter(range(10**9))
+    types = ["page_view", "email_open", "email_click", "content_download"]
+
+    def event_request() -> bytes:
+        n = next(counter)
+        body = json.dumps({
+            "lead_id": rng.choice(ids), "type": rng.choice(types), "event_id": f"bench-{n}",
+            "timestamp": (datetime.now(UTC) - timedelta(seconds=rng.uniform(0, 3600))).isoformat(),
+            "url": "/pricing" if n % 5 == 0 else "/blog/x",
+        }).encode()  # fmt: skip
+        return (
+            b"POST /v1/events HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+
+    health = b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n"
+    results = []
+    try:
+        print(f"server pid {server.pid} on 127.0.0.1:{port}; load generator pid {os.getpid()}")
+        print(f"machine: {os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.1f}")
+        # Warm-up: imports, plan cache, SQLite page cache.
+        asyncio.run(Load(port, 100).run(4, event_request))
+        header = f"{'clients':>7} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'healthz/s':>10} {'p50 ms':>8} {'ratio':>6}"
+        print(header)
+        for clients in levels:
+            ev_load = Load(port, args.requests)
+            ev = _stats(ev_load, asyncio.run(ev_load.run(clients, event_request)))
+            hz_load = Load(port, args.requests)
+            hz = _stats(hz_load, asyncio.run(hz_load.run(clients, lambda: health)))
+            ratio = ev["rps"] / hz["rps"]
+            print(
+                f"{clients:>7} {ev['rps']:>9,.0f} {ev['p50_ms']:>8.1f} {ev['p99_ms']:>8.1f} "
+                f"{hz['rps']:>10,.0f} {hz['p50_ms']:>8.2f} {ratio:>6.2f}",
+                flush=True,
+            )
+            if ev["errors"] or hz["errors"]:
+                print(f"  errors: events {ev['errors']}, healthz {hz['errors']}")
+            results.append({"clients": clients, "events": ev, "healthz": hz, "ratio": ratio})
+        print(
+            f"load average after: {os.getloadavg()[0]:.1f} (other work on the machine skews figures)"
+        )
+    finally:
+        server.terminate()
+        server.wait(10)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"leads": len(ids), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""Group commit for ``POST /v1/events``: concurrent requests share one write transaction.
+
+Under load, requests that arrive while a write is running queue up; the next write takes all of
+them (same actor, up to ``max_events`` events) into one ``ingest_events`` call: one transaction,
+one re-score of the leads involved, one commit. Each request still gets its own answer -- the
+state of the leads *its* events count for -- after the shared commit, so "the new score within
+the same request" holds. Scores are a pure function of the stored events and ``as_of``
+(ARCHITECTURE.md invariant 2), so a merged write gives exactly the scores of separate writes at
+that time (the incremental-equals-rebuild tests check this). With one client there is nothing to
+merge and a request is written alone.
+
+A user error raised by a merged write is retried request by request, so one request's problem
+never becomes another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from leadgate.engine import Event
+from leadgate.errors import LeadgateError
+from leadgate.service import IngestResult, LeadState, ingest_events
+from leadgate.store.schema import events as events_table
+from leadgate.store.schema import leads as leads_table
+
+if TYPE_CHECKING:
+    from leadgate.api.app import ApiConfig
+
+
+@dataclass
+class Answer:
+    """One request's share of a merged write."""
+
+    leads: list[LeadState]
+    inserted: int
+    ignored: int
+
+
+@dataclass
+class _Pending:
+    events: list[Event]
+    actor: str
+    future: asyncio.Future[Answer]
+
+
+@dataclass
+class _Merged:
+    result: IngestResult
+    existing: set[str]  # event ids stored before the write: replays
+    canonical: dict[str, str] = field(default_factory=dict)  # duplicate lead -> primary
+
+
+class EventBatcher:
+    """Queues event writes and runs them in merged batches, one batch at a time."""
+
+    def __init__(self, config: ApiConfig, max_events: int = 1000) -> None:
+        self.config = config
+        self.max_events = max_events
+        self._queue: list[_Pending] = []
+        self._draining = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, events: list[Event], actor: str) -> Answer:
+        """Write ``events`` (with the others waiting) and return this request's answer."""
+        loop = asyncio.get_running_loop()
+        pending = _Pending(events, actor, loop.create_future())
+        self._queue.append(pending)
+        if not self._draining:
+            self._draining = True
+            self._task = loop.create_task(self._drain())  # kept: a bare task may be collected
+        return await pending.future
+
+    def _take(self) -> list[_Pending]:
+        actor = self._queue[0].actor
+        taken: list[_Pending] = []
+        count = 0
+        rest: list[_Pending] = []
+        for item in self._queue:
+            fits = item.actor == actor and (
+                not taken or count + len(item.events) <= self.max_events
+            )
+            if fits and not rest:
+                taken.append(item)
+                count += len(item.events)
+            else:
+                rest.append(item)
+        self._queue = rest
+        return taken
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch = self._take()
+                items = [e for p in batch for e in p.events]
+                try:
+                    merged = await self.config.write(self._write, items, batch[0].actor)
+                except LeadgateError as error:
+                    if len(batch) == 1:
+                        _fail(batch[0], error)
+                        continue
+                    for item in batch:  # isolate the request at fault
+                        try:
+                            one = await self.config.write(self._write, item.events, item.actor)
+                            _resolve(item, one, set())
+                        except Exception as exc:  # handed to that request's handler
+                            _fail(item, exc)
+                    continue
+                except Exception as exc:  # a bug: every request of the batch answers 500
+                    for item in batch:
+                        _fail(item, exc)
+                    continue
+                seen: set[str] = set()
+                for item in batch:
+                    _resolve(item, merged, seen)
+        finally:
+            self._draining = False
+
+    def _write(self, items: Sequence[Event], actor: str) -> _Merged:
+        store = self.config.store
+        ids = list({e.event_id for e in items})
+        with store.read() as conn:
+            existing = set(
+                conn.execute(
+                    select(events_table.c.event_id).where(events_table.c.event_id.in_(ids))
+                ).scalars()
+            )
+        result = ingest_events(store, items, self.config.now(), actor=actor)
+        merged = _Merged(result, existing)
+        answered = {s.lead_id for s in result.leads}
+        missing = {e.lead_id for e in items} - answered
+        if missing:  # duplicates: their events count for the lead they duplicate
+            with store.read() as conn:
+                rows = conn.execute(
+                    select(leads_table.c.lead_id, leads_table.c.duplicate_of).where(
+                        leads_table.c.lead_id.in_(missing)
+                    )
+                )
+                merged.canonical = {r.lead_id: r.duplicate_of for r in rows if r.duplicate_of}
+        return merged
+
+
+def _fail(item: _Pending, exc: BaseException) -> None:
+    if not item.future.done():
+        item.future.set_exception(exc)
+
+
+def _resolve(item: _Pending, merged: _Merged, seen: set[str]) -> None:
+    """This request's leads (first-seen order) and its own inserted/ignored counts."""
+    by_id = {s.lead_id: s for s in merged.result.leads}
+    order: list[str] = []
+    inserted = 0
+    for event in item.events:
+        lead_id = merged.canonical.get(event.lead_id, event.lead_id)
+        if lead_id in by_id and lead_id not in order:
+            order.append(lead_id)
+        if event.event_id not in merged.existing and event.event_id not in seen:
+            inserted += 1
+        seen.add(event.event_id)
+    answer = Answer([by_id[i] for i in order], inserted, len(item.events) - inserted)
+    if not item.future.done():
+        item.future.set_result(answer)
