@@ -96,15 +96,11 @@ def score_file_records(
     memory_limit: str | None = None,
 ) -> list[dict[str, Any]]:
     """``Score.to_record()`` of every lead, in the leads file's order (what ``leadgate score`` prints)."""
-    out: list[dict[str, Any]] = []
     scores = iter_batch_scores(
         plan, leads, events, as_of, engine=engine, accounts=accounts,
         spark_master=spark_master, pg_url=pg_url, memory_limit=memory_limit,
     )  # fmt: skip
-    for s in scores:
-        out.append(s.to_record())
-        if progress is not None and len(out) % 10000 == 0:
-            progress(len(out), 0)
+    out = [s.to_record() for s in scores]
     if progress is not None:
         progress(len(out), len(out))
     return out

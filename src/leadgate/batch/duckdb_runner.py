@@ -219,23 +219,37 @@ class DuckDBScorer:
             )
 
     def check_events(self) -> None:
-        """Events without lead, type or a readable timestamp (one scan of three columns)."""
+        """Events without lead, type or a readable timestamp: one scan of three columns, then
+        (only when one is bad) a second to name its line, as ``leadgate.io.read_events`` does."""
         file = self.files["events"]
         src = self.con.table("lg_src_events")
         text_time = src.types[src.columns.index("timestamp")].id == "varchar"
         parsed = 'TRY_CAST("timestamp" AS TIMESTAMPTZ)' if text_time else '"timestamp"'
+        tests = {
+            "lead_id": "lead_id IS NULL OR CAST(lead_id AS TEXT) = ''",
+            "type": "type IS NULL OR trim(CAST(type AS TEXT)) = ''",
+            "timestamp": f"{parsed} IS NULL",
+        }
         bad = self._first(
-            "SELECT count(*) FILTER (WHERE lead_id IS NULL), "
-            "count(*) FILTER (WHERE type IS NULL OR trim(CAST(type AS TEXT)) = ''), "
-            f"count(*) FILTER (WHERE {parsed} IS NULL) FROM lg_src_events"
-        )
+            "SELECT " + ", ".join(f"count(*) FILTER (WHERE {t})" for t in tests.values())
+            + " FROM lg_src_events"
+        )  # fmt: skip
         assert bad is not None
-        for count, field in zip(bad, ("lead_id", "type", "timestamp"), strict=True):
-            if count:
-                raise IngestError(
-                    f"{count} rows without a valid {field} (the first is reported by "
-                    "`leadgate score --engine python`)", file=file, field=field,
-                )  # fmt: skip
+        for count, (field, test) in zip(bad, tests.items(), strict=True):
+            if not count:
+                continue
+            first = self._first(
+                f'SELECT rn, CAST("{field}" AS TEXT) FROM (SELECT row_number() OVER () AS rn, * '
+                f"FROM lg_src_events) WHERE {test} ORDER BY rn LIMIT 1"
+            )
+            assert first is not None
+            line = int(first[0]) + (1 if format_of(file) == "csv" else 0)
+            message = (
+                f"expected an ISO 8601 timestamp such as 2026-03-01T12:00:00Z, got {first[1]!r}"
+                if field == "timestamp" and first[1] is not None
+                else "is required"
+            )
+            raise IngestError(message, file=file, line=line, field=field)
 
     def query(self, plan: ir.Plan, as_of: datetime) -> str:
         return query_sql(plan, as_of, "duckdb", self.shape)

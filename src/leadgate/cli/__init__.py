@@ -30,6 +30,7 @@ err_console = Console(stderr=True)
 COMMAND_MODULES = [
     "leadgate.cli.model_cmds",
     "leadgate.cli.score_cmds",
+    "leadgate.cli.sql_cmds",
     "leadgate.cli.api_cmds",
     "leadgate.cli.store_cmds",
     "leadgate.cli.report_cmds",

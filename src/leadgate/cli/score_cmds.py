@@ -16,7 +16,7 @@ from leadgate.errors import LeadgateError
 
 console = Console()
 
-ENGINES = ("duckdb", "python", "sqlite", "spark")
+ENGINES = ("duckdb", "python", "sqlite", "postgres", "spark")
 
 
 def _output_format(fmt: str | None, out: Path | None) -> str:
@@ -74,7 +74,12 @@ def score(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Write records here instead of stdout."
     ),
-    engine: str = typer.Option("python", "--engine", help="python, duckdb, sqlite or spark."),
+    engine: str = typer.Option(
+        "duckdb", "--engine", help="duckdb (default), python, sqlite, postgres or spark."
+    ),
+    spark_master: str | None = typer.Option(
+        None, "--spark-master", help="Spark master URL for --engine spark (default local[*])."
+    ),
     limit: int = typer.Option(50, "--limit", help="Rows shown in the table format."),
 ) -> None:
     """Score every lead; one record per lead."""
@@ -90,6 +95,7 @@ def score(
         records = score_files(
             model, leads, events, when, accounts=accounts, engine=engine,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            **({"spark_master": spark_master} if spark_master else {}),
         )  # fmt: skip
     if output == "table":
         render_scores(records, limit)
