@@ -84,7 +84,8 @@ def load_file(
                 done.updated,
             )
             report.duplicates = len(done.duplicates)
-            affected = [i for i in done.lead_ids if i not in set(done.duplicates)]
+            dups = set(done.duplicates)
+            affected = [i for i in done.lead_ids if i not in dups]
         elif kind == "accounts":
             inserted, updated = upsert_accounts(conn, accounts, as_of)
             report.rows, report.inserted, report.updated = len(accounts), inserted, updated

@@ -145,8 +145,9 @@ def upsert_leads(
             updates.append({"b_lead_id": lead_id, **{f"v_{k}": v for k, v in values.items()}})
         else:
             out.inserted += 1
-            existing[lead_id] = LeadRow(**{**new_lead_row(lead_id, at), **values})
-            inserts.append({**new_lead_row(lead_id, at), **values})
+            row = {**new_lead_row(lead_id, at), **values}
+            existing[lead_id] = LeadRow(**row)  # a repeat of this id in the batch is an update
+            inserts.append(row)
         out.lead_ids.append(lead_id)
     if inserts:
         conn.execute(leads.insert(), inserts)
