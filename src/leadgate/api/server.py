@@ -21,7 +21,7 @@ class ServeOptions:
     db: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
-    tick_seconds: float | None = 60.0
+    tick_seconds: float | None = 900.0
     webhooks: bool = True
     webhook_backoff: float = 2.0
     max_batch: int = 1000

@@ -46,7 +46,7 @@ def serve(
     port: int = typer.Option(8000, "--port", help="TCP port."),
     db: str | None = DB_OPTION,
     tick_seconds: float = typer.Option(
-        60.0, "--tick-seconds", help="Run tick (decay, MQL expiry) this often; 0 turns it off."
+        900.0, "--tick-seconds", help="Run tick (decay, MQL expiry) this often; 0 turns it off."
     ),
     webhooks: bool = typer.Option(
         True, "--webhooks/--no-webhooks", help="Deliver webhooks from this server."

@@ -179,3 +179,21 @@ def test_put_account_rescores_its_leads(api) -> None:  # type: ignore[no-untyped
     assert [s["lead_id"] for s in states] == ["L1", "L2"]
     assert [s["score"]["scores"]["fit"] for s in states] == [35.0, 15.0]
     assert states[0]["stage"] == "mql"  # 35 >= 30: the account change made L1 qualify
+
+
+def test_chunked_oversized_bodies_are_refused_too(api) -> None:  # type: ignore[no-untyped-def]
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"lead_id": "L1", "type": "x", "timestamp": "2026-11-18", "blob": "'
+        for _ in range(300):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = api.call(
+        "POST",
+        "/v1/events",
+        "marketing",
+        content=chunks(),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert api.call("GET", "/v1/leads/L1", "read-only").status_code == 404

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, HTTPException, Request, Response
 
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
@@ -49,8 +49,14 @@ _EVENTS_BODY = {
 
 
 async def json_body(request: Request) -> Any:
-    """The request body as JSON; a malformed body is a 422 naming ``body``."""
+    """The request body as JSON; a malformed body is a 422 naming ``body``, a huge one a 413.
+
+    ``GuardedRoute`` refuses a large ``Content-Length`` up front; this catches chunked bodies.
+    """
     raw = await request.body()
+    limit = config_of(request).max_body_bytes
+    if len(raw) > limit:
+        raise HTTPException(413, f"request body of {len(raw)} bytes; the limit is {limit}")
     try:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
