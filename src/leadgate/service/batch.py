@@ -71,12 +71,9 @@ def _cursor_rows(conn: Connection, query: Any) -> Iterator[list[tuple[Any, ...]]
     PostgreSQL gets a named (server-side) cursor so the result is streamed, not buffered.
     """
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    dbapi = conn.connection.driver_connection
-    cur = (
-        dbapi.cursor(name="leadgate_export")
-        if conn.dialect.name == "postgresql"
-        else dbapi.cursor()
-    )  # type: ignore[union-attr]
+    dbapi: Any = conn.connection.driver_connection
+    named = conn.dialect.name == "postgresql"
+    cur = dbapi.cursor(name="leadgate_export") if named else dbapi.cursor()
     try:
         cur.execute(sql)
         while rows := cur.fetchmany(FETCH):
@@ -90,7 +87,7 @@ def _arrow(conn: Connection, query: Any, names: list[str], types: list[Any]) -> 
 
     batches = []
     for rows in _cursor_rows(conn, query):
-        cols = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        cols: list[Any] = list(zip(*rows, strict=True))
         batches.append(
             pa.record_batch(
                 [pa.array(c, type=t) for c, t in zip(cols, types, strict=True)], names=names

@@ -21,12 +21,12 @@ from leadgate.service.sales import REASONS_KEY
 from leadgate.service.shapes import LoadReport
 from leadgate.store.db import Store
 from leadgate.store.ingest import (
-    import_outcomes,
     insert_events,
     leads_of_accounts,
     upsert_accounts,
     upsert_leads,
 )
+from leadgate.store.outcomes import import_outcomes
 from leadgate.store.settings import get_setting
 
 KINDS = ("leads", "accounts", "events", "outcomes")

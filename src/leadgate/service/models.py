@@ -9,6 +9,7 @@ version in the same transaction and records the resulting transitions with cause
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -154,12 +155,13 @@ def find_model(conn: Connection, ref: str) -> Any:
     q = select(model_versions).order_by(model_versions.c.id.desc())
     rows = conn.execute(q).all()
     ref = ref.strip()
-    for test in (
+    tests: list[Callable[[Any], bool]] = [
         lambda r: ref.isdigit() and r.id == int(ref),
         lambda r: r.hash == ref,
         lambda r: len(ref) >= 6 and r.hash.startswith(ref),
         lambda r: r.version == ref,
-    ):
+    ]
+    for test in tests:  # most specific first
         hits = [r for r in rows if test(r)]
         if hits:
             return hits[0]

@@ -141,7 +141,8 @@ def load_events(conn: Connection, leads_: Sequence[LeadRow]) -> dict[str, list[E
     cols = (c.event_id, c.lead_id, c.type, raw_ts, type_coerce(c.properties, Text))
     for start in range(0, len(all_ids), CHUNK):
         q = select(*cols).where(c.lead_id.in_(all_ids[start : start + CHUNK]))
-        for event_id, lead_id, type_, ts, props in conn.execute(q):
+        for row in conn.execute(q):
+            event_id, lead_id, type_, ts, props = tuple(row)
             canonical = owner[lead_id]
             out[canonical].append(
                 Event(canonical, type_, _timestamp(ts), event_id, _properties(props))

@@ -9,29 +9,24 @@ caller's transaction, so a failure anywhere leaves the store unchanged (invarian
 - Leads: emails are normalised (strip + lower) so one person is one lead; a second lead with the
   same email is stored but flagged ``duplicate_of`` the first, and never scored itself (its
   events count for the first).
-- Outcomes: each row replays one historical MQL cycle (mql, first touch, accept/reject, sql,
-  opportunity, won/lost) as transitions with cause ``import``; a row already imported is ignored.
+- Outcomes (historical funnel rows) are imported by ``store/outcomes.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
 from leadgate.engine import Event, as_utc
-from leadgate.errors import ConflictError, IngestError
-from leadgate.io.readers import parse_timestamp, read_table
-from leadgate.lifecycle.dispositions import DEFAULT_REJECT_REASONS
-from leadgate.lifecycle.stages import Cause, Stage
-from leadgate.store.history import Changes, LeadRow, fetch_leads
-from leadgate.store.schema import accounts, events, leads, transitions
+from leadgate.errors import IngestError
+from leadgate.lifecycle.stages import Stage
+from leadgate.store.history import LeadRow, fetch_leads
+from leadgate.store.schema import accounts, events, leads
 
 CHUNK = 2000
 
@@ -88,7 +83,7 @@ class LeadUpsert:
     lead_ids: list[str] = field(default_factory=list)  # every lead written, in input order
 
 
-def _text(value: Any) -> str | None:
+def text_id(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -135,8 +130,8 @@ def upsert_leads(
         values = {
             "attrs": attrs,
             "email": email,
-            "account_id": _text(attrs.get("account_id")),
-            "owner": _text(attrs.get("owner")),
+            "account_id": text_id(attrs.get("account_id")),
+            "owner": text_id(attrs.get("owner")),
             "duplicate_of": duplicate_of,
             "updated_at": at,
         }
@@ -145,9 +140,9 @@ def upsert_leads(
             updates.append({"b_lead_id": lead_id, **{f"v_{k}": v for k, v in values.items()}})
         else:
             out.inserted += 1
-            row = {**new_lead_row(lead_id, at), **values}
-            existing[lead_id] = LeadRow(**row)  # a repeat of this id in the batch is an update
-            inserts.append(row)
+            fresh_row = {**new_lead_row(lead_id, at), **values}
+            existing[lead_id] = LeadRow(**fresh_row)  # a repeat of this id in the batch updates
+            inserts.append(fresh_row)
         out.lead_ids.append(lead_id)
     if inserts:
         conn.execute(leads.insert(), inserts)
@@ -204,6 +199,10 @@ def leads_of_accounts(conn: Connection, account_ids: Iterable[str]) -> list[str]
     return out
 
 
+def _older(stored: datetime | None, newest: datetime) -> bool:
+    return stored is None or stored < newest
+
+
 def insert_events(conn: Connection, items: Sequence[Event], at: datetime) -> list[Event]:
     """Store events not seen before (by ``event_id``); return the ones actually inserted.
 
@@ -233,7 +232,7 @@ def insert_events(conn: Connection, items: Sequence[Event], at: datetime) -> lis
     moved = [
         {"b_lead_id": i, "v_last": ts}
         for i, ts in newest.items()
-        if i not in known or known[i].last_event_at is None or known[i].last_event_at < ts
+        if i not in known or _older(known[i].last_event_at, ts)
     ]
     for s in stubs:
         s["last_event_at"] = newest[s["lead_id"]]
@@ -253,211 +252,3 @@ def insert_events(conn: Connection, items: Sequence[Event], at: datetime) -> lis
     for start in range(0, len(rows), 10 * CHUNK):
         conn.exec_driver_sql(sql, rows[start : start + 10 * CHUNK])
     return list(fresh.values())
-
-
-# ---- historical outcomes ---------------------------------------------------------------------
-
-OUTCOME_STEPS = (  # column with the time, stage reached, whether it is a sales action
-    ("sql_time", Stage.SQL),
-    ("opportunity_time", Stage.OPPORTUNITY),
-)
-
-
-@dataclass
-class OutcomeImport:
-    """What ``import_outcomes`` did."""
-
-    rows: int = 0
-    imported: int = 0
-    ignored: int = 0  # already imported (same lead and mql_time)
-    lead_ids: list[str] = field(default_factory=list)
-
-
-def _time(
-    row: Mapping[str, Any], name: str, file: str, line: int, required: bool = False
-) -> datetime | None:
-    value = row.get(name)
-    if value is None:
-        if required:
-            raise IngestError("is required", file=file, line=line, field=name)
-        return None
-    return parse_timestamp(value, file, line, name)
-
-
-def import_outcomes(
-    conn: Connection,
-    path: str | Path,
-    *,
-    actor: str,
-    terms: Mapping[str, Any],
-    reasons: Mapping[str, str] | None = None,
-) -> OutcomeImport:
-    """Replay historical outcomes (``outcomes.csv``) as transitions with cause ``import``.
-
-    ``terms`` gives the SLA and recycling terms of the imported MQL cycles (``sla_hours``,
-    ``recycle_after_days``). A row applies to a lead at ``lead`` or ``nurture`` (a new cycle at
-    ``mql_time``) or at ``mql`` (its open cycle). Any bad row raises ``IngestError`` naming the
-    line and field; the caller's transaction then leaves the store unchanged.
-    """
-    reasons = DEFAULT_REJECT_REASONS if reasons is None else reasons
-    file = str(path)
-    parsed = list(read_table(path))
-    out = OutcomeImport(rows=len(parsed))
-    keyed: list[tuple[int, dict[str, Any], str, datetime]] = []
-    for line, row in parsed:
-        lead_id = _text(row.get("lead_id"))
-        if not lead_id:
-            raise IngestError("is required", file=file, line=line, field="lead_id")
-        mql_at = _time(row, "mql_time", file, line, required=True)
-        assert mql_at is not None
-        key = "o" + hashlib.sha1(f"{lead_id}|{mql_at.isoformat()}".encode()).hexdigest()[:24]
-        keyed.append((line, row, key, mql_at))
-    done: set[str] = set()
-    keys = [k for _, _, k, _ in keyed]
-    for start in range(0, len(keys), CHUNK):
-        q = select(transitions.c.import_key).where(
-            transitions.c.import_key.in_(keys[start : start + CHUNK])
-        )
-        done.update(conn.execute(q).scalars())
-    lead_rows = fetch_leads(
-        conn, (_text(r.get("lead_id")) or "" for _, r, _, _ in keyed), lock=True
-    )
-    changes = Changes()
-    for line, row, key, mql_at in keyed:
-        if key in done:
-            out.ignored += 1
-            continue
-        done.add(key)
-        lead_id = _text(row["lead_id"]) or ""
-        lead = lead_rows.get(lead_id)
-        if lead is None:
-            raise IngestError(
-                f"unknown lead '{lead_id}' (load its lead first)",
-                file=file,
-                line=line,
-                field="lead_id",
-            )
-        try:
-            _replay(changes, lead, row, key, mql_at, file, line, actor, terms, reasons)
-        except ConflictError as exc:
-            raise IngestError(str(exc), file=file, line=line, field="lead_id") from None
-        out.imported += 1
-        out.lead_ids.append(lead_id)
-        if len(changes.transitions) >= 5 * CHUNK:
-            changes.flush(conn)
-    changes.flush(conn)
-    return out
-
-
-def _replay(
-    changes: Changes,
-    lead: LeadRow,
-    row: Mapping[str, Any],
-    key: str,
-    mql_at: datetime,
-    file: str,
-    line: int,
-    actor: str,
-    terms: Mapping[str, Any],
-    reasons: Mapping[str, str],
-) -> None:
-    """Apply one outcome row to one lead, step by step, checking times run forward."""
-    last = mql_at
-
-    def step(name: str) -> datetime | None:
-        nonlocal last
-        moment = _time(row, name, file, line)
-        if moment is not None:
-            if moment < last:
-                raise IngestError(
-                    f"is earlier than the step before it ({last.isoformat()})",
-                    file=file,
-                    line=line,
-                    field=name,
-                )
-            last = moment
-        return moment
-
-    touch = _time(row, "first_touch_time", file, line)
-    if touch is not None and touch < mql_at:
-        raise IngestError(
-            "is earlier than mql_time", file=file, line=line, field="first_touch_time"
-        )
-    common = {"cause": Cause.IMPORT.value, "actor": actor, "import_key": key}
-    if lead.stage in (Stage.LEAD, Stage.NURTURE):
-        changes.move(lead, Stage.MQL, at=mql_at, cycle={**terms, "first_touch_at": touch}, **common)
-    elif lead.stage == Stage.MQL:
-        if touch is not None:
-            changes.touch(lead, touch)
-    else:
-        raise IngestError(
-            f"lead '{lead.lead_id}' is at stage '{lead.stage}'; outcomes can be imported for leads "
-            "at lead, nurture or mql",
-            file=file, line=line, field="lead_id",
-        )  # fmt: skip
-    status = row.get("sal_status")
-    amount = row.get("amount")
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int | float)):
-        raise IngestError(f"must be a number, got {amount!r}", file=file, line=line, field="amount")
-    if status is None:
-        return
-    if status not in ("accepted", "rejected"):
-        raise IngestError(
-            f"must be accepted or rejected, got {status!r}",
-            file=file,
-            line=line,
-            field="sal_status",
-        )
-    sal_at = step("sal_time") or touch or mql_at
-    if status == "rejected":
-        reason = row.get("reject_reason")
-        if reason not in reasons:
-            raise IngestError(
-                f"unknown reason code {reason!r} (use {', '.join(reasons)})",
-                file=file,
-                line=line,
-                field="reject_reason",
-            )
-        _sales(
-            changes, lead, Stage(reasons[str(reason)]), sal_at, "reject", common, reason=str(reason)
-        )
-        return
-    _sales(changes, lead, Stage.SAL, sal_at, "accept", common)
-    for name, stage in OUTCOME_STEPS:
-        moment = step(name)
-        if moment is not None:
-            value = float(amount) if stage is Stage.OPPORTUNITY and amount is not None else None
-            _sales(changes, lead, stage, moment, stage.value, common, amount=value)
-    outcome = row.get("outcome")
-    if outcome in (None, "open"):
-        return
-    if outcome not in ("won", "lost"):
-        raise IngestError(
-            f"must be won, lost or open, got {outcome!r}", file=file, line=line, field="outcome"
-        )
-    closed = step("closed_time")
-    if closed is None:
-        raise IngestError(
-            f"is required when outcome is {outcome}", file=file, line=line, field="closed_time"
-        )
-    value = float(amount) if amount is not None else None
-    _sales(changes, lead, Stage(outcome), closed, str(outcome), common, amount=value)
-
-
-def _sales(
-    changes: Changes,
-    lead: LeadRow,
-    to: Stage,
-    at: datetime,
-    action: str,
-    common: Mapping[str, Any],
-    *,
-    reason: str | None = None,
-    amount: float | None = None,
-) -> None:
-    cycle_before = lead.cycle
-    changes.move(lead, to, at=at, reason=reason, sales_action=True, amount=amount, **common)
-    changes.dispositions.append(
-        {"lead_id": lead.lead_id, "cycle": cycle_before, "action": action, "reason": reason,
-         "note": None, "amount": amount, "actor": common["actor"], "at": at}
-    )  # fmt: skip
