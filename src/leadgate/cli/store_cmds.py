@@ -22,7 +22,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from leadgate.store import Store
 
-console = Console()
+console = Console(soft_wrap=True)  # messages stay one line (tests and pipes read them)
 
 DB_OPTION = typer.Option(
     None, "--db", help="Store URL or SQLite path [env LEADGATE_DB; default leadgate.db]."
