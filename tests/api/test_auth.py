@@ -146,3 +146,13 @@ def test_auth_runs_before_the_body_is_read(api) -> None:  # type: ignore[no-unty
 def test_permission_table_roles_exist() -> None:
     for roles in PERMISSIONS.values():
         assert {r.value for r in roles} <= set(ROLES)
+
+
+def test_openapi_documents_the_bearer_scheme_and_roles() -> None:
+    schema = create_app("sqlite://").openapi()
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    events = schema["paths"]["/v1/events"]["post"]
+    assert events["security"] == [{"bearer": []}]
+    assert events["x-leadgate-roles"] == ["admin", "marketing"]
+    assert len(events["requestBody"]["content"]["application/json"]["schema"]["oneOf"]) == 2
+    assert "security" not in schema["paths"]["/healthz"]["get"]
