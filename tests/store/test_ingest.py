@@ -177,3 +177,10 @@ def test_unknown_kind_is_refused(store: Store, tmp_path: Path) -> None:
 def test_nested_attributes_are_refused_on_upsert(store: Store) -> None:
     with pytest.raises(IngestError, match=r"company: must be text, a number"):
         upsert_lead(store, "L1", {"company": {"name": "x"}}, T0)
+
+
+def test_live_events_without_ids_get_content_ids(store: Store) -> None:
+    ev = Event("L1", "email_open", T0, "", {"campaign": "spring"})
+    first = ingest_events(store, [ev], T0)
+    again = ingest_events(store, [ev], T0)
+    assert (first.inserted, again.inserted, again.ignored) == (1, 0, 1)

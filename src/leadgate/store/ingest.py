@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
 from leadgate.engine import Event, as_utc
-from leadgate.errors import IngestError
+from leadgate.io.readers import event_id_of
 from leadgate.lifecycle.stages import Stage
 from leadgate.store.history import LeadRow, fetch_leads
 from leadgate.store.schema import accounts, events, leads
@@ -206,13 +206,16 @@ def _older(stored: datetime | None, newest: datetime) -> bool:
 def insert_events(conn: Connection, items: Sequence[Event], at: datetime) -> list[Event]:
     """Store events not seen before (by ``event_id``); return the ones actually inserted.
 
+    Events without an id get one derived from their content (``io.readers.event_id_of``).
     Events for leads the store does not know yet create bare leads (stage ``lead``), so activity
     that arrives before the profile is kept and scored once the profile comes.
     """
     fresh: dict[str, Event] = {}
     for ev in items:
-        if not ev.event_id:
-            raise IngestError("event has no id", field="event_id")
+        if not ev.event_id:  # derived from content, as the file readers do: replays add nothing
+            ev = replace(
+                ev, event_id=event_id_of(ev.lead_id, ev.type, ev.timestamp, dict(ev.properties))
+            )
         fresh.setdefault(ev.event_id, ev)
     ids = list(fresh)
     for start in range(0, len(ids), CHUNK):
