@@ -115,6 +115,19 @@ def learn(
     table: FeatureTable, source: str, options: FitOptions, progress: Progress | None = None
 ) -> Learned:
     """Learn, validate and evaluate a scorecard model from a learning table (no files written)."""
+    import sklearn.ensemble
+    import sklearn.linear_model  # noqa: F401  (loaded first: limits reach loaded libraries only)
+    from threadpoolctl import threadpool_limits
+
+    # The problems are small (thousands of rows): thread pools in BLAS and OpenMP only add
+    # spin-waiting, which costs many times the work itself on a busy machine.
+    with threadpool_limits(1):
+        return _learn(table, source, options, progress)
+
+
+def _learn(
+    table: FeatureTable, source: str, options: FitOptions, progress: Progress | None
+) -> Learned:
     check_learnable(table, source)
     y = table.y
     train, test, how = split_rows(y, table.times, options.test_share)

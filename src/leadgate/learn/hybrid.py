@@ -59,7 +59,7 @@ def merge_hybrid(
     if options.name:
         data["name"] = options.name
     data["version"] = f"{base.version}-hybrid"
-    draft = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    draft = dump_yaml(data)
     totals = _totals(draft, table, train)
     old = float(base.spec.threshold)
     new = round_threshold(

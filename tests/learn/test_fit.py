@@ -1,0 +1,139 @@
+"""``fit``: learning from synthetic leads/events/outcomes, hybrid merging, and written outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadgate.engine import compile_model, score_lead
+from leadgate.errors import IngestError, LeadgateError
+from leadgate.learn import FitOptions, fit_files, fit_table
+from leadgate.learn.tables import table_from_files
+from leadgate.model import load_model
+from leadgate.synth import generate
+
+EXAMPLE = Path(__file__).parents[2] / "src" / "leadgate" / "examples" / "b2b-inbound.yaml"
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return generate(5000, 7, tmp_path_factory.mktemp("synth"))
+
+
+@pytest.fixture(scope="module")
+def fitted(synth: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    out = tmp_path_factory.mktemp("fit") / "learned.yaml"
+    return fit_files(synth.leads, synth.events, synth.outcomes, out, target="sql")
+
+
+def _selected(report: dict[str, Any]) -> set[str]:
+    return {f["feature"] for f in report["features"] if f["selected"]}
+
+
+def test_fit_recovers_the_generators_main_drivers(synth: Any, fitted: Any) -> None:
+    truth = pd.read_csv(synth.truth)
+    handed = truth[truth.lead_id.isin(pd.read_csv(synth.outcomes).lead_id)]
+    profile = {"seniority_effect": "seniority", "channel_effect": "source",
+               "industry_effect": "industry", "size_effect": "company_size",
+               "geo_effect": "country", "department_effect": "department"}  # fmt: skip
+    top3 = handed[list(profile)].var().sort_values(ascending=False).index[:3]
+    selected = _selected(fitted.report)
+    for effect in top3:
+        assert profile[effect] in selected, (effect, sorted(selected))
+    # the strongest activity driver: a demo request (logit +1.3)
+    assert any(name.startswith("demo_request") for name in selected), sorted(selected)
+    assert any("/pricing" in name for name in selected), sorted(selected)
+    # and the noise is left out: names carry no signal of their own in the generator
+    points = {f["feature"]: f for f in fitted.report["features"]}
+    assert points["seniority"]["coefficient"] > 0.3
+
+
+def test_learned_model_is_an_ordinary_model_that_ranks_held_out_leads(fitted: Any) -> None:
+    model = load_model(fitted.model_path)
+    assert set(model.spec.dimensions) <= {"fit", "engagement", "intent"}
+    assert {"fit", "intent"} <= set(model.spec.dimensions)
+    report = json.loads(fitted.report_json.read_text())
+    assert report["scorecard"]["auc"] > 0.6
+    # the readable scorecard gives up little against the boosted ceiling
+    assert report["scorecard"]["auc"] >= report["ceiling"]["auc"] - 0.02, report["auc_gap"]
+    assert report["data"]["split"].startswith("time-based")
+    assert report["leaks"] == []
+    deciles = report["scorecard"]["lift_by_decile"]
+    assert deciles[0]["lift"] > 1.5 > deciles[-1]["lift"]
+    assert len(report["scorecard"]["calibration"]) == 10
+    md = fitted.report_md.read_text()
+    assert "gradient-boosted ceiling" in md and "Leakage guard" in md
+
+
+def test_written_rules_reproduce_the_scorecard_table(fitted: Any, synth: Any) -> None:
+    """The engine's total is the sum of the audit table's points for the lead's bins."""
+    table = json.loads(fitted.scorecard_path.read_text())
+    assert table["scaling"]["pdo"] == 20 and table["rows"]
+    by_feature: dict[str, list[dict[str, Any]]] = {}
+    for row in table["rows"]:
+        by_feature.setdefault(row["feature"], []).append(row)
+    # every feature has exactly one reference bin with 0 points
+    for rows in by_feature.values():
+        refs = [r for r in rows if r["reference"]]
+        assert len(refs) == 1 and refs[0]["points"] == 0
+    plan = compile_model(load_model(fitted.model_path))
+    t = table_from_files(synth.leads, synth.events, synth.outcomes, "sql")
+    totals = [
+        score_lead(plan, t.profiles[i], t.events.get(t.ids[i], ()), t.as_of[i], t.ids[i]).total
+        for i in range(0, len(t.ids), 7)
+    ]
+    assert all(float(x).is_integer() for x in totals)
+    assert len(set(totals)) > 20
+
+
+def test_only_events_before_the_predicted_moment_count(synth: Any) -> None:
+    t = table_from_files(synth.leads, synth.events, synth.outcomes, "sql")
+    ever = next(f for f in t.features if f.name == "demo_request count ever")
+    recency = next(f for f in t.features if f.name == "demo_request recency")
+    # recency is measured back from the as-of moment, so it is never negative
+    assert np.nanmin(recency.values) >= 0
+    for i in range(0, len(t.ids), 11):
+        seen = [e for e in t.events.get(t.ids[i], ()) if e.type == "demo_request"]
+        assert ever.values[i] == sum(e.timestamp <= t.as_of[i] for e in seen)
+
+
+def test_hybrid_keeps_the_rules_and_adds_a_predictive_dimension(synth: Any, tmp_path: Path) -> None:
+    out = tmp_path / "hybrid.yaml"
+    result = fit_files(synth.leads, synth.events, synth.outcomes, out, target="sql",
+                       options=FitOptions(hybrid_with=EXAMPLE))  # fmt: skip
+    base = load_model(EXAMPLE).spec
+    merged = load_model(out).spec
+    assert set(merged.dimensions) == set(base.dimensions) | {"predictive"}
+    assert merged.dimensions["fit"] == base.dimensions["fit"]
+    assert merged.require == base.require and merged.disqualify == base.disqualify
+    shift = merged.threshold - base.threshold
+    assert merged.segments[0].threshold == base.segments[0].threshold + shift
+    hybrid = result.report["hybrid"]
+    assert hybrid["threshold_shift"] == shift
+    assert hybrid["train_auc_hybrid"] > hybrid["train_auc_rules_only"]
+    with pytest.raises(LeadgateError, match="already has a 'predictive' dimension"):
+        fit_files(synth.leads, synth.events, synth.outcomes, tmp_path / "again.yaml",
+                  target="sql", options=FitOptions(hybrid_with=out))  # fmt: skip
+    assert not (tmp_path / "again.yaml").exists()
+
+
+def test_bad_inputs_are_user_errors(synth: Any, tmp_path: Path) -> None:
+    with pytest.raises(LeadgateError, match="--target: expected one of won, sql, sal"):
+        fit_files(synth.leads, synth.events, synth.outcomes, tmp_path / "m.yaml", target="paid")
+    with pytest.raises(IngestError, match="no column 'handoff_at'"):
+        fit_files(synth.leads, synth.events, synth.outcomes, tmp_path / "m.yaml",
+                  as_of_field="handoff_at")  # fmt: skip
+    flat = tmp_path / "flat.csv"
+    flat.write_text("id,x,won\n" + "".join(f"{i},{i % 3},maybe\n" for i in range(60)))
+    with pytest.raises(
+        IngestError, match=r"flat.csv:2: won: outcome 'maybe' is not 0/1.*--positive"
+    ):
+        fit_table(flat, "won", "id", tmp_path / "m.yaml")
+    with pytest.raises(LeadgateError, match="too little to learn from"):
+        fit_table(flat, "won", "id", tmp_path / "m.yaml", positive="yes")
+    assert not list(tmp_path.glob("m*"))
