@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,11 @@ def test_invalid_model_is_refused_with_its_location(store: Store) -> None:
             store, TINY_MODEL.replace("threshold: 30", "threshold: lots"), actor="a", as_of=T0
         )
     assert list_models(store) == []
+
+
+def test_text_is_never_taken_for_a_file_name(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "model.yaml"
+    path.write_text(TINY_MODEL)
+    with pytest.raises(ModelError, match=r"<published model>:1"):
+        publish_model(store, str(path), actor="a", as_of=T0)
+    assert publish_model(store, path, actor="a", as_of=T0).model["name"] == "tiny"

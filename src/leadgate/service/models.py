@@ -49,17 +49,14 @@ def active_model(conn: Connection, store: Store | None = None) -> ActiveModel | 
 
 
 def read_model_source(source: str | Path) -> tuple[Model, str]:
-    """A model and its YAML text, from a file path or from YAML text (an API body).
+    """A model and its YAML text, from a ``Path`` or from YAML text (an API body).
+
+    Only a ``Path`` is read from disk: text is never taken for a file name, so an API body cannot
+    make the server read its own files.
 
     Raises:
         ModelError: unreadable file or invalid model, located by file, line and column.
     """
-    if (
-        isinstance(source, str)
-        and "\n" not in source
-        and source.strip().endswith((".yaml", ".yml"))
-    ):
-        source = Path(source.strip())
     if isinstance(source, Path):
         model = load_model(source)
         return model, source.read_text(encoding="utf-8")
@@ -78,7 +75,7 @@ def publish_model(
 ) -> PublishReport:
     """Publish a model version: re-score every lead under it and record the transitions.
 
-    ``source`` is a path or YAML text. With ``dry_run`` nothing is written; the report says how
+    ``source`` is a ``Path`` or YAML text. With ``dry_run`` nothing is written; the report says how
     many leads would change status. Publishing the version already active changes nothing.
     ``engine`` picks the re-scoring path (``auto``, ``python``, ``duckdb``; see
     ``service.rescore``).
