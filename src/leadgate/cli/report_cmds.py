@@ -1,5 +1,6 @@
-"""``leadgate report funnel|quality|rejections|speed|compare``, ``leadgate calibrate`` and
-``leadgate targets``: thin adapters over ``leadgate.report``.
+"""``leadgate report funnel|quality|rejections|speed|compare`` (here), ``leadgate calibrate`` and
+``leadgate targets`` (``cli/calibrate_cmds.py``, registered from here): thin adapters over
+``leadgate.report``.
 
 Every command reads its history from ``--db`` (the store) or from files (``--leads --outcomes``,
 plus ``--events``/``--accounts`` where scoring is replayed), calls the library, and renders a rich
@@ -46,8 +47,9 @@ CHART = typer.Option(None, "--chart", help="Write charts into this folder.")
 CHART_FORMAT = typer.Option("png", "--chart-format", help="png or svg.")
 
 
-def _source(db: str | None, leads: Path | None, outcomes: Path | None, events: Path | None = None,
-            accounts: Path | None = None, sla_hours: float | None = None) -> Any:  # fmt: skip
+def history_source(db: str | None, leads: Path | None, outcomes: Path | None,
+                   events: Path | None = None, accounts: Path | None = None, sla_hours: float | None = None) -> Any:  # fmt: skip
+    """The history named by ``--db`` or the file options."""
     from leadgate.report.frame import DEFAULT_SLA_HOURS
     from leadgate.report.sources import HistorySource
 
@@ -55,7 +57,8 @@ def _source(db: str | None, leads: Path | None, outcomes: Path | None, events: P
                          sla_hours=DEFAULT_SLA_HOURS if sla_hours is None else sla_hours)  # fmt: skip
 
 
-def _time(value: str | None, option: str) -> datetime | None:
+def parse_time(value: str | None, option: str) -> datetime | None:
+    """``--since``/``--until``/``--as-of`` as an aware UTC time (None when not given)."""
     if value is None:
         return None
     from leadgate.io.readers import parse_timestamp
@@ -68,7 +71,8 @@ def _time(value: str | None, option: str) -> datetime | None:
         ) from None
 
 
-def _fmt(value: str) -> str:
+def output_format(value: str) -> str:
+    """Check ``--format``."""
     if value not in ("table", "csv", "json"):
         raise LeadgateError(f"--format: expected table, csv or json, got '{value}'")
     return value
@@ -111,7 +115,8 @@ def cell(count: int | None, rate: Any) -> str:
     return f"{head}{100 * rate.value:.1f}%\n[dim][{100 * lo:.0f}–{100 * hi:.0f}][/]"
 
 
-def _num(value: float | None, digits: int = 1) -> str:
+def num(value: float | None, digits: int = 1) -> str:
+    """A number with thousands separators; ``–`` for None."""
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
@@ -134,10 +139,10 @@ def funnel_cmd(
     """Cohort conversion lead -> MQL -> SAL -> SQL -> opportunity -> won, with revenue."""
     from leadgate.report.funnel import funnel_report
 
-    fmt = _fmt(fmt)
-    frame = _source(db, leads, outcomes, accounts=accounts).frame()
+    fmt = output_format(fmt)
+    frame = history_source(db, leads, outcomes, accounts=accounts).frame()
     report = funnel_report(
-        frame, _by(by), since=_time(since, "--since"), until=_time(until, "--until"),
+        frame, _by(by), since=parse_time(since, "--since"), until=parse_time(until, "--until"),
         model_version=model_version, mix_versions=mix_versions,
     )  # fmt: skip
     if chart is not None:
@@ -165,7 +170,7 @@ def funnel_cmd(
             *r.group.values(), f"{c['leads']:,}", cell(c["mqls"], rt["lead:mql"]),
             cell(c["sals"], rt["mql:sal"]), cell(c["sqls"], rt["sal:sql"]),
             cell(c["opps"], rt["sql:opp"]), cell(c["wins"], rt["opp:won"]),
-            cell(None, rt["mql:sql"]), cell(None, rt["mql:won"]), _num(r.revenue, 0),
+            cell(None, rt["mql:sql"]), cell(None, rt["mql:won"]), num(r.revenue, 0),
             end_section=r is report.rows[-1] and bool(report.by),
         )  # fmt: skip
     console.print(table)
@@ -191,10 +196,10 @@ def quality_cmd(
     """MQL volume beside MQL->SQL and SAL acceptance per channel, with flags."""
     from leadgate.report.quality import quality_report
 
-    fmt = _fmt(fmt)
-    frame = _source(db, leads, outcomes, accounts=accounts).frame()
+    fmt = output_format(fmt)
+    frame = history_source(db, leads, outcomes, accounts=accounts).frame()
     report = quality_report(
-        frame, _by(by), since=_time(since, "--since"), until=_time(until, "--until"),
+        frame, _by(by), since=parse_time(since, "--since"), until=parse_time(until, "--until"),
         model_version=model_version, mix_versions=mix_versions, min_n=min_n,
     )  # fmt: skip
     if chart is not None:
@@ -240,8 +245,8 @@ def rejections_cmd(
     """Sales rejection reasons by channel, segment and the rule that contributed most."""
     from leadgate.report.rejections import rejection_report
 
-    fmt = _fmt(fmt)
-    source = _source(db, leads, outcomes, events, accounts)
+    fmt = output_format(fmt)
+    source = history_source(db, leads, outcomes, events, accounts)
     plan: Any = None
     plans: dict[str, Any] = {}
     history = None
@@ -256,8 +261,8 @@ def rejections_cmd(
             plan = compile_model(source.model(model))
     frame = history.frame if history is not None else source.frame()
     report = rejection_report(
-        frame, _by(by), history=history, plan=plan, plans=plans, since=_time(since, "--since"),
-        until=_time(until, "--until"), model_version=model_version, mix_versions=mix_versions,
+        frame, _by(by), history=history, plan=plan, plans=plans, since=parse_time(since, "--since"),
+        until=parse_time(until, "--until"), model_version=model_version, mix_versions=mix_versions,
     )  # fmt: skip
     if emit(fmt, report.to_dict(), report.records()):
         return
@@ -304,11 +309,11 @@ def speed_cmd(
     """Time to first touch, SLA breaches and conversion by response bucket."""
     from leadgate.report.speed import speed_report
 
-    fmt = _fmt(fmt)
-    frame = _source(db, leads, outcomes, accounts=accounts, sla_hours=sla_hours).frame()
+    fmt = output_format(fmt)
+    frame = history_source(db, leads, outcomes, accounts=accounts, sla_hours=sla_hours).frame()
     report = speed_report(
-        frame, since=_time(since, "--since"), until=_time(until, "--until"),
-        as_of=_time(as_of, "--as-of"), model_version=model_version, mix_versions=mix_versions,
+        frame, since=parse_time(since, "--since"), until=parse_time(until, "--until"),
+        as_of=parse_time(as_of, "--as-of"), model_version=model_version, mix_versions=mix_versions,
     )  # fmt: skip
     if chart is not None:
         from leadgate.report.charts import speed_chart
@@ -319,7 +324,7 @@ def speed_cmd(
     q = report.quantiles_hours
     console.print(
         f"{report.mqls:,} MQLs, {report.touched:,} touched · hours to first touch: median "
-        f"{_num(q['median'])}, p75 {_num(q['p75'])}, p90 {_num(q['p90'])}, mean {_num(q['mean'])} · "
+        f"{num(q['median'])}, p75 {num(q['p75'])}, p90 {num(q['p90'])}, mean {num(q['mean'])} · "
         f"SLA breaches {report.sla_breaches:,} ({pct(report.breach_rate)}; {report.breached_late} "
         f"late, {report.breached_untouched} never touched) · {_versions(report.versions, False)}",
         highlight=False,
@@ -352,15 +357,15 @@ def compare_cmd(
     from leadgate.engine import compile_model
     from leadgate.report.compare import compare_models
 
-    fmt = _fmt(fmt)
-    source = _source(db, leads, outcomes, events, accounts)
+    fmt = output_format(fmt)
+    source = history_source(db, leads, outcomes, events, accounts)
     a, b = compile_model(source.model(model_a)), compile_model(source.model(model_b))
     history = source.history()
     with progress_bar("replaying") as bar:
         task = bar.add_task("replaying", total=None)
         report = compare_models(
-            history, a, b, as_of=_time(as_of, "--as-of"), since=_time(since, "--since"),
-            until=_time(until, "--until"),
+            history, a, b, as_of=parse_time(as_of, "--as-of"), since=parse_time(since, "--since"),
+            until=parse_time(until, "--until"),
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )  # fmt: skip
     if chart is not None:
@@ -385,158 +390,13 @@ def compare_cmd(
         table.add_column(name, justify="left" if name == "set" else "right")
     for s in report.sets:
         table.add_row(s.name, f"{s.leads:,}", f"{s.known:,}", pct(s.sal_acceptance), pct(s.mql_sql),
-                      pct(s.mql_won), _num(s.revenue, 0))  # fmt: skip
+                      pct(s.mql_won), num(s.revenue, 0))  # fmt: skip
     console.print(table)
-
-
-# -- calibrate ---------------------------------------------------------------------------------------
-
-
-def calibrate_cmd(
-    model: str = typer.Option(..., "--model", "-m", help="Model file (or published version with --db)."),
-    target: str = typer.Option("sal_acceptance=0.60-0.75", "--target", help="METRIC=LO-HI, METRIC>=X "
-                               "or METRIC<=X; metrics: sal_acceptance, mql_sql, mql_won, precision, "
-                               "recall, lift, mqls."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="New model file (default: "
-                                    "<model>-v<new version>.yaml beside it)."),
-    no_write: bool = typer.Option(False, "--no-write", help="Only report; write no model file."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Score leads never handed over at this "
-                                     "time (default: the latest time in the data)."),
-    step: float = typer.Option(1.0, "--step", help="Threshold step of the sweep, in points."),
-    sweep_floors: bool = typer.Option(False, "--sweep-floors", help="Also sweep a common scale of "
-                                      "the floors (x0.5 .. x1.5)."),
-    per_segment: bool = typer.Option(True, "--per-segment/--no-per-segment",
-                                     help="Recommend a threshold per segment where data allows."),
-    min_known: int = typer.Option(30, "--min-known", help="Known outcomes a rate target needs."),
-    min_coverage: float = typer.Option(0.5, "--min-coverage", help="Share of a setting's MQLs "
-                                       "that must have known outcomes for a rate target."),
-    db: str | None = DB, leads: Path | None = LEADS, events: Path | None = EVENTS,
-    outcomes: Path | None = OUTCOMES, accounts: Path | None = ACCOUNTS, fmt: str = FORMAT,
-    chart: Path | None = CHART, chart_format: str = CHART_FORMAT,
-) -> None:  # fmt: skip
-    """Replay history under a model, sweep the threshold, recommend one, write a new version."""
-    from leadgate.cli.common import progress_bar
-    from leadgate.report.calibrate import calibrate, write_calibrated_model
-    from leadgate.report.sweep import point_record
-
-    fmt = _fmt(fmt)
-    source = _source(db, leads, outcomes, events, accounts)
-    source.check(need_events=True)
-    m = source.model(model)
-    history = source.history()
-    with progress_bar("replaying") as bar:
-        task = bar.add_task("replaying", total=None)
-        result = calibrate(
-            m, history, target=target, as_of=_time(as_of, "--as-of"), step=step,
-            sweep_floors=sweep_floors, per_segment=per_segment, min_known=min_known,
-            min_coverage=min_coverage,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )  # fmt: skip
-    written = None
-    if not no_write:
-        if not Path(m.source).exists() and out is None:
-            raise LeadgateError(
-                "--out: name the file for the new model version (the model came from the store)"
-            )
-        written, new = write_calibrated_model(m, result, out)
-        err.print(f"wrote {written} ({new.name} v{new.version}, {new.hash[:12]}); "
-                  f"{m.source} unchanged", highlight=False)  # fmt: skip
-    if chart is not None:
-        from leadgate.report.charts import tradeoff_chart
-
-        err.print(f"chart: {tradeoff_chart(result, chart, chart_format)}", highlight=False)
-    payload = {**result.to_dict(), "written": str(written) if written else None}
-    if emit(fmt, payload, [point_record(p) for p in result.curve]):
-        return
-    state = "[green]met[/]" if result.met else "[red]not met[/]"
-    console.print(
-        f"{m.name} v{m.version} · {result.leads:,} leads replayed · target {result.target}: {state}",
-        highlight=False,
-    )
-    table = Table(title="Current vs recommended")
-    for name in ("setting", "threshold", "floors ×", "MQLs", "known", "SAL acceptance", "MQL→SQL",
-                 "MQL→won", "precision", "recall", "lift"):  # fmt: skip
-        table.add_column(name, justify="left" if name == "setting" else "right")
-    for label, p in (("current", result.current), ("recommended", result.recommended)):
-        table.add_row(
-            label, _num(p["threshold"], 1), f"{p['floor_scale']:g}", f"{p['mqls']:,}", f"{p['known']:,}",
-            pct(p["sal_acceptance"]), pct(p["mql_sql"]), pct(p["mql_won"]),
-            _pct_plain(p["precision"]), _pct_plain(p["recall"]), _num(p["lift"], 2),
-        )  # fmt: skip
-    console.print(table)
-    seg = Table(title="Per segment")
-    for name in ("segment", "current", "recommended", "how", "MQLs", "SAL acceptance", "MQL→SQL"):
-        seg.add_column(name, justify="left" if name in ("segment", "how") else "right")
-    for s in result.segments:
-        how = "own curve" if s.own else "moved with overall"
-        seg.add_row(s.segment, _num(s.current, 1), _num(s.recommended, 1), how, f"{s.after['mqls']:,}",
-                    pct(s.after["sal_acceptance"]), pct(s.after["mql_sql"]))  # fmt: skip
-    console.print(seg)
-    console.print(
-        "known outcomes exist only for leads handed to sales in the history: rates for leads the old "
-        "process never handed over are extrapolated from those that were.",
-        style="dim",
-    )
-
-
-def _pct_plain(v: float | None) -> str:
-    return "–" if v is None else f"{100 * v:.1f}%"
-
-
-# -- targets ---------------------------------------------------------------------------------------
-
-
-def targets_cmd(
-    revenue: float = typer.Option(..., "--revenue", help="Revenue goal per year."),
-    deal_size: float = typer.Option(..., "--deal-size", help="Average won deal size."),
-    rates: str = typer.Option("measured", "--rates", help="'measured' (from history) or "
-                              "lead:mql=.2,mql:sal=.7,sal:sql=.5,sql:opp=.6,opp:won=.25"),
-    period: str = typer.Option("month", "--period", help="month, quarter or year."),
-    db: str | None = DB, leads: Path | None = LEADS, outcomes: Path | None = OUTCOMES,
-    accounts: Path | None = ACCOUNTS, fmt: str = FORMAT,
-) -> None:  # fmt: skip
-    """Back-solve wins -> opportunities -> SQLs -> SALs -> MQLs -> leads per period."""
-    from leadgate.report.targets import STEPS, funnel_targets, parse_rates
-
-    fmt = _fmt(fmt)
-    if rates.strip().lower() == "measured":
-        plan = funnel_targets(revenue, deal_size, frame=_source(db, leads, outcomes, accounts=accounts).frame(),
-                              period=period)  # fmt: skip
-    else:
-        if db or leads or outcomes:
-            raise LeadgateError(
-                "--rates given: drop --db/--leads/--outcomes, or use --rates measured"
-            )
-        plan = funnel_targets(revenue, deal_size, rates=parse_rates(rates), period=period)
-    if emit(fmt, plan.to_dict(), plan.records()):
-        return
-    console.print(
-        f"{plan.revenue:,.0f} a year = {plan.revenue_per_period:,.0f} per {plan.period} at "
-        f"{plan.deal_size:,.0f} a deal → {plan.wins_per_period:,} wins per {plan.period} "
-        f"({plan.source} rates)",
-        highlight=False,
-    )
-    table = Table(title=f"Needed per {plan.period}")
-    table.add_column("channel")
-    table.add_column("share of wins", justify="right")
-    for s in STEPS:
-        table.add_column(s, justify="right")
-    for stage in ("leads", "MQLs", "SALs", "SQLs", "opps", "wins"):
-        table.add_column(stage, justify="right")
-    for row in [plan.total, *plan.channels]:
-        need = row.need
-        table.add_row(
-            row.channel, f"{100 * row.share:.0f}%", *(f"{100 * row.rates[s]:.1f}%" for s in STEPS),
-            *("n/a" if need[k] is None else f"{need[k]:,}" for k in ("leads", "mqls", "sals", "sqls", "opps", "wins")),
-            end_section=row is plan.total and bool(plan.channels),
-        )  # fmt: skip
-    console.print(table)
-    if plan.channels:
-        console.print("per channel: its share of wins in the history, solved with its own rates; "
-                      "n/a: the channel converted nothing at some stage", style="dim")  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
+    from leadgate.cli.calibrate_cmds import calibrate_cmd, targets_cmd
+
     app.add_typer(report_app, name="report")
     app.command("calibrate")(calibrate_cmd)
     app.command("targets")(targets_cmd)
