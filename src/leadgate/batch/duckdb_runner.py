@@ -266,5 +266,11 @@ class DuckDBScorer:
         for batch in reader:
             yield from batch.to_pylist()
 
+    def copy_to(self, plan: ir.Plan, as_of: datetime, path: str | Path) -> int:
+        """Write the query's result straight to a Parquet file (nothing through Python)."""
+        target = exp.Literal.string(str(path)).sql("duckdb")
+        rows = self._first(f"COPY ({self.query(plan, as_of)}) TO {target} (FORMAT parquet)")
+        return int(rows[0]) if rows else 0
+
     def close(self) -> None:
         self.con.close()

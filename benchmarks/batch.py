@@ -1,0 +1,377 @@
+"""Batch scoring benchmark: leadgate on DuckDB against a bare scan, pandas, Python and Spark.
+
+    python benchmarks/batch.py --leads 1000000 --events 20000000
+
+Data comes from ``leadgate.synth.generate`` once and is cached under ``.bench-cache/``; with
+``--events N`` the synthetic events are repeated (new ids, times shifted by whole minutes) or cut
+to exactly N rows. Every measured step runs in its own process, so its peak memory (max RSS) is
+its own. Reported, on the reference model (src/leadgate/examples/b2b-inbound.yaml):
+
+1. leadgate on DuckDB (the compiled query, result written to Parquet): wall time, events/s,
+   peak memory; plus the full record path (``Score.to_record()`` per lead, as ``leadgate score``);
+2. a bare DuckDB scan of the same events (read + group by lead, count): ratio leadgate / scan;
+3. a vectorised pandas implementation of the same model: speed-up and MQL-set equality;
+4. the Python executor on a 1% sample of leads (extrapolated) and Spark local mode on a smaller
+   data set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+MODEL = ROOT / "src/leadgate/examples/b2b-inbound.yaml"
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+# -- data ------------------------------------------------------------------------------------
+def dataset(cache: Path, leads: int, seed: int, events: int | None) -> dict[str, Any]:
+    """Synthetic files for ``leads`` leads (cached); events resized to ``events`` rows if given."""
+    from leadgate.synth import generate
+
+    folder = cache / f"synth-{leads}-{seed}"
+    if not (folder / "events.parquet").exists():
+        print(f"generating {leads:,} leads into {folder} ...", flush=True)
+        generate(leads, seed, folder, as_of=AS_OF, events_format="parquet")
+    files = {
+        "leads": folder / "leads.csv",
+        "accounts": folder / "accounts.csv",
+        "events": folder / "events.parquet",
+    }
+    if events is not None:
+        sized = folder / f"events-{events}.parquet"
+        if not sized.exists():
+            import duckdb
+
+            src = str(files["events"]).replace("'", "''")
+            n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{src}')").fetchall()[0][0]
+            copies = -(-events // n)
+            print(f"resizing {n:,} events to {events:,} ({copies} copies) ...", flush=True)
+            duckdb.sql(
+                f"COPY (SELECT event_id || '-' || k AS event_id, lead_id, type, "
+                f"strftime(CAST(timestamp AS TIMESTAMP) - to_minutes(k), '%Y-%m-%dT%H:%M:%SZ') AS timestamp, url, asset, channel "
+                f"FROM read_parquet('{src}'), range({copies}) AS r(k) LIMIT {events}) "
+                f"TO '{str(sized).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)"
+            )
+        files["events"] = sized
+    return {k: str(v) for k, v in files.items()}
+
+
+# -- steps (each runs in a child process) ------------------------------------------------------
+def step_duckdb(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
+    from leadgate.engine import compile_model
+    from leadgate.model import load_model
+
+    plan = compile_model(load_model(MODEL))
+    out = Path(opts["cache"]) / "scores.parquet"
+    t0 = time.perf_counter()
+    scorer = DuckDBScorer(DuckDBOptions(memory_limit=opts["memory_limit"], threads=opts["threads"]))
+    scorer.mount(files["leads"], files["events"])
+    if opts.get("validate"):
+        scorer.check_events()
+    rows = scorer.copy_to(plan, AS_OF, out)
+    seconds = time.perf_counter() - t0
+    mqls = scorer.con.execute(
+        f"SELECT lead_id FROM read_parquet('{out}') WHERE mql ORDER BY lead_id"
+    ).fetchall()
+    scorer.close()
+    (Path(opts["cache"]) / "mql-duckdb.json").write_text(json.dumps([m[0] for m in mqls]))
+    return {"seconds": seconds, "leads": rows, "mqls": len(mqls)}
+
+
+def step_records(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    from leadgate.batch import score_file_records
+    from leadgate.engine import compile_model
+    from leadgate.model import load_model
+
+    plan = compile_model(load_model(MODEL))
+    t0 = time.perf_counter()
+    records = score_file_records(
+        plan,
+        files["leads"],
+        files["events"],
+        AS_OF,
+        engine="duckdb",
+        memory_limit=opts["memory_limit"],
+    )
+    return {
+        "seconds": time.perf_counter() - t0,
+        "leads": len(records),
+        "mqls": sum(r["mql"] for r in records),
+    }
+
+
+def step_scan(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    import duckdb
+
+    config: dict[str, Any] = {"memory_limit": opts["memory_limit"]}
+    if opts["threads"]:
+        config["threads"] = opts["threads"]
+    con = duckdb.connect(config=config)
+    out = Path(opts["cache"]) / "scan.parquet"
+    src = files["events"].replace("'", "''")
+    t0 = time.perf_counter()
+    con.execute(
+        f"COPY (SELECT lead_id, count(*) AS n FROM read_parquet('{src}') GROUP BY lead_id) TO '{out}' (FORMAT parquet)"
+    ).fetchall()
+    return {"seconds": time.perf_counter() - t0}
+
+
+def step_pandas(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    """The reference model as a good analyst would write it with pandas (no loops over rows)."""
+    import numpy as np
+    import pandas as pd
+
+    from leadgate.model.free_email import FREE_EMAIL_DOMAINS
+
+    t0 = time.perf_counter()
+    leads = pd.read_csv(files["leads"], dtype=str, keep_default_na=False, engine="pyarrow")
+    ev = pd.read_parquet(files["events"], columns=["lead_id", "type", "timestamp", "url"])
+    now = AS_OF.timestamp()
+    stamps = pd.to_datetime(ev["timestamp"], utc=True, format="ISO8601")
+    epoch = (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds()  # any resolution (pandas 3)
+    ev = ev.assign(age=(now - epoch) / 86400.0)
+    ev = ev[ev["age"] >= 0]
+    fold = lambda s: s.str.lower()  # noqa: E731  (the data is ASCII)
+    title, email = leads["title"], fold(leads["email"])
+    size = pd.to_numeric(leads["company_size"], errors="coerce")
+    domain = email.str.rsplit("@", n=1).str[-1].where(email.str.contains("@"), "")
+    fit = (
+        np.where(
+            title.str.contains(
+                r"\b(?:director|vp|vice president|head of)\b", case=False, regex=True
+            ),
+            20,
+            0,
+        )
+        + np.where(fold(leads["industry"]).isin(["software", "fintech", "healthcare"]), 15, 0)
+        + np.where(size.between(200, 5000), 10, 0)
+        + np.where(
+            (leads["country"] != "") & ~fold(leads["country"]).isin(["us", "ca", "gb", "de"]),
+            -10,
+            0,
+        )
+        + np.where(domain.str.contains(r"\.edu$", regex=True), -50, 0)
+    )
+    fit = np.minimum(fit, 60)
+
+    def suffix_in(d: pd.Series, names: tuple[str, ...]) -> pd.Series:
+        parts = d.str.split(".")
+        hit = d.isin(names)
+        for k in range(2, 5):  # the listed domains have 2 to 4 labels
+            hit |= parts.str[-k:].str.join(".").isin(names)
+        return hit
+
+    free = suffix_in(domain, FREE_EMAIL_DOMAINS) | (domain == "")
+    rival = suffix_in(domain, ("rival.io",))
+    decay = 0.5 ** (ev["age"] / 30.0)
+    per = pd.DataFrame(
+        {"lead_id": ev["lead_id"], "type": ev["type"], "decay": decay, "age": ev["age"]}
+    )
+    sums = per.pivot_table(
+        index="lead_id", columns="type", values="decay", aggfunc="sum", fill_value=0.0
+    )
+    get = lambda name: sums.get(name, 0.0)  # noqa: E731
+    download = (
+        per[(per["type"] == "content_download") & (per["age"] <= 180)]
+        .groupby("lead_id")["decay"]
+        .sum()
+    )
+    opened = (2 * get("email_open")).clip(upper=10)
+    engagement = opened.add(5 * get("email_click"), fill_value=0).add(
+        15 * get("webinar_attended"), fill_value=0
+    )
+    engagement = engagement.add(10 * download, fill_value=0)
+    pricing = ev[
+        (ev["type"] == "page_view")
+        & ev["url"].fillna("").str.lower().str.contains("/pricing", regex=False)
+    ]
+    intent = (10 * pricing.groupby("lead_id").size().clip(upper=3)).add(
+        30 * ev[ev["type"] == "demo_request"].groupby("lead_id").size(), fill_value=0
+    )
+    eng = engagement.reindex(leads["lead_id"], fill_value=0.0).to_numpy()
+    inten = intent.reindex(leads["lead_id"], fill_value=0.0).to_numpy()
+    total = fit + eng + inten
+    enterprise = (size >= 5000).to_numpy()
+    threshold = np.where(enterprise, 80, 60)
+    fit_floor = np.where(enterprise, 30, 20)
+    mql = (
+        (~rival.to_numpy())
+        & (~free.to_numpy())
+        & (fit + 1e-9 >= fit_floor)
+        & (eng + 1e-9 >= 5)
+        & (total + 1e-9 >= threshold)
+    )
+    seconds = time.perf_counter() - t0
+    ids = sorted(leads["lead_id"][mql].tolist())
+    (Path(opts["cache"]) / "mql-pandas.json").write_text(json.dumps(ids))
+    return {"seconds": seconds, "mqls": len(ids)}
+
+
+def step_python(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    import duckdb
+
+    from leadgate.scoring import score_files
+
+    cache = Path(opts["cache"])
+    every = round(1 / opts["sample"])
+    leads, events = cache / "sample-leads.csv", cache / "sample-events.parquet"
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * FROM read_csv('{files['leads']}', all_varchar=true) WHERE hash(lead_id) % {every} = 0) TO '{leads}' (HEADER)"
+    ).fetchall()
+    con.execute(
+        f"COPY (SELECT e.* FROM read_parquet('{files['events']}') e SEMI JOIN read_csv('{leads}', all_varchar=true) l ON e.lead_id = l.lead_id) TO '{events}' (FORMAT parquet)"
+    ).fetchall()
+    n = con.execute(f"SELECT count(*) FROM read_csv('{leads}')").fetchall()[0][0]
+    t0 = time.perf_counter()
+    records = score_files(MODEL, leads, events, AS_OF, engine="python")
+    return {"seconds": time.perf_counter() - t0, "leads": n, "mqls": sum(r["mql"] for r in records)}
+
+
+def step_spark(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    from leadgate.batch.spark_runner import spark_rows, spark_session
+    from leadgate.engine import compile_model
+    from leadgate.model import load_model
+
+    plan = compile_model(load_model(MODEL))
+    t0 = time.perf_counter()
+    spark_session(None)
+    started = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    rows = list(spark_rows(plan, files["leads"], files["events"], AS_OF))
+    return {
+        "seconds": time.perf_counter() - t1,
+        "startup": started,
+        "leads": len(rows),
+        "mqls": sum(bool(r["mql"]) for r in rows),
+    }
+
+
+STEPS = {"duckdb": step_duckdb, "records": step_records, "scan": step_scan, "pandas": step_pandas,
+         "python": step_python, "spark": step_spark}  # fmt: skip
+
+
+def run_step(name: str, files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    """Run one step in a fresh process; add its peak resident memory (MB)."""
+    payload = json.dumps({"step": name, "files": files, "opts": opts})
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", payload], stdout=subprocess.PIPE, text=True
+    )
+    out, _ = proc.communicate()
+    if proc.returncode:
+        raise SystemExit(f"step {name} failed ({proc.returncode})")
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def _child(payload: str) -> None:
+    import resource
+
+    job = json.loads(payload)
+    result = STEPS[job["step"]](job["files"], job["opts"])
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result), flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--leads", type=int, default=200_000)
+    ap.add_argument("--events", type=int, default=None, help="resize events to exactly this many")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--cache", default=str(ROOT / ".bench-cache"))
+    ap.add_argument("--memory-limit", default="1GB", help="DuckDB memory_limit")
+    ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: all cores)")
+    ap.add_argument(
+        "--sample", type=float, default=0.01, help="share of leads for the Python engine"
+    )
+    ap.add_argument("--spark-leads", type=int, default=20_000, help="0 skips Spark")
+    ap.add_argument(
+        "--skip", default="", help="comma-separated steps to skip (e.g. records,pandas)"
+    )
+    ap.add_argument("--validate", action="store_true", help="include the events row checks")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        _child(args.child)
+        return
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    files = dataset(cache, args.leads, args.seed, args.events)
+    import duckdb
+
+    n_events = duckdb.sql(f"SELECT count(*) FROM read_parquet('{files['events']}')").fetchall()[0][
+        0
+    ]
+    opts = {"cache": str(cache), "memory_limit": args.memory_limit, "threads": args.threads or None,
+            "sample": args.sample, "validate": args.validate}  # fmt: skip
+    skip = set(filter(None, args.skip.split(",")))
+    res: dict[str, Any] = {}
+    for name in ("scan", "duckdb", "records", "pandas", "python"):
+        if name not in skip:
+            print(f"running {name} ...", flush=True)
+            res[name] = run_step(name, files, opts)
+    if args.spark_leads and "spark" not in skip:
+        print("running spark ...", flush=True)
+        res["spark"] = run_step("spark", dataset(cache, args.spark_leads, args.seed, None), opts)
+    print(f"\nreference model, {args.leads:,} leads, {n_events:,} events, as of {AS_OF.date()}, "
+          f"DuckDB memory_limit {args.memory_limit}, {os.cpu_count()} cores")  # fmt: skip
+    d = res.get("duckdb")
+    if d:
+        print(
+            f"1. leadgate on DuckDB   {d['seconds']:8.2f} s  {n_events / d['seconds']:>12,.0f} events/s  peak {d['peak_mb']:,.0f} MB  ({d['mqls']:,} MQLs)"
+        )
+    if "records" in res:
+        r = res["records"]
+        print(
+            f"   ... with records     {r['seconds']:8.2f} s  (Score.to_record() per lead)  peak {r['peak_mb']:,.0f} MB"
+        )
+    if "scan" in res:
+        s = res["scan"]
+        ratio = (
+            f"  ratio leadgate/scan {d['seconds'] / s['seconds']:.2f}x (target <= 2.5x)"
+            if d
+            else ""
+        )
+        print(f"2. bare DuckDB scan     {s['seconds']:8.2f} s  peak {s['peak_mb']:,.0f} MB{ratio}")
+    if "pandas" in res:
+        p = res["pandas"]
+        same = ""
+        if d:
+            a = json.loads((cache / "mql-duckdb.json").read_text())
+            b = json.loads((cache / "mql-pandas.json").read_text())
+            same = f"  same MQL set: {a == b} ({len(a):,} vs {len(b):,})"
+        speed = f"  speed-up {p['seconds'] / d['seconds']:.1f}x (target >= 3x)" if d else ""
+        print(
+            f"3. pandas (vectorised)  {p['seconds']:8.2f} s  peak {p['peak_mb']:,.0f} MB{speed}{same}"
+        )
+    if "python" in res:
+        py = res["python"]
+        full = py["seconds"] * args.leads / max(py["leads"], 1)
+        print(
+            f"4. python engine        {py['seconds']:8.2f} s for {py['leads']:,} leads -> ~{full:,.0f} s for all (extrapolated)"
+        )
+    if "spark" in res:
+        sp = res["spark"]
+        print(
+            f"   spark local          {sp['seconds']:8.2f} s for {sp['leads']:,} leads (+{sp['startup']:.1f} s session start)  peak driver {sp['peak_mb']:,.0f} MB"
+        )
+    (cache / "results.json").write_text(
+        json.dumps({"args": vars(args), "events": n_events, "results": res}, indent=2)
+    )
+
+
+if __name__ == "__main__":
+    main()

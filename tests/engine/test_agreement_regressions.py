@@ -1,0 +1,31 @@
+"""Counterexamples the agreement search found, kept so they stay fixed (one test each)."""
+
+from __future__ import annotations
+
+from test_agreement import check_agreement
+
+
+def test_numeric_test_on_an_event_property_no_file_has() -> None:
+    # PostgreSQL typed the missing property's NULL as text: "operator does not exist: text >= double"
+    model = {
+        "threshold": 0,
+        "dimensions": {"fit": {"rules": [
+            {"name": "r", "event": "view", "where": {"ä": {"between": [-3, 0.5]}}, "points": 3},
+            {"name": "c", "events": {"type": "view", "where": {"not": {"ä": {"gt": 5}}}}, "points": 2},
+        ]}},
+    }  # fmt: skip
+    check_agreement(model, [{"title": "x"}], [(0, "view", 60, 0, {"url": "/a"})])
+
+
+def test_check_names_and_segments_with_quotes_and_semicolons() -> None:
+    model = {
+        "threshold": 5,
+        "dimensions": {'we"ird dim': {"rules": [{"name": "r0 '\"", "when": {"it's": {"exists": True}}, "points": 7}]}},
+        "require": [{"name": "o'reilly; -- 0", "when": {"semi;colon": {"ne": "select"}}}],
+        "segments": [{"name": "o'brien; --", "when": {"DROP TABLE leads": {"contains": "--"}}, "threshold": 1}],
+    }  # fmt: skip
+    profiles = [
+        {"it's": "1", "semi;colon": "acme", "DROP TABLE leads": "a--b"},
+        {"semi;colon": "select"},
+    ]
+    check_agreement(model, profiles, [])

@@ -1,0 +1,54 @@
+"""Invariant 1 on Spark (PySpark local mode): a few random models, and the reference model.
+
+Marked ``spark``: skipped where PySpark or Java is missing; CI installs both. Kept to a handful of
+examples because every query is a Spark job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from agreement import inputs_st, models
+from hypothesis import HealthCheck, given, settings
+from test_agreement import check_agreement
+
+from leadgate.batch.spark_runner import spark_available
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.skipif(not spark_available(), reason="needs PySpark and Java"),
+]
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(models(), inputs_st)
+def test_spark_agrees_with_python(
+    model: dict[str, Any], inputs: tuple[list[Any], list[Any]]
+) -> None:
+    profiles, events = inputs
+    check_agreement(model, profiles, events, engines=["spark"])
+
+
+def test_spark_scores_the_reference_model_like_python() -> None:
+    model = {
+        "threshold": 20,
+        "dimensions": {
+            "fit": {"max": 30, "rules": [
+                {"name": "vp", "when": {"title": {"matches": r"\bvp\b"}}, "points": 20},
+                {"name": "size", "when": {"size": {"between": [200, 5000]}}, "points": 10},
+            ]},
+            "engagement": {"half_life_days": 7, "rules": [
+                {"name": "opens", "event": "open", "points": 3, "max_points": 10},
+                {"name": "pricing", "event": "view", "where": {"url": {"contains": "/pricing"}}, "points": 5, "max_count": 2},
+            ]},
+        },
+        "require": [{"name": "business", "when": {"email": {"not_free_email": True}}}],
+    }  # fmt: skip
+    profiles = [
+        {"title": "VP Sales", "size": 300, "email": "a@acme.com"},
+        {"title": "mvp", "size": "n/a", "email": "b@gmail.com"},
+    ]
+    events = [(0, "open", 3600 * h, 0, {}) for h in (1, 30, 200)]
+    events += [(0, "view", 86400 * d, 250000, {"url": "/PRICING"}) for d in (1, 2, 3)]
+    check_agreement(model, profiles, events, engines=["spark"])
