@@ -142,12 +142,20 @@ def _nice(value: float, feature: Feature) -> float:
     return float(nice)
 
 
+def _quiet_solvers(record: logging.LogRecord) -> bool:
+    return "importing solver" not in record.getMessage()
+
+
 def _optimal_splits(feature: Feature, y: np.ndarray) -> list[float] | list[list[str]] | None:
+    # cvxpy (imported by optbinning) warns on stderr about optional solvers it cannot load,
+    # which are never used here; its logger is configured at import, so filter, don't set levels
+    cvxpy_log = logging.getLogger("__cvxpy__")
+    if _quiet_solvers not in cvxpy_log.filters:
+        cvxpy_log.addFilter(_quiet_solvers)
     try:
         from optbinning import OptimalBinning
     except ImportError:  # optional: fall back to quantiles
         return None
-    logging.getLogger("__cvxpy__").setLevel(logging.ERROR)
     if feature.kind == "categorical":
         ob = OptimalBinning(name=feature.name, dtype="categorical", solver="cp", max_n_bins=8,
                             min_bin_size=0.03, time_limit=10)  # fmt: skip
