@@ -184,7 +184,24 @@ def main() -> None:
         )
 
     health = b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n"
+
+    def library_rate(n: int) -> float:
+        """The same ingestion as one library call per event in this process: no HTTP at all."""
+        from leadgate.io.readers import event_from_row
+        from leadgate.service import ingest_events
+        from leadgate.store import open_store
+
+        store = open_store(db)
+        start = time.perf_counter()
+        for _ in range(n):
+            row = json.loads(event_request().split(b"\r\n\r\n", 1)[1])
+            ingest_events(store, [event_from_row(row)], datetime.now(UTC), actor="bench")
+        elapsed = time.perf_counter() - start
+        store.close()
+        return n / elapsed
+
     results = []
+    lib = 0.0
     try:
         print(f"server pid {server.pid} on 127.0.0.1:{port}; load generator pid {os.getpid()}")
         print(f"machine: {os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.1f}")
@@ -206,6 +223,8 @@ def main() -> None:
             if ev["errors"] or hz["errors"]:
                 print(f"  errors: events {ev['errors']}, healthz {hz['errors']}")
             results.append({"clients": clients, "events": ev, "healthz": hz, "ratio": ratio})
+        lib = library_rate(min(args.requests, 500))
+        print(f"library baseline (ingest_events per event, no HTTP, 1 caller): {lib:,.0f} events/s")
         print(
             f"load average after: {os.getloadavg()[0]:.1f} (other work on the machine skews figures)"
         )
@@ -213,7 +232,9 @@ def main() -> None:
         server.terminate()
         server.wait(10)
     if args.json:
-        Path(args.json).write_text(json.dumps({"leads": len(ids), "results": results}, indent=2))
+        Path(args.json).write_text(
+            json.dumps({"leads": len(ids), "library_rps": lib, "results": results}, indent=2)
+        )
 
 
 if __name__ == "__main__":
