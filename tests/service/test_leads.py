@@ -40,6 +40,7 @@ def test_score_history_keeps_every_change_with_cause_and_model(store: Store) -> 
     ingest_events(store, [Event("L1", "email_open", T0, "o1", {})], T0 + D)  # replay: no change
     from leadgate.service import tick
 
+    tick(store, T0 + D)  # decay moves 22 -> 21.87: less than a point, not recorded on a tick
     tick(store, T0 + 10 * D)  # decay halves the open: 22 -> 21
     history = get_lead(store, "L1").score_history
     assert [(p.total, p.cause) for p in history] == [

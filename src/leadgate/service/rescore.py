@@ -29,10 +29,13 @@ from leadgate.store.history import Changes, LeadRow, lead_rows, lead_select
 from leadgate.store.schema import accounts, events, leads
 
 CHUNK = 2000
-# Score history records a change when the total moves by at least this much (or the MQL flag,
-# segment or model changes): decay moves every score a little on every tick, and a history row
-# per lead per tick would bury the changes people look for.
+# Score history records a change when the total moves by at least this much, or when the MQL
+# flag, segment or model changes (new data: events, profiles, accounts, a model).
 HISTORY_RESOLUTION = 0.005
+# On a tick (time passing, no new data) only moves of a whole point or more are recorded: decay
+# shifts every engaged lead's score each tick, and a row per lead per tick is noise. Changes of
+# the MQL flag or segment are always recorded.
+TICK_RESOLUTION = 1.0
 
 Progress = Callable[[int], None]  # called with the number of leads just processed
 
@@ -168,11 +171,13 @@ def score_rows(
     ]
 
 
-def _changed(lead: LeadRow, record: Mapping[str, Any], model_hash: str) -> bool:
+def _changed(
+    lead: LeadRow, record: Mapping[str, Any], model_hash: str, resolution: float
+) -> bool:
     if lead.score_total is None or lead.score_model_hash != model_hash:
         return True
     return (
-        abs(record["total"] - lead.score_total) >= HISTORY_RESOLUTION
+        abs(record["total"] - lead.score_total) >= resolution
         or bool(record["mql"]) != bool(lead.qualifies)
         or record["segment"] != lead.segment
     )
@@ -219,13 +224,14 @@ def apply_scores(
     # Time passing is not a transition cause of its own: a lead that qualifies on a tick does so
     # because of its score.
     move_cause = Cause.SCORE if cause is Cause.TICK else cause
+    resolution = TICK_RESOLUTION if cause is Cause.TICK else HISTORY_RESOLUTION
     for lead, score in pairs:
         record = score.to_record()
         summary.scored += 1
         old_q, old_total, old_seg = lead.qualifies, lead.score_total, lead.segment
         new_q = bool(record["mql"])
         change = ""
-        if _changed(lead, record, model.hash):
+        if _changed(lead, record, model.hash, resolution):
             summary.score_changed += 1
             if old_seg is not None and old_seg != record["segment"]:
                 summary.segment_changed += 1
