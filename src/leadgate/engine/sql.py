@@ -171,7 +171,9 @@ class _Compiler:
             .where(exp.LTE(this=_col("ep"), expression=as_of.copy()), copy=False)
             .where(exp.In(this=_col("typ"), expressions=[lit(t) for t in types]), copy=False)
         )
-        ev_m = exp.select("lid", "ep", "age", *flags).from_(aged.subquery("a"))
+        # One decay factor per distinct half-life, shared by the rules that use it.
+        weights = [alias(self._weight(hl), f"w{i}") for hl, i in self._half_lives().items()]
+        ev_m = exp.select("lid", "ep", "age", *flags, *weights).from_(aged.subquery("a"))
         self.ctes += [("ev", ev), ("ev_m", ev_m)]
         aggs: list[exp.Expression] = [_col("lid")]
         for i in self.filters.values():
@@ -180,22 +182,32 @@ class _Compiler:
         for rule in self.plan.rules:
             if not isinstance(rule, ir.EventRule):
                 continue
-            if rule.max_count is not None:
-                self._top_cte(rule)
-                continue
             if rule.half_life_days is None:
-                continue  # points * count, from n<i>
+                continue  # points * count (at most max_count), from n<i>
+            if rule.max_count is not None:
+                self._top_cte(rule)  # the N most recent, each with its own decay
+                continue
             m = _col(f"m{self.filter_index(rule.filter)}")
             aggs.append(alias(exp.Sum(this=case([(m, self._decay(rule))])), f"dec_{rule.key}"))
         self.ctes.append(("ev_agg", exp.select(*aggs).from_("ev_m").group_by("lid")))
 
+    def _half_lives(self) -> dict[float, int]:
+        lives: dict[float, int] = {}
+        for rule in self.plan.rules:
+            if isinstance(rule, ir.EventRule) and rule.half_life_days is not None:
+                lives.setdefault(rule.half_life_days, len(lives))
+        return lives
+
+    def _weight(self, half_life: float) -> exp.Expression:
+        """``0.5 ** (age_days / half_life_days)``: an event's decay factor."""
+        age = exp.Div(this=_col("age"), expression=num(half_life))
+        return exp.Pow(this=num(0.5), expression=age)
+
     def _decay(self, rule: ir.EventRule) -> exp.Expression:
-        """``points * 0.5 ** (age_days / half_life_days)`` for one event."""
+        """``points * 0.5 ** (age_days / half_life_days)`` for one event (from ``ev_m``)."""
         assert rule.half_life_days is not None
-        power = exp.Pow(
-            this=num(0.5), expression=exp.Div(this=_col("age"), expression=num(rule.half_life_days))
-        )
-        return exp.Mul(this=num(rule.points), expression=power)
+        weight = _col(f"w{self._half_lives()[rule.half_life_days]}")
+        return exp.Mul(this=num(rule.points), expression=weight)
 
     def _top_cte(self, rule: ir.EventRule) -> None:
         """The rule's ``max_count`` most recent matching events, summed per lead."""
@@ -203,9 +215,11 @@ class _Compiler:
         order = exp.Order(expressions=[exp.Ordered(this=_col("ep"), desc=True)])
         rn = exp.Window(this=exp.RowNumber(), partition_by=[_col("lid")], order=order)
         ranked = (
-            exp.select("lid", "age", alias(rn, "rn")).from_("ev_m").where(_col(f"m{i}"), copy=False)
+            exp.select("lid", f"w{self._half_lives()[rule.half_life_days or 0.0]}", alias(rn, "rn"))
+            .from_("ev_m")
+            .where(_col(f"m{i}"), copy=False)
         )
-        value = self._decay(rule) if rule.half_life_days is not None else num(rule.points)
+        value = self._decay(rule)
         top = (
             exp.select(
                 "lid",
@@ -249,14 +263,15 @@ class _Compiler:
             return [alias(pts, f"points_{k}"), alias(n.copy(), f"events_{k}")]
         if not self.shape.has_events:
             n, decayed = exp.Literal.number(0), num(0.0)
-        elif rule.max_count is not None:
+        elif rule.half_life_days is not None and rule.max_count is not None:
             n = exp.Coalesce(this=_col("n", f"t_{k}"), expressions=[exp.Literal.number(0)])
-            if rule.half_life_days is None:
-                decayed = exp.Mul(this=num(rule.points), expression=n.copy())
-            else:
-                decayed = _sum0(_col("dec", f"t_{k}"))
+            decayed = _sum0(_col("dec", f"t_{k}"))
         else:
             n = self._filter_count(rule.filter)
+            if rule.max_count is not None:  # undecayed: the N most recent are just min(n, N)
+                limit = exp.Literal.number(rule.max_count)
+                over = exp.GT(this=n.copy(), expression=limit.copy())
+                n = case([(over, limit)], n)
             if rule.half_life_days is None:  # exactly the Python executor's points * count
                 decayed = exp.Mul(this=num(rule.points), expression=n.copy())
             else:
@@ -318,7 +333,11 @@ class _Compiler:
                 copy=False,
             )
             for rule in self.plan.rules:
-                if isinstance(rule, ir.EventRule) and rule.max_count is not None:
+                if (
+                    isinstance(rule, ir.EventRule)
+                    and rule.max_count is not None
+                    and rule.half_life_days is not None
+                ):
                     t = f"t_{rule.key}"
                     rules = rules.join(
                         exp.to_table(f"top_{rule.key}").as_(t),
