@@ -22,11 +22,25 @@ AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def _timed(label: str, n: int, unit: str, fn):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+    """Run ``fn``; print wall time, rate, and this process's CPU time (robust on a busy box)."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = fn()
-    elapsed = time.perf_counter() - start
-    print(f"{label:<38} {elapsed:8.2f} s  {n / elapsed:>10,.0f} {unit}/s", flush=True)
+    elapsed, used = time.perf_counter() - start, time.process_time() - cpu
+    print(f"{label:<40} {elapsed:8.2f} s  {n / elapsed:>9,.0f} {unit}/s   cpu {used:7.2f} s", flush=True)
     return result, elapsed
+
+
+def _scores_only(store, n: int) -> None:  # type: ignore[no-untyped-def]
+    """The batch path without lifecycle decisions or writes: export, DuckDB, records."""
+    from leadgate.service import active_model
+    from leadgate.service.batch import batch_scores
+
+    with store.read() as conn:
+        model = active_model(conn, store)
+        _timed(
+            "  of which: batch scores only", n, "leads",
+            lambda: sum(1 for s in batch_scores(conn, model.plan, AS_OF) if s.to_record()),
+        )  # fmt: skip
 
 
 def main() -> None:
@@ -36,6 +50,7 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="store URL (default: a new SQLite file)")
     parser.add_argument("--engine", default="auto", help="rescore engine for publish/tick")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--compare-python", action="store_true", help="also publish with --engine python")
     args = parser.parse_args()
 
     from leadgate.engine import compile_model, score_lead
@@ -72,6 +87,13 @@ def main() -> None:
     )  # fmt: skip
     print(f"  dry run said {dry.summary.new_mqls:,} new MQLs; publish made {real.summary.new_mqls:,}", flush=True)
     _timed("tick (+1 day: decay, expiries)", data.n_leads, "leads", lambda: tick(store, AS_OF + timedelta(days=1)))
+    _scores_only(store, data.n_leads)
+    if args.compare_python:
+        third = changed.replace("threshold: 50 ", "threshold: 55 ").replace("version: 2", "version: 3")
+        _timed(
+            "publish v3, python engine", data.n_leads, "leads",
+            lambda: publish_model(store, third, actor="bench", as_of=AS_OF, engine="python"),
+        )  # fmt: skip
     store.close()
 
     if args.no_baseline:
