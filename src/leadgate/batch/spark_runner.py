@@ -66,14 +66,16 @@ def spark_session(master: str | None = None) -> Any:
 
 
 def _read(spark: Any, path: str | Path) -> Any:
+    text = str(path)
+    remote = "://" in text  # hdfs://, s3a://: Spark reads it; a folder of Parquet parts too
     p = Path(path)
-    kind = format_of(p)
-    if not p.exists():
-        raise IngestError("file not found", file=str(p))
+    if not remote and not p.exists():
+        raise IngestError("file not found", file=text)
+    kind = "parquet" if (remote or p.is_dir()) and not p.suffix else format_of(p)
     if kind == "parquet":
-        return spark.read.parquet(str(p))
+        return spark.read.parquet(text)
     if kind == "jsonl":
-        return spark.read.json(str(p))
+        return spark.read.json(text)
     with p.open(encoding="utf-8-sig", errors="replace") as fh:
         header = fh.readline()
     sep = "\t" if p.suffix.lower() == ".tsv" else ","
