@@ -26,6 +26,11 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @pytest.fixture(scope="module")
+def table(synth: Any) -> Any:
+    return table_from_files(synth.leads, synth.events, synth.outcomes, "sql")
+
+
+@pytest.fixture(scope="module")
 def fitted(synth: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     out = tmp_path_factory.mktemp("fit") / "learned.yaml"
     return fit_files(synth.leads, synth.events, synth.outcomes, out, target="sql")
@@ -70,19 +75,19 @@ def test_learned_model_is_an_ordinary_model_that_ranks_held_out_leads(fitted: An
     assert "gradient-boosted ceiling" in md and "Leakage guard" in md
 
 
-def test_written_rules_reproduce_the_scorecard_table(fitted: Any, synth: Any) -> None:
+def test_written_rules_reproduce_the_scorecard_table(fitted: Any, table: Any) -> None:
     """The engine's total is the sum of the audit table's points for the lead's bins."""
-    table = json.loads(fitted.scorecard_path.read_text())
-    assert table["scaling"]["pdo"] == 20 and table["rows"]
+    card = json.loads(fitted.scorecard_path.read_text())
+    assert card["scaling"]["pdo"] == 20 and card["rows"]
     by_feature: dict[str, list[dict[str, Any]]] = {}
-    for row in table["rows"]:
+    for row in card["rows"]:
         by_feature.setdefault(row["feature"], []).append(row)
     # every feature has exactly one reference bin with 0 points
     for rows in by_feature.values():
         refs = [r for r in rows if r["reference"]]
         assert len(refs) == 1 and refs[0]["points"] == 0
     plan = compile_model(load_model(fitted.model_path))
-    t = table_from_files(synth.leads, synth.events, synth.outcomes, "sql")
+    t = table
     totals = [
         score_lead(plan, t.profiles[i], t.events.get(t.ids[i], ()), t.as_of[i], t.ids[i]).total
         for i in range(0, len(t.ids), 7)
@@ -91,8 +96,8 @@ def test_written_rules_reproduce_the_scorecard_table(fitted: Any, synth: Any) ->
     assert len(set(totals)) > 20
 
 
-def test_only_events_before_the_predicted_moment_count(synth: Any) -> None:
-    t = table_from_files(synth.leads, synth.events, synth.outcomes, "sql")
+def test_only_events_before_the_predicted_moment_count(table: Any) -> None:
+    t = table
     ever = next(f for f in t.features if f.name == "demo_request count ever")
     recency = next(f for f in t.features if f.name == "demo_request recency")
     # recency is measured back from the as-of moment, so it is never negative

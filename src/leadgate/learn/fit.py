@@ -26,7 +26,7 @@ from leadgate.errors import LeadgateError
 from leadgate.learn.binning import BinnedFeature, bin_feature
 from leadgate.learn.evaluate import gbm_ceiling, metrics, split_rows
 from leadgate.learn.features import FeatureTable
-from leadgate.learn.hybrid import merge_hybrid
+from leadgate.learn.hybrid import check_hybrid_base, merge_hybrid
 from leadgate.learn.leakage import LEAK_AUC, detect_leaks
 from leadgate.learn.report import render_markdown
 from leadgate.learn.rules import dump_yaml, flow_rules, scorecard_dimensions, scorecard_table
@@ -264,6 +264,8 @@ def fit_files(
 ) -> FitResult:  # fmt: skip
     """Learn from leads, events and outcomes files; write MODEL.yaml and its report."""
     options = options or FitOptions()
+    if options.hybrid_with is not None:
+        check_hybrid_base(options.hybrid_with)
     if progress:
         progress("reading files", 0, 1)
     table = table_from_files(leads, events, outcomes, target, as_of_field, exclude)
@@ -280,6 +282,8 @@ def fit_table(
 ) -> FitResult:  # fmt: skip
     """Learn from one flat export with an outcome column; write MODEL.yaml and its report."""
     options = options or FitOptions()
+    if options.hybrid_with is not None:
+        check_hybrid_base(options.hybrid_with)
     if progress:
         progress("reading files", 0, 1)
     table = table_from_flat(data, target, id_column, exclude, positive)

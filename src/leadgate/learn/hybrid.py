@@ -37,17 +37,23 @@ def _totals(text: str, table: FeatureTable, rows: np.ndarray) -> np.ndarray:
     ])  # fmt: skip
 
 
+def check_hybrid_base(existing: str | Path) -> None:
+    """Fail early (before any learning) when EXISTING cannot take a ``predictive`` dimension."""
+    base = load_model(existing)
+    if "predictive" in base.spec.dimensions:
+        raise LeadgateError(
+            f"{existing}: already has a 'predictive' dimension; remove it before merging a new one"
+        )
+
+
 def merge_hybrid(
     existing: str | Path, card: Scorecard, table: FeatureTable, train: np.ndarray,
     options: FitOptions,
 ) -> tuple[str, dict[str, Any]]:  # fmt: skip
     """The merged model's YAML text and a report of what changed."""
+    check_hybrid_base(existing)
     base = load_model(existing)
     data = base.spec.model_dump(mode="json", exclude_none=True)
-    if "predictive" in data["dimensions"]:
-        raise LeadgateError(
-            f"{existing}: already has a 'predictive' dimension; remove it before merging a new one"
-        )
     data["dimensions"]["predictive"] = flow_rules(scorecard_dimensions(card, "predictive"))[
         "predictive"
     ]
