@@ -76,7 +76,8 @@ class BinnedFeature:
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Weight of evidence of each value's bin."""
         woe = np.asarray([b.woe for b in self.bins])
-        return woe[self.index(values)]
+        out: np.ndarray = woe[self.index(values)]
+        return out
 
 
 def out_of_fold_woe(bf: BinnedFeature, y: np.ndarray, folds: int = 5, seed: int = 0) -> np.ndarray:

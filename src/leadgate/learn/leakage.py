@@ -46,7 +46,11 @@ def single_feature_auc(bf: BinnedFeature, y: np.ndarray) -> float:
     else:
         x = np.asarray(values, dtype=float)
         present = x[~np.isnan(x)]
-        edges = np.unique(np.quantile(present, np.linspace(0.05, 0.95, 19))) if len(present) else []
+        edges: np.ndarray = (
+            np.unique(np.quantile(present, np.linspace(0.05, 0.95, 19)))
+            if len(present)
+            else np.zeros(0)
+        )
         groups = np.where(np.isnan(x), len(edges) + 1, np.searchsorted(edges, x, side="right"))
     counts = np.bincount(groups)
     rate = np.bincount(groups, weights=y) / np.maximum(counts, 1)

@@ -37,7 +37,7 @@ class Flow(dict[str, Any]):
     """A mapping written in YAML flow style (``{seniority: {in: [vp]}}``): conditions stay on one line."""
 
 
-class ModelDumper(yaml.SafeDumper):
+class ModelDumper(yaml.SafeDumper):  # type: ignore[misc]
     """YAML for learned models: block style, with conditions and count specs in flow style."""
 
 
@@ -103,7 +103,7 @@ def _numeric_condition(f: Feature, b: Bin) -> dict[str, Any]:
 def _category_list(cats: list[str]) -> list[Any]:
     # all numeric-looking categories compare as numbers (the engine's numeric `in`)
     if cats and all(number_of(c) is not None for c in cats):
-        return [_num(float(c)) for c in cats]  # type: ignore[arg-type]
+        return [_num(float(c)) for c in cats]
     return cats
 
 
