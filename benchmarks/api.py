@@ -67,9 +67,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server(db: str, port: int) -> subprocess.Popen[bytes]:
+def _start_server(db: str, port: int, group_commit: bool) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "leadgate", "serve", "--db", db, "--port", str(port),
-           "--tick-seconds", "0", "--no-webhooks", "--log-level", "warning"]  # fmt: skip
+           "--tick-seconds", "0", "--no-webhooks", "--log-level", "warning",
+           "--group-commit" if group_commit else "--no-group-commit"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -158,6 +159,9 @@ def main() -> None:
     parser.add_argument("--levels", default="1,8,32")
     parser.add_argument("--db", default=None, help="store URL (default: a new SQLite file)")
     parser.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--no-group-commit", action="store_true", help="one write per request (for comparison)"
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
@@ -165,7 +169,7 @@ def main() -> None:
     db = args.db or str(work / "leadgate.db")
     token, ids = _seed(db, args.leads, work)
     port = _free_port()
-    server = _start_server(db, port)
+    server = _start_server(db, port, not args.no_group_commit)
     rng = random.Random(1)
     counter = iter(range(10**9))
     types = ["page_view", "email_open", "email_click", "content_download"]

@@ -80,3 +80,19 @@ def test_a_failing_merged_write_is_retried_request_by_request(config) -> None:  
     results = asyncio.run(run())
     assert [type(r).__name__ for r in results] == ["Answer", "Answer", "Answer", "IngestError"]
     assert all(r.inserted == 1 for r in results[:3])
+
+
+def test_without_group_commit_each_request_is_its_own_write(config) -> None:  # type: ignore[no-untyped-def]
+    now = config.clock()
+    config.batcher.merge = False
+    calls = []
+    original = config.batcher._write
+
+    def spy(items, actor):  # type: ignore[no-untyped-def]
+        calls.append(len(items))
+        return original(items, actor)
+
+    config.batcher._write = spy
+    answers = asyncio.run(_submit_all(config, [[_ev("L1", f"s{i}", now)] for i in range(4)]))
+    assert calls == [1, 1, 1, 1]
+    assert [a.inserted for a in answers] == [1, 1, 1, 1]

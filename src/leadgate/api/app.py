@@ -112,6 +112,7 @@ def create_app(
     webhook_policy: DeliveryPolicy | None = None,
     webhook_interval: float = 1.0,
     tick_seconds: float | None = None,
+    group_commit: bool = True,
 ) -> FastAPI:
     """Build the API over the store at ``store_url`` (or an open ``store``).
 
@@ -123,6 +124,7 @@ def create_app(
         webhooks: run the webhook delivery worker while the app runs (``leadgate serve``).
         webhook_policy: retry schedule of the worker.
         tick_seconds: run ``tick`` at this interval while the app runs (``None``: never).
+        group_commit: merge concurrent ``POST /v1/events`` into one write (``api/batching.py``).
     """
     from leadgate.api.routes import ROUTERS
 
@@ -135,7 +137,7 @@ def create_app(
         tick_seconds=tick_seconds,
         write_lock=threading.Lock() if store.dialect == "sqlite" else None,
     )
-    config.batcher = EventBatcher(config, max_events=max_batch)
+    config.batcher = EventBatcher(config, max_events=max_batch, merge=group_commit)
     if webhooks:
         config.worker = WebhookWorker(
             store, policy=webhook_policy, interval=webhook_interval, clock=config.clock

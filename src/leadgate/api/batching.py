@@ -58,9 +58,10 @@ class _Merged:
 class EventBatcher:
     """Queues event writes and runs them in merged batches, one batch at a time."""
 
-    def __init__(self, config: ApiConfig, max_events: int = 1000) -> None:
+    def __init__(self, config: ApiConfig, max_events: int = 1000, merge: bool = True) -> None:
         self.config = config
         self.max_events = max_events
+        self.merge = merge  # False: one request per write (to measure what merging buys)
         self._queue: list[_Pending] = []
         self._draining = False
         self._task: asyncio.Task[None] | None = None
@@ -82,7 +83,7 @@ class EventBatcher:
         rest: list[_Pending] = []
         for item in self._queue:
             fits = item.actor == actor and (
-                not taken or count + len(item.events) <= self.max_events
+                not taken or (self.merge and count + len(item.events) <= self.max_events)
             )
             if fits and not rest:
                 taken.append(item)

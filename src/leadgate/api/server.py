@@ -27,6 +27,7 @@ class ServeOptions:
     max_batch: int = 1000
     log_level: str = "info"
     access_log: bool = False
+    group_commit: bool = True
 
 
 def build_server(options: ServeOptions) -> object:
@@ -41,6 +42,7 @@ def build_server(options: ServeOptions) -> object:
         webhooks=options.webhooks,
         webhook_policy=DeliveryPolicy(base_seconds=options.webhook_backoff),
         tick_seconds=options.tick_seconds,
+        group_commit=options.group_commit,
     )
     config = uvicorn.Config(
         app,

@@ -57,6 +57,9 @@ def serve(
     max_batch: int = typer.Option(1000, "--max-batch", help="Most events per request (413 above)."),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error."),
     access_log: bool = typer.Option(False, "--access-log", help="Log every request."),
+    group_commit: bool = typer.Option(
+        True, "--group-commit/--no-group-commit", help="Merge concurrent event writes."
+    ),
 ) -> None:
     """Start the HTTP API (prints where the OpenAPI schema and docs are)."""
     from leadgate.api.keys import list_keys
@@ -73,7 +76,7 @@ def serve(
     options = ServeOptions(
         db=db, host=host, port=port, tick_seconds=tick_seconds or None, webhooks=webhooks,
         webhook_backoff=webhook_backoff, max_batch=max_batch, log_level=log_level,
-        access_log=access_log,
+        access_log=access_log, group_commit=group_commit,
     )  # fmt: skip
     if not models:
         err.print("[yellow]note:[/] no model published yet (leadgate models publish FILE)")
