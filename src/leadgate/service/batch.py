@@ -147,8 +147,9 @@ def batch_scores(
         else None
     )
     owner = func.coalesce(leads.c.duplicate_of, events.c.lead_id)
-    event_cols = [events.c.event_id, owner, events.c.type, events.c.timestamp]
-    names, arrow_types = ["event_id", "lead_id", "type", "timestamp"], [s, s, s, ts]
+    # No event ids: the query never reads them, and they are the widest column.
+    event_cols = [owner, events.c.type, events.c.timestamp]
+    names, arrow_types = ["lead_id", "type", "timestamp"], [s, s, ts]
     if props:
         event_cols.append(cast(events.c.properties, Text))
         names.append("properties")
@@ -185,7 +186,6 @@ def batch_scores(
             view = view.join(exp.to_table("lg_raw_accounts").as_("a"), on=on, join_type="left")
         con.execute(f"CREATE TEMP VIEW lg_leads AS {view.sql('duckdb')}")
         ev = exp.select(
-            "event_id",
             "lead_id",
             "type",
             exp.alias_(
