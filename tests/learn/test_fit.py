@@ -142,3 +142,25 @@ def test_bad_inputs_are_user_errors(synth: Any, tmp_path: Path) -> None:
     with pytest.raises(LeadgateError, match="too little to learn from"):
         fit_table(flat, "won", "id", tmp_path / "m.yaml", positive="yes")
     assert not list(tmp_path.glob("m*"))
+
+
+def test_sql_batch_engine_scores_the_learned_model_the_same(
+    fitted: Any, synth: Any, tmp_path: Path
+) -> None:
+    """Only standard rules are written, so the compiled-SQL executor agrees with the Python one."""
+    from datetime import UTC, datetime
+
+    from leadgate.scoring import score_files
+
+    leads = tmp_path / "leads.csv"
+    lines = synth.leads.read_text().splitlines()
+    leads.write_text("\n".join(lines[:801]) + "\n")  # 800 leads keep the test quick
+    as_of = datetime(2026, 6, 1, tzinfo=UTC)
+    python = score_files(fitted.model_path, leads, synth.events, as_of, engine="python")
+    duckdb = {r["lead_id"]: r for r in score_files(fitted.model_path, leads, synth.events, as_of,
+                                                     engine="duckdb")}  # fmt: skip
+    assert len(python) == len(duckdb) == 800
+    for r in python:
+        assert abs(r["total"] - duckdb[r["lead_id"]]["total"]) < 1e-9
+        assert r["mql"] == duckdb[r["lead_id"]]["mql"]
+    assert len({r["total"] for r in python}) > 20
