@@ -289,7 +289,13 @@ def _child(payload: str) -> None:
 
     job = json.loads(payload)
     result = STEPS[job["step"]](job["files"], job["opts"])
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM is this process's own high-water mark; ru_maxrss would carry the parent's over exec.
+    status = Path("/proc/self/status")
+    if status.exists():
+        hwm = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM"))
+        result["peak_mb"] = int(hwm.split()[1]) / 1024
+    else:
+        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result), flush=True)
 
 

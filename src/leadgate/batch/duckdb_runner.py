@@ -20,7 +20,8 @@ from sqlglot import exp
 
 from leadgate.engine import ir
 from leadgate.engine.sql import EVENT_COLUMNS, InputShape, query_sql
-from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT
+from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, alias
+from leadgate.engine.targets import cast
 from leadgate.errors import IngestError
 from leadgate.io.formats import format_of
 
@@ -180,8 +181,8 @@ class DuckDBScorer:
             ev_selects: list[exp.Expression] = []
             for name, e, kind in ev_cols:
                 if name == "timestamp":
-                    e = exp.cast(exp.column(_ident("timestamp")), "timestamptz")
-                ev_selects.append(exp.alias_(e, _ident(name)))
+                    e = cast(exp.column(_ident("timestamp")), "timestamptz")
+                ev_selects.append(alias(e, _ident(name)))
                 if name not in EVENT_COLUMNS:
                     event_kinds[name] = kind
             ev_view = exp.select(*ev_selects).from_("lg_src_events")

@@ -80,7 +80,7 @@ def floor_column(plan: ir.Plan, index: int) -> str:
     return "floor_" + dimension_column(plan, index)[len("score_") :]
 
 
-def _col(name: str, table: str | None = None) -> exp.Column:
+def _col(name: str | exp.Identifier, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table)
 
 

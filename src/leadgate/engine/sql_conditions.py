@@ -14,7 +14,8 @@ three-valued logic cannot disagree with "a missing value matches no test".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -27,9 +28,9 @@ TEXT, NUMBER, BOOLEAN = "text", "number", "boolean"
 COLUMN_KINDS = (TEXT, NUMBER, BOOLEAN)
 
 
-def alias(e: exp.Expression, name: str | exp.Identifier) -> exp.Alias:
+def alias(e: exp.Expression, name: str | exp.Identifier) -> exp.Expression:
     """``e AS name`` without copying ``e``."""
-    return exp.alias_(e, name, copy=False)
+    return typing.cast(exp.Expression, exp.alias_(e, name, copy=False))
 
 
 def lit(value: str) -> exp.Literal:
@@ -48,16 +49,16 @@ def coalesce_false(e: exp.Expression) -> exp.Expression:
 
 def and_all(items: list[exp.Expression]) -> exp.Expression:
     """Conjunction (TRUE when empty); sqlglot adds the parentheses precedence needs."""
-    return exp.and_(*items, copy=False) if items else exp.true()
+    return typing.cast(exp.Expression, exp.and_(*items, copy=False)) if items else exp.true()
 
 
 def or_any(items: list[exp.Expression]) -> exp.Expression:
     """Disjunction (FALSE when empty)."""
-    return exp.or_(*items, copy=False) if items else exp.false()
+    return typing.cast(exp.Expression, exp.or_(*items, copy=False)) if items else exp.false()
 
 
 def case(
-    ifs: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None
+    ifs: Sequence[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None
 ) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in ifs], default=default)
 
@@ -207,12 +208,14 @@ def _test_expr(node: ir.Test, scope: ValueScope) -> exp.Expression:
     """One operator on one field; may be NULL when the value is missing (coalesced by caller)."""
     op, arg, f = node.op, node.arg, node.field
     if op in _NUM_CMP:
-        return _NUM_CMP[op](this=scope.slot(f, "n"), expression=num(arg))  # type: ignore[arg-type]
+        test: exp.Expression = _NUM_CMP[op](this=scope.slot(f, "n"), expression=num(arg))  # type: ignore[arg-type,assignment]
+        return test
     if op is ir.Op.NUM_BETWEEN:
-        low, high = arg  # type: ignore[misc]
+        low, high = typing.cast(tuple[float, float], arg)
         return exp.Between(this=scope.slot(f, "n"), low=num(low), high=num(high))
     if op in (ir.Op.NUM_IN, ir.Op.NUM_NOT_IN):
-        test = exp.In(this=scope.slot(f, "n"), expressions=[num(v) for v in arg])  # type: ignore[attr-defined]
+        nums = typing.cast(tuple[float, ...], arg)
+        test = exp.In(this=scope.slot(f, "n"), expressions=[num(v) for v in nums])
         return test if op is ir.Op.NUM_IN else exp.Not(this=test)
     if op in (ir.Op.TEXT_IN, ir.Op.TEXT_NOT_IN):
         test = exp.In(this=scope.slot(f, "f"), expressions=[lit(v) for v in arg])  # type: ignore[attr-defined]
@@ -246,7 +249,7 @@ def _test_expr(node: ir.Test, scope: ValueScope) -> exp.Expression:
     if op is ir.Op.DOMAIN_MATCHES:
         return scope.target.regex(scope.slot(f, "d"), str(arg))
     if op is ir.Op.FREE_EMAIL:
-        want_free, free_list = arg  # type: ignore[misc]
+        want_free, free_list = typing.cast(tuple[bool, tuple[str, ...]], arg)
         d = scope.slot(f, "d")
         is_free = coalesce_false(_suffix_in(d, tuple(free_list)))
         present = exp.Not(this=exp.Is(this=d.copy(), expression=exp.Null()))
