@@ -125,3 +125,15 @@ def test_usage_errors_are_one_line(tmp_path: Path, export: dict[str, Any]) -> No
                "--out", str(tmp_path / "m.yaml"))  # fmt: skip
     assert proc.returncode == 1 and "export.csv:2: Nope: no column 'Nope'" in proc.stderr
     assert not (tmp_path / "m.yaml").exists()
+
+
+def test_leads_form_needs_outcomes(tmp_path: Path) -> None:
+    proc = run("fit", "--leads", "leads.csv", "--out", str(tmp_path / "m.yaml"))
+    assert proc.returncode == 1
+    assert "give --leads and --outcomes" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run(
+        "fit", "--leads", "l.csv", "--outcomes", "o.csv", "--layout", "wide", "--out", "m.yaml"
+    )
+    assert (
+        proc.returncode == 1 and "--layout: expected split or predictive, got 'wide'" in proc.stderr
+    )

@@ -40,3 +40,18 @@ def test_force_keeps_the_leak_and_exclude_removes_the_column(
     report = json.loads(excluded.report_json.read_text())
     assert report["leaks"] == []
     assert "Opportunity Stage" not in {f["feature"] for f in report["features"]}
+
+
+def test_one_predictive_dimension_and_a_target_mql_rate(
+    messy_export: dict[str, Any], tmp_path: Path
+) -> None:
+    from leadgate.model import load_model
+
+    result = fit_table(messy_export["train"], "Converted", "lead_id", tmp_path / "p.yaml",
+                       options=FitOptions(layout="predictive", threshold_method="rate",
+                                          mql_rate=0.2, name="export-scorecard"))  # fmt: skip
+    spec = load_model(tmp_path / "p.yaml").spec
+    assert spec.name == "export-scorecard" and list(spec.dimensions) == ["predictive"]
+    assert result.report["threshold"]["method"] == "rate"
+    # chosen on the training split for at most 20% MQLs; the held-out share lands near it
+    assert 0.1 < result.report["scorecard"]["mql_rate"] < 0.3
