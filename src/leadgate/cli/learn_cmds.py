@@ -60,6 +60,12 @@ def fit(
     base_odds: float = typer.Option(50.0, "--base-odds", help="Odds (x:1) at the base score."),
 ) -> None:
     """Learn a points scorecard from historical outcomes; write it as an ordinary model."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise LeadgateError(
+            "leadgate fit needs scikit-learn: pip install 'leadgate[learn]'"
+        ) from None
     from leadgate.learn import FitOptions, Scaling, fit_files, fit_table
 
     if layout not in ("split", "predictive"):

@@ -29,8 +29,10 @@ points (no base): thresholds and dimension scores then read as ordinary leadgate
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -127,9 +129,11 @@ def _choose_c(x: np.ndarray, y: np.ndarray) -> float:
     from sklearn.linear_model import LogisticRegressionCV
 
     folds = max(2, min(5, int(y.sum()), int(len(y) - y.sum())))
+    # scikit-learn >= 1.8 wants the plain-L2 choice spelled out; older versions lack the flags
+    modern = "use_legacy_attributes" in inspect.signature(LogisticRegressionCV).parameters
+    extra: dict[str, Any] = {"l1_ratios": (0.0,), "use_legacy_attributes": False} if modern else {}
     cv = LogisticRegressionCV(
-        Cs=list(C_GRID), cv=folds, scoring="neg_log_loss", max_iter=1000, l1_ratios=(0.0,),
-        use_legacy_attributes=False,
+        Cs=list(C_GRID), cv=folds, scoring="neg_log_loss", max_iter=1000, **extra
     )  # fmt: skip
     cv.fit(x, y)
     return float(np.ravel(cv.C_)[0])
