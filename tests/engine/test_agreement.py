@@ -2,8 +2,8 @@
 
 Hypothesis draws models (hostile names and values included), leads and event streams; each
 example is scored at several as-of times by the Python executor and by every SQL engine this run
-can reach (DuckDB, SQLite; PostgreSQL when LEADGATE_TEST_PG_URL is set). Shrunk counterexamples
-are kept in test_agreement_regressions.py.
+has (DuckDB, SQLite); test_agreement_postgres.py and test_agreement_spark.py do the same on the
+engines that need a server. Shrunk counterexamples are kept in test_agreement_regressions.py.
 """
 
 from __future__ import annotations
