@@ -286,3 +286,23 @@ def test_shape_without_events_compiles_event_rules_to_zero() -> None:
     plan = compile_model(load_model(REFERENCE_MODEL))
     text = query_sql(plan, AS_OF, "duckdb", InputShape(has_events=False))
     assert "ev_agg" not in text and "events" not in text.split("FROM")[-1]
+
+
+def test_fast_records_equal_full_scores(tmp_path: Path) -> None:
+    from leadgate.batch import iter_batch_scores
+
+    plan = compile_model(load_model(REFERENCE_MODEL))
+    header = ["lead_id", "title", "email", "company_size", "country", "industry"]
+    leads = _write_csv(tmp_path / "l.csv", header, [
+        ["L1", "VP Sales", "a@acme.com", "300", "US", "software"],
+        ["L2", "Engineer", "b@gmail.com", "9000", "FR", ""],
+        ["L3", "Head of IT", "c@eu.rival.io", "", "DE", "fintech"],
+        ["L4", "", "d@uni.edu", "n/a", "", ""],
+    ])  # fmt: skip
+    rows = [[f"e{i}", "L1", "demo_request", "2026-10-30T00:00:00Z"] for i in range(2)]
+    evs = _write_csv(tmp_path / "e.csv", ["event_id", "lead_id", "type", "timestamp"], rows)
+    full = [s.to_record() for s in iter_batch_scores(plan, leads, evs, AS_OF)]
+    assert score_file_records(plan, leads, evs, AS_OF) == full
+    assert {m.split(":")[0] for r in full for m in r["missing"]} >= {
+        "disqualified", "gate failed", "fit floor 30", "threshold 60",
+    }  # fmt: skip

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from leadgate.batch.records import score_from_row
+from leadgate.batch.records import record_maker, score_from_row
 from leadgate.engine.ir import Plan
 from leadgate.engine.result import Score
 from leadgate.errors import UnsupportedTargetError
@@ -96,11 +96,9 @@ def score_file_records(
     memory_limit: str | None = None,
 ) -> list[dict[str, Any]]:
     """``Score.to_record()`` of every lead, in the leads file's order (what ``leadgate score`` prints)."""
-    scores = iter_batch_scores(
-        plan, leads, events, as_of, engine=engine, accounts=accounts,
-        spark_master=spark_master, pg_url=pg_url, memory_limit=memory_limit,
-    )  # fmt: skip
-    out = [s.to_record() for s in scores]
+    make = record_maker(plan, as_of)
+    rows = _rows(plan, leads, events, as_of, engine, accounts, spark_master, pg_url, memory_limit)
+    out = [make(row) for row in rows]
     if progress is not None:
         progress(len(out), len(out))
     return out

@@ -8,7 +8,7 @@ whichever executor produced it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -98,3 +98,51 @@ def score_from_row(plan: ir.Plan, row: Mapping[str, Any], as_of: datetime) -> Sc
 def _n(row: Mapping[str, Any], key: str) -> int | None:
     value = row.get(f"check_events_{key}")
     return None if value is None else int(value)
+
+
+def record_maker(plan: ir.Plan, as_of: datetime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A fast row -> ``Score.to_record()`` for big batches: same dict, no explanation objects.
+
+    ``score_from_row(plan, row, as_of).to_record()`` gives the same record (tested); this skips
+    building a ``RuleResult`` per rule, which dominates at millions of leads.
+    """
+    when = as_utc(as_of).isoformat()
+    identity = plan.identity()
+    dims = [(d.name, dimension_column(plan, i)) for i, d in enumerate(plan.dimensions)]
+    policies = [
+        (
+            seg.name,
+            seg.policy.threshold,
+            [(f"check_{c.key}", c.name) for c in seg.policy.disqualifiers],
+            [(f"check_{c.key}", c.name) for c in seg.policy.gates],
+            [(name, col, dict(seg.policy.floors).get(name)) for name, col in dims],
+        )
+        for seg in plan.segments
+    ]
+
+    def record(row: Mapping[str, Any]) -> dict[str, Any]:
+        name, threshold, disqualifiers, gates, floors = policies[int(row["segment_index"])]
+        lacks = [str(Lack("disqualified", n)) for col, n in disqualifiers if row[col]]
+        lacks += [str(Lack("gate", n)) for col, n in gates if not row[col]]
+        scores: dict[str, float] = {}
+        for dim, col, floor in floors:
+            value = _f(row[col])
+            scores[dim] = value
+            if floor is not None and not value + ir.EPSILON >= floor:
+                lacks.append(str(Lack("floor", dim, floor - value, value, floor)))
+        total = _f(row["total"])
+        if total + ir.EPSILON < threshold:
+            lacks.append(str(Lack("threshold", "total", threshold - total, total, threshold)))
+        return {
+            "lead_id": str(row["lead_id"]),
+            "segment": name,
+            "scores": scores,
+            "total": total,
+            "mql": bool(row["mql"]),
+            "missing": lacks,
+            "threshold": threshold,
+            "as_of": when,
+            "model": dict(identity),
+        }
+
+    return record
