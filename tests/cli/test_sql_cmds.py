@@ -78,3 +78,27 @@ def test_unknown_dialect_is_one_line() -> None:
     res = runner.invoke(app, ["sql", "-m", str(REFERENCE_MODEL), "-d", "oracle"])
     assert res.exit_code != 0
     assert "--dialect: expected one of duckdb, postgres" in str(res.exception) + res.output
+
+
+def test_score_defaults_to_duckdb_and_prints_python_records(tmp_path: Path) -> None:
+    import json
+
+    leads = tmp_path / "leads.csv"
+    leads.write_text(
+        "lead_id,title,email,company_size\n1,VP Sales,a@acme.com,300\n2,Intern,b@gmail.com,10\n"
+    )
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "lead_id,type,timestamp\n1,demo_request,2026-10-30T10:00:00Z\n1,demo_request,2026-10-31T10:00:00Z\n"
+    )
+    base = ["score", "-m", str(REFERENCE_MODEL), "--leads", str(leads), "--events", str(events)]
+    base += ["--as-of", "2026-11-01", "-f", "jsonl"]
+    sql = runner.invoke(app, base)
+    py = runner.invoke(app, [*base, "--engine", "python"])
+    assert sql.exit_code == 0 and py.exit_code == 0, sql.output + py.output
+    a = [json.loads(line) for line in sql.stdout.splitlines()]
+    b = [json.loads(line) for line in py.stdout.splitlines()]
+    assert [r["lead_id"] for r in a] == ["1", "2"]
+    for x, y in zip(a, b, strict=True):
+        assert x["mql"] == y["mql"] and x["missing"] == y["missing"]
+        assert x["total"] == pytest.approx(y["total"], abs=1e-9)

@@ -114,6 +114,8 @@ class DuckDBScorer:
             config["threads"] = opts.threads
         self.con = duckdb.connect(config=config)
         self.con.execute("SET TimeZone = 'UTC'")
+        # No progress bar: it would print into `leadgate score -f jsonl` output.
+        self.con.execute("SET enable_progress_bar = false")
         self.con.execute(
             exp.Set(
                 expressions=[
