@@ -3,7 +3,8 @@
 Cut points come from optbinning's ``OptimalBinning`` (constrained optimisation; counts and recency
 are kept monotonic, numeric profile attributes may peak once, categories are grouped by event
 rate) and, should it fail, from quantiles (numbers) or one bin per category. Cut points are then
-made readable and engine-exact: counts cut at whole events, recency at whole days, numbers at two
+made readable and engine-exact: counts cut at whole events, recency at whole days (one significant
+figure below a day), numbers at two
 significant figures (whole numbers when the column holds text numbers, see ``numregex``).
 
 Every bin's statistics are recomputed from the data after rounding. The weight of evidence of a
@@ -133,7 +134,8 @@ def _nice(value: float, feature: Feature) -> float:
     if feature.kind in ("count", "flag"):
         return float(math.ceil(value))
     if feature.kind == "recency":
-        return float(max(1, round(value)))
+        # whole days, except inside the first day, where "active in the last hour" can matter
+        return float(max(1, round(value))) if value >= 1 else float(f"{max(value, 1e-4):.1g}")
     if value == 0:
         return 0.0
     digits = 1 - math.floor(math.log10(abs(value)))
