@@ -306,3 +306,25 @@ def test_fast_records_equal_full_scores(tmp_path: Path) -> None:
     assert {m.split(":")[0] for r in full for m in r["missing"]} >= {
         "disqualified", "gate failed", "fit floor 30", "threshold 60",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", LOCAL)
+def test_accounts_join_as_account_columns(tmp_path: Path, engine: str) -> None:
+    from leadgate.scoring import score_files
+
+    model = {"dimensions": {"fit": {"rules": [
+        {"name": "industry", "when": {"account.industry": "Software"}, "points": 10},
+        {"name": "own wins", "when": {"account.tier": "gold"}, "points": 5},
+        {"name": "no account", "when": {"account.industry": {"exists": False}}, "points": 1},
+    ]}}}  # fmt: skip
+    from factories import model_text
+
+    model_path = tmp_path / "m.yaml"
+    model_path.write_text(model_text(model))
+    leads = _write_csv(tmp_path / "l.csv", ["lead_id", "account_id", "account.tier"],
+                       [["L1", "A1", "gold"], ["L2", "A2", ""], ["L3", "", ""]])  # fmt: skip
+    accounts = _write_csv(tmp_path / "a.csv", ["account_id", "industry", "tier"],
+                          [["A1", "software", "silver"], ["A2", "retail", "gold"]])  # fmt: skip
+    expected = score_files(model_path, leads, None, AS_OF, accounts=accounts)
+    got = score_file_records(plan_of(model), leads, None, AS_OF, engine=engine, accounts=accounts)
+    assert [r["total"] for r in got] == [r["total"] for r in expected] == [15, 5, 1]
