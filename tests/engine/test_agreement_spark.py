@@ -6,12 +6,14 @@ examples because every query is a Spark job.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from agreement import inputs_st, models
 from hypothesis import HealthCheck, given, settings
 from test_agreement import check_agreement
+from test_sql import check_accounts_join
 
 from leadgate.batch.spark_runner import spark_available
 
@@ -52,3 +54,7 @@ def test_spark_scores_the_reference_model_like_python() -> None:
     events = [(0, "open", 3600 * h, 0, {}) for h in (1, 30, 200)]
     events += [(0, "view", 86400 * d, 250000, {"url": "/PRICING"}) for d in (1, 2, 3)]
     check_agreement(model, profiles, events, engines=["spark"])
+
+
+def test_spark_joins_accounts(tmp_path: Path) -> None:
+    check_accounts_join(tmp_path, "spark")

@@ -310,6 +310,11 @@ def test_fast_records_equal_full_scores(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("engine", LOCAL)
 def test_accounts_join_as_account_columns(tmp_path: Path, engine: str) -> None:
+    check_accounts_join(tmp_path, engine)
+
+
+def check_accounts_join(tmp_path: Path, engine: str) -> None:
+    """account.<attr> from the accounts file; a lead's own account.<attr> column wins."""
     from leadgate.scoring import score_files
 
     model = {"dimensions": {"fit": {"rules": [
