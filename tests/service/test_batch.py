@@ -129,3 +129,25 @@ def test_unknown_engine_is_refused(store: Store) -> None:
         UnsupportedTargetError, match=r"unknown engine 'spark' \(use auto, python, duckdb\)"
     ):
         publish_model(store, MODEL, actor="t", as_of=T0, engine="spark")
+
+
+def test_engine_choice_reaches_the_batch_path(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import leadgate.service.batch as batch
+
+    calls: list[str] = []
+    real = batch.batch_scores
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append("batch")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "batch_scores", counting)
+    _fill(store)
+    publish_model(store, MODEL, actor="t", as_of=T0, engine="duckdb")
+    tick(store, T0 + timedelta(days=1), engine="duckdb")
+    assert calls == ["batch", "batch"]
+    tick(store, T0 + timedelta(days=2), engine="python")
+    tick(store, T0 + timedelta(days=3))  # auto: 5 leads are too few for the batch path
+    assert calls == ["batch", "batch"]

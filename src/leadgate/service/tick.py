@@ -12,7 +12,7 @@ from leadgate.engine import as_utc
 from leadgate.lifecycle.recycling import EXPIRED, expires_at
 from leadgate.lifecycle.stages import Cause, Stage
 from leadgate.service.models import active_model
-from leadgate.service.rescore import Progress, rescore
+from leadgate.service.rescore import BATCH_MIN_LEADS, Progress, rescore
 from leadgate.service.shapes import RescoreSummary, TickReport
 from leadgate.store.db import Store
 from leadgate.store.history import Changes, LeadRow, lead_select
@@ -68,6 +68,8 @@ def tick(
                     )
                 ).scalars()
             )
+            if engine == "duckdb" or (engine == "auto" and len(ids or ()) >= BATCH_MIN_LEADS):
+                ids = None  # the batch path scores the whole store in one pass
             rescore(
                 conn,
                 model,
@@ -77,5 +79,6 @@ def tick(
                 actor=SYSTEM_ACTOR,
                 summary=summary,
                 progress=progress,
+                engine=engine,
             )
     return TickReport(as_of=as_of, summary=summary)
