@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadgate.api.keys import FieldError
 from leadgate.engine import Event
 from leadgate.errors import IngestError
 from leadgate.io.formats import flatten
@@ -106,13 +107,13 @@ class WebhookOut(BaseModel):
 _WHERE = re.compile(r"^<input>(?::\d+)?: ")
 
 
-def _located(exc: IngestError, prefix: str) -> IngestError:
+def _located(exc: IngestError, prefix: str) -> FieldError:
     """Re-raise a row error from ``event_from_row`` with the field located in the request body."""
     message = _WHERE.sub("", str(exc), count=1)
     if exc.field and message.startswith(f"{exc.field}: "):
         message = message[len(exc.field) + 2 :]
     field = f"{prefix}.{exc.field}" if exc.field else prefix
-    return IngestError(message, field=field)
+    return FieldError(message, field)
 
 
 def parse_events(body: Any, max_batch: int) -> tuple[list[Event], bool]:
@@ -125,27 +126,27 @@ def parse_events(body: Any, max_batch: int) -> tuple[list[Event], bool]:
     if isinstance(body, dict) and "events" in body and "lead_id" not in body:
         items = body["events"]
         if not isinstance(items, list):
-            raise IngestError("expected a list of events", field="events")
+            raise FieldError("expected a list of events", "events")
         if len(items) > max_batch:
             raise BatchTooLargeError(len(items), max_batch)
         if not items:
-            raise IngestError("expected at least one event", field="events")
+            raise FieldError("expected at least one event", "events")
         extra = sorted(set(body) - {"events"})
         if extra:
-            raise IngestError("unknown key next to 'events'", field=extra[0])
+            raise FieldError("unknown key next to 'events'", extra[0])
         batch, prefixes = True, [f"events[{i}]" for i in range(len(items))]
     elif isinstance(body, dict):
         items, batch, prefixes = [body], False, ["event"]
     else:
-        raise IngestError('expected an event object or {"events": [...]}', field="body")
+        raise FieldError('expected an event object or {"events": [...]}', "body")
     out: list[Event] = []
     for item, prefix in zip(items, prefixes, strict=True):
         if not isinstance(item, dict):
-            raise IngestError("expected an event object", field=prefix)
+            raise FieldError("expected an event object", prefix)
         for name in ("lead_id", "event_id", "type", "timestamp"):
             value = item.get(name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
-                raise IngestError(f"must be text, got {value!r}", field=f"{prefix}.{name}")
+                raise FieldError(f"must be text, got {value!r}", f"{prefix}.{name}")
         row = flatten(item)
         try:
             out.append(event_from_row(row))
@@ -154,13 +155,12 @@ def parse_events(body: Any, max_batch: int) -> tuple[list[Event], bool]:
     return out, batch
 
 
-class BatchTooLargeError(IngestError):
+class BatchTooLargeError(FieldError):
     """Raised when a batch has more events than the server accepts (HTTP 413)."""
 
     def __init__(self, count: int, limit: int) -> None:
         super().__init__(
-            f"{count} events in one request; the limit is {limit} (split the batch)",
-            field="events",
+            f"{count} events in one request; the limit is {limit} (split the batch)", "events"
         )
         self.count = count
         self.limit = limit

@@ -197,3 +197,13 @@ def test_chunked_oversized_bodies_are_refused_too(api) -> None:  # type: ignore[
     )
     assert response.status_code == 413
     assert api.call("GET", "/v1/leads/L1", "read-only").status_code == 404
+
+
+def test_nan_attributes_are_refused_naming_them(api) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/v1/leads/L1", "/v1/accounts/A1"):
+        response = api.call(
+            "PUT", path, "marketing", content=b'{"title": "vp", "score_hint": NaN}',
+            headers={"content-type": "application/json"},
+        )  # fmt: skip
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "score_hint"

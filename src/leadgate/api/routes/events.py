@@ -7,14 +7,15 @@ Each answer carries the affected lead's ``{"lead_id", "stage", "score"}`` (``sco
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, Response
 
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
+from leadgate.api.keys import FieldError
 from leadgate.api.schemas import EventBatch, EventIn, parse_events
-from leadgate.errors import IngestError
 from leadgate.service import LeadState, upsert_account, upsert_lead
 
 router = APIRouter(route_class=GuardedRoute, tags=["events and profiles"])
@@ -48,6 +49,11 @@ _EVENTS_BODY = {
 }
 
 
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON: PostgreSQL's jsonb refuses them, and so do we.
+    raise FieldError(f"{name} is not a JSON value (use null or a number)", "body")
+
+
 async def json_body(request: Request) -> Any:
     """The request body as JSON; a malformed body is a 422 naming ``body``, a huge one a 413.
 
@@ -58,9 +64,9 @@ async def json_body(request: Request) -> Any:
     if len(raw) > limit:
         raise HTTPException(413, f"request body of {len(raw)} bytes; the limit is {limit}")
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_no_constant)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IngestError(f"not valid JSON ({exc})", field="body") from None
+        raise FieldError(f"not valid JSON ({exc})", "body") from None
 
 
 @router.post(
@@ -87,6 +93,14 @@ async def post_events(request: Request, response: Response) -> Any:
     return answer.leads if batch else answer.leads[0]
 
 
+def _finite(attrs: dict[str, Any]) -> dict[str, Any]:
+    """Refuse NaN and Infinity (accepted by Python's JSON parser, refused by jsonb)."""
+    for key, value in attrs.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise FieldError(f"{value} is not a JSON value (use null or a number)", key)
+    return attrs
+
+
 @router.put("/v1/leads/{lead_id}", response_model=LeadState, openapi_extra=needs("events:write"))
 async def put_lead(
     request: Request,
@@ -98,7 +112,7 @@ async def put_lead(
     """Create or replace a lead's profile (a flat JSON object) and return its new score."""
     config = config_of(request)
     state = await config.write(
-        upsert_lead, config.store, lead_id, attrs, config.now(), actor=actor_of(request)
+        upsert_lead, config.store, lead_id, _finite(attrs), config.now(), actor=actor_of(request)
     )
     config.wake_worker()
     return state
@@ -119,7 +133,12 @@ async def put_account(
     """Create or replace an account; return the new state of each of its leads."""
     config = config_of(request)
     states = await config.write(
-        upsert_account, config.store, account_id, attrs, config.now(), actor=actor_of(request)
+        upsert_account,
+        config.store,
+        account_id,
+        _finite(attrs),
+        config.now(),
+        actor=actor_of(request),
     )
     config.wake_worker()
     return states

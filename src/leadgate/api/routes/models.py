@@ -10,9 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
+from leadgate.api.keys import FieldError
 from leadgate.api.routes.events import json_body
 from leadgate.api.schemas import ModelIn
-from leadgate.errors import IngestError, NotFoundError
+from leadgate.errors import NotFoundError
 from leadgate.service import (
     ModelDiff,
     ModelVersionView,
@@ -49,13 +50,13 @@ async def _model_text(request: Request, dry_run: bool) -> tuple[str, bool]:
         try:
             return raw.decode("utf-8"), dry_run
         except UnicodeDecodeError:
-            raise IngestError("the model must be UTF-8 text", field="body") from None
+            raise FieldError("the model must be UTF-8 text", "body") from None
     try:
         body = ModelIn.model_validate(await json_body(request))
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "body"
-        raise IngestError(first["msg"], field=field) from None
+        raise FieldError(first["msg"], field) from None
     return body.yaml, body.dry_run or dry_run
 
 
