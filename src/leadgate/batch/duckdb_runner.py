@@ -202,6 +202,12 @@ class DuckDBScorer:
     def _check_leads(self, file: str) -> None:
         """Missing and duplicate lead ids, with the row (CSV: line) where they occur first."""
         offset = 1 if format_of(file) == "csv" else 0  # the CSV header is line 1
+        counts = self._first(
+            "SELECT count(*) FILTER (WHERE lead_id IS NULL OR CAST(lead_id AS TEXT) = ''), "
+            "count(*) - count(DISTINCT CAST(lead_id AS TEXT)) FROM lg_leads"
+        )
+        if counts == (0, 0):
+            return  # one cheap scan when the file is fine; the queries below name the line
         row = self._first(
             f'SELECT min("{ORD}") FROM lg_leads '
             "WHERE lead_id IS NULL OR CAST(lead_id AS TEXT) = ''"

@@ -80,12 +80,26 @@ def ends_with(x: exp.Expression, suffix: str) -> exp.Expression:
     )
 
 
-def _suffix_in(d: exp.Expression, domains: tuple[str, ...]) -> exp.Expression:
+_REGEX_SPECIAL = set("\\.^$|?*+()[]{}-")
+
+
+def _suffix_regex(d: exp.Expression, domains: tuple[str, ...]) -> exp.Expression:
+    """One RE2 search, case-sensitive (``d`` and ``domains`` are folded already)."""
+    escaped = ("".join("\\" + c if c in _REGEX_SPECIAL else c for c in x) for x in domains)
+    pattern = "(?:^|\\.)(?:" + "|".join(escaped) + ")$"
+    return exp.RegexpLike(this=d, expression=lit(pattern))
+
+
+def _suffix_in(
+    d: exp.Expression, domains: tuple[str, ...], target: SqlTarget | None = None
+) -> exp.Expression:
     """``d`` is one of ``domains`` or a subdomain of one: equality, then one IN per suffix length.
 
     Grouping the '.domain' suffixes by length turns 130 free-mail providers into about a dozen
     hashed IN tests instead of 130 string scans per row.
     """
+    if target is not None and target.domain_regex:
+        return _suffix_regex(d, domains)
     parts: list[exp.Expression] = [exp.In(this=d.copy(), expressions=[lit(x) for x in domains])]
     by_length: dict[int, list[str]] = {}
     for x in domains:
@@ -245,13 +259,13 @@ def _test_expr(node: ir.Test, scope: ValueScope) -> exp.Expression:
             else exp.Is(this=t, expression=exp.Null())
         )
     if op is ir.Op.DOMAIN_IN:
-        return _suffix_in(scope.slot(f, "d"), tuple(arg))  # type: ignore[arg-type]
+        return _suffix_in(scope.slot(f, "d"), tuple(arg), scope.target)  # type: ignore[arg-type]
     if op is ir.Op.DOMAIN_MATCHES:
         return scope.target.regex(scope.slot(f, "d"), str(arg))
     if op is ir.Op.FREE_EMAIL:
         want_free, free_list = typing.cast(tuple[bool, tuple[str, ...]], arg)
         d = scope.slot(f, "d")
-        is_free = coalesce_false(_suffix_in(d, tuple(free_list)))
+        is_free = coalesce_false(_suffix_in(d.copy(), tuple(free_list), scope.target))
         present = exp.Not(this=exp.Is(this=d.copy(), expression=exp.Null()))
         return exp.And(this=present, expression=is_free if want_free else exp.Not(this=is_free))
     raise AssertionError(f"operator {op} has no SQL form")

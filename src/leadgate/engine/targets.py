@@ -150,6 +150,8 @@ class SqlTarget:
         regex: (text, RE2 pattern) -> boolean "found anywhere, case-insensitive".
         after_last_at: email text -> the text after its last '@'.
         dynamic_types: cells keep their own type (SQLite), so numbers are read by type first.
+        domain_regex: test "a domain or a subdomain of one of these" with one case-sensitive RE2
+            search (DuckDB: long IN lists become joins there) instead of IN per suffix length.
         runnable: leadgate can execute queries on it (the others are printed for warehouses).
     """
 
@@ -161,13 +163,14 @@ class SqlTarget:
     after_last_at: Builder
     dynamic_types: bool = False
     runnable: bool = True
+    domain_regex: bool = False
 
 
 TARGETS: dict[str, SqlTarget] = {
     t.name: t
     for t in (
         SqlTarget("duckdb", "duckdb", _duckdb_fold, _micros_epoch("epoch_us"),
-                  _search("re2", "(?i)"), _split_last),
+                  _search("re2", "(?i)"), _split_last, domain_regex=True),
         SqlTarget("sqlite", "sqlite", _lower_fold, _sqlite_epoch, _sqlite_search, _sqlite_last,
                   dynamic_types=True),
         SqlTarget("postgres", "postgres", _translate_fold, _pg_epoch, _pg_search, _split_last),
