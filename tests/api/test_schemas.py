@@ -1,4 +1,4 @@
-"""Whatever JSON a client sends to POST /v1/events, the answer is 200, 413 or 422 -- never 500."""
+"""Whatever JSON a client sends, the answer is a 2xx or a 4xx naming the problem -- never 500."""
 
 from __future__ import annotations
 
@@ -93,4 +93,16 @@ def _client() -> tuple[TestClient, dict[str, str]]:
         publish_model(app.state.config.store, TINY_MODEL, actor="t", as_of=clock.now)
         _CACHE["client"] = TestClient(app, raise_server_exceptions=False)
         _CACHE["auth"] = bearer(create_key(app.state.config.store, "marketing").token)
+        _CACHE["admin"] = bearer(create_key(app.state.config.store, "admin").token)
     return _CACHE["client"], _CACHE["auth"]
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(body=values, action=st.sampled_from(["accept", "reject", "won", "x"]) | values)
+def test_profile_and_disposition_bodies_never_answer_500(body: Any, action: Any) -> None:
+    client, auth = _client()
+    lead = client.put("/v1/leads/F1", json=body, headers=auth)
+    assert lead.status_code in (200, 422), lead.text
+    disposition = {"action": action, "reason": body if isinstance(body, str) else None}
+    sales = client.post("/v1/leads/F1/disposition", json=disposition, headers=_CACHE["admin"])
+    assert sales.status_code in (200, 404, 409, 422), sales.text
