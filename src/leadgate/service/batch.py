@@ -164,6 +164,7 @@ def batch_scores(
     con = duckdb.connect(config={"memory_limit": memory_limit})
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")  # the adapters draw their own
         con.register("lg_raw_leads", raw_leads)
         view = exp.select(
             exp.column("ord", table="l"),

@@ -171,9 +171,7 @@ def score_rows(
     ]
 
 
-def _changed(
-    lead: LeadRow, record: Mapping[str, Any], model_hash: str, resolution: float
-) -> bool:
+def _changed(lead: LeadRow, record: Mapping[str, Any], model_hash: str, resolution: float) -> bool:
     if lead.score_total is None or lead.score_model_hash != model_hash:
         return True
     return (
@@ -284,12 +282,12 @@ def apply_scores(
             )
 
 
-def _chunks_all(conn: Connection) -> Iterator[list[LeadRow]]:
+def _chunks_all(conn: Connection, skip: tuple[str, ...] = ()) -> Iterator[list[LeadRow]]:
     """Every primary (non-duplicate) lead, in chunks by lead id (keyset pagination)."""
     last: str | None = None
     while True:
         q = (
-            lead_select()
+            lead_select(skip=skip)
             .where(leads.c.duplicate_of.is_(None))
             .order_by(leads.c.lead_id)
             .limit(CHUNK)
@@ -359,7 +357,11 @@ def rescore(
         from leadgate.service.batch import batch_scores
 
         batch = batch_scores(conn, model.plan, as_of)
-    chunks = _chunks_all(conn) if lead_ids is None else _chunks_of(conn, lead_ids)
+    if lead_ids is None:
+        # The batch path reads profiles itself: skip decoding attributes and scores here.
+        chunks = _chunks_all(conn, skip=("attrs", "score") if batch is not None else ())
+    else:
+        chunks = _chunks_of(conn, lead_ids)
     changes = Changes()
     for rows in chunks:
         if batch is None:
