@@ -3,9 +3,7 @@
 The query implements ARCHITECTURE.md "Scoring semantics" exactly as ``engine/python.py`` does, so
 that both give the same scores to 1e-9 (invariant 1). Its shape (CTEs, in order):
 
-- ``ev``: one row per event with its epoch seconds and the property slots conditions need;
-- ``ev_m``: events at or before ``as_of``, their age in days, one match flag per distinct filter;
-- ``ev_agg``: per lead, decayed sums and counts; ``top_<rule>``: the ``max_count`` most recent;
+- ``ev``, ``ev_m``, ``ev_agg``, ``top_<rule>``: the events, built by ``engine/sql_events.py``;
 - ``prof``: one row per lead with its profile slots; ``rules``: every rule's points, the segment,
   and each gate/disqualifier; ``dims``: dimension sums and clipped scores; then the final SELECT
   with total, threshold, floors and the MQL flag.
@@ -13,7 +11,7 @@ that both give the same scores to 1e-9 (invariant 1). Its shape (CTEs, in order)
 Ages come from epoch seconds, ``(as_of_epoch - epoch) / 86400`` (docs/semantics.md "Time"),
 never from a dialect's date difference. ``as_of`` is a literal: the query is pure.
 
-Output columns (``output_columns`` names them): ``lead_id``, ``segment``, ``segment_index``,
+Input tables and output columns are described in ``engine/sql_shape.py``. Output columns: ``lead_id``, ``segment``, ``segment_index``,
 ``score_<dim>``, ``total``, ``threshold``, ``mql``, ``floor_<dim>``, then the explanation:
 ``points_<rule>``, ``decayed_<rule>``, ``events_<rule>``, ``check_<key>`` (gate/disqualifier
 matched) and ``check_events_<key>``.
@@ -21,12 +19,9 @@ matched) and ``check_events_<key>``.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 
-import sqlglot
 from sqlglot import exp
 
 from leadgate.engine import ir
@@ -36,52 +31,21 @@ from leadgate.engine.sql_conditions import (
     alias,
     and_all,
     case,
-    coalesce_false,
     condition_expr,
     lit,
     num,
 )
+from leadgate.engine.sql_events import EventsCompiler
+from leadgate.engine.sql_shape import (
+    EVENT_COLUMNS,
+    InputShape,
+    dimension_column,
+    explanation_columns,
+    floor_column,
+    output_columns,
+)
+from leadgate.engine.sql_shape import col as _col
 from leadgate.engine.targets import SqlTarget, cast, target
-
-EVENT_COLUMNS = ("event_id", "lead_id", "type", "timestamp")
-_SIMPLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
-
-
-@dataclass(frozen=True)
-class InputShape:
-    """What the input tables look like.
-
-    Attributes:
-        leads_table / events_table: table (or view) names.
-        lead_columns / event_columns: column -> kind (``text``, ``number``, ``boolean``) of the
-            columns that exist; None assumes every field the model names is a column.
-        order_column: a leads column to order the output by (e.g. the file's row number).
-        has_events: False when there is no events table at all.
-        lead_renames / event_renames: field -> physical column name (loaders that rename).
-    """
-
-    leads_table: str = "leads"
-    events_table: str = "events"
-    lead_columns: Mapping[str, str] | None = None
-    event_columns: Mapping[str, str] | None = None
-    order_column: str | None = None
-    has_events: bool = True
-    lead_renames: Mapping[str, str] = field(default_factory=dict)
-    event_renames: Mapping[str, str] = field(default_factory=dict)
-
-
-def dimension_column(plan: ir.Plan, index: int) -> str:
-    """Output column of a dimension's score: ``score_<name>`` when the name is plain, else by index."""
-    name = plan.dimensions[index].name
-    return f"score_{name}" if _SIMPLE_NAME.match(name) else f"score_{index}"
-
-
-def floor_column(plan: ir.Plan, index: int) -> str:
-    return "floor_" + dimension_column(plan, index)[len("score_") :]
-
-
-def _col(name: str | exp.Identifier, table: str | None = None) -> exp.Column:
-    return exp.column(name, table=table)
 
 
 def _sum0(e: exp.Expression) -> exp.Expression:
@@ -106,7 +70,7 @@ def _clip(value: exp.Expression, dim: ir.Dimension) -> exp.Expression:
     return value
 
 
-class _Compiler:
+class _Compiler(EventsCompiler):
     """Builds the query for one plan, target, input shape and as-of time."""
 
     def __init__(self, plan: ir.Plan, as_of: datetime, tgt: SqlTarget, shape: InputShape) -> None:
@@ -119,123 +83,6 @@ class _Compiler:
         self.filters: dict[ir.EventFilter, int] = {}
         self.ctes: list[tuple[str, exp.Expression]] = []
 
-    # -- events -------------------------------------------------------------------------------
-    def filter_index(self, flt: ir.EventFilter) -> int:
-        return self.filters.setdefault(flt, len(self.filters))
-
-    def _collect_filters(self) -> None:
-        for rule in self.plan.rules:
-            if isinstance(rule, ir.EventRule):
-                self.filter_index(rule.filter)
-            elif isinstance(rule, ir.CountRule):
-                self.filter_index(rule.count.filter)
-        for chk in self.plan.checks:
-            if chk.events is not None:
-                self.filter_index(chk.events.filter)
-
-    def match_expr(self, flt: ir.EventFilter) -> exp.Expression:
-        """Type, window and ``where``: one boolean per event (docs/semantics.md "Rules")."""
-        parts: list[exp.Expression] = [
-            exp.In(this=_col("typ"), expressions=[lit(t) for t in flt.types])
-        ]
-        if flt.within_days is not None:
-            parts.append(exp.LTE(this=_col("age"), expression=num(flt.within_days)))
-        if flt.where is not None:
-            parts.append(condition_expr(flt.where, self.props))
-        return coalesce_false(and_all(parts))
-
-    def events_ctes(self) -> None:
-        """``ev``, ``ev_m``, ``ev_agg`` and one ``top_<rule>`` per rule with ``max_count``."""
-        as_of = num(self.as_of_epoch)
-        flags = [
-            alias(self.match_expr(flt), f"m{i}") for flt, i in self.filters.items()
-        ]  # builds the property slots, so it runs before `ev` is projected
-        types = sorted({t for flt in self.filters for t in flt.types})
-        events = exp.to_table(self.shape.events_table).as_("e")
-        ev = exp.select(
-            alias(cast(_col("lead_id", "e"), "text"), "lid"),
-            alias(
-                self.target.epoch_seconds(_col(exp.to_identifier("timestamp", quoted=True), "e")),
-                "ep",
-            ),
-            alias(exp.Trim(this=cast(_col("type", "e"), "text")), "typ"),
-            *self.props.projections(),
-        ).from_(events)
-        age = exp.Div(
-            this=exp.paren(exp.Sub(this=as_of, expression=_col("ep")), copy=False),
-            expression=num(ir.SECONDS_PER_DAY),
-        )
-        aged = (
-            exp.select("*", alias(age, "age"))
-            .from_("ev")
-            .where(exp.LTE(this=_col("ep"), expression=as_of.copy()), copy=False)
-            .where(exp.In(this=_col("typ"), expressions=[lit(t) for t in types]), copy=False)
-        )
-        # One decay factor per distinct half-life, shared by the rules that use it.
-        weights = [alias(self._weight(hl), f"w{i}") for hl, i in self._half_lives().items()]
-        ev_m = exp.select("lid", "ep", "age", *flags, *weights).from_(aged.subquery("a"))
-        self.ctes += [("ev", ev), ("ev_m", ev_m)]
-        aggs: list[exp.Expression] = [_col("lid")]
-        for i in self.filters.values():
-            counted = exp.Count(this=case([(_col(f"m{i}"), exp.Literal.number(1))]))
-            aggs.append(alias(counted, f"n{i}"))
-        for rule in self.plan.rules:
-            if not isinstance(rule, ir.EventRule):
-                continue
-            if rule.half_life_days is None:
-                continue  # points * count (at most max_count), from n<i>
-            if rule.max_count is not None:
-                self._top_cte(rule)  # the N most recent, each with its own decay
-                continue
-            m = _col(f"m{self.filter_index(rule.filter)}")
-            aggs.append(alias(exp.Sum(this=case([(m, self._decay(rule))])), f"dec_{rule.key}"))
-        self.ctes.append(("ev_agg", exp.select(*aggs).from_("ev_m").group_by("lid")))
-
-    def _half_lives(self) -> dict[float, int]:
-        lives: dict[float, int] = {}
-        for rule in self.plan.rules:
-            if isinstance(rule, ir.EventRule) and rule.half_life_days is not None:
-                lives.setdefault(rule.half_life_days, len(lives))
-        return lives
-
-    def _weight(self, half_life: float) -> exp.Expression:
-        """``0.5 ** (age_days / half_life_days)``: an event's decay factor."""
-        age = exp.Div(this=_col("age"), expression=num(half_life))
-        return exp.Pow(this=num(0.5), expression=age)
-
-    def _decay(self, rule: ir.EventRule) -> exp.Expression:
-        """``points * 0.5 ** (age_days / half_life_days)`` for one event (from ``ev_m``)."""
-        assert rule.half_life_days is not None
-        weight = _col(f"w{self._half_lives()[rule.half_life_days]}")
-        return exp.Mul(this=num(rule.points), expression=weight)
-
-    def _top_cte(self, rule: ir.EventRule) -> None:
-        """The rule's ``max_count`` most recent matching events, summed per lead."""
-        i = self.filter_index(rule.filter)
-        order = exp.Order(expressions=[exp.Ordered(this=_col("ep"), desc=True)])
-        rn = exp.Window(this=exp.RowNumber(), partition_by=[_col("lid")], order=order)
-        ranked = (
-            exp.select("lid", f"w{self._half_lives()[rule.half_life_days or 0.0]}", alias(rn, "rn"))
-            .from_("ev_m")
-            .where(_col(f"m{i}"), copy=False)
-        )
-        value = self._decay(rule)
-        top = (
-            exp.select(
-                "lid",
-                alias(exp.Sum(this=value), "dec"),
-                alias(exp.Count(this=exp.Star()), "n"),
-            )
-            .from_(ranked.subquery("r"))
-            .where(
-                exp.LTE(this=_col("rn"), expression=exp.Literal.number(int(rule.max_count or 0))),
-                copy=False,
-            )
-            .group_by("lid")
-        )
-        self.ctes.append((f"top_{rule.key}", top))
-
-    # -- leads ----------------------------------------------------------------------------------
     def count_holds(self, count: ir.EventCount, n: exp.Expression) -> exp.Expression:
         parts: list[exp.Expression] = [
             exp.GTE(this=n, expression=exp.Literal.number(count.min_count))
@@ -464,25 +311,13 @@ def query_sql(
     return compile_query(plan, as_of, dialect, shape).sql(dialect=tgt.dialect, pretty=pretty)
 
 
-def output_columns(plan: ir.Plan) -> list[str]:
-    """The query's columns, in order."""
-    n = len(plan.dimensions)
-    cols = ["lead_id", "segment", "segment_index"]
-    cols += [dimension_column(plan, i) for i in range(n)]
-    cols += ["total", "threshold", "mql"] + [floor_column(plan, i) for i in range(n)]
-    return cols + explanation_columns(plan)
-
-
-def explanation_columns(plan: ir.Plan) -> list[str]:
-    """Per rule: points (all), events (event and count rules), decayed (event rules); per check."""
-    cols: list[str] = []
-    for r in plan.rules:
-        cols.append(f"points_{r.key}")
-        if not isinstance(r, ir.ProfileRule):
-            cols.append(f"events_{r.key}")
-        if isinstance(r, ir.EventRule):
-            cols.append(f"decayed_{r.key}")
-    return cols + [f"{p}_{c.key}" for c in plan.checks for p in ("check", "check_events")]
-
-
-__all__ = ["EVENT_COLUMNS", "InputShape", "compile_query", "output_columns", "query_sql", "sqlglot"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "InputShape",
+    "compile_query",
+    "dimension_column",
+    "explanation_columns",
+    "floor_column",
+    "output_columns",
+    "query_sql",
+]

@@ -1,0 +1,156 @@
+"""The event half of the scoring query: match flags, ages, decay, per-lead sums and top-N.
+
+A mixin of the compiler in ``engine/sql.py`` (which owns the state named below). CTEs: ``ev``
+(one row per event: lead, epoch seconds, type, property slots), ``ev_m`` (events at or before
+``as_of`` with their age in days, a match flag per distinct filter and a decay factor per
+half-life), ``ev_agg`` (per lead: counts per filter, decayed sums per event rule) and
+``top_<rule>`` (the ``max_count`` most recent, for decayed rules only).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from leadgate.engine import ir
+from leadgate.engine.sql_conditions import (
+    ValueScope,
+    alias,
+    and_all,
+    case,
+    coalesce_false,
+    condition_expr,
+    lit,
+    num,
+)
+from leadgate.engine.sql_shape import InputShape
+from leadgate.engine.sql_shape import col as _col
+from leadgate.engine.targets import SqlTarget, cast
+
+
+class EventsCompiler:
+    """Builds the event CTEs; ``engine/sql._Compiler`` sets these attributes."""
+
+    plan: ir.Plan
+    target: SqlTarget
+    shape: InputShape
+    as_of_epoch: float
+    props: ValueScope
+    filters: dict[ir.EventFilter, int]
+    ctes: list[tuple[str, exp.Expression]]
+
+    def filter_index(self, flt: ir.EventFilter) -> int:
+        return self.filters.setdefault(flt, len(self.filters))
+
+    def _collect_filters(self) -> None:
+        for rule in self.plan.rules:
+            if isinstance(rule, ir.EventRule):
+                self.filter_index(rule.filter)
+            elif isinstance(rule, ir.CountRule):
+                self.filter_index(rule.count.filter)
+        for chk in self.plan.checks:
+            if chk.events is not None:
+                self.filter_index(chk.events.filter)
+
+    def match_expr(self, flt: ir.EventFilter) -> exp.Expression:
+        """Type, window and ``where``: one boolean per event (docs/semantics.md "Rules")."""
+        parts: list[exp.Expression] = [
+            exp.In(this=_col("typ"), expressions=[lit(t) for t in flt.types])
+        ]
+        if flt.within_days is not None:
+            parts.append(exp.LTE(this=_col("age"), expression=num(flt.within_days)))
+        if flt.where is not None:
+            parts.append(condition_expr(flt.where, self.props))
+        return coalesce_false(and_all(parts))
+
+    def events_ctes(self) -> None:
+        """``ev``, ``ev_m``, ``ev_agg`` and one ``top_<rule>`` per rule with ``max_count``."""
+        as_of = num(self.as_of_epoch)
+        flags = [
+            alias(self.match_expr(flt), f"m{i}") for flt, i in self.filters.items()
+        ]  # builds the property slots, so it runs before `ev` is projected
+        types = sorted({t for flt in self.filters for t in flt.types})
+        events = exp.to_table(self.shape.events_table).as_("e")
+        ev = exp.select(
+            alias(cast(_col("lead_id", "e"), "text"), "lid"),
+            alias(
+                self.target.epoch_seconds(_col(exp.to_identifier("timestamp", quoted=True), "e")),
+                "ep",
+            ),
+            alias(exp.Trim(this=cast(_col("type", "e"), "text")), "typ"),
+            *self.props.projections(),
+        ).from_(events)
+        age = exp.Div(
+            this=exp.paren(exp.Sub(this=as_of, expression=_col("ep")), copy=False),
+            expression=num(ir.SECONDS_PER_DAY),
+        )
+        aged = (
+            exp.select("*", alias(age, "age"))
+            .from_("ev")
+            .where(exp.LTE(this=_col("ep"), expression=as_of.copy()), copy=False)
+            .where(exp.In(this=_col("typ"), expressions=[lit(t) for t in types]), copy=False)
+        )
+        # One decay factor per distinct half-life, shared by the rules that use it.
+        weights = [alias(self._weight(hl), f"w{i}") for hl, i in self._half_lives().items()]
+        ev_m = exp.select("lid", "ep", "age", *flags, *weights).from_(aged.subquery("a"))
+        self.ctes += [("ev", ev), ("ev_m", ev_m)]
+        aggs: list[exp.Expression] = [_col("lid")]
+        for i in self.filters.values():
+            counted = exp.Count(this=case([(_col(f"m{i}"), exp.Literal.number(1))]))
+            aggs.append(alias(counted, f"n{i}"))
+        for rule in self.plan.rules:
+            if not isinstance(rule, ir.EventRule):
+                continue
+            if rule.half_life_days is None:
+                continue  # points * count (at most max_count), from n<i>
+            if rule.max_count is not None:
+                self._top_cte(rule)  # the N most recent, each with its own decay
+                continue
+            m = _col(f"m{self.filter_index(rule.filter)}")
+            aggs.append(alias(exp.Sum(this=case([(m, self._decay(rule))])), f"dec_{rule.key}"))
+        self.ctes.append(("ev_agg", exp.select(*aggs).from_("ev_m").group_by("lid")))
+
+    def _half_lives(self) -> dict[float, int]:
+        lives: dict[float, int] = {}
+        for rule in self.plan.rules:
+            if isinstance(rule, ir.EventRule) and rule.half_life_days is not None:
+                lives.setdefault(rule.half_life_days, len(lives))
+        return lives
+
+    def _weight(self, half_life: float) -> exp.Expression:
+        """``0.5 ** (age_days / half_life_days)``: an event's decay factor."""
+        age = exp.Div(this=_col("age"), expression=num(half_life))
+        return exp.Pow(this=num(0.5), expression=age)
+
+    def _decay(self, rule: ir.EventRule) -> exp.Expression:
+        """``points * 0.5 ** (age_days / half_life_days)`` for one event (from ``ev_m``)."""
+        assert rule.half_life_days is not None
+        weight = _col(f"w{self._half_lives()[rule.half_life_days]}")
+        return exp.Mul(this=num(rule.points), expression=weight)
+
+    def _top_cte(self, rule: ir.EventRule) -> None:
+        """The rule's ``max_count`` most recent matching events, summed per lead."""
+        i = self.filter_index(rule.filter)
+        order = exp.Order(expressions=[exp.Ordered(this=_col("ep"), desc=True)])
+        rn = exp.Window(this=exp.RowNumber(), partition_by=[_col("lid")], order=order)
+        ranked = (
+            exp.select("lid", f"w{self._half_lives()[rule.half_life_days or 0.0]}", alias(rn, "rn"))
+            .from_("ev_m")
+            .where(_col(f"m{i}"), copy=False)
+        )
+        value = self._decay(rule)
+        top = (
+            exp.select(
+                "lid",
+                alias(exp.Sum(this=value), "dec"),
+                alias(exp.Count(this=exp.Star()), "n"),
+            )
+            .from_(ranked.subquery("r"))
+            .where(
+                exp.LTE(this=_col("rn"), expression=exp.Literal.number(int(rule.max_count or 0))),
+                copy=False,
+            )
+            .group_by("lid")
+        )
+        self.ctes.append((f"top_{rule.key}", top))
+
+    # -- leads ----------------------------------------------------------------------------------

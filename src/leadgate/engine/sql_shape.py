@@ -1,0 +1,76 @@
+"""The SQL query's interface: the input tables it reads and the columns it returns.
+
+``engine/sql.py`` builds the query; this module says what it expects (``InputShape``) and what
+it produces (``output_columns``), so runners and ``leadgate sql`` can describe both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from leadgate.engine import ir
+
+EVENT_COLUMNS = ("event_id", "lead_id", "type", "timestamp")
+_SIMPLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
+
+
+@dataclass(frozen=True)
+class InputShape:
+    """What the input tables look like.
+
+    Attributes:
+        leads_table / events_table: table (or view) names.
+        lead_columns / event_columns: column -> kind (``text``, ``number``, ``boolean``) of the
+            columns that exist; None assumes every field the model names is a column.
+        order_column: a leads column to order the output by (e.g. the file's row number).
+        has_events: False when there is no events table at all.
+        lead_renames / event_renames: field -> physical column name (loaders that rename).
+    """
+
+    leads_table: str = "leads"
+    events_table: str = "events"
+    lead_columns: Mapping[str, str] | None = None
+    event_columns: Mapping[str, str] | None = None
+    order_column: str | None = None
+    has_events: bool = True
+    lead_renames: Mapping[str, str] = field(default_factory=dict)
+    event_renames: Mapping[str, str] = field(default_factory=dict)
+
+
+def dimension_column(plan: ir.Plan, index: int) -> str:
+    """Output column of a dimension's score: ``score_<name>`` when the name is plain, else by index."""
+    name = plan.dimensions[index].name
+    return f"score_{name}" if _SIMPLE_NAME.match(name) else f"score_{index}"
+
+
+def floor_column(plan: ir.Plan, index: int) -> str:
+    return "floor_" + dimension_column(plan, index)[len("score_") :]
+
+
+def col(name: str | exp.Identifier, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table)
+
+
+def output_columns(plan: ir.Plan) -> list[str]:
+    """The query's columns, in order."""
+    n = len(plan.dimensions)
+    cols = ["lead_id", "segment", "segment_index"]
+    cols += [dimension_column(plan, i) for i in range(n)]
+    cols += ["total", "threshold", "mql"] + [floor_column(plan, i) for i in range(n)]
+    return cols + explanation_columns(plan)
+
+
+def explanation_columns(plan: ir.Plan) -> list[str]:
+    """Per rule: points (all), events (event and count rules), decayed (event rules); per check."""
+    cols: list[str] = []
+    for r in plan.rules:
+        cols.append(f"points_{r.key}")
+        if not isinstance(r, ir.ProfileRule):
+            cols.append(f"events_{r.key}")
+        if isinstance(r, ir.EventRule):
+            cols.append(f"decayed_{r.key}")
+    return cols + [f"{p}_{c.key}" for c in plan.checks for p in ("check", "check_events")]
