@@ -146,6 +146,8 @@ def create_key(
     secret = secrets.token_urlsafe(32)
     token = f"{KEY_PREFIX}{prefix}_{secret}"
     name = name.strip() or f"{role.value}-{prefix}"
+    if len(name) > 200:  # "key:<name>" is the actor of what the key does (255 characters)
+        raise FieldError("longer than 200 characters", "name")
     with store.write() as conn:
         key_id = conn.execute(
             api_keys.insert().values(

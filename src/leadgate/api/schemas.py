@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadgate.api.keys import FieldError
@@ -17,6 +18,12 @@ from leadgate.engine import Event
 from leadgate.errors import IngestError
 from leadgate.io.formats import flatten
 from leadgate.io.readers import event_from_row
+
+MAX_ID = 255  # the store's id columns (VARCHAR(255)); PostgreSQL refuses longer values
+# A lead or account id in a path: at most MAX_ID characters.
+LeadId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
+# Lead attributes the store keeps in sized columns: name -> longest value.
+SIZED_ATTRIBUTES = {"email": 320, "owner": 255, "account_id": MAX_ID}
 
 Action = Literal["accept", "reject", "sql", "opportunity", "won", "lost", "recycle", "touch"]
 
@@ -47,7 +54,9 @@ class DispositionIn(BaseModel):
     reason: str | None = None
     note: Annotated[str, Field(max_length=10_000)] | None = None
     amount: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    actor: str | None = Field(None, description="who acted; default: the API key's name")
+    actor: str | None = Field(
+        None, max_length=MAX_ID, description="who acted; default: the API key's name"
+    )
 
 
 class ModelIn(BaseModel):
@@ -65,7 +74,7 @@ class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["admin", "marketing", "sales", "read-only"]
-    name: str = ""
+    name: str = Field("", max_length=200)
 
 
 class KeyOut(BaseModel):
@@ -147,6 +156,8 @@ def parse_events(body: Any, max_batch: int) -> tuple[list[Event], bool]:
             value = item.get(name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
                 raise FieldError(f"must be text, got {value!r}", f"{prefix}.{name}")
+            if isinstance(value, str) and len(value) > MAX_ID:
+                raise FieldError(f"longer than {MAX_ID} characters", f"{prefix}.{name}")
         row = flatten(item)
         try:
             out.append(event_from_row(row))

@@ -207,3 +207,31 @@ def test_nan_attributes_are_refused_naming_them(api) -> None:  # type: ignore[no
         )  # fmt: skip
         assert response.status_code == 422, response.text
         assert response.json()["field"] == "score_hint"
+
+
+def test_values_too_long_for_the_store_are_422(api) -> None:  # type: ignore[no-untyped-def]
+    long = "x" * 256
+    cases = [
+        ("PUT", f"/v1/leads/{long}", {"title": "vp"}, "lead_id"),
+        ("PUT", "/v1/leads/L1", {"email": "a" * 320 + "@x.com"}, "email"),
+        ("PUT", "/v1/leads/L1", {"owner": long}, "owner"),
+        ("PUT", f"/v1/accounts/{long}", {"industry": "x"}, "account_id"),
+        (
+            "POST",
+            "/v1/events",
+            {"lead_id": long, "type": "x", "timestamp": "2026-11-19"},
+            "event.lead_id",
+        ),
+        (
+            "POST",
+            "/v1/events",
+            {"lead_id": "L1", "type": long, "timestamp": "2026-11-19"},
+            "event.type",
+        ),
+    ]
+    for method, path, body, field in cases:
+        response = api.call(method, path, "admin", json=body)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["field"] == field
+    response = api.call("POST", f"/v1/leads/{long}/disposition", "sales", json={"action": "accept"})
+    assert response.status_code == 422

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, HTTPException, Request, Response
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
 from leadgate.api.keys import FieldError
-from leadgate.api.schemas import EventBatch, EventIn, parse_events
+from leadgate.api.schemas import SIZED_ATTRIBUTES, EventBatch, EventIn, LeadId, parse_events
 from leadgate.service import LeadState, upsert_account, upsert_lead
 
 router = APIRouter(route_class=GuardedRoute, tags=["events and profiles"])
@@ -94,17 +94,21 @@ async def post_events(request: Request, response: Response) -> Any:
 
 
 def _finite(attrs: dict[str, Any]) -> dict[str, Any]:
-    """Refuse NaN and Infinity (accepted by Python's JSON parser, refused by jsonb)."""
+    """Refuse NaN and Infinity (Python's JSON parser takes them, jsonb does not) and values too
+    long for the store's sized columns (PostgreSQL refuses them; SQLite would not notice)."""
     for key, value in attrs.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise FieldError(f"{value} is not a JSON value (use null or a number)", key)
+        limit = SIZED_ATTRIBUTES.get(key)
+        if limit is not None and len(str(value)) > limit:
+            raise FieldError(f"longer than {limit} characters", key)
     return attrs
 
 
 @router.put("/v1/leads/{lead_id}", response_model=LeadState, openapi_extra=needs("events:write"))
 async def put_lead(
     request: Request,
-    lead_id: str,
+    lead_id: LeadId,
     attrs: Annotated[
         dict[str, Any], Body(examples=[{"email": "ana@acme.com", "title": "VP Sales"}])
     ],
@@ -125,7 +129,7 @@ async def put_lead(
 )
 async def put_account(
     request: Request,
-    account_id: str,
+    account_id: LeadId,
     attrs: Annotated[
         dict[str, Any], Body(examples=[{"industry": "software", "company_size": 800}])
     ],

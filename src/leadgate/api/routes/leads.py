@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
-from leadgate.api.schemas import DispositionIn
+from leadgate.api.schemas import DispositionIn, LeadId
 from leadgate.service import LeadState, LeadView, QueueItem, SlaBreach, dispose, get_lead, mql_queue
 from leadgate.service import sla_breaches as list_breaches
 
@@ -20,7 +20,7 @@ router = APIRouter(route_class=GuardedRoute, tags=["leads and sales"])
 @router.get("/v1/leads/{lead_id}", response_model=LeadView, openapi_extra=needs("leads:read"))
 async def read_lead(
     request: Request,
-    lead_id: str,
+    lead_id: LeadId,
     as_of: Annotated[
         datetime | None,
         Query(description="explain the score at this time (default: when it was last scored)"),
@@ -68,7 +68,7 @@ async def sla_breaches(
     openapi_extra=needs("dispositions:write"),
     responses={409: {"description": "the action is not allowed from the lead's stage"}},
 )
-async def disposition(request: Request, lead_id: str, body: DispositionIn) -> LeadState:
+async def disposition(request: Request, lead_id: LeadId, body: DispositionIn) -> LeadState:
     """Record what sales did (accept, reject with a reason code, sql, opportunity, won, lost)."""
     config = config_of(request)
     state = await config.write(
