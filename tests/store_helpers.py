@@ -50,7 +50,9 @@ def temp_store_url(backend: str, tmp_path: Path) -> Iterator[str]:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in PG_URL else "?"
     try:
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+        # synchronous_commit=off: tests need no durability, and each test commits often.
+        options = quote(f"-csearch_path={schema} -csynchronous_commit=off")
+        yield f"{PG_URL}{sep}options={options}"
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
