@@ -22,7 +22,7 @@ from leadgate.webhooks.delivery import (
     fan_out,
     run_once,
 )
-from leadgate.webhooks.registry import add_webhook, remove_webhook
+from leadgate.webhooks.registry import add_webhook, remove_webhook, retry_failed
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SECRET = "a-long-enough-secret"
@@ -171,3 +171,17 @@ def test_delay_doubles_and_is_capped(attempts: int) -> None:
     policy = DeliveryPolicy(base_seconds=2, max_seconds=60)
     expected = min(2 * 2 ** (attempts - 1), 60)
     assert 0.9 * expected <= policy.delay(attempts).total_seconds() <= 1.1 * expected
+
+
+def test_failed_deliveries_can_be_queued_again(store) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    hook, _ = add_webhook(store, f"http://127.0.0.1:{port}/hook", secret=SECRET, now=T0)
+    _emit(store)
+    give_up = DeliveryPolicy(max_attempts=1)
+    with httpx.Client(timeout=2) as client:
+        assert run_once(store, client, give_up, clock=lambda: T0).failed == 1
+        assert retry_failed(store, hook.id + 1, now=T0) == 0  # another webhook: nothing
+        with receiver(port=port) as rx:
+            assert retry_failed(store, now=T0) == 1
+            assert run_once(store, client, give_up, clock=lambda: T0).delivered == 1
+            assert len(rx.hits) == 1

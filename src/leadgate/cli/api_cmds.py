@@ -227,6 +227,22 @@ def webhooks_remove(
     console.print(f"removed webhook {webhook_id}")
 
 
+@webhooks_app.command("retry")
+def webhooks_retry(
+    webhook_id: int | None = typer.Argument(None, help="Only this webhook (default: all)."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Queue failed deliveries again (after a receiver was down longer than the retries)."""
+    from leadgate.webhooks.registry import retry_failed
+
+    store = _open(db)
+    try:
+        count = retry_failed(store, webhook_id)
+    finally:
+        store.close()
+    console.print(f"queued {count} failed deliveries again")
+
+
 @webhooks_app.command("deliver")
 def webhooks_deliver(db: str | None = DB_OPTION) -> None:
     """Run one delivery pass now (what the server's worker does every second)."""

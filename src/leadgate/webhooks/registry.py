@@ -126,3 +126,23 @@ def remove_webhook(store: Store, webhook_id: int) -> None:
             )
             .values(status="failed", last_error="webhook removed")
         )
+
+
+def retry_failed(
+    store: Store, webhook_id: int | None = None, *, now: datetime | None = None
+) -> int:
+    """Queue the failed deliveries of active webhooks again (all, or one webhook's); returns how
+    many. For a receiver that was down longer than the retry schedule lasts."""
+    now = now or datetime.now(UTC)
+    d = webhook_deliveries
+    active = select(webhooks.c.id).where(webhooks.c.active.is_(True))
+    if webhook_id is not None:
+        active = active.where(webhooks.c.id == webhook_id)
+    with store.write() as conn:
+        return int(
+            conn.execute(
+                update(d)
+                .where(d.c.status == "failed", d.c.webhook_id.in_(active))
+                .values(status="pending", attempts=0, next_attempt_at=now)
+            ).rowcount
+        )
