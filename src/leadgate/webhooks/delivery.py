@@ -54,7 +54,7 @@ class DeliveryPolicy:
 
     base_seconds: float = 2.0
     max_seconds: float = 3600.0
-    max_attempts: int = 15  # about a day of retries with the defaults
+    max_attempts: int = 30  # 2 s ... 1 h: about 20 hours of retries with the defaults
     lease_seconds: float = 60.0  # a claimed delivery is retried after this if never recorded
     timeout_seconds: float = 10.0
     batch: int = 50
