@@ -268,8 +268,9 @@ class _Compiler(EventsCompiler):
             alias(by_segment(ok), "mql"),
             *floor_cols,
             *explain,
+            *([alias(_col("ord"), "input_row")] if self.shape.order_column else []),
         ).from_("totals")
-        if self.shape.order_column:
+        if self.shape.order_column and self.shape.sort_output:
             query = query.order_by("ord", copy=False)
         return query
 

@@ -26,7 +26,10 @@ class InputShape:
         leads_table / events_table: table (or view) names.
         lead_columns / event_columns: column -> kind (``text``, ``number``, ``boolean``) of the
             columns that exist; None assumes every field the model names is a column.
-        order_column: a leads column to order the output by (e.g. the file's row number).
+        order_column: a leads column giving the input order (e.g. the file's row number); it is
+            returned as ``input_row``, and the output is ordered by it when ``sort_output``.
+        sort_output: ORDER BY the input order (sorting wide rows is costly: a bulk writer that
+            does not need the order, or sorts later, turns it off).
         has_events: False when there is no events table at all.
         lead_renames / event_renames: field -> physical column name (loaders that rename).
     """
@@ -36,6 +39,7 @@ class InputShape:
     lead_columns: Mapping[str, str] | None = None
     event_columns: Mapping[str, str] | None = None
     order_column: str | None = None
+    sort_output: bool = True
     has_events: bool = True
     lead_renames: Mapping[str, str] = field(default_factory=dict)
     event_renames: Mapping[str, str] = field(default_factory=dict)
