@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -146,8 +147,17 @@ def create_store_engine(url: str) -> Engine:
     return engine
 
 
+# Alembic keeps its migration context in module globals: one migration at a time per process.
+_MIGRATING = threading.Lock()
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the database schema up to the newest migration (idempotent)."""
+    """Bring the database schema up to the newest migration (idempotent, thread-safe)."""
+    with _MIGRATING:
+        _migrate(engine)
+
+
+def _migrate(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
 

@@ -65,14 +65,18 @@ class LeadRow:
 def fetch_leads(
     conn: Connection, lead_ids: Iterable[str], *, lock: bool = False
 ) -> dict[str, LeadRow]:
-    """The rows of ``lead_ids`` that exist; ``lock`` takes row locks (PostgreSQL) for an update."""
-    ids = list(dict.fromkeys(lead_ids))
+    """The rows of ``lead_ids`` that exist; ``lock`` takes row locks (PostgreSQL) for an update.
+
+    Locks are taken in ``lead_id`` order, so two writers touching overlapping leads queue
+    instead of deadlocking.
+    """
+    ids = sorted(set(lead_ids))
     out: dict[str, LeadRow] = {}
     cols = [leads.c[name] for name in LEAD_COLUMNS]
     for start in range(0, len(ids), 2000):
         q = select(*cols).where(leads.c.lead_id.in_(ids[start : start + 2000]))
         if lock:
-            q = q.with_for_update()
+            q = q.order_by(leads.c.lead_id).with_for_update()
         for row in conn.execute(q):
             out[row.lead_id] = LeadRow(**row._mapping)
     return out

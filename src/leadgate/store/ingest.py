@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from leadgate.engine import Event, as_utc
 from leadgate.io.readers import event_id_of
@@ -39,6 +40,12 @@ def _sqlite_time(moment: datetime) -> str:
 def _json(value: Mapping[str, Any]) -> str:
     return json.dumps(dict(value), ensure_ascii=False, separators=(",", ":"), default=str)
 
+
+# Per dialect: an INSERT that skips rows whose key exists (kept as data, not branches).
+_INSERT_IGNORE: dict[str, Callable[[Any], Any]] = {
+    "sqlite": sqlite.insert,
+    "postgresql": postgresql.insert,
+}
 
 # Bulk event insert per dialect: a replayed event id is skipped by the database itself. Events
 # are the largest table, so this bypasses SQLAlchemy's per-value processing (the schema's column
@@ -89,6 +96,9 @@ def text_id(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value)
+
+
+_PROFILE = ("attrs", "email", "account_id", "owner", "duplicate_of", "updated_at")
 
 
 def upsert_leads(
@@ -145,9 +155,17 @@ def upsert_leads(
             inserts.append(fresh_row)
         out.lead_ids.append(lead_id)
     if inserts:
-        conn.execute(leads.insert(), inserts)
+        # A concurrent writer (PostgreSQL) may have created one of these leads since we looked
+        # (an event creating a bare lead): skip the clash and update that row instead.
+        stmt = _INSERT_IGNORE[conn.dialect.name](leads).on_conflict_do_nothing()
+        done = set(conn.execute(stmt.returning(leads.c.lead_id), inserts).scalars())
+        clashed = [r for r in inserts if r["lead_id"] not in done]
+        fetch_leads(conn, (r["lead_id"] for r in clashed), lock=True)
+        updates += [
+            {"b_lead_id": r["lead_id"], **{f"v_{c}": r[c] for c in _PROFILE}} for r in clashed
+        ]
     if updates:
-        cols = ("attrs", "email", "account_id", "owner", "duplicate_of", "updated_at")
+        cols = _PROFILE
         stmt = (
             update(leads)
             .where(leads.c.lead_id == bindparam("b_lead_id"))
@@ -228,17 +246,19 @@ def insert_events(conn: Connection, items: Sequence[Event], at: datetime) -> lis
     for ev in fresh.values():
         if ev.lead_id not in newest or ev.timestamp > newest[ev.lead_id]:
             newest[ev.lead_id] = ev.timestamp
-    known = fetch_leads(conn, newest, lock=True)
-    stubs = [new_lead_row(i, at) for i in newest if i not in known]
+    present = fetch_leads(conn, newest)
+    stubs = [new_lead_row(i, at) for i in newest if i not in present]
     if stubs:
-        conn.execute(leads.insert(), stubs)
+        # Another writer may create the same lead meanwhile (PostgreSQL): theirs is as good.
+        conn.execute(_INSERT_IGNORE[conn.dialect.name](leads).on_conflict_do_nothing(), stubs)
+    # Lock every lead these events belong to (in id order), so concurrent writers re-score and
+    # move each lead one after the other and never open the same MQL cycle twice.
+    known = fetch_leads(conn, newest, lock=True)
     moved = [
         {"b_lead_id": i, "v_last": ts}
         for i, ts in newest.items()
-        if i not in known or _older(known[i].last_event_at, ts)
+        if _older(known[i].last_event_at, ts)
     ]
-    for s in stubs:
-        s["last_event_at"] = newest[s["lead_id"]]
     if moved:
         stmt = (
             update(leads)
