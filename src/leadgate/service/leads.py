@@ -31,7 +31,7 @@ from leadgate.service.shapes import (
 from leadgate.store.db import Store
 from leadgate.store.history import LeadRow, fetch_leads
 from leadgate.store.ingest import insert_events, leads_of_accounts, upsert_accounts, upsert_leads
-from leadgate.store.schema import dispositions, leads, mql_cycles, score_history, transitions
+from leadgate.store.schema import dispositions, mql_cycles, score_history, transitions
 
 
 def state_of(lead: LeadRow) -> LeadState:
@@ -184,10 +184,4 @@ def get_lead(store: Store, lead_id: str, as_of: datetime | None = None) -> LeadV
         score_history=[ScorePoint.model_validate(dict(r._mapping)) for r in hist],
         cycles=[CycleView.model_validate(dict(r._mapping)) for r in cycles],
         dispositions=[DispositionView.model_validate(dict(r._mapping)) for r in disps],
-    )
-
-
-def lead_exists(conn: Connection, lead_id: str) -> bool:
-    return (
-        conn.execute(select(leads.c.lead_id).where(leads.c.lead_id == lead_id)).first() is not None
     )
