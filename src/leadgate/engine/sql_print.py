@@ -13,6 +13,7 @@ from datetime import datetime
 from leadgate.engine import ir
 from leadgate.engine.event import as_utc
 from leadgate.engine.sql import EVENT_COLUMNS, dimension_column, output_columns, query_sql
+from leadgate.engine.targets import target
 
 
 def _fields(cond: ir.Cond | None, out: dict[str, None]) -> None:
@@ -57,12 +58,14 @@ def warehouse_sql(plan: ir.Plan, as_of: datetime, dialect: str) -> str:
         UnsupportedTargetError: unknown dialect, or a model regex it cannot express.
     """
     body = query_sql(plan, as_of, dialect, pretty=True)
+    tgt = target(dialect)
     profile, props = input_fields(plan)
     q = json.dumps
     lines = [
         f"leadgate scoring query: model {q(plan.name)} version {q(plan.version)} hash {plan.hash}",
         f"dialect {dialect}; as of {as_utc(as_of).isoformat()} (the literal {as_utc(as_of).timestamp()!r}"
         " in epoch seconds; change it to rescore at another time)",
+        *([f"requires: {tgt.notes}"] if tgt.notes else []),
         "",
         "Input table leads: one row per lead.",
         "  lead_id (any type, compared as text)",

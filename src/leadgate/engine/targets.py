@@ -150,6 +150,7 @@ class SqlTarget:
         regex: (text, RE2 pattern) -> boolean "found anywhere, case-insensitive".
         after_last_at: email text -> the text after its last '@'.
         dynamic_types: cells keep their own type (SQLite), so numbers are read by type first.
+        notes: what the engine must provide, printed in ``leadgate sql``'s header.
         domain_regex: test "a domain or a subdomain of one of these" with one case-sensitive RE2
             search (DuckDB: long IN lists become joins there) instead of IN per suffix length.
         runnable: leadgate can execute queries on it (the others are printed for warehouses).
@@ -164,6 +165,7 @@ class SqlTarget:
     dynamic_types: bool = False
     runnable: bool = True
     domain_regex: bool = False
+    notes: str = ""
 
 
 TARGETS: dict[str, SqlTarget] = {
@@ -172,11 +174,14 @@ TARGETS: dict[str, SqlTarget] = {
         SqlTarget("duckdb", "duckdb", _duckdb_fold, _micros_epoch("epoch_us"),
                   _search("re2", "(?i)"), _split_last, domain_regex=True),
         SqlTarget("sqlite", "sqlite", _lower_fold, _sqlite_epoch, _sqlite_search, _sqlite_last,
-                  dynamic_types=True),
-        SqlTarget("postgres", "postgres", _translate_fold, _pg_epoch, _pg_search, _split_last),
+                  dynamic_types=True, notes="SQLite 3.38+ with math functions; register a "
+                  "regexp(pattern, text) function: RE2 search, case-insensitive"),
+        SqlTarget("postgres", "postgres", _translate_fold, _pg_epoch, _pg_search, _split_last,
+                  notes="PostgreSQL 14+ (exact EXTRACT(EPOCH), split_part with -1)"),
         # (?iu): Unicode-aware case-insensitivity like RE2's; (?d): only \n ends a line.
         SqlTarget("spark", "spark", _translate_fold, _micros_epoch("unix_micros"),
-                  _search("java", "(?diu)"), _spark_last),
+                  _search("java", "(?diu)"), _spark_last,
+                  notes="Spark 3.1+ (unix_micros); set spark.sql.caseSensitive=true"),
         SqlTarget("snowflake", "snowflake", _translate_fold, _snowflake_epoch,
                   _snowflake_search, _split_last, runnable=False),
         SqlTarget("bigquery", "bigquery", _translate_fold, _micros_epoch("UNIX_MICROS"),
