@@ -41,3 +41,44 @@ def test_operator_golden_on_postgres(
 ) -> None:
     total = _score_one(tmp_path, one_rule(when, points=10), {"v": cell}, "postgres")["total"]
     assert (total == 10) is expected
+
+
+PATTERNS = [
+    r"\bvp\b",
+    r"^a.c$",
+    r"\d{2}\s",
+    r"[^\w.]",
+    "[[:alpha:]]{3}",
+    r"\Bx",
+    r"é\b",
+    "(?:x|y)z$",
+]
+TEXTS = [
+    "VP sales",
+    "mvp",
+    "a\nc",
+    "aXc",
+    "12 x",
+    "12\tx",
+    "ab.",
+    "abc",
+    "éx",
+    "café vp",
+    "xyz",
+    "xz\n",
+]
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_translated_regexes_match_what_re2_matches(pattern: str) -> None:
+    import psycopg
+
+    from leadgate.engine.sql_regex import translate_regex
+    from leadgate.model.regex_safety import compile_regex
+
+    translated = translate_regex(pattern, "postgres")
+    with psycopg.connect(os.environ["LEADGATE_TEST_PG_URL"]) as con:
+        for text in TEXTS:
+            got = con.execute("SELECT %s ~* %s", (text, translated)).fetchone()
+            assert got is not None
+            assert got[0] == (compile_regex(pattern).search(text) is not None), (pattern, text)

@@ -58,3 +58,23 @@ def test_spark_scores_the_reference_model_like_python() -> None:
 
 def test_spark_joins_accounts(tmp_path: Path) -> None:
     check_accounts_join(tmp_path, "spark")
+
+
+def test_translated_regexes_match_what_re2_matches_on_java() -> None:
+    from pyspark.sql import functions as F
+    from test_agreement_postgres import PATTERNS, TEXTS
+
+    from leadgate.batch.spark_runner import spark_session
+    from leadgate.engine.sql_regex import translate_regex
+    from leadgate.model.regex_safety import compile_regex
+
+    spark = spark_session()
+    frame = spark.createDataFrame([(t,) for t in TEXTS], ["t"])
+    checks = [
+        F.col("t").rlike("(?diu)" + translate_regex(p, "java")).alias(f"p{i}")
+        for i, p in enumerate(PATTERNS)
+    ]
+    for row in frame.select("t", *checks).collect():
+        for i, pattern in enumerate(PATTERNS):
+            expected = compile_regex(pattern).search(row["t"]) is not None
+            assert row[f"p{i}"] == expected, (pattern, row["t"])

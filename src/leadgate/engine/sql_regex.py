@@ -4,7 +4,8 @@ docs/semantics.md "Regexes": a model regex is RE2, case-insensitive, searched an
 BigQuery run RE2 itself and SQLite calls the ``re2`` module, so they take the pattern as written.
 PostgreSQL (ARE) and Spark (``java.util.regex``) read some of the same text differently:
 
-- ``\\b`` is a word boundary in RE2 but a backspace in PostgreSQL (``\\y`` there);
+- ``\\b`` is a word boundary in RE2 but a backspace in PostgreSQL, whose ``\\y`` (like Java's
+  ``\\b``) also counts non-ASCII letters: both get RE2's ASCII boundary as lookarounds;
 - ``.`` matches a newline in PostgreSQL; ``$`` matches before a final newline in Java;
 - ``\\s``, ``\\w``, ``\\d`` and POSIX classes follow the locale (PostgreSQL) or differ (Java ``\\s``
   includes vertical tab); they are spelled out as the ASCII sets RE2 means;
@@ -28,11 +29,18 @@ _POSIX = {
 }  # fmt: skip
 # Written as code points: Java reads "\\v" as a class of vertical whitespace, not one character.
 _SIMPLE_ESCAPES = {"a": 7, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
+# RE2's word boundary is ASCII-only; PostgreSQL's \y follows the locale and Java's \b counts
+# Unicode letters, so both get RE2's definition spelled out with one-character lookarounds.
+_W = "[0-9A-Za-z_]"
+_WORD_BOUNDARY = f"(?:(?<={_W})(?!{_W})|(?<!{_W})(?={_W}))"
+_NOT_WORD_BOUNDARY = f"(?:(?<={_W})(?={_W})|(?<!{_W})(?!{_W}))"
 # Per flavour: word boundary, its negation, start and end of text, and what '.' becomes.
 _ANCHORS = {
-    "postgres": {"b": "\\y", "B": "\\Y", "A": "\\A", "z": "\\Z", ".": "[^\\n]", "$": "$"},
-    "java": {"b": "\\b", "B": "\\B", "A": "\\A", "z": "\\z", ".": "[^\\n]", "$": "\\z"},
-}
+    "postgres": {"b": _WORD_BOUNDARY, "B": _NOT_WORD_BOUNDARY, "A": "\\A", "z": "\\Z",
+                 ".": "[^\\n]", "$": "$"},
+    "java": {"b": _WORD_BOUNDARY, "B": _NOT_WORD_BOUNDARY, "A": "\\A", "z": "\\z",
+             ".": "[^\\n]", "$": "\\z"},
+}  # fmt: skip
 
 
 def _hex(code: int, flavor: str) -> str:
