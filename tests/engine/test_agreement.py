@@ -23,10 +23,10 @@ from agreement import (
 )
 from hypothesis import HealthCheck, given, settings
 
-from leadgate.batch import score_file_records
+from leadgate.batch import iter_batch_scores, score_file_records
 from leadgate.engine import compile_model
 from leadgate.model import load_model
-from leadgate.scoring import score_files
+from leadgate.scoring import iter_scores, read_inputs, score_files
 
 
 def check_agreement(
@@ -46,6 +46,19 @@ def check_agreement(
             for engine in engines or sql_engines():
                 got = score_file_records(plan, leads, evs, as_of, engine=engine)
                 assert_agree(expected, got, engine)
+        # the explanation too: every rule's points and event count, every check (DuckDB, once)
+        if engines is None:
+            python = list(iter_scores(plan, read_inputs(leads, evs), AS_OFS[0]))
+            sql = list(iter_batch_scores(plan, leads, evs, AS_OFS[0]))
+            for a, b in zip(python, sql, strict=True):
+                for ra, rb in zip(a.explanation.rules, b.explanation.rules, strict=True):
+                    assert (ra.key, ra.events_counted) == (rb.key, rb.events_counted)
+                    assert abs(ra.points - rb.points) <= 1e-9, (ra, rb)
+                    assert abs(ra.decayed_points - rb.decayed_points) <= 1e-9, (ra, rb)
+                checks_a = [(c.key, c.matched, c.events_counted) for c in a.explanation.checks]
+                assert checks_a == [
+                    (c.key, c.matched, c.events_counted) for c in b.explanation.checks
+                ]
 
 
 # Each example runs 3 as-of times x every engine; 20 examples keep the file near 20 s on 2 cores.
