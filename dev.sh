@@ -15,7 +15,7 @@ setup() {
   want=$(sha256sum pyproject.toml | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e ".[server,learn,report,dev]"
+    "$VENV/bin/python" -m pip install --quiet -e ".[server,learn,report,spark,dev]"
     echo "$want" > "$stamp"
   fi
 }
