@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from fastapi.routing import APIRoute
 
-from leadgate.api.routes import admin, events, health, leads, models
+from leadgate.api.routes import admin, events, health, leads, models, reports
 
-ROUTERS = [health.router, events.router, leads.router, models.router, admin.router]
+ROUTERS = [
+    health.router,
+    events.router,
+    leads.router,
+    models.router,
+    reports.router,
+    admin.router,
+]
 
 __all__ = ["ROUTERS", "api_routes"]
 
