@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -160,10 +161,12 @@ def render_explanation(result: Any) -> None:
         f"v{result.model['version']} ({result.model['hash']}) · as of {result.as_of.isoformat()}",
         highlight=False,
     )
-    rules = Table(title="rules")
+    rules = Table(title="rules", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
     for col in ("dimension", "rule", "matched", "events", "raw", "decayed", "points", "capped"):
         rules.add_column(
-            col, justify="right" if col in ("events", "raw", "decayed", "points") else "left"
+            col,
+            justify="right" if col in ("events", "raw", "decayed", "points") else "left",
+            no_wrap=col == "rule",
         )
     for r in ex.rules:
         rules.add_row(
@@ -173,7 +176,7 @@ def render_explanation(result: Any) -> None:
             "cap" if r.capped else "",
         )  # fmt: skip
     console.print(rules)
-    dims = Table(title="dimensions")
+    dims = Table(title="dimensions", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("dimension", "rules sum", "score", "floor", "floor met"):
         dims.add_column(col)
     for d in ex.dimensions:
@@ -183,7 +186,7 @@ def render_explanation(result: Any) -> None:
         )  # fmt: skip
     console.print(dims)
     if ex.checks:
-        checks = Table(title="gates and disqualifiers")
+        checks = Table(title="gates and disqualifiers", box=box.SIMPLE_HEAD, pad_edge=False)
         for col in ("kind", "name", "matched", "ok"):
             checks.add_column(col)
         for c in ex.checks:
