@@ -29,3 +29,15 @@ def test_check_names_and_segments_with_quotes_and_semicolons() -> None:
         {"semi;colon": "select"},
     ]
     check_agreement(model, profiles, [])
+
+
+def test_text_with_a_trailing_newline_is_not_a_number() -> None:
+    # Python's `$` matched before a final newline, so the Python executor read "12\n" as 12
+    model = {
+        "threshold": 0,
+        "dimensions": {"fit": {"rules": [
+            {"name": "big", "when": {"size": {"gte": 10}}, "points": 5},
+            {"name": "not big", "when": {"not": {"size": {"gte": 10}}}, "points": 1},
+        ]}},
+    }  # fmt: skip
+    check_agreement(model, [{"size": "12\n"}, {"size": "12"}, {"size": " 12"}], [])

@@ -60,7 +60,7 @@ def number_of(value: Any) -> float | None:
     if isinstance(value, int | float):
         f = float(value)
         return None if math.isnan(f) else f
-    if isinstance(value, str) and _NUMBER_RE.match(value):
+    if isinstance(value, str) and _NUMBER_RE.fullmatch(value):  # `$` alone allows a final "\n"
         return float(value)
     return None
 

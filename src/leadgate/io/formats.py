@@ -43,9 +43,9 @@ def infer_cell(text: str) -> Any:
     """
     if text == "":
         return None
-    if _INT_RE.match(text):
+    if _INT_RE.fullmatch(text):  # not .match: `$` would accept a final "\n"
         return int(text)
-    if _FLOAT_RE.match(text):
+    if _FLOAT_RE.fullmatch(text):
         value = float(text)
         if repr(value) == text:
             return value
