@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import re._constants as sre_constants
 import re._parser as sre_parse
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -65,7 +66,11 @@ def regex_problem(pattern: str) -> str | None:
         detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         return f"invalid regex {pattern!r}: {detail}"
     try:
-        parsed = sre_parse.parse(pattern)
+        # Python's parser only looks for nested repeats here; its warnings about RE2 syntax it
+        # reads differently (e.g. POSIX classes "[[:alpha:]]") are not the user's concern.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            parsed = sre_parse.parse(pattern)
     except (re.error, RecursionError):  # RE2 accepted it; Python's parser is a second opinion
         return None
     if _nested_unbounded(parsed, False):
