@@ -9,7 +9,7 @@ Every stage move goes through ``Changes.move``, which enforces the stage machine
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -244,12 +244,7 @@ class Changes:
                     {"b_lead_id": lead_id, **{f"v_{k}": v for k, v in values.items()}}
                 )
             for key, rows in by_columns.items():
-                stmt = (
-                    update(leads)
-                    .where(leads.c.lead_id == bindparam("b_lead_id"))
-                    .values({k: bindparam(f"v_{k}") for k in key})
-                )
-                conn.execute(stmt, rows)
+                _update_leads(conn, key, rows)
         if self.new_cycles:
             conn.execute(mql_cycles.insert(), self.new_cycles)
         if self.cycle_updates:
@@ -269,9 +264,10 @@ class Changes:
                 )
             )
             conn.execute(stmt, self.cycle_updates)
+        if self.history:
+            _insert(conn, score_history, self.history)
         for table, rows in (
             (transitions, self.transitions),
-            (score_history, self.history),
             (dispositions, self.dispositions),
             (outbox, self.outbox),
         ):
@@ -283,6 +279,57 @@ class Changes:
             self.dispositions, self.outbox,
         ):  # fmt: skip
             rows.clear()
+
+
+# Bulk writes of many rows (a re-score updates and appends a row per lead) go straight to the
+# driver's executemany: values are converted with each column's own bind processor (so they are
+# stored exactly as SQLAlchemy stores them), but SQLAlchemy's per-row parameter handling, most of
+# the cost of writing 100k score rows, is skipped.
+
+
+def _placeholder(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _processors(conn: Connection, table: Any, names: Sequence[str]) -> list[Any]:
+    dialect = conn.dialect
+    return [table.c[n].type._cached_bind_processor(dialect) for n in names]
+
+
+def _rows(rows: list[dict[str, Any]], names: Sequence[str], procs: list[Any]) -> list[tuple]:
+    out = []
+    for row in rows:
+        out.append(
+            tuple(
+                v if p is None else p(v)
+                for v, p in zip((row[n] for n in names), procs, strict=True)
+            )
+        )
+    return out
+
+
+def _quote(conn: Connection, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote(name)
+
+
+def _update_leads(conn: Connection, key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """``UPDATE leads SET <key columns> WHERE lead_id = ?`` for each row (``v_<col>``, ``b_lead_id``)."""
+    ph = _placeholder(conn)
+    sets = ", ".join(f"{_quote(conn, k)} = {ph}" for k in key)
+    sql = f"UPDATE leads SET {sets} WHERE lead_id = {ph}"
+    names = [*key, "lead_id"]
+    procs = _processors(conn, leads, names)
+    renamed = [{**{k: r[f"v_{k}"] for k in key}, "lead_id": r["b_lead_id"]} for r in rows]
+    conn.exec_driver_sql(sql, _rows(renamed, names, procs))
+
+
+def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """``INSERT INTO table`` of rows that all have the same keys."""
+    names = list(rows[0])
+    ph = _placeholder(conn)
+    cols = ", ".join(_quote(conn, n) for n in names)
+    sql = f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join([ph] * len(names))})"
+    conn.exec_driver_sql(sql, _rows(rows, names, _processors(conn, table, names)))
 
 
 def _hours(hours: float) -> timedelta:
