@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from leadgate.batch.records import record_maker, score_from_row
+from leadgate.batch.records import record_columns, record_maker, score_from_row
 from leadgate.engine.ir import Plan
 from leadgate.engine.result import Score
 from leadgate.errors import UnsupportedTargetError
@@ -30,8 +30,9 @@ PathLike = str | Path
 def _rows(
     plan: Plan, leads: PathLike, events: PathLike | None, as_of: datetime, engine: str,
     accounts: PathLike | None, spark_master: str | None, pg_url: str | None,
-    memory_limit: str | None, sort: bool = True,
+    memory_limit: str | None, sort: bool = True, columns: list[str] | None = None,
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """Result rows; ``columns``: the ones the caller reads (DuckDB fetches only those)."""
     if engine == "duckdb":
         from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
 
@@ -40,7 +41,7 @@ def _rows(
             scorer.mount(leads, events, accounts)
             if events is not None:
                 scorer.check_events()
-            yield from scorer.rows(plan, as_of, sort=sort)
+            yield from scorer.rows(plan, as_of, sort=sort, columns=columns)
         finally:
             scorer.close()
     elif engine in ("sqlite", "postgres"):
@@ -99,7 +100,7 @@ def score_file_records(
     make = record_maker(plan, as_of)
     rows = _rows(
         plan, leads, events, as_of, engine, accounts, spark_master, pg_url, memory_limit,
-        sort=False,
+        sort=False, columns=record_columns(plan),
     )  # fmt: skip
     # Sorting a million Python pairs by row number is far cheaper than ORDER BY on wide rows.
     keyed = [(row.get("input_row") or 0, make(row)) for row in rows]

@@ -21,6 +21,7 @@ from leadgate.engine.result import (
     Lack,
     RuleResult,
     Score,
+    _num,
 )
 from leadgate.engine.sql import dimension_column
 
@@ -109,30 +110,39 @@ def record_maker(plan: ir.Plan, as_of: datetime) -> Callable[[Mapping[str, Any]]
     when = as_utc(as_of).isoformat()
     identity = plan.identity()
     dims = [(d.name, dimension_column(plan, i)) for i, d in enumerate(plan.dimensions)]
+    # The text of a disqualifier's or gate's lack never varies: made once, not once per lead.
     policies = [
         (
             seg.name,
             seg.policy.threshold,
-            [(f"check_{c.key}", c.name) for c in seg.policy.disqualifiers],
-            [(f"check_{c.key}", c.name) for c in seg.policy.gates],
+            [
+                (f"check_{c.key}", str(Lack("disqualified", c.name)))
+                for c in seg.policy.disqualifiers
+            ],
+            [(f"check_{c.key}", str(Lack("gate", c.name))) for c in seg.policy.gates],
             [(name, col, dict(seg.policy.floors).get(name)) for name, col in dims],
+            # Floor and threshold lacks: Lack.__str__'s text, its fixed head made once.
+            {n: f"{n} floor {_num(f)}: short by " for n, f in seg.policy.floors},
+            f"threshold {_num(seg.policy.threshold)}: short by ",
         )
         for seg in plan.segments
     ]
 
     def record(row: Mapping[str, Any]) -> dict[str, Any]:
-        name, threshold, disqualifiers, gates, floors = policies[int(row["segment_index"])]
-        lacks = [str(Lack("disqualified", n)) for col, n in disqualifiers if row[col]]
-        lacks += [str(Lack("gate", n)) for col, n in gates if not row[col]]
+        name, threshold, disqualifiers, gates, floors, floor_heads, threshold_head = policies[
+            int(row["segment_index"])
+        ]
+        lacks = [text for col, text in disqualifiers if row[col]]
+        lacks += [text for col, text in gates if not row[col]]
         scores: dict[str, float] = {}
         for dim, col, floor in floors:
             value = _f(row[col])
             scores[dim] = value
             if floor is not None and not value + ir.EPSILON >= floor:
-                lacks.append(str(Lack("floor", dim, floor - value, value, floor)))
+                lacks.append(floor_heads[dim] + _num(floor - value))
         total = _f(row["total"])
         if total + ir.EPSILON < threshold:
-            lacks.append(str(Lack("threshold", "total", threshold - total, total, threshold)))
+            lacks.append(threshold_head + _num(threshold - total) + " points")
         return {
             "lead_id": str(row["lead_id"]),
             "segment": name,
@@ -146,3 +156,10 @@ def record_maker(plan: ir.Plan, as_of: datetime) -> Callable[[Mapping[str, Any]]
         }
 
     return record
+
+
+def record_columns(plan: ir.Plan) -> list[str]:
+    """The query columns ``record_maker``'s records read (the explanation columns are not)."""
+    checks = [f"check_{c.key}" for c in plan.checks]
+    dims = [dimension_column(plan, i) for i in range(len(plan.dimensions))]
+    return ["lead_id", "segment_index", *dims, "total", "mql", *checks, "input_row"]
