@@ -143,12 +143,41 @@ def _ident(name: str) -> exp.Identifier:
     return exp.to_identifier(name, quoted=True)
 
 
+class BatchRow:
+    """One lead's query row: the key facts at once, the full ``Score`` only when asked for.
+
+    Rebuilding ``Score`` objects is most of the batch path's Python time, and a re-score that
+    finds a lead unchanged (most leads on a ``tick``) never needs one.
+    """
+
+    __slots__ = ("_as_of", "_plan", "_row", "lead_id", "mql", "segment", "total")
+
+    def __init__(self, plan: ir.Plan, row: dict[str, Any], as_of: datetime) -> None:
+        self._plan, self._row, self._as_of = plan, row, as_of
+        self.lead_id: str = row["lead_id"]
+        # As ``records.score_from_row`` reads them.
+        self.total = 0.0 if row["total"] is None else float(row["total"])
+        self.mql = bool(row["mql"])
+        self.segment = plan.segments[int(row["segment_index"])].name
+
+    def score(self) -> Score:
+        from leadgate.batch.records import score_from_row
+
+        return score_from_row(self._plan, self._row, self._as_of)
+
+
 def batch_scores(
-    conn: Connection, plan: ir.Plan, as_of: datetime, *, memory_limit: str = "2GB"
-) -> Iterator[Score]:
+    conn: Connection,
+    plan: ir.Plan,
+    as_of: datetime,
+    *,
+    memory_limit: str = "2GB",
+    lazy: bool = False,
+) -> Iterator[Any]:
     """The ``Score`` of every primary (non-duplicate) lead, in ``lead_id`` order.
 
     The order is the database's own ``ORDER BY lead_id``, the order ``rescore`` walks the leads.
+    ``lazy``: yield ``BatchRow`` objects instead (``.score()`` builds the ``Score``).
     """
     import duckdb
     import pyarrow as pa
@@ -255,6 +284,7 @@ def batch_scores(
         columns = [d[0] for d in cur.description]
         while rows := cur.fetchmany(10_000):
             for row in rows:
-                yield score_from_row(plan, dict(zip(columns, row, strict=True)), as_of)
+                data = dict(zip(columns, row, strict=True))
+                yield BatchRow(plan, data, as_of) if lazy else score_from_row(plan, data, as_of)
     finally:
         con.close()

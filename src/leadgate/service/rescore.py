@@ -323,6 +323,38 @@ def _raw_select(skip: tuple[str, ...]) -> Any:
     return select(*cols)
 
 
+class _Unchanged:
+    """Stands in for the ``Score`` of a lead the batch row shows needs no work: no score change
+    (``_changed``) and no MQL entry. ``apply_scores`` reads only these record fields for it."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, facts: Any) -> None:
+        self._record = {
+            "lead_id": facts.lead_id, "total": facts.total, "mql": facts.mql,
+            "segment": facts.segment,
+        }  # fmt: skip
+
+    def to_record(self) -> dict[str, Any]:
+        return self._record
+
+
+def _full_or_light(lead: LeadRow, facts: Any, model_hash: str, cause: Cause) -> Any:
+    """The full ``Score`` where ``apply_scores`` will record or move something, else a stand-in.
+
+    Set-based comparison with the stored snapshot: only leads whose score, MQL flag or segment
+    changed (or that enter MQL) pay for rebuilding a ``Score``.
+    """
+    resolution = TICK_RESOLUTION if cause is Cause.TICK else HISTORY_RESOLUTION
+    light = _Unchanged(facts)
+    record = light.to_record()
+    if _changed(lead, record, model_hash, resolution) or enters_mql(
+        lead.stage, facts.mql, _new_activity(lead)
+    ):
+        return facts.score()
+    return light
+
+
 def _chunks_all(conn: Connection, skip: tuple[str, ...] = ()) -> Iterator[list[LeadRow]]:
     """Every primary (non-duplicate) lead, in chunks by lead id (keyset pagination).
 
@@ -402,7 +434,7 @@ def rescore(
     if _batch_engine(conn, engine, lead_ids):
         from leadgate.service.batch import batch_scores
 
-        batch = batch_scores(conn, model.plan, as_of)
+        batch = batch_scores(conn, model.plan, as_of, lazy=True)
     if lead_ids is None:
         # The batch path reads profiles itself: skip decoding attributes and scores here.
         chunks = _chunks_all(conn, skip=("attrs", "score") if batch is not None else ())
@@ -413,9 +445,12 @@ def rescore(
         if batch is None:
             scores = score_rows(conn, model, rows, as_of)
         else:
-            scores = [next(batch) for _ in rows]
-            if [s.lead_id for s in scores] != [r.lead_id for r in rows]:
+            facts = [next(batch) for _ in rows]
+            if [s.lead_id for s in facts] != [r.lead_id for r in rows]:
                 raise RuntimeError("batch scores and stored leads are out of step")  # a bug
+            scores = [
+                _full_or_light(r, f, model.hash, cause) for r, f in zip(rows, facts, strict=True)
+            ]
         apply_scores(
             changes,
             model,
