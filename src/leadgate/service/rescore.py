@@ -325,14 +325,16 @@ def _raw_select(skip: tuple[str, ...]) -> Any:
 
 class _Unchanged:
     """Stands in for the ``Score`` of a lead the batch row shows needs no work: no score change
-    (``_changed``) and no MQL entry. ``apply_scores`` reads only these record fields for it."""
+    (``_changed``) and no MQL entry, or any lead on a dry run. ``apply_scores`` reads only these
+    record fields then."""
 
     __slots__ = ("_record",)
 
     def __init__(self, facts: Any) -> None:
+        # "scores" empty: only a dry run's discarded history could read it.
         self._record = {
             "lead_id": facts.lead_id, "total": facts.total, "mql": facts.mql,
-            "segment": facts.segment,
+            "segment": facts.segment, "scores": {},
         }  # fmt: skip
 
     def to_record(self) -> dict[str, Any]:
@@ -448,8 +450,10 @@ def rescore(
             facts = [next(batch) for _ in rows]
             if [s.lead_id for s in facts] != [r.lead_id for r in rows]:
                 raise RuntimeError("batch scores and stored leads are out of step")  # a bug
+            # A dry run writes nothing: the key facts are all its summary and examples read.
             scores = [
-                _full_or_light(r, f, model.hash, cause) for r, f in zip(rows, facts, strict=True)
+                _Unchanged(f) if not apply else _full_or_light(r, f, model.hash, cause)
+                for r, f in zip(rows, facts, strict=True)
             ]
         apply_scores(
             changes,
