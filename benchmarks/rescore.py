@@ -26,7 +26,10 @@ def _timed(label: str, n: int, unit: str, fn):  # type: ignore[no-untyped-def]
     start, cpu = time.perf_counter(), time.process_time()
     result = fn()
     elapsed, used = time.perf_counter() - start, time.process_time() - cpu
-    print(f"{label:<40} {elapsed:8.2f} s  {n / elapsed:>9,.0f} {unit}/s   cpu {used:7.2f} s", flush=True)
+    print(
+        f"{label:<40} {elapsed:8.2f} s  {n / elapsed:>9,.0f} {unit}/s   cpu {used:7.2f} s",
+        flush=True,
+    )
     return result, elapsed
 
 
@@ -44,13 +47,17 @@ def _scores_only(store, n: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--db", default=None, help="store URL (default: a new SQLite file)")
     parser.add_argument("--engine", default="auto", help="rescore engine for publish/tick")
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--compare-python", action="store_true", help="also publish with --engine python")
+    parser.add_argument(
+        "--compare-python", action="store_true", help="also publish with --engine python"
+    )
     args = parser.parse_args()
 
     from leadgate.engine import compile_model, score_lead
@@ -61,13 +68,36 @@ def main() -> None:
     from leadgate.synth import generate
 
     work = Path(tempfile.mkdtemp(prefix="leadgate-bench-"))
-    data, _ = _timed("synth data", args.leads, "leads", lambda: generate(args.leads, args.seed, work / "data", as_of=AS_OF))
-    print(f"  {data.n_leads:,} leads, {data.n_accounts:,} accounts, {data.n_events:,} events", flush=True)
+    data, _ = _timed(
+        "synth data",
+        args.leads,
+        "leads",
+        lambda: generate(args.leads, args.seed, work / "data", as_of=AS_OF),
+    )
+    print(
+        f"  {data.n_leads:,} leads, {data.n_accounts:,} accounts, {data.n_events:,} events",
+        flush=True,
+    )
     store = open_store(args.db or str(work / "leadgate.db"))
     print(f"store: {store.url}", flush=True)
-    _timed("load accounts", data.n_accounts, "rows", lambda: load_file(store, "accounts", data.accounts, as_of=AS_OF))
-    _timed("load leads", data.n_leads, "rows", lambda: load_file(store, "leads", data.leads, as_of=AS_OF))
-    _timed("load events", data.n_events, "rows", lambda: load_file(store, "events", data.events, as_of=AS_OF))
+    _timed(
+        "load accounts",
+        data.n_accounts,
+        "rows",
+        lambda: load_file(store, "accounts", data.accounts, as_of=AS_OF),
+    )
+    _timed(
+        "load leads",
+        data.n_leads,
+        "rows",
+        lambda: load_file(store, "leads", data.leads, as_of=AS_OF),
+    )
+    _timed(
+        "load events",
+        data.n_events,
+        "rows",
+        lambda: load_file(store, "events", data.events, as_of=AS_OF),
+    )
 
     text = EXAMPLE.read_text()
     changed = text.replace("threshold: 60 ", "threshold: 50 ").replace("version: 1", "version: 2")
@@ -85,11 +115,21 @@ def main() -> None:
         "publish v2 (re-score + transitions)", data.n_leads, "leads",
         lambda: publish_model(store, changed, actor="bench", as_of=AS_OF, **kw),
     )  # fmt: skip
-    print(f"  dry run said {dry.summary.new_mqls:,} new MQLs; publish made {real.summary.new_mqls:,}", flush=True)
-    _timed("tick (+1 day: decay, expiries)", data.n_leads, "leads", lambda: tick(store, AS_OF + timedelta(days=1)))
+    print(
+        f"  dry run said {dry.summary.new_mqls:,} new MQLs; publish made {real.summary.new_mqls:,}",
+        flush=True,
+    )
+    _timed(
+        "tick (+1 day: decay, expiries)",
+        data.n_leads,
+        "leads",
+        lambda: tick(store, AS_OF + timedelta(days=1)),
+    )
     _scores_only(store, data.n_leads)
     if args.compare_python:
-        third = changed.replace("threshold: 50 ", "threshold: 55 ").replace("version: 2", "version: 3")
+        third = changed.replace("threshold: 50 ", "threshold: 55 ").replace(
+            "version: 2", "version: 3"
+        )
         _timed(
             "publish v3, python engine", data.n_leads, "leads",
             lambda: publish_model(store, third, actor="bench", as_of=AS_OF, engine="python"),

@@ -19,7 +19,10 @@ def _help(args: list[str]) -> str:
     out = subprocess.run(
         [sys.executable, "-m", "leadgate", *args, "--help"], capture_output=True, text=True, env=env
     )
-    return "\n".join(line.rstrip() for line in out.stdout.replace("python -m leadgate", "leadgate").strip("\n").splitlines())
+    return "\n".join(
+        line.rstrip()
+        for line in out.stdout.replace("python -m leadgate", "leadgate").strip("\n").splitlines()
+    )
 
 
 def main() -> None:

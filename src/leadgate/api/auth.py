@@ -30,7 +30,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "dispositions:write": frozenset({A, S}),
     "models:read": frozenset({A, M, R}),
     "models:write": frozenset({A}),
-    "reports:read": frozenset({A, M, S, R}),  # funnel, quality, ... (marketing and sales share them)
+    "reports:read": frozenset(
+        {A, M, S, R}
+    ),  # funnel, quality, ... (marketing and sales share them)
     "admin": frozenset({A}),  # keys, webhooks, tick
     "whoami": frozenset({A, M, S, R}),
 }
