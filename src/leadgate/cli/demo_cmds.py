@@ -9,7 +9,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from leadgate.cli.common import fmt_points, progress_bar
+from leadgate.cli.common import progress_bar
 
 console = Console()
 
@@ -58,17 +58,17 @@ def demo(
         title=f"MQL queue: {len(result.queue):,} leads ({_pct(len(result.queue), len(result.records))})",
     )
     queue.add_column("lead", no_wrap=True, min_width=8)
-    queue.add_column("title", no_wrap=True, overflow="ellipsis", max_width=22)
-    queue.add_column("channel", no_wrap=True, overflow="ellipsis", max_width=12)
+    queue.add_column("title", no_wrap=True, overflow="ellipsis", max_width=18)
+    queue.add_column("channel", no_wrap=True, overflow="ellipsis", max_width=11)
     for col in ("fit", "eng.", "intent", "total"):
-        queue.add_column(col, justify="right", no_wrap=True, min_width=5)
+        queue.add_column(col, justify="right", no_wrap=True, min_width=6)
     for r in result.queue[:top]:
         p = profiles.get(str(r["lead_id"]), {})
         s = r["scores"]
         queue.add_row(
             str(r["lead_id"]) + ("*" if r["segment"] != "default" else ""),
             str(p.get("title") or "-"), str(p.get("source") or "-"),
-            *(fmt_points(s.get(d, 0)) for d in ("fit", "engagement", "intent")), fmt_points(r["total"]),
+            *(f"{s.get(d, 0):.1f}" for d in ("fit", "engagement", "intent")), f"{r['total']:.1f}",
         )  # fmt: skip
     console.print(queue)
     console.print("* enterprise segment (threshold 80)", highlight=False)
