@@ -32,10 +32,6 @@ def demo(
 
     if leads < 1:
         raise LeadgateError(f"--leads must be at least 1, got {leads}")
-    try:
-        from leadgate.engine import batch  # noqa: F401
-    except ImportError:
-        engine = "python"
     with progress_bar("scoring") as bar:
         task = bar.add_task(f"generating {leads:,} leads and scoring", total=None)
         result = run_demo(
