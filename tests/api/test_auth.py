@@ -35,6 +35,8 @@ EXPECTED = {
     "GET /v1/mqls": ALL,
     "GET /v1/sla-breaches": ALL,
     "POST /v1/leads/{lead_id}/disposition": {"admin", "sales"},
+    "GET /v1/reject-reasons": ALL,
+    "PUT /v1/reject-reasons": {"admin"},
     "POST /v1/models": {"admin"},
     "GET /v1/models": {"admin", "marketing", "read-only"},
     "GET /v1/models/diff": {"admin", "marketing", "read-only"},

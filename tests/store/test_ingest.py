@@ -184,3 +184,72 @@ def test_live_events_without_ids_get_content_ids(store: Store) -> None:
     first = ingest_events(store, [ev], T0)
     again = ingest_events(store, [ev], T0)
     assert (first.inserted, again.inserted, again.ignored) == (1, 0, 1)
+
+
+OUTCOME_HEADER = "lead_id,mql_time,first_touch_time,sal_status,sal_time,sql_time\n"
+
+
+def _live_mql(store: Store, at: datetime) -> None:
+    """L1 becomes an MQL by scoring at ``at``: its live cycle opens then."""
+    publish_model(store, TINY_MODEL, actor="t", as_of=at)
+    upsert_lead(store, "L1", {"title": "VP", "email": "l1@corp.com"}, at)
+    ingest_events(store, [Event("L1", "demo_request", at, "d-L1", {})], at)
+    assert get_lead(store, "L1").stage == "mql"
+
+
+def test_outcome_times_before_a_live_cycle_do_not_make_speed_negative(
+    store: Store, tmp_path: Path
+) -> None:
+    from leadgate.report.speed import speed_report
+    from leadgate.report.store_frame import frame_from_store
+
+    live = datetime(2026, 3, 10, tzinfo=UTC)
+    _live_mql(store, live)
+    # The CRM qualified L1 a week before leadgate did, touched it and accepted it before then;
+    # the SQL step came after the live cycle opened.
+    path = write(
+        tmp_path, "o.csv",
+        OUTCOME_HEADER
+        + "L1,2026-03-03T00:00:00Z,2026-03-04T00:00:00Z,accepted,2026-03-05T00:00:00Z,"
+        "2026-03-12T00:00:00Z\n",
+    )  # fmt: skip
+    report = load_file(store, "outcomes", path, as_of=live)
+    assert (report.inserted, report.adjusted) == (1, 1)
+    lead = get_lead(store, "L1")
+    assert [t.to_stage for t in lead.transitions] == ["mql", "sal", "sql"]
+    times = [t.at for t in lead.transitions]
+    assert times == sorted(times) and times[1] == live  # accepted: placed at the cycle's start
+    assert "2026-03-05T00:00:00+00:00 precedes this MQL cycle" in (lead.transitions[1].note or "")
+    cycle = lead.cycles[-1]
+    # the first sales action inside the cycle is the SQL step, not the pre-cycle touch
+    assert cycle.first_touch_at == datetime(2026, 3, 12, tzinfo=UTC)
+    assert cycle.first_touch_at >= cycle.mql_at
+    speed = speed_report(frame_from_store(store))
+    assert speed.touched == 1 and min(speed.hours) >= 0
+
+
+def test_outcome_touch_inside_a_live_cycle_is_its_first_touch(store: Store, tmp_path: Path) -> None:
+    live = datetime(2026, 3, 10, tzinfo=UTC)
+    _live_mql(store, live)
+    path = write(
+        tmp_path, "o.csv",
+        OUTCOME_HEADER + "L1,2026-03-03T00:00:00Z,2026-03-10T06:00:00Z,,,\n",
+    )  # fmt: skip
+    report = load_file(store, "outcomes", path, as_of=live)
+    assert (report.inserted, report.adjusted) == (1, 0)
+    cycle = get_lead(store, "L1").cycles[-1]
+    assert cycle.first_touch_at == live + (datetime(2026, 3, 10, 6, tzinfo=UTC) - live)
+    assert cycle.stage == "mql"
+
+
+def test_outcome_touch_before_a_live_cycle_is_not_its_first_touch(
+    store: Store, tmp_path: Path
+) -> None:
+    live = datetime(2026, 3, 10, tzinfo=UTC)
+    _live_mql(store, live)
+    path = write(
+        tmp_path, "o.csv", OUTCOME_HEADER + "L1,2026-03-03T00:00:00Z,2026-03-04T00:00:00Z,,,\n"
+    )
+    report = load_file(store, "outcomes", path, as_of=live)
+    assert report.adjusted == 1
+    assert get_lead(store, "L1").cycles[-1].first_touch_at is None

@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "leadgate.cli.sql_cmds",
     "leadgate.cli.api_cmds",
     "leadgate.cli.store_cmds",
+    "leadgate.cli.reasons_cmds",
     "leadgate.cli.report_cmds",
     "leadgate.cli.synth_cmds",
     "leadgate.cli.demo_cmds",

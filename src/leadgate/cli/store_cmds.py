@@ -112,6 +112,13 @@ def load(
         f"{report.ignored} already loaded, {report.duplicates} duplicate(s)",
         highlight=False,
     )
+    if report.adjusted:
+        console.print(
+            f"  {report.adjusted} outcome row(s) have times before the lead's live MQL cycle: "
+            "sales steps recorded at the cycle's start (with a note), earlier touches not "
+            "counted as its first touch",
+            highlight=False,
+        )
     if report.summary is not None:
         console.print(f"  re-scored: {_summary_line(report.summary)}", highlight=False)
 

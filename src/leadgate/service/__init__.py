@@ -18,6 +18,8 @@ clock below the adapters (ARCHITECTURE.md invariant 2). Answers are pydantic sha
     tick(store, as_of, *, progress=None) -> TickReport
     load_file(store, kind, path, *, as_of, actor="import", progress=None) -> LoadReport
     reject_reasons(store) / set_reject_reasons(store, reasons, at)
+    change_reject_reasons(store, *, at, add=None, remove=()) / reset_reject_reasons(store, at)
+    reject_reason_usage(store) -> {code: rejections recorded with it}
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from leadgate.service.leads import get_lead, ingest_events, upsert_account, upse
 from leadgate.service.load import KINDS, load_file
 from leadgate.service.models import active_model, diff_models, list_models, publish_model
 from leadgate.service.sales import (
+    change_reject_reasons,
     dispose,
     mql_queue,
+    reject_reason_usage,
     reject_reasons,
+    reset_reject_reasons,
     set_reject_reasons,
     sla_breaches,
 )
@@ -71,6 +76,7 @@ __all__ = [
     "TickReport",
     "TransitionView",
     "active_model",
+    "change_reject_reasons",
     "diff_models",
     "dispose",
     "get_lead",
@@ -79,7 +85,9 @@ __all__ = [
     "load_file",
     "mql_queue",
     "publish_model",
+    "reject_reason_usage",
     "reject_reasons",
+    "reset_reject_reasons",
     "set_reject_reasons",
     "sla_breaches",
     "tick",

@@ -107,6 +107,7 @@ def load_file(
                 done_o.imported,
                 done_o.ignored,
             )
+            report.adjusted = done_o.adjusted
         if model is not None and affected:
             report.summary = rescore(
                 conn, model, affected, as_of, cause=cause, actor=actor, progress=progress

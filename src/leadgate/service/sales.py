@@ -6,11 +6,11 @@ Functions behind ``GET /v1/mqls``, ``POST /v1/leads/{id}/disposition``, ``leadga
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from leadgate.engine import as_utc
 from leadgate.errors import NotFoundError
@@ -25,7 +25,7 @@ from leadgate.service.leads import state_of
 from leadgate.service.shapes import LeadState, QueueItem, SlaBreach
 from leadgate.store.db import Store
 from leadgate.store.history import Changes, fetch_leads
-from leadgate.store.schema import leads, mql_cycles
+from leadgate.store.schema import dispositions, leads, mql_cycles
 from leadgate.store.settings import get_setting, set_setting
 
 REASONS_KEY = "reject_reasons"
@@ -38,8 +38,18 @@ def reject_reasons(store: Store) -> dict[str, str]:
     return dict(value) if value else dict(DEFAULT_REJECT_REASONS)
 
 
-def set_reject_reasons(store: Store, reasons: Mapping[str, str], at: datetime) -> dict[str, str]:
-    """Replace the reject reason codes; each maps to ``nurture`` or ``disqualified``."""
+def reject_reason_usage(store: Store) -> dict[str, int]:
+    """How many recorded rejections used each reason code (codes no longer listed included)."""
+    q = (
+        select(dispositions.c.reason, func.count())
+        .where(dispositions.c.action == "reject")
+        .group_by(dispositions.c.reason)
+    )
+    with store.read() as conn:
+        return {str(code): int(n) for code, n in conn.execute(q) if code is not None}
+
+
+def _clean_reasons(reasons: Mapping[str, str]) -> dict[str, str]:
     clean: dict[str, str] = {}
     for code, target in reasons.items():
         if not code or not str(code).replace("_", "").isalnum():
@@ -49,9 +59,51 @@ def set_reject_reasons(store: Store, reasons: Mapping[str, str], at: datetime) -
                 f"{code}: must map to nurture or disqualified, got {target!r}", "reason"
             )
         clean[str(code)] = str(target)
+    if not clean:
+        raise DispositionError("at least one reject reason code is needed", "reason")
+    return clean
+
+
+def set_reject_reasons(store: Store, reasons: Mapping[str, str], at: datetime) -> dict[str, str]:
+    """Replace the reject reason codes; each maps to ``nurture`` or ``disqualified``."""
+    clean = _clean_reasons(reasons)
     with store.write() as conn:
         set_setting(conn, REASONS_KEY, clean, as_utc(at))
     return clean
+
+
+def change_reject_reasons(
+    store: Store,
+    *,
+    at: datetime,
+    add: Mapping[str, str] | None = None,
+    remove: Iterable[str] = (),
+) -> dict[str, str]:
+    """Add or re-map codes (``add``) and drop codes (``remove``) in one transaction.
+
+    Dispositions already recorded keep their codes; only new rejections are checked against the
+    changed list.
+
+    Raises:
+        NotFoundError: a code in ``remove`` is not in the list.
+        DispositionError: a malformed code or target, or nothing would be left.
+    """
+    with store.write() as conn:
+        value = get_setting(conn, REASONS_KEY)
+        current = dict(value) if value else dict(DEFAULT_REJECT_REASONS)
+        for code in remove:
+            if code not in current:
+                raise NotFoundError(f"no reject reason code '{code}' (codes: {', '.join(current)})")
+            del current[code]
+        current.update(add or {})
+        clean = _clean_reasons(current)
+        set_setting(conn, REASONS_KEY, clean, as_utc(at))
+    return clean
+
+
+def reset_reject_reasons(store: Store, at: datetime) -> dict[str, str]:
+    """Go back to the built-in reason codes."""
+    return set_reject_reasons(store, DEFAULT_REJECT_REASONS, at)
 
 
 def dispose(

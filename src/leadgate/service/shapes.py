@@ -212,4 +212,5 @@ class LoadReport(BaseModel):
     updated: int
     ignored: int  # replays (events seen before, outcomes already imported)
     duplicates: int  # leads flagged as duplicates of an existing email
+    adjusted: int = 0  # outcome rows with times before the lead's live MQL cycle
     summary: RescoreSummary | None = None  # re-scoring of the affected leads (model published)

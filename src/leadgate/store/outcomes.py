@@ -5,6 +5,12 @@ touched it, whether they accepted or rejected it (with a reason), and when it be
 opportunity (amount) and won or lost. Times must run forward; a row already imported (same lead
 and ``mql_time``) is ignored, so a replayed file adds nothing. Any bad row raises
 ``IngestError`` with line and field, and the caller's transaction leaves the store unchanged.
+
+A row for a lead that is already an MQL applies to its live cycle. When that cycle opened later
+than the row's times (leadgate qualified the lead after the CRM did), a first touch before the
+cycle opened is not the cycle's first touch (it would make speed-to-lead negative), and a sales
+step before it is recorded at the cycle's start with a note giving the imported time, so the
+history stays in time order. Such rows are counted as ``adjusted``.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ class OutcomeImport:
     rows: int = 0
     imported: int = 0
     ignored: int = 0  # already imported (same lead and mql_time)
+    adjusted: int = 0  # times before the lead's live MQL cycle (see the module docstring)
     lead_ids: list[str] = field(default_factory=list)
 
 
@@ -115,10 +122,11 @@ def import_outcomes(
                 field="lead_id",
             )
         try:
-            _replay(changes, lead, row, key, mql_at, file, line, actor, terms, reasons)
+            adjusted = _replay(changes, lead, row, key, mql_at, file, line, actor, terms, reasons)
         except ConflictError as exc:
             raise IngestError(str(exc), file=file, line=line, field="lead_id") from None
         out.imported += 1
+        out.adjusted += adjusted
         out.lead_ids.append(lead_id)
         if len(changes.transitions) >= 5 * CHUNK:
             changes.flush(conn)
@@ -137,8 +145,11 @@ def _replay(
     actor: str,
     terms: Mapping[str, Any],
     reasons: Mapping[str, str],
-) -> None:
-    """Apply one outcome row to one lead, step by step, checking times run forward."""
+) -> bool:
+    """Apply one outcome row to one lead, step by step, checking times run forward.
+
+    Returns whether a time had to be adjusted to the lead's live MQL cycle.
+    """
     last = mql_at
 
     def step(name: str) -> datetime | None:
@@ -160,27 +171,33 @@ def _replay(
         raise IngestError(
             "is earlier than mql_time", file=file, line=line, field="first_touch_time"
         )
-    common = _Origin(actor, key)
+    # A live cycle's history starts when it opened: earlier imported times are placed at its
+    # start and never count as its first touch.
+    place = _Placement(floor=None)
     if lead.stage in (Stage.LEAD, Stage.NURTURE):
         changes.move(
             lead, Stage.MQL, at=mql_at, cause=Cause.IMPORT.value, actor=actor, import_key=key,
             cycle={**terms, "first_touch_at": touch},
         )  # fmt: skip
     elif lead.stage == Stage.MQL:
-        if touch is not None:
+        place = _Placement(floor=lead.stage_since)
+        if touch is not None and place.fits(touch):
             changes.touch(lead, touch)
+        elif touch is not None:
+            place.adjusted = True
     else:
         raise IngestError(
             f"lead '{lead.lead_id}' is at stage '{lead.stage}'; outcomes can be imported for leads "
             "at lead, nurture or mql",
             file=file, line=line, field="lead_id",
         )  # fmt: skip
+    common = _Origin(actor, key)
     status = row.get("sal_status")
     amount = row.get("amount")
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int | float)):
         raise IngestError(f"must be a number, got {amount!r}", file=file, line=line, field="amount")
     if status is None:
-        return
+        return place.adjusted
     if status not in ("accepted", "rejected"):
         raise IngestError(
             f"must be accepted or rejected, got {status!r}",
@@ -199,18 +216,19 @@ def _replay(
                 field="reject_reason",
             )
         _sales(
-            changes, lead, Stage(reasons[str(reason)]), sal_at, "reject", common, reason=str(reason)
-        )
-        return
-    _sales(changes, lead, Stage.SAL, sal_at, "accept", common)
+            changes, lead, Stage(reasons[str(reason)]), place, sal_at, "reject", common,
+            reason=str(reason),
+        )  # fmt: skip
+        return place.adjusted
+    _sales(changes, lead, Stage.SAL, place, sal_at, "accept", common)
     for name, stage in OUTCOME_STEPS:
         moment = step(name)
         if moment is not None:
             value = float(amount) if stage is Stage.OPPORTUNITY and amount is not None else None
-            _sales(changes, lead, stage, moment, stage.value, common, amount=value)
+            _sales(changes, lead, stage, place, moment, stage.value, common, amount=value)
     outcome = row.get("outcome")
     if outcome in (None, "open"):
-        return
+        return place.adjusted
     if outcome not in ("won", "lost"):
         raise IngestError(
             f"must be won, lost or open, got {outcome!r}", file=file, line=line, field="outcome"
@@ -221,13 +239,26 @@ def _replay(
             f"is required when outcome is {outcome}", file=file, line=line, field="closed_time"
         )
     value = float(amount) if amount is not None else None
-    _sales(changes, lead, Stage(outcome), closed, str(outcome), common, amount=value)
+    _sales(changes, lead, Stage(outcome), place, closed, str(outcome), common, amount=value)
+    return place.adjusted
+
+
+@dataclass
+class _Placement:
+    """Where a row's steps go in time: at or after ``floor``, the live cycle's start (if any)."""
+
+    floor: datetime | None
+    adjusted: bool = False
+
+    def fits(self, at: datetime) -> bool:
+        return self.floor is None or at >= self.floor
 
 
 def _sales(
     changes: Changes,
     lead: LeadRow,
     to: Stage,
+    place: _Placement,
     at: datetime,
     action: str,
     origin: _Origin,
@@ -236,11 +267,19 @@ def _sales(
     amount: float | None = None,
 ) -> None:
     cycle_before = lead.cycle
+    note = None
+    if not place.fits(at):
+        assert place.floor is not None
+        note = (
+            f"imported time {at.isoformat()} precedes this MQL cycle "
+            f"(open since {place.floor.isoformat()}); recorded at the cycle's start"
+        )
+        at, place.adjusted = place.floor, True
     changes.move(
         lead, to, at=at, cause=Cause.IMPORT.value, actor=origin.actor, import_key=origin.key,
-        reason=reason, sales_action=True, amount=amount,
+        reason=reason, note=note, sales_action=note is None, amount=amount,
     )  # fmt: skip
     changes.dispositions.append(
         {"lead_id": lead.lead_id, "cycle": cycle_before, "action": action, "reason": reason,
-         "note": None, "amount": amount, "actor": origin.actor, "at": at}
+         "note": note, "amount": amount, "actor": origin.actor, "at": at}
     )  # fmt: skip

@@ -1,4 +1,5 @@
-"""GET /v1/leads/{id}, GET /v1/mqls, GET /v1/sla-breaches, POST /v1/leads/{id}/disposition."""
+"""GET /v1/leads/{id}, GET /v1/mqls, GET /v1/sla-breaches, POST /v1/leads/{id}/disposition,
+GET/PUT /v1/reject-reasons."""
 
 from __future__ import annotations
 
@@ -152,3 +153,30 @@ def test_illegal_moves_are_409_and_unknown_leads_404(api) -> None:  # type: igno
     assert "is at stage 'lead'" in response.json()["message"]
     missing = api.call("POST", "/v1/leads/L404/disposition", "sales", json={"action": "accept"})
     assert missing.status_code == 404
+
+
+def test_reject_reasons_can_be_read_and_replaced(api) -> None:  # type: ignore[no-untyped-def]
+    api.publish()
+    codes = api.call("GET", "/v1/reject-reasons", "sales").json()
+    assert codes["competitor"] == "disqualified" and codes["no_intent"] == "nurture"
+    bad = api.call("PUT", "/v1/reject-reasons", "admin", json={"no_budget": "lost"})
+    assert bad.status_code == 422 and "must map to nurture or disqualified" in bad.text
+    assert api.call("GET", "/v1/reject-reasons", "sales").json() == codes  # unchanged
+    new = {"no_budget": "disqualified", "timing": "nurture"}
+    assert api.call("PUT", "/v1/reject-reasons", "admin", json=new).json() == new
+    _mql(api, "L1")
+    _mql(api, "L2")
+    old = api.call(
+        "POST",
+        "/v1/leads/L1/disposition",
+        "sales",
+        json={"action": "reject", "reason": "no_intent"},
+    )
+    assert old.status_code == 422 and "unknown reason code 'no_intent'" in old.text
+    done = api.call(
+        "POST",
+        "/v1/leads/L2/disposition",
+        "sales",
+        json={"action": "reject", "reason": "no_budget"},
+    )
+    assert done.json()["stage"] == "disqualified"

@@ -5,13 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
 from leadgate.api.schemas import DispositionIn, LeadId
-from leadgate.service import LeadState, LeadView, QueueItem, SlaBreach, dispose, get_lead, mql_queue
+from leadgate.service import (
+    LeadState,
+    LeadView,
+    QueueItem,
+    SlaBreach,
+    dispose,
+    get_lead,
+    mql_queue,
+    reject_reasons,
+    set_reject_reasons,
+)
 from leadgate.service import sla_breaches as list_breaches
 
 router = APIRouter(route_class=GuardedRoute, tags=["leads and sales"])
@@ -79,3 +89,25 @@ async def disposition(request: Request, lead_id: LeadId, body: DispositionIn) ->
     )  # fmt: skip
     config.wake_worker()
     return state
+
+
+@router.get("/v1/reject-reasons", response_model=dict[str, str], openapi_extra=needs("queue:read"))
+async def read_reject_reasons(request: Request) -> dict[str, str]:
+    """The reject reason codes sales choose from: code -> ``nurture`` or ``disqualified``."""
+    return await run_in_threadpool(reject_reasons, config_of(request).store)
+
+
+@router.put("/v1/reject-reasons", response_model=dict[str, str], openapi_extra=needs("admin"))
+async def replace_reject_reasons(
+    request: Request,
+    body: Annotated[
+        dict[str, str],
+        Body(examples=[{"no_budget": "nurture", "competitor": "disqualified"}]),
+    ],
+) -> dict[str, str]:
+    """Replace the reject reason codes; each maps to ``nurture`` or ``disqualified`` (422 if not).
+
+    Dispositions already recorded keep their codes.
+    """
+    config = config_of(request)
+    return await config.write(lambda: set_reject_reasons(config.store, body, at=config.now()))
