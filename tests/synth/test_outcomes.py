@@ -96,7 +96,11 @@ def test_channels_convert_as_real_ones_do(funnel: pd.DataFrame) -> None:
     won_per_lead = funnel.groupby("source").won.mean()
     for good in ("referral", "inbound_content"):
         assert won_per_lead[good] > 3 * won_per_lead["cold_list"] + 0.005, good
-    assert won_per_lead.idxmax() == "referral" and won_per_lead.idxmin() == "cold_list"
+    assert won_per_lead.idxmin() == "cold_list"
+    # The best channel is judged on would_win (a draw for every lead): observed wins need a
+    # hand-off and a close by as_of, a handful per channel at this size, too few to rank by.
+    would_win = funnel.groupby("source").would_win.mean()
+    assert would_win.idxmax() == "referral" and would_win.idxmin() == "cold_list"
     truth = funnel.groupby("source").propensity.mean()
     assert truth.idxmax() == "referral" and truth.idxmin() == "cold_list"
 
@@ -105,3 +109,22 @@ def test_amounts_grow_with_company_size(funnel: pd.DataFrame) -> None:
     opp = funnel[funnel.amount.notna() & funnel.company_size.notna()]
     assert len(opp) >= 20
     assert opp.amount.rank().corr(opp.company_size.rank()) > 0.5
+
+
+def test_mql_time_is_the_timestamp_of_the_qualifying_event(data: Data) -> None:
+    # A hand-off time drawn apart from the events (an hour after the third download, days after
+    # sign-up) would let a model read from the gap to the last event which route fired.
+    h = data.outcomes[["lead_id", "mql_time"]].assign(mql_time=lambda o: pd.to_datetime(o.mql_time))
+    h = h.merge(data.leads[["lead_id", "source"]], on="lead_id")
+    ev = data.events.merge(h, on="lead_id")
+    at = ev[ev.timestamp == ev.mql_time]
+    assert set(at.lead_id) == set(h.lead_id)
+    qualifying = {"demo_request", "content_download", "webinar_attended", "form_submit"}
+    by_lead = at.groupby("lead_id").type.agg(set)
+    sources = h.set_index("lead_id").source
+    assert all(bool(types & qualifying) or sources[lead] == "cold_list"
+               for lead, types in by_lead.items())  # fmt: skip
+    # A demo request goes straight to sales: nobody was handed over later than their first one.
+    first_demo = ev[ev.type == "demo_request"].groupby("lead_id").timestamp.min()
+    mql = h.set_index("lead_id").mql_time[first_demo.index]
+    assert (mql <= first_demo).all() and (mql == first_demo).mean() > 0.5

@@ -20,7 +20,8 @@ with probability ``propensity``, for every lead, handed over or not.
 **Hand-off** (who reached sales historically, ``mql_time``) follows the old, imperfect process
 the reference model is meant to replace: demo requests go to sales, so do most leads with three
 high-value actions (downloads, webinars attended), a share of referrals, badge scans and bought
-lists. A rejected lead's reason code names its real flaw, or else its weakest driver.
+lists. ``mql_time`` is always the timestamp of the qualifying event itself. A rejected lead's
+reason code names its real flaw, or else its weakest driver.
 """
 
 from __future__ import annotations
@@ -80,24 +81,39 @@ def profile_effects(leads: Leads, accounts: Accounts) -> dict[str, np.ndarray]:
     }
 
 
+# The old process's "soon after sign-up" routes: (source, share of its leads, days after
+# creation within which the qualifying event must fall, the qualifying event). Bought lists
+# have no sign-up: a rep calls the ones who respond (their first event of any kind).
+_CHANNEL_ROUTES = (
+    ("referral", 0.35, 1.0, "form"),
+    ("events", 0.15, 4.0, "form"),
+    ("cold_list", 0.04, 30.0, "any"),
+    ("paid_search", 0.03, 10.0, "form"),
+    ("inbound_content", 0.02, 20.0, "form"),
+)
+
+
 def _handoff(rng: np.random.Generator, leads: Leads, act: Activity, as_of: int) -> np.ndarray:
-    """When each lead was handed to sales by the historical process (NONE = never)."""
+    """When each lead was handed to sales by the historical process (NONE = never).
+
+    A lead becomes an MQL at the timestamp of the event that qualified it (its first demo
+    request, its third high-value action, or for a channel route its sign-up form or first
+    response), never at a time of its own: a delay drawn here would differ by route, and the
+    gap between the last event and ``mql_time`` would then tell a model which rule fired,
+    something no real hand-off records.
+    """
     n = len(leads)
     u = rng.random(n)
     created = leads.created_at
     t = np.full(n, NONE, dtype=np.int64)
     by_hv = (act.third_high_value != NONE) & (u < 0.6)
-    t[by_hv] = act.third_high_value[by_hv] + 3600
+    t[by_hv] = act.third_high_value[by_hv]
     chan = leads.channel
-    for name, share, days in (
-        ("referral", 0.35, 1.0),
-        ("events", 0.15, 4.0),
-        ("cold_list", 0.04, 30.0),
-        ("paid_search", 0.03, 10.0),
-        ("inbound_content", 0.02, 20.0),
-    ):
-        pick = (t == NONE) & (chan == CHANNEL_INDEX[name]) & (u < share)
-        t[pick] = created[pick] + (rng.random(int(pick.sum())) * days * DAY).astype(np.int64)
+    for name, share, days, qualifying in _CHANNEL_ROUTES:
+        event = act.first_form if qualifying == "form" else act.first_event
+        soon = (event != NONE) & (event - created <= days * DAY)
+        pick = (t == NONE) & (chan == CHANNEL_INDEX[name]) & (u < share) & soon
+        t[pick] = event[pick]
     # A demo request always goes straight to sales (and wins over the slower routes).
     demo = act.first_demo != NONE
     t[demo] = np.where(
