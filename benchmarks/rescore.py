@@ -36,13 +36,13 @@ def _timed(label: str, n: int, unit: str, fn):  # type: ignore[no-untyped-def]
 def _scores_only(store, n: int) -> None:  # type: ignore[no-untyped-def]
     """The batch path without lifecycle decisions or writes: export, DuckDB, records."""
     from leadgate.service import active_model
-    from leadgate.service.batch import batch_scores
+    from leadgate.service.batch import score_objects
 
     with store.read() as conn:
         model = active_model(conn, store)
         _timed(
             "  of which: batch scores only", n, "leads",
-            lambda: sum(1 for s in batch_scores(conn, model.plan, AS_OF) if s.to_record()),
+            lambda: sum(1 for s in score_objects(conn, model.plan, AS_OF) if s.to_record()),
         )  # fmt: skip
 
 

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlglot import exp
+
 from leadgate.engine import ir
 from leadgate.engine.event import as_utc
 from leadgate.engine.result import (
@@ -163,3 +165,149 @@ def record_columns(plan: ir.Plan) -> list[str]:
     checks = [f"check_{c.key}" for c in plan.checks]
     dims = [dimension_column(plan, i) for i in range(len(plan.dimensions))]
     return ["lead_id", "segment_index", *dims, "total", "mql", *checks, "input_row"]
+
+
+# Column-wise records (DuckDB SQL): the same record as ``record_maker``, built as JSON text by the
+# database, so a re-score of millions of leads makes no Python object per lead.
+
+
+def _double(value: float) -> exp.Expression:
+    # From the float's repr as text: DuckDB parses it exactly, so the literal is the very double
+    # the Python side holds (a DECIMAL literal cast to DOUBLE need not be).
+    return exp.cast(exp.Literal.string(repr(float(value))), "double")
+
+
+def _call(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _text_list(items: list[exp.Expression]) -> exp.Expression:
+    return exp.cast(exp.Array(expressions=items), exp.DataType.build("VARCHAR[]", dialect="duckdb"))
+
+
+def num_text_sql(value: exp.Expression) -> exp.Expression:
+    """``engine.result._num`` in DuckDB SQL: a whole number without decimals, else at most two.
+
+    Both sides round the exact binary value (Python's format and DuckDB's ``printf`` alike);
+    ``+ 0.0`` turns -0.0 into 0.0, as ``str(int(-0.0))`` does.
+    """
+    v = exp.Paren(this=exp.Add(this=value, expression=_double(0.0)))
+    whole = exp.EQ(this=v.copy(), expression=_call("trunc", v.copy()))
+    fixed = _call("printf", exp.Literal.string("%.2f"), v.copy())
+    trimmed = _call(
+        "rtrim", _call("rtrim", fixed, exp.Literal.string("0")), exp.Literal.string(".")
+    )
+    return exp.Case(
+        ifs=[exp.If(this=whole, true=_call("printf", exp.Literal.string("%.0f"), v.copy()))],
+        default=trimmed,
+    )
+
+
+def _lacks_sql(plan: ir.Plan, policy: ir.Policy) -> exp.Expression:
+    """What a lead of this segment lacks, as a list of texts in ``record_maker``'s order."""
+    empty = _text_list([])
+
+    def when(cond: exp.Expression, text: exp.Expression) -> exp.Expression:
+        return exp.Case(ifs=[exp.If(this=cond, true=_text_list([text]))], default=empty.copy())
+
+    def check(key: str) -> exp.Expression:
+        return exp.Coalesce(this=exp.column(f"check_{key}"), expressions=[exp.false()])
+
+    parts = [
+        when(check(c.key), exp.Literal.string(str(Lack("disqualified", c.name))))
+        for c in policy.disqualifiers
+    ]
+    parts += [
+        when(exp.Not(this=check(c.key)), exp.Literal.string(str(Lack("gate", c.name))))
+        for c in policy.gates
+    ]
+    floors = dict(policy.floors)
+    for i, dim in enumerate(plan.dimensions):
+        floor = floors.get(dim.name)
+        if floor is None:
+            continue
+        value = _score_sql(plan, i)
+        met = exp.GTE(
+            this=exp.Add(this=value, expression=_double(ir.EPSILON)), expression=_double(floor)
+        )
+        short = exp.Sub(this=_double(floor), expression=value.copy())
+        head = exp.Literal.string(f"{dim.name} floor {_num(floor)}: short by ")
+        parts.append(
+            when(
+                exp.Not(this=exp.Paren(this=met)),
+                exp.DPipe(this=head, expression=num_text_sql(short)),
+            )
+        )
+    total = _total_sql()
+    below = exp.LT(
+        this=exp.Add(this=total, expression=_double(ir.EPSILON)),
+        expression=_double(policy.threshold),
+    )
+    text = exp.DPipe(
+        this=exp.DPipe(
+            this=exp.Literal.string(f"threshold {_num(policy.threshold)}: short by "),
+            expression=num_text_sql(
+                exp.Sub(this=_double(policy.threshold), expression=total.copy())
+            ),
+        ),
+        expression=exp.Literal.string(" points"),
+    )
+    parts.append(when(below, text))
+    return _call("flatten", exp.Array(expressions=parts))
+
+
+def _score_sql(plan: ir.Plan, i: int) -> exp.Expression:
+    return exp.Coalesce(
+        this=exp.cast(exp.column(dimension_column(plan, i)), "double"), expressions=[_double(0.0)]
+    )
+
+
+def _total_sql() -> exp.Expression:
+    return exp.Coalesce(this=exp.cast(exp.column("total"), "double"), expressions=[_double(0.0)])
+
+
+def _by_segment(plan: ir.Plan, values: list[exp.Expression]) -> exp.Expression:
+    if len(values) == 1:
+        return values[0]
+    ifs = [
+        exp.If(
+            this=exp.EQ(this=exp.column("segment_index"), expression=exp.Literal.number(i)), true=v
+        )
+        for i, v in enumerate(values)
+    ]
+    return exp.Case(ifs=ifs)
+
+
+def _object(pairs: list[tuple[str, exp.Expression]]) -> exp.Expression:
+    args: list[exp.Expression] = []
+    for key, value in pairs:
+        args += [exp.Literal.string(key), value]
+    return _call("json_object", *args)
+
+
+def scores_sql(plan: ir.Plan) -> exp.Expression:
+    """The record's ``scores`` object as JSON text (DuckDB), over the query's output columns."""
+    return _object([(d.name, _score_sql(plan, i)) for i, d in enumerate(plan.dimensions)])
+
+
+def record_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
+    """``record_maker``'s record as JSON text (DuckDB), same keys in the same order.
+
+    Reads the columns ``record_columns`` names (plus ``segment``); names and texts from the model
+    reach the SQL only as literals (ARCHITECTURE.md invariant 6).
+    """
+    segments = [(seg.name, seg.policy) for seg in plan.segments]
+    mql = exp.Coalesce(this=exp.cast(exp.column("mql"), "boolean"), expressions=[exp.false()])
+    return _object(
+        [
+            ("lead_id", exp.cast(exp.column("lead_id"), "varchar")),
+            ("segment", _by_segment(plan, [exp.Literal.string(n) for n, _ in segments])),
+            ("scores", scores_sql(plan)),
+            ("total", _total_sql()),
+            ("mql", mql),
+            ("missing", _by_segment(plan, [_lacks_sql(plan, p) for _, p in segments])),
+            ("threshold", _by_segment(plan, [_double(p.threshold) for _, p in segments])),
+            ("as_of", exp.Literal.string(as_utc(as_of).isoformat())),
+            ("model", _object([(k, exp.Literal.string(v)) for k, v in plan.identity().items()])),
+        ]
+    )

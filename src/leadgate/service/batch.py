@@ -15,10 +15,11 @@ reads the stored values (numbers from their text, booleans from true/false).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, Text, cast, func, select, type_coerce
+from sqlalchemy import Connection, Integer, String, Text, cast, func, select, type_coerce
 from sqlglot import exp
 
 from leadgate.engine import Score, ir
@@ -143,58 +144,64 @@ def _ident(name: str) -> exp.Identifier:
     return exp.to_identifier(name, quoted=True)
 
 
-class BatchRow:
-    """One lead's query row: the key facts at once, the full ``Score`` only when asked for.
+# The stored state a re-score compares its fresh scores with (``rescore._changed``,
+# ``lifecycle.stages.enters_mql``), exported with each lead's profile when asked for.
+SNAPSHOT = (
+    "stage", "stage_since", "last_event_at", "score_total", "qualifies", "segment",
+    "score_model_hash",
+)  # fmt: skip
 
-    Rebuilding ``Score`` objects is most of the batch path's Python time, and a re-score that
-    finds a lead unchanged (most leads on a ``tick``) never needs one.
+
+def _lead_export(conn: Connection, snapshot: bool) -> Any:
+    """Primary leads in ``lead_id`` order as Arrow: id, attributes, account (and the snapshot).
+
+    Read raw from the cursor: SQLite gives times as their stored text, PostgreSQL as aware
+    datetimes; DuckDB casts either to ``timestamptz``. ``ord`` numbers the rows in that order.
     """
+    import pyarrow as pa
 
-    __slots__ = ("_as_of", "_plan", "_row", "lead_id", "mql", "segment", "total")
+    s = pa.string()
+    c = leads.c
+    cols: list[Any] = [c.lead_id, cast(c.attrs, Text), c.account_id]
+    names, types = ["lead_id", "attrs", "account_id"], [s, s, s]
+    if snapshot:
+        ts = pa.timestamp("us", tz="UTC") if conn.dialect.name == "postgresql" else s
+        cols += [c.stage, c.stage_since, c.last_event_at, c.score_total]
+        cols += [cast(c.qualifies, Integer), c.segment, c.score_model_hash]
+        names += [f"old_{n}" for n in SNAPSHOT]
+        types += [s, ts, ts, pa.float64(), pa.int64(), s, s]
+    q = select(*cols).where(c.duplicate_of.is_(None)).order_by(c.lead_id)
+    table = _arrow(conn, q, names, types)
+    return table.append_column("ord", pa.array(range(table.num_rows), type=pa.int64()))
 
-    def __init__(self, plan: ir.Plan, row: dict[str, Any], as_of: datetime) -> None:
-        self._plan, self._row, self._as_of = plan, row, as_of
-        self.lead_id: str = row["lead_id"]
-        # As ``records.score_from_row`` reads them.
-        self.total = 0.0 if row["total"] is None else float(row["total"])
-        self.mql = bool(row["mql"])
-        self.segment = plan.segments[int(row["segment_index"])].name
 
-    def score(self) -> Score:
-        from leadgate.batch.records import score_from_row
-
-        return score_from_row(self._plan, self._row, self._as_of)
-
-
+@contextmanager
 def batch_scores(
     conn: Connection,
     plan: ir.Plan,
     as_of: datetime,
     *,
     memory_limit: str = "2GB",
-    lazy: bool = False,
-) -> Iterator[Any]:
-    """The ``Score`` of every primary (non-duplicate) lead, in ``lead_id`` order.
+    snapshot: bool = False,
+    sort: bool = True,
+) -> Iterator[tuple[Any, str]]:
+    """The batch path: a DuckDB connection over the store's leads and events, and the SQL of the
+    scoring query over them (``engine/sql.py``), as a context manager.
 
-    The order is the database's own ``ORDER BY lead_id``, the order ``rescore`` walks the leads.
-    ``lazy``: yield ``BatchRow`` objects instead (``.score()`` builds the ``Score``).
+    The query's rows carry ``input_row``: the lead's row number in ``lead_id`` order (and come
+    in that order with ``sort``). With
+    ``snapshot``, table ``lg_raw_leads`` also holds each lead's stored state (``old_<column>``
+    for the ``SNAPSHOT`` columns, joined on ``ord = input_row``).
     """
     import duckdb
     import pyarrow as pa
 
-    from leadgate.batch.records import score_from_row
     from leadgate.engine.sql import InputShape, compile_query
 
     fields, props, types = model_fields(plan)
     ts = pa.timestamp("us", tz="UTC") if conn.dialect.name == "postgresql" else pa.string()
     s = pa.string()
-    lead_q = (
-        select(leads.c.lead_id, cast(leads.c.attrs, Text), leads.c.account_id)
-        .where(leads.c.duplicate_of.is_(None))
-        .order_by(leads.c.lead_id)
-    )
-    raw_leads = _arrow(conn, lead_q, ["lead_id", "attrs", "account_id"], [s, s, s])
-    raw_leads = raw_leads.append_column("ord", pa.array(range(raw_leads.num_rows), type=pa.int64()))
+    raw_leads = _lead_export(conn, snapshot)
     account_fields = sorted(f[len("account.") :] for f in fields if f.startswith("account."))
     raw_accounts = (
         _arrow(
@@ -278,13 +285,29 @@ def batch_scores(
             con.execute(f"CREATE TEMP VIEW lg_events AS {ev.sql('duckdb')}")
         shape = InputShape(
             leads_table="lg_leads", events_table="lg_events", lead_columns=None, event_columns=None,
-            order_column="ord", has_events=raw_events is not None,
+            order_column="ord", sort_output=sort, has_events=raw_events is not None,
         )  # fmt: skip
-        cur = con.execute(compile_query(plan, as_of, "duckdb", shape).sql("duckdb"))
+        yield con, compile_query(plan, as_of, "duckdb", shape).sql("duckdb")
+    finally:
+        con.close()
+
+
+def score_objects(
+    conn: Connection,
+    plan: ir.Plan,
+    as_of: datetime,
+    *,
+    memory_limit: str = "2GB",
+) -> Iterator[Score]:
+    """The ``Score`` of every primary (non-duplicate) lead, in ``lead_id`` order.
+
+    The order is the database's own ``ORDER BY lead_id``, the order ``rescore`` walks the leads.
+    """
+    from leadgate.batch.records import score_from_row
+
+    with batch_scores(conn, plan, as_of, memory_limit=memory_limit) as (con, query):
+        cur = con.execute(query)
         columns = [d[0] for d in cur.description]
         while rows := cur.fetchmany(10_000):
             for row in rows:
-                data = dict(zip(columns, row, strict=True))
-                yield BatchRow(plan, data, as_of) if lazy else score_from_row(plan, data, as_of)
-    finally:
-        con.close()
+                yield score_from_row(plan, dict(zip(columns, row, strict=True)), as_of)

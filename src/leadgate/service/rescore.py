@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, String, Text, func, null, select, type_coerce
+from sqlalchemy import Connection, String, Text, func, select, type_coerce
 
 from leadgate.engine import Event, Plan, Score, as_utc, score_lead
 from leadgate.errors import UnsupportedTargetError
 from leadgate.lifecycle.stages import Cause, Stage, enters_mql
 from leadgate.service.shapes import LeadChange, RescoreSummary
-from leadgate.store.history import LEAD_COLUMNS, Changes, LeadRow, lead_rows, lead_select
+from leadgate.store.history import Changes, LeadRow, lead_rows, lead_select
 from leadgate.store.schema import accounts, events, leads
 
 CHUNK = 2000
@@ -38,6 +38,11 @@ HISTORY_RESOLUTION = 0.005
 TICK_RESOLUTION = 1.0
 
 Progress = Callable[[int], None]  # called with the number of leads just processed
+
+
+def resolution_of(cause: Cause) -> float:
+    """The smallest move of a total that score history records for this cause."""
+    return TICK_RESOLUTION if cause is Cause.TICK else HISTORY_RESOLUTION
 
 
 @dataclass(frozen=True)
@@ -222,7 +227,7 @@ def apply_scores(
     # Time passing is not a transition cause of its own: a lead that qualifies on a tick does so
     # because of its score.
     move_cause = Cause.SCORE if cause is Cause.TICK else cause
-    resolution = TICK_RESOLUTION if cause is Cause.TICK else HISTORY_RESOLUTION
+    resolution = resolution_of(cause)
     for lead, score in pairs:
         record = score.to_record()
         summary.scored += 1
@@ -282,82 +287,7 @@ def apply_scores(
             )
 
 
-_TIMES = frozenset(("created_at", "updated_at", "last_event_at", "stage_since", "scored_at"))
-
-
-def _raw_lead_rows(conn: Connection, query: Any) -> list[LeadRow]:
-    """``lead_rows`` for SQLite with the per-row type processing done here, in bulk.
-
-    SQLAlchemy's per-value result processors (text -> datetime -> aware UTC, int -> bool) were a
-    large part of walking 100k leads; ``datetime.fromisoformat`` on the stored text is the same
-    value, several times faster.
-    """
-    ts = [i for i, n in enumerate(LEAD_COLUMNS) if n in _TIMES]
-    q_at = LEAD_COLUMNS.index("qualifies")
-    out = []
-    for row in conn.execute(query):
-        values = list(row)
-        for i in ts:
-            if values[i] is not None:
-                values[i] = _timestamp(values[i])
-        if values[q_at] is not None:
-            values[q_at] = bool(values[q_at])
-        out.append(LeadRow(*values))
-    return out
-
-
-def _raw_select(skip: tuple[str, ...]) -> Any:
-    # Same columns as ``lead_select``, times and flags read untyped (SQLite; see _raw_lead_rows).
-    cols: list[Any] = []
-    for n in LEAD_COLUMNS:
-        if n in skip:
-            cols.append(null().label(n))
-        elif n in _TIMES or n == "qualifies":
-            cols.append(
-                type_coerce(leads.c[n], String).label(n)
-                if n in _TIMES
-                else type_coerce(leads.c[n], Integer).label(n)
-            )
-        else:
-            cols.append(leads.c[n])
-    return select(*cols)
-
-
-class _Unchanged:
-    """Stands in for the ``Score`` of a lead the batch row shows needs no work: no score change
-    (``_changed``) and no MQL entry, or any lead on a dry run. ``apply_scores`` reads only these
-    record fields then."""
-
-    __slots__ = ("_record",)
-
-    def __init__(self, facts: Any) -> None:
-        # "scores" empty: only a dry run's discarded history could read it.
-        self._record = {
-            "lead_id": facts.lead_id, "total": facts.total, "mql": facts.mql,
-            "segment": facts.segment, "scores": {},
-        }  # fmt: skip
-
-    def to_record(self) -> dict[str, Any]:
-        return self._record
-
-
-def _full_or_light(lead: LeadRow, facts: Any, model_hash: str, cause: Cause) -> Any:
-    """The full ``Score`` where ``apply_scores`` will record or move something, else a stand-in.
-
-    Set-based comparison with the stored snapshot: only leads whose score, MQL flag or segment
-    changed (or that enter MQL) pay for rebuilding a ``Score``.
-    """
-    resolution = TICK_RESOLUTION if cause is Cause.TICK else HISTORY_RESOLUTION
-    light = _Unchanged(facts)
-    record = light.to_record()
-    if _changed(lead, record, model_hash, resolution) or enters_mql(
-        lead.stage, facts.mql, _new_activity(lead)
-    ):
-        return facts.score()
-    return light
-
-
-def _chunks_all(conn: Connection, skip: tuple[str, ...] = ()) -> Iterator[list[LeadRow]]:
+def _chunks_all(conn: Connection) -> Iterator[list[LeadRow]]:
     """Every primary (non-duplicate) lead, in chunks by lead id (keyset pagination).
 
     Duplicates are dropped here, not in SQL: with ``duplicate_of IS NULL`` in the query SQLite
@@ -365,14 +295,11 @@ def _chunks_all(conn: Connection, skip: tuple[str, ...] = ()) -> Iterator[list[L
     (quadratic in the number of leads); the primary key walk reads each chunk once.
     """
     last: str | None = None
-    raw = conn.dialect.name == "sqlite" and {"attrs", "score"} <= set(skip)
     while True:
-        q = _raw_select(skip) if raw else lead_select(skip=skip)
-        q = q.order_by(leads.c.lead_id)
-        q = q.limit(CHUNK)
+        q = lead_select().order_by(leads.c.lead_id).limit(CHUNK)
         if last is not None:
             q = q.where(leads.c.lead_id > last)
-        rows = _raw_lead_rows(conn, q) if raw else lead_rows(conn, q)
+        rows = lead_rows(conn, q)
         if not rows:
             return
         last = rows[-1].lead_id
@@ -432,33 +359,21 @@ def rescore(
     ``python`` (per lead), ``duckdb`` (the batch path, full re-scores only) or ``auto``.
     """
     summary = summary if summary is not None else RescoreSummary()
-    batch: Iterator[Score] | None = None
     if _batch_engine(conn, engine, lead_ids):
-        from leadgate.service.batch import batch_scores
+        from leadgate.service.rescore_batch import rescore_all
 
-        batch = batch_scores(conn, model.plan, as_of, lazy=True)
-    if lead_ids is None:
-        # The batch path reads profiles itself: skip decoding attributes and scores here.
-        chunks = _chunks_all(conn, skip=("attrs", "score") if batch is not None else ())
-    else:
-        chunks = _chunks_of(conn, lead_ids)
+        rescore_all(
+            conn, model, as_of, cause=cause, actor=actor, apply=apply, summary=summary,
+            examples=examples, progress=progress,
+        )  # fmt: skip
+        return summary
+    chunks = _chunks_all(conn) if lead_ids is None else _chunks_of(conn, lead_ids)
     changes = Changes()
     for rows in chunks:
-        if batch is None:
-            scores = score_rows(conn, model, rows, as_of)
-        else:
-            facts = [next(batch) for _ in rows]
-            if [s.lead_id for s in facts] != [r.lead_id for r in rows]:
-                raise RuntimeError("batch scores and stored leads are out of step")  # a bug
-            # A dry run writes nothing: the key facts are all its summary and examples read.
-            scores = [
-                _Unchanged(f) if not apply else _full_or_light(r, f, model.hash, cause)
-                for r, f in zip(rows, facts, strict=True)
-            ]
         apply_scores(
             changes,
             model,
-            zip(rows, scores, strict=True),
+            zip(rows, score_rows(conn, model, rows, as_of), strict=True),
             at=as_of,
             cause=cause,
             actor=actor,

@@ -332,5 +332,43 @@ def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     conn.exec_driver_sql(sql, _rows(rows, names, _processors(conn, table, names)))
 
 
+def store_scores(
+    conn: Connection,
+    rows: Sequence[tuple[str, str, str, float, bool, str]],
+    *,
+    at: datetime,
+    cause: str,
+    model_hash: str,
+) -> None:
+    """``Changes.record_score`` and ``flush`` for many leads, with records already JSON text.
+
+    ``rows``: (lead_id, record, scores, total, MQL flag, segment), the record and its scores
+    encoded as JSON by the caller (the batch re-score builds them in DuckDB). Stores the same
+    columns and values as ``record_score``: the lead's latest score and a score-history row.
+    Totals, flags and texts are passed as the drivers take them (SQLite stores a bool as 0/1,
+    as SQLAlchemy's ``Boolean`` does); the time goes through its column's bind processor.
+    """
+    if not rows:
+        return
+    ph = _placeholder(conn)
+    scored_at = _processors(conn, leads, ["scored_at"])[0](at)
+    sets = ("score", "score_total", "qualifies", "segment", "score_model_hash", "scored_at")
+    sql = (
+        f"UPDATE leads SET {', '.join(f'{_quote(conn, n)} = {ph}' for n in sets)} "
+        f"WHERE lead_id = {ph}"
+    )
+    conn.exec_driver_sql(
+        sql, [(rec, tot, q, seg, model_hash, scored_at, lid) for lid, rec, _, tot, q, seg in rows]
+    )
+    at_value = _processors(conn, score_history, ["at"])[0](at)
+    names = ("lead_id", "at", "cause", "model_hash", "total", "qualifies", "segment", "scores")
+    cols = ", ".join(_quote(conn, n) for n in names)
+    sql = f"INSERT INTO {score_history.name} ({cols}) VALUES ({', '.join([ph] * len(names))})"
+    conn.exec_driver_sql(
+        sql,
+        [(lid, at_value, cause, model_hash, tot, q, seg, sc) for lid, _, sc, tot, q, seg in rows],
+    )
+
+
 def _hours(hours: float) -> timedelta:
     return timedelta(hours=hours)
