@@ -27,16 +27,13 @@ class Activity:
     downloads: np.ndarray
     third_high_value: np.ndarray  # time of the 3rd content download or webinar attended
     last_event: np.ndarray
-    first_event: np.ndarray  # the lead's first event of any type
     first_form: np.ndarray  # the lead's first form submission (its sign-up, for most sources)
 
     @classmethod
     def empty(cls, n: int) -> Activity:
         zeros = [np.zeros(n, dtype=np.int64) for _ in range(5)]
-        nones = [np.full(n, NONE, dtype=np.int64) for _ in range(4)]
-        return cls(
-            zeros[0], nones[0], zeros[1], zeros[2], zeros[3], nones[1], zeros[4], nones[2], nones[3]
-        )
+        nones = [np.full(n, NONE, dtype=np.int64) for _ in range(3)]
+        return cls(zeros[0], nones[0], zeros[1], zeros[2], zeros[3], nones[1], zeros[4], nones[2])
 
     def add_block(self, block: EventBlock, lo: int, hi: int, cal: Calendar) -> None:
         """Fill in the rows of leads ``lo..hi-1`` from their events (sorted by lead, time)."""
@@ -57,8 +54,6 @@ class Activity:
         if len(lead):
             last = np.flatnonzero(np.r_[lead[1:] != lead[:-1], True])
             self.last_event[lo + lead[last]] = ts[last]
-            first = np.flatnonzero(np.r_[True, lead[1:] != lead[:-1]])
-            self.first_event[lo + lead[first]] = ts[first]
 
 
 def _first_time(

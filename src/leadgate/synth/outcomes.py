@@ -81,39 +81,37 @@ def profile_effects(leads: Leads, accounts: Accounts) -> dict[str, np.ndarray]:
     }
 
 
-# The old process's "soon after sign-up" routes: (source, share of its leads, days after
-# creation within which the qualifying event must fall, the qualifying event). Bought lists
-# have no sign-up: a rep calls the ones who respond (their first event of any kind).
+# The old process's routes by source: (source, share of its leads handed over, the moment).
+# Inbound sources go to sales at their sign-up form (a referral's contact form, a badge scan,
+# a trial or contact form); a bought list's contacts go to SDRs when the list is imported, the
+# moment the lead is created (they have no event of their own then).
 _CHANNEL_ROUTES = (
-    ("referral", 0.35, 1.0, "form"),
-    ("events", 0.15, 4.0, "form"),
-    ("cold_list", 0.04, 30.0, "any"),
-    ("paid_search", 0.03, 10.0, "form"),
-    ("inbound_content", 0.02, 20.0, "form"),
+    ("referral", 0.35, "form"),
+    ("events", 0.15, "form"),
+    ("cold_list", 0.04, "created"),
+    ("paid_search", 0.03, "form"),
+    ("inbound_content", 0.02, "form"),
 )
 
 
 def _handoff(rng: np.random.Generator, leads: Leads, act: Activity, as_of: int) -> np.ndarray:
     """When each lead was handed to sales by the historical process (NONE = never).
 
-    A lead becomes an MQL at the timestamp of the event that qualified it (its first demo
-    request, its third high-value action, or for a channel route its sign-up form or first
-    response), never at a time of its own: a delay drawn here would differ by route, and the
-    gap between the last event and ``mql_time`` would then tell a model which rule fired,
-    something no real hand-off records.
+    A lead becomes an MQL at the timestamp of what qualified it (its first demo request, its
+    third high-value action, its sign-up form, or a bought list's import), never at a time of
+    its own: a delay drawn here would differ by route, and the gap between the last event and
+    ``mql_time`` would then tell a model which rule fired, something no real hand-off records.
     """
     n = len(leads)
     u = rng.random(n)
-    created = leads.created_at
     t = np.full(n, NONE, dtype=np.int64)
     by_hv = (act.third_high_value != NONE) & (u < 0.6)
     t[by_hv] = act.third_high_value[by_hv]
     chan = leads.channel
-    for name, share, days, qualifying in _CHANNEL_ROUTES:
-        event = act.first_form if qualifying == "form" else act.first_event
-        soon = (event != NONE) & (event - created <= days * DAY)
-        pick = (t == NONE) & (chan == CHANNEL_INDEX[name]) & (u < share) & soon
-        t[pick] = event[pick]
+    for name, share, moment in _CHANNEL_ROUTES:
+        at = act.first_form if moment == "form" else leads.created_at
+        pick = (t == NONE) & (chan == CHANNEL_INDEX[name]) & (u < share) & (at != NONE)
+        t[pick] = at[pick]
     # A demo request always goes straight to sales (and wins over the slower routes).
     demo = act.first_demo != NONE
     t[demo] = np.where(
