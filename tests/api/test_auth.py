@@ -62,7 +62,7 @@ def _routes() -> list[tuple[str, str, str | None]]:
     out = []
     for route in api_routes():
         for method in sorted(route.methods):
-            out.append((method, route.path, permission_of(route)))
+            out.append((method, route.path_format, permission_of(route)))
     return out
 
 

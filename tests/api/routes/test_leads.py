@@ -180,3 +180,19 @@ def test_reject_reasons_can_be_read_and_replaced(api) -> None:  # type: ignore[n
         json={"action": "reject", "reason": "no_budget"},
     )
     assert done.json()["stage"] == "disqualified"
+
+
+def test_lead_ids_with_slashes_are_addressable(api) -> None:  # type: ignore[no-untyped-def]
+    api.publish()
+    for lead_id, url in (("crm/00Q5e", "crm%2F00Q5e"), ("a/b/c", "a/b/c")):
+        profile = {**VP, "email": f"{lead_id.replace('/', '.')}@acme.com"}
+        put = api.call("PUT", f"/v1/leads/{url}", "marketing", json=profile)
+        assert put.status_code == 200 and put.json()["lead_id"] == lead_id, put.text
+        event = {"lead_id": lead_id, "type": "demo_request", "timestamp": "2026-11-19T10:00:00Z"}
+        assert api.call("POST", "/v1/events", "marketing", json=event).json()["stage"] == "mql"
+        got = api.call("GET", f"/v1/leads/{url}", "sales")
+        assert got.status_code == 200 and got.json()["lead_id"] == lead_id
+        done = api.call("POST", f"/v1/leads/{url}/disposition", "sales", json={"action": "accept"})
+        assert done.status_code == 200 and done.json()["stage"] == "sal", done.text
+    missing = api.call("GET", "/v1/leads/nobody%2Fhere", "sales")
+    assert missing.status_code == 404 and "nobody/here" in missing.text

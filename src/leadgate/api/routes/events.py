@@ -105,7 +105,9 @@ def _finite(attrs: dict[str, Any]) -> dict[str, Any]:
     return attrs
 
 
-@router.put("/v1/leads/{lead_id}", response_model=LeadState, openapi_extra=needs("events:write"))
+@router.put(
+    "/v1/leads/{lead_id:path}", response_model=LeadState, openapi_extra=needs("events:write")
+)
 async def put_lead(
     request: Request,
     lead_id: LeadId,
@@ -123,7 +125,7 @@ async def put_lead(
 
 
 @router.put(
-    "/v1/accounts/{account_id}",
+    "/v1/accounts/{account_id:path}",
     response_model=list[LeadState],
     openapi_extra=needs("events:write"),
 )

@@ -27,7 +27,7 @@ from leadgate.service import sla_breaches as list_breaches
 router = APIRouter(route_class=GuardedRoute, tags=["leads and sales"])
 
 
-@router.get("/v1/leads/{lead_id}", response_model=LeadView, openapi_extra=needs("leads:read"))
+@router.get("/v1/leads/{lead_id:path}", response_model=LeadView, openapi_extra=needs("leads:read"))
 async def read_lead(
     request: Request,
     lead_id: LeadId,
@@ -73,7 +73,7 @@ async def sla_breaches(
 
 
 @router.post(
-    "/v1/leads/{lead_id}/disposition",
+    "/v1/leads/{lead_id:path}/disposition",
     response_model=LeadState,
     openapi_extra=needs("dispositions:write"),
     responses={409: {"description": "the action is not allowed from the lead's stage"}},
