@@ -115,3 +115,44 @@ def test_source_needs_exactly_one_history(tmp_path: Path) -> None:
         HistorySource(db="x.db", leads=tmp_path / "l.csv").frame()
     with pytest.raises(LeadgateError, match="replaying history needs --events"):
         HistorySource(leads=tmp_path / "l.csv", outcomes=tmp_path / "o.csv").history()
+
+
+def _same(a: Any, b: Any) -> bool:
+    order = ["lead_id", "cycle"]
+    a = a.sort_values(order).reset_index(drop=True)
+    b = b.sort_values(order).reset_index(drop=True)
+    return bool(a.equals(b))
+
+
+def test_frame_cache_reuses_the_frame_until_the_history_changes(tmp_path: Path) -> None:
+    from leadgate.report.store_frame import FrameCache, frame_from_store
+    from leadgate.service import upsert_account
+
+    store, _ = _live_store(tmp_path)
+    cache = FrameCache()
+    first = cache.frame(store)
+    first["scratch"] = 1  # a report adding a column must not change what the cache holds
+    again = cache.frame(store)
+    assert cache.builds == 1 and "scratch" not in again
+    assert _same(again, frame_from_store(store))
+    t = NOW
+    v3 = tmp_path / "v3.yaml"
+    v3.write_text(MODEL.format(version=3, threshold=5))
+    changes = [
+        lambda: upsert_lead(store, "L3", {"source": "ads", "title": "CTO"}, t),
+        lambda: ingest_events(
+            store, [Event("L3", "content_download", t, "e-new")], t + timedelta(minutes=1)
+        ),
+        lambda: dispose(store, "L2", "accept", actor="rep", at=t + timedelta(minutes=2)),
+        lambda: dispose(store, "L2", "touch", actor="rep", at=t + timedelta(minutes=3)),
+        lambda: upsert_lead(store, "L1", {"source": "partner", "title": "VP Sales"}, t + timedelta(minutes=4)),
+        lambda: upsert_account(store, "A1", {"industry": "software"}, t + timedelta(minutes=5)),
+        lambda: publish_model(store, v3, actor="test", as_of=t + timedelta(minutes=6)),
+    ]  # fmt: skip
+    for step, change in enumerate(changes, start=2):
+        change()
+        cached = cache.frame(store)
+        assert cache.builds == step, f"change {step - 1} not seen"
+        assert _same(cached, frame_from_store(store)), f"change {step - 1}"
+        assert cache.frame(store) is not cached and cache.builds == step  # unchanged: reused
+    store.close()

@@ -51,6 +51,15 @@ class ApiConfig:
     tick_runs: int = 0
     write_lock: threading.Lock | None = None
     batcher: EventBatcher | None = None
+    report_frames: Any = None  # report.store_frame.FrameCache, made on first use
+
+    def frame_cache(self) -> Any:
+        """The server's cache of the store's funnel frame (``leadgate.report``), one per app."""
+        if self.report_frames is None:
+            from leadgate.report.store_frame import FrameCache
+
+            self.report_frames = FrameCache()
+        return self.report_frames
 
     def now(self) -> datetime:
         return self.clock()

@@ -11,8 +11,9 @@ MQL (``model_versions``); cycles loaded from an outcomes file carry none and are
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -142,6 +143,36 @@ def history_from_store(store: Any, *, with_events: bool = True) -> History:
         leads.append(attrs)
     frame = build_frame(leads, cycles, model_version=UNKNOWN)
     return History(profiles, dict(by_lead), frame)
+
+
+class FrameCache:
+    """The last funnel frame read from one store, reused while the store's history is unchanged.
+
+    A long-running server answers report after report from the same store; rebuilding the frame
+    (every lead, cycle and transition) for each is most of a report's cost. The cache checks the
+    store's fingerprint (``store/fingerprint.py``) before each use, reading it *before* the frame
+    so a write landing in between only makes the next check miss. Callers get a copy: report
+    functions may add columns to the frame they are given.
+    """
+
+    def __init__(self, build: Callable[[Any], pd.DataFrame] | None = None) -> None:
+        self._build = build or frame_from_store
+        self._lock = threading.Lock()
+        self._key: tuple[Any, ...] | None = None
+        self._frame: pd.DataFrame | None = None
+        self.builds = 0  # how many times the frame was read from the store (for tests)
+
+    def frame(self, store: Any) -> pd.DataFrame:
+        """The store's funnel frame: the cached one if the store has not changed since."""
+        from leadgate.store.fingerprint import history_fingerprint
+
+        with store.read() as conn:
+            key = history_fingerprint(conn)
+        with self._lock:
+            if self._frame is None or key != self._key:
+                self._frame, self._key = self._build(store), key
+                self.builds += 1
+            return self._frame.copy()
 
 
 def store_plans(store: Any) -> dict[str, Plan]:

@@ -4,7 +4,8 @@ Thin adapters over ``leadgate.report``, the same library ``leadgate report ...``
 ``leadgate targets`` call: each route parses its query (the CLI's options under snake_case
 names), reads the history from the server's open store with the report library's store-backed
 source (``report/store_frame.py``, what ``HistorySource(db=...)`` uses), calls the report
-function and answers with the report's ``to_dict()`` -- the CLI's ``--format json``.
+function and answers with the report's ``to_dict()`` -- the CLI's ``--format json``. The funnel
+frame is kept between requests while the store's history is unchanged (``FrameCache``).
 
 A bad query value is a 422 naming the parameter, including values only the library can judge
 (an unknown ``by`` dimension, a model version with no leads, a malformed ``rates``). Models are
@@ -95,9 +96,8 @@ async def _run(fn: Callable[[], Any], versions_param: str = "model_version") -> 
 
 
 def _store_frame(request: Request) -> Any:
-    from leadgate.report.store_frame import frame_from_store
-
-    return frame_from_store(config_of(request).store)
+    config = config_of(request)
+    return config.frame_cache().frame(config.store)
 
 
 def _store_plan(store: Any, ref: str, param: str) -> Any:
