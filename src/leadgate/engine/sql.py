@@ -78,8 +78,9 @@ class _Compiler(EventsCompiler):
         self.as_of_epoch = as_utc(as_of).timestamp()
         self.profile = ValueScope(tgt, "l", "p", shape.lead_columns, renames=shape.lead_renames)
         self.props = ValueScope(
-            tgt, "e", "e", shape.event_columns, frozenset(EVENT_COLUMNS), shape.event_renames
-        )
+            tgt, "e", "e", shape.event_columns, frozenset(EVENT_COLUMNS), shape.event_renames,
+            inline=True,
+        )  # fmt: skip
         self.filters: dict[ir.EventFilter, int] = {}
         self.ctes: list[tuple[str, exp.Expression]] = []
 

@@ -128,6 +128,10 @@ class ValueScope:
             warehouse: values are then read generically as text).
         hidden: names that are never fields (the events' own columns: id, lead, type, time).
         renames: field -> physical column name, where the loader stored it under another name.
+        inline: slots are not projected: ``slot`` returns the slot's expression itself, over the
+            field's raw value projected once as ``<prefix><index>_r`` (``raw_projections``). The
+            event flags use this so that a property is folded or parsed only inside the CASE
+            branch of the event types that test it, not for every event.
     """
 
     target: SqlTarget
@@ -136,13 +140,19 @@ class ValueScope:
     kinds: Mapping[str, str] | None
     hidden: frozenset[str] = frozenset()
     renames: Mapping[str, str] = field(default_factory=dict)
+    inline: bool = False
     slots: dict[str, int] = field(default_factory=dict)
     used: dict[tuple[int, str], None] = field(default_factory=dict)
 
-    def slot(self, name: str, kind: str) -> exp.Column:
-        """The column holding slot ``kind`` (t, n, f, d) of field ``name``; marks it used."""
+    def slot(self, name: str, kind: str) -> exp.Expression:
+        """The column holding slot ``kind`` (t, n, f, d) of field ``name``; marks it used.
+
+        With ``inline``, the slot's expression over the field's raw column instead.
+        """
         index = self.slots.setdefault(name, len(self.slots))
         self.used[(index, kind)] = None
+        if self.inline:
+            return self._slot_expr(name, kind)
         return exp.column(f"{self.prefix}{index}_{kind}")
 
     def _kind(self, name: str) -> str | None:
@@ -152,9 +162,14 @@ class ValueScope:
             return TEXT
         return self.kinds.get(name)
 
-    def _raw(self, name: str) -> exp.Expression:
+    def _physical(self, name: str) -> exp.Expression:
         physical = self.renames.get(name, name)
         return exp.column(exp.to_identifier(physical, quoted=True), table=self.table)
+
+    def _raw(self, name: str) -> exp.Expression:
+        if self.inline:
+            return exp.column(f"{self.prefix}{self.slots[name]}_r")
+        return self._physical(name)
 
     def text_expr(self, name: str) -> exp.Expression:
         """The value's text (docs/semantics.md "Text"), NULL when missing."""
@@ -189,26 +204,38 @@ class ValueScope:
         has_at = exp.GT(
             this=exp.StrPosition(this=text, substr=lit("@")), expression=exp.Literal.number(0)
         )
-        last = self.target.after_last_at(text.copy())
-        domain = exp.Nullif(this=self.target.fold(last), expression=lit(""))
-        return case([(has_at, domain)])
+        # Folding first, then cutting: the same text (folding never touches '@'), but one fold
+        # of the whole address instead of one per use of the cut part (DuckDB's fold names its
+        # argument three times).
+        last = self.target.after_last_at(self.target.fold(text.copy()))
+        return case([(has_at, exp.Nullif(this=last, expression=lit("")))])
+
+    def _slot_expr(self, name: str, kind: str) -> exp.Expression:
+        if kind == "t":
+            return self.text_expr(name)
+        if kind == "n":
+            return self.number_expr(name)
+        if kind == "f":
+            return self.target.fold(self.text_expr(name))
+        return self.domain_expr(name)
 
     def projections(self) -> list[exp.Expression]:
         """``<slot expr> AS <slot alias>`` for every slot some condition used."""
+        if self.inline:
+            return self.raw_projections()
         names = {i: n for n, i in self.slots.items()}
-        out: list[exp.Expression] = []
-        for index, kind in sorted(self.used, key=lambda k: (k[0], "tnfd".index(k[1]))):
-            name = names[index]
-            if kind == "t":
-                e = self.text_expr(name)
-            elif kind == "n":
-                e = self.number_expr(name)
-            elif kind == "f":
-                e = self.target.fold(self.text_expr(name))
-            else:
-                e = self.domain_expr(name)
-            out.append(alias(e, f"{self.prefix}{index}_{kind}"))
-        return out
+        return [
+            alias(self._slot_expr(names[index], kind), f"{self.prefix}{index}_{kind}")
+            for index, kind in sorted(self.used, key=lambda k: (k[0], "tnfd".index(k[1])))
+        ]
+
+    def raw_projections(self) -> list[exp.Expression]:
+        """``<column> AS <prefix><index>_r`` for every field an inline slot reads."""
+        return [
+            alias(self._physical(name), f"{self.prefix}{index}_r")
+            for name, index in self.slots.items()
+            if self._kind(name) is not None
+        ]
 
 
 _NUM_CMP = {

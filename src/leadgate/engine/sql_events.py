@@ -1,10 +1,15 @@
 """The event half of the scoring query: match flags, ages, decay, per-lead sums and top-N.
 
 A mixin of the compiler in ``engine/sql.py`` (which owns the state named below). CTEs: ``ev``
-(one row per event: lead, epoch seconds, type, property slots), ``ev_m`` (events at or before
-``as_of`` with their age in days, a match flag per distinct filter and a decay factor per
-half-life), ``ev_agg`` (per lead: counts per filter, decayed sums per event rule) and
-``top_<rule>`` (the ``max_count`` most recent, for decayed rules only).
+(one row per event: lead, epoch seconds, type, the raw properties conditions read), ``ev_m``
+(events at or before ``as_of`` of a type some rule counts, with their age in days and a match
+flag per distinct filter), ``ev_agg`` (per lead: counts per filter, decayed sums per event
+rule) and ``top_<rule>`` (the ``max_count`` most recent, for decayed rules only).
+
+Per-event work is the query's main cost (docs/performance.md "Batch scoring"), so each step is
+spent only on the events that need it: a property is folded or parsed inside the CASE branch of
+its filter's event types (``ValueScope.inline``) and a decay factor inside its rule's CASE (only
+for the events that rule counts). Both are exact rewrites: the same arithmetic on the same events.
 """
 
 from __future__ import annotations
@@ -52,15 +57,19 @@ class EventsCompiler:
                 self.filter_index(chk.events.filter)
 
     def match_expr(self, flt: ir.EventFilter) -> exp.Expression:
-        """Type, window and ``where``: one boolean per event (docs/semantics.md "Rules")."""
+        """Type, window and ``where``: one boolean per event (docs/semantics.md "Rules").
+
+        ``where`` sits in a CASE branch taken only for the filter's types within its window, so
+        its properties are read for those events only (engines evaluate a CASE branch lazily).
+        """
         parts: list[exp.Expression] = [
             exp.In(this=_col("typ"), expressions=[lit(t) for t in flt.types])
         ]
         if flt.within_days is not None:
             parts.append(exp.LTE(this=_col("age"), expression=num(flt.within_days)))
-        if flt.where is not None:
-            parts.append(condition_expr(flt.where, self.props))
-        return coalesce_false(and_all(parts))
+        if flt.where is None:
+            return coalesce_false(and_all(parts))
+        return case([(and_all(parts), condition_expr(flt.where, self.props))], exp.false())
 
     def events_ctes(self) -> None:
         """``ev``, ``ev_m``, ``ev_agg`` and one ``top_<rule>`` per rule with ``max_count``."""
@@ -89,14 +98,13 @@ class EventsCompiler:
             .where(exp.LTE(this=_col("ep"), expression=as_of.copy()), copy=False)
             .where(exp.In(this=_col("typ"), expressions=[lit(t) for t in types]), copy=False)
         )
-        # One decay factor per distinct half-life, shared by the rules that use it.
-        weights = [alias(self._weight(hl), f"w{i}") for hl, i in self._half_lives().items()]
-        ev_m = exp.select("lid", "ep", "age", *flags, *weights).from_(aged.subquery("a"))
+        ev_m = exp.select("lid", "ep", "age", *flags).from_(aged.subquery("a"))
         self.ctes += [("ev", ev), ("ev_m", ev_m)]
         aggs: list[exp.Expression] = [_col("lid")]
         for i in self.filters.values():
-            counted = exp.Count(this=case([(_col(f"m{i}"), exp.Literal.number(1))]))
-            aggs.append(alias(counted, f"n{i}"))
+            # COUNT_IF (sqlglot writes SUM(CASE ...) where a dialect lacks it): DuckDB counts
+            # the flag directly instead of projecting a CASE per event first.
+            aggs.append(alias(exp.CountIf(this=_col(f"m{i}")), f"n{i}"))
         for rule in self.plan.rules:
             if not isinstance(rule, ir.EventRule):
                 continue
@@ -109,23 +117,14 @@ class EventsCompiler:
             aggs.append(alias(exp.Sum(this=case([(m, self._decay(rule))])), f"dec_{rule.key}"))
         self.ctes.append(("ev_agg", exp.select(*aggs).from_("ev_m").group_by("lid")))
 
-    def _half_lives(self) -> dict[float, int]:
-        lives: dict[float, int] = {}
-        for rule in self.plan.rules:
-            if isinstance(rule, ir.EventRule) and rule.half_life_days is not None:
-                lives.setdefault(rule.half_life_days, len(lives))
-        return lives
-
-    def _weight(self, half_life: float) -> exp.Expression:
-        """``0.5 ** (age_days / half_life_days)``: an event's decay factor."""
-        age = exp.Div(this=_col("age"), expression=num(half_life))
-        return exp.Pow(this=num(0.5), expression=age)
-
     def _decay(self, rule: ir.EventRule) -> exp.Expression:
-        """``points * 0.5 ** (age_days / half_life_days)`` for one event (from ``ev_m``)."""
+        """``points * 0.5 ** (age_days / half_life_days)`` for one event (from ``ev_m``).
+
+        Written inside the rule's CASE, so the power is computed only for the events it counts.
+        """
         assert rule.half_life_days is not None
-        weight = _col(f"w{self._half_lives()[rule.half_life_days]}")
-        return exp.Mul(this=num(rule.points), expression=weight)
+        age = exp.Div(this=_col("age"), expression=num(rule.half_life_days))
+        return exp.Mul(this=num(rule.points), expression=exp.Pow(this=num(0.5), expression=age))
 
     def _top_cte(self, rule: ir.EventRule) -> None:
         """The rule's ``max_count`` most recent matching events, summed per lead."""
@@ -133,9 +132,7 @@ class EventsCompiler:
         order = exp.Order(expressions=[exp.Ordered(this=_col("ep"), desc=True)])
         rn = exp.Window(this=exp.RowNumber(), partition_by=[_col("lid")], order=order)
         ranked = (
-            exp.select("lid", f"w{self._half_lives()[rule.half_life_days or 0.0]}", alias(rn, "rn"))
-            .from_("ev_m")
-            .where(_col(f"m{i}"), copy=False)
+            exp.select("lid", "age", alias(rn, "rn")).from_("ev_m").where(_col(f"m{i}"), copy=False)
         )
         value = self._decay(rule)
         top = (
