@@ -161,9 +161,12 @@ def make_funnel(
     )
     p = sigmoid(logit)
 
-    mql = _handoff(rng, leads, act, as_of)
+    # Two streams: who is handed over (and when) never shifts the draws of each lead's
+    # counterfactual outcome and stage delays, so editing the hand-off process leaves them be.
+    handoff_rng, rng = rng.spawn(2)
+    mql = _handoff(handoff_rng, leads, act, as_of)
     handed = mql != NONE
-    flaw = _flaws(leads, mql, rng, accounts)
+    flaw = _flaws(leads, mql, handoff_rng, accounts)
     flaw_pass = FLAW_PASS[flaw]
     propensity = flaw_pass * p
 
