@@ -8,6 +8,15 @@ moment being predicted: features see the profile and only the events up to that 
 - ``sql``: an ``sql_time`` -> 1; a pending SAL -> left out; else 0;
 - ``sal``: ``sal_status`` accepted -> 1, rejected -> 0, else left out.
 
+Outcome window (the credit scorer's performance window): a lead handed over last week has had
+no time to be won, while its rejection is known within days, so recent rows are mostly
+negatives whatever their quality, and a time-based held-out split would be made of them. The
+window is the time ``OUTCOME_WINDOW_SHARE`` of the positives took from their as-of moment to the
+target (``closed_time``, ``sql_time`` or ``sal_time``); rows whose moment falls within it of the
+latest time in the outcomes file are left out, positive or not, so every row kept had the same
+chance to reach its outcome. Without those columns, or when too little would remain to learn
+from, no row is left out and the report says so.
+
 ``table_from_flat``: every row with a label is a lead; labels are 0/1, true/false, yes/no (any
 case) or, with ``positive``, "equals that label". A date column, when there is one, orders the
 time-based split.
@@ -15,6 +24,7 @@ time-based split.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -32,6 +42,10 @@ from leadgate.io.readers import event_from_row, parse_timestamp
 from leadgate.learn.features import FeatureTable, event_features, profile_features
 
 TARGETS = ("won", "sql", "sal")
+# The outcome window covers the time this share of positives took to reach the target.
+OUTCOME_WINDOW_SHARE = 0.9
+MIN_TIMED_POSITIVES = 10
+POSITIVE_TIME = {"won": "closed_time", "sql": "sql_time", "sal": "sal_time"}
 FLAT_AS_OF = datetime(2000, 1, 1, tzinfo=UTC)  # no event rules learned from a flat table
 
 
@@ -54,6 +68,56 @@ def outcome_label(row: dict[str, Any], target: str) -> int | None:
     return 1 if outcome == "won" else 0
 
 
+def _epoch_or_nan(value: Any) -> float:
+    if not _present(value):
+        return math.nan
+    try:
+        return parse_timestamp(value).timestamp()
+    except LeadgateError:
+        return math.nan
+
+
+def outcome_window(moments: np.ndarray, reached: np.ndarray) -> float | None:
+    """Seconds within which ``OUTCOME_WINDOW_SHARE`` of the positives reached the target.
+
+    Args:
+        moments: epoch seconds of the positives' as-of moments.
+        reached: epoch seconds at which each reached the target (NaN: not recorded).
+
+    Returns:
+        The window, or None when fewer than ``MIN_TIMED_POSITIVES`` positives have both times.
+    """
+    delay = reached - moments
+    delay = delay[np.isfinite(delay) & (delay >= 0)]
+    if len(delay) < MIN_TIMED_POSITIVES:
+        return None
+    return float(np.quantile(delay, OUTCOME_WINDOW_SHARE, method="higher"))
+
+
+def _apply_window(
+    labels: dict[str, int], moments: dict[str, datetime], reached: dict[str, float], end: float
+) -> str | None:
+    """Leave out the rows too recent to have reached their outcome; returns the report note."""
+    ids = list(labels)
+    window = outcome_window(
+        np.asarray([moments[i].timestamp() for i in ids if labels[i]]),
+        np.asarray([reached.get(i, math.nan) for i in ids if labels[i]]),
+    )
+    if window is None or not math.isfinite(end):
+        return None
+    recent = [i for i in ids if moments[i].timestamp() > end - window]
+    kept = [labels[i] for i in ids if moments[i].timestamp() <= end - window]
+    days = window / 86400
+    if len(kept) < 50 or sum(kept) < 10 or len(kept) - sum(kept) < 10:
+        return (f"outcome window ({days:.0f} days) not applied: too little would remain; the "
+                "most recent rows may be labelled before their outcome was known")  # fmt: skip
+    for i in recent:
+        del labels[i], moments[i]
+    return (f"{len(recent)} outcome rows left out: handed over within the outcome window "
+            f"({days:.0f} days, the time {OUTCOME_WINDOW_SHARE:.0%} of positives took) of the "
+            "latest time in the outcomes file, outcome not known yet")  # fmt: skip
+
+
 def table_from_files(
     leads: str | Path,
     events: str | Path | None,
@@ -67,6 +131,8 @@ def table_from_files(
         raise LeadgateError(f"--target: expected one of {', '.join(TARGETS)}, got '{target}'")
     labels: dict[str, int] = {}
     moments: dict[str, datetime] = {}
+    reached: dict[str, float] = {}  # when a positive reached the target (outcome window)
+    end = -math.inf  # the latest time in the outcomes file
     skipped = Counter[str]()
     for line, row in read_table(outcomes):
         lead = text_of(row.get("lead_id"))
@@ -78,12 +144,18 @@ def table_from_files(
         if not _present(row.get(as_of_field)):
             skipped[f"no {as_of_field}"] += 1
             continue
+        moment = parse_timestamp(row[as_of_field], str(outcomes), line, as_of_field)
+        end = max([end, moment.timestamp()] + [t for col, v in row.items()
+                   if col.endswith("_time") and math.isfinite(t := _epoch_or_nan(v))])  # fmt: skip
         label = outcome_label(row, target)
         if label is None:
             skipped["outcome not decided yet"] += 1
             continue
-        moments[lead] = parse_timestamp(row[as_of_field], str(outcomes), line, as_of_field)
+        moments[lead] = moment
         labels[lead] = label
+        if label:
+            reached[lead] = _epoch_or_nan(row.get(POSITIVE_TIME[target]))
+    window_note = _apply_window(labels, moments, reached, end)
     profiles = [p for p in read_leads(leads) if p["lead_id"] in labels]
     ids = [p["lead_id"] for p in profiles]
     missing = len(labels) - len(ids)
@@ -99,6 +171,8 @@ def table_from_files(
     features, dropped, _ = profile_features(profiles, skip)
     features += event_features(ids, by_lead, as_of)
     notes = [f"{n} outcome rows left out: {why}" for why, n in sorted(skipped.items())]
+    if window_note:
+        notes.append(window_note)
     if missing:
         notes.append(f"{missing} outcome rows name a lead that is not in {leads}")
     return FeatureTable(
