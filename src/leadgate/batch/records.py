@@ -189,16 +189,22 @@ def num_text_sql(value: exp.Expression) -> exp.Expression:
     """``engine.result._num`` in DuckDB SQL: a whole number without decimals, else at most two.
 
     Both sides round the exact binary value (Python's format and DuckDB's ``printf`` alike);
-    ``+ 0.0`` turns -0.0 into 0.0, as ``str(int(-0.0))`` does.
+    ``+ 0.0`` turns -0.0 into 0.0, as ``str(int(-0.0))`` does. Whole numbers go through HUGEINT,
+    exact up to 1e38 (a lack of more points than that would print other digits).
     """
     v = exp.Paren(this=exp.Add(this=value, expression=_double(0.0)))
     whole = exp.EQ(this=v.copy(), expression=_call("trunc", v.copy()))
+    fits = exp.LT(this=_call("abs", v.copy()), expression=_double(1e38))
+    digits = exp.cast(exp.cast(v.copy(), "hugeint"), "varchar")
     fixed = _call("printf", exp.Literal.string("%.2f"), v.copy())
     trimmed = _call(
         "rtrim", _call("rtrim", fixed, exp.Literal.string("0")), exp.Literal.string(".")
     )
     return exp.Case(
-        ifs=[exp.If(this=whole, true=_call("printf", exp.Literal.string("%.0f"), v.copy()))],
+        ifs=[
+            exp.If(this=exp.And(this=whole, expression=fits), true=digits),
+            exp.If(this=whole.copy(), true=_call("printf", exp.Literal.string("%.0f"), v.copy())),
+        ],
         default=trimmed,
     )
 
