@@ -9,10 +9,20 @@ its own. Reported, on the reference model (src/leadgate/examples/b2b-inbound.yam
 
 1. leadgate on DuckDB (the compiled query, result written to Parquet): wall time, events/s,
    peak memory; plus the full record path (``Score.to_record()`` per lead, as ``leadgate score``);
-2. a bare DuckDB scan of the same events (read + group by lead, count): ratio leadgate / scan;
+2. scans of the same events on DuckDB, the floors no scorer can beat, and the ratio leadgate /
+   scan against each (see ``SCANS``): the issue's bare scan (read ``lead_id``, group by lead,
+   count), then scans that also read the event columns the model needs (type, url, timestamp),
+   with and without parsing the ISO-8601 text timestamps, and the last one plus reading the
+   leads file's columns the model needs;
 3. a vectorised pandas implementation of the same model: speed-up and MQL-set equality;
 4. the Python executor on a 1% sample of leads (extrapolated) and Spark local mode on a smaller
    data set.
+
+Steps 1 and 2 run in one process, alternated (leadgate, each scan, leadgate, ...) ``--repeat``
+times, each on a fresh DuckDB connection with the same settings and the same files; the best and
+the median of each are printed, with the process's CPU time next to wall time and the load
+average before and after, because the machine's load moves single runs by up to 2x. Nothing is
+cached between runs (each one reads the files again, and DuckDB keeps no results).
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -67,26 +78,106 @@ def dataset(cache: Path, leads: int, seed: int, events: int | None) -> dict[str,
 
 
 # -- steps (each runs in a child process) ------------------------------------------------------
-def step_duckdb(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+def _leadgate_once(files: dict[str, str], opts: dict[str, Any], out: Path) -> tuple[int, Any]:
+    """Mount the files and write every lead's scores to ``out`` (``DuckDBScorer.copy_to``)."""
     from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
     from leadgate.engine import compile_model
     from leadgate.model import load_model
 
     plan = compile_model(load_model(MODEL))
-    out = Path(opts["cache"]) / "scores.parquet"
-    t0 = time.perf_counter()
     scorer = DuckDBScorer(DuckDBOptions(memory_limit=opts["memory_limit"], threads=opts["threads"]))
     scorer.mount(files["leads"], files["events"])
     if opts.get("validate"):
         scorer.check_events()
     rows = scorer.copy_to(plan, AS_OF, out)
-    seconds = time.perf_counter() - t0
-    mqls = scorer.con.execute(
-        f"SELECT lead_id FROM read_parquet('{out}') WHERE mql ORDER BY lead_id"
+    return rows, scorer
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+# The floors, each a query on the same files (format it with `events` and `leads`), what it reads.
+SCANS: dict[str, tuple[str, str]] = {
+    "scan": (
+        "the issue's bare scan: lead_id only, group by lead, count",
+        "SELECT lead_id, count(*) AS n FROM read_parquet({events}) GROUP BY lead_id",
+    ),
+    "scan_columns": (
+        "+ type, url and the timestamp text read (max of each per lead)",
+        "SELECT lead_id, count(*) AS n, max(type) AS ty, max(url) AS u, max(length(timestamp)) "
+        "AS t FROM read_parquet({events}) GROUP BY lead_id",
+    ),
+    "scan_parsed": (
+        "+ the timestamp parsed (as leadgate must: the events' times are ISO-8601 text)",
+        "SELECT lead_id, count(*) AS n, max(type) AS ty, max(url) AS u, "
+        "max(epoch_us(CAST(timestamp AS TIMESTAMPTZ))) AS t FROM read_parquet({events}) "
+        "GROUP BY lead_id",
+    ),
+    "scan_with_leads": (
+        "+ the leads CSV's model columns read (lead_id, title, industry, company_size, country, "
+        "email)",
+        # Every aggregate is written out: DuckDB drops the ones nothing reads, and their columns.
+        "SELECT * FROM (SELECT lead_id, count(*) AS n, max(type) AS ty, max(url) AS u, "
+        "max(epoch_us(CAST(timestamp AS TIMESTAMPTZ))) AS t FROM read_parquet({events}) "
+        "GROUP BY lead_id), (SELECT count(*) AS leads, max(lead_id) AS l, max(title) AS ti, "
+        "max(industry) AS i, max(company_size) AS cs, max(country) AS c, max(email) AS em "
+        "FROM read_csv({leads}, header=true, all_varchar=true))",
+    ),
+}
+
+
+def _scan_once(files: dict[str, str], opts: dict[str, Any], sql: str, out: Path) -> None:
+    import duckdb
+
+    config: dict[str, Any] = {"memory_limit": opts["memory_limit"]}
+    if opts["threads"]:
+        config["threads"] = opts["threads"]
+    con = duckdb.connect(config=config)
+    con.execute("SET TimeZone = 'UTC'")
+    query = sql.format(events=_sql_text(files["events"]), leads=_sql_text(files["leads"]))
+    con.execute(f"COPY ({query}) TO {_sql_text(str(out))} (FORMAT parquet)").fetchall()
+    con.close()
+
+
+def _timed(run: Any) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``run()``; CPU is this process's, all threads."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    run()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def step_duckdb(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    """leadgate on DuckDB and the scans, alternated ``repeat`` times on fresh connections."""
+    cache = Path(opts["cache"])
+    out = cache / "scores.parquet"
+    times: dict[str, list[tuple[float, float]]] = {"duckdb": [], **{k: [] for k in SCANS}}
+    load_before = _loadavg()
+    rows = 0
+    for _ in range(opts["repeat"]):
+
+        def leadgate() -> None:
+            nonlocal rows
+            rows, scorer = _leadgate_once(files, opts, out)
+            scorer.close()
+
+        times["duckdb"].append(_timed(leadgate))
+        for name, (_, sql) in SCANS.items():
+            scan_out = cache / f"{name}.parquet"
+            times[name].append(_timed(lambda sql=sql, o=scan_out: _scan_once(files, opts, sql, o)))
+    import duckdb
+
+    mqls = duckdb.sql(
+        f"SELECT lead_id FROM read_parquet({_sql_text(str(out))}) WHERE mql ORDER BY lead_id"
     ).fetchall()
-    scorer.close()
-    (Path(opts["cache"]) / "mql-duckdb.json").write_text(json.dumps([m[0] for m in mqls]))
-    return {"seconds": seconds, "leads": rows, "mqls": len(mqls)}
+    (cache / "mql-duckdb.json").write_text(json.dumps([m[0] for m in mqls]))
+    return {"times": times, "leads": rows, "mqls": len(mqls), "load_before": load_before,
+            "load_after": _loadavg()}  # fmt: skip
+
+
+def _loadavg() -> str:
+    path = Path("/proc/loadavg")
+    return " ".join(path.read_text().split()[:3]) if path.exists() else "n/a"
 
 
 def step_records(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
@@ -109,31 +200,6 @@ def step_records(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
         "leads": len(records),
         "mqls": sum(r["mql"] for r in records),
     }
-
-
-def step_scan(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
-    import duckdb
-
-    config: dict[str, Any] = {"memory_limit": opts["memory_limit"]}
-    if opts["threads"]:
-        config["threads"] = opts["threads"]
-    con = duckdb.connect(config=config)
-    out = Path(opts["cache"]) / "scan.parquet"
-    src = files["events"].replace("'", "''")
-    con.execute("SET TimeZone = 'UTC'")
-    t0 = time.perf_counter()
-    con.execute(
-        f"COPY (SELECT lead_id, count(*) AS n FROM read_parquet('{src}') GROUP BY lead_id) TO '{out}' (FORMAT parquet)"
-    ).fetchall()
-    seconds = time.perf_counter() - t0
-    # The same scan reading every column the model needs (type, time parsed, url): the floor
-    # for any scorer of this model, since none can avoid reading those.
-    t0 = time.perf_counter()
-    con.execute(
-        f"COPY (SELECT lead_id, count(*) AS n, max(epoch_us(CAST(timestamp AS TIMESTAMPTZ))) AS t, "
-        f"max(type) AS ty, max(url) AS u FROM read_parquet('{src}') GROUP BY lead_id) TO '{out}' (FORMAT parquet)"
-    ).fetchall()
-    return {"seconds": seconds, "seconds_model_columns": time.perf_counter() - t0}
 
 
 def step_pandas(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
@@ -267,7 +333,7 @@ def step_spark(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-STEPS = {"duckdb": step_duckdb, "records": step_records, "scan": step_scan, "pandas": step_pandas,
+STEPS = {"duckdb": step_duckdb, "records": step_records, "pandas": step_pandas,
          "python": step_python, "spark": step_spark}  # fmt: skip
 
 
@@ -317,6 +383,9 @@ def main() -> None:
         "--skip", default="", help="comma-separated steps to skip (e.g. records,pandas)"
     )
     ap.add_argument("--validate", action="store_true", help="include the events row checks")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="alternated runs of leadgate and each scan"
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -331,10 +400,10 @@ def main() -> None:
         0
     ]
     opts = {"cache": str(cache), "memory_limit": args.memory_limit, "threads": args.threads or None,
-            "sample": args.sample, "validate": args.validate}  # fmt: skip
+            "sample": args.sample, "validate": args.validate, "repeat": args.repeat}  # fmt: skip
     skip = set(filter(None, args.skip.split(",")))
     res: dict[str, Any] = {}
-    for name in ("scan", "duckdb", "records", "pandas", "python"):
+    for name in ("duckdb", "records", "pandas", "python"):
         if name not in skip:
             print(f"running {name} ...", flush=True)
             res[name] = run_step(name, files, opts)
@@ -342,28 +411,38 @@ def main() -> None:
         print("running spark ...", flush=True)
         res["spark"] = run_step("spark", dataset(cache, args.spark_leads, args.seed, None), opts)
     print(f"\nreference model, {args.leads:,} leads, {n_events:,} events, as of {AS_OF.date()}, "
-          f"DuckDB memory_limit {args.memory_limit}, {os.cpu_count()} cores")  # fmt: skip
+          f"DuckDB memory_limit {args.memory_limit}, threads {args.threads or 'all'}, "
+          f"{os.cpu_count()} cores")  # fmt: skip
     d = res.get("duckdb")
+    best = med = 0.0
     if d:
+        print(f"load average before {d['load_before']}, after {d['load_after']}; "
+              f"{args.repeat} alternated runs of each: best / median, wall (CPU)")  # fmt: skip
+        t = d["times"]
+
+        def stats(name: str) -> tuple[float, float, float, float]:
+            wall = [w for w, _ in t[name]]
+            cpu = [c for _, c in t[name]]
+            return min(wall), statistics.median(wall), min(cpu), statistics.median(cpu)
+
+        best, med, cbest, cmed = stats("duckdb")
         print(
-            f"1. leadgate on DuckDB   {d['seconds']:8.2f} s  {n_events / d['seconds']:>12,.0f} events/s  peak {d['peak_mb']:,.0f} MB  ({d['mqls']:,} MQLs)"
+            f"1. leadgate on DuckDB   {best:6.2f} / {med:6.2f} s  ({cbest:.2f} / {cmed:.2f} CPU-s)  "
+            f"{n_events / best:>12,.0f} events/s  peak {d['peak_mb']:,.0f} MB  ({d['mqls']:,} MQLs)"
         )
+        print("2. DuckDB scans of the same files (the floors), and leadgate / scan (best, median):")
+        for name, (what, _) in SCANS.items():
+            sb, sm, scb, scm = stats(name)
+            target = "  (target <= 2.5x)" if name == "scan" else ""
+            print(
+                f"   {name:16s}{sb:6.2f} / {sm:6.2f} s  ({scb:.2f} / {scm:.2f} CPU-s)  "
+                f"ratio {best / sb:5.2f}x / {med / sm:5.2f}x{target}\n      {what}"
+            )
     if "records" in res:
         r = res["records"]
         print(
             f"   ... with records     {r['seconds']:8.2f} s  (Score.to_record() per lead)  peak {r['peak_mb']:,.0f} MB"
         )
-    if "scan" in res:
-        s = res["scan"]
-        ratio = (
-            f"  ratio leadgate/scan {d['seconds'] / s['seconds']:.2f}x (target <= 2.5x)"
-            if d
-            else ""
-        )
-        print(f"2. bare DuckDB scan     {s['seconds']:8.2f} s  peak {s['peak_mb']:,.0f} MB{ratio}")
-        cols = s["seconds_model_columns"]
-        ratio = f"  ratio leadgate/this {d['seconds'] / cols:.2f}x" if d else ""
-        print(f"   ... reading the model's columns too {cols:6.2f} s{ratio}")
     if "pandas" in res:
         p = res["pandas"]
         same = ""
@@ -371,7 +450,7 @@ def main() -> None:
             a = json.loads((cache / "mql-duckdb.json").read_text())
             b = json.loads((cache / "mql-pandas.json").read_text())
             same = f"  same MQL set: {a == b} ({len(a):,} vs {len(b):,})"
-        speed = f"  speed-up {p['seconds'] / d['seconds']:.1f}x (target >= 3x)" if d else ""
+        speed = f"  speed-up {p['seconds'] / med:.1f}x (target >= 3x)" if d else ""
         print(
             f"3. pandas (vectorised)  {p['seconds']:8.2f} s  peak {p['peak_mb']:,.0f} MB{speed}{same}"
         )
