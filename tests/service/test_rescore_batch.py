@@ -57,7 +57,8 @@ dimensions:
       - {name: pricing, event: page_view, where: {url: {contains: /pricing}}, points: 8, max_count: 3}
       - {name: demo, event: demo_request, points: 20}
       - {name: opens, event: email_open, points: 1.25, max_points: 6}
-      - {name: busy, events: {type: email_click, min_count: 2, within_days: 30}, points: 4}
+      - {name: busy, events: {type: email_click, min_count: 2, within_days: 30,
+                               where: {channel: {eq: email}}}, points: 4}
 require:
   - {name: work email, when: {email: {not_free_email: true}}}
 disqualify:
@@ -84,7 +85,8 @@ def _events(rng: random.Random, ids: list[str], n: int, end: datetime, tag: str)
     out = []
     for k in range(n):
         type_ = rng.choice(TYPES)
-        props = {"url": rng.choice(URLS)} if type_ == "page_view" else {}
+        # Properties on every type; the model reads page views' and email clicks' only.
+        props = {"url": rng.choice(URLS), "channel": rng.choice(["email", "web"])}
         at = end - timedelta(days=rng.uniform(0, 45), seconds=rng.randrange(86400))
         out.append(Event(rng.choice(ids), type_, at, f"{tag}{k}", props))
     return out

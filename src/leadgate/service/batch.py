@@ -19,7 +19,18 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, String, Text, cast, func, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    Text,
+    case,
+    cast,
+    func,
+    null,
+    select,
+    type_coerce,
+)
 from sqlglot import exp
 
 from leadgate.engine import Score, ir
@@ -66,6 +77,28 @@ def model_fields(plan: ir.Plan) -> tuple[set[str], set[str], set[str]]:
     return profile, props, types
 
 
+def property_types(plan: ir.Plan) -> set[str]:
+    """Event types whose properties the model reads: the types of filters with a ``where``.
+
+    A filter's ``where`` is only evaluated for its own types (docs/semantics.md; the compiled
+    query tests it inside the branch for those types), so other events need no properties.
+    """
+    out: set[str] = set()
+    filters = [r.filter if isinstance(r, ir.EventRule) else r.count.filter for r in plan.rules
+               if not isinstance(r, ir.ProfileRule)]  # fmt: skip
+    filters += [c.events.filter for c in plan.checks if c.events is not None]
+    for f in filters:
+        if f.where is not None:
+            out.update(f.types)
+    return out
+
+
+def _properties(types: set[str]) -> Any:
+    # Properties text only for the types that need it (the rest: NULL): less to move and parse.
+    c = events.c
+    return case((c.type.in_(sorted(types)), type_coerce(c.properties, Text)), else_=null())
+
+
 def _cursor_rows(conn: Connection, query: Any) -> Iterator[list[tuple[Any, ...]]]:
     """Raw rows of ``query`` in batches, from the DBAPI cursor of ``conn``'s transaction.
 
@@ -110,14 +143,14 @@ LEFT JOIN lg_duplicates AS d ON d.lead_id = g.lead_id
 """
 
 
-def _grouped_events(conn: Connection, types: list[str], props: bool) -> tuple[Any, Any]:
+def _grouped_events(conn: Connection, types: list[str], prop_types: set[str]) -> tuple[Any, Any]:
     """(events grouped per lead as JSON text, lead -> duplicate_of) as Arrow tables (SQLite)."""
     import pyarrow as pa
 
     c = events.c
     items = [c.type, type_coerce(c.timestamp, String)]
-    if props:
-        items.append(type_coerce(c.properties, Text))
+    if prop_types:
+        items.append(_properties(prop_types))
     q = (
         select(c.lead_id, func.json_group_array(func.json_array(*items)))
         .where(c.type.in_(types))
@@ -217,8 +250,9 @@ def batch_scores(
     # No event ids: the query never reads them, and they are the widest column.
     event_cols = [owner, events.c.type, events.c.timestamp]
     names, arrow_types = ["lead_id", "type", "timestamp"], [s, s, ts]
-    if props:
-        event_cols.append(cast(events.c.properties, Text))
+    prop_types = property_types(plan) if props else set()
+    if prop_types:
+        event_cols.append(cast(_properties(prop_types), Text))
         names.append("properties")
         arrow_types.append(s)
     event_q = (
@@ -229,7 +263,7 @@ def batch_scores(
     raw_events = dupes = None
     grouped = conn.dialect.name == "sqlite"
     if types and grouped:
-        raw_events, dupes = _grouped_events(conn, sorted(types), bool(props))
+        raw_events, dupes = _grouped_events(conn, sorted(types), prop_types)
     elif types:
         raw_events = _arrow(conn, event_q, names, arrow_types)
 
@@ -265,7 +299,7 @@ def batch_scores(
                 exp.cast(exp.column(_ident("timestamp")), "timestamptz"), _ident("timestamp")
             ),
         ).from_("lg_raw_events")
-        for name in sorted(props):
+        for name in sorted(props) if prop_types else ():
             ev = ev.select(
                 exp.alias_(
                     exp.Anonymous(
@@ -278,7 +312,7 @@ def batch_scores(
         if raw_events is not None and grouped:
             con.register("lg_grouped_events", raw_events)
             con.register("lg_duplicates", dupes)
-            con.execute(_UNGROUP.format(props=", e[3] AS properties" if props else ""))
+            con.execute(_UNGROUP.format(props=", e[3] AS properties" if prop_types else ""))
         elif raw_events is not None:
             con.register("lg_raw_events", raw_events)
         if raw_events is not None:
