@@ -246,3 +246,33 @@ def test_batch_rescore_stores_what_the_per_lead_path_stores(
     assert {"mql", "sal", "nurture", "disqualified", "lead"} <= stages
     assert any(t["from_stage"] == "nurture" and t["to_stage"] == "mql"
                for ts in a["transitions"].values() for t in ts)  # fmt: skip
+
+
+def test_a_failed_bulk_write_leaves_the_store_as_it_was(
+    two_stores: tuple[Store, Store, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import leadgate.service.rescore_batch as rescore_batch
+
+    store, _, folder = two_stores
+    (folder / "data").mkdir()
+    _fill(store, 3, folder / "data")
+    publish_model(store, MODEL, actor="t", as_of=T0, engine="duckdb")
+    before = _state(store)
+    calls: list[int] = []
+    real = rescore_batch.store_scores
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(rescore_batch, "store_scores", failing)
+    monkeypatch.setattr(rescore_batch, "WRITE_CHUNK", 7)  # several chunks, fetched ahead
+    with pytest.raises(RuntimeError, match="disk full"):
+        publish_model(store, _version(22, 2), actor="t", as_of=T0, engine="duckdb")
+    assert len(calls) == 3
+    assert not [t for t in threading.enumerate() if t.name == "leadgate-rescore-fetch"]
+    assert _state(store) == before  # one transaction: nothing of the failed publish stays

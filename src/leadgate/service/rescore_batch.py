@@ -18,7 +18,10 @@ per-lead path's (tests/service/test_rescore_batch.py compares them lead by lead)
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import queue
+import threading
+from collections.abc import Generator, Mapping
+from contextlib import closing
 from datetime import datetime
 from typing import Any
 
@@ -92,6 +95,45 @@ def _scores_query(model: ActiveModel, query: str) -> str:
         .from_(exp.paren(exp.maybe_parse(query, dialect="duckdb")).as_("q0"))
         .sql("duckdb")
     )
+
+
+def _prefetched(cur: Any) -> Generator[list[tuple[Any, ...]], None, None]:
+    """``cur``'s rows in chunks, the next chunk fetched by a thread while the caller writes.
+
+    DuckDB builds the JSON and SQLite writes with the GIL released, so the two overlap on two
+    cores. At most two chunks wait, so memory stays bounded whatever the store's size.
+    """
+    chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            while not stop.is_set():
+                rows = cur.fetchmany(WRITE_CHUNK)
+                while not stop.is_set():
+                    try:
+                        chunks.put(rows, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if not rows:
+                    return
+        except BaseException as err:  # handed to the caller's thread, raised there
+            chunks.put(err)
+
+    worker = threading.Thread(target=fetch, name="leadgate-rescore-fetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = chunks.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 class _Record:
@@ -169,10 +211,12 @@ def rescore_all(
                 f"SELECT lead_id, {record}, {scores}, total, mql, segment FROM lg_scored "
                 "WHERE changed AND NOT work ORDER BY input_row"
             )
-            while rows := cur.fetchmany(WRITE_CHUNK):
-                store_scores(conn, rows, at=as_of, cause=cause.value, model_hash=model.hash)
-                if progress:
-                    progress(len(rows))
+            # closing: the fetching thread stops before DuckDB closes, even if a write fails.
+            with closing(_prefetched(cur)) as chunks:
+                for rows in chunks:
+                    store_scores(conn, rows, at=as_of, cause=cause.value, model_hash=model.hash)
+                    if progress:
+                        progress(len(rows))
             if progress:
                 progress(rest - changed)
         elif progress:
