@@ -2,9 +2,11 @@
 
 A full re-score (publishing a model, ``tick``) reads each lead's profile and events once, in bulk,
 straight from the database cursor into Arrow tables, and runs the compiled scoring query
-(``engine/sql.py``) on DuckDB; the rows become the same ``Score`` objects the per-lead engine
-builds (``leadgate.batch.records.score_from_row``), so lifecycle decisions do not depend on the
-path taken (invariant 1, checked in tests/service/test_batch.py).
+(``engine/sql.py``) on DuckDB (``batch_scores``). ``service/rescore_batch.py`` compares its rows
+with the stored snapshot and builds records there; ``score_objects`` turns them into the same
+``Score`` objects the per-lead engine builds (``leadgate.batch.records.score_from_row``).
+Both paths store the same results (invariant 1, checked in tests/service/test_batch.py and
+tests/service/test_rescore_batch.py).
 
 Only what the model reads leaves the database: the profile fields and event properties its
 conditions name, and events of the types its rules and checks count. Attribute values are passed

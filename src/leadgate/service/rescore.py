@@ -4,7 +4,9 @@ One path for every cause: a new event or profile (one lead), a bulk load or ``ti
 time or data touched), a model publish (every lead). Leads are processed in chunks: read
 profiles, accounts and events; score each lead with the per-lead engine
 (``leadgate.engine.score_lead``); compare with the stored score; record score history and the
-transitions the lifecycle rules decide (``lifecycle.stages.enters_mql``); write in bulk.
+transitions the lifecycle rules decide (``lifecycle.stages.enters_mql``); write in bulk. A full
+re-score of a large store takes the batch path instead (``service/rescore_batch.py``: DuckDB,
+no Python object per lead), which hands the leads that may change stage to ``apply_scores``.
 
 Because the same function serves the live path and the rebuild, incremental ingestion and a
 batch rescore give the same scores and transitions (STYLE.md "Incremental equals rebuild").
