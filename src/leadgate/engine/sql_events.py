@@ -22,7 +22,6 @@ from leadgate.engine.sql_conditions import (
     alias,
     and_all,
     case,
-    coalesce_false,
     condition_expr,
     lit,
     num,
@@ -61,6 +60,8 @@ class EventsCompiler:
 
         ``where`` sits in a CASE branch taken only for the filter's types within its window, so
         its properties are read for those events only (engines evaluate a CASE branch lazily).
+        Never NULL without a COALESCE: ``ev_m`` keeps only events whose type and time are set
+        (its WHERE drops NULLs), and ``condition_expr`` is never NULL.
         """
         parts: list[exp.Expression] = [
             exp.In(this=_col("typ"), expressions=[lit(t) for t in flt.types])
@@ -68,7 +69,7 @@ class EventsCompiler:
         if flt.within_days is not None:
             parts.append(exp.LTE(this=_col("age"), expression=num(flt.within_days)))
         if flt.where is None:
-            return coalesce_false(and_all(parts))
+            return and_all(parts)
         return case([(and_all(parts), condition_expr(flt.where, self.props))], exp.false())
 
     def events_ctes(self) -> None:
