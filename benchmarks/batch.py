@@ -87,7 +87,7 @@ def _leadgate_once(files: dict[str, str], opts: dict[str, Any], out: Path) -> tu
     plan = compile_model(load_model(MODEL))
     scorer = DuckDBScorer(DuckDBOptions(memory_limit=opts["memory_limit"], threads=opts["threads"]))
     # The lead checks (missing, duplicate ids) run on the written rows: one read of the CSV.
-    scorer.mount(files["leads"], files["events"], check_leads=opts.get("check_leads_first", False))
+    scorer.mount(files["leads"], files["events"], check_leads=False)
     if opts.get("validate"):
         scorer.check_events()
     rows = scorer.copy_to(plan, AS_OF, out)
