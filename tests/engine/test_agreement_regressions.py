@@ -41,3 +41,29 @@ def test_text_with_a_trailing_newline_is_not_a_number() -> None:
         ]}},
     }  # fmt: skip
     check_agreement(model, [{"size": "12\n"}, {"size": "12"}, {"size": " 12"}], [])
+
+
+def test_event_types_padded_with_any_whitespace() -> None:
+    # The reader strips a type as str.strip() does; SQL TRIM(x) removes spaces only, so DuckDB
+    # and Spark (which read the files themselves) missed "open\t" and "\u00a0open".
+    model = {
+        "threshold": 0,
+        "dimensions": {"act": {"rules": [
+            {"name": "o", "event": "open", "points": 3},
+            {"name": "c", "events": {"type": "click", "min_count": 2}, "points": 1},
+        ]}},
+    }  # fmt: skip
+    events = [
+        (0, "open\t", 60, 0, {}), (0, " open ", 70, 0, {}), (0, "\u00a0open\u3000", 80, 0, {}),
+        (1, "click\n", 60, 0, {}), (1, "\x0bclick", 60, 0, {}), (1, "open", 90, 0, {}),
+    ]  # fmt: skip
+    check_agreement(model, [{"title": "a"}, {"title": "b"}], events)
+
+
+def test_sql_whitespace_is_what_str_strip_removes() -> None:
+    import sys
+
+    from leadgate.engine.targets import WHITESPACE
+
+    python = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    assert python == WHITESPACE

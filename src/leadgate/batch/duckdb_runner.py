@@ -21,7 +21,7 @@ from sqlglot import exp
 from leadgate.engine import ir
 from leadgate.engine.sql import EVENT_COLUMNS, InputShape, query_sql
 from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, alias
-from leadgate.engine.targets import cast
+from leadgate.engine.targets import cast, target
 from leadgate.errors import IngestError
 from leadgate.io.formats import format_of
 
@@ -251,10 +251,11 @@ class DuckDBScorer:
         file = self.files["events"]
         src = self.con.table("lg_src_events")
         text_time = src.types[src.columns.index("timestamp")].id == "varchar"
+        stripped_type = target("duckdb").strip(exp.column("type")).sql("duckdb")
         parsed = 'TRY_CAST("timestamp" AS TIMESTAMPTZ)' if text_time else '"timestamp"'
         tests = {
             "lead_id": "lead_id IS NULL OR CAST(lead_id AS TEXT) = ''",
-            "type": "type IS NULL OR trim(CAST(type AS TEXT)) = ''",
+            "type": f"type IS NULL OR {stripped_type} = ''",
             "timestamp": f"{parsed} IS NULL",
         }
         bad = self._first(

@@ -86,7 +86,7 @@ class EventsCompiler:
                 self.target.epoch_seconds(_col(exp.to_identifier("timestamp", quoted=True), "e")),
                 "ep",
             ),
-            alias(exp.Trim(this=cast(_col("type", "e"), "text")), "typ"),
+            alias(self.target.strip(cast(_col("type", "e"), "text")), "typ"),
             *self.props.projections(),
         ).from_(events)
         age = exp.Div(
