@@ -44,6 +44,9 @@ from leadgate.store.schema import leads
 
 # Rows per bulk write: bounded memory (a few tens of MB of JSON) at any store size.
 WRITE_CHUNK = 20_000
+# DuckDB's cap for the scoring query. At 1M leads / 23M events the query with the snapshot
+# comparison took 27 s wall and 51 s CPU under 2 GB (spilling), 17 s and 18 s under 4 GB.
+MEMORY_LIMIT = "4GB"
 
 # The snapshot comparison, per lead (``q``: the fresh score, ``l``: the stored state). ``changed``
 # is ``rescore._changed``; ``work`` holds every lead ``apply_scores`` may move or label: its MQL
@@ -193,7 +196,10 @@ def rescore_all(
         "lead_stage": Stage.LEAD.value,
     }
     record, scores = record_sql(plan, as_of).sql("duckdb"), scores_sql(plan).sql("duckdb")
-    with batch.batch_scores(conn, plan, as_of, snapshot=True, sort=False) as (con, query):
+    scoring = batch.batch_scores(
+        conn, plan, as_of, memory_limit=MEMORY_LIMIT, snapshot=True, sort=False
+    )
+    with scoring as (con, query):
         con.execute(_CLASSIFY.format(scores=_scores_query(model, query)), params)
         rest, changed, moved = con.execute(_COUNTS).fetchone()
         work = con.execute(
