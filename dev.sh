@@ -26,6 +26,6 @@ case "$cmd" in
   setup) setup ;;
   demo) setup; exec "$VENV/bin/leadgate" demo "$@" ;;
   test) setup; exec "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-2}" "$@" ;;
-  lint) setup; "$VENV/bin/ruff" check src tests benchmarks; "$VENV/bin/ruff" format --check src tests benchmarks ;;
+  lint) setup; "$VENV/bin/ruff" check src tests benchmarks; "$VENV/bin/ruff" format --check src tests benchmarks; "$VENV/bin/mypy" --strict src/leadgate ;;
   *) echo "usage: ./dev.sh demo|test|setup|lint [args...]"; exit 2 ;;
 esac

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, String, Text, func, select, type_coerce
 
@@ -207,10 +207,16 @@ def _new_activity(lead: LeadRow) -> bool:
     return lead.last_event_at is not None and lead.last_event_at > lead.stage_since
 
 
+class Recorded(Protocol):
+    """What ``apply_scores`` reads of a fresh score: its record (a ``Score``, or a stand-in)."""
+
+    def to_record(self) -> dict[str, Any]: ...
+
+
 def apply_scores(
     changes: Changes,
     model: ActiveModel,
-    pairs: Iterable[tuple[LeadRow, Score]],
+    pairs: Iterable[tuple[LeadRow, Recorded]],
     *,
     at: datetime,
     cause: Cause,

@@ -296,7 +296,9 @@ def _processors(conn: Connection, table: Any, names: Sequence[str]) -> list[Any]
     return [table.c[n].type._cached_bind_processor(dialect) for n in names]
 
 
-def _rows(rows: list[dict[str, Any]], names: Sequence[str], procs: list[Any]) -> list[tuple]:
+def _rows(
+    rows: list[dict[str, Any]], names: Sequence[str], procs: list[Any]
+) -> list[tuple[Any, ...]]:
     out = []
     for row in rows:
         out.append(
