@@ -28,3 +28,21 @@ def test_demo_mqls_convert_better_than_the_rest(tmp_path: Path) -> None:
     assert [r["total"] for r in result.queue] == sorted(
         (r["total"] for r in result.queue), reverse=True
     )
+
+
+def test_queue_fits_80_columns_with_its_widest_rows() -> None:
+    from rich.console import Console
+
+    from leadgate.cli.demo_cmds import queue_table
+
+    row = {"lead_id": "L0009699", "segment": "enterprise", "total": 415.4,
+           "scores": {"fit": 35.0, "engagement": 295.2, "intent": 90.0}}  # fmt: skip
+    profile = {"title": "Director of Product Management", "source": "inbound_content"}
+    console = Console(width=80)
+    with console.capture() as cap:
+        console.print(queue_table([row], 1, 20, {"L0009699": profile}))
+    lines = cap.get().splitlines()
+    header = next(line for line in lines if line.lstrip().startswith("lead "))
+    assert header.split()[-4:] == ["fit", "eng.", "intent", "total"]
+    assert any(line.split()[-4:] == ["35.0", "295.2", "90.0", "415.4"] for line in lines)
+    assert "L0009699*" in cap.get()  # the segment mark

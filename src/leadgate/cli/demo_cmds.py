@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich import box
@@ -16,6 +17,33 @@ console = Console()
 
 def _pct(a: int, b: int) -> str:
     return f"{100 * a / b:.1f}%" if b else "-"
+
+
+def queue_table(
+    rows: list[dict[str, Any]], queued: int, scored: int, profiles: dict[str, dict[str, Any]]
+) -> Table:
+    """The MQL queue as shown by the demo: ``rows`` (score records) beside title and channel."""
+    queue = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,  # one space between columns: the total column fits 80 columns
+        title=f"MQL queue: {queued:,} leads ({_pct(queued, scored)})",
+    )
+    queue.add_column("lead", no_wrap=True, min_width=8)
+    queue.add_column("title", no_wrap=True, overflow="ellipsis", max_width=18)
+    queue.add_column("channel", no_wrap=True, overflow="ellipsis", max_width=11)
+    for col in ("fit", "eng.", "intent", "total"):
+        queue.add_column(col, justify="right", no_wrap=True, min_width=6)
+    for r in rows:
+        p = profiles.get(str(r["lead_id"]), {})
+        s = r["scores"]
+        queue.add_row(
+            str(r["lead_id"]) + ("*" if r["segment"] != "default" else ""),
+            str(p.get("title") or "-"), str(p.get("source") or "-"),
+            *(f"{s.get(d, 0):.1f}" for d in ("fit", "engagement", "intent")), f"{r['total']:.1f}",
+        )  # fmt: skip
+    return queue
 
 
 def demo(
@@ -47,25 +75,7 @@ def demo(
         highlight=False,
     )
     profiles = {str(row["lead_id"]): row for _, row in read_table(result.data_dir / "leads.csv")}
-    queue = Table(
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        padding=(0, 1),
-        title=f"MQL queue: {len(result.queue):,} leads ({_pct(len(result.queue), len(result.records))})",
-    )
-    queue.add_column("lead", no_wrap=True, min_width=8)
-    queue.add_column("title", no_wrap=True, overflow="ellipsis", max_width=18)
-    queue.add_column("channel", no_wrap=True, overflow="ellipsis", max_width=11)
-    for col in ("fit", "eng.", "intent", "total"):
-        queue.add_column(col, justify="right", no_wrap=True, min_width=6)
-    for r in result.queue[:top]:
-        p = profiles.get(str(r["lead_id"]), {})
-        s = r["scores"]
-        queue.add_row(
-            str(r["lead_id"]) + ("*" if r["segment"] != "default" else ""),
-            str(p.get("title") or "-"), str(p.get("source") or "-"),
-            *(f"{s.get(d, 0):.1f}" for d in ("fit", "engagement", "intent")), f"{r['total']:.1f}",
-        )  # fmt: skip
+    queue = queue_table(result.queue[:top], len(result.queue), len(result.records), profiles)
     console.print(queue)
     console.print("* enterprise segment (threshold 80)", highlight=False)
     funnel = Table(
