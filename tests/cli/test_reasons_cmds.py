@@ -85,7 +85,7 @@ def test_replace_reads_a_yaml_file_and_names_bad_entries(
     broken = tmp_path / "broken.yaml"
     broken.write_text("no_budget: nurture\n  spam: : x\n")
     code, _, err = run(capsys, "reasons", "replace", str(broken), "--db", db, *AS_OF)
-    assert code == 1 and "broken.yaml:2" in err
+    assert code == 1 and "broken.yaml:2" in err and len(err.strip().splitlines()) == 1
     assert _codes(capsys, db) == {"no_budget": "nurture", "spam": "disqualified"}
 
 

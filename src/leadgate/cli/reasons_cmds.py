@@ -86,7 +86,8 @@ def _read_mapping(file: Path) -> dict[str, str]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise IngestError(f"not valid YAML or JSON: {exc}", file=str(file), line=line) from None
+        reason = getattr(exc, "problem", None) or str(exc)  # one line, as the model loader says it
+        raise IngestError(f"not valid YAML or JSON: {reason}", file=str(file), line=line) from None
     if not isinstance(data, dict) or not data:
         raise IngestError(
             "must map each reason code to nurture or disqualified, e.g. 'no_budget: nurture'",
