@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -134,9 +135,33 @@ def test_targets(data: Any) -> None:
     assert {r["channel"] for r in out["rows"][1:]} >= {"referral", "cold_list"}
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, db: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "LEADGATE_DB"}
+    if db is not None:
+        env["LEADGATE_DB"] = db
     return subprocess.run([sys.executable, "-m", "leadgate", *args], capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
+                          timeout=120, env=env)  # fmt: skip
+
+
+def test_reports_read_the_store_named_by_leadgate_db(data: Any, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from leadgate.service import load_file
+    from leadgate.store import open_store
+
+    db = str(tmp_path / "lg.db")
+    with open_store(db) as store:
+        for kind, path in (("accounts", data.accounts), ("leads", data.leads),
+                           ("outcomes", data.outcomes)):  # fmt: skip
+            load_file(store, kind, path, as_of=datetime(2026, 11, 1, tzinfo=UTC))
+    from_env = _run("report", "funnel", "--format", "json", "--mix-versions", db=db)
+    assert from_env.returncode == 0, from_env.stderr
+    given = _run("report", "funnel", "--format", "json", "--mix-versions", "--db", db)
+    assert json.loads(from_env.stdout) == json.loads(given.stdout)
+    assert json.loads(from_env.stdout)["rows"][0]["mqls"] > 0
+    # files given: the environment does not stand in (no "--db or files, not both" clash)
+    files_only = _run("report", "funnel", "--format", "json", *files(data), db=db)
+    assert files_only.returncode == 0, files_only.stderr
 
 
 def test_user_errors_are_one_line_with_exit_code(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -28,7 +29,11 @@ console = Console() if sys.stdout.isatty() else Console(width=160)
 err = Console(stderr=True)
 report_app = typer.Typer(help="Funnel, quality, rejections, speed-to-lead and model comparison.")
 
-DB = typer.Option(None, "--db", help="Store URL or SQLite path (instead of files).")
+DB = typer.Option(
+    None,
+    "--db",
+    help="Store URL or SQLite path (instead of files) [env LEADGATE_DB without files].",
+)
 LEADS = typer.Option(None, "--leads", help="Leads file (CSV, JSONL or Parquet).")
 OUTCOMES = typer.Option(None, "--outcomes", help="Outcomes file: one row per MQL handed to sales.")
 EVENTS = typer.Option(None, "--events", help="Events file (needed where scoring is replayed).")
@@ -49,9 +54,15 @@ CHART_FORMAT = typer.Option("png", "--chart-format", help="png or svg.")
 
 def history_source(db: str | None, leads: Path | None, outcomes: Path | None,
                    events: Path | None = None, accounts: Path | None = None, sla_hours: float | None = None) -> Any:  # fmt: skip
-    """The history named by ``--db`` or the file options."""
+    """The history named by ``--db`` or the file options; with neither, ``LEADGATE_DB`` if set.
+
+    The environment only stands in when no file is given, so files never clash with it.
+    """
     from leadgate.report.frame import DEFAULT_SLA_HOURS
     from leadgate.report.sources import HistorySource
+
+    if db is None and leads is None and outcomes is None and events is None:
+        db = os.environ.get("LEADGATE_DB") or None
 
     return HistorySource(db=db, leads=leads, outcomes=outcomes, events=events, accounts=accounts,
                          sla_hours=DEFAULT_SLA_HOURS if sla_hours is None else sla_hours)  # fmt: skip
@@ -250,8 +261,8 @@ def rejections_cmd(
     plan: Any = None
     plans: dict[str, Any] = {}
     history = None
-    if model is not None or db:
-        if not db and events is None:
+    if model is not None or source.db:
+        if not source.db and events is None:
             raise LeadgateError("--model needs --events to explain each rejected lead")
         history = source.history()
         plans = source.plans()
