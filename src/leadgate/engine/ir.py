@@ -221,5 +221,17 @@ class Plan:
                 seen.setdefault(c.key, c)
         return tuple(seen.values())
 
+    @property
+    def event_filters(self) -> tuple[EventFilter, ...]:
+        """Every event filter the model counts with: event and count rules, then checks."""
+        out: list[EventFilter] = []
+        for rule in self.rules:
+            if isinstance(rule, EventRule):
+                out.append(rule.filter)
+            elif isinstance(rule, CountRule):
+                out.append(rule.count.filter)
+        out += [c.events.filter for c in self.checks if c.events is not None]
+        return tuple(out)
+
     def identity(self) -> dict[str, str]:
         return {"name": self.name, "version": self.version, "hash": self.hash}

@@ -46,14 +46,8 @@ class EventsCompiler:
         return self.filters.setdefault(flt, len(self.filters))
 
     def _collect_filters(self) -> None:
-        for rule in self.plan.rules:
-            if isinstance(rule, ir.EventRule):
-                self.filter_index(rule.filter)
-            elif isinstance(rule, ir.CountRule):
-                self.filter_index(rule.count.filter)
-        for chk in self.plan.checks:
-            if chk.events is not None:
-                self.filter_index(chk.events.filter)
+        for flt in self.plan.event_filters:
+            self.filter_index(flt)
 
     def match_expr(self, flt: ir.EventFilter) -> exp.Expression:
         """Type, window and ``where``: one boolean per event (docs/semantics.md "Rules").

@@ -32,21 +32,14 @@ def input_fields(plan: ir.Plan) -> tuple[list[str], list[str]]:
     """The profile fields (leads columns) and event properties (events columns) a plan reads."""
     profile: dict[str, None] = {}
     props: dict[str, None] = {}
-    filters: list[ir.EventFilter] = []
     for rule in plan.rules:
         if isinstance(rule, ir.ProfileRule):
             _fields(rule.when, profile)
-        elif isinstance(rule, ir.EventRule):
-            filters.append(rule.filter)
-        else:
-            filters.append(rule.count.filter)
     for seg in plan.segments:
         _fields(seg.when, profile)
     for chk in plan.checks:
         _fields(chk.when, profile)
-        if chk.events is not None:
-            filters.append(chk.events.filter)
-    for flt in filters:
+    for flt in plan.event_filters:
         _fields(flt.where, props)
     return list(profile), [p for p in props if p not in EVENT_COLUMNS]
 

@@ -59,23 +59,16 @@ def model_fields(plan: ir.Plan) -> tuple[set[str], set[str], set[str]]:
     props: set[str] = set()
     types: set[str] = set()
 
-    def flt(f: ir.EventFilter) -> None:
-        types.update(f.types)
-        _cond_fields(f.where, props)
-
     for rule in plan.rules:
         if isinstance(rule, ir.ProfileRule):
             _cond_fields(rule.when, profile)
-        elif isinstance(rule, ir.EventRule):
-            flt(rule.filter)
-        else:
-            flt(rule.count.filter)
     for seg in plan.segments:
         _cond_fields(seg.when, profile)
     for chk in plan.checks:
         _cond_fields(chk.when, profile)
-        if chk.events is not None:
-            flt(chk.events.filter)
+    for f in plan.event_filters:
+        types.update(f.types)
+        _cond_fields(f.where, props)
     return profile, props, types
 
 
@@ -85,14 +78,7 @@ def property_types(plan: ir.Plan) -> set[str]:
     A filter's ``where`` is only evaluated for its own types (docs/semantics.md; the compiled
     query tests it inside the branch for those types), so other events need no properties.
     """
-    out: set[str] = set()
-    filters = [r.filter if isinstance(r, ir.EventRule) else r.count.filter for r in plan.rules
-               if not isinstance(r, ir.ProfileRule)]  # fmt: skip
-    filters += [c.events.filter for c in plan.checks if c.events is not None]
-    for f in filters:
-        if f.where is not None:
-            out.update(f.types)
-    return out
+    return {t for f in plan.event_filters if f.where is not None for t in f.types}
 
 
 def _properties(types: set[str]) -> Any:

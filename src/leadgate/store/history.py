@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, null, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from leadgate.lifecycle.stages import CYCLE_END, Stage, check_move
 from leadgate.store.schema import (
@@ -87,13 +87,9 @@ def lead_rows(conn: Connection, query: Any) -> list[LeadRow]:
     return [LeadRow(**row._mapping) for row in conn.execute(query)]
 
 
-def lead_select(*, skip: tuple[str, ...] = ()) -> Any:
-    """A select of every lead column, to be filtered and ordered by the caller.
-
-    ``skip`` names columns to read as NULL instead: the batch re-score leaves out ``attrs`` and
-    ``score``, whose JSON decoding is a large part of its cost and which it never reads.
-    """
-    return select(*[leads.c[n] if n not in skip else null().label(n) for n in LEAD_COLUMNS])
+def lead_select() -> Any:
+    """A select of every lead column, to be filtered and ordered by the caller."""
+    return select(*[leads.c[n] for n in LEAD_COLUMNS])
 
 
 @dataclass
@@ -314,11 +310,24 @@ def _quote(conn: Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote(name)
 
 
+def _update_sql(conn: Connection, columns: Sequence[str]) -> str:
+    """``UPDATE leads SET <columns> WHERE lead_id = ?``, parameters in that order."""
+    ph = _placeholder(conn)
+    sets = ", ".join(f"{_quote(conn, c)} = {ph}" for c in columns)
+    return f"UPDATE leads SET {sets} WHERE lead_id = {ph}"
+
+
+def _insert_sql(conn: Connection, table: Any, names: Sequence[str]) -> str:
+    """``INSERT INTO table (<names>) VALUES (?, ...)``."""
+    cols = ", ".join(_quote(conn, n) for n in names)
+    return (
+        f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join([_placeholder(conn)] * len(names))})"
+    )
+
+
 def _update_leads(conn: Connection, key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
     """``UPDATE leads SET <key columns> WHERE lead_id = ?`` for each row (``v_<col>``, ``b_lead_id``)."""
-    ph = _placeholder(conn)
-    sets = ", ".join(f"{_quote(conn, k)} = {ph}" for k in key)
-    sql = f"UPDATE leads SET {sets} WHERE lead_id = {ph}"
+    sql = _update_sql(conn, key)
     names = [*key, "lead_id"]
     procs = _processors(conn, leads, names)
     renamed = [{**{k: r[f"v_{k}"] for k in key}, "lead_id": r["b_lead_id"]} for r in rows]
@@ -328,9 +337,7 @@ def _update_leads(conn: Connection, key: tuple[str, ...], rows: list[dict[str, A
 def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     """``INSERT INTO table`` of rows that all have the same keys."""
     names = list(rows[0])
-    ph = _placeholder(conn)
-    cols = ", ".join(_quote(conn, n) for n in names)
-    sql = f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join([ph] * len(names))})"
+    sql = _insert_sql(conn, table, names)
     conn.exec_driver_sql(sql, _rows(rows, names, _processors(conn, table, names)))
 
 
@@ -352,22 +359,16 @@ def store_scores(
     """
     if not rows:
         return
-    ph = _placeholder(conn)
     scored_at = _processors(conn, leads, ["scored_at"])[0](at)
     sets = ("score", "score_total", "qualifies", "segment", "score_model_hash", "scored_at")
-    sql = (
-        f"UPDATE leads SET {', '.join(f'{_quote(conn, n)} = {ph}' for n in sets)} "
-        f"WHERE lead_id = {ph}"
-    )
     conn.exec_driver_sql(
-        sql, [(rec, tot, q, seg, model_hash, scored_at, lid) for lid, rec, _, tot, q, seg in rows]
+        _update_sql(conn, sets),
+        [(rec, tot, q, seg, model_hash, scored_at, lid) for lid, rec, _, tot, q, seg in rows],
     )
     at_value = _processors(conn, score_history, ["at"])[0](at)
     names = ("lead_id", "at", "cause", "model_hash", "total", "qualifies", "segment", "scores")
-    cols = ", ".join(_quote(conn, n) for n in names)
-    sql = f"INSERT INTO {score_history.name} ({cols}) VALUES ({', '.join([ph] * len(names))})"
     conn.exec_driver_sql(
-        sql,
+        _insert_sql(conn, score_history, names),
         [(lid, at_value, cause, model_hash, tot, q, seg, sc) for lid, _, sc, tot, q, seg in rows],
     )
 
