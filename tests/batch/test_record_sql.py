@@ -1,5 +1,5 @@
 """Column-wise records (``batch.records.record_sql``): DuckDB's text of a number is
-``engine.result._num``'s for every float a lack can show."""
+``engine.result.number_text``'s for every float a lack can show."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sqlglot import exp
 
 from leadgate.batch.records import num_text_sql
-from leadgate.engine.result import _num
+from leadgate.engine.result import number_text
 
 CON = duckdb.connect()
 
@@ -29,9 +29,9 @@ def _sql_num(value: float) -> str:
     )
 )
 def test_number_text_matches_python(value: float) -> None:
-    assert _sql_num(value) == _num(value)
+    assert _sql_num(value) == number_text(value)
 
 
 def test_number_text_edges() -> None:
     for value in (0.0, -0.0, 2.675, 0.125, 0.005, 1e-9, 59.999, 1e30, 2.0**70, -3.0, 0.3 - 0.1):
-        assert _sql_num(value) == _num(value), value
+        assert _sql_num(value) == number_text(value), value

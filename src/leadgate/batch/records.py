@@ -23,7 +23,8 @@ from leadgate.engine.result import (
     Lack,
     RuleResult,
     Score,
-    _num,
+    number_text,
+    shortfall_text,
 )
 from leadgate.engine.sql import dimension_column
 
@@ -123,15 +124,15 @@ def record_maker(plan: ir.Plan, as_of: datetime) -> Callable[[Mapping[str, Any]]
             ],
             [(f"check_{c.key}", str(Lack("gate", c.name))) for c in seg.policy.gates],
             [(name, col, dict(seg.policy.floors).get(name)) for name, col in dims],
-            # Floor and threshold lacks: Lack.__str__'s text, its fixed head made once.
-            {n: f"{n} floor {_num(f)}: short by " for n, f in seg.policy.floors},
-            f"threshold {_num(seg.policy.threshold)}: short by ",
+            # Floor and threshold lacks: Lack.__str__'s text, its fixed parts made once.
+            {n: shortfall_text("floor", n, f)[0] for n, f in seg.policy.floors},
+            shortfall_text("threshold", "total", seg.policy.threshold),
         )
         for seg in plan.segments
     ]
 
     def record(row: Mapping[str, Any]) -> dict[str, Any]:
-        name, threshold, disqualifiers, gates, floors, floor_heads, threshold_head = policies[
+        name, threshold, disqualifiers, gates, floors, floor_heads, threshold_text = policies[
             int(row["segment_index"])
         ]
         lacks = [text for col, text in disqualifiers if row[col]]
@@ -141,10 +142,11 @@ def record_maker(plan: ir.Plan, as_of: datetime) -> Callable[[Mapping[str, Any]]
             value = _f(row[col])
             scores[dim] = value
             if floor is not None and not value + ir.EPSILON >= floor:
-                lacks.append(floor_heads[dim] + _num(floor - value))
+                lacks.append(floor_heads[dim] + number_text(floor - value))
         total = _f(row["total"])
         if total + ir.EPSILON < threshold:
-            lacks.append(threshold_head + _num(threshold - total) + " points")
+            before, after = threshold_text
+            lacks.append(before + number_text(threshold - total) + after)
         return {
             "lead_id": str(row["lead_id"]),
             "segment": name,
@@ -186,7 +188,7 @@ def _text_list(items: list[exp.Expression]) -> exp.Expression:
 
 
 def num_text_sql(value: exp.Expression) -> exp.Expression:
-    """``engine.result._num`` in DuckDB SQL: a whole number without decimals, else at most two.
+    """``engine.result.number_text`` in DuckDB SQL: a whole number without decimals, else at most two.
 
     Both sides round the exact binary value (Python's format and DuckDB's ``printf`` alike);
     ``+ 0.0`` turns -0.0 into 0.0, as ``str(int(-0.0))`` does. Whole numbers go through HUGEINT,
@@ -237,7 +239,7 @@ def _lacks_sql(plan: ir.Plan, policy: ir.Policy) -> exp.Expression:
             this=exp.Add(this=value, expression=_double(ir.EPSILON)), expression=_double(floor)
         )
         short = exp.Sub(this=_double(floor), expression=value.copy())
-        head = exp.Literal.string(f"{dim.name} floor {_num(floor)}: short by ")
+        head = exp.Literal.string(shortfall_text("floor", dim.name, floor)[0])
         parts.append(
             when(
                 exp.Not(this=exp.Paren(this=met)),
@@ -249,14 +251,15 @@ def _lacks_sql(plan: ir.Plan, policy: ir.Policy) -> exp.Expression:
         this=exp.Add(this=total, expression=_double(ir.EPSILON)),
         expression=_double(policy.threshold),
     )
+    before, after = shortfall_text("threshold", "total", policy.threshold)
     text = exp.DPipe(
         this=exp.DPipe(
-            this=exp.Literal.string(f"threshold {_num(policy.threshold)}: short by "),
+            this=exp.Literal.string(before),
             expression=num_text_sql(
                 exp.Sub(this=_double(policy.threshold), expression=total.copy())
             ),
         ),
-        expression=exp.Literal.string(" points"),
+        expression=exp.Literal.string(after),
     )
     parts.append(when(below, text))
     return _call("flatten", exp.Array(expressions=parts))

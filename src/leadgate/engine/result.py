@@ -71,12 +71,20 @@ class Lack:
             return f"disqualified: {self.name}"
         if self.kind == "gate":
             return f"gate failed: {self.name}"
-        if self.kind == "floor":
-            return f"{self.name} floor {_num(self.need)}: short by {_num(self.short_by)}"
-        return f"threshold {_num(self.need)}: short by {_num(self.short_by)} points"
+        before, after = shortfall_text(self.kind, self.name, self.need)
+        return before + number_text(self.short_by) + after
 
 
-def _num(v: float | None) -> str:
+def shortfall_text(kind: str, name: str, need: float | None) -> tuple[str, str]:
+    """The fixed text before and after the points a floor (``kind`` "floor") or the threshold
+    is short by; the batch paths build lack texts from it, so every executor says the same."""
+    if kind == "floor":
+        return f"{name} floor {number_text(need)}: short by ", ""
+    return f"threshold {number_text(need)}: short by ", " points"
+
+
+def number_text(v: float | None) -> str:
+    """A number in a lack's text: whole numbers without decimals, others with at most two."""
     if v is None:
         return "-"
     return f"{v:.2f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
