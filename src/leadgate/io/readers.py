@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,27 +17,61 @@ from leadgate.errors import IngestError
 from leadgate.io.formats import flatten, format_of, infer_cell
 
 RESERVED_EVENT_COLUMNS = ("event_id", "lead_id", "type", "timestamp")
+PARQUET_BATCH_ROWS = 8192
 
 
-def read_table(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+class Position:
+    """How far a reader has got through its file, for progress bars: ``fraction()`` is 0.0 to 1.0.
+
+    CSV and JSONL count bytes read from disk (the reader reads ahead by a buffer, so the fraction
+    runs slightly ahead of the rows); Parquet counts rows against the row count in its footer.
+    Before the reader opens its file the fraction is 0.0; once it has closed it, 1.0.
+    """
+
+    def __init__(self) -> None:
+        self._probe: Callable[[], float] = lambda: 0.0
+
+    def follow(self, probe: Callable[[], float]) -> None:
+        """Set by the reader: how to tell its position."""
+        self._probe = probe
+
+    def fraction(self) -> float:
+        return min(1.0, self._probe())
+
+
+def _byte_probe(raw: io.BufferedReader) -> Callable[[], float]:
+    size = os.fstat(raw.fileno()).st_size
+    return lambda: raw.tell() / size if size else 1.0
+
+
+def read_table(
+    path: str | Path, fmt: str | None = None, position: Position | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, row) from a CSV, JSONL or Parquet file; values typed, '' missing.
 
-    For Parquet the "line" is the 1-based row number.
+    Rows are read as they are asked for (a Parquet file a record batch at a time), so a caller
+    that keeps no rows holds no more than a batch. For Parquet the "line" is the 1-based row
+    number. ``position`` follows how far through the file the reader is.
     """
     p = Path(path)
     kind = format_of(p, fmt)
     if not p.exists():
         raise IngestError("file not found", file=str(p))
-    if kind == "csv":
-        yield from _read_csv(p)
-    elif kind == "jsonl":
-        yield from _read_jsonl(p)
-    else:
-        yield from _read_parquet(p)
+    position = position or Position()
+    try:
+        if kind == "csv":
+            yield from _read_csv(p, position)
+        elif kind == "jsonl":
+            yield from _read_jsonl(p, position)
+        else:
+            yield from _read_parquet(p, position)
+    finally:
+        position.follow(lambda: 1.0)  # the file is closed: it cannot be asked any more
 
 
-def _read_csv(p: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with p.open(newline="", encoding="utf-8-sig") as fh:
+def _read_csv(p: Path, position: Position) -> Iterator[tuple[int, dict[str, Any]]]:
+    with p.open("rb") as raw, io.TextIOWrapper(raw, newline="", encoding="utf-8-sig") as fh:
+        position.follow(_byte_probe(raw))
         sample = fh.read(8192)
         fh.seek(0)
         delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
@@ -71,8 +107,9 @@ def _read_csv(p: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             raise IngestError(f"unreadable CSV: {exc}", file=str(p), line=line + 1) from None
 
 
-def _read_jsonl(p: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with p.open(encoding="utf-8") as fh:
+def _read_jsonl(p: Path, position: Position) -> Iterator[tuple[int, dict[str, Any]]]:
+    with p.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8") as fh:
+        position.follow(_byte_probe(raw))
         for number, text in enumerate(fh, start=1):
             if not text.strip():
                 continue
@@ -87,18 +124,23 @@ def _read_jsonl(p: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, {k: (None if v == "" else v) for k, v in flatten(row).items()}
 
 
-def _read_parquet(p: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_parquet(p: Path, position: Position) -> Iterator[tuple[int, dict[str, Any]]]:
     import pyarrow.parquet as pq
 
     try:
         pf = pq.ParquetFile(p)
     except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
         raise IngestError(f"not a readable Parquet file: {exc}", file=str(p)) from None
+    total = pf.metadata.num_rows
     number = 0
-    for batch in pf.iter_batches(batch_size=65536):
-        for row in batch.to_pylist():
-            number += 1
-            yield number, {k: (None if v == "" else v) for k, v in flatten(row).items()}
+    position.follow(lambda: number / total if total else 1.0)
+    with pf:
+        # One record batch at a time, never the whole table: a batch's rows become Python
+        # dicts (several hundred bytes each), so the batch is kept small.
+        for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            for row in batch.to_pylist():
+                number += 1
+                yield number, {k: (None if v == "" else v) for k, v in flatten(row).items()}
 
 
 def _text_id(value: Any, file: str, line: int, field: str) -> str:
@@ -202,7 +244,17 @@ def event_from_row(row: dict[str, Any], file: str = "", line: int | None = None)
     )
 
 
+def iter_events(path: str | Path, position: Position | None = None) -> Iterator[Event]:
+    """Events one at a time as the file is read; ids given or derived from content.
+
+    A bad row raises ``IngestError`` when it is reached, after the rows before it were yielded:
+    a caller that writes as it reads must do so inside a transaction it can roll back.
+    """
+    file = str(path)
+    for line, row in read_table(path, position=position):
+        yield event_from_row(row, file, line)
+
+
 def read_events(path: str | Path) -> list[Event]:
     """Events; ids given or derived from content; every row validated before any is returned."""
-    file = str(path)
-    return [event_from_row(row, file, line) for line, row in read_table(path)]
+    return list(iter_events(path))

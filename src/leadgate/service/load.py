@@ -1,18 +1,25 @@
 """Bulk loads (``leadgate load leads|accounts|events|outcomes FILE``): all or nothing.
 
-The file is read and every row validated first (``leadgate.io``); then one transaction writes
-the rows and re-scores the affected leads with the published model. A bad row anywhere, or a
-failure while writing, leaves the store exactly as it was.
+Leads, accounts and outcomes files are read and every row validated first (``leadgate.io``);
+then one transaction writes the rows and re-scores the affected leads with the published model.
+Events files can be far larger than memory, so they stream: inside that one transaction the
+file is read and written ``chunk_rows`` events at a time, and only the ids of the affected leads
+are kept for the re-score at the end. A bad row anywhere (even in the last chunk), or a failure
+while writing, rolls the transaction back and leaves the store exactly as it was.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
-from leadgate.engine import as_utc
+from sqlalchemy import Connection
+
+from leadgate.engine import Event, as_utc
 from leadgate.errors import IngestError
-from leadgate.io import read_accounts, read_events, read_leads
+from leadgate.io import Position, iter_events, read_accounts, read_leads
 from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
 from leadgate.lifecycle.stages import Cause
 from leadgate.service.models import active_model
@@ -30,6 +37,12 @@ from leadgate.store.outcomes import import_outcomes
 from leadgate.store.settings import get_setting
 
 KINDS = ("leads", "accounts", "events", "outcomes")
+
+# Events written per step of a streamed load: memory holds about this many events (a few KB
+# each as Python objects and bound parameters), whatever the size of the file.
+CHUNK_ROWS = 50_000
+
+ReadProgress = Callable[[int, float], None]  # rows read so far, fraction of the file read
 
 
 def _default_terms(model: ActiveModel | None) -> dict[str, float | None]:
@@ -51,10 +64,18 @@ def load_file(
     as_of: datetime,
     actor: str = "import",
     progress: Progress | None = None,
+    read_progress: ReadProgress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> LoadReport:
     """Load a file of ``kind`` (leads, accounts, events, outcomes) atomically and idempotently.
 
     Leads whose data changed are re-scored at ``as_of`` when a model is published.
+
+    Args:
+        progress: called with the number of leads just re-scored.
+        read_progress: events only: called after each chunk with the rows read so far and the
+            fraction of the file read.
+        chunk_rows: events only: events read and written per step (memory is bounded by it).
 
     Raises:
         IngestError: a bad row (file, line, field); nothing was written.
@@ -67,8 +88,6 @@ def load_file(
         profiles = read_leads(path)
     elif kind == "accounts":
         accounts = read_accounts(path)
-    elif kind == "events":
-        events = read_events(path)
     report = LoadReport(
         kind=kind, file=file, rows=0, inserted=0, updated=0, ignored=0, duplicates=0
     )
@@ -91,12 +110,7 @@ def load_file(
             report.rows, report.inserted, report.updated = len(accounts), inserted, updated
             affected = leads_of_accounts(conn, accounts)
         elif kind == "events":
-            fresh = insert_events(conn, events, as_of)
-            report.rows, report.inserted = len(events), len(fresh)
-            report.ignored = len(events) - len(fresh)
-            from leadgate.service.leads import canonical_ids
-
-            affected = canonical_ids(conn, (e.lead_id for e in fresh))
+            affected = _load_events(conn, path, as_of, report, read_progress, chunk_rows)
         else:
             reasons = get_setting(conn, REASONS_KEY)
             done_o = import_outcomes(
@@ -113,3 +127,41 @@ def load_file(
                 conn, model, affected, as_of, cause=cause, actor=actor, progress=progress
             )
     return report
+
+
+def _chunks(items: Iterator[Event], size: int) -> Iterator[list[Event]]:
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def _load_events(
+    conn: Connection,
+    path: str | Path,
+    as_of: datetime,
+    report: LoadReport,
+    read_progress: ReadProgress | None,
+    chunk_rows: int,
+) -> list[str]:
+    """Stream an events file into the store in chunks; return the leads to re-score.
+
+    Chunk by chunk gives the store and the counts that one ``insert_events`` over the whole
+    file gives: an id repeated in a later chunk finds the earlier one already written in this
+    transaction and is ignored, bare leads appear once, ``last_event_at`` only moves forward.
+    The affected leads are kept as ids in first-seen order (the re-score order of a whole-file
+    insert), not as events.
+    """
+    from leadgate.service.leads import canonical_ids
+
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be positive, got {chunk_rows}")
+    position = Position()
+    touched: dict[str, None] = {}  # an ordered set
+    for chunk in _chunks(iter_events(path, position), chunk_rows):
+        fresh = insert_events(conn, chunk, as_of)
+        report.rows += len(chunk)
+        report.inserted += len(fresh)
+        touched.update(dict.fromkeys(e.lead_id for e in fresh))
+        if read_progress is not None:
+            read_progress(report.rows, position.fraction())
+    report.ignored = report.rows - report.inserted
+    return canonical_ids(conn, touched)
