@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from leadgate.errors import IngestError
-from leadgate.io import read_events, read_leads, write_records
+from leadgate.io import Position, iter_events, read_events, read_leads, write_records
 from leadgate.io.formats import infer_cell
 
 
@@ -128,3 +128,29 @@ def test_write_records_formats(tmp_path: Path) -> None:
     ] == "lead_id,score_fit,total,mql,missing,model_name"
     write_records(recs, tmp_path / "o.parquet", "parquet")
     assert pq.read_table(tmp_path / "o.parquet").column("score_fit").to_pylist() == [5.0]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_iter_events_reads_as_asked_and_fails_where_the_bad_row_is(
+    tmp_path: Path, suffix: str
+) -> None:
+    rows = [{"lead_id": f"L{i}", "type": "open", "timestamp": "2026-02-01"} for i in range(3000)]
+    rows[-1]["timestamp"] = "soon"
+    path = tmp_path / f"e{suffix}"
+    if suffix == ".csv":
+        path.write_text(
+            "lead_id,type,timestamp\n"
+            + "".join(f"{r['lead_id']},open,{r['timestamp']}\n" for r in rows)
+        )
+    elif suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=3000)  # one row group
+    position = Position()
+    events = iter_events(path, position)
+    first = [next(events) for _ in range(10)]  # the bad last row is not reached yet
+    assert [e.lead_id for e in first] == [f"L{i}" for i in range(10)]
+    assert 0 < position.fraction() < 1
+    with pytest.raises(IngestError, match=rf"e{suffix}:\d+: timestamp: expected an ISO 8601"):
+        list(events)
+    assert position.fraction() == 1.0
