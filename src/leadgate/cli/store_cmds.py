@@ -79,6 +79,38 @@ def _progress(label: str, total: int | None = None) -> Iterator[Callable[[int], 
         yield lambda n: bar.advance(task, n)
 
 
+@contextmanager
+def _load_progress(
+    kind: str,
+) -> Iterator[tuple[Callable[[int, float], None], Callable[[int], None]]]:
+    """Two bars for a load: the file read (events stream: rows and share of the file) and the
+    re-score of the affected leads (their number is known only once the file is read)."""
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[done]}"),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        reading = bar.add_task(f"loading {kind}", total=1.0, done="")
+        scoring: dict[TaskID, int] = {}  # the re-score bar, once it starts: leads done
+
+        def read(rows: int, fraction: float) -> None:
+            bar.update(reading, completed=fraction, done=f"{rows:,} rows")
+
+        def rescore(n: int) -> None:
+            if not scoring:
+                bar.update(reading, completed=1.0)
+                scoring[bar.add_task("re-scoring", total=None, done="")] = 0
+            ((task, done),) = scoring.items()
+            scoring[task] = done + n
+            bar.update(task, completed=done + n, done=f"{done + n:,} leads")
+
+        yield read, rescore
+
+
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
 
@@ -103,9 +135,15 @@ def load(
     """Load a file into the store: all rows or none, replays add nothing."""
     from leadgate.service import load_file
 
-    with _open(db) as store, _progress(f"loading {kind}") as progress:
+    with _open(db) as store, _load_progress(kind) as (read, rescore):
         report = load_file(
-            store, kind, file, as_of=_now(as_of), actor=_actor(actor), progress=progress
+            store,
+            kind,
+            file,
+            as_of=_now(as_of),
+            actor=_actor(actor),
+            progress=rescore,
+            read_progress=read,
         )
     console.print(
         f"[green]✓[/] {file}: {report.rows} row(s): {report.inserted} new, {report.updated} updated, "

@@ -148,19 +148,19 @@ def _load_events(
     file gives: an id repeated in a later chunk finds the earlier one already written in this
     transaction and is ignored, bare leads appear once, ``last_event_at`` only moves forward.
     The affected leads are kept as ids in first-seen order (the re-score order of a whole-file
-    insert), not as events.
+    insert), not as events, each with its ``last_event_at`` so that a lead met again in a later
+    chunk is neither fetched nor locked again.
     """
     from leadgate.service.leads import canonical_ids
 
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be positive, got {chunk_rows}")
     position = Position()
-    touched: dict[str, None] = {}  # an ordered set
+    touched: dict[str, datetime | None] = {}  # lead id -> last_event_at, in first-seen order
     for chunk in _chunks(iter_events(path, position), chunk_rows):
-        fresh = insert_events(conn, chunk, as_of)
+        fresh = insert_events(conn, chunk, as_of, held=touched)
         report.rows += len(chunk)
         report.inserted += len(fresh)
-        touched.update(dict.fromkeys(e.lead_id for e in fresh))
         if read_progress is not None:
             read_progress(report.rows, position.fraction())
     report.ignored = report.rows - report.inserted

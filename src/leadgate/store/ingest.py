@@ -1,8 +1,10 @@
 """Writing leads, accounts, events and historical outcomes into the store, idempotently.
 
-Files are read and validated by ``leadgate.io`` first (a bad row raises ``IngestError`` with
-file, line and field before anything is written); these functions then write inside the
-caller's transaction, so a failure anywhere leaves the store unchanged (invariant 5).
+Files are read and validated by ``leadgate.io`` (a bad row raises ``IngestError`` with file,
+line and field); these functions write inside the caller's transaction, so a failure anywhere
+leaves the store unchanged (invariant 5). Event files are streamed: ``service.load`` calls
+``insert_events`` once per chunk inside one transaction, and a bad row in a later chunk rolls
+the earlier chunks back.
 
 - Events: an ``event_id`` seen before is ignored (ids are derived from content when the source
   gives none), so a replayed file adds nothing. Events for an unknown lead create a bare lead.
@@ -221,12 +223,25 @@ def _older(stored: datetime | None, newest: datetime) -> bool:
     return stored is None or stored < newest
 
 
-def insert_events(conn: Connection, items: Sequence[Event], at: datetime) -> list[Event]:
+def insert_events(
+    conn: Connection,
+    items: Sequence[Event],
+    at: datetime,
+    *,
+    held: dict[str, datetime | None] | None = None,
+) -> list[Event]:
     """Store events not seen before (by ``event_id``); return the ones actually inserted.
 
     Events without an id get one derived from their content (``io.readers.event_id_of``).
     Events for leads the store does not know yet create bare leads (stage ``lead``), so activity
     that arrives before the profile is kept and scored once the profile comes.
+
+    Args:
+        held: for a caller that inserts in several calls inside one transaction (a streamed
+            load): the leads earlier calls already created and locked, with their
+            ``last_event_at``. Those are not fetched or locked again; the leads of this call's
+            new events are added, and every value kept up to date. Its keys are the leads of the
+            new events, in first-seen order.
     """
     fresh: dict[str, Event] = {}
     for ev in items:
@@ -246,19 +261,18 @@ def insert_events(conn: Connection, items: Sequence[Event], at: datetime) -> lis
     for ev in fresh.values():
         if ev.lead_id not in newest or ev.timestamp > newest[ev.lead_id]:
             newest[ev.lead_id] = ev.timestamp
-    present = fetch_leads(conn, newest)
-    stubs = [new_lead_row(i, at) for i in newest if i not in present]
+    held = {} if held is None else held
+    pending = [i for i in newest if i not in held]
+    present = fetch_leads(conn, pending)
+    stubs = [new_lead_row(i, at) for i in pending if i not in present]
     if stubs:
         # Another writer may create the same lead meanwhile (PostgreSQL): theirs is as good.
         conn.execute(_INSERT_IGNORE[conn.dialect.name](leads).on_conflict_do_nothing(), stubs)
     # Lock every lead these events belong to (in id order), so concurrent writers re-score and
     # move each lead one after the other and never open the same MQL cycle twice.
-    known = fetch_leads(conn, newest, lock=True)
-    moved = [
-        {"b_lead_id": i, "v_last": ts}
-        for i, ts in newest.items()
-        if _older(known[i].last_event_at, ts)
-    ]
+    known = fetch_leads(conn, pending, lock=True)
+    held.update((i, known[i].last_event_at) for i in pending)
+    moved = [{"b_lead_id": i, "v_last": ts} for i, ts in newest.items() if _older(held[i], ts)]
     if moved:
         stmt = (
             update(leads)
@@ -266,6 +280,7 @@ def insert_events(conn: Connection, items: Sequence[Event], at: datetime) -> lis
             .values(last_event_at=bindparam("v_last"))
         )
         conn.execute(stmt, moved)
+        held.update((m["b_lead_id"], m["v_last"]) for m in moved)
     sql, stamp = _EVENT_INSERT[conn.dialect.name]
     ingested = stamp(at)
     rows = [
