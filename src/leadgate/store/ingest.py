@@ -272,15 +272,15 @@ def insert_events(
     # move each lead one after the other and never open the same MQL cycle twice.
     known = fetch_leads(conn, pending, lock=True)
     held.update((i, known[i].last_event_at) for i in pending)
-    moved = [{"b_lead_id": i, "v_last": ts} for i, ts in newest.items() if _older(held[i], ts)]
-    if moved:
+    later = {i: ts for i, ts in newest.items() if _older(held[i], ts)}
+    if later:
         stmt = (
             update(leads)
             .where(leads.c.lead_id == bindparam("b_lead_id"))
             .values(last_event_at=bindparam("v_last"))
         )
-        conn.execute(stmt, moved)
-        held.update((m["b_lead_id"], m["v_last"]) for m in moved)
+        conn.execute(stmt, [{"b_lead_id": i, "v_last": ts} for i, ts in later.items()])
+        held.update(later)
     sql, stamp = _EVENT_INSERT[conn.dialect.name]
     ingested = stamp(at)
     rows = [
