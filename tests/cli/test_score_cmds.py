@@ -191,3 +191,30 @@ def test_user_errors_are_one_line(files: dict[str, Path]) -> None:
         "python",
     )
     assert res.returncode == 1 and "--as-of" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_duckdb_output_is_the_python_engines_output(files: dict[str, Path], fmt: str) -> None:
+    """The default engine writes its records from DuckDB; on these whole-number scores the
+    bytes are exactly the Python engine's, to stdout and to a file."""
+    common = [
+        "score", "-m", str(REFERENCE_MODEL), "--leads", str(files["leads"]),
+        "--events", str(files["events"]), "--as-of", "2026-11-01T00:00:00Z", "--format", fmt,
+    ]  # fmt: skip
+    python_out, duck_out = files["dir"] / f"p.{fmt}", files["dir"] / f"d.{fmt}"
+    res = run(*common, "--engine", "python", "--out", str(python_out))
+    assert res.returncode == 0, res.stderr
+    res = run(*common, "--out", str(duck_out))
+    assert res.returncode == 0, res.stderr
+    assert "wrote 3 records (1 MQLs)" in res.stderr
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        assert pq.read_table(duck_out).to_pylist() == pq.read_table(python_out).to_pylist()
+        return
+    assert duck_out.read_bytes() == python_out.read_bytes()
+    streamed = subprocess.run(
+        [sys.executable, "-m", "leadgate", *common], capture_output=True, timeout=120
+    )
+    assert streamed.returncode == 0, streamed.stderr
+    assert streamed.stdout == python_out.read_bytes()

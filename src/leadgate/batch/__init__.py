@@ -7,7 +7,8 @@ Spark over lead and event files, returning the same records as the per-lead Pyth
 - ``spark``: PySpark (``pip install leadgate[spark]``), local or ``spark_master``.
 
 ``score_files`` returns the query's result table (pyarrow) with every explanation column;
-``score_file_records`` returns ``Score.to_record()`` dicts in the leads file's order.
+``score_file_records`` returns ``Score.to_record()`` dicts in the leads file's order;
+``write_score_records`` writes those records as JSONL, CSV or Parquet straight from DuckDB.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from leadgate.batch.records import record_columns, record_maker, score_from_row
 from leadgate.engine.ir import Plan
@@ -109,6 +110,45 @@ def score_file_records(
     if progress is not None:
         progress(len(out), len(out))
     return out
+
+
+def write_score_records(
+    plan: Plan,
+    leads: PathLike,
+    events: PathLike | None,
+    as_of: datetime,
+    fmt: str,
+    out: PathLike | None,
+    *,
+    accounts: PathLike | None = None,
+    memory_limit: str | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+    stream: IO[str] | None = None,
+    threads: int | None = None,
+) -> tuple[int, int]:
+    """Every lead's record written by DuckDB to ``out`` (or to ``stream`` when ``out`` is None):
+    the bytes ``io.writers`` writes for ``score_file_records``' records, with no Python object
+    per lead. Returns (records, MQLs). ``threads``: DuckDB's (default: every core).
+
+    Raises:
+        IngestError: as ``score_file_records`` (a bad input file); nothing is written to ``out``.
+    """
+    from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
+    from leadgate.batch.record_files import write_file, write_lines
+
+    scorer = DuckDBScorer(DuckDBOptions(memory_limit=memory_limit or "1GB", threads=threads))
+    try:
+        # The lead checks run on the scored rows (one read of the leads file), before any output.
+        scorer.mount(leads, events, accounts, check_leads=False)
+        if events is not None:
+            scorer.check_events()
+        if out is not None:
+            return write_file(scorer, plan, as_of, fmt, out, progress)
+        if stream is None or fmt == "parquet":
+            raise ValueError("a stream and a text format (jsonl, csv) are needed without out")
+        return write_lines(scorer, plan, as_of, fmt, stream, progress)
+    finally:
+        scorer.close()
 
 
 def score_files(

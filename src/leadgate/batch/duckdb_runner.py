@@ -279,9 +279,19 @@ class DuckDBScorer:
             )
             raise IngestError(message, file=file, line=line, field=field)
 
-    def query(self, plan: ir.Plan, as_of: datetime, sort: bool = True) -> str:
-        """The compiled query on the mounted files; ``sort``: in the leads file's order."""
-        return query_sql(plan, as_of, "duckdb", replace(self.shape, sort_output=sort))
+    def query(
+        self, plan: ir.Plan, as_of: datetime, sort: bool = True, columns: list[str] | None = None
+    ) -> str:
+        """The compiled query on the mounted files; ``sort``: in the leads file's order;
+        ``columns``: only these output columns (DuckDB then skips computing the others)."""
+        query = query_sql(plan, as_of, "duckdb", replace(self.shape, sort_output=sort))
+        if columns is None:
+            return query
+        return (
+            exp.select(*[_ident(c) for c in columns])
+            .from_(exp.paren(exp.maybe_parse(query, dialect="duckdb")).as_("q"))
+            .sql("duckdb")
+        )
 
     def arrow(self, plan: ir.Plan, as_of: datetime) -> Any:
         """The query result as a pyarrow Table."""
@@ -298,19 +308,17 @@ class DuckDBScorer:
         fewer values: the explanation columns are most of a row).
         """
         self._ensure_leads_checked()
-        query = self.query(plan, as_of, sort)
-        if columns is not None:
-            query = (
-                exp.select(*[_ident(c) for c in columns])
-                .from_(exp.paren(exp.maybe_parse(query, dialect="duckdb")).as_("q"))
-                .sql("duckdb")
-            )
+        query = self.query(plan, as_of, sort, columns)
         reader = self.con.sql(query).to_arrow_reader(batch_size)
         for batch in reader:
             yield from batch.to_pylist()
 
-    def copy_to(self, plan: ir.Plan, as_of: datetime, path: str | Path) -> int:
+    def copy_to(
+        self, plan: ir.Plan, as_of: datetime, path: str | Path, columns: list[str] | None = None
+    ) -> int:
         """Write the query's result straight to a Parquet file (nothing through Python).
+
+        ``columns``: only these (``input_row`` among them when the lead checks are deferred).
 
         Rows are not sorted (sorting wide rows costs more than scoring); ``input_row`` is the
         lead's row in the leads file. With the lead checks deferred (``mount``), they run on the
@@ -321,7 +329,7 @@ class DuckDBScorer:
             IngestError: a lead row without a lead_id, or a duplicate lead_id (file and line).
         """
         target = exp.Literal.string(str(path)).sql("duckdb")
-        query = self.query(plan, as_of, sort=False)
+        query = self.query(plan, as_of, sort=False, columns=columns)
         rows = self._first(f"COPY ({query}) TO {target} (FORMAT parquet)")
         if self._leads_unchecked:
             try:

@@ -211,71 +211,84 @@ def num_text_sql(value: exp.Expression) -> exp.Expression:
     )
 
 
-def _lacks_sql(plan: ir.Plan, policy: ir.Policy) -> exp.Expression:
-    """What a lead of this segment lacks, as a list of texts in ``record_maker``'s order."""
-    empty = _text_list([])
+# A lack's text: fixed model text (str) and, for a floor or threshold, the SQL of the number short.
+LackText = list[str | exp.Expression]
 
-    def when(cond: exp.Expression, text: exp.Expression) -> exp.Expression:
-        return exp.Case(ifs=[exp.If(this=cond, true=_text_list([text]))], default=empty.copy())
+
+def lack_parts(plan: ir.Plan, policy: ir.Policy) -> list[tuple[exp.Expression, LackText]]:
+    """(condition, text) of every lack a lead of this segment may have, in ``record_maker``'s
+    order; the number in a floor's or threshold's text is ``num_text_sql`` (digits, '.', '-')."""
 
     def check(key: str) -> exp.Expression:
         return exp.Coalesce(this=exp.column(f"check_{key}"), expressions=[exp.false()])
 
-    parts = [
-        when(check(c.key), exp.Literal.string(str(Lack("disqualified", c.name))))
-        for c in policy.disqualifiers
+    parts: list[tuple[exp.Expression, LackText]] = [
+        (check(c.key), [str(Lack("disqualified", c.name))]) for c in policy.disqualifiers
     ]
-    parts += [
-        when(exp.Not(this=check(c.key)), exp.Literal.string(str(Lack("gate", c.name))))
-        for c in policy.gates
-    ]
+    parts += [(exp.Not(this=check(c.key)), [str(Lack("gate", c.name))]) for c in policy.gates]
     floors = dict(policy.floors)
     for i, dim in enumerate(plan.dimensions):
         floor = floors.get(dim.name)
         if floor is None:
             continue
-        value = _score_sql(plan, i)
+        value = score_sql(plan, i)
         met = exp.GTE(
             this=exp.Add(this=value, expression=_double(ir.EPSILON)), expression=_double(floor)
         )
         short = exp.Sub(this=_double(floor), expression=value.copy())
-        head = exp.Literal.string(shortfall_text("floor", dim.name, floor)[0])
-        parts.append(
-            when(
-                exp.Not(this=exp.Paren(this=met)),
-                exp.DPipe(this=head, expression=num_text_sql(short)),
-            )
-        )
-    total = _total_sql()
+        head = shortfall_text("floor", dim.name, floor)[0]
+        parts.append((exp.Not(this=exp.Paren(this=met)), [head, num_text_sql(short)]))
+    total = total_sql()
     below = exp.LT(
         this=exp.Add(this=total, expression=_double(ir.EPSILON)),
         expression=_double(policy.threshold),
     )
     before, after = shortfall_text("threshold", "total", policy.threshold)
-    text = exp.DPipe(
-        this=exp.DPipe(
-            this=exp.Literal.string(before),
-            expression=num_text_sql(
-                exp.Sub(this=_double(policy.threshold), expression=total.copy())
-            ),
+    short = exp.Sub(this=_double(policy.threshold), expression=total.copy())
+    parts.append((below, [before, num_text_sql(short), after]))
+    return parts
+
+
+def lack_text_sql(text: LackText) -> exp.Expression:
+    """A lack's text as one SQL text expression."""
+    pieces = [exp.Literal.string(p) if isinstance(p, str) else p.copy() for p in text]
+    out = pieces[0]
+    for piece in pieces[1:]:
+        out = exp.DPipe(this=out, expression=piece)
+    return out
+
+
+def lacks_sql(plan: ir.Plan, policy: ir.Policy) -> exp.Expression:
+    """What a lead of this segment lacks, as a list of texts in ``record_maker``'s order."""
+    empty = _text_list([])
+    return _call(
+        "flatten",
+        exp.Array(
+            expressions=[
+                exp.Case(
+                    ifs=[exp.If(this=cond, true=_text_list([lack_text_sql(text)]))],
+                    default=empty.copy(),
+                )
+                for cond, text in lack_parts(plan, policy)
+            ]
         ),
-        expression=exp.Literal.string(after),
     )
-    parts.append(when(below, text))
-    return _call("flatten", exp.Array(expressions=parts))
 
 
-def _score_sql(plan: ir.Plan, i: int) -> exp.Expression:
+def score_sql(plan: ir.Plan, i: int) -> exp.Expression:
+    """Dimension ``i``'s score of the record (0.0 when NULL), over the query's output columns."""
     return exp.Coalesce(
         this=exp.cast(exp.column(dimension_column(plan, i)), "double"), expressions=[_double(0.0)]
     )
 
 
-def _total_sql() -> exp.Expression:
+def total_sql() -> exp.Expression:
+    """The record's total (0.0 when NULL)."""
     return exp.Coalesce(this=exp.cast(exp.column("total"), "double"), expressions=[_double(0.0)])
 
 
-def _by_segment(plan: ir.Plan, values: list[exp.Expression]) -> exp.Expression:
+def by_segment(plan: ir.Plan, values: list[exp.Expression]) -> exp.Expression:
+    """``values[i]`` for a lead of segment ``i`` (the value itself when there is one segment)."""
     if len(values) == 1:
         return values[0]
     ifs = [
@@ -296,7 +309,7 @@ def _object(pairs: list[tuple[str, exp.Expression]]) -> exp.Expression:
 
 def scores_sql(plan: ir.Plan) -> exp.Expression:
     """The record's ``scores`` object as JSON text (DuckDB), over the query's output columns."""
-    return _object([(d.name, _score_sql(plan, i)) for i, d in enumerate(plan.dimensions)])
+    return _object([(d.name, score_sql(plan, i)) for i, d in enumerate(plan.dimensions)])
 
 
 def record_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
@@ -310,12 +323,12 @@ def record_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
     return _object(
         [
             ("lead_id", exp.cast(exp.column("lead_id"), "varchar")),
-            ("segment", _by_segment(plan, [exp.Literal.string(n) for n, _ in segments])),
+            ("segment", by_segment(plan, [exp.Literal.string(n) for n, _ in segments])),
             ("scores", scores_sql(plan)),
-            ("total", _total_sql()),
+            ("total", total_sql()),
             ("mql", mql),
-            ("missing", _by_segment(plan, [_lacks_sql(plan, p) for _, p in segments])),
-            ("threshold", _by_segment(plan, [_double(p.threshold) for _, p in segments])),
+            ("missing", by_segment(plan, [lacks_sql(plan, p) for _, p in segments])),
+            ("threshold", by_segment(plan, [_double(p.threshold) for _, p in segments])),
             ("as_of", exp.Literal.string(as_utc(as_of).isoformat())),
             ("model", _object([(k, exp.Literal.string(v)) for k, v in plan.identity().items()])),
         ]

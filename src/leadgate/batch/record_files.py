@@ -1,0 +1,148 @@
+"""``leadgate score`` output written by DuckDB: records go from the query to the file (or stdout)
+without a Python object per lead.
+
+Two statements, each parallel: the scoring query writes the few columns a record reads to a
+scratch Parquet file (the lead checks run on it, as ``DuckDBScorer.copy_to`` does), then one
+``COPY`` turns those rows into the output in the leads file's order. The bytes are those
+``io.writers`` writes for the same records (``batch/record_text.py`` says how and the tests prove
+it); the output appears whole or not at all (a temp file, then a rename); memory stays within
+DuckDB's limit plus one batch of lines, whatever the number of leads.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlglot import exp
+
+from leadgate.batch.record_text import (
+    CSV_LINE_END,
+    csv_header,
+    csv_line_sql,
+    flat_columns,
+    flat_values_sql,
+    jsonl_line_sql,
+)
+from leadgate.batch.records import record_columns
+from leadgate.engine import ir
+from leadgate.errors import LeadgateError
+
+Progress = Callable[[int, int | None], None]
+BATCH = 65536
+
+
+def _text(value: str | Path) -> str:
+    return exp.Literal.string(str(value)).sql("duckdb")
+
+
+def _score_rows(scorer: Any, plan: ir.Plan, as_of: datetime, folder: str) -> tuple[str, int, int]:
+    """Score into a scratch Parquet file in ``folder``: (its SQL path literal, leads, MQLs)."""
+    scratch = Path(folder) / "scores.parquet"
+    scorer.copy_to(plan, as_of, scratch, columns=record_columns(plan))
+    source = f"read_parquet({_text(scratch)})"
+    counted = scorer.con.execute(f"SELECT count(*), count(*) FILTER (WHERE mql) FROM {source}")
+    rows, mqls = counted.fetchall()[0]
+    return source, int(rows), int(mqls)
+
+
+def _line_sql(plan: ir.Plan, as_of: datetime, fmt: str) -> exp.Expression:
+    if fmt == "jsonl":
+        return jsonl_line_sql(plan, as_of)
+    # DuckDB ends each line with LF; csv.writer ends rows with CRLF.
+    return exp.Anonymous(
+        this="concat", expressions=[csv_line_sql(plan, as_of), exp.Literal.string("\r")]
+    )
+
+
+def _ordered(source: str, columns: Sequence[exp.Expr]) -> str:
+    return (
+        exp.select(*columns)
+        .from_(exp.maybe_parse(source, dialect="duckdb"))
+        .order_by(exp.column("input_row"))
+        .sql("duckdb")
+    )
+
+
+def write_lines(
+    scorer: Any, plan: ir.Plan, as_of: datetime, fmt: str, stream: IO[str],
+    progress: Progress | None = None,
+) -> tuple[int, int]:  # fmt: skip
+    """Write every record (JSONL, or CSV with its header) to ``stream``; (records, MQLs).
+
+    No records: nothing for JSONL, and for CSV the header ``lead_id`` the Python writer prints.
+    """
+    with tempfile.TemporaryDirectory(prefix="leadgate-") as folder:
+        source, rows, mqls = _score_rows(scorer, plan, as_of, folder)
+        if not rows:
+            if fmt == "csv":
+                stream.write("lead_id" + CSV_LINE_END)
+            return 0, 0
+        if fmt == "csv":
+            stream.write(csv_header(plan))
+        line = exp.alias_(_line_sql(plan, as_of, fmt), "line")
+        done = 0
+        for batch in scorer.con.sql(_ordered(source, [line])).to_arrow_reader(BATCH):
+            lines = batch.column(0).to_pylist()
+            stream.write("\n".join(lines) + "\n")
+            done += len(lines)
+            if progress is not None:
+                progress(done, rows)
+    return rows, mqls
+
+
+def write_file(
+    scorer: Any, plan: ir.Plan, as_of: datetime, fmt: str, path: str | Path,
+    progress: Progress | None = None,
+) -> tuple[int, int]:  # fmt: skip
+    """Write every record to ``path`` (jsonl, csv or parquet) atomically; (records, MQLs)."""
+    out = Path(path)
+    if not out.parent.exists():
+        raise LeadgateError(f"{out}: folder {out.parent} does not exist")
+    fd, name = tempfile.mkstemp(prefix=".leadgate-", dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        with tempfile.TemporaryDirectory(prefix="leadgate-") as folder:
+            source, rows, mqls = _score_rows(scorer, plan, as_of, folder)
+            if not rows:  # the Python writer's empty files (a CSV without columns, and so on)
+                from leadgate.io.writers import write_records
+
+                write_records([], tmp, fmt)
+            elif fmt == "parquet":
+                values = zip(flat_values_sql(plan, as_of), flat_columns(plan), strict=True)
+                columns = [exp.alias_(v, exp.to_identifier(n, quoted=True)) for (v, _), n in values]
+                sql = _ordered(source, columns)
+                scorer.con.execute(f"COPY ({sql}) TO {_text(tmp)} (FORMAT parquet)")
+            else:
+                line = exp.alias_(_line_sql(plan, as_of, fmt), "line")
+                rows_sql: exp.Query = exp.select(line, exp.column("input_row")).from_(
+                    exp.maybe_parse(source, dialect="duckdb")
+                )
+                if fmt == "csv":  # the header first: a row before every lead's
+                    header = exp.Literal.string(csv_header(plan).removesuffix("\n"))
+                    first = exp.select(
+                        exp.alias_(header, "line"), exp.alias_(exp.Literal.number(-1), "input_row")
+                    )
+                    rows_sql = exp.union(first, rows_sql, distinct=False)
+                sql = (
+                    exp.select("line")
+                    .from_(exp.paren(rows_sql).as_("r"))
+                    .order_by(exp.column("input_row"))
+                    .sql("duckdb")
+                )
+                # No quoting or escaping: each row is already the finished line.
+                scorer.con.execute(
+                    f"COPY ({sql}) TO {_text(tmp)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')"
+                )
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if progress is not None:
+        progress(rows, rows)
+    return rows, mqls

@@ -1,0 +1,132 @@
+"""``leadgate score`` output written by DuckDB (``batch.write_score_records``) is byte for byte
+what ``io.writers`` writes for ``score_file_records``' records, in the leads file's order, whole
+or not at all."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from leadgate.batch import score_file_records, write_score_records
+from leadgate.engine import compile_model
+from leadgate.errors import IngestError
+from leadgate.io.writers import write_records
+from leadgate.model import parse_model
+
+# Names a writer must escape or quote: quotes, commas, a backslash, a newline, non-ASCII.
+MODEL = """
+name: 'm "1", b'
+version: '2\\\\x'
+threshold: 5
+floors: {'fit, "f"': 3.25}
+dimensions:
+  'fit, "f"':
+    rules:
+      - {name: t, when: {title: {contains: vp}}, points: 4}
+  "act\\u00e9 \\\\":
+    half_life_days: 7
+    rules:
+      - {name: o, event: open, points: 3}
+require:
+  - {name: "work \\"email\\",\\nplease", when: {email: {not_free_email: true}}}
+disqualify:
+  - {name: "rival; co", when: {email: {domain_in: [rival.io]}}}
+segments:
+  - {name: 'big, "B"', when: {size: {gte: 100}}, threshold: 20, floors: {"act\\u00e9 \\\\": 1}}
+"""
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+LEADS = [
+    {"lead_id": "z-last-in-order", "title": "VP", "email": "x@acme.com", "size": 5},
+    {"lead_id": 'q"uote,comma', "title": "vp", "email": "x@gmail.com", "size": 500},
+    {"lead_id": "back\\slash\ttab\x01ctl", "title": "intern", "email": "x@rival.io"},
+    {"lead_id": "new\nline\r", "title": "vp ops", "email": "y@acme.com", "size": 1000},
+    {"lead_id": "é€😀", "email": ""},
+    {"lead_id": "a", "title": "VP", "email": "z@acme.com", "size": 50},
+]
+EVENTS = [
+    {"lead_id": "z-last-in-order", "type": "open", "timestamp": "2026-10-30T10:00:00Z"},
+    {"lead_id": "a", "type": "open", "timestamp": "2026-10-25T00:00:01Z"},
+    {"lead_id": "a", "type": "open", "timestamp": "2026-09-01T00:00:00Z"},
+    {"lead_id": "new\nline\r", "type": "open", "timestamp": "2026-10-31T23:00:00Z"},
+]
+
+
+def _files(tmp_path: Path, leads: list[dict[str, object]]) -> tuple[Path, Path]:
+    lead_file, event_file = tmp_path / "leads.jsonl", tmp_path / "events.jsonl"
+    lead_file.write_text("".join(json.dumps(r) + "\n" for r in leads), encoding="utf-8")
+    event_file.write_text("".join(json.dumps(r) + "\n" for r in EVENTS), encoding="utf-8")
+    return lead_file, event_file
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_file_is_what_the_python_writer_writes(tmp_path: Path, fmt: str) -> None:
+    plan = compile_model(parse_model(MODEL, "m.yaml"))
+    leads, events = _files(tmp_path, LEADS)
+    records = score_file_records(plan, leads, events, AS_OF)
+    assert any(len(r["missing"]) >= 3 for r in records)  # gate, floors and threshold texts
+    assert any(r["mql"] for r in records)
+    expected, got = tmp_path / f"python.{fmt}", tmp_path / f"duckdb.{fmt}"
+    write_records(records, expected, fmt)
+    rows, mqls = write_score_records(plan, leads, events, AS_OF, fmt, got)
+    assert (rows, mqls) == (len(records), sum(r["mql"] for r in records))
+    if fmt == "parquet":
+        # DuckDB marks the columns it knows are never NULL; the values and names are the same.
+        a, b = pq.read_table(expected), pq.read_table(got)
+        assert a.column_names == b.column_names
+        assert a.to_pylist() == b.to_pylist()
+        assert [f.type for f in a.schema] == [f.type for f in b.schema]
+    else:
+        assert got.read_bytes() == expected.read_bytes()
+    assert not list(tmp_path.glob(".leadgate-*"))  # no temp file left
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_stream_is_what_the_cli_printed_before(tmp_path: Path, fmt: str) -> None:
+    plan = compile_model(parse_model(MODEL, "m.yaml"))
+    leads, events = _files(tmp_path, LEADS)
+    expected = tmp_path / f"python.{fmt}"
+    write_records(score_file_records(plan, leads, events, AS_OF), expected, fmt)
+    out = io.StringIO(newline="")
+    seen: list[tuple[int, int | None]] = []
+    write_score_records(
+        plan, leads, events, AS_OF, fmt, None, stream=out, progress=lambda d, t: seen.append((d, t))
+    )
+    assert out.getvalue() == expected.read_bytes().decode("utf-8")
+    assert seen and seen[-1] == (len(LEADS), len(LEADS))
+
+
+def test_order_is_the_leads_file_order_across_batches(tmp_path: Path) -> None:
+    plan = compile_model(parse_model(MODEL, "m.yaml"))
+    ids = [f"L{(i * 7919) % 5003:05d}" for i in range(5003)]  # a permutation, not sorted
+    leads, events = _files(tmp_path, [{"lead_id": i, "title": "vp"} for i in ids])
+    out = tmp_path / "s.jsonl"
+    assert write_score_records(plan, leads, events, AS_OF, "jsonl", out)[0] == len(ids)
+    assert [json.loads(line)["lead_id"] for line in out.read_text().splitlines()] == ids
+
+
+def test_a_bad_leads_file_writes_nothing(tmp_path: Path) -> None:
+    plan = compile_model(parse_model(MODEL, "m.yaml"))
+    leads, events = _files(tmp_path, [*LEADS, {"lead_id": "a", "title": "again"}])
+    out = tmp_path / "s.csv"
+    out.write_text("the previous output\n")
+    with pytest.raises(IngestError) as err:
+        write_score_records(plan, leads, events, AS_OF, "csv", out)
+    assert "duplicate lead_id 'a'" in str(err.value) and err.value.line == 7
+    assert out.read_text() == "the previous output\n"
+    assert not list(tmp_path.glob(".leadgate-*"))
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_no_leads_gives_the_python_writers_empty_file(tmp_path: Path, fmt: str) -> None:
+    plan = compile_model(parse_model(MODEL, "m.yaml"))
+    leads = tmp_path / "leads.csv"
+    leads.write_text("lead_id,title\n")
+    expected, got = tmp_path / f"python.{fmt}", tmp_path / f"duckdb.{fmt}"
+    write_records([], expected, fmt)
+    assert write_score_records(plan, leads, None, AS_OF, fmt, got) == (0, 0)
+    assert got.read_bytes() == expected.read_bytes()
