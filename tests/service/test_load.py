@@ -171,7 +171,7 @@ def test_a_load_interrupted_between_chunks_writes_nothing(store: Store, tmp_path
     def interrupt(rows: int, fraction: float) -> None:
         seen.append((rows, fraction))
         if len(seen) == 3:
-            raise KeyboardInterrupt  # Ctrl-C while the fourth chunk is being read
+            raise KeyboardInterrupt  # Ctrl-C after two chunks were written
 
     with pytest.raises(KeyboardInterrupt):
         load_file(store, "events", path, as_of=T0, chunk_rows=10, read_progress=interrupt)
@@ -188,9 +188,16 @@ def test_read_progress_counts_rows_and_reaches_the_end(tmp_path: Path, suffix: s
             store, "events", path, as_of=T0, chunk_rows=500,
             read_progress=lambda rows, fraction: seen.append((rows, fraction)),
         )  # fmt: skip
-    assert [r for r, _ in seen] == [500, 1000, 1500, 2000, 2100]
+    assert [r for r, _ in seen] == [500, 1000, 1500, 2000, 2100]  # every chunk_rows (< 5,000)
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and 0.2 < fractions[0] < 0.3
+    seen.clear()
+    with open_store(str(tmp_path / "t.db")) as store:
+        load_file(
+            store, "events", path, as_of=T0, chunk_rows=50_000,
+            read_progress=lambda rows, fraction: seen.append((rows, fraction)),
+        )  # fmt: skip
+    assert [r for r, _ in seen] == [2100]  # PROGRESS_ROWS is 5,000: at the end only
 
 
 def _peak_bytes(store: Store, path: Path, chunk_rows: int) -> int:

@@ -16,7 +16,8 @@ clock below the adapters (ARCHITECTURE.md invariant 2). Answers are pydantic sha
     list_models(store) -> list[ModelVersionView]
     diff_models(store, a, b) -> ModelDiff
     tick(store, as_of, *, progress=None) -> TickReport
-    load_file(store, kind, path, *, as_of, actor="import", progress=None) -> LoadReport
+    load_file(store, kind, path, *, as_of, actor="import", progress=None, read_progress=None,
+              chunk_rows=CHUNK_ROWS) -> LoadReport   (events stream, chunk by chunk)
     reject_reasons(store) / set_reject_reasons(store, reasons, at)
     change_reject_reasons(store, *, at, add=None, remove=()) / reset_reject_reasons(store, at)
     reject_reason_usage(store) -> {code: rejections recorded with it}

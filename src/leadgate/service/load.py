@@ -43,6 +43,7 @@ KINDS = ("leads", "accounts", "events", "outcomes")
 CHUNK_ROWS = 50_000
 
 ReadProgress = Callable[[int, float], None]  # rows read so far, fraction of the file read
+PROGRESS_ROWS = 5_000  # rows read between two calls of a ReadProgress (at most a chunk)
 
 
 def _default_terms(model: ActiveModel | None) -> dict[str, float | None]:
@@ -73,8 +74,8 @@ def load_file(
 
     Args:
         progress: called with the number of leads just re-scored.
-        read_progress: events only: called after each chunk with the rows read so far and the
-            fraction of the file read.
+        read_progress: events only: called with the rows read so far and the fraction of the
+            file read, every ``min(chunk_rows, PROGRESS_ROWS)`` rows and once at the end.
         chunk_rows: events only: events read and written per step (memory is bounded by it).
 
     Raises:
@@ -134,6 +135,19 @@ def _chunks(items: Iterator[Event], size: int) -> Iterator[list[Event]]:
         yield chunk
 
 
+def _reported(
+    items: Iterator[Event], position: Position, every: int, read_progress: ReadProgress | None
+) -> Iterator[Event]:
+    """``items``, telling ``read_progress`` every ``every`` rows read and once at the end."""
+    rows = 0
+    for rows, item in enumerate(items, start=1):
+        if read_progress is not None and rows % every == 0:
+            read_progress(rows, position.fraction())
+        yield item
+    if read_progress is not None and rows % every:
+        read_progress(rows, position.fraction())
+
+
 def _load_events(
     conn: Connection,
     path: str | Path,
@@ -156,12 +170,12 @@ def _load_events(
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be positive, got {chunk_rows}")
     position = Position()
+    every = min(chunk_rows, PROGRESS_ROWS)
+    items = _reported(iter_events(path, position), position, every, read_progress)
     touched: dict[str, datetime | None] = {}  # lead id -> last_event_at, in first-seen order
-    for chunk in _chunks(iter_events(path, position), chunk_rows):
+    for chunk in _chunks(items, chunk_rows):
         fresh = insert_events(conn, chunk, as_of, held=touched)
         report.rows += len(chunk)
         report.inserted += len(fresh)
-        if read_progress is not None:
-            read_progress(report.rows, position.fraction())
     report.ignored = report.rows - report.inserted
     return canonical_ids(conn, touched)
