@@ -8,12 +8,15 @@ to exactly N rows. Every measured step runs in its own process, so its peak memo
 its own. Reported, on the reference model (src/leadgate/examples/b2b-inbound.yaml):
 
 1. leadgate on DuckDB (the compiled query, result written to Parquet): wall time, events/s,
-   peak memory; plus the full record path (``Score.to_record()`` per lead, as ``leadgate score``);
+   peak memory; plus ``leadgate score -o scores.jsonl``'s whole work (checks, scoring, records
+   written) both ways: DuckDB writing the lines itself (the CLI now) and a ``Score.to_record()``
+   dict per lead in Python (the CLI before), with how many lines are byte-identical;
 2. scans of the same events on DuckDB, the floors no scorer can beat, and the ratio leadgate /
    scan against each (see ``SCANS``): the issue's bare scan (read ``lead_id``, group by lead,
-   count), then scans that also read the event columns the model needs (type, url, timestamp),
-   with and without parsing the ISO-8601 text timestamps, and the last one plus reading the
-   leads file's columns the model needs;
+   count), then scans that also read the event columns the model needs (type and timestamp,
+   then url), with the ISO-8601 text timestamps parsed, and the last one plus reading the
+   leads file's columns the model needs. ``--typed-times`` runs everything on a copy of the
+   events whose times are a Parquet TIMESTAMP column (as warehouses export them);
 3. a vectorised pandas implementation of the same model: speed-up and MQL-set equality;
 4. the Python executor on a 1% sample of leads (extrapolated) and Spark local mode on a smaller
    data set.
@@ -45,8 +48,11 @@ AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 # -- data ------------------------------------------------------------------------------------
-def dataset(cache: Path, leads: int, seed: int, events: int | None) -> dict[str, Any]:
-    """Synthetic files for ``leads`` leads (cached); events resized to ``events`` rows if given."""
+def dataset(
+    cache: Path, leads: int, seed: int, events: int | None, typed: bool = False
+) -> dict[str, Any]:
+    """Synthetic files for ``leads`` leads (cached); events resized to ``events`` rows if given;
+    ``typed``: the events' times as a Parquet TIMESTAMP column instead of ISO-8601 text."""
     from leadgate.synth import generate
 
     folder = cache / f"synth-{leads}-{seed}"
@@ -74,6 +80,20 @@ def dataset(cache: Path, leads: int, seed: int, events: int | None) -> dict[str,
                 f"TO '{str(sized).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)"
             )
         files["events"] = sized
+    if typed:
+        typed_file = files["events"].with_name(files["events"].stem + "-typed.parquet")
+        if not typed_file.exists():
+            import duckdb
+
+            src = str(files["events"]).replace("'", "''")
+            con = duckdb.connect()
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute(
+                f"COPY (SELECT * REPLACE (CAST(timestamp AS TIMESTAMPTZ) AS timestamp) "
+                f"FROM read_parquet('{src}')) TO '{str(typed_file).replace(chr(39), chr(39) * 2)}' "
+                "(FORMAT parquet)"
+            )
+        files["events"] = typed_file
     return {k: str(v) for k, v in files.items()}
 
 
@@ -104,13 +124,19 @@ SCANS: dict[str, tuple[str, str]] = {
         "the issue's bare scan: lead_id only, group by lead, count",
         "SELECT lead_id, count(*) AS n FROM read_parquet({events}) GROUP BY lead_id",
     ),
+    "scan_needed": (
+        "+ type and timestamp read, as every scorer of this model must (a rule per event type, "
+        "decay by age)",
+        "SELECT lead_id, count(*) AS n, max(type) AS ty, max({time_read}) AS t "
+        "FROM read_parquet({events}) GROUP BY lead_id",
+    ),
     "scan_columns": (
-        "+ type, url and the timestamp text read (max of each per lead)",
-        "SELECT lead_id, count(*) AS n, max(type) AS ty, max(url) AS u, max(length(timestamp)) "
+        "+ url (the pricing-page rule) read as well",
+        "SELECT lead_id, count(*) AS n, max(type) AS ty, max(url) AS u, max({time_read}) "
         "AS t FROM read_parquet({events}) GROUP BY lead_id",
     ),
     "scan_parsed": (
-        "+ the timestamp parsed (as leadgate must: the events' times are ISO-8601 text)",
+        "+ the timestamp parsed (as leadgate must when the events' times are ISO-8601 text)",
         "SELECT lead_id, count(*) AS n, max(type) AS ty, max(url) AS u, "
         "max(epoch_us(CAST(timestamp AS TIMESTAMPTZ))) AS t FROM read_parquet({events}) "
         "GROUP BY lead_id",
@@ -136,7 +162,12 @@ def _scan_once(files: dict[str, str], opts: dict[str, Any], sql: str, out: Path)
         config["threads"] = opts["threads"]
     con = duckdb.connect(config=config)
     con.execute("SET TimeZone = 'UTC'")
-    query = sql.format(events=_sql_text(files["events"]), leads=_sql_text(files["leads"]))
+    typed = files["events"].endswith("-typed.parquet")
+    query = sql.format(
+        events=_sql_text(files["events"]), leads=_sql_text(files["leads"]),
+        # The text's length reads it without parsing; a typed time is read as it is.
+        time_read="epoch_us(timestamp)" if typed else "length(timestamp)",
+    )  # fmt: skip
     con.execute(f"COPY ({query}) TO {_sql_text(str(out))} (FORMAT parquet)").fetchall()
     con.close()
 
@@ -188,26 +219,72 @@ def _loadavg() -> str:
     return " ".join(path.read_text().split()[:3]) if path.exists() else "n/a"
 
 
+def _records_out(opts: dict[str, Any], name: str) -> Path:
+    return Path(opts["cache"]) / f"records-{name}.jsonl"
+
+
+def _compare_lines(a: Path, b: Path) -> tuple[int, bool, int]:
+    """(identical lines, whether the others differ only in the last bits of a float, lines).
+
+    Two runs of one query may add a lead's decayed points in another order (DuckDB aggregates
+    in parallel), so a float can differ in its last bit between any two runs.
+    """
+    same = lines = 0
+    close = True
+    with a.open(encoding="utf-8") as fa, b.open(encoding="utf-8") as fb:
+        for x, y in zip(fa, fb, strict=True):
+            lines += 1
+            if x == y:
+                same += 1
+                continue
+            rx, ry = json.loads(x), json.loads(y)
+            nums = [(rx["total"], ry["total"])] + [
+                (rx["scores"][k], ry["scores"][k]) for k in rx["scores"]
+            ]
+            close = (
+                close
+                and all(abs(p - q) <= 1e-9 for p, q in nums)
+                and (
+                    {k: v for k, v in rx.items() if k not in ("scores", "total", "missing")}
+                    == {k: v for k, v in ry.items() if k not in ("scores", "total", "missing")}
+                )
+            )
+    return same, close, lines
+
+
 def step_records(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    """``leadgate score -o scores.jsonl`` before: a ``Score.to_record()`` dict per lead in
+    Python, then ``io.writers`` (what the CLI did up to 63bf656)."""
     from leadgate.batch import score_file_records
+    from leadgate.engine import compile_model
+    from leadgate.io.writers import write_records
+    from leadgate.model import load_model
+
+    plan = compile_model(load_model(MODEL))
+    t0, c0 = time.perf_counter(), time.process_time()
+    records = score_file_records(
+        plan, files["leads"], files["events"], AS_OF, engine="duckdb",
+        memory_limit=opts["memory_limit"],
+    )  # fmt: skip
+    write_records(records, _records_out(opts, "python"), "jsonl")
+    return {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0,
+            "leads": len(records), "mqls": sum(r["mql"] for r in records)}  # fmt: skip
+
+
+def step_records_duckdb(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    """``leadgate score -o scores.jsonl`` now: DuckDB writes the same bytes itself."""
+    from leadgate.batch import write_score_records
     from leadgate.engine import compile_model
     from leadgate.model import load_model
 
     plan = compile_model(load_model(MODEL))
-    t0 = time.perf_counter()
-    records = score_file_records(
-        plan,
-        files["leads"],
-        files["events"],
-        AS_OF,
-        engine="duckdb",
-        memory_limit=opts["memory_limit"],
-    )
-    return {
-        "seconds": time.perf_counter() - t0,
-        "leads": len(records),
-        "mqls": sum(r["mql"] for r in records),
-    }
+    t0, c0 = time.perf_counter(), time.process_time()
+    rows, mqls = write_score_records(
+        plan, files["leads"], files["events"], AS_OF, "jsonl", _records_out(opts, "duckdb"),
+        memory_limit=opts["memory_limit"], threads=opts["threads"],
+    )  # fmt: skip
+    return {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0,
+            "leads": rows, "mqls": mqls}  # fmt: skip
 
 
 def step_pandas(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
@@ -341,7 +418,8 @@ def step_spark(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-STEPS = {"duckdb": step_duckdb, "records": step_records, "pandas": step_pandas,
+STEPS = {"duckdb": step_duckdb, "records": step_records, "records_duckdb": step_records_duckdb,
+         "pandas": step_pandas,
          "python": step_python, "spark": step_spark}  # fmt: skip
 
 
@@ -394,6 +472,11 @@ def main() -> None:
     ap.add_argument(
         "--repeat", type=int, default=3, help="alternated runs of leadgate and each scan"
     )
+    ap.add_argument(
+        "--typed-times",
+        action="store_true",
+        help="events' times as a Parquet TIMESTAMP column (as warehouses export them), not text",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -401,7 +484,7 @@ def main() -> None:
         return
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
-    files = dataset(cache, args.leads, args.seed, args.events)
+    files = dataset(cache, args.leads, args.seed, args.events, args.typed_times)
     import duckdb
 
     n_events = duckdb.sql(f"SELECT count(*) FROM read_parquet('{files['events']}')").fetchall()[0][
@@ -411,7 +494,7 @@ def main() -> None:
             "sample": args.sample, "validate": args.validate, "repeat": args.repeat}  # fmt: skip
     skip = set(filter(None, args.skip.split(",")))
     res: dict[str, Any] = {}
-    for name in ("duckdb", "records", "pandas", "python"):
+    for name in ("duckdb", "records", "records_duckdb", "pandas", "python"):
         if name not in skip:
             print(f"running {name} ...", flush=True)
             res[name] = run_step(name, files, opts)
@@ -448,11 +531,19 @@ def main() -> None:
                 f"ratio {best / sb:5.2f}x / {med / sm:5.2f}x (CPU {cbest / scb:.2f}x / "
                 f"{cmed / scm:.2f}x){target}\n      {what}"
             )
-    if "records" in res:
-        r = res["records"]
-        print(
-            f"   ... with records     {r['seconds']:8.2f} s  (Score.to_record() per lead)  peak {r['peak_mb']:,.0f} MB"
+    for name, what in (("records", "Score.to_record() per lead in Python, then io.writers"),
+                       ("records_duckdb", "DuckDB writes the lines itself (leadgate score now)")):  # fmt: skip
+        if name in res:
+            r = res[name]
+            print(f"   records to JSONL     {r['seconds']:8.2f} s  ({r['cpu']:.2f} CPU-s)  "
+                  f"peak {r['peak_mb']:,.0f} MB  {r['mqls']:,} MQLs: {what}")  # fmt: skip
+    if "records" in res and "records_duckdb" in res:
+        same, close, lines = _compare_lines(
+            _records_out(opts, "python"), _records_out(opts, "duckdb")
         )
+        print(f"   records: {res['records']['seconds'] / res['records_duckdb']['seconds']:.1f}x "
+              f"faster written by DuckDB; {same:,} of {lines:,} lines byte-identical, the other "
+              f"{lines - same:,} equal within 1e-9: {close}")  # fmt: skip
     if "pandas" in res:
         p = res["pandas"]
         same = ""
