@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from leadgate.batch import score_file_records, write_score_records
+from leadgate.batch import score_file_records, top_score_records, write_score_records
 from leadgate.engine import compile_model
 from leadgate.errors import IngestError
 from leadgate.io.writers import write_records
@@ -130,3 +130,15 @@ def test_no_leads_gives_the_python_writers_empty_file(tmp_path: Path, fmt: str) 
     write_records([], expected, fmt)
     assert write_score_records(plan, leads, None, AS_OF, fmt, got) == (0, 0)
     assert got.read_bytes() == expected.read_bytes()
+
+
+@pytest.mark.parametrize("limit", [0, 3, 100])
+def test_top_records_are_the_tables_rows(tmp_path: Path, limit: int) -> None:
+    plan = compile_model(parse_model(MODEL, "m.yaml"))
+    ties = [{"lead_id": f"tie{i}", "title": "vp", "email": "t@acme.com"} for i in range(4)]
+    leads, events = _files(tmp_path, [*LEADS, *ties])
+    records = score_file_records(plan, leads, events, AS_OF)
+    expected = sorted(records, key=lambda r: (not r["mql"], -r["total"]))[:limit]
+    top, total, mqls = top_score_records(plan, leads, events, AS_OF, limit)
+    assert top == expected
+    assert (total, mqls) == (len(records), sum(r["mql"] for r in records))

@@ -135,6 +135,10 @@ def test_score_to_files_and_table(files: dict[str, Path]) -> None:
         "python",
     )
     assert "3 leads" in table.stdout and "1 MQLs" in table.stdout
+    # The default engine builds only the rows it shows; the same table.
+    on_duckdb = run(*[a for a in table.args[3:] if a not in ("--engine", "python")])
+    assert on_duckdb.returncode == 0, on_duckdb.stderr
+    assert on_duckdb.stdout == table.stdout
 
 
 def test_explain_table_and_json(files: dict[str, Path]) -> None:

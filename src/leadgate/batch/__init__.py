@@ -151,6 +151,31 @@ def write_score_records(
         scorer.close()
 
 
+def top_score_records(
+    plan: Plan,
+    leads: PathLike,
+    events: PathLike | None,
+    as_of: datetime,
+    limit: int,
+    *,
+    accounts: PathLike | None = None,
+    memory_limit: str | None = None,
+) -> tuple[list[dict[str, Any]], int, int]:
+    """The ``limit`` records ``leadgate score``'s table shows (MQLs first, then by total), with
+    the number of leads and MQLs, scored on DuckDB; only those records are built in Python."""
+    from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
+    from leadgate.batch.record_files import top_records
+
+    scorer = DuckDBScorer(DuckDBOptions(memory_limit=memory_limit or "1GB"))
+    try:
+        scorer.mount(leads, events, accounts, check_leads=False)
+        if events is not None:
+            scorer.check_events()
+        return top_records(scorer, plan, as_of, limit)
+    finally:
+        scorer.close()
+
+
 def score_files(
     plan: Plan,
     leads: PathLike,

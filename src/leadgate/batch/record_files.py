@@ -28,7 +28,7 @@ from leadgate.batch.record_text import (
     flat_values_sql,
     jsonl_line_sql,
 )
-from leadgate.batch.records import record_columns
+from leadgate.batch.records import record_columns, record_maker
 from leadgate.engine import ir
 from leadgate.errors import LeadgateError
 
@@ -93,6 +93,29 @@ def write_lines(
             if progress is not None:
                 progress(done, rows)
     return rows, mqls
+
+
+def top_records(
+    scorer: Any, plan: ir.Plan, as_of: datetime, limit: int
+) -> tuple[list[dict[str, Any]], int, int]:
+    """The ``limit`` records people read first (MQLs, then by total, ties in file order), the
+    number of leads and of MQLs: only ``limit`` records become Python objects."""
+    with tempfile.TemporaryDirectory(prefix="leadgate-") as folder:
+        source, rows, mqls = _score_rows(scorer, plan, as_of, folder)
+        sql = (
+            exp.select("*")
+            .from_(exp.maybe_parse(source, dialect="duckdb"))
+            .order_by(
+                exp.Ordered(this=exp.column("mql"), desc=True),
+                exp.Ordered(this=exp.column("total"), desc=True),
+                exp.column("input_row"),
+            )
+            .limit(max(limit, 0))
+            .sql("duckdb")
+        )
+        make = record_maker(plan, as_of)
+        top = [make(row) for row in scorer.con.sql(sql).to_arrow_table().to_pylist()]
+    return top, rows, mqls
 
 
 def write_file(

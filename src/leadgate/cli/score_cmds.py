@@ -33,8 +33,11 @@ def _output_format(fmt: str | None, out: Path | None) -> str:
     return "table"
 
 
-def render_scores(records: list[dict[str, Any]], limit: int) -> None:
-    """The score table people read: MQLs first, then by total."""
+def render_scores(
+    records: list[dict[str, Any]], limit: int, total: int | None = None, mqls: int | None = None
+) -> None:
+    """The score table people read: MQLs first, then by total. ``total``/``mqls``: the counts
+    of all leads when ``records`` holds only the top ones."""
     dims = list(records[0]["scores"]) if records else []
     table = Table(title=None, show_lines=False)
     table.add_column("lead_id")
@@ -55,9 +58,10 @@ def render_scores(records: list[dict[str, Any]], limit: int) -> None:
             "; ".join(r["missing"]),
         )
     console.print(table)
-    mqls = sum(r["mql"] for r in records)
-    shown = f" (showing {min(limit, len(records))})" if len(records) > limit else ""
-    console.print(f"{len(records)} leads, [bold green]{mqls} MQLs[/]{shown}", highlight=False)
+    n = len(records) if total is None else total
+    mqls = sum(r["mql"] for r in records) if mqls is None else mqls
+    shown = f" (showing {min(limit, n)})" if n > limit else ""
+    console.print(f"{n} leads, [bold green]{mqls} MQLs[/]{shown}", highlight=False)
 
 
 def score(
@@ -94,8 +98,8 @@ def score(
     when = parse_as_of(as_of)
     if output == "parquet" and out is None:
         raise LeadgateError("--format parquet needs --out FILE")
-    if engine == "duckdb" and output != "table":
-        _score_with_duckdb(model, leads, events, accounts, when, output, out)
+    if engine == "duckdb":
+        _score_with_duckdb(model, leads, events, accounts, when, output, out, limit)
         return
     with progress_bar("scoring") as bar:
         task = bar.add_task("scoring", total=None)
@@ -130,14 +134,23 @@ def score(
 
 def _score_with_duckdb(
     model: Path, leads: Path, events: Path | None, accounts: Path | None, when: datetime,
-    output: str, out: Path | None,
+    output: str, out: Path | None, limit: int,
 ) -> None:  # fmt: skip
-    """Records written by DuckDB itself: the same bytes, no Python object per lead."""
-    from leadgate.batch import write_score_records
+    """Records written by DuckDB itself: the same bytes, no Python object per lead (the table:
+    only the rows it shows)."""
+    from leadgate.batch import top_score_records, write_score_records
     from leadgate.engine import compile_model
     from leadgate.model import load_model
 
     plan = compile_model(load_model(model))
+    if output == "table":
+        with progress_bar("scoring") as bar:
+            bar.add_task("scoring", total=None)
+            top, total, mqls = top_score_records(
+                plan, leads, events, when, limit, accounts=accounts
+            )
+        render_scores(top, limit, total, mqls)
+        return
     with progress_bar("writing records" if out else "scoring") as bar:
         task = bar.add_task("scoring", total=None)
 
