@@ -14,18 +14,40 @@ Spark over lead and event files, returning the same records as the per-lead Pyth
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from leadgate.batch.records import record_columns, record_maker, score_from_row
 from leadgate.engine.ir import Plan
 from leadgate.engine.result import Score
 from leadgate.errors import UnsupportedTargetError
 
+if TYPE_CHECKING:
+    from leadgate.batch.duckdb_runner import DuckDBScorer
+
 ENGINES = ("duckdb", "sqlite", "postgres", "spark")
 Progress = Callable[[int, int], None]
 PathLike = str | Path
+
+
+@contextmanager
+def _duckdb(
+    leads: PathLike, events: PathLike | None, accounts: PathLike | None,
+    memory_limit: str | None, *, check_leads: bool, threads: int | None = None,
+) -> Iterator[DuckDBScorer]:  # fmt: skip
+    """A DuckDB scorer with the files mounted and the event rows checked; closed on exit."""
+    from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
+
+    scorer = DuckDBScorer(DuckDBOptions(memory_limit=memory_limit or "1GB", threads=threads))
+    try:
+        scorer.mount(leads, events, accounts, check_leads=check_leads)
+        if events is not None:
+            scorer.check_events()
+        yield scorer
+    finally:
+        scorer.close()
 
 
 def _rows(
@@ -35,16 +57,8 @@ def _rows(
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
     """Result rows; ``columns``: the ones the caller reads (DuckDB fetches only those)."""
     if engine == "duckdb":
-        from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
-
-        scorer = DuckDBScorer(DuckDBOptions(memory_limit=memory_limit or "1GB"))
-        try:
-            scorer.mount(leads, events, accounts)
-            if events is not None:
-                scorer.check_events()
+        with _duckdb(leads, events, accounts, memory_limit, check_leads=True) as scorer:
             yield from scorer.rows(plan, as_of, sort=sort, columns=columns)
-        finally:
-            scorer.close()
     elif engine in ("sqlite", "postgres"):
         from leadgate.batch.loaded import loaded_rows
 
@@ -133,22 +147,17 @@ def write_score_records(
     Raises:
         IngestError: as ``score_file_records`` (a bad input file); nothing is written to ``out``.
     """
-    from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
     from leadgate.batch.record_files import write_file, write_lines
 
-    scorer = DuckDBScorer(DuckDBOptions(memory_limit=memory_limit or "1GB", threads=threads))
-    try:
-        # The lead checks run on the scored rows (one read of the leads file), before any output.
-        scorer.mount(leads, events, accounts, check_leads=False)
-        if events is not None:
-            scorer.check_events()
+    # The lead checks run on the scored rows (one read of the leads file), before any output.
+    with _duckdb(
+        leads, events, accounts, memory_limit, check_leads=False, threads=threads
+    ) as scorer:
         if out is not None:
             return write_file(scorer, plan, as_of, fmt, out, progress)
         if stream is None or fmt == "parquet":
             raise ValueError("a stream and a text format (jsonl, csv) are needed without out")
         return write_lines(scorer, plan, as_of, fmt, stream, progress)
-    finally:
-        scorer.close()
 
 
 def top_score_records(
@@ -163,17 +172,10 @@ def top_score_records(
 ) -> tuple[list[dict[str, Any]], int, int]:
     """The ``limit`` records ``leadgate score``'s table shows (MQLs first, then by total), with
     the number of leads and MQLs, scored on DuckDB; only those records are built in Python."""
-    from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
     from leadgate.batch.record_files import top_records
 
-    scorer = DuckDBScorer(DuckDBOptions(memory_limit=memory_limit or "1GB"))
-    try:
-        scorer.mount(leads, events, accounts, check_leads=False)
-        if events is not None:
-            scorer.check_events()
+    with _duckdb(leads, events, accounts, memory_limit, check_leads=False) as scorer:
         return top_records(scorer, plan, as_of, limit)
-    finally:
-        scorer.close()
 
 
 def score_files(
@@ -192,16 +194,8 @@ def score_files(
     import pyarrow as pa
 
     if engine == "duckdb":
-        from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
-
-        scorer = DuckDBScorer(DuckDBOptions(memory_limit=memory_limit or "1GB"))
-        try:
-            scorer.mount(leads, events, accounts)
-            if events is not None:
-                scorer.check_events()
+        with _duckdb(leads, events, accounts, memory_limit, check_leads=True) as scorer:
             return scorer.arrow(plan, as_of)
-        finally:
-            scorer.close()
     rows = list(
         _rows(plan, leads, events, as_of, engine, accounts, spark_master, pg_url, memory_limit)
     )
