@@ -222,3 +222,14 @@ def test_duckdb_output_is_the_python_engines_output(files: dict[str, Path], fmt:
     )
     assert streamed.returncode == 0, streamed.stderr
     assert streamed.stdout == python_out.read_bytes()
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+def test_out_naming_a_folder_is_one_line(files: dict[str, Path], engine: str) -> None:
+    folder = files["dir"] / "already-a-folder"
+    folder.mkdir()
+    res = run("score", "-m", str(REFERENCE_MODEL), "--leads", str(files["leads"]),
+              "--out", str(folder), "--engine", engine)  # fmt: skip
+    assert res.returncode == 1
+    assert res.stderr.strip() == f"error: {folder}: is a folder; give the file to write"
+    assert not list(files["dir"].glob(".leadgate-*"))

@@ -30,7 +30,7 @@ from leadgate.batch.record_text import (
 )
 from leadgate.batch.records import record_columns, record_maker
 from leadgate.engine import ir
-from leadgate.errors import LeadgateError
+from leadgate.io.writers import check_output_path
 
 Progress = Callable[[int, int | None], None]
 BATCH = 65536
@@ -124,8 +124,7 @@ def write_file(
 ) -> tuple[int, int]:  # fmt: skip
     """Write every record to ``path`` (jsonl, csv or parquet) atomically; (records, MQLs)."""
     out = Path(path)
-    if not out.parent.exists():
-        raise LeadgateError(f"{out}: folder {out.parent} does not exist")
+    check_output_path(out)
     fd, name = tempfile.mkstemp(prefix=".leadgate-", dir=out.parent)
     os.close(fd)
     tmp = Path(name)

@@ -75,6 +75,17 @@ def main() -> None:
             raise
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exit_code(exc))
+    except OSError as exc:
+        # The file system refused (a folder given as a file, no permission, disk full): the
+        # user's to fix, so one line naming the path; --debug shows where it came from.
+        if _DEBUG["on"]:
+            raise
+        path = exc.filename2 or exc.filename  # a rename names its target second
+        where = f"{path}: " if path else ""
+        err_console.print(
+            f"[bold red]error:[/] {where}{exc.strerror or exc}", highlight=False, soft_wrap=True
+        )
+        sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)

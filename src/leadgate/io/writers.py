@@ -30,11 +30,18 @@ def flat_record(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def check_output_path(path: Path) -> None:
+    """A file can be written at ``path``: its folder exists and it is not itself a folder."""
+    if path.parent and not path.parent.exists():
+        raise LeadgateError(f"{path}: folder {path.parent} does not exist")
+    if path.is_dir():
+        raise LeadgateError(f"{path}: is a folder; give the file to write")
+
+
 def write_records(records: Iterable[dict[str, Any]], path: str | Path, fmt: str) -> int:
     """Write records to ``path`` atomically; return how many were written."""
     p = Path(path)
-    if p.parent and not p.parent.exists():
-        raise LeadgateError(f"{p}: folder {p.parent} does not exist")
+    check_output_path(p)
     fd, tmp = tempfile.mkstemp(prefix=".leadgate-", dir=p.parent or ".")
     os.close(fd)
     try:
