@@ -124,35 +124,82 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a.equals(b))
 
 
-def test_frame_cache_reuses_the_frame_until_the_history_changes(tmp_path: Path) -> None:
-    from leadgate.report.store_frame import FrameCache, frame_from_store
+def _same_history(a: Any, b: Any) -> bool:
+    """Frame, profiles and events per lead equal (containers may be read-only in one of them)."""
+    profiles = {k: dict(v) for k, v in a.profiles.items()} == {
+        k: dict(v) for k, v in b.profiles.items()
+    }
+    events = {k: list(v) for k, v in a.events.items()} == {k: list(v) for k, v in b.events.items()}
+    return profiles and events and _same(a.frame, b.frame)
+
+
+def test_report_caches_reuse_until_the_store_changes(tmp_path: Path) -> None:
+    from leadgate.report.store_frame import ReportCache, frame_from_store, store_plans
     from leadgate.service import upsert_account
 
     store, _ = _live_store(tmp_path)
-    cache = FrameCache()
-    first = cache.frame(store)
+    upsert_account(store, "A0", {"industry": "retail"}, NOW - timedelta(days=1))
+    cache = ReportCache()
+    first = cache.frames.get(store)
     first["scratch"] = 1  # a report adding a column must not change what the cache holds
-    again = cache.frame(store)
-    assert cache.builds == 1 and "scratch" not in again
+    again = cache.frames.get(store)
+    assert cache.frames.builds == 1 and "scratch" not in again
     assert _same(again, frame_from_store(store))
+    h = cache.histories.get(store)
+    h.frame["scratch"] = 1
+    with pytest.raises(TypeError):
+        h.profiles["L0"]["title"] = "CEO"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        h.events["L0"] += ()  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        h.events["L0"].append(h.events["L0"][0])  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        h.events["L0"][0].properties["x"] = 1  # type: ignore[index]
+    assert _same_history(cache.histories.get(store), history_from_store(store))
+    assert cache.histories.builds == 1 and "scratch" not in cache.histories.get(store).frame
+    assert set(cache.plans.get(store)) == set(store_plans(store)) and cache.plans.builds == 1
     t = NOW
     v3 = tmp_path / "v3.yaml"
     v3.write_text(MODEL.format(version=3, threshold=5))
+    # (change, does it change the funnel frame, is it a publish)
     changes = [
-        lambda: upsert_lead(store, "L3", {"source": "ads", "title": "CTO"}, t),
-        lambda: ingest_events(
+        (lambda: upsert_lead(store, "L3", {"source": "ads", "title": "CTO"}, t), True, False),
+        (lambda: ingest_events(
             store, [Event("L3", "content_download", t, "e-new")], t + timedelta(minutes=1)
-        ),
-        lambda: dispose(store, "L2", "accept", actor="rep", at=t + timedelta(minutes=2)),
-        lambda: dispose(store, "L2", "touch", actor="rep", at=t + timedelta(minutes=3)),
-        lambda: upsert_lead(store, "L1", {"source": "partner", "title": "VP Sales"}, t + timedelta(minutes=4)),
-        lambda: upsert_account(store, "A1", {"industry": "software"}, t + timedelta(minutes=5)),
-        lambda: publish_model(store, v3, actor="test", as_of=t + timedelta(minutes=6)),
+        ), True, False),
+        # An event no rule scores: the frame is the same, the replay history is not.
+        (lambda: ingest_events(
+            store, [Event("L0", "page_view", t, "e-view")], t + timedelta(minutes=1)
+        ), False, False),
+        # An event for a lead the store has not seen: the event creates it.
+        (lambda: ingest_events(
+            store, [Event("L4", "page_view", t, "e-l4")], t + timedelta(minutes=1)
+        ), True, False),
+        (lambda: dispose(store, "L2", "accept", actor="rep", at=t + timedelta(minutes=2)), True, False),
+        (lambda: dispose(store, "L2", "touch", actor="rep", at=t + timedelta(minutes=3)), True, False),
+        (lambda: upsert_lead(store, "L1", {"source": "partner", "title": "VP Sales"}, t + timedelta(minutes=4)), True, False),
+        # A back-dated profile update (``load --as-of`` an earlier time): the latest updated_at
+        # does not move, and the score does not change.
+        (lambda: upsert_lead(store, "L3", {"source": "events", "title": "CTO"}, t + timedelta(seconds=30)), True, False),
+        (lambda: upsert_account(store, "A1", {"industry": "software"}, t + timedelta(minutes=5)), True, False),
+        (lambda: upsert_account(store, "A0", {"industry": "fintech"}, t + timedelta(minutes=1)), True, False),
+        (lambda: publish_model(store, v3, actor="test", as_of=t + timedelta(minutes=6)), True, True),
     ]  # fmt: skip
-    for step, change in enumerate(changes, start=2):
+    frames, plans = 1, 1
+    for step, (change, moves_frame, publishes) in enumerate(changes, start=2):
         change()
-        cached = cache.frame(store)
-        assert cache.builds == step, f"change {step - 1} not seen"
+        frames += moves_frame
+        plans += publishes
+        cached = cache.frames.get(store)
+        assert cache.frames.builds == frames, f"change {step - 1}: frame builds"
         assert _same(cached, frame_from_store(store)), f"change {step - 1}"
-        assert cache.frame(store) is not cached and cache.builds == step  # unchanged: reused
+        assert cache.frames.get(store) is not cached and cache.frames.builds == frames  # reused
+        history = cache.histories.get(store)
+        assert cache.histories.builds == step, f"change {step - 1} not seen by the history"
+        assert _same_history(history, history_from_store(store)), f"change {step - 1}"
+        assert cache.histories.get(store).profiles is history.profiles  # unchanged: reused
+        assert cache.histories.builds == step
+        assert set(cache.plans.get(store)) == set(store_plans(store))
+        assert cache.plans.builds == plans, f"change {step - 1}: plan builds"
+    assert len(cache.plans.get(store)) == 3
     store.close()

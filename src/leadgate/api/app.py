@@ -51,15 +51,16 @@ class ApiConfig:
     tick_runs: int = 0
     write_lock: threading.Lock | None = None
     batcher: EventBatcher | None = None
-    report_frames: Any = None  # report.store_frame.FrameCache, made on first use
+    report_caches: Any = None  # report.store_frame.ReportCache, made on first use
 
-    def frame_cache(self) -> Any:
-        """The server's cache of the store's funnel frame (``leadgate.report``), one per app."""
-        if self.report_frames is None:
-            from leadgate.report.store_frame import FrameCache
+    def report_cache(self) -> Any:
+        """The server's caches of what reports read from the store (funnel frame, history,
+        published plans; ``leadgate.report``), one per app."""
+        if self.report_caches is None:
+            from leadgate.report.store_frame import ReportCache
 
-            self.report_frames = FrameCache()
-        return self.report_frames
+            self.report_caches = ReportCache()
+        return self.report_caches
 
     def now(self) -> datetime:
         return self.clock()

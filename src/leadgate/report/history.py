@@ -12,7 +12,7 @@ time, which the batch executors (one as-of per run) do not express.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,10 +36,14 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class History:
-    """Profiles (as the engine reads them), events per lead, and the funnel frame."""
+    """Profiles (as the engine reads them), events per lead, and the funnel frame.
 
-    profiles: dict[str, dict[str, Any]]
-    events: dict[str, list[Event]]
+    Read-only for its users: the server's cached history (``report/store_frame.py``) hands the
+    same profiles and events to every request (as read-only mappings and tuples).
+    """
+
+    profiles: Mapping[str, Mapping[str, Any]]
+    events: Mapping[str, Sequence[Event]]
     frame: pd.DataFrame
 
     def end(self) -> datetime:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
 from sqlalchemy import select
@@ -132,9 +133,8 @@ def history_from_store(store: Any, *, with_events: bool = True) -> History:
             q = select(events.c.event_id, events.c.lead_id, events.c.type, events.c.timestamp,
                        events.c.properties)  # fmt: skip
             for r in conn.execute(q.order_by(events.c.lead_id, events.c.timestamp)):
-                by_lead[r.lead_id].append(
-                    Event(r.lead_id, r.type, r.timestamp, r.event_id, r.properties or {})
-                )
+                props = MappingProxyType(r.properties or {})  # read-only: cached histories share it
+                by_lead[r.lead_id].append(Event(r.lead_id, r.type, r.timestamp, r.event_id, props))
     leads = []
     for lead_id, profile in profiles.items():
         attrs = lead_attributes(profile)
@@ -145,34 +145,104 @@ def history_from_store(store: Any, *, with_events: bool = True) -> History:
     return History(profiles, dict(by_lead), frame)
 
 
-class FrameCache:
-    """The last funnel frame read from one store, reused while the store's history is unchanged.
+T = TypeVar("T")
 
-    A long-running server answers report after report from the same store; rebuilding the frame
-    (every lead, cycle and transition) for each is most of a report's cost. The cache checks the
-    store's fingerprint (``store/fingerprint.py``) before each use, reading it *before* the frame
-    so a write landing in between only makes the next check miss. Callers get a copy: report
-    functions may add columns to the frame they are given.
+
+class StoreCache(Generic[T]):
+    """The last value built from one store, reused while the store's fingerprint is unchanged.
+
+    A long-running server answers report after report from the same store; rebuilding what they
+    read (every lead, cycle, transition and event) for each is most of a report's cost. Before
+    each use the cache reads ``key(conn)`` (a fingerprint, ``store/fingerprint.py``), *before*
+    building, so a write landing in between only makes the next check miss. One build runs at a
+    time (the lock is held while building: concurrent requests wait for it instead of building
+    the same value again). Callers get ``hand_out(value)``: what they may change is copied.
     """
 
-    def __init__(self, build: Callable[[Any], pd.DataFrame] | None = None) -> None:
-        self._build = build or frame_from_store
+    def __init__(
+        self,
+        build: Callable[[Any], T],
+        key: Callable[[Any], tuple[Any, ...]],
+        hand_out: Callable[[T], T],
+    ) -> None:
+        self._build = build
+        self._key_of = key
+        self._hand_out = hand_out
         self._lock = threading.Lock()
         self._key: tuple[Any, ...] | None = None
-        self._frame: pd.DataFrame | None = None
-        self.builds = 0  # how many times the frame was read from the store (for tests)
+        self._value: T | None = None
+        self.builds = 0  # how many times the value was read from the store (for tests)
 
-    def frame(self, store: Any) -> pd.DataFrame:
-        """The store's funnel frame: the cached one if the store has not changed since."""
-        from leadgate.store.fingerprint import history_fingerprint
-
+    def get(self, store: Any) -> T:
+        """The store's value: the cached one if the fingerprint has not moved since."""
         with store.read() as conn:
-            key = history_fingerprint(conn)
+            key = self._key_of(conn)
         with self._lock:
-            if self._frame is None or key != self._key:
-                self._frame, self._key = self._build(store), key
+            if self._value is None or key != self._key:
+                self._value, self._key = self._build(store), key
                 self.builds += 1
-            return self._frame.copy()
+            return self._hand_out(self._value)
+
+
+def _report_key(conn: Any) -> tuple[Any, ...]:
+    from leadgate.store.fingerprint import history_fingerprint
+
+    return history_fingerprint(conn)
+
+
+def _replay_key(conn: Any) -> tuple[Any, ...]:
+    from leadgate.store.fingerprint import history_fingerprint
+
+    return history_fingerprint(conn, with_events=True)
+
+
+def _plans_key(conn: Any) -> tuple[Any, ...]:
+    from leadgate.store.fingerprint import models_fingerprint
+
+    return models_fingerprint(conn)
+
+
+def _frozen_history(store: Any) -> History:
+    """``history_from_store`` with read-only containers: profiles, event tuples, the mappings."""
+    h = history_from_store(store)
+    return History(
+        MappingProxyType({k: MappingProxyType(p) for k, p in h.profiles.items()}),
+        MappingProxyType({k: tuple(evs) for k, evs in h.events.items()}),
+        h.frame,
+    )
+
+
+def _share_history(h: History) -> History:
+    # Profiles and events are read-only and shared; the frame is copied (reports add columns).
+    return History(h.profiles, h.events, h.frame.copy())
+
+
+def _read_only_plans(plans: Mapping[str, Plan]) -> Mapping[str, Plan]:
+    return MappingProxyType(plans)  # plans are frozen dataclasses; the mapping is read-only
+
+
+def frame_cache() -> StoreCache[pd.DataFrame]:
+    """A cache of ``frame_from_store`` (funnel, quality, speed, targets)."""
+    return StoreCache(frame_from_store, _report_key, pd.DataFrame.copy)
+
+
+def history_cache() -> StoreCache[History]:
+    """A cache of ``history_from_store`` (rejections, compare): keyed on events too."""
+    return StoreCache(_frozen_history, _replay_key, _share_history)
+
+
+def plans_cache() -> StoreCache[Mapping[str, Plan]]:
+    """A cache of ``store_plans``, keyed on the published model versions only."""
+    return StoreCache(store_plans, _plans_key, _read_only_plans)
+
+
+class ReportCache:
+    """What the server's report routes reuse between requests, for one store."""
+
+    def __init__(self) -> None:
+        self.frames = frame_cache()
+        self.histories = history_cache()
+        self.plans = plans_cache()
 
 
 def store_plans(store: Any) -> dict[str, Plan]:

@@ -5,7 +5,8 @@ Thin adapters over ``leadgate.report``, the same library ``leadgate report ...``
 names), reads the history from the server's open store with the report library's store-backed
 source (``report/store_frame.py``, what ``HistorySource(db=...)`` uses), calls the report
 function and answers with the report's ``to_dict()`` -- the CLI's ``--format json``. The funnel
-frame is kept between requests while the store's history is unchanged (``FrameCache``).
+frame, the replay history (profiles and events) and the published plans are kept between
+requests while the store's fingerprint is unchanged (``ReportCache``).
 
 A bad query value is a 422 naming the parameter, including values only the library can judge
 (an unknown ``by`` dimension, a model version with no leads, a malformed ``rates``). Models are
@@ -97,7 +98,13 @@ async def _run(fn: Callable[[], Any], versions_param: str = "model_version") -> 
 
 def _store_frame(request: Request) -> Any:
     config = config_of(request)
-    return config.frame_cache().frame(config.store)
+    return config.report_cache().frames.get(config.store)
+
+
+def _store_history(request: Request) -> Any:
+    """The store's replay history (read-only profiles and events, a copy of the frame)."""
+    config = config_of(request)
+    return config.report_cache().histories.get(config.store)
 
 
 def _store_plan(store: Any, ref: str, param: str) -> Any:
@@ -163,17 +170,18 @@ async def rejections(
     Each rejected MQL is explained under the published version that made it an MQL.
     """
     from leadgate.report.rejections import rejection_report
-    from leadgate.report.store_frame import history_from_store, store_plans
 
     cols, start, end = _by(by), _time(since, "since"), _time(until, "until")
     versions = _versions(model_version)
-    store = config_of(request).store
+    config = config_of(request)
+    store = config.store
     plan = None if model is None else await run_in_threadpool(_store_plan, store, model, "model")
 
     def report() -> Any:
-        history = history_from_store(store)
+        history = _store_history(request)
+        plans = config.report_cache().plans.get(store)
         return rejection_report(
-            history.frame, cols, history=history, plan=plan, plans=store_plans(store),
+            history.frame, cols, history=history, plan=plan, plans=plans,
             since=start, until=end, model_version=versions, mix_versions=mix_versions,
         )  # fmt: skip
 
@@ -215,14 +223,13 @@ async def compare(
     Replays every lead in the window under both versions; on a large store this takes a while.
     """
     from leadgate.report.compare import compare_models
-    from leadgate.report.store_frame import history_from_store
 
     start, end, at = _time(since, "since"), _time(until, "until"), _time(as_of, "as_of")
     store = config_of(request).store
     a = await run_in_threadpool(_store_plan, store, model_a, "model_a")
     b = await run_in_threadpool(_store_plan, store, model_b, "model_b")
     return await _run(
-        lambda: compare_models(history_from_store(store), a, b, as_of=at, since=start, until=end)
+        lambda: compare_models(_store_history(request), a, b, as_of=at, since=start, until=end)
     )
 
 
