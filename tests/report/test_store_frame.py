@@ -19,6 +19,7 @@ pytest.importorskip("sqlalchemy")
 
 from leadgate.service import dispose, ingest_events, load_file, publish_model, upsert_lead
 from leadgate.store.db import open_store
+from store_helpers import BACKENDS, temp_store_url
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 KEY = ["lead_id", "cycle", "mql_time", "sal_status", "sal_time", "reject_reason", "first_touch_time",
@@ -56,9 +57,9 @@ def test_store_frame_equals_file_frame_on_synthetic_history(synth: Any, tmp_path
     assert [r["revenue"] for r in fa] == [r["revenue"] for r in fb]
 
 
-def _live_store(tmp_path: Path) -> tuple[Any, Path]:
+def _live_store(tmp_path: Path, url: str | None = None) -> tuple[Any, Path]:
     """Three leads scored live under v1, then v2 (lower threshold) published; sales acts."""
-    store = open_store(str(tmp_path / "live.db"))
+    store = open_store(url or str(tmp_path / "live.db"))
     v1 = tmp_path / "v1.yaml"
     v1.write_text(MODEL.format(version=1, threshold=20))
     v2 = tmp_path / "v2.yaml"
@@ -133,11 +134,17 @@ def _same_history(a: Any, b: Any) -> bool:
     return profiles and events and _same(a.frame, b.frame)
 
 
-def test_report_caches_reuse_until_the_store_changes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_report_caches_reuse_until_the_store_changes(backend: str, tmp_path: Path) -> None:
+    with temp_store_url(backend, tmp_path) as url:
+        _check_report_caches(tmp_path, url)
+
+
+def _check_report_caches(tmp_path: Path, url: str) -> None:
     from leadgate.report.store_frame import ReportCache, frame_from_store, store_plans
     from leadgate.service import upsert_account
 
-    store, _ = _live_store(tmp_path)
+    store, _ = _live_store(tmp_path, url)
     upsert_account(store, "A0", {"industry": "retail"}, NOW - timedelta(days=1))
     cache = ReportCache()
     first = cache.frames.get(store)

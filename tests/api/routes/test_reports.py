@@ -267,3 +267,37 @@ def test_reports_on_an_empty_store(api) -> None:  # type: ignore[no-untyped-def]
     assert [given["rows"][0][k] for k in ("wins", "opps", "sqls", "sals", "mqls", "leads")] == [
         12, 48, 80, 160, 229, 1145,
     ]  # fmt: skip
+
+
+def test_rejections_reuse_the_history_until_an_event_arrives(api) -> None:  # type: ignore[no-untyped-def]
+    api.publish()
+    assert (
+        api.call("PUT", "/v1/leads/L1", "marketing", json={"title": "vp sales"}).status_code == 200
+    )
+    demo = {"lead_id": "L1", "type": "demo_request", "timestamp": "2026-11-19T12:00:00Z"}
+    assert api.call("POST", "/v1/events", "marketing", json=demo).json()["stage"] == "mql"
+    reject = {"action": "reject", "reason": "no_intent"}
+    assert api.call("POST", "/v1/leads/L1/disposition", "sales", json=reject).status_code == 200
+    caches = api.client.app.state.config.report_cache()
+
+    def rejections() -> dict[str, Any]:
+        response = api.call("GET", "/v1/reports/rejections", role="read-only")
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        expected = rejection_report(
+            history_from_store(api.store).frame, history=history_from_store(api.store),
+            plans=store_plans(api.store),
+        )  # fmt: skip
+        assert answer == plain(expected)
+        return answer
+
+    first = rejections()
+    assert [r["group"] for r in first["by"]["top_rule"]] == ["fit: vp"]  # 20 > one demo, decayed
+    assert rejections() == first
+    assert caches.histories.builds == 1 and caches.plans.builds == 1
+    # A second demo before the handoff: replayed at its MQL time, demos now contribute most.
+    earlier = {"lead_id": "L1", "type": "demo_request", "timestamp": "2026-11-19T13:00:00Z"}
+    assert api.call("POST", "/v1/events", "marketing", json=earlier).status_code == 200
+    second = rejections()
+    assert caches.histories.builds == 2 and caches.plans.builds == 1
+    assert [r["group"] for r in second["by"]["top_rule"]] == ["engagement: demo"]
