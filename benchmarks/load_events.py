@@ -162,6 +162,8 @@ def main() -> None:
     for r in range(args.rounds):
         for v in variants if r % 2 == 0 else variants[::-1]:
             db = work / f"{v}-{r}.db"
+            for old in work.glob(f"{db.name}*"):  # a store left by an earlier run of the script
+                old.unlink()
             fig = _child(v, path, db, args.chunk)
             dbs[v] = db
             results[v].append(fig)

@@ -31,7 +31,7 @@ from leadgate.service.shapes import (
 from leadgate.store.db import Store
 from leadgate.store.history import LeadRow, fetch_leads
 from leadgate.store.ingest import insert_events, leads_of_accounts, upsert_accounts, upsert_leads
-from leadgate.store.schema import dispositions, mql_cycles, score_history, transitions
+from leadgate.store.schema import dispositions, leads, mql_cycles, score_history, transitions
 
 
 def state_of(lead: LeadRow) -> LeadState:
@@ -50,8 +50,15 @@ def state_of(lead: LeadRow) -> LeadState:
 def canonical_ids(conn: Connection, lead_ids: Iterable[str]) -> list[str]:
     """Each lead id, or the lead it duplicates, in first-seen order without repeats."""
     ids = list(dict.fromkeys(lead_ids))
-    rows = fetch_leads(conn, ids)
-    return list(dict.fromkeys(rows[i].duplicate_of or i if i in rows else i for i in ids))
+    # Only the duplicates' rows, and only two columns: a streamed load asks this for every lead
+    # it touched (a million leads as full rows would be gigabytes).
+    primary: dict[str, str] = {}
+    for start in range(0, len(ids), 2000):
+        q = select(leads.c.lead_id, leads.c.duplicate_of).where(
+            leads.c.lead_id.in_(ids[start : start + 2000]), leads.c.duplicate_of.is_not(None)
+        )
+        primary.update((lead_id, dup) for lead_id, dup in conn.execute(q))
+    return list(dict.fromkeys(primary.get(i, i) for i in ids))
 
 
 def _rescore_ids(
