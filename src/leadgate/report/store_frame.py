@@ -11,6 +11,7 @@ MQL (``model_versions``); cycles loaded from an outcomes file carry none and are
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -18,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from leadgate.engine import Event, Plan, compile_model
 from leadgate.model import parse_model
@@ -115,6 +116,35 @@ def _cycles(conn: Any, labels: Mapping[str, str]) -> list[dict[str, Any]]:
     return out
 
 
+def _events(conn: Any) -> dict[str, list[Event]]:
+    """Each lead's events in time order, their properties read-only.
+
+    Events share what repeats: one lead id string per lead, one type name per type, one
+    properties mapping per distinct stored JSON text (decoded once). A server keeps this history
+    between requests; on synthetic data (a few dozen distinct properties) sharing them makes it
+    much smaller than one dict per event.
+    """
+    from leadgate.store.schema import events
+
+    props_of: dict[str | None, Mapping[str, Any]] = {}
+    types: dict[str, str] = {}
+    by_lead: dict[str, list[Event]] = {}
+    q = select(events.c.event_id, events.c.lead_id, events.c.type, events.c.timestamp,
+               cast(events.c.properties, Text).label("properties"))  # fmt: skip
+    for r in conn.execute(q.order_by(events.c.lead_id, events.c.timestamp)):
+        evs = by_lead.get(r.lead_id)
+        if evs is None:
+            evs = by_lead[r.lead_id] = []
+        props = props_of.get(r.properties)
+        if props is None:
+            props = MappingProxyType(json.loads(r.properties or "{}") or {})
+            props_of[r.properties] = props
+        lead_id = evs[0].lead_id if evs else r.lead_id
+        kind = types.setdefault(r.type, r.type)
+        evs.append(Event(lead_id, kind, r.timestamp, r.event_id, props))
+    return by_lead
+
+
 def frame_from_store(store: Any) -> pd.DataFrame:
     """The funnel frame of everything in the store (filter it with the reports' windows)."""
     return history_from_store(store, with_events=False).frame
@@ -122,19 +152,11 @@ def frame_from_store(store: Any) -> pd.DataFrame:
 
 def history_from_store(store: Any, *, with_events: bool = True) -> History:
     """Profiles, events and the funnel frame from the store, for reports and replay."""
-    from leadgate.store.schema import events
-
     with store.read() as conn:
         labels = _version_labels(conn)
         profiles, model_of = _profiles(conn)
         cycles = [c for c in _cycles(conn, labels) if c["lead_id"] in profiles]
-        by_lead: dict[str, list[Event]] = defaultdict(list)
-        if with_events:
-            q = select(events.c.event_id, events.c.lead_id, events.c.type, events.c.timestamp,
-                       events.c.properties)  # fmt: skip
-            for r in conn.execute(q.order_by(events.c.lead_id, events.c.timestamp)):
-                props = MappingProxyType(r.properties or {})  # read-only: cached histories share it
-                by_lead[r.lead_id].append(Event(r.lead_id, r.type, r.timestamp, r.event_id, props))
+        by_lead = _events(conn) if with_events else {}
     leads = []
     for lead_id, profile in profiles.items():
         attrs = lead_attributes(profile)
@@ -142,7 +164,7 @@ def history_from_store(store: Any, *, with_events: bool = True) -> History:
         attrs["model_version"] = labels.get(h, UNKNOWN) if h else UNKNOWN
         leads.append(attrs)
     frame = build_frame(leads, cycles, model_version=UNKNOWN)
-    return History(profiles, dict(by_lead), frame)
+    return History(profiles, by_lead, frame)
 
 
 T = TypeVar("T")
