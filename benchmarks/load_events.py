@@ -1,17 +1,17 @@
 """How fast, and in how much memory, does ``leadgate load events FILE`` run? (run by hand)
 
     python benchmarks/load_events.py --events 2000000 [--leads 100000] [--format csv]
-        [--db-dir DIR] [--chunk 50000] [--rounds 1] [--only stream|whole]
+        [--db-dir DIR] [--pg-url URL] [--chunk 50000] [--rounds 1] [--only stream|whole]
 
 Writes one events file (``--events`` rows over ``--leads`` leads, every 20th row a repeat of an
 earlier id, ids missing on every 10th so some are derived from content), then loads it into a
-fresh SQLite store, once per variant, each in a child process of its own so that its peak RSS
-(``ru_maxrss``) is its own:
+fresh store (SQLite; with ``--pg-url``, a new schema in that PostgreSQL database), once per
+variant, each in a child process of its own, so that its peak RSS (``ru_maxrss``) is its own:
 
 - ``whole``: the load as it was before streaming (at 28d4b51): ``read_events`` builds the whole
   file's events as a list, then one transaction runs ``insert_events`` over all of them;
 - ``stream``: ``load_file`` as it is now: the file read and written ``--chunk`` events at a time
-  inside one transaction.
+  inside one transaction (on PostgreSQL after a first pass that locks the file's leads).
 
 No model is published, so no re-score follows (it would be the same in both). Prints, per
 variant: wall time, the child's CPU time, rows/s, peak RSS; then the ratios; then the load
@@ -76,7 +76,7 @@ def write_events(path: Path, n: int, leads: int, fmt: str) -> None:
             writer.close()
 
 
-def run_variant(variant: str, path: Path, db: Path, chunk: int) -> dict[str, float]:
+def run_variant(variant: str, path: Path, db: str, chunk: int) -> dict[str, float]:
     """One load in this process; the figures as a dict (printed as JSON for the parent)."""
     from leadgate.io import read_events
     from leadgate.service import load_file
@@ -84,7 +84,7 @@ def run_variant(variant: str, path: Path, db: Path, chunk: int) -> dict[str, flo
     from leadgate.store import open_store
     from leadgate.store.ingest import insert_events
 
-    with open_store(str(db)) as store:
+    with open_store(db) as store:
         start, cpu = time.perf_counter(), time.process_time()
         if variant == "whole":  # load_file's events branch at 28d4b51, nothing else
             events = read_events(path)
@@ -100,25 +100,80 @@ def run_variant(variant: str, path: Path, db: Path, chunk: int) -> dict[str, flo
     return {"rows": rows, "inserted": inserted, "wall": wall, "cpu": used, "rss_mb": peak_kb / 1024}
 
 
-def _child(variant: str, path: Path, db: Path, chunk: int) -> dict[str, float]:
+def _child(variant: str, path: Path, db: str, chunk: int) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--child", variant, "--file", str(path)]
-    cmd += ["--db-file", str(db), "--chunk", str(chunk)]
+    cmd += ["--db-file", db, "--chunk", str(chunk)]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def _same_stores(a: Path, b: Path) -> bool:
-    """Events and leads equal row for row (compared inside SQLite: 2M rows stay on disk)."""
-    import sqlite3
+class _SqliteStores:
+    """A fresh SQLite file per run, in one folder; compared inside SQLite."""
 
-    with sqlite3.connect(a) as conn:
-        conn.execute("ATTACH DATABASE ? AS other", (str(b),))
-        for table in ("events", "leads"):
-            for x, y in ((f"main.{table}", f"other.{table}"), (f"other.{table}", f"main.{table}")):
-                q = f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT SELECT * FROM {y})"
-                if conn.execute(q).fetchone()[0]:
+    def __init__(self, work: Path) -> None:
+        self.work = work
+
+    def fresh(self, name: str) -> str:
+        for old in self.work.glob(f"{name}.db*"):  # a store left by an earlier run
+            old.unlink()
+        return str(self.work / f"{name}.db")
+
+    def same(self, a: str, b: str) -> bool:
+        """Events and leads equal row for row (2M rows stay on disk)."""
+        import sqlite3
+
+        with sqlite3.connect(a) as conn:
+            conn.execute("ATTACH DATABASE ? AS other", (b,))
+            for t in ("events", "leads"):
+                for x, y in ((f"main.{t}", f"other.{t}"), (f"other.{t}", f"main.{t}")):
+                    q = f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT SELECT * FROM {y})"
+                    if conn.execute(q).fetchone()[0]:
+                        return False
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class _PgStores:
+    """A fresh schema per run in one PostgreSQL database (dropped at the end)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.schemas: dict[str, str] = {}  # store URL -> schema
+
+    def fresh(self, name: str) -> str:
+        from urllib.parse import quote
+
+        schema = f"lg_bench_{name.replace('-', '_')}"
+        self.conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        self.conn.execute(f'CREATE SCHEMA "{schema}"')
+        sep = "&" if "?" in self.url else "?"
+        url = f"{self.url}{sep}options={quote(f'-csearch_path={schema}')}"
+        self.schemas[url] = schema
+        return url
+
+    def same(self, a: str, b: str) -> bool:
+        """Events and leads equal row for row (each row compared as its text)."""
+        sa, sb = self.schemas[a], self.schemas[b]
+        for t in ("events", "leads"):
+            for x, y in ((sa, sb), (sb, sa)):
+                q = (
+                    f'SELECT count(*) FROM (SELECT r::text FROM "{x}".{t} r '
+                    f'EXCEPT SELECT r::text FROM "{y}".{t} r) d'
+                )
+                row = self.conn.execute(q).fetchone()
+                if row is None or row[0]:
                     return False
-    return True
+        return True
+
+    def close(self) -> None:
+        for schema in self.schemas.values():
+            self.conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        self.conn.close()
 
 
 def main() -> None:
@@ -130,6 +185,7 @@ def main() -> None:
     parser.add_argument("--format", choices=("csv", "jsonl", "parquet"), default="csv")
     parser.add_argument("--chunk", type=int, default=None, help="default: CHUNK_ROWS")
     parser.add_argument("--db-dir", default=None, help="where the stores go (default: a tmp dir)")
+    parser.add_argument("--pg-url", default=None, help="load into PostgreSQL schemas instead")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each variant, alternated")
     parser.add_argument("--only", choices=("stream", "whole"), default=None)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -141,7 +197,7 @@ def main() -> None:
 
         args.chunk = CHUNK_ROWS
     if args.child:
-        figures = run_variant(args.child, Path(args.file), Path(args.db_file), args.chunk)
+        figures = run_variant(args.child, Path(args.file), args.db_file, args.chunk)
         print(json.dumps(figures))
         return
 
@@ -158,12 +214,11 @@ def main() -> None:
     )
     variants = [args.only] if args.only else ["whole", "stream"]
     results: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
-    dbs: dict[str, Path] = {}
+    stores = _PgStores(args.pg_url) if args.pg_url else _SqliteStores(work)
+    dbs: dict[str, str] = {}
     for r in range(args.rounds):
         for v in variants if r % 2 == 0 else variants[::-1]:
-            db = work / f"{v}-{r}.db"
-            for old in work.glob(f"{db.name}*"):  # a store left by an earlier run of the script
-                old.unlink()
+            db = stores.fresh(f"{v}-{r}")
             fig = _child(v, path, db, args.chunk)
             dbs[v] = db
             results[v].append(fig)
@@ -182,7 +237,8 @@ def main() -> None:
             f"({w['rss_mb']:,.0f} MB -> {s['rss_mb']:,.0f} MB)",
             flush=True,
         )
-        print(f"stores equal: {_same_stores(dbs['whole'], dbs['stream'])}", flush=True)
+        print(f"stores equal: {stores.same(dbs['whole'], dbs['stream'])}", flush=True)
+    stores.close()
     print(f"load average: {os.getloadavg()}", flush=True)
 
 

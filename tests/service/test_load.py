@@ -224,3 +224,65 @@ def test_memory_is_bounded_by_the_chunk_not_the_file(tmp_path: Path) -> None:
         small_peak = _peak_bytes(s, small, 200)
         big_peak = _peak_bytes(b, big, 200)
     assert big_peak < 2 * small_peak, (small_peak, big_peak)
+
+
+@pytest.mark.parametrize("backend", [BACKENDS[1]])  # row locks: PostgreSQL only
+def test_a_concurrent_writer_of_two_of_its_leads_waits_instead_of_deadlocking(
+    backend: str, tmp_path: Path
+) -> None:
+    """Every writer locks leads in id order; a load written in chunks must too, up front.
+
+    Chunk 1 (L5) is written, then a writer of L2 and L5 starts; only once it waits on a lock
+    does the load go on to chunk 2 (L2). Had the load locked L5 alone so far, the writer would
+    hold L2 and wait for L5 while the load waits for L2: PostgreSQL would abort one of them.
+    """
+    import threading
+    import time
+
+    import psycopg
+
+    from leadgate.engine import Event
+    from leadgate.service import ingest_events, upsert_lead
+    from store_helpers import PG_URL
+
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "event_id,lead_id,type,timestamp\na,L5,email_open,2026-02-01\nb,L2,email_open,2026-02-01\n"
+    )
+    outcome: list[object] = []
+    with temp_store_url(backend, tmp_path) as url, open_store(url) as store:
+        for lead in ("L2", "L5"):
+            upsert_lead(store, lead, {"title": "VP"}, T0)
+
+        def writer() -> None:
+            with open_store(url) as other:
+                try:
+                    both = [
+                        Event("L2", "email_open", T0, "x2", {}),
+                        Event("L5", "demo", T0, "x5", {}),
+                    ]
+                    outcome.append(ingest_events(other, both, T0).inserted)
+                except Exception as exc:  # the test reports what the writer met
+                    outcome.append(exc)
+
+        thread = threading.Thread(target=writer)
+
+        def after_chunk_one(rows: int, fraction: float) -> None:
+            if rows != 2:  # called as row 2 is read: chunk 1 is written
+                return
+            thread.start()
+            with psycopg.connect(PG_URL, autocommit=True) as watch:
+                for _ in range(200):  # until the writer waits on a lock (at most 10 s)
+                    waiting = watch.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    ).fetchone()
+                    if waiting and waiting[0]:
+                        break
+                    time.sleep(0.05)
+
+        report = load_file(
+            store, "events", path, as_of=T0, chunk_rows=1, read_progress=after_chunk_one
+        )
+        thread.join()
+    assert report.inserted == 2
+    assert outcome == [2]

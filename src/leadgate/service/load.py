@@ -28,8 +28,10 @@ from leadgate.service.sales import REASONS_KEY
 from leadgate.service.shapes import LoadReport
 from leadgate.store.db import Store
 from leadgate.store.ingest import (
+    ROW_LOCKS,
     insert_events,
     leads_of_accounts,
+    lock_lead_times,
     upsert_accounts,
     upsert_leads,
 )
@@ -162,20 +164,29 @@ def _load_events(
     file gives: an id repeated in a later chunk finds the earlier one already written in this
     transaction and is ignored, bare leads appear once, ``last_event_at`` only moves forward.
     The affected leads are kept as ids in first-seen order (the re-score order of a whole-file
-    insert), not as events, each with its ``last_event_at`` so that a lead met again in a later
-    chunk is neither fetched nor locked again.
+    insert), not as events. The leads locked so far are kept with their ``last_event_at``, so a
+    lead met again in a later chunk is neither fetched nor locked again.
+
+    Where writers hold row locks (PostgreSQL), a first pass over the file (which also validates
+    every row) collects its lead ids and the stored ones are locked before anything is written,
+    in ``lead_id`` order as every writer locks them: locked chunk by chunk, a load could deadlock
+    with a concurrent writer of two of its leads.
     """
     from leadgate.service.leads import canonical_ids
 
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be positive, got {chunk_rows}")
+    held: dict[str, datetime | None] = {}  # leads created or locked: their last_event_at
+    if ROW_LOCKS[conn.dialect.name]:
+        held = lock_lead_times(conn, {e.lead_id for e in iter_events(path)})
     position = Position()
     every = min(chunk_rows, PROGRESS_ROWS)
     items = _reported(iter_events(path, position), position, every, read_progress)
-    touched: dict[str, datetime | None] = {}  # lead id -> last_event_at, in first-seen order
+    touched: dict[str, None] = {}  # the leads of new events, in first-seen order
     for chunk in _chunks(items, chunk_rows):
-        fresh = insert_events(conn, chunk, as_of, held=touched)
+        fresh = insert_events(conn, chunk, as_of, held=held)
         report.rows += len(chunk)
         report.inserted += len(fresh)
+        touched.update(dict.fromkeys(e.lead_id for e in fresh))
     report.ignored = report.rows - report.inserted
     return canonical_ids(conn, touched)

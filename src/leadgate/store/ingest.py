@@ -63,6 +63,13 @@ _EVENT_INSERT: dict[str, tuple[str, Callable[[datetime], Any]]] = {
 }
 
 
+# Per dialect: do writers wait on each other's row locks? On PostgreSQL every writer locks the
+# leads it changes in lead_id order, so a load that writes in chunks takes its leads' locks up
+# front, in that order (``lock_lead_times``), or it could deadlock with a concurrent writer.
+# SQLite has one writer at a time.
+ROW_LOCKS: dict[str, bool] = {"sqlite": False, "postgresql": True}
+
+
 def normalise_email(value: Any) -> str | None:
     """An email as the store keys people by: surrounding whitespace removed, lower case."""
     if not isinstance(value, str):
@@ -219,6 +226,24 @@ def leads_of_accounts(conn: Connection, account_ids: Iterable[str]) -> list[str]
     return out
 
 
+def lock_lead_times(conn: Connection, lead_ids: Iterable[str]) -> dict[str, datetime | None]:
+    """Lock the stored leads among ``lead_ids`` in ``lead_id`` order; their ``last_event_at``.
+
+    Two columns only, so that a load can claim every lead of a large file before it writes.
+    """
+    ids = sorted(set(lead_ids))
+    out: dict[str, datetime | None] = {}
+    for start in range(0, len(ids), CHUNK):
+        q = (
+            select(leads.c.lead_id, leads.c.last_event_at)
+            .where(leads.c.lead_id.in_(ids[start : start + CHUNK]))
+            .order_by(leads.c.lead_id)
+            .with_for_update()
+        )
+        out.update((lead_id, at) for lead_id, at in conn.execute(q))
+    return out
+
+
 def _older(stored: datetime | None, newest: datetime) -> bool:
     return stored is None or stored < newest
 
@@ -238,10 +263,9 @@ def insert_events(
 
     Args:
         held: for a caller that inserts in several calls inside one transaction (a streamed
-            load): the leads earlier calls already created and locked, with their
-            ``last_event_at``. Those are not fetched or locked again; the leads of this call's
-            new events are added, and every value kept up to date. Its keys are the leads of the
-            new events, in first-seen order.
+            load): the leads already created and locked in it, with their ``last_event_at``.
+            Those are not fetched or locked again; the leads of this call's new events are
+            added, and every value kept up to date.
     """
     fresh: dict[str, Event] = {}
     for ev in items:
