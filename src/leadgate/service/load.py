@@ -32,6 +32,7 @@ from leadgate.store.ingest import (
     insert_events,
     leads_of_accounts,
     lock_lead_times,
+    refresh_stats,
     upsert_accounts,
     upsert_leads,
 )
@@ -183,10 +184,14 @@ def _load_events(
     every = min(chunk_rows, PROGRESS_ROWS)
     items = _reported(iter_events(path, position), position, every, read_progress)
     touched: dict[str, None] = {}  # the leads of new events, in first-seen order
+    analysed = 0  # events inserted when the planner's statistics were last refreshed
     for chunk in _chunks(items, chunk_rows):
         fresh = insert_events(conn, chunk, as_of, held=held)
         report.rows += len(chunk)
         report.inserted += len(fresh)
         touched.update(dict.fromkeys(e.lead_id for e in fresh))
+        if report.inserted > 2 * analysed:  # each time the load has doubled what it wrote
+            refresh_stats(conn)
+            analysed = report.inserted
     report.ignored = report.rows - report.inserted
     return canonical_ids(conn, touched)
