@@ -142,3 +142,62 @@ def test_top_records_are_the_tables_rows(tmp_path: Path, limit: int) -> None:
     top, total, mqls = top_score_records(plan, leads, events, AS_OF, limit)
     assert top == expected
     assert (total, mqls) == (len(records), sum(r["mql"] for r in records))
+
+
+BAD_EVENTS = {
+    "no lead": ({"lead_id": "", "type": "open", "timestamp": "2026-10-30T00:00:00Z"}, "lead_id"),
+    "no type": ({"lead_id": "a", "type": " \t", "timestamp": "2026-10-30T00:00:00Z"}, "type"),
+    "bad time": ({"lead_id": "a", "type": "open", "timestamp": "yesterday"}, "timestamp"),
+    "no time": ({"lead_id": "a", "type": "open", "timestamp": None}, "timestamp"),
+    # Of a type no rule counts, for a lead the leads file lacks, in the future: still refused.
+    "bad time, uncounted": (
+        {"lead_id": "nobody", "type": "fax", "timestamp": "2099-13-01T00:00:00Z"},
+        "timestamp",
+    ),
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_EVENTS))
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_a_bad_event_row_is_found_in_the_scoring_pass(tmp_path: Path, bad: str, fmt: str) -> None:
+    """No scan of the events for the checks: the scoring pass counts the refused rows, and
+    the error is the one the separate check gives (file, line, field), with nothing written."""
+    from leadgate.batch.duckdb_runner import DuckDBScorer
+
+    plan = compile_model(parse_model(MODEL, "m.yaml"))
+    row, field = BAD_EVENTS[bad]
+    leads, events = _files(tmp_path, LEADS)
+    with events.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row) + "\n")
+    scorer = DuckDBScorer()
+    scorer.mount(leads, events)
+    with pytest.raises(IngestError) as expected:
+        scorer.check_events()
+    scorer.close()
+    out = tmp_path / f"s.{fmt}"
+    with pytest.raises(IngestError) as got:
+        write_score_records(plan, leads, events, AS_OF, fmt, out)
+    assert str(got.value) == str(expected.value)
+    assert (got.value.field, got.value.line) == (field, len(EVENTS) + 1)
+    assert not out.exists() and not list(tmp_path.glob(".leadgate-*"))
+    with pytest.raises(IngestError) as top:
+        top_score_records(plan, leads, events, AS_OF, 3)
+    assert str(top.value) == str(expected.value)
+
+
+def test_good_events_are_not_scanned_a_second_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadgate.batch.duckdb_runner import DuckDBScorer
+
+    def no_scan(self: DuckDBScorer) -> None:
+        raise AssertionError("check_events scanned the events again")
+
+    plan = compile_model(parse_model(MODEL, "m.yaml"))
+    leads, events = _files(tmp_path, LEADS)
+    expected = tmp_path / "python.jsonl"
+    write_records(score_file_records(plan, leads, events, AS_OF), expected, "jsonl")
+    monkeypatch.setattr(DuckDBScorer, "check_events", no_scan)
+    out = tmp_path / "s.jsonl"
+    assert write_score_records(plan, leads, events, AS_OF, "jsonl", out)[0] == len(LEADS)
+    assert out.read_bytes() == expected.read_bytes()

@@ -35,15 +35,17 @@ PathLike = str | Path
 @contextmanager
 def _duckdb(
     leads: PathLike, events: PathLike | None, accounts: PathLike | None,
-    memory_limit: str | None, *, check_leads: bool, threads: int | None = None,
+    memory_limit: str | None, *, check_leads: bool, check_events: bool = True,
+    threads: int | None = None,
 ) -> Iterator[DuckDBScorer]:  # fmt: skip
-    """A DuckDB scorer with the files mounted and the event rows checked; closed on exit."""
+    """A DuckDB scorer with the files mounted (and, ``check_events``, the event rows checked by
+    a scan of their own); closed on exit."""
     from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
 
     scorer = DuckDBScorer(DuckDBOptions(memory_limit=memory_limit or "1GB", threads=threads))
     try:
         scorer.mount(leads, events, accounts, check_leads=check_leads)
-        if events is not None:
+        if events is not None and check_events:
             scorer.check_events()
         yield scorer
     finally:
@@ -149,10 +151,11 @@ def write_score_records(
     """
     from leadgate.batch.record_files import write_file, write_lines
 
-    # The lead checks run on the scored rows (one read of the leads file), before any output.
+    # Lead and event checks ride on the scoring pass (record_files._score_rows).
     with _duckdb(
-        leads, events, accounts, memory_limit, check_leads=False, threads=threads
-    ) as scorer:
+        leads, events, accounts, memory_limit, check_leads=False, check_events=False,
+        threads=threads,
+    ) as scorer:  # fmt: skip
         if out is not None:
             return write_file(scorer, plan, as_of, fmt, out, progress)
         if stream is None or fmt == "parquet":
@@ -174,7 +177,9 @@ def top_score_records(
     the number of leads and MQLs, scored on DuckDB; only those records are built in Python."""
     from leadgate.batch.record_files import top_records
 
-    with _duckdb(leads, events, accounts, memory_limit, check_leads=False) as scorer:
+    with _duckdb(
+        leads, events, accounts, memory_limit, check_leads=False, check_events=False
+    ) as scorer:
         return top_records(scorer, plan, as_of, limit)
 
 

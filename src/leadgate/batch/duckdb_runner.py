@@ -21,7 +21,7 @@ from sqlglot import exp
 from leadgate.engine import ir
 from leadgate.engine.sql import EVENT_COLUMNS, InputShape, query_sql
 from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, alias
-from leadgate.engine.targets import cast, target
+from leadgate.engine.targets import target
 from leadgate.errors import IngestError
 from leadgate.io.formats import format_of
 
@@ -194,7 +194,12 @@ class DuckDBScorer:
             ev_selects: list[exp.Expression] = []
             for name, e, kind in ev_cols:
                 if name == "timestamp":
-                    e = cast(exp.column(_ident("timestamp")), "timestamptz")
+                    # TRY: an unreadable time becomes NULL, which the events checks name
+                    # (check_events, or the scoring pass itself: copy_to(check_events=True)).
+                    e = exp.TryCast(
+                        this=exp.column(_ident("timestamp")),
+                        to=exp.DataType.build("timestamptz"),
+                    )
                 ev_selects.append(alias(e, _ident(name)))
                 if name not in EVENT_COLUMNS:
                     event_kinds[name] = kind
@@ -280,17 +285,21 @@ class DuckDBScorer:
             raise IngestError(message, file=file, line=line, field=field)
 
     def query(
-        self, plan: ir.Plan, as_of: datetime, sort: bool = True, columns: list[str] | None = None
-    ) -> str:
+        self, plan: ir.Plan, as_of: datetime, sort: bool = True, columns: list[str] | None = None,
+        *, event_checks: bool = False,
+    ) -> str:  # fmt: skip
         """The compiled query on the mounted files; ``sort``: in the leads file's order;
-        ``columns``: only these output columns (DuckDB then skips computing the others)."""
-        query = query_sql(plan, as_of, "duckdb", replace(self.shape, sort_output=sort))
+        ``columns``: only these output columns (DuckDB then skips computing the others);
+        ``event_checks``: with ``bad_events`` (``InputShape.event_checks``) when the query reads
+        the events, kept whatever ``columns`` says."""
+        shape = replace(self.shape, sort_output=sort, event_checks=event_checks)
+        query = query_sql(plan, as_of, "duckdb", shape)
         if columns is None:
             return query
+        parsed = exp.maybe_parse(query, dialect="duckdb", into=exp.Select)
+        keep = [*columns, *(["bad_events"] if "bad_events" in parsed.named_selects else [])]
         return (
-            exp.select(*[_ident(c) for c in columns])
-            .from_(exp.paren(exp.maybe_parse(query, dialect="duckdb")).as_("q"))
-            .sql("duckdb")
+            exp.select(*[_ident(c) for c in keep]).from_(exp.paren(parsed).as_("q")).sql("duckdb")
         )
 
     def arrow(self, plan: ir.Plan, as_of: datetime) -> Any:
@@ -314,31 +323,54 @@ class DuckDBScorer:
             yield from batch.to_pylist()
 
     def copy_to(
-        self, plan: ir.Plan, as_of: datetime, path: str | Path, columns: list[str] | None = None
-    ) -> int:
+        self, plan: ir.Plan, as_of: datetime, path: str | Path, columns: list[str] | None = None,
+        *, check_events: bool = False,
+    ) -> int:  # fmt: skip
         """Write the query's result straight to a Parquet file (nothing through Python).
 
         ``columns``: only these (``input_row`` among them when the lead checks are deferred).
 
         Rows are not sorted (sorting wide rows costs more than scoring); ``input_row`` is the
         lead's row in the leads file. With the lead checks deferred (``mount``), they run on the
-        written rows (one row per lead row, numbered by ``input_row``); a bad file raises
-        ``IngestError`` and leaves no output.
+        written rows (one row per lead row, numbered by ``input_row``). ``check_events``: the
+        events checks of ``check_events()`` ride on the scoring pass (the count of refused rows
+        is written as ``bad_events``) instead of a scan of their own; only when a row is bad, or
+        nothing tells (no lead rows, a model without event rules), does ``check_events()`` run
+        to name it. Either way a bad file raises ``IngestError`` and leaves no output.
 
         Raises:
-            IngestError: a lead row without a lead_id, or a duplicate lead_id (file and line).
+            IngestError: a lead row without a lead_id, or a duplicate lead_id; an event row
+                without lead, type or readable time (file and line).
         """
         target = exp.Literal.string(str(path)).sql("duckdb")
-        query = self.query(plan, as_of, sort=False, columns=columns)
+        query = self.query(plan, as_of, sort=False, columns=columns, event_checks=check_events)
         rows = self._first(f"COPY ({query}) TO {target} (FORMAT parquet)")
-        if self._leads_unchecked:
-            try:
+        try:
+            if self._leads_unchecked:
                 self._check_leads(f"read_parquet({target})", "input_row")
-            except IngestError:
-                Path(path).unlink(missing_ok=True)
-                raise
-            self._leads_unchecked = False
+                self._leads_unchecked = False
+            if check_events and self.shape.has_events:
+                self._events_checked(target, query)
+        except IngestError:
+            Path(path).unlink(missing_ok=True)
+            raise
         return int(rows[0]) if rows else 0
+
+    def _events_checked(self, written: str, query: str) -> None:
+        """The events checks from the ``bad_events`` a checked query wrote (``copy_to``)."""
+        parsed = exp.maybe_parse(query, dialect="duckdb", into=exp.Select)
+        counted = "bad_events" in parsed.named_selects
+        bad = (
+            self._first(f"SELECT max(bad_events) FROM read_parquet({written})") if counted else None
+        )
+        if bad is None or bad[0] is None or bad[0] > 0:
+            self.check_events()  # names the first bad row's line and field
+        if bad is not None and bad[0]:
+            # The scoring pass counted rows the check did not find: both must change together.
+            raise IngestError(
+                f"{bad[0]} event rows without lead, type or readable time",
+                file=self.files["events"],
+            )
 
     def close(self) -> None:
         self.con.close()

@@ -2,7 +2,7 @@
 without a Python object per lead.
 
 Two statements, each parallel: the scoring query writes the few columns a record reads to a
-scratch Parquet file (the lead checks run on it, as ``DuckDBScorer.copy_to`` does), then one
+scratch Parquet file (the lead and event checks run on it: ``DuckDBScorer.copy_to``), then one
 ``COPY`` turns those rows into the output in the leads file's order. The bytes are those
 ``io.writers`` writes for the same records (``batch/record_text.py`` says how and the tests prove
 it); the output appears whole or not at all (a temp file, then a rename); memory stays within
@@ -43,7 +43,8 @@ def _text(value: str | Path) -> str:
 def _score_rows(scorer: Any, plan: ir.Plan, as_of: datetime, folder: str) -> tuple[str, int, int]:
     """Score into a scratch Parquet file in ``folder``: (its SQL path literal, leads, MQLs)."""
     scratch = Path(folder) / "scores.parquet"
-    scorer.copy_to(plan, as_of, scratch, columns=record_columns(plan))
+    # The events checks ride on this pass (the caller mounted without a scan of its own).
+    scorer.copy_to(plan, as_of, scratch, columns=record_columns(plan), check_events=True)
     source = f"read_parquet({_text(scratch)})"
     counted = scorer.con.execute(f"SELECT count(*), count(*) FILTER (WHERE mql) FROM {source}")
     rows, mqls = counted.fetchall()[0]

@@ -270,10 +270,19 @@ class _Compiler(EventsCompiler):
             *floor_cols,
             *explain,
             *([alias(_col("ord"), "input_row")] if self.shape.order_column else []),
+            *self._bad_events_column(),
         ).from_("totals")
         if self.shape.order_column and self.shape.sort_output:
             query = query.order_by("ord", copy=False)
         return query
+
+    def _bad_events_column(self) -> list[exp.Expression]:
+        """``bad_events`` (``InputShape.event_checks``): the refused event rows of the whole
+        file, on every row (events of leads the file lacks included)."""
+        if not (self.shape.event_checks and self.shape.has_events and self.filters):
+            return []
+        total = exp.select(exp.Sum(this=_col("bad_n"))).from_("ev_agg").subquery()
+        return [alias(exp.Coalesce(this=total, expressions=[exp.Literal.number(0)]), "bad_events")]
 
     def build(self) -> exp.Select:
         self._collect_filters()

@@ -87,15 +87,25 @@ class EventsCompiler:
             this=exp.paren(exp.Sub(this=as_of, expression=_col("ep")), copy=False),
             expression=num(ir.SECONDS_PER_DAY),
         )
-        aged = (
-            exp.select("*", alias(age, "age"))
-            .from_("ev")
-            .where(exp.LTE(this=_col("ep"), expression=as_of.copy()), copy=False)
-            .where(exp.In(this=_col("typ"), expressions=[lit(t) for t in types]), copy=False)
+        counted = exp.and_(
+            exp.LTE(this=_col("ep"), expression=as_of.copy()),
+            exp.In(this=_col("typ"), expressions=[lit(t) for t in types]),
         )
-        ev_m = exp.select("lid", "ep", "age", *flags).from_(aged.subquery("a"))
+        bad: list[exp.Expression] = []
+        if self.shape.event_checks:
+            # What the file readers refuse; such a row fails the whole file (the runner raises),
+            # so what the flags make of it does not matter.
+            bad = [alias(self._bad_event(), "bad")]
+            counted = exp.or_(exp.paren(counted), _col("bad"))
+        aged = exp.select("*", alias(age, "age")).from_("ev").where(counted, copy=False)
+        ev = ev.select(*bad, copy=False) if bad else ev
+        ev_m = exp.select("lid", "ep", "age", *flags, *(["bad"] if bad else [])).from_(
+            aged.subquery("a")
+        )
         self.ctes += [("ev", ev), ("ev_m", ev_m)]
         aggs: list[exp.Expression] = [_col("lid")]
+        if bad:
+            aggs.append(alias(exp.CountIf(this=_col("bad")), "bad_n"))
         for i in self.filters.values():
             # COUNT_IF (sqlglot writes SUM(CASE ...) where a dialect lacks it): DuckDB counts
             # the flag directly instead of projecting a CASE per event first.
@@ -111,6 +121,24 @@ class EventsCompiler:
             m = _col(f"m{self.filter_index(rule.filter)}")
             aggs.append(alias(exp.Sum(this=case([(m, self._decay(rule))])), f"dec_{rule.key}"))
         self.ctes.append(("ev_agg", exp.select(*aggs).from_("ev_m").group_by("lid")))
+
+    def _bad_event(self) -> exp.Expression:
+        """No lead id, no type (after the strip), or no readable time: ``ev``'s own columns
+        (``DuckDBScorer.check_events`` tests the same three on the source rows)."""
+        lead = cast(_col("lead_id", "e"), "text")
+        typ = self.target.strip(cast(_col("type", "e"), "text"))
+        time = self.target.epoch_seconds(_col(exp.to_identifier("timestamp", quoted=True), "e"))
+        tests: list[exp.Expression] = [
+            exp.Is(this=lead, expression=exp.Null()),
+            exp.EQ(this=lead.copy(), expression=lit("")),
+            exp.Is(this=typ, expression=exp.Null()),
+            exp.EQ(this=typ.copy(), expression=lit("")),
+            exp.Is(this=time, expression=exp.Null()),
+        ]
+        out = tests[0]
+        for test in tests[1:]:
+            out = exp.Or(this=out, expression=test)
+        return out
 
     def _decay(self, rule: ir.EventRule) -> exp.Expression:
         """``points * 0.5 ** (age_days / half_life_days)`` for one event (from ``ev_m``).

@@ -32,6 +32,10 @@ class InputShape:
             does not need the order, or sorts later, turns it off).
         has_events: False when there is no events table at all.
         lead_renames / event_renames: field -> physical column name (loaders that rename).
+        event_checks: also count the event rows the file readers refuse (no lead id, no type,
+            no readable time; the time read with a TRY cast) and return the count on every row
+            as ``bad_events``, so a runner checks the events in the scoring pass instead of a
+            scan of its own (``DuckDBScorer.copy_checked``).
     """
 
     leads_table: str = "leads"
@@ -43,6 +47,7 @@ class InputShape:
     has_events: bool = True
     lead_renames: Mapping[str, str] = field(default_factory=dict)
     event_renames: Mapping[str, str] = field(default_factory=dict)
+    event_checks: bool = False
 
 
 def dimension_column(plan: ir.Plan, index: int) -> str:
