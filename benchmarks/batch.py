@@ -108,9 +108,8 @@ def _leadgate_once(files: dict[str, str], opts: dict[str, Any], out: Path) -> tu
     scorer = DuckDBScorer(DuckDBOptions(memory_limit=opts["memory_limit"], threads=opts["threads"]))
     # The lead checks (missing, duplicate ids) run on the written rows: one read of the CSV.
     scorer.mount(files["leads"], files["events"], check_leads=False)
-    if opts.get("validate"):
-        scorer.check_events()
-    rows = scorer.copy_to(plan, AS_OF, out)
+    # --validate: the events row checks, counted in the scoring pass (as leadgate score does).
+    rows = scorer.copy_to(plan, AS_OF, out, check_events=bool(opts.get("validate")))
     return rows, scorer
 
 
