@@ -14,8 +14,8 @@ its own. Reported, on the reference model (src/leadgate/examples/b2b-inbound.yam
 2. scans of the same events on DuckDB, the floors no scorer can beat, and the ratio leadgate /
    scan against each (see ``SCANS``): the issue's bare scan (read ``lead_id``, group by lead,
    count), then scans that also read the event columns the model needs (type and timestamp,
-   then url), with the ISO-8601 text timestamps parsed, and the last one plus reading the
-   leads file's columns the model needs. ``--typed-times`` runs everything on a copy of the
+   then url), with the ISO-8601 text timestamps parsed, the events part of the model written by
+   hand, and the parsed scan plus reading the leads file's columns the model needs. ``--typed-times`` runs everything on a copy of the
    events whose times are a Parquet TIMESTAMP column (as warehouses export them);
 3. a vectorised pandas implementation of the same model: speed-up and MQL-set equality;
 4. the Python executor on a 1% sample of leads (extrapolated) and Spark local mode on a smaller
@@ -140,6 +140,22 @@ SCANS: dict[str, tuple[str, str]] = {
         "max(epoch_us(CAST(timestamp AS TIMESTAMPTZ))) AS t FROM read_parquet({events}) "
         "GROUP BY lead_id",
     ),
+    "hand_events": (
+        "the reference model's events part written by hand (6 counts, 4 decayed sums per lead; "
+        "no leads, no explanation, no checks)",
+        "SELECT lead_id, count_if(type = 'email_open') AS n0, count_if(type = 'email_click') AS n1,"
+        " count_if(type = 'content_download' AND age <= 180) AS n2,"
+        " count_if(type = 'webinar_attended') AS n3,"
+        " count_if(type = 'page_view' AND contains(lower(url), '/pricing')) AS n4,"
+        " count_if(type = 'demo_request') AS n5,"
+        " sum(CASE WHEN type = 'email_open' THEN 2 * power(0.5, age / 30) END) AS d0,"
+        " sum(CASE WHEN type = 'email_click' THEN 5 * power(0.5, age / 30) END) AS d1,"
+        " sum(CASE WHEN type = 'content_download' AND age <= 180"
+        " THEN 10 * power(0.5, age / 30) END) AS d2,"
+        " sum(CASE WHEN type = 'webinar_attended' THEN 15 * power(0.5, age / 30) END) AS d3"
+        " FROM (SELECT lead_id, type, url, ({as_of} - {time_epoch}) / 86400 AS age"
+        " FROM read_parquet({events})) WHERE age >= 0 GROUP BY lead_id",
+    ),
     "scan_with_leads": (
         "+ the leads CSV's model columns read (lead_id, title, industry, company_size, country, "
         "email)",
@@ -166,6 +182,8 @@ def _scan_once(files: dict[str, str], opts: dict[str, Any], sql: str, out: Path)
         events=_sql_text(files["events"]), leads=_sql_text(files["leads"]),
         # The text's length reads it without parsing; a typed time is read as it is.
         time_read="epoch_us(timestamp)" if typed else "length(timestamp)",
+        time_epoch=f"epoch_us({'' if typed else 'CAST'}({'timestamp' if typed else 'timestamp AS TIMESTAMPTZ'})) / 1e6",
+        as_of=AS_OF.timestamp(),
     )  # fmt: skip
     con.execute(f"COPY ({query}) TO {_sql_text(str(out))} (FORMAT parquet)").fetchall()
     con.close()
