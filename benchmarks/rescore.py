@@ -3,8 +3,9 @@
     python benchmarks/rescore.py --leads 100000 [--db URL] [--engine auto|python|duckdb]
 
 Steps, each timed (wall and this process's CPU): synthetic data (``leadgate.synth``), bulk loads
-of accounts, leads and events into a fresh store (events in parts of ``--events-part`` rows:
-one load holds its file's events in memory), a first publish (every lead scored), a dry run and
+of accounts, leads and events into a fresh store (events in parts of ``--events-part`` rows, as
+the benchmark did when a load held its file in memory; loads stream now, so one part of any size
+will do), a first publish (every lead scored), a dry run and
 a real publish of a changed model (every lead re-scored, transitions recorded), and a ``tick``.
 Baselines in the same process: the DuckDB batch engine over the synthetic files (the ratios
 printed at the end compare publish, dry run and tick with it) and, up to 200,000 leads, the bare
