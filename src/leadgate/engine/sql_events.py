@@ -4,7 +4,9 @@ A mixin of the compiler in ``engine/sql.py`` (which owns the state named below).
 (one row per event: lead, epoch seconds, type, the raw properties conditions read), ``ev_m``
 (events at or before ``as_of`` of a type some rule counts, with their age in days and a match
 flag per distinct filter), ``ev_agg`` (per lead: counts per filter, decayed sums per event
-rule) and ``top_<rule>`` (the ``max_count`` most recent, for decayed rules only).
+rule) and ``top_<rule>`` (the ``max_count`` most recent, for decayed rules only). With
+``InputShape.event_checks``, ``ev`` also flags the rows the file readers refuse (``bad``), they
+pass ``ev_m``'s filter whatever their type or time, and ``ev_agg`` counts them (``bad_n``).
 
 Per-event work is the query's main cost (docs/performance.md "Batch scoring"), so each step is
 spent only on the events that need it: a property is folded or parsed inside the CASE branch of
