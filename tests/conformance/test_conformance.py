@@ -164,3 +164,34 @@ def test_case(engine: str, path: Path, tmp_path: Path) -> None:
         for line in _check(lead_id, scores[lead_id], want)
     ]
     assert not problems, f"{path.name} on {engine}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_case_records_written_by_duckdb(path: Path, tmp_path: Path) -> None:
+    """``leadgate score``'s DuckDB path (records written by DuckDB, event checks counted in the
+    scoring pass, the filter moved into the flags) says what each case expects."""
+    import json
+
+    from leadgate.batch import write_score_records
+
+    case = yaml.safe_load(path.read_text(encoding="utf-8"))
+    model, leads, events, accounts = _inputs(case, tmp_path)
+    plan = compile_model(load_model(model))
+    as_of = datetime.fromisoformat(_text_time(case["as_of"]).replace("Z", "+00:00"))
+    out = tmp_path / "scores.jsonl"
+    write_score_records(plan, leads, events, as_of, "jsonl", out, accounts=accounts)
+    records = {r["lead_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert sorted(records) == sorted(lead["lead_id"] for lead in case["leads"])
+    problems = []
+    for lead_id, want in case["expect"].items():
+        got = records[lead_id]
+        for key in ("total", "threshold"):
+            if key in want and not _close(got[key], float(want[key])):
+                problems.append(f"{lead_id} {key}: got {got[key]!r}, expected {want[key]!r}")
+        for key in ("mql", "segment", "missing"):
+            if key in want and got[key] != want[key]:
+                problems.append(f"{lead_id} {key}: got {got[key]!r}, expected {want[key]!r}")
+        for dim, value in want.get("scores", {}).items():
+            if not _close(got["scores"][dim], float(value)):
+                problems.append(f"{lead_id} scores.{dim}: got {got['scores'][dim]!r}")
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)

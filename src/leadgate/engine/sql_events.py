@@ -94,13 +94,19 @@ class EventsCompiler:
             exp.In(this=_col("typ"), expressions=[lit(t) for t in types]),
         )
         bad: list[exp.Expression] = []
+        aged = exp.select("*", alias(age, "age")).from_("ev")
         if self.shape.event_checks:
-            # What the file readers refuse; such a row fails the whole file (the runner raises),
-            # so what the flags make of it does not matter.
+            # Every row reaches the aggregation, to count the ones the file readers refuse (such
+            # a row fails the whole file: the runner raises); the filter moves into the flags.
             bad = [alias(self._bad_event(), "bad")]
-            counted = exp.or_(exp.paren(counted), _col("bad"))
-        aged = exp.select("*", alias(age, "age")).from_("ev").where(counted, copy=False)
-        ev = ev.select(*bad, copy=False) if bad else ev
+            aged = aged.select(*bad, copy=False)
+            not_after = exp.LTE(this=_col("ep"), expression=as_of.copy())
+            flags = [
+                alias(exp.And(this=not_after.copy(), expression=exp.paren(f.this)), f.alias)
+                for f in flags
+            ]
+        else:
+            aged = aged.where(counted, copy=False)
         ev_m = exp.select("lid", "ep", "age", *flags, *(["bad"] if bad else [])).from_(
             aged.subquery("a")
         )
@@ -125,17 +131,14 @@ class EventsCompiler:
         self.ctes.append(("ev_agg", exp.select(*aggs).from_("ev_m").group_by("lid")))
 
     def _bad_event(self) -> exp.Expression:
-        """No lead id, no type (after the strip), or no readable time: ``ev``'s own columns
+        """No lead id, no type (after the strip), or no readable time, on ``ev``'s columns
         (``DuckDBScorer.check_events`` tests the same three on the source rows)."""
-        lead = cast(_col("lead_id", "e"), "text")
-        typ = self.target.strip(cast(_col("type", "e"), "text"))
-        time = self.target.epoch_seconds(_col(exp.to_identifier("timestamp", quoted=True), "e"))
         tests: list[exp.Expression] = [
-            exp.Is(this=lead, expression=exp.Null()),
-            exp.EQ(this=lead.copy(), expression=lit("")),
-            exp.Is(this=typ, expression=exp.Null()),
-            exp.EQ(this=typ.copy(), expression=lit("")),
-            exp.Is(this=time, expression=exp.Null()),
+            exp.Is(this=_col("lid"), expression=exp.Null()),
+            exp.EQ(this=_col("lid"), expression=lit("")),
+            exp.Is(this=_col("typ"), expression=exp.Null()),
+            exp.EQ(this=_col("typ"), expression=lit("")),
+            exp.Is(this=_col("ep"), expression=exp.Null()),
         ]
         out = tests[0]
         for test in tests[1:]:
