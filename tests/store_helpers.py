@@ -34,6 +34,19 @@ BACKENDS = [
 
 
 @contextmanager
+def two_temp_store_urls(backend: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two empty stores on one backend (``temp_store_url`` each), to do one job two ways and
+    compare the stores."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with (
+        temp_store_url(backend, tmp_path / "a") as a,
+        temp_store_url(backend, tmp_path / "b") as b,
+    ):
+        yield a, b
+
+
+@contextmanager
 def temp_store_url(backend: str, tmp_path: Path) -> Iterator[str]:
     """A URL naming an empty store: a SQLite file in ``tmp_path`` or a new PostgreSQL schema.
 

@@ -20,7 +20,7 @@ from leadgate.service import (
     upsert_lead,
 )
 from leadgate.store import Store, open_store
-from store_helpers import BACKENDS, temp_store_url
+from store_helpers import BACKENDS, two_temp_store_urls
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 MODEL = """\
@@ -89,13 +89,8 @@ def _state(url: str) -> dict[str, object]:
 
 @pytest.fixture(params=BACKENDS)
 def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    with (
-        temp_store_url(request.param, tmp_path / "a") as a,
-        temp_store_url(request.param, tmp_path / "b") as b,
-    ):
-        yield a, b
+    with two_temp_store_urls(request.param, tmp_path) as urls:
+        yield urls
 
 
 def test_python_and_duckdb_paths_agree(two_urls: tuple[str, str]) -> None:

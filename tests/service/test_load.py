@@ -18,7 +18,7 @@ from leadgate.service import load_file, publish_model
 from leadgate.store import Store, open_store
 from leadgate.store.schema import events as ev
 from leadgate.store.schema import leads as lt
-from store_helpers import BACKENDS, TINY_MODEL, snapshot, temp_store_url
+from store_helpers import BACKENDS, TINY_MODEL, snapshot, temp_store_url, two_temp_store_urls
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 TYPES = ("email_open", "demo_request", "page_view")
@@ -70,12 +70,7 @@ def write_events(path: Path, rows: list[dict[str, object]]) -> Path:
 @pytest.fixture(params=BACKENDS)
 def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
     """Two empty stores on one backend, to load the same file two ways and compare."""
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    with (
-        temp_store_url(request.param, tmp_path / "a") as url_a,
-        temp_store_url(request.param, tmp_path / "b") as url_b,
-    ):
+    with two_temp_store_urls(request.param, tmp_path) as (url_a, url_b):
         a, b = open_store(url_a), open_store(url_b)
         yield a, b
         a.close()
