@@ -27,13 +27,16 @@ from leadgate.batch.records import (
     by_segment,
     lack_parts,
     lack_text_sql,
+    lead_id_sql,
+    mql_sql,
     score_sql,
+    sql_call,
+    threshold_sql,
     total_sql,
 )
 from leadgate.engine import ir
 from leadgate.engine.event import as_utc
 
-FORMATS = ("jsonl", "csv", "parquet")
 CSV_LINE_END = "\r\n"  # csv.writer's default lineterminator
 
 # json.dumps's escapes for text (ensure_ascii=False): these two, then every control character.
@@ -46,18 +49,14 @@ def _lit(text: str) -> exp.Expression:
     return exp.Literal.string(text)
 
 
-def _call(name: str, *args: exp.Expression) -> exp.Expression:
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
 def _concat(*parts: exp.Expression) -> exp.Expression:
     # One variadic concat, not a chain of ||: a chain allocates a string per step, per row.
-    return _call("concat", *parts) if len(parts) > 1 else parts[0]
+    return sql_call("concat", *parts) if len(parts) > 1 else parts[0]
 
 
 def _char(code: int) -> exp.Expression:
     # chr(n) rather than a literal: a NUL or other control character inside SQL text is fragile.
-    return _call("chr", exp.Literal.number(code))
+    return sql_call("chr", exp.Literal.number(code))
 
 
 def json_text_sql(value: exp.Expression) -> exp.Expression:
@@ -69,8 +68,8 @@ def json_text_sql(value: exp.Expression) -> exp.Expression:
     escaped: exp.Expression = value.copy()
     for raw, text in _JSON_ESCAPES:
         search = _lit(raw) if raw in ("\\", '"') else _char(ord(raw))
-        escaped = _call("replace", escaped, search, _lit(text))
-    special = _call("regexp_matches", value.copy(), _lit(r'[\x00-\x1f"\\]'))
+        escaped = sql_call("replace", escaped, search, _lit(text))
+    special = sql_call("regexp_matches", value.copy(), _lit(r'[\x00-\x1f"\\]'))
     quote = _lit('"')
     return exp.Case(
         ifs=[exp.If(this=special, true=_concat(quote, escaped, quote.copy()))],
@@ -86,9 +85,9 @@ def number_sql(value: exp.Expression, *, json_text: bool) -> exp.Expression:
         return text
     return exp.Case(
         ifs=[
-            exp.If(this=_call("isnan", value.copy()), true=_lit("NaN")),
+            exp.If(this=sql_call("isnan", value.copy()), true=_lit("NaN")),
             exp.If(
-                this=_call("isinf", value.copy()),
+                this=sql_call("isinf", value.copy()),
                 true=exp.Case(
                     ifs=[exp.If(this=exp.GT(this=value.copy(), expression=exp.Literal.number(0)),
                                 true=_lit("Infinity"))],
@@ -103,17 +102,9 @@ def number_sql(value: exp.Expression, *, json_text: bool) -> exp.Expression:
 def csv_field_sql(value: exp.Expression) -> exp.Expression:
     """``csv.writer`` (QUOTE_MINIMAL) of one text field: quoted, quotes doubled, when it holds a
     comma, a quote, CR or LF."""
-    quoted = _concat(_lit('"'), _call("replace", value.copy(), _lit('"'), _lit('""')), _lit('"'))
-    special = _call("regexp_matches", value.copy(), _lit('[,"\\r\\n]'))
+    quoted = _concat(_lit('"'), sql_call("replace", value.copy(), _lit('"'), _lit('""')), _lit('"'))
+    special = sql_call("regexp_matches", value.copy(), _lit('[,"\\r\\n]'))
     return exp.Case(ifs=[exp.If(this=special, true=quoted)], default=value.copy())
-
-
-def _mql() -> exp.Expression:
-    return exp.Coalesce(this=exp.cast(exp.column("mql"), "boolean"), expressions=[exp.false()])
-
-
-def _lead_id() -> exp.Expression:
-    return exp.cast(exp.column("lead_id"), "varchar")
 
 
 def _segment_literal(plan: ir.Plan, text: list[str]) -> exp.Expression:
@@ -141,15 +132,8 @@ def _missing(plan: ir.Plan, *, json_text: bool) -> exp.Expression:
             )
             for cond, text in lack_parts(plan, seg.policy)
         ]
-        values.append(_call("concat_ws", _lit(", " if json_text else "; "), *items))
+        values.append(sql_call("concat_ws", _lit(", " if json_text else "; "), *items))
     return by_segment(plan, values)
-
-
-def _threshold(plan: ir.Plan) -> exp.Expression:
-    return by_segment(
-        plan,
-        [exp.cast(_lit(repr(float(s.policy.threshold))), "double") for s in plan.segments],
-    )
 
 
 def jsonl_line_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
@@ -160,7 +144,7 @@ def jsonl_line_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
 
     parts: list[exp.Expression] = [
         _lit("{" + key("lead_id")),
-        json_text_sql(_lead_id()),
+        json_text_sql(lead_id_sql()),
         _lit(", " + key("segment")),
         _segment_literal(plan, [json.dumps(s.name, ensure_ascii=False) for s in plan.segments]),
         _lit(", " + key("scores") + "{"),
@@ -172,11 +156,11 @@ def jsonl_line_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
         _lit("}, " + key("total")),
         number_sql(total_sql(), json_text=True),
         _lit(", " + key("mql")),
-        exp.Case(ifs=[exp.If(this=_mql(), true=_lit("true"))], default=_lit("false")),
+        exp.Case(ifs=[exp.If(this=mql_sql(), true=_lit("true"))], default=_lit("false")),
         _lit(", " + key("missing") + "["),
         _missing(plan, json_text=True),
         _lit("], " + key("threshold")),
-        number_sql(_threshold(plan), json_text=True),
+        number_sql(threshold_sql(plan), json_text=True),
         _lit(
             ", " + key("as_of") + json.dumps(as_utc(as_of).isoformat())
             + ", " + key("model") + json.dumps(plan.identity(), ensure_ascii=False) + "}"
@@ -197,13 +181,13 @@ def flat_values_sql(plan: ir.Plan, as_of: datetime) -> list[tuple[exp.Expression
     """``flat_record``'s values as typed columns (Parquet), each with its kind: text, number or
     bool."""
     return [
-        (_lead_id(), "text"),
+        (lead_id_sql(), "text"),
         (_segment_literal(plan, [s.name for s in plan.segments]), "text"),
         *[(score_sql(plan, i), "number") for i in range(len(plan.dimensions))],
         (total_sql(), "number"),
-        (_mql(), "bool"),
+        (mql_sql(), "bool"),
         (_missing(plan, json_text=False), "text"),
-        (_threshold(plan), "number"),
+        (threshold_sql(plan), "number"),
         (_lit(as_utc(as_of).isoformat()), "text"),
         *[(_lit(v), "text") for v in plan.identity().values()],
     ]

@@ -179,7 +179,8 @@ def _double(value: float) -> exp.Expression:
     return exp.cast(exp.Literal.string(repr(float(value))), "double")
 
 
-def _call(name: str, *args: exp.Expression) -> exp.Expression:
+def sql_call(name: str, *args: exp.Expression) -> exp.Expression:
+    """``name(args...)``, a function sqlglot need not know."""
     return exp.Anonymous(this=name, expressions=list(args))
 
 
@@ -195,17 +196,19 @@ def num_text_sql(value: exp.Expression) -> exp.Expression:
     exact up to 1e38 (a lack of more points than that would print other digits).
     """
     v = exp.Paren(this=exp.Add(this=value, expression=_double(0.0)))
-    whole = exp.EQ(this=v.copy(), expression=_call("trunc", v.copy()))
-    fits = exp.LT(this=_call("abs", v.copy()), expression=_double(1e38))
+    whole = exp.EQ(this=v.copy(), expression=sql_call("trunc", v.copy()))
+    fits = exp.LT(this=sql_call("abs", v.copy()), expression=_double(1e38))
     digits = exp.cast(exp.cast(v.copy(), "hugeint"), "varchar")
-    fixed = _call("printf", exp.Literal.string("%.2f"), v.copy())
-    trimmed = _call(
-        "rtrim", _call("rtrim", fixed, exp.Literal.string("0")), exp.Literal.string(".")
+    fixed = sql_call("printf", exp.Literal.string("%.2f"), v.copy())
+    trimmed = sql_call(
+        "rtrim", sql_call("rtrim", fixed, exp.Literal.string("0")), exp.Literal.string(".")
     )
     return exp.Case(
         ifs=[
             exp.If(this=exp.And(this=whole, expression=fits), true=digits),
-            exp.If(this=whole.copy(), true=_call("printf", exp.Literal.string("%.0f"), v.copy())),
+            exp.If(
+                this=whole.copy(), true=sql_call("printf", exp.Literal.string("%.0f"), v.copy())
+            ),
         ],
         default=trimmed,
     )
@@ -261,7 +264,7 @@ def lack_text_sql(text: LackText) -> exp.Expression:
 def lacks_sql(plan: ir.Plan, policy: ir.Policy) -> exp.Expression:
     """What a lead of this segment lacks, as a list of texts in ``record_maker``'s order."""
     empty = _text_list([])
-    return _call(
+    return sql_call(
         "flatten",
         exp.Array(
             expressions=[
@@ -304,7 +307,22 @@ def _object(pairs: list[tuple[str, exp.Expression]]) -> exp.Expression:
     args: list[exp.Expression] = []
     for key, value in pairs:
         args += [exp.Literal.string(key), value]
-    return _call("json_object", *args)
+    return sql_call("json_object", *args)
+
+
+def lead_id_sql() -> exp.Expression:
+    """The record's lead id, as text."""
+    return exp.cast(exp.column("lead_id"), "varchar")
+
+
+def mql_sql() -> exp.Expression:
+    """The record's MQL flag (false when NULL)."""
+    return exp.Coalesce(this=exp.cast(exp.column("mql"), "boolean"), expressions=[exp.false()])
+
+
+def threshold_sql(plan: ir.Plan) -> exp.Expression:
+    """The record's threshold: its segment's."""
+    return by_segment(plan, [_double(s.policy.threshold) for s in plan.segments])
 
 
 def scores_sql(plan: ir.Plan) -> exp.Expression:
@@ -319,16 +337,15 @@ def record_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
     reach the SQL only as literals (ARCHITECTURE.md invariant 6).
     """
     segments = [(seg.name, seg.policy) for seg in plan.segments]
-    mql = exp.Coalesce(this=exp.cast(exp.column("mql"), "boolean"), expressions=[exp.false()])
     return _object(
         [
-            ("lead_id", exp.cast(exp.column("lead_id"), "varchar")),
+            ("lead_id", lead_id_sql()),
             ("segment", by_segment(plan, [exp.Literal.string(n) for n, _ in segments])),
             ("scores", scores_sql(plan)),
             ("total", total_sql()),
-            ("mql", mql),
+            ("mql", mql_sql()),
             ("missing", by_segment(plan, [lacks_sql(plan, p) for _, p in segments])),
-            ("threshold", by_segment(plan, [_double(p.threshold) for _, p in segments])),
+            ("threshold", threshold_sql(plan)),
             ("as_of", exp.Literal.string(as_utc(as_of).isoformat())),
             ("model", _object([(k, exp.Literal.string(v)) for k, v in plan.identity().items()])),
         ]
