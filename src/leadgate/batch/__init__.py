@@ -151,7 +151,7 @@ def write_score_records(
     """
     from leadgate.batch.record_files import write_file, write_lines
 
-    # Lead and event checks ride on the scoring pass (record_files._score_rows).
+    # Lead and event checks ride on the scoring pass (record_files._scored).
     with _duckdb(
         leads, events, accounts, memory_limit, check_leads=False, check_events=False,
         threads=threads,

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -40,15 +41,17 @@ def _text(value: str | Path) -> str:
     return exp.Literal.string(str(value)).sql("duckdb")
 
 
-def _score_rows(scorer: Any, plan: ir.Plan, as_of: datetime, folder: str) -> tuple[str, int, int]:
-    """Score into a scratch Parquet file in ``folder``: (its SQL path literal, leads, MQLs)."""
-    scratch = Path(folder) / "scores.parquet"
-    # The events checks ride on this pass (the caller mounted without a scan of its own).
-    scorer.copy_to(plan, as_of, scratch, columns=record_columns(plan), check_events=True)
-    source = f"read_parquet({_text(scratch)})"
-    counted = scorer.con.execute(f"SELECT count(*), count(*) FILTER (WHERE mql) FROM {source}")
-    rows, mqls = counted.fetchall()[0]
-    return source, int(rows), int(mqls)
+@contextmanager
+def _scored(scorer: Any, plan: ir.Plan, as_of: datetime) -> Iterator[tuple[str, int, int]]:
+    """Score into a scratch Parquet file (removed on exit): its SQL source, leads, MQLs."""
+    with tempfile.TemporaryDirectory(prefix="leadgate-") as folder:
+        scratch = Path(folder) / "scores.parquet"
+        # The events checks ride on this pass (the caller mounted without a scan of its own).
+        scorer.copy_to(plan, as_of, scratch, columns=record_columns(plan), check_events=True)
+        source = f"read_parquet({_text(scratch)})"
+        counted = scorer.con.execute(f"SELECT count(*), count(*) FILTER (WHERE mql) FROM {source}")
+        rows, mqls = counted.fetchall()[0]
+        yield source, int(rows), int(mqls)
 
 
 def _line_sql(plan: ir.Plan, as_of: datetime, fmt: str) -> exp.Expression:
@@ -77,8 +80,7 @@ def write_lines(
 
     No records: nothing for JSONL, and for CSV the header ``lead_id`` the Python writer prints.
     """
-    with tempfile.TemporaryDirectory(prefix="leadgate-") as folder:
-        source, rows, mqls = _score_rows(scorer, plan, as_of, folder)
+    with _scored(scorer, plan, as_of) as (source, rows, mqls):
         if not rows:
             if fmt == "csv":
                 stream.write("lead_id" + CSV_LINE_END)
@@ -101,8 +103,7 @@ def top_records(
 ) -> tuple[list[dict[str, Any]], int, int]:
     """The ``limit`` records people read first (MQLs, then by total, ties in file order), the
     number of leads and of MQLs: only ``limit`` records become Python objects."""
-    with tempfile.TemporaryDirectory(prefix="leadgate-") as folder:
-        source, rows, mqls = _score_rows(scorer, plan, as_of, folder)
+    with _scored(scorer, plan, as_of) as (source, rows, mqls):
         sql = (
             exp.select("*")
             .from_(exp.maybe_parse(source, dialect="duckdb"))
@@ -130,8 +131,7 @@ def write_file(
     os.close(fd)
     tmp = Path(name)
     try:
-        with tempfile.TemporaryDirectory(prefix="leadgate-") as folder:
-            source, rows, mqls = _score_rows(scorer, plan, as_of, folder)
+        with _scored(scorer, plan, as_of) as (source, rows, mqls):
             if not rows:  # the Python writer's empty files (a CSV without columns, and so on)
                 from leadgate.io.writers import write_records
 
