@@ -159,16 +159,29 @@ BAD_EVENTS = {
 
 @pytest.mark.parametrize("bad", list(BAD_EVENTS))
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
-def test_a_bad_event_row_is_found_in_the_scoring_pass(tmp_path: Path, bad: str, fmt: str) -> None:
+@pytest.mark.parametrize("events_format", ["jsonl", "csv"])
+def test_a_bad_event_row_is_found_in_the_scoring_pass(
+    tmp_path: Path, bad: str, fmt: str, events_format: str
+) -> None:
     """No scan of the events for the checks: the scoring pass counts the refused rows, and
-    the error is the one the separate check gives (file, line, field), with nothing written."""
+    the error is the one the separate check gives (file, line, field), with nothing written.
+    CSV too, where DuckDB may push the time cast into its reader, which then fails itself."""
+    import csv
+
     from leadgate.batch.duckdb_runner import DuckDBScorer
 
     plan = compile_model(parse_model(MODEL, "m.yaml"))
     row, field = BAD_EVENTS[bad]
     leads, events = _files(tmp_path, LEADS)
-    with events.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(row) + "\n")
+    if events_format == "csv":
+        events = tmp_path / "events.csv"
+        with events.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=["lead_id", "type", "timestamp"])
+            writer.writeheader()
+            writer.writerows([*EVENTS, row])
+    else:
+        with events.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
     scorer = DuckDBScorer()
     scorer.mount(leads, events)
     with pytest.raises(IngestError) as expected:
@@ -178,7 +191,8 @@ def test_a_bad_event_row_is_found_in_the_scoring_pass(tmp_path: Path, bad: str, 
     with pytest.raises(IngestError) as got:
         write_score_records(plan, leads, events, AS_OF, fmt, out)
     assert str(got.value) == str(expected.value)
-    assert (got.value.field, got.value.line) == (field, len(EVENTS) + 1)
+    header = 1 if events_format == "csv" else 0
+    assert (got.value.field, got.value.line) == (field, len(EVENTS) + 1 + header)
     assert not out.exists() and not list(tmp_path.glob(".leadgate-*"))
     with pytest.raises(IngestError) as top:
         top_score_records(plan, leads, events, AS_OF, 3)

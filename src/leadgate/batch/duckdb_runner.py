@@ -39,6 +39,13 @@ class DuckDBOptions:
     temp_directory: str | None = None
 
 
+def duckdb_error() -> type[Exception]:
+    """DuckDB's base error class (imported late: DuckDB loads only when a scorer is made)."""
+    import duckdb
+
+    return duckdb.Error
+
+
 def _ident(name: str) -> exp.Identifier:
     return exp.to_identifier(name, quoted=True)
 
@@ -344,7 +351,15 @@ class DuckDBScorer:
         """
         target = exp.Literal.string(str(path)).sql("duckdb")
         query = self.query(plan, as_of, sort=False, columns=columns, event_checks=check_events)
-        rows = self._first(f"COPY ({query}) TO {target} (FORMAT parquet)")
+        try:
+            rows = self._first(f"COPY ({query}) TO {target} (FORMAT parquet)")
+        except duckdb_error() as exc:
+            # DuckDB may push the time cast into its CSV reader, which then fails on the first
+            # unreadable time instead of leaving NULL for the count: the check names the row.
+            Path(path).unlink(missing_ok=True)
+            if check_events and self.shape.has_events:
+                self.check_events()
+            raise exc
         try:
             if self._leads_unchecked:
                 self._check_leads(f"read_parquet({target})", "input_row")
