@@ -9,8 +9,9 @@ the same request" holds. Scores are a pure function of the stored events and ``a
 that time (the incremental-equals-rebuild tests check this). With one client there is nothing to
 merge and a request is written alone.
 
-A user error raised by a merged write is retried request by request, so one request's problem
-never becomes another's.
+A merged write that fails for any reason (a user error, a value the database rejects, a lock
+timeout, a bug) is retried request by request, so one request's problem never becomes another's:
+each request then gets the outcome of its own write.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from leadgate.engine import Event
-from leadgate.errors import LeadgateError
 from leadgate.service import IngestResult, LeadState, ingest_events
 from leadgate.store.schema import events as events_table
 from leadgate.store.schema import leads as leads_table
@@ -100,20 +100,18 @@ class EventBatcher:
                 items = [e for p in batch for e in p.events]
                 try:
                     merged = await self.config.write(self._write, items, batch[0].actor)
-                except LeadgateError as error:
+                except Exception as error:  # any error: a user's, the database's, a bug
                     if len(batch) == 1:
                         _fail(batch[0], error)
                         continue
-                    for item in batch:  # isolate the request at fault
+                    # The merged transaction rolled back as a whole; write each request alone
+                    # so only the one at fault fails (its own error, its own status).
+                    for item in batch:
                         try:
                             one = await self.config.write(self._write, item.events, item.actor)
                             _resolve(item, one, set())
                         except Exception as exc:  # handed to that request's handler
                             _fail(item, exc)
-                    continue
-                except Exception as exc:  # a bug: every request of the batch answers 500
-                    for item in batch:
-                        _fail(item, exc)
                     continue
                 seen: set[str] = set()
                 for item in batch:
