@@ -11,6 +11,10 @@ until ``--requests`` requests are done, and reports requests/s and p50/p99 laten
 the same server's bare ``GET /healthz`` (no auth, no store) driven the same way, printed as a
 ratio. The client is a minimal HTTP/1.1 writer on asyncio streams, so the generator costs little
 CPU next to the server (both share the machine: numbers are for this machine, as printed).
+
+On a SQLite store the event load is then run again on a server with ``synchronous=NORMAL``
+(``LEADGATE_SQLITE_SYNCHRONOUS``) and the ratio FULL/NORMAL printed: what durable commits (the
+default, FULL) cost. ``--no-sync-compare`` skips it.
 """
 
 from __future__ import annotations
@@ -67,11 +71,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server(db: str, port: int, group_commit: bool) -> subprocess.Popen[bytes]:
+def _start_server(
+    db: str, port: int, group_commit: bool, synchronous: str = "FULL"
+) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "leadgate", "serve", "--db", db, "--port", str(port),
            "--tick-seconds", "0", "--no-webhooks", "--log-level", "warning",
            "--group-commit" if group_commit else "--no-group-commit"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {**os.environ, "LEADGATE_SQLITE_SYNCHRONOUS": synchronous}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -162,6 +169,11 @@ def main() -> None:
     parser.add_argument(
         "--no-group-commit", action="store_true", help="one write per request (for comparison)"
     )
+    parser.add_argument(
+        "--no-sync-compare",
+        action="store_true",
+        help="skip the second run with SQLite synchronous=NORMAL (the cost of durable commits)",
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
@@ -235,10 +247,49 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
+    sync = []
+    if not args.no_sync_compare and "://" not in db:
+        sync = _sync_compare(db, port, not args.no_group_commit, levels, args.requests, results,
+                             event_request)  # fmt: skip
     if args.json:
         Path(args.json).write_text(
-            json.dumps({"leads": len(ids), "library_rps": lib, "results": results}, indent=2)
+            json.dumps(
+                {"leads": len(ids), "library_rps": lib, "results": results, "synchronous": sync},
+                indent=2,
+            )
         )
+
+
+def _sync_compare(  # type: ignore[no-untyped-def]
+    db: str, port: int, group_commit: bool, levels: list[int], requests: int, full, make_request
+) -> list[dict[str, float]]:
+    """The cost of durable commits: the same event load on a server with synchronous=NORMAL.
+
+    The runs above used the default, FULL (the WAL synced at every commit); NORMAL syncs only at
+    checkpoints and can lose the last acknowledged commits on a power cut. Printed as the ratio
+    of FULL's events/s to NORMAL's, level by level, in this run.
+    """
+    server = _start_server(db, port, group_commit, synchronous="NORMAL")
+    out = []
+    try:
+        asyncio.run(Load(port, 100).run(4, make_request))
+        print("SQLite synchronous=FULL (default, durable) vs NORMAL, same store, same load:")
+        print(f"{'clients':>7} {'FULL ev/s':>10} {'NORMAL ev/s':>12} {'FULL p50':>9} "
+              f"{'NORMAL p50':>11} {'ratio':>6}")  # fmt: skip
+        for clients, row in zip(levels, full, strict=True):
+            load = Load(port, requests)
+            normal = _stats(load, asyncio.run(load.run(clients, make_request)))
+            ratio = row["events"]["rps"] / normal["rps"]
+            print(
+                f"{clients:>7} {row['events']['rps']:>10,.0f} {normal['rps']:>12,.0f} "
+                f"{row['events']['p50_ms']:>9.1f} {normal['p50_ms']:>11.1f} {ratio:>6.2f}",
+                flush=True,
+            )
+            out.append({"clients": clients, "normal": normal, "full_over_normal": ratio})
+    finally:
+        server.terminate()
+        server.wait(10)
+    return out
 
 
 if __name__ == "__main__":

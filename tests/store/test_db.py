@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from leadgate.store import Store, StoreError, open_store, resolve_db_url
+from leadgate.store.db import MIGRATIONS
 from leadgate.store.schema import metadata
 
 
@@ -43,10 +45,35 @@ def test_sqlite_store_uses_wal_mode(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
+def test_sqlite_commits_are_durable_by_default(tmp_path: Path) -> None:
+    # synchronous=FULL (2): the WAL is synced at every commit, so an acknowledged write survives
+    # a power loss (NORMAL, 1, only syncs at checkpoints).
+    with open_store(str(tmp_path / "s.db")) as s, s.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+
+
+@pytest.mark.parametrize(("given", "level"), [("normal", 1), (" FULL ", 2), ("extra", 3)])
+def test_sqlite_synchronous_can_be_chosen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str, level: int
+) -> None:
+    monkeypatch.setenv("LEADGATE_SQLITE_SYNCHRONOUS", given)
+    with open_store(str(tmp_path / "s.db")) as s, s.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == level
+
+
+def test_unknown_sqlite_synchronous_is_a_user_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADGATE_SQLITE_SYNCHRONOUS", "off")
+    with pytest.raises(StoreError, match="LEADGATE_SQLITE_SYNCHRONOUS='OFF': use FULL"):
+        open_store(str(tmp_path / "s.db"))
+
+
 def test_opening_twice_is_idempotent(store_url: str) -> None:
     open_store(store_url).close()
     with open_store(store_url) as s, s.read() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+        head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head
 
 
 def test_migrations_create_exactly_the_schema_module(store: Store) -> None:

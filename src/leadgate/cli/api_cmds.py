@@ -16,6 +16,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from leadgate.store import Store
+    from leadgate.webhooks.delivery import PassResult
 
 console = Console()
 err = Console(stderr=True)
@@ -245,18 +246,52 @@ def webhooks_retry(
 
 @webhooks_app.command("deliver")
 def webhooks_deliver(db: str | None = DB_OPTION) -> None:
-    """Run one delivery pass now (what the server's worker does every second)."""
+    """Deliver everything due now: every message not fanned out yet, then every due delivery."""
     import httpx
 
-    from leadgate.webhooks.delivery import DeliveryPolicy, run_once
+    from leadgate.webhooks.delivery import DeliveryPolicy
+    from leadgate.webhooks.recovery import deliver_all
 
     policy = DeliveryPolicy()
     store = _open(db)
     try:
         with httpx.Client(timeout=policy.timeout_seconds) as client:
-            result = run_once(store, client, policy)
+            result = deliver_all(store, client, policy)
     finally:
         store.close()
+    _print_pass(result)
+
+
+@webhooks_app.command("recover")
+def webhooks_recover(
+    failed: bool = typer.Option(
+        False, "--failed", help="Also queue failed deliveries again (as `webhooks retry`)."
+    ),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Find every message without its deliveries (whole outbox, every active webhook) and
+    deliver them, with everything else due."""
+    import httpx
+
+    from leadgate.webhooks.delivery import DeliveryPolicy
+    from leadgate.webhooks.recovery import deliver_all, recover
+
+    policy = DeliveryPolicy()
+    store = _open(db)
+    try:
+        found = recover(store, failed=failed)
+        console.print(
+            f"checked {found.checked} messages: {found.missing} deliveries were missing, "
+            f"{found.requeued} failed deliveries queued again"
+        )
+        with httpx.Client(timeout=policy.timeout_seconds) as client:
+            result = deliver_all(store, client, policy)
+    finally:
+        store.close()
+    _print_pass(result)
+
+
+def _print_pass(result: PassResult) -> None:
     console.print(
         f"queued {result.fanned_out}, delivered {result.delivered}, "
         f"retrying {result.retrying}, failed {result.failed}"

@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DB = "leadgate.db"
 ENV_VAR = "LEADGATE_DB"
+# SQLite's ``synchronous`` setting. FULL (the default) syncs the WAL at every commit, so an
+# acknowledged write survives a power loss; NORMAL syncs only at checkpoints (faster, but the
+# last commits before a power cut can be lost; a process crash loses nothing either way).
+SYNC_ENV_VAR = "LEADGATE_SQLITE_SYNCHRONOUS"
+SYNC_MODES = ("FULL", "EXTRA", "NORMAL")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 # Per dialect: the SQLAlchemy driver a plain URL scheme maps to (a difference kept as data).
@@ -93,7 +98,24 @@ class Store:
         self.close()
 
 
+def sqlite_synchronous() -> str:
+    """The ``synchronous`` mode for SQLite stores: ``LEADGATE_SQLITE_SYNCHRONOUS``, else FULL.
+
+    Raises:
+        StoreError: the variable names no mode SQLite offers in WAL mode here.
+    """
+    value = os.environ.get(SYNC_ENV_VAR, "").strip().upper() or "FULL"
+    if value not in SYNC_MODES:
+        raise StoreError(
+            f"{SYNC_ENV_VAR}={value!r}: use FULL (the default: every commit durable), EXTRA "
+            "or NORMAL"
+        )
+    return value
+
+
 def _sqlite_setup(engine: Engine) -> None:
+    synchronous = sqlite_synchronous()
+
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs; the SQLAlchemy
     # recipe takes it over: no implicit transactions, we emit BEGIN ourselves.
     @event.listens_for(engine, "connect")
@@ -101,7 +123,7 @@ def _sqlite_setup(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode at commit boundaries
+        cur.execute(f"PRAGMA synchronous={synchronous}")  # FULL: each commit is on disk
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()

@@ -207,6 +207,8 @@ outbox = Table(
     Column("lead_id", Id),
     Column("payload", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Set in the transaction that created the row's deliveries (webhooks/delivery.py fan_out).
+    Column("fanned_out_at", UTCDateTime, index=True),
 )
 
 webhooks = Table(

@@ -2,10 +2,14 @@
 
 At least once, surviving restarts: everything a delivery needs is in the store.
 
-1. ``fan_out`` turns each new ``outbox`` row into one ``webhook_deliveries`` row per active
-   webhook whose topics match (pending, due now). A cursor in ``settings`` remembers how far it
-   got; it re-checks a short window behind the cursor because PostgreSQL may commit a lower
-   outbox id after a higher one (the unique (outbox_id, webhook_id) pair keeps that idempotent).
+1. ``fan_out`` turns each ``outbox`` row not yet fanned out into one ``webhook_deliveries`` row
+   per active webhook whose topics match (pending, due now) and marks the row ``fanned_out_at``
+   in the same transaction. Rows are found by that mark, not by id: PostgreSQL may commit a lower
+   outbox id after a higher one, and a row is fanned out whenever it becomes visible, so no
+   commit order can make fan-out skip a message. (A cursor over ids that looked back 200 ids
+   used to lose rows committed later than that; migration 0002 adds the mark unset on every
+   row, so the first fan-out after the upgrade re-checks them all, and ``recovery.recover``
+   finds any message still without its deliveries.)
 2. ``claim_due`` takes due pending deliveries and pushes their ``next_attempt_at`` a lease ahead
    in the same transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several server workers
    never send the same delivery at once, and a worker that dies mid-send is retried after the
@@ -23,22 +27,26 @@ import json
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from leadgate.store.db import Store
-from leadgate.store.schema import outbox, settings, webhook_deliveries, webhooks
+from leadgate.store.schema import outbox, webhook_deliveries, webhooks
 from leadgate.webhooks.signing import SIGNATURE_HEADER, sign
 
 log = logging.getLogger(__name__)
 
-CURSOR_KEY = "webhooks.outbox_cursor"
-LOOKBACK = 200  # outbox ids re-checked behind the cursor (late commits on PostgreSQL)
+# Per dialect: an INSERT that skips rows whose key exists (kept as data, not branches).
+_INSERT_IGNORE: dict[str, Callable[[Any], Any]] = {
+    "sqlite": sqlite.insert,
+    "postgresql": postgresql.insert,
+}
 USER_AGENT = "leadgate-webhooks/1"
 
 Clock = Callable[[], datetime]
@@ -88,76 +96,100 @@ def _body(row: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
 
 
-def _get_cursor(conn: Connection) -> int | None:
-    query = select(settings.c.value).where(settings.c.key == CURSOR_KEY)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()  # one fan-out at a time across server workers
-    value = conn.execute(query).scalar()
-    return None if value is None else int(value)
+def wanted_pairs(rows: Sequence[Any], hooks: Sequence[Any]) -> list[tuple[int, int]]:
+    """(outbox id, webhook id) for each row and each active webhook that should receive it.
+
+    A webhook gets the rows of its topics (all topics when it names none) created since it was
+    added: never the backlog from before it existed.
+    """
+    return [
+        (row.id, hook.id)
+        for row in rows
+        for hook in hooks
+        if (not hook.topics or row.topic in hook.topics) and row.created_at >= hook.created_at
+    ]
 
 
-def _set_cursor(conn: Connection, value: int, now: datetime, existed: bool) -> None:
-    if existed:
-        conn.execute(
-            update(settings).where(settings.c.key == CURSOR_KEY).values(value=value, updated_at=now)
+def create_deliveries(
+    conn: Connection, rows: Sequence[Any], hooks: Sequence[Any], now: datetime
+) -> int:
+    """Insert the pending deliveries ``rows`` x ``hooks`` still lack; returns how many.
+
+    Idempotent: a pair that already has a delivery (whatever its status) is left alone, also
+    when a concurrent recovery inserts it meanwhile (the unique (outbox_id, webhook_id) pair).
+    """
+    pairs = wanted_pairs(rows, hooks)
+    if not pairs:
+        return 0
+    d = webhook_deliveries
+    have = {
+        (o, w)
+        for o, w in conn.execute(
+            select(d.c.outbox_id, d.c.webhook_id).where(
+                d.c.outbox_id.in_(sorted({o for o, _ in pairs}))
+            )
         )
-    else:
-        conn.execute(settings.insert().values(key=CURSOR_KEY, value=value, updated_at=now))
+    }
+    new = [
+        {
+            "outbox_id": o,
+            "webhook_id": w,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for o, w in pairs
+        if (o, w) not in have
+    ]
+    if not new:
+        return 0
+    insert = _INSERT_IGNORE[conn.dialect.name](d).on_conflict_do_nothing()
+    return len(conn.execute(insert.returning(d.c.id), new).all())
+
+
+def active_hooks(conn: Connection) -> list[Any]:
+    return list(conn.execute(select(webhooks).where(webhooks.c.active.is_(True))).all())
 
 
 def fan_out(store: Store, *, now: datetime | None = None, batch: int = 500) -> int:
-    """Create pending deliveries for new outbox rows; returns how many were created."""
+    """Create pending deliveries for every outbox row not fanned out yet; returns how many.
+
+    Each row is marked ``fanned_out_at`` in the transaction that creates its deliveries, so a
+    row is fanned out exactly when it is visible, whatever order the writers committed in
+    (PostgreSQL may commit a lower outbox id after a higher one; a cursor over ids skipped those).
+    Rows are taken in batches of ``batch``; on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several
+    server processes fan out at once without taking the same rows.
+    """
     now = now or _now()
     created = 0
-    with store.write() as conn:
-        cursor = _get_cursor(conn)
-        hooks = conn.execute(select(webhooks).where(webhooks.c.active.is_(True))).all()
-        if not hooks:
-            # Nobody listens: skip the backlog (a webhook only gets rows created after it).
-            top = conn.execute(select(func.max(outbox.c.id))).scalar() or 0
-            if cursor != top:
-                _set_cursor(conn, top, now, cursor is not None)
-            return 0
-        start = max((cursor or 0) - LOOKBACK, 0)
-        rows = conn.execute(
-            select(outbox.c.id, outbox.c.topic, outbox.c.created_at)
-            .where(outbox.c.id > start)
-            .order_by(outbox.c.id)
-            .limit(batch + LOOKBACK)
-        ).all()
-        if not rows:
-            return 0
-        ids = [r.id for r in rows]
-        have = {
-            (o, w)
-            for o, w in conn.execute(
-                select(webhook_deliveries.c.outbox_id, webhook_deliveries.c.webhook_id).where(
-                    webhook_deliveries.c.outbox_id.in_(ids)
-                )
+    while True:
+        with store.write() as conn:
+            hooks = active_hooks(conn)
+            pending = outbox.c.fanned_out_at.is_(None)
+            if not hooks:
+                # Nobody listens: the backlog is marked done (a webhook only gets rows created
+                # after it was added, so none of these could ever be delivered).
+                conn.execute(update(outbox).where(pending).values(fanned_out_at=now))
+                return created
+            query = (
+                select(outbox.c.id, outbox.c.topic, outbox.c.created_at)
+                .where(pending)
+                .order_by(outbox.c.id)
+                .limit(batch)
             )
-        }
-        new = []
-        for row in rows:
-            for hook in hooks:
-                wanted = not hook.topics or row.topic in hook.topics
-                if not wanted or row.created_at < hook.created_at or (row.id, hook.id) in have:
-                    continue
-                new.append(
-                    {
-                        "outbox_id": row.id,
-                        "webhook_id": hook.id,
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                    }
-                )
-        if new:
-            conn.execute(webhook_deliveries.insert(), new)
-            created = len(new)
-        top = max(ids)
-        if cursor is None or top > cursor:
-            _set_cursor(conn, top, now, cursor is not None)
-    return created
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = conn.execute(query).all()
+            if not rows:
+                return created
+            created += create_deliveries(conn, rows, hooks, now)
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([r.id for r in rows]))
+                .values(fanned_out_at=now)
+            )
+        if len(rows) < batch:
+            return created
 
 
 def claim_due(store: Store, policy: DeliveryPolicy, *, now: datetime | None = None) -> list[Job]:
