@@ -165,3 +165,59 @@ def live_server(store_url: str, **app_kwargs: Any) -> Iterator[str]:
         thread.join(10)
         sock.close()
         app.state.config.store.close()
+
+
+def port_in(first: int, last: int) -> int:
+    """A free loopback port in ``first..last`` (a test's agreed range on a shared machine)."""
+    for port in range(first, last + 1):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {first}..{last}")
+
+
+@contextmanager
+def served(db: str, port: int, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A real ``leadgate serve`` process on ``port`` (no periodic tick); yields its base URL.
+
+    Stopped with SIGTERM afterwards; its output is returned in the error if it fails to start.
+    """
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    cmd = [sys.executable, "-m", "leadgate", "serve", "--db", db, "--port", str(port),
+           "--tick-seconds", "0", "--log-level", "warning", *extra]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                out = proc.stdout.read().decode() if proc.stdout else ""
+                raise RuntimeError(f"leadgate serve exited: {out}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("leadgate serve did not come up")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        if proc.stdout:
+            proc.stdout.close()

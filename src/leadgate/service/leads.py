@@ -30,7 +30,13 @@ from leadgate.service.shapes import (
 )
 from leadgate.store.db import Store
 from leadgate.store.history import LeadRow, fetch_leads
-from leadgate.store.ingest import insert_events, leads_of_accounts, upsert_accounts, upsert_leads
+from leadgate.store.ingest import (
+    insert_events,
+    leads_of_accounts,
+    lock_leads_table,
+    upsert_accounts,
+    upsert_leads,
+)
 from leadgate.store.schema import dispositions, leads, mql_cycles, score_history, transitions
 
 
@@ -80,6 +86,7 @@ def ingest_events(
     items = list(events)
     as_of = as_utc(as_of)
     with store.write() as conn:
+        lock_leads_table(conn, "write")  # a running publish or tick finishes first
         inserted = insert_events(conn, items, as_of)
         ids = canonical_ids(conn, (e.lead_id for e in items))
         fresh = canonical_ids(conn, (e.lead_id for e in inserted))
@@ -119,6 +126,7 @@ def upsert_lead(
     profile = {**_check_attrs(attrs, "lead"), "lead_id": str(lead_id)}
     as_of = as_utc(as_of)
     with store.write() as conn:
+        lock_leads_table(conn, "write")
         upsert_leads(conn, [profile], as_of)
         _rescore_ids(store, conn, [str(lead_id)], as_of, Cause.SCORE, actor)
         row = fetch_leads(conn, [str(lead_id)])[str(lead_id)]
@@ -133,6 +141,7 @@ def upsert_account(
         raise IngestError("is required", field="account_id")
     as_of = as_utc(as_of)
     with store.write() as conn:
+        lock_leads_table(conn, "write")
         upsert_accounts(conn, {str(account_id): _check_attrs(attrs, "account")}, as_of)
         ids = leads_of_accounts(conn, [str(account_id)])
         _rescore_ids(store, conn, ids, as_of, Cause.SCORE, actor)

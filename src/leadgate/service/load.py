@@ -32,6 +32,7 @@ from leadgate.store.ingest import (
     insert_events,
     leads_of_accounts,
     lock_lead_times,
+    lock_leads_table,
     refresh_stats,
     upsert_accounts,
     upsert_leads,
@@ -96,6 +97,7 @@ def load_file(
         kind=kind, file=file, rows=0, inserted=0, updated=0, ignored=0, duplicates=0
     )
     with store.write() as conn:
+        lock_leads_table(conn, "write")  # before reading the model a publish may replace
         model = active_model(conn, store)
         affected: list[str] = []
         cause = Cause.SCORE

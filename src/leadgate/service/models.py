@@ -30,6 +30,7 @@ from leadgate.service.shapes import (
     RescoreSummary,
 )
 from leadgate.store.db import Store
+from leadgate.store.ingest import lock_leads_table
 from leadgate.store.schema import leads, model_versions
 
 
@@ -87,6 +88,10 @@ def publish_model(
     identity = model.identity()
     ctx = store.read() if dry_run else store.write()
     with ctx as conn:
+        if not dry_run:
+            # Writers wait until the publish commits, so none is overwritten by the publish's
+            # scores and none scores with the model it replaces (store.ingest.LEAD_TABLE_LOCKS).
+            lock_leads_table(conn, "rescore")
         current = active_model(conn, store)
         previous = current.identity() if current else None
         if current is not None and current.hash == model.hash:

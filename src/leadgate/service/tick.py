@@ -16,6 +16,7 @@ from leadgate.service.rescore import BATCH_MIN_LEADS, Progress, rescore
 from leadgate.service.shapes import RescoreSummary, TickReport
 from leadgate.store.db import Store
 from leadgate.store.history import Changes, LeadRow, lead_select
+from leadgate.store.ingest import lock_leads_table
 from leadgate.store.schema import leads, mql_cycles
 
 SYSTEM_ACTOR = "system"
@@ -58,6 +59,7 @@ def tick(
     as_of = as_utc(as_of)
     summary = RescoreSummary()
     with store.write() as conn:
+        lock_leads_table(conn, "rescore")  # no write lands between its reads and its writes
         apply_expiries(conn, as_of, summary)
         model = active_model(conn, store)
         if model is not None:

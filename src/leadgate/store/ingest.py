@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -68,6 +68,32 @@ _EVENT_INSERT: dict[str, tuple[str, Callable[[datetime], Any]]] = {
 # front, in that order (``lock_lead_times``), or it could deadlock with a concurrent writer.
 # SQLite has one writer at a time.
 ROW_LOCKS: dict[str, bool] = {"sqlite": False, "postgresql": True}
+
+# Per dialect and purpose: the table lock a transaction takes before it reads the published model,
+# so a full re-score (publish, tick) and the writes that change what it scores never interleave.
+# "write" (events, profiles, accounts, loads): ROW EXCLUSIVE lets such writers run side by side
+# (their leads' row locks order them) but waits for a full re-score and holds the next one off.
+# "rescore": EXCLUSIVE waits for every writer in flight and holds new ones off until it commits,
+# while plain reads (the API's GETs, reports) go on. Without it a publish on PostgreSQL read a
+# lead, an event committed, and the publish wrote its older score over the event's (issue 11);
+# or a live write scored with the model a publish had just replaced. SQLite has one writer at a
+# time (``BEGIN IMMEDIATE``), which serialises the same way already.
+LEAD_TABLE_LOCKS: dict[str, dict[str, str]] = {
+    "sqlite": {},
+    "postgresql": {
+        "write": "LOCK TABLE leads IN ROW EXCLUSIVE MODE",
+        "rescore": "LOCK TABLE leads IN EXCLUSIVE MODE",
+    },
+}
+
+
+def lock_leads_table(conn: Connection, purpose: Literal["write", "rescore"]) -> None:
+    """Take the ``purpose`` lock of ``LEAD_TABLE_LOCKS``: first thing in a transaction that
+    re-scores (``rescore``: the whole store) or changes what scores read (``write``)."""
+    statement = LEAD_TABLE_LOCKS[conn.dialect.name].get(purpose)
+    if statement:
+        conn.exec_driver_sql(statement)
+
 
 # Per dialect: statements that refresh the planner's statistics of the tables a load grows.
 # PostgreSQL plans each chunk's lookups from statistics taken before the load: into a store that
