@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 import leadgate
 from leadgate.api.batching import EventBatcher
 from leadgate.api.errors import install_error_handlers
+from leadgate.api.limits import BodyLimitMiddleware
 from leadgate.store.db import Store, open_store
 from leadgate.webhooks.delivery import DeliveryPolicy, WebhookWorker
 
@@ -175,6 +176,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.config = config
+    # Added before the request-id middleware, so it runs inside it and its refusals carry the id.
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -79,10 +79,8 @@ def actor_of(request: Request) -> str:
 
 
 class GuardedRoute(APIRoute):
-    """An ``APIRoute`` that authenticates and authorises before the body is touched.
-
-    It also refuses bodies above the app's ``max_body_bytes`` (413) from ``Content-Length``.
-    """
+    """An ``APIRoute`` that authenticates and authorises before the body is parsed (the body's
+    size and nesting are checked earlier still, by ``limits.BodyLimitMiddleware``)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
@@ -109,11 +107,6 @@ class GuardedRoute(APIRoute):
                     f"(allowed: {', '.join(sorted(r.value for r in allowed))})",
                 )
             request.state.api_key = key
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > config.max_body_bytes:
-                raise HTTPException(
-                    413, f"request body of {length} bytes; the limit is {config.max_body_bytes}"
-                )
             return await handler(request)
 
         return guarded

@@ -11,17 +11,24 @@ import re
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from leadgate.api.keys import FieldError
+from leadgate.api.limits import ID_PATTERN, MAX_ID, TEXT_PATTERN, check_id, check_value
 from leadgate.engine import Event
 from leadgate.errors import IngestError
 from leadgate.io.formats import flatten
 from leadgate.io.readers import event_from_row
 
-MAX_ID = 255  # the store's id columns (VARCHAR(255)); PostgreSQL refuses longer values
-# A lead or account id in a path: at most MAX_ID characters.
-LeadId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
+# A lead or account id in a path: at most MAX_ID characters, no control characters.
+LeadId = Annotated[str, Path(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN)]
+# An id, code or name in a body: the same rule.
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN)]
+MAX_NOTE = 10_000
+MAX_URL = 2_048
+MAX_SECRET = 512
+MAX_TOPICS = 50
 # Lead attributes the store keeps in sized columns: name -> longest value.
 SIZED_ATTRIBUTES = {"email": 320, "owner": 255, "account_id": MAX_ID}
 
@@ -51,12 +58,21 @@ class DispositionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Action
-    reason: str | None = None
-    note: Annotated[str, Field(max_length=10_000)] | None = None
-    amount: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    actor: str | None = Field(
-        None, max_length=MAX_ID, description="who acted; default: the API key's name"
+    reason: Id | None = None
+    note: Annotated[str, Field(max_length=MAX_NOTE, pattern=TEXT_PATTERN)] | None = Field(
+        None, description="free text; who acted is always the request's API key"
     )
+    amount: Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)] | None = None
+    # Not in the schema: who acted is the request's key. Refused (not ignored) so that a client
+    # that believes it sets the actor learns otherwise.
+    actor: SkipJsonSchema[Any] = None
+
+    @field_validator("actor", mode="before")
+    @classmethod
+    def _no_actor(cls, value: object) -> None:
+        if value is not None:
+            raise ValueError("who acted is always the request's API key; put other names in 'note'")
+        return None
 
 
 class ModelIn(BaseModel):
@@ -74,7 +90,7 @@ class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["admin", "marketing", "sales", "read-only"]
-    name: str = Field("", max_length=200)
+    name: str = Field("", max_length=200, pattern=ID_PATTERN)
 
 
 class KeyOut(BaseModel):
@@ -96,9 +112,9 @@ class WebhookIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str
-    secret: str | None = None
-    topics: list[str] = Field(default_factory=list)
+    url: str = Field(min_length=1, max_length=MAX_URL, pattern=ID_PATTERN)
+    secret: str | None = Field(None, min_length=1, max_length=MAX_SECRET, pattern=ID_PATTERN)
+    topics: list[Id] = Field(default_factory=list, max_length=MAX_TOPICS)
 
 
 class WebhookOut(BaseModel):
@@ -156,8 +172,8 @@ def parse_events(body: Any, max_batch: int) -> tuple[list[Event], bool]:
             value = item.get(name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
                 raise FieldError(f"must be text, got {value!r}", f"{prefix}.{name}")
-            if isinstance(value, str) and len(value) > MAX_ID:
-                raise FieldError(f"longer than {MAX_ID} characters", f"{prefix}.{name}")
+            check_id(str(value if value is not None else ""), f"{prefix}.{name}")
+        check_value(item, prefix)
         row = flatten(item)
         try:
             out.append(event_from_row(row))

@@ -84,7 +84,7 @@ async def disposition(request: Request, lead_id: LeadId, body: DispositionIn) ->
     state = await config.write(
         lambda: dispose(
             config.store, lead_id, body.action, reason=body.reason, note=body.note,
-            amount=body.amount, actor=body.actor or actor_of(request), at=config.now(),
+            amount=body.amount, actor=actor_of(request), at=config.now(),
         )
     )  # fmt: skip
     config.wake_worker()
