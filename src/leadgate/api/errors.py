@@ -154,6 +154,9 @@ async def _user_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's answer to a body it could not decode (not UTF-8, or numbers Python refuses)
+        return _answer(request, 422, "not valid JSON (or not UTF-8)", field="body")
     return _answer(request, exc.status_code, str(exc.detail), headers=exc.headers)
 
 

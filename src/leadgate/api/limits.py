@@ -17,6 +17,7 @@ import json
 import math
 import re
 from itertools import accumulate
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -34,9 +35,11 @@ MAX_INT = 2**63 - 1  # what the stores' integer columns and the engines hold exa
 # Control characters: never in ids, names or codes; in free text only tab and line breaks.
 ID_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-_ID_BAD = re.compile(r"[\x00-\x1f\x7f]")
-_TEXT_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The checks in Python also refuse lone surrogates (JSON "\\udbe2"): no store can encode them.
+_ID_BAD = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_TEXT_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 CONTROL_MESSAGE = "must not contain control characters (NUL, line breaks, ...)"
+SURROGATE_MESSAGE = "not valid Unicode (a lone surrogate)"
 
 _YAML_TYPES = ("yaml", "text/plain")
 # Brackets outside JSON strings. Escaped backslashes and quotes go first, then all but quotes and
@@ -64,13 +67,35 @@ def control_character(text: str, *, free_text: bool = False) -> str | None:
     return None if found is None else f"U+{ord(found.group()):04X}"
 
 
+def refusal(text: str, *, free_text: bool = False) -> str | None:
+    """Why ``text`` cannot be stored (a control character or a lone surrogate), or ``None``."""
+    bad = control_character(text, free_text=free_text)
+    if bad is None:
+        return None
+    if 0xD800 <= int(bad[2:], 16) <= 0xDFFF:
+        return f"{SURROGATE_MESSAGE}; found {bad}"
+    return f"{CONTROL_MESSAGE}; found {bad}"
+
+
+def text_validator(*, free_text: bool) -> Callable[[str], str]:
+    """A pydantic ``AfterValidator`` doing what ``refusal`` says (``ValueError`` naming why)."""
+
+    def check(value: str) -> str:
+        why = refusal(value, free_text=free_text)
+        if why is not None:
+            raise ValueError(why)
+        return value
+
+    return check
+
+
 def check_id(value: str, field: str, *, limit: int = MAX_ID) -> str:
     """An id or code: at most ``limit`` characters, no control characters."""
     if len(value) > limit:
         raise FieldError(f"longer than {limit} characters", field)
-    bad = control_character(value)
-    if bad is not None:
-        raise FieldError(f"{CONTROL_MESSAGE}; found {bad}", field)
+    why = refusal(value)
+    if why is not None:
+        raise FieldError(why, field)
     return value
 
 
@@ -82,9 +107,9 @@ def check_value(value: Any, field: str) -> Any:
         if isinstance(item, str):
             if len(item) > MAX_TEXT:
                 raise FieldError(f"longer than {MAX_TEXT} characters", where)
-            bad = control_character(item, free_text=True)
-            if bad is not None:
-                raise FieldError(f"{CONTROL_MESSAGE}; found {bad}", where)
+            why = refusal(item, free_text=True)
+            if why is not None:
+                raise FieldError(why, where)
         elif isinstance(item, bool) or item is None:
             continue
         elif isinstance(item, int):
@@ -177,9 +202,9 @@ class BodyLimitMiddleware:
         for name, value in pairs:
             if len(value) > MAX_QUERY:
                 return f"longer than {MAX_QUERY} characters", name[:MAX_ID]
-            bad = control_character(value) or control_character(name)
-            if bad is not None:
-                return f"{CONTROL_MESSAGE}; found {bad}", name[:MAX_ID] or "query"
+            why = refusal(value) or refusal(name)
+            if why is not None:
+                return why, name[:MAX_ID] or "query"
         return None
 
     @staticmethod

@@ -11,20 +11,36 @@ import re
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from leadgate.api.keys import FieldError
-from leadgate.api.limits import ID_PATTERN, MAX_ID, TEXT_PATTERN, check_id, check_value
+from leadgate.api.limits import (
+    ID_PATTERN,
+    MAX_ID,
+    MAX_INT,
+    TEXT_PATTERN,
+    check_id,
+    check_value,
+    text_validator,
+)
 from leadgate.engine import Event
 from leadgate.errors import IngestError
 from leadgate.io.formats import flatten
 from leadgate.io.readers import event_from_row
 
+_ID_CHECK = AfterValidator(text_validator(free_text=False))
+_TEXT_CHECK = AfterValidator(text_validator(free_text=True))
 # A lead or account id in a path: at most MAX_ID characters, no control characters.
-LeadId = Annotated[str, Path(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN)]
-# An id, code or name in a body: the same rule.
-Id = Annotated[str, Field(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN)]
+LeadId = Annotated[str, Path(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN), _ID_CHECK]
+# An id, code or name in a body or a query: the same rule.
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN), _ID_CHECK]
+# A key, webhook or model named in a path.
+PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN), _ID_CHECK]
+# A row id in a path: 64-bit, like the store's id columns.
+RowId = Annotated[int, Path(ge=1, le=MAX_INT)]
+# Free text (notes, model YAML): line breaks and tabs allowed.
+Text = Annotated[str, Field(pattern=TEXT_PATTERN), _TEXT_CHECK]
 MAX_NOTE = 10_000
 MAX_URL = 2_048
 MAX_SECRET = 512
@@ -40,10 +56,10 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    lead_id: str
+    lead_id: str | int
     type: str
     timestamp: str = Field(description="ISO 8601; without a zone it means UTC")
-    event_id: str | None = Field(None, description="given, or derived from the content")
+    event_id: str | int | None = Field(None, description="given, or derived from the content")
 
 
 class EventBatch(BaseModel):
@@ -59,7 +75,7 @@ class DispositionIn(BaseModel):
 
     action: Action
     reason: Id | None = None
-    note: Annotated[str, Field(max_length=MAX_NOTE, pattern=TEXT_PATTERN)] | None = Field(
+    note: Annotated[Text, Field(max_length=MAX_NOTE)] | None = Field(
         None, description="free text; who acted is always the request's API key"
     )
     amount: Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)] | None = None
@@ -80,7 +96,7 @@ class ModelIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    yaml: str
+    yaml: Text
     dry_run: bool = False
 
 
@@ -90,7 +106,7 @@ class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["admin", "marketing", "sales", "read-only"]
-    name: str = Field("", max_length=200, pattern=ID_PATTERN)
+    name: Annotated[str, _ID_CHECK] = Field("", max_length=200, pattern=ID_PATTERN)
 
 
 class KeyOut(BaseModel):
@@ -112,8 +128,11 @@ class WebhookIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=1, max_length=MAX_URL, pattern=ID_PATTERN)
-    secret: str | None = Field(None, min_length=1, max_length=MAX_SECRET, pattern=ID_PATTERN)
+    url: Annotated[str, Field(min_length=1, max_length=MAX_URL, pattern=ID_PATTERN), _ID_CHECK]
+    secret: (
+        Annotated[str, Field(min_length=1, max_length=MAX_SECRET, pattern=ID_PATTERN), _ID_CHECK]
+        | None
+    ) = None
     topics: list[Id] = Field(default_factory=list, max_length=MAX_TOPICS)
 
 
@@ -127,6 +146,17 @@ class WebhookOut(BaseModel):
     created_at: str
     deliveries: dict[str, int] = Field(default_factory=dict)
     secret: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a kind, a message, the field at fault (when one is) and the request id."""
+
+    error: str = Field(description="invalid_input, not_found, conflict, too_large, ...")
+    message: str
+    field: str | None = Field(None, description="the body field or parameter at fault")
+    request_id: str
+    errors: list[dict[str, Any]] | None = Field(None, description="every invalid field (422)")
+    problems: list[dict[str, Any]] | None = Field(None, description="model problems (422)")
 
 
 _WHERE = re.compile(r"^<input>(?::\d+)?: ")

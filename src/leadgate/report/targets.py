@@ -33,6 +33,9 @@ _ALIASES = {"lead:mql": "lead:mql", "mql:sal": "mql:sal", "sal:sql": "sal:sql",
             "opportunity:won": "opp:won"}  # fmt: skip
 
 
+MIN_RATE = 1e-6
+
+
 def parse_rates(text: str) -> dict[str, float]:
     """``lead:mql=.2,mql:sal=.7,sal:sql=.5,sql:opp=.6,opp:won=.25`` -> rates; all five needed.
 
@@ -51,9 +54,9 @@ def parse_rates(text: str) -> dict[str, float]:
             rate = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
         except ValueError:
             raise LeadgateError(f"--rates: {name}: expected a number, got '{value}'") from None
-        if not 0 < rate <= 1:
+        if not MIN_RATE <= rate <= 1:  # NaN fails too; below MIN_RATE the plan overflows
             raise LeadgateError(
-                f"--rates: {name}: a conversion rate must be in (0, 1], got {value}"
+                f"--rates: {name}: a conversion rate must be in [{MIN_RATE}, 1], got {value}"
             )
         rates[key] = rate
     missing = [s for s in STEPS if s not in rates]
