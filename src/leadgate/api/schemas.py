@@ -18,7 +18,6 @@ from leadgate.api.keys import FieldError
 from leadgate.api.limits import (
     ID_PATTERN,
     MAX_ID,
-    MAX_INT,
     TEXT_PATTERN,
     check_id,
     check_value,
@@ -37,8 +36,9 @@ LeadId = Annotated[str, Path(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN
 Id = Annotated[str, Field(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN), _ID_CHECK]
 # A key, webhook or model named in a path.
 PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN), _ID_CHECK]
-# A row id in a path: 64-bit, like the store's id columns.
-RowId = Annotated[int, Path(ge=1, le=MAX_INT)]
+# A row id in a path: the store's id columns are INTEGER (32-bit on PostgreSQL).
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 # Free text (notes, model YAML): line breaks and tabs allowed.
 Text = Annotated[str, Field(pattern=TEXT_PATTERN), _TEXT_CHECK]
 MAX_NOTE = 10_000

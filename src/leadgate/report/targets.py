@@ -54,10 +54,12 @@ def parse_rates(text: str) -> dict[str, float]:
             rate = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
         except ValueError:
             raise LeadgateError(f"--rates: {name}: expected a number, got '{value}'") from None
-        if not MIN_RATE <= rate <= 1:  # NaN fails too; below MIN_RATE the plan overflows
+        if not 0 < rate <= 1:  # NaN fails too
             raise LeadgateError(
-                f"--rates: {name}: a conversion rate must be in [{MIN_RATE}, 1], got {value}"
+                f"--rates: {name}: a conversion rate must be in (0, 1], got {value}"
             )
+        if rate < MIN_RATE:  # the back-solved counts would overflow
+            raise LeadgateError(f"--rates: {name}: {value} is below {MIN_RATE}, too small to plan")
         rates[key] = rate
     missing = [s for s in STEPS if s not in rates]
     if missing:
