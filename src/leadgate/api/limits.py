@@ -120,8 +120,10 @@ def check_value(value: Any, field: str) -> Any:
                 raise FieldError(f"{item} is not a JSON value (use null or a number)", where)
         elif isinstance(item, dict):
             for key, child in item.items():
+                if len(str(key)) > MAX_KEY:  # named by its parent: a huge name is no field name
+                    raise FieldError(f"a key is longer than {MAX_KEY} characters", where or "body")
                 name = f"{where}.{key}" if where else str(key)
-                check_id(str(key), name, limit=MAX_KEY)
+                check_id(str(key), name)
                 stack.append((child, name))
         elif isinstance(item, list):
             stack.extend((child, f"{where}[{i}]") for i, child in enumerate(item))
