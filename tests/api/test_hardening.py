@@ -214,3 +214,43 @@ def test_every_guarded_route_documents_its_error_statuses(api) -> None:  # type:
 def test_key_names_are_checked_in_the_library_too(api) -> None:  # type: ignore[no-untyped-def]
     made = create_key(api.store, "sales", name="ok name")
     assert made.key.name == "ok name"
+
+
+def test_chunked_bodies_meet_the_same_limit_on_a_live_server(store_url: str) -> None:
+    """A body without Content-Length (chunked) is cut at the limit on every route; before, a
+    20 MiB lead profile was stored this way."""
+    import httpx
+
+    from api_helpers import bearer, live_server, role_keys
+    from leadgate.store import open_store
+
+    limit = 64 * 1024
+    store = open_store(store_url)
+    keys = role_keys(store)
+    store.close()
+
+    def chunks(size: int) -> Any:
+        yield b'{"title": "'
+        for _ in range(size // 1024):
+            yield b"x" * 1024
+        yield b'"}'
+
+    with live_server(store_url, max_body_bytes=limit) as base, httpx.Client(
+        base_url=base, timeout=60
+    ) as http:
+        auth = bearer(keys["admin"])
+        for method, path in [("PUT", "/v1/leads/L1"), ("PUT", "/v1/accounts/A1"),
+                             ("POST", "/v1/webhooks"), ("PUT", "/v1/reject-reasons")]:  # fmt: skip
+            response = http.request(
+                method, path, content=chunks(2 * 1024 * 1024),
+                headers={**auth, "content-type": "application/json"},
+            )  # fmt: skip
+            assert "content-length" not in response.request.headers  # really chunked
+            body = _refused(response, "body", status=413)
+            assert f"the limit is {limit} bytes" in body["message"]
+        small = http.request(
+            "PUT", "/v1/leads/L1", content=chunks(4 * 1024),
+            headers={**auth, "content-type": "application/json"},
+        )  # fmt: skip
+        assert small.status_code != 413
+        assert http.get("/v1/webhooks", headers=auth).json() == []
