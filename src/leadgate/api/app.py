@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -23,6 +23,8 @@ from starlette.concurrency import run_in_threadpool
 import leadgate
 from leadgate.api.batching import EventBatcher
 from leadgate.api.errors import install_error_handlers
+from leadgate.api.limits import BodyLimitMiddleware
+from leadgate.api.throttle import DEFAULT_FAILURES_PER_MINUTE, AuthThrottle
 from leadgate.store.db import Store, open_store
 from leadgate.webhooks.delivery import DeliveryPolicy, WebhookWorker
 
@@ -51,6 +53,7 @@ class ApiConfig:
     tick_runs: int = 0
     write_lock: threading.Lock | None = None
     batcher: EventBatcher | None = None
+    auth_throttle: AuthThrottle = field(default_factory=AuthThrottle)
     report_caches: Any = None  # report.store_frame.ReportCache, made on first use
 
     def report_cache(self) -> Any:
@@ -123,6 +126,7 @@ def create_app(
     webhook_interval: float = 1.0,
     tick_seconds: float | None = None,
     group_commit: bool = True,
+    auth_failures_per_minute: int = DEFAULT_FAILURES_PER_MINUTE,
 ) -> FastAPI:
     """Build the API over the store at ``store_url`` (or an open ``store``).
 
@@ -135,6 +139,8 @@ def create_app(
         webhook_policy: retry schedule of the worker.
         tick_seconds: run ``tick`` at this interval while the app runs (``None``: never).
         group_commit: merge concurrent ``POST /v1/events`` into one write (``api/batching.py``).
+        auth_failures_per_minute: failed authentications one client address may make in a
+            minute before it is answered 429 (``api/throttle.py``); 0 turns throttling off.
     """
     from leadgate.api.routes import ROUTERS
 
@@ -146,6 +152,7 @@ def create_app(
         max_body_bytes=max_body_bytes,
         tick_seconds=tick_seconds,
         write_lock=threading.Lock() if store.dialect == "sqlite" else None,
+        auth_throttle=AuthThrottle(auth_failures_per_minute),
     )
     config.batcher = EventBatcher(config, max_events=max_batch, merge=group_commit)
     if webhooks:
@@ -175,6 +182,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.config = config
+    # Added before the request-id middleware, so it runs inside it and its refusals carry the id.
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.app import config_of
 from leadgate.api.keys import ApiKey, Role, verify_key
+from leadgate.api.schemas import ErrorOut
 
 PERMISSION_KEY = "x-leadgate-permission"
 
@@ -46,6 +47,38 @@ def needs(permission: str) -> dict[str, Any]:
         raise ValueError(f"unknown permission {permission!r}")
     roles = sorted(r.value for r in PERMISSIONS[permission])
     return {PERMISSION_KEY: permission, "x-leadgate-roles": roles, "security": [{"bearer": []}]}
+
+
+# The error answers every guarded route may give, for the OpenAPI document.
+_ERRORS = {
+    400: "the store's state refuses the request (e.g. no model published yet)",
+    401: "missing, malformed, unknown or revoked API key",
+    403: "the key's role may not call this route",
+    413: "the request body is over the size limit, however it is framed",
+    422: "a body field or parameter is invalid; `field` names it",
+    429: "too many failed authentications from this address; see Retry-After",
+}
+# Routes that name a thing that may not exist (path parameters, or a version to compare).
+_NOT_FOUND_PATHS = ("{", "/v1/models/diff")
+_CONFLICT_PATHS = ("/disposition",)
+
+
+def error_responses(path: str) -> dict[int | str, Any]:
+    """``responses`` for a guarded route: the statuses above, 404 and 409 where they apply."""
+    statuses = dict(_ERRORS)
+    if any(p in path for p in _NOT_FOUND_PATHS):
+        statuses[404] = "no such lead, key, webhook or model version"
+    if any(p in path for p in _CONFLICT_PATHS):
+        statuses[409] = "the action is not allowed from the lead's stage"
+    out: dict[int | str, Any] = {
+        status: {"model": ErrorOut, "description": text}
+        for status, text in sorted(statuses.items())
+    }
+    out[401]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    out[429]["headers"] = {
+        "Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}
+    }
+    return out
 
 
 def permission_of(route: APIRoute) -> str | None:
@@ -79,12 +112,17 @@ def actor_of(request: Request) -> str:
 
 
 class GuardedRoute(APIRoute):
-    """An ``APIRoute`` that authenticates and authorises before the body is touched.
-
-    It also refuses bodies above the app's ``max_body_bytes`` (413) from ``Content-Length``.
-    """
+    """An ``APIRoute`` that authenticates and authorises before the body is parsed (the body's
+    size and nesting are checked earlier still, by ``limits.BodyLimitMiddleware``)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        extra = kwargs.get("openapi_extra") or {}
+        if PERMISSION_KEY in extra:
+            given = kwargs.get("responses") or {}
+            merged = error_responses(path)
+            for status, answer in given.items():
+                merged[status] = {**merged.get(status, {}), **answer}
+            kwargs["responses"] = merged
         super().__init__(path, endpoint, **kwargs)
         if permission_of(self) is None and path not in PUBLIC:
             raise RuntimeError(f"route {path} declares no permission (use needs(...))")
@@ -97,10 +135,19 @@ class GuardedRoute(APIRoute):
         allowed = PERMISSIONS[permission]
 
         async def guarded(request: Request) -> Response:
-            token = bearer_token(request)
             config = config_of(request)
+            address = request.client.host if request.client else ""
+            wait = config.auth_throttle.retry_after(address)
+            if wait is not None:
+                raise HTTPException(
+                    429,
+                    f"too many failed authentications from {address}; retry in {wait} s",
+                    headers={"Retry-After": str(wait)},
+                )
+            token = bearer_token(request)
             key = await run_in_threadpool(verify_key, config.store, token)
             if key is None:
+                config.auth_throttle.failed(address)
                 raise _unauthorized("invalid or revoked API key")
             if key.role not in allowed:
                 raise HTTPException(
@@ -109,11 +156,6 @@ class GuardedRoute(APIRoute):
                     f"(allowed: {', '.join(sorted(r.value for r in allowed))})",
                 )
             request.state.api_key = key
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > config.max_body_bytes:
-                raise HTTPException(
-                    413, f"request body of {length} bytes; the limit is {config.max_body_bytes}"
-                )
             return await handler(request)
 
         return guarded

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from leadgate.api.limits import CONTROL_MESSAGE, ID_PATTERN, TEXT_PATTERN
 from leadgate.api.schemas import BatchTooLargeError
 from leadgate.errors import ConflictError, IngestError, LeadgateError, ModelError, NotFoundError
 
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _KINDS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid_input"}  # fmt: skip
+          405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid_input",
+          429: "too_many_requests"}  # fmt: skip
 
 
 class RequestIdMiddleware:
@@ -104,12 +106,17 @@ def field_of(loc: Sequence[int | str]) -> str:
     return out or "body"
 
 
+def _say(error: Mapping[str, Any]) -> str:
+    """A pydantic error's message; the control-character patterns said in words."""
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if error.get("type") == "string_pattern_mismatch" and pattern in (ID_PATTERN, TEXT_PATTERN):
+        return CONTROL_MESSAGE
+    return str(error.get("msg", "invalid"))
+
+
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"field": field_of(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
-        for e in exc.errors()
-    ]
+    errors = [{"field": field_of(e.get("loc", ())), "message": _say(e)} for e in exc.errors()]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
     return _answer(
         request, 422, f"{first['field']}: {first['message']}", field=first["field"],
@@ -147,6 +154,9 @@ async def _user_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's answer to a body it could not decode (not UTF-8, or numbers Python refuses)
+        return _answer(request, 422, "not valid JSON (or not UTF-8)", field="body")
     return _answer(request, exc.status_code, str(exc.detail), headers=exc.headers)
 
 

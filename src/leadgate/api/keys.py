@@ -180,7 +180,8 @@ def revoke_key(store: Store, ident: str, *, now: datetime | None = None) -> ApiK
     """
     now = now or datetime.now(UTC)
     clauses = [api_keys.c.prefix == ident, api_keys.c.name == ident]
-    if ident.isdigit():
+    # ASCII digits only: str.isdigit() is also true for "٣", which int() reads as 3.
+    if ident.isascii() and ident.isdigit() and int(ident) < 2**31:  # INTEGER ids
         clauses.append(api_keys.c.id == int(ident))
     with store.write() as conn:
         rows = conn.execute(select(api_keys).where(or_(*clauses))).all()

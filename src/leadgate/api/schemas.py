@@ -11,17 +11,40 @@ import re
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from leadgate.api.keys import FieldError
+from leadgate.api.limits import (
+    ID_PATTERN,
+    MAX_ID,
+    TEXT_PATTERN,
+    check_id,
+    check_value,
+    text_validator,
+)
 from leadgate.engine import Event
 from leadgate.errors import IngestError
 from leadgate.io.formats import flatten
 from leadgate.io.readers import event_from_row
 
-MAX_ID = 255  # the store's id columns (VARCHAR(255)); PostgreSQL refuses longer values
-# A lead or account id in a path: at most MAX_ID characters.
-LeadId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
+_ID_CHECK = AfterValidator(text_validator(free_text=False))
+_TEXT_CHECK = AfterValidator(text_validator(free_text=True))
+# A lead or account id in a path: at most MAX_ID characters, no control characters.
+LeadId = Annotated[str, Path(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN), _ID_CHECK]
+# An id, code or name in a body or a query: the same rule.
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN), _ID_CHECK]
+# A key, webhook or model named in a path.
+PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN), _ID_CHECK]
+# A row id in a path: the store's id columns are INTEGER (32-bit on PostgreSQL).
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+# Free text (notes, model YAML): line breaks and tabs allowed.
+Text = Annotated[str, Field(pattern=TEXT_PATTERN), _TEXT_CHECK]
+MAX_NOTE = 10_000
+MAX_URL = 2_048
+MAX_SECRET = 512
+MAX_TOPICS = 50
 # Lead attributes the store keeps in sized columns: name -> longest value.
 SIZED_ATTRIBUTES = {"email": 320, "owner": 255, "account_id": MAX_ID}
 
@@ -33,10 +56,10 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    lead_id: str
+    lead_id: str | int
     type: str
     timestamp: str = Field(description="ISO 8601; without a zone it means UTC")
-    event_id: str | None = Field(None, description="given, or derived from the content")
+    event_id: str | int | None = Field(None, description="given, or derived from the content")
 
 
 class EventBatch(BaseModel):
@@ -51,12 +74,21 @@ class DispositionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Action
-    reason: str | None = None
-    note: Annotated[str, Field(max_length=10_000)] | None = None
-    amount: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    actor: str | None = Field(
-        None, max_length=MAX_ID, description="who acted; default: the API key's name"
+    reason: Id | None = None
+    note: Annotated[Text, Field(max_length=MAX_NOTE)] | None = Field(
+        None, description="free text; who acted is always the request's API key"
     )
+    amount: Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)] | None = None
+    # Not in the schema: who acted is the request's key. Refused (not ignored) so that a client
+    # that believes it sets the actor learns otherwise.
+    actor: SkipJsonSchema[Any] = None
+
+    @field_validator("actor", mode="before")
+    @classmethod
+    def _no_actor(cls, value: object) -> None:
+        if value is not None:
+            raise ValueError("who acted is always the request's API key; put other names in 'note'")
+        return None
 
 
 class ModelIn(BaseModel):
@@ -64,7 +96,7 @@ class ModelIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    yaml: str
+    yaml: Text
     dry_run: bool = False
 
 
@@ -74,7 +106,7 @@ class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["admin", "marketing", "sales", "read-only"]
-    name: str = Field("", max_length=200)
+    name: Annotated[str, _ID_CHECK] = Field("", max_length=200, pattern=ID_PATTERN)
 
 
 class KeyOut(BaseModel):
@@ -96,9 +128,12 @@ class WebhookIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str
-    secret: str | None = None
-    topics: list[str] = Field(default_factory=list)
+    url: Annotated[str, Field(min_length=1, max_length=MAX_URL, pattern=ID_PATTERN), _ID_CHECK]
+    secret: (
+        Annotated[str, Field(min_length=1, max_length=MAX_SECRET, pattern=ID_PATTERN), _ID_CHECK]
+        | None
+    ) = None
+    topics: list[Id] = Field(default_factory=list, max_length=MAX_TOPICS)
 
 
 class WebhookOut(BaseModel):
@@ -111,6 +146,17 @@ class WebhookOut(BaseModel):
     created_at: str
     deliveries: dict[str, int] = Field(default_factory=dict)
     secret: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a kind, a message, the field at fault (when one is) and the request id."""
+
+    error: str = Field(description="invalid_input, not_found, conflict, too_large, ...")
+    message: str
+    field: str | None = Field(None, description="the body field or parameter at fault")
+    request_id: str
+    errors: list[dict[str, Any]] | None = Field(None, description="every invalid field (422)")
+    problems: list[dict[str, Any]] | None = Field(None, description="model problems (422)")
 
 
 _WHERE = re.compile(r"^<input>(?::\d+)?: ")
@@ -156,8 +202,8 @@ def parse_events(body: Any, max_batch: int) -> tuple[list[Event], bool]:
             value = item.get(name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
                 raise FieldError(f"must be text, got {value!r}", f"{prefix}.{name}")
-            if isinstance(value, str) and len(value) > MAX_ID:
-                raise FieldError(f"longer than {MAX_ID} characters", f"{prefix}.{name}")
+            check_id(str(value if value is not None else ""), f"{prefix}.{name}")
+        check_value(item, prefix)
         row = flatten(item)
         try:
             out.append(event_from_row(row))

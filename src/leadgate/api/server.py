@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from leadgate.api.throttle import DEFAULT_FAILURES_PER_MINUTE
+from leadgate.errors import LeadgateError
 from leadgate.webhooks.delivery import DeliveryPolicy
 
 
@@ -28,6 +30,13 @@ class ServeOptions:
     log_level: str = "info"
     access_log: bool = False
     group_commit: bool = True
+    auth_failures_per_minute: int = DEFAULT_FAILURES_PER_MINUTE
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.ssl_certfile else "http"
 
 
 def build_server(options: ServeOptions) -> object:
@@ -43,6 +52,7 @@ def build_server(options: ServeOptions) -> object:
         webhook_policy=DeliveryPolicy(base_seconds=options.webhook_backoff),
         tick_seconds=options.tick_seconds,
         group_commit=options.group_commit,
+        auth_failures_per_minute=options.auth_failures_per_minute,
     )
     config = uvicorn.Config(
         app,
@@ -51,17 +61,45 @@ def build_server(options: ServeOptions) -> object:
         log_level=options.log_level,
         access_log=options.access_log,
         lifespan="on",
+        ssl_certfile=options.ssl_certfile,
+        ssl_keyfile=options.ssl_keyfile,
     )
     return uvicorn.Server(config)
+
+
+def check_tls(options: ServeOptions) -> None:
+    """Refuse half a TLS configuration or unreadable files before the server starts.
+
+    Raises:
+        LeadgateError: naming the option at fault.
+    """
+    import ssl
+
+    if bool(options.ssl_certfile) != bool(options.ssl_keyfile):
+        given = "--ssl-certfile" if options.ssl_certfile else "--ssl-keyfile"
+        missing = "--ssl-keyfile" if options.ssl_certfile else "--ssl-certfile"
+        raise LeadgateError(f"{given} needs {missing} too")
+    if not options.ssl_certfile:
+        return
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(options.ssl_certfile, options.ssl_keyfile)
+    except FileNotFoundError as exc:
+        raise LeadgateError(f"--ssl-certfile/--ssl-keyfile: no such file: {exc.filename}") from None
+    except (ssl.SSLError, OSError) as exc:
+        raise LeadgateError(
+            f"--ssl-certfile/--ssl-keyfile: not a PEM certificate and its private key ({exc})"
+        ) from None
 
 
 def serve(options: ServeOptions, announce: Callable[[str], None] | None = None) -> None:
     """Run the API until interrupted; ``announce`` receives the lines saying where it listens."""
     logging.basicConfig(level=getattr(logging, options.log_level.upper(), logging.INFO))
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations on open: not news
+    check_tls(options)
     server = build_server(options)
     if announce is not None:
-        base = f"http://{_host_for_url(options.host)}:{options.port}"
+        base = f"{options.scheme}://{_host_for_url(options.host)}:{options.port}"
         announce(f"leadgate API on {base}")
         announce(f"  OpenAPI schema: {base}/openapi.json")
         announce(f"  interactive docs: {base}/docs")

@@ -61,24 +61,40 @@ def serve(
     group_commit: bool = typer.Option(
         True, "--group-commit/--no-group-commit", help="Merge concurrent event writes."
     ),
+    auth_failures_per_minute: int = typer.Option(
+        20,
+        "--auth-failures-per-minute",
+        min=0,
+        help="Failed authentications one client address may make in a minute before it gets "
+        "429 (0: no limit).",
+    ),
+    ssl_certfile: str | None = typer.Option(
+        None, "--ssl-certfile", help="Serve HTTPS with this PEM certificate (chain)."
+    ),
+    ssl_keyfile: str | None = typer.Option(
+        None, "--ssl-keyfile", help="The certificate's PEM private key (unencrypted)."
+    ),
 ) -> None:
     """Start the HTTP API (prints where the OpenAPI schema and docs are)."""
     from leadgate.api.keys import list_keys
-    from leadgate.api.server import ServeOptions
+    from leadgate.api.server import ServeOptions, check_tls
     from leadgate.api.server import serve as run
     from leadgate.service import list_models
 
+    options = ServeOptions(
+        db=db, host=host, port=port, tick_seconds=tick_seconds or None, webhooks=webhooks,
+        webhook_backoff=webhook_backoff, max_batch=max_batch, log_level=log_level,
+        access_log=access_log, group_commit=group_commit,
+        auth_failures_per_minute=auth_failures_per_minute, ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+    )  # fmt: skip
+    check_tls(options)  # before the store is touched: a bad option changes nothing
     store = _open(db)
     try:
         models = list_models(store)
         has_keys = bool(list_keys(store))
     finally:
         store.close()
-    options = ServeOptions(
-        db=db, host=host, port=port, tick_seconds=tick_seconds or None, webhooks=webhooks,
-        webhook_backoff=webhook_backoff, max_batch=max_batch, log_level=log_level,
-        access_log=access_log, group_commit=group_commit,
-    )  # fmt: skip
     if not models:
         err.print("[yellow]note:[/] no model published yet (leadgate models publish FILE)")
     else:

@@ -166,7 +166,7 @@ def parse_timestamp(
     if isinstance(value, str) and value.strip():
         try:
             return as_utc(datetime.fromisoformat(value.strip()))
-        except ValueError:
+        except (ValueError, OverflowError):  # overflow: 0001-01-01T00:00+14:00 is before year 1
             pass
     raise IngestError(
         f"expected an ISO 8601 timestamp such as 2026-03-01T12:00:00Z, got {value!r}",

@@ -12,12 +12,15 @@ This module parses a mapping into small spec nodes and reports every problem wit
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from leadgate.model.regex_safety import regex_problem
 
 Scalar = str | int | float | bool
+# The largest number a condition may compare with (finite numbers only).
+MAX_NUMBER = 1e15
 
 TEXT_OPS = ("contains", "not_contains", "starts_with", "ends_with")
 NUMBER_OPS = ("gt", "gte", "lt", "lte")
@@ -68,11 +71,15 @@ class ConditionProblem:
 
 
 def _is_number(v: object) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+    # Finite and within what the engines compare exactly: .nan matches nothing and .inf or
+    # huge integers are not numbers the SQL executors can bind.
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    return math.isfinite(v) and abs(v) <= MAX_NUMBER
 
 
 def _is_scalar(v: object) -> bool:
-    return isinstance(v, str | int | float | bool)
+    return isinstance(v, str | bool) or _is_number(v)
 
 
 def _suggest(word: str, choices: tuple[str, ...]) -> str:

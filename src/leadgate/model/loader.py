@@ -74,6 +74,17 @@ def format_path(path: PathKey) -> str:
     return out
 
 
+def _where(exc: yaml.YAMLError, text: str) -> tuple[int | None, int | None]:
+    """Line and column (1-based) of a YAML error: its mark, or a reader error's position."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return mark.line + 1, mark.column + 1
+    if isinstance(exc, yaml.reader.ReaderError):
+        before = text[: exc.position]
+        return before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+    return None, None
+
+
 class _Located:
     """The parsed YAML document plus where each path starts in the file."""
 
@@ -81,22 +92,28 @@ class _Located:
         self.filename = filename
         self.marks: dict[PathKey, tuple[int, int]] = {}
         self.duplicates: list[Problem] = []
-        loader = yaml.SafeLoader(text)
+        loader: yaml.SafeLoader | None = None
         try:
+            loader = yaml.SafeLoader(text)  # checks the characters: may raise ReaderError
             node = loader.get_single_node()
             self.data = loader.construct_document(node) if node is not None else None
+            if node is not None:
+                self._walk(node, ())
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark else None
-            col = mark.column + 1 if mark else None
+            line, col = _where(exc, text)
             reason = getattr(exc, "problem", None) or str(exc)
+            if isinstance(exc, yaml.reader.ReaderError):
+                reason = f"a non-printable character (U+{exc.character:04X}) is not allowed"
             raise ModelError(
                 [Problem(f"not valid YAML: {reason}", file=filename, line=line, column=col)]
             ) from None
+        except RecursionError:
+            raise ModelError(
+                [Problem("not valid YAML: nested too deeply", file=filename, line=1)]
+            ) from None
         finally:
-            loader.dispose()
-        if node is not None:
-            self._walk(node, ())
+            if loader is not None:
+                loader.dispose()
 
     def _walk(self, node: yaml.Node, path: PathKey) -> None:
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))

@@ -17,11 +17,21 @@ EventTypes = Annotated[
     str | list[str],
     Field(description="An event type, or a list of event types (any of them counts)."),
 ]
-Days = Annotated[float, Field(gt=0, description="A number of days (decimals allowed).")]
+# Bounds keep every value finite through the arithmetic on it (sums of points, dates plus days):
+# a model with ``recycle_after_days: 1e308`` would publish and then break every tick.
+MAX_DAYS = 36_500  # 100 years
+MAX_POINTS = 1e9
+MAX_COUNT = 1_000_000_000
+Days = Annotated[
+    float, Field(gt=0, le=MAX_DAYS, description="A number of days (decimals allowed).")
+]
+Points = Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: YAML's .nan and .inf are refused wherever a number is expected.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class EventCountSpec(_Strict):
@@ -30,8 +40,8 @@ class EventCountSpec(_Strict):
     type: EventTypes
     where: ConditionMap | None = None
     within_days: Days | None = None
-    min_count: int = Field(1, ge=0)
-    max_count: int | None = Field(None, ge=0)
+    min_count: Count = 1
+    max_count: Count | None = None
 
 
 class RuleSpec(_Strict):
@@ -39,7 +49,9 @@ class RuleSpec(_Strict):
     or a count rule (``events``: flat points when an event count holds)."""
 
     name: str = Field(min_length=1, description="Shown in explanations; unique within a dimension.")
-    points: float = Field(description="Points when the rule matches (per event for event rules).")
+    points: Points = Field(
+        description="Points when the rule matches (per event for event rules)."
+    )
     when: ConditionMap | None = Field(None, description="Profile condition (profile rule).")
     events: EventCountSpec | None = Field(
         None, description="Event-count condition (count rule): flat points, no decay."
@@ -50,16 +62,20 @@ class RuleSpec(_Strict):
     half_life_days: Days | None = Field(
         None, description="Recency decay: an event's points halve every this many days."
     )
-    max_points: float | None = Field(None, gt=0, description="Cap on the rule's total points.")
-    max_count: int | None = Field(None, gt=0, description="Count only the N most recent events.")
+    max_points: float | None = Field(
+        None, gt=0, le=MAX_POINTS, description="Cap on the rule's total points."
+    )
+    max_count: int | None = Field(
+        None, gt=0, le=MAX_COUNT, description="Count only the N most recent events."
+    )
 
 
 class DimensionSpec(_Strict):
     """A dimension (fit, engagement, intent, or any name): rules and an optional clip."""
 
     description: str | None = None
-    max: float | None = Field(None, description="The dimension's score is clipped to this.")
-    min: float | None = Field(None, description="The dimension's score never goes below this.")
+    max: Points | None = Field(None, description="The dimension's score is clipped to this.")
+    min: Points | None = Field(None, description="The dimension's score never goes below this.")
     half_life_days: Days | None = Field(None, description="Default decay for its event rules.")
     within_days: Days | None = Field(None, description="Default window for its event rules.")
     rules: list[RuleSpec] = Field(default_factory=list)
@@ -78,15 +94,15 @@ class SegmentSpec(_Strict):
 
     name: str = Field(min_length=1)
     when: ConditionMap
-    threshold: float | None = None
-    floors: dict[str, float] | None = Field(
+    threshold: Points | None = None
+    floors: dict[str, Points] | None = Field(
         None, description="Merged over the top-level floors, key by key."
     )
     require: list[CheckSpec] | None = Field(None, description="Replaces the top-level gates.")
     disqualify: list[CheckSpec] | None = Field(
         None, description="Replaces the top-level disqualifiers."
     )
-    sla_hours: float | None = Field(None, gt=0)
+    sla_hours: float | None = Field(None, gt=0, le=MAX_DAYS * 24)
     recycle_after_days: Days | None = None
 
 
@@ -96,13 +112,15 @@ class ModelSpec(_Strict):
     name: str = Field(min_length=1)
     version: str = Field(description="Human version label; the content hash is the identity.")
     description: str | None = None
-    threshold: float
-    floors: dict[str, float] = Field(default_factory=dict)
+    threshold: Points
+    floors: dict[str, Points] = Field(default_factory=dict)
     dimensions: dict[str, DimensionSpec] = Field(min_length=1)
     require: list[CheckSpec] = Field(default_factory=list)
     disqualify: list[CheckSpec] = Field(default_factory=list)
     segments: list[SegmentSpec] = Field(default_factory=list)
-    sla_hours: float = Field(24, gt=0, description="Speed-to-lead SLA for a new MQL, in hours.")
+    sla_hours: float = Field(
+        24, gt=0, le=MAX_DAYS * 24, description="Speed-to-lead SLA for a new MQL, in hours."
+    )
     recycle_after_days: Days | None = Field(
         None, description="An MQL with no sales action for this long goes back to nurture."
     )

@@ -33,6 +33,9 @@ _ALIASES = {"lead:mql": "lead:mql", "mql:sal": "mql:sal", "sal:sql": "sal:sql",
             "opportunity:won": "opp:won"}  # fmt: skip
 
 
+MIN_RATE = 1e-6
+
+
 def parse_rates(text: str) -> dict[str, float]:
     """``lead:mql=.2,mql:sal=.7,sal:sql=.5,sql:opp=.6,opp:won=.25`` -> rates; all five needed.
 
@@ -51,10 +54,12 @@ def parse_rates(text: str) -> dict[str, float]:
             rate = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
         except ValueError:
             raise LeadgateError(f"--rates: {name}: expected a number, got '{value}'") from None
-        if not 0 < rate <= 1:
+        if not 0 < rate <= 1:  # NaN fails too
             raise LeadgateError(
                 f"--rates: {name}: a conversion rate must be in (0, 1], got {value}"
             )
+        if rate < MIN_RATE:  # the back-solved counts would overflow
+            raise LeadgateError(f"--rates: {name}: {value} is below {MIN_RATE}, too small to plan")
         rates[key] = rate
     missing = [s for s in STEPS if s not in rates]
     if missing:

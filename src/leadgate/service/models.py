@@ -158,7 +158,7 @@ def find_model(conn: Connection, ref: str) -> Any:
     rows = conn.execute(q).all()
     ref = ref.strip()
     tests: list[Callable[[Any], bool]] = [
-        lambda r: ref.isdigit() and r.id == int(ref),
+        lambda r: ref.isascii() and ref.isdigit() and r.id == int(ref),
         lambda r: r.hash == ref,
         lambda r: len(ref) >= 6 and r.hash.startswith(ref),
         lambda r: r.version == ref,

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, current_key, needs
 from leadgate.api.keys import ApiKey, create_key, list_keys, revoke_key
-from leadgate.api.schemas import KeyIn, KeyOut, WebhookIn, WebhookOut
+from leadgate.api.schemas import KeyIn, KeyOut, PathId, RowId, WebhookIn, WebhookOut
 from leadgate.service import TickReport, tick
 from leadgate.webhooks.registry import Webhook, add_webhook, list_webhooks, remove_webhook
 
@@ -74,7 +74,7 @@ async def new_key(request: Request, body: KeyIn) -> KeyOut:
 
 
 @router.delete("/v1/keys/{ident}", response_model=KeyOut, openapi_extra=needs("admin"))
-async def revoke(request: Request, ident: str) -> KeyOut:
+async def revoke(request: Request, ident: PathId) -> KeyOut:
     """Revoke a key by id, prefix or name (it stops working at once)."""
     config = config_of(request)
     key = await config.write(lambda: revoke_key(config.store, ident, now=config.now()))
@@ -103,7 +103,7 @@ async def new_webhook(request: Request, body: WebhookIn) -> WebhookOut:
 
 
 @router.delete("/v1/webhooks/{webhook_id}", status_code=204, openapi_extra=needs("admin"))
-async def drop_webhook(request: Request, webhook_id: int) -> None:
+async def drop_webhook(request: Request, webhook_id: RowId) -> None:
     """Deactivate a webhook; its pending deliveries are dropped."""
     await config_of(request).write(remove_webhook, config_of(request).store, webhook_id)
 

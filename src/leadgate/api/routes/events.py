@@ -7,14 +7,14 @@ Each answer carries the affected lead's ``{"lead_id", "stage", "score"}`` (``sco
 from __future__ import annotations
 
 import json
-import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
 from leadgate.api.keys import FieldError
+from leadgate.api.limits import check_value
 from leadgate.api.schemas import SIZED_ATTRIBUTES, EventBatch, EventIn, LeadId, parse_events
 from leadgate.service import LeadState, upsert_account, upsert_lead
 
@@ -55,17 +55,15 @@ def _no_constant(name: str) -> Any:
 
 
 async def json_body(request: Request) -> Any:
-    """The request body as JSON; a malformed body is a 422 naming ``body``, a huge one a 413.
+    """The request body as JSON; a malformed body is a 422 naming ``body``.
 
-    ``GuardedRoute`` refuses a large ``Content-Length`` up front; this catches chunked bodies.
+    ``limits.BodyLimitMiddleware`` has already refused a body over the size limit (413, however
+    it was framed) or nested too deeply.
     """
     raw = await request.body()
-    limit = config_of(request).max_body_bytes
-    if len(raw) > limit:
-        raise HTTPException(413, f"request body of {len(raw)} bytes; the limit is {limit}")
     try:
         return json.loads(raw, parse_constant=_no_constant)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # also: an integer of more than 4,300 digits
         raise FieldError(f"not valid JSON ({exc})", "body") from None
 
 
@@ -94,11 +92,10 @@ async def post_events(request: Request, response: Response) -> Any:
 
 
 def _finite(attrs: dict[str, Any]) -> dict[str, Any]:
-    """Refuse NaN and Infinity (Python's JSON parser takes them, jsonb does not) and values too
-    long for the store's sized columns (PostgreSQL refuses them; SQLite would not notice)."""
+    """Refuse what the store cannot keep (``limits.check_value``: control characters, NaN,
+    Infinity, integers beyond 64 bits) and values too long for its sized columns."""
+    check_value(attrs, "")
     for key, value in attrs.items():
-        if isinstance(value, float) and not math.isfinite(value):
-            raise FieldError(f"{value} is not a JSON value (use null or a number)", key)
         limit = SIZED_ATTRIBUTES.get(key)
         if limit is not None and len(str(value)) > limit:
             raise FieldError(f"longer than {limit} characters", key)

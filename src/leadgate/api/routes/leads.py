@@ -10,7 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
+from leadgate.api.keys import FieldError
+from leadgate.api.limits import check_value
 from leadgate.api.schemas import DispositionIn, LeadId
+from leadgate.errors import LeadgateError
+from leadgate.io.readers import parse_timestamp
 from leadgate.service import (
     LeadState,
     LeadView,
@@ -32,13 +36,26 @@ async def read_lead(
     request: Request,
     lead_id: LeadId,
     as_of: Annotated[
-        datetime | None,
-        Query(description="explain the score at this time (default: when it was last scored)"),
+        str | None,
+        Query(
+            description="explain the score at this time, ISO 8601 "
+            "(default: when it was last scored)"
+        ),
     ] = None,
 ) -> LeadView:
     """A lead: stage, score, explanation, stage transitions, MQL cycles, score history."""
     config = config_of(request)
-    return await run_in_threadpool(get_lead, config.store, lead_id, as_of)
+    at = None if as_of is None else _time(as_of)
+    return await run_in_threadpool(get_lead, config.store, lead_id, at)
+
+
+def _time(value: str) -> datetime:
+    try:
+        return parse_timestamp(value, field="as_of")
+    except LeadgateError:
+        raise FieldError(
+            f"expected an ISO 8601 time such as 2026-01-01T12:00:00Z, got {value!r}", "as_of"
+        ) from None
 
 
 @router.get("/v1/mqls", response_model=list[QueueItem], openapi_extra=needs("queue:read"))
@@ -84,7 +101,7 @@ async def disposition(request: Request, lead_id: LeadId, body: DispositionIn) ->
     state = await config.write(
         lambda: dispose(
             config.store, lead_id, body.action, reason=body.reason, note=body.note,
-            amount=body.amount, actor=body.actor or actor_of(request), at=config.now(),
+            amount=body.amount, actor=actor_of(request), at=config.now(),
         )
     )  # fmt: skip
     config.wake_worker()
@@ -110,4 +127,5 @@ async def replace_reject_reasons(
     Dispositions already recorded keep their codes.
     """
     config = config_of(request)
+    check_value(body, "")
     return await config.write(lambda: set_reject_reasons(config.store, body, at=config.now()))

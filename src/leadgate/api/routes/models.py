@@ -12,7 +12,7 @@ from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
 from leadgate.api.keys import FieldError
 from leadgate.api.routes.events import json_body
-from leadgate.api.schemas import ModelIn
+from leadgate.api.schemas import ModelIn, PathId
 from leadgate.errors import NotFoundError
 from leadgate.service import (
     ModelDiff,
@@ -119,7 +119,7 @@ async def diff(
 @router.get(
     "/v1/models/{ref}", response_model=ModelVersionDetail, openapi_extra=needs("models:read")
 )
-async def version(request: Request, ref: str) -> Any:
+async def version(request: Request, ref: PathId) -> Any:
     """One version by id, hash (prefix) or version label, with its YAML."""
     from leadgate.service.models import find_model
 

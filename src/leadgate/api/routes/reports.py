@@ -30,6 +30,7 @@ from leadgate.errors import LeadgateError, NotFoundError
 router = APIRouter(route_class=GuardedRoute, tags=["reports"])
 
 READ = needs("reports:read")
+MAX_MONEY = 1e15  # revenue and deal sizes: beyond this the back-solved counts lose meaning
 
 By = Annotated[
     str,
@@ -143,7 +144,7 @@ async def funnel(
 async def quality(
     request: Request, by: By = "channel", since: Since = None, until: Until = None,
     model_version: Versions = None, mix_versions: Mix = False,
-    min_n: Annotated[int, Query(ge=0, description="fewer MQLs: marked low n, not flagged")] = 20,
+    min_n: Annotated[int, Query(ge=0, le=1_000_000_000, description="fewer MQLs: marked low n, not flagged")] = 20,
 ) -> dict[str, Any]:  # fmt: skip
     """MQL volume beside MQL->SQL and SAL acceptance per channel (or ``by``), with flags."""
     from leadgate.report.quality import quality_report
@@ -236,8 +237,13 @@ async def compare(
 @router.get("/v1/reports/targets", openapi_extra=READ)
 async def targets(
     request: Request,
-    revenue: Annotated[float, Query(gt=0, description="revenue goal per year")],
-    deal_size: Annotated[float, Query(gt=0, description="average won deal size")],
+    revenue: Annotated[
+        float, Query(gt=0, le=MAX_MONEY, allow_inf_nan=False, description="revenue goal per year")
+    ],
+    deal_size: Annotated[
+        float,
+        Query(ge=0.01, le=MAX_MONEY, allow_inf_nan=False, description="average won deal size"),
+    ],
     rates: Annotated[str, Query(description="'measured' (from the store) or "
                      "lead:mql=.2,mql:sal=.7,sal:sql=.5,sql:opp=.6,opp:won=.25")] = "measured",
     period: Literal["month", "quarter", "year"] = "month",
