@@ -74,7 +74,8 @@ def _progress(label: str, total: int | None = None) -> Iterator[Callable[[int], 
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     ]
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    err = Console(stderr=True)  # off a terminal: no bar and no blank line where it was
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -93,7 +94,8 @@ def _load_progress(
         TextColumn("{task.fields[done]}"),
         TimeElapsedColumn(),
     ]
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    err = Console(stderr=True)  # off a terminal: no bar and no blank line where it was
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         reading = bar.add_task(f"loading {kind}", total=1.0, done="")
         scoring: dict[TaskID, int] = {}  # the re-score bar, once it starts: leads done
 
