@@ -43,7 +43,9 @@ setup() {
   spec="."
   [ -n "$extras" ] && spec=".[$extras]"
   echo "dev.sh: installing leadgate${extras:+ with $extras} into $VENV (once)" >&2
-  quiet "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$spec"
+  # --no-compile: byte-compiling every installed module costs more CPU than the whole demo;
+  # Python compiles the few modules it imports on first use.
+  quiet "$VENV/bin/python" -m pip install --disable-pip-version-check --no-compile -e "$spec"
   echo "$want" >"$stamp"
 }
 
