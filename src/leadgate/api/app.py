@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 import leadgate
 from leadgate.api.batching import EventBatcher
+from leadgate.api.docs_pages import add_docs_pages
 from leadgate.api.errors import install_error_handlers
 from leadgate.store.db import Store, open_store
 from leadgate.webhooks.delivery import DeliveryPolicy, WebhookWorker
@@ -173,7 +174,10 @@ def create_app(
         version=leadgate.__version__,
         summary="Explainable MQL scoring: events in, scores, stages and sales dispositions out.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc come from packaged assets (no CDN): docs_pages.py
+        redoc_url=None,
     )
+    add_docs_pages(app)
     app.state.config = config
     install_error_handlers(app)
     for router in ROUTERS:
