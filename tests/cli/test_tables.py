@@ -135,3 +135,13 @@ def test_every_kept_cell_is_whole_and_the_table_fits(rows: list[list[str]], widt
                 assert all(any(w in line for line in lines) for w in text.split())
     if len(kept) < len(rows[0]):
         assert "--wide shows them" in out
+
+
+def test_store_charts_are_named_by_their_grouping(db: str, tmp_path: Path) -> None:
+    # Several model versions in the store and no --by: the bars are the versions, and the file
+    # says so (it was conversion_by_channel.png); the funnel chart's title says it pools them.
+    res = run("report", "funnel", "--db", db, "--chart", str(tmp_path), "--format", "json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "conversion_by_model_version.png", "funnel.png",
+    ]  # fmt: skip
+    assert "conversion_by_model_version.png" in res.stderr

@@ -28,7 +28,7 @@ from leadgate.errors import LeadgateError
 # Report tables are wide: they fit the terminal (or COLUMNS) by leaving columns out with a note
 # (--wide shows all); piped to a file they get 160 columns instead of rich's default 80.
 console = stdout_console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # paths in messages stay whole, one line
 report_app = typer.Typer(help="Funnel, quality, rejections, speed-to-lead and model comparison.")
 
 DB = typer.Option(
@@ -160,15 +160,14 @@ def funnel_cmd(
         model_version=model_version, mix_versions=mix_versions,
     )  # fmt: skip
     if chart is not None:
-        from leadgate.report.charts import conversion_chart, funnel_chart
+        from leadgate.report.charts import conversion_chart, funnel_chart, scope
 
         paths = [funnel_chart(report, chart, chart_format)]
-        if report.by:
-            label = report.by[0]
+        if report.by:  # named and titled by what it is grouped by (model_version when added)
             bars = [(" / ".join(r.group.values()), r.rates["mql:sql"]) for r in report.rows]
-            paths.append(
-                conversion_chart(bars, chart, chart_format, title=f"MQL -> SQL by {label}")
-            )
+            name = "conversion_by_" + "_".join(report.by)
+            title = f"MQL -> SQL {scope(report.by, report.versions)}"
+            paths.append(conversion_chart(bars, chart, chart_format, title=title, name=name))
         err.print("charts: " + ", ".join(map(str, paths)), highlight=False)
     if emit(fmt, report.to_dict(), report.records()):
         return
@@ -218,12 +217,13 @@ def quality_cmd(
         model_version=model_version, mix_versions=mix_versions, min_n=min_n,
     )  # fmt: skip
     if chart is not None:
-        from leadgate.report.charts import conversion_chart
+        from leadgate.report.charts import conversion_chart, scope
 
         rows = [(" / ".join(r.group.values()), r.mql_sql) for r in report.rows]
         p = conversion_chart(
-            rows, chart, chart_format, title="MQL -> SQL by " + "/".join(report.by)
-        )
+            rows, chart, chart_format, name="conversion_by_" + "_".join(report.by),
+            title=f"MQL -> SQL {scope(report.by, report.versions)}",
+        )  # fmt: skip
         err.print(f"chart: {p}", highlight=False)
     if emit(fmt, report.to_dict(), report.records()):
         return
