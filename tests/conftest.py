@@ -27,8 +27,9 @@ def pytest_runtest_logreport(report) -> None:  # type: ignore[no-untyped-def]
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:  # type: ignore[no-untyped-def]
-    # CI installs PostgreSQL, Java and Chromium: an integration test that skips there is a failure.
-    if os.environ.get("LEADGATE_REQUIRE_INTEGRATION") and _skipped_integration:
+    # ./dev.sh test (and so CI) installs PostgreSQL, Java and Chromium: an integration test that
+    # skips there is a failure. LEADGATE_REQUIRE_INTEGRATION=0 allows skips.
+    if os.environ.get("LEADGATE_REQUIRE_INTEGRATION", "0") != "0" and _skipped_integration:
         print(f"\n{len(_skipped_integration)} integration test(s) skipped in CI:")
         for nodeid in _skipped_integration[:20]:
             print("  ", nodeid)

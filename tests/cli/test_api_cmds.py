@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -92,6 +93,7 @@ def test_serve_prints_where_the_schema_and_docs_are(tmp_path: Path) -> None:
             except httpx.HTTPError:
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.1)
+        assert_docs_pages_work_offline(f"http://127.0.0.1:{port}")
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=10)
@@ -99,3 +101,18 @@ def test_serve_prints_where_the_schema_and_docs_are(tmp_path: Path) -> None:
     assert f"interactive docs: http://127.0.0.1:{port}/docs" in out
     assert "no model published yet" in err
     assert "no API keys yet" in err
+
+
+def assert_docs_pages_work_offline(base: str) -> None:
+    """/docs and /redoc name only this server's URLs (no CDN, no web fonts), and each answers."""
+    for page, needs in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        html = httpx.get(base + page, timeout=10)
+        assert html.status_code == 200 and needs in html.text
+        assert not re.search(r"(https?:)?//[a-z0-9]", html.text, re.IGNORECASE), html.text
+        urls = re.findall(r"(?:src|href|spec-url)=\"([^\"]+)\"|url: '([^']+)'", html.text)
+        local = {a or b for a, b in urls}
+        assert "/openapi.json" in local and len(local) >= 3
+        for url in local:
+            assert url.startswith("/"), url
+            got = httpx.get(base + url, timeout=10)
+            assert got.status_code == 200 and got.content, url

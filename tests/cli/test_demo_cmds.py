@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -9,14 +11,26 @@ from pathlib import Path
 from leadgate.demo import run_demo
 
 
-def test_demo_prints_queue_and_funnel(tmp_path: Path) -> None:
+def test_demo_prints_queue_funnel_and_commands_that_run_as_printed(tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "80"}
     res = subprocess.run(
-        [sys.executable, "-m", "leadgate", "demo", "--leads", "400", "--out", str(tmp_path / "d")],
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "leadgate", "demo", "--leads", "400", "--out", "d"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
+    assert res.stderr == ""  # no progress remnants (not a terminal), no blank line
     assert "MQL queue:" in res.stdout and "not MQL" in res.stdout
     assert (tmp_path / "d" / "leads.csv").exists()
+    # The closing lines are whole commands with a real lead id: run them exactly as printed.
+    tail = res.stdout.split("next (copy and run):\n", 1)[1].splitlines()
+    commands = [shlex.split(line) for line in tail if line.strip()]
+    assert [c[c.index("-m") + 2 if "-m" in c else 1] for c in commands] == ["explain", "score"]
+    lead = commands[0][commands[0].index("explain") + 1]
+    assert lead in res.stdout.split("next (copy and run):")[0]  # the top of the queue shown
+    for command in commands:
+        ran = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        assert ran.returncode == 0, (command, ran.stderr)
+    assert (tmp_path / "d" / "scores.csv").exists()
 
 
 def test_demo_mqls_convert_better_than_the_rest(tmp_path: Path) -> None:

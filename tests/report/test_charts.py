@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from report_builders import at, cycle, lead, make_frame
@@ -66,3 +67,49 @@ def test_tradeoff_chart(tmp_path: Path) -> None:
 def test_unknown_format_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(LeadgateError, match="--chart-format: expected png or svg, got 'gif'"):
         funnel_chart(funnel_report(_frame()), tmp_path, "gif")
+
+
+def _overlaps(a: Any, b: Any) -> bool:
+    return bool(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
+
+
+def test_a_group_without_data_has_no_interval_but_a_label() -> None:
+    from leadgate.report.charts import conversion_figure
+    from leadgate.report.stats import Rate
+
+    rows = [("web", Rate(3, 10)), ("events", Rate(0, 0)), ("list", Rate(1, 4))]
+    fig = conversion_figure(rows, title="t")
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    empty = labels.index("events\n(n=0)")
+    assert [t.get_text() for t in ax.texts] == ["no data"]
+    assert ax.texts[0].get_position()[0] == empty
+    # the interval lines: one per measured group, none at the empty group's position
+    (bars,) = [c for c in ax.collections if len(c.get_segments()) == 2]
+    xs = {round(seg[0][0], 6) for seg in bars.get_segments()}
+    assert empty not in xs and len(xs) == 2
+    assert ax.patches[empty].get_height() == 0
+
+
+def test_legends_sit_outside_the_plot_area() -> None:
+    from leadgate.report.charts import speed_figure
+
+    fig = speed_figure(speed_report(_frame()))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not _overlaps(box, ax.get_window_extent(renderer))
+        for label in ax.get_xticklabels():  # nor over the bucket names under the plot
+            assert not _overlaps(box, label.get_window_extent(renderer))
+
+
+def test_titles_say_what_is_grouped_and_pooled() -> None:
+    from leadgate.report.charts import funnel_figure, scope
+
+    assert scope(["channel"], ["1", "2"]) == "by channel · model versions 1, 2 pooled"
+    assert scope(["channel", "model_version"], ["1", "2"]) == "by channel and model version"
+    assert scope([], ["3"]) == "model version 3"
+    fig = funnel_figure(funnel_report(_frame(), ["channel"]))
+    assert fig.axes[0].get_title().startswith("Funnel, all leads · model version ")

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 import leadgate
 from leadgate.api.batching import EventBatcher
+from leadgate.api.docs_pages import add_docs_pages
 from leadgate.api.errors import install_error_handlers
 from leadgate.api.limits import BodyLimitMiddleware
 from leadgate.api.throttle import DEFAULT_FAILURES_PER_MINUTE, AuthThrottle
@@ -180,7 +181,10 @@ def create_app(
         version=leadgate.__version__,
         summary="Explainable MQL scoring: events in, scores, stages and sales dispositions out.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc come from packaged assets (no CDN): docs_pages.py
+        redoc_url=None,
     )
+    add_docs_pages(app)
     app.state.config = config
     # Added before the request-id middleware, so it runs inside it and its refusals carry the id.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)

@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from leadgate.cli.tables import WIDE, print_table
+
 if TYPE_CHECKING:
     from leadgate.store import Store
     from leadgate.webhooks.delivery import PassResult
@@ -133,6 +135,7 @@ def keys_list(
     db: str | None = DB_OPTION,
     all_: bool = typer.Option(False, "--all", help="Include revoked keys."),
     as_json: bool = JSON_OPTION,
+    wide: bool = WIDE,
 ) -> None:
     """List API keys (id, name, prefix, role; never the keys themselves)."""
     from leadgate.api.keys import list_keys
@@ -157,7 +160,7 @@ def keys_list(
             str(k.id), k.name, f"lg_{k.prefix}_…", k.role.value, _when(k.created_at),
             _when(k.last_used_at), "active" if k.active else f"revoked {_when(k.revoked_at)}",
         )  # fmt: skip
-    console.print(table)
+    print_table(console, table, wide=wide)
 
 
 @keys_app.command("revoke")
@@ -203,7 +206,9 @@ def webhooks_add(
 
 
 @webhooks_app.command("list")
-def webhooks_list(db: str | None = DB_OPTION, as_json: bool = JSON_OPTION) -> None:
+def webhooks_list(
+    db: str | None = DB_OPTION, as_json: bool = JSON_OPTION, wide: bool = WIDE
+) -> None:
     """List active webhooks with their deliveries by status."""
     from leadgate.webhooks.registry import list_webhooks
 
@@ -225,7 +230,7 @@ def webhooks_list(db: str | None = DB_OPTION, as_json: bool = JSON_OPTION) -> No
             str(h.id), h.url, ", ".join(h.topics) or "all", str(h.counts.get("pending", 0)),
             str(h.counts.get("delivered", 0)), str(h.counts.get("failed", 0)),
         )  # fmt: skip
-    console.print(table)
+    print_table(console, table, wide=wide)
 
 
 @webhooks_app.command("remove")

@@ -28,6 +28,7 @@ from leadgate.cli.report_cmds import (
     parse_time,
     pct,
 )
+from leadgate.cli.tables import WIDE, print_table
 from leadgate.errors import LeadgateError
 
 
@@ -51,7 +52,7 @@ def calibrate_cmd(
                                        "that must have known outcomes for a rate target."),
     db: str | None = DB, leads: Path | None = LEADS, events: Path | None = EVENTS,
     outcomes: Path | None = OUTCOMES, accounts: Path | None = ACCOUNTS, fmt: str = FORMAT,
-    chart: Path | None = CHART, chart_format: str = CHART_FORMAT,
+    chart: Path | None = CHART, chart_format: str = CHART_FORMAT, wide: bool = WIDE,
 ) -> None:  # fmt: skip
     """Replay history under a model, sweep the threshold, recommend one, write a new version."""
     from leadgate.cli.common import progress_bar
@@ -102,7 +103,7 @@ def calibrate_cmd(
             pct(p["sal_acceptance"]), pct(p["mql_sql"]), pct(p["mql_won"]),
             _pct_plain(p["precision"]), _pct_plain(p["recall"]), num(p["lift"], 2),
         )  # fmt: skip
-    console.print(table)
+    print_table(console, table, wide=wide)
     seg = Table(title="Per segment")
     for name in ("segment", "current", "recommended", "how", "MQLs", "SAL acceptance", "MQL→SQL"):
         seg.add_column(name, justify="left" if name in ("segment", "how") else "right")
@@ -110,7 +111,7 @@ def calibrate_cmd(
         how = "own curve" if s.own else "moved with overall"
         seg.add_row(s.segment, num(s.current, 1), num(s.recommended, 1), how, f"{s.after['mqls']:,}",
                     pct(s.after["sal_acceptance"]), pct(s.after["mql_sql"]))  # fmt: skip
-    console.print(seg)
+    print_table(console, seg, wide=wide)
     console.print(
         "known outcomes exist only for leads handed to sales in the history: rates for leads the old "
         "process never handed over are extrapolated from those that were.",
@@ -132,7 +133,7 @@ def targets_cmd(
                               "lead:mql=.2,mql:sal=.7,sal:sql=.5,sql:opp=.6,opp:won=.25"),
     period: str = typer.Option("month", "--period", help="month, quarter or year."),
     db: str | None = DB, leads: Path | None = LEADS, outcomes: Path | None = OUTCOMES,
-    accounts: Path | None = ACCOUNTS, fmt: str = FORMAT,
+    accounts: Path | None = ACCOUNTS, fmt: str = FORMAT, wide: bool = WIDE,
 ) -> None:  # fmt: skip
     """Back-solve wins -> opportunities -> SQLs -> SALs -> MQLs -> leads per period."""
     from leadgate.report.targets import STEPS, funnel_targets, parse_rates
@@ -169,7 +170,7 @@ def targets_cmd(
             *("n/a" if need[k] is None else f"{need[k]:,}" for k in ("leads", "mqls", "sals", "sqls", "opps", "wins")),
             end_section=row is plan.total and bool(plan.channels),
         )  # fmt: skip
-    console.print(table)
+    print_table(console, table, wide=wide)
     if plan.channels:
         console.print("per channel: its share of wins in the history, solved with its own rates; "
                       "n/a: the channel converted nothing at some stage", style="dim")  # fmt: skip

@@ -29,13 +29,16 @@ def progress_bar(description: str, *, transient: bool = True) -> Iterator[Progre
     """A rich progress bar on stderr (hidden when stderr is not a terminal)."""
     from rich.console import Console
 
+    console = Console(stderr=True)
+    # disable: off a terminal rich would still end the (invisible) bar with a blank line.
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=transient,
+        disable=not console.is_terminal,
     ) as progress:
         yield progress
 

@@ -98,10 +98,49 @@ def demo(
             + "; ".join(f"{reason} ({n:,})" for reason, n in result.top_reasons),
             highlight=False,
         )
-    console.print(
-        "next: [bold]leadgate explain LEAD_ID --model ... --leads ... --events ...[/] shows every point.",
-        highlight=False,
+    lead = str(result.queue[0]["lead_id"]) if result.queue else str(result.records[0]["lead_id"])
+    files = (
+        f"--model {_shown(REFERENCE_MODEL)} --leads {_shown(result.data_dir / 'leads.csv')} "
+        f"--events {_shown(result.data_dir / 'events.parquet')} --as-of {result.as_of:%Y-%m-%d}"
     )
+    prog = _prog()
+    console.print("next (copy and run):", highlight=False)
+    # soft_wrap: a long command stays one line (the terminal wraps it), so it copies as it runs.
+    for line in (
+        f"  {prog} explain {lead} {files}",
+        f"  {prog} score {files} --out {_shown(result.data_dir / 'scores.csv')}",
+    ):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user can type it from here: relative when under the current folder."""
+    import os
+    import shlex
+
+    # abspath, not resolve: a venv's python is a symlink that must stay the venv's.
+    full = Path(os.path.abspath(path))
+    try:
+        text = str(full.relative_to(Path.cwd()))
+    except ValueError:
+        text = str(full)
+    return shlex.quote(text)
+
+
+def _prog() -> str:
+    """How this command was started, to print follow-up commands that run as printed:
+    ``leadgate`` when that is on PATH, else the path the user typed (``.venv/bin/leadgate``)."""
+    import os
+    import shutil
+    import sys
+
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "__main__.py":  # python -m leadgate
+        return f"{_shown(Path(sys.executable))} -m leadgate"
+    on_path = shutil.which("leadgate")
+    if on_path and os.path.samefile(on_path, argv0):
+        return "leadgate"
+    return _shown(argv0)
 
 
 def register(app: typer.Typer) -> None:

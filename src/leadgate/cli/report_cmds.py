@@ -22,11 +22,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from leadgate.cli.tables import WIDE, print_table, stdout_console
 from leadgate.errors import LeadgateError
 
-# Report tables are wide; piped to a file they get 160 columns instead of rich's default 80.
-console = Console() if sys.stdout.isatty() else Console(width=160)
-err = Console(stderr=True)
+# Report tables are wide: they fit the terminal (or COLUMNS) by leaving columns out with a note
+# (--wide shows all); piped to a file they get 160 columns instead of rich's default 80.
+console = stdout_console()
+err = Console(stderr=True, soft_wrap=True)  # paths in messages stay whole, one line
 report_app = typer.Typer(help="Funnel, quality, rejections, speed-to-lead and model comparison.")
 
 DB = typer.Option(
@@ -146,6 +148,7 @@ def funnel_cmd(
     db: str | None = DB, leads: Path | None = LEADS, outcomes: Path | None = OUTCOMES,
     accounts: Path | None = ACCOUNTS, fmt: str = FORMAT, chart: Path | None = CHART,
     chart_format: str = CHART_FORMAT,
+    wide: bool = WIDE,
 ) -> None:  # fmt: skip
     """Cohort conversion lead -> MQL -> SAL -> SQL -> opportunity -> won, with revenue."""
     from leadgate.report.funnel import funnel_report
@@ -157,15 +160,14 @@ def funnel_cmd(
         model_version=model_version, mix_versions=mix_versions,
     )  # fmt: skip
     if chart is not None:
-        from leadgate.report.charts import conversion_chart, funnel_chart
+        from leadgate.report.charts import conversion_chart, funnel_chart, scope
 
         paths = [funnel_chart(report, chart, chart_format)]
-        if report.by:
-            label = report.by[0]
+        if report.by:  # named and titled by what it is grouped by (model_version when added)
             bars = [(" / ".join(r.group.values()), r.rates["mql:sql"]) for r in report.rows]
-            paths.append(
-                conversion_chart(bars, chart, chart_format, title=f"MQL -> SQL by {label}")
-            )
+            name = "conversion_by_" + "_".join(report.by)
+            title = f"MQL -> SQL {scope(report.by, report.versions)}"
+            paths.append(conversion_chart(bars, chart, chart_format, title=title, name=name))
         err.print("charts: " + ", ".join(map(str, paths)), highlight=False)
     if emit(fmt, report.to_dict(), report.records()):
         return
@@ -184,7 +186,7 @@ def funnel_cmd(
             cell(None, rt["mql:sql"]), cell(None, rt["mql:won"]), num(r.revenue, 0),
             end_section=r is report.rows[-1] and bool(report.by),
         )  # fmt: skip
-    console.print(table)
+    print_table(console, table, wide=wide)
     console.print(
         "each stage: count, conversion from the stage before, [95% Wilson interval]; leads are the "
         "cohort created in the window, later stages the cohort of MQLs in the window",
@@ -203,6 +205,7 @@ def quality_cmd(
     outcomes: Path | None = OUTCOMES, accounts: Path | None = ACCOUNTS, fmt: str = FORMAT,
     chart: Path | None = CHART, chart_format: str = CHART_FORMAT,
     min_n: int = typer.Option(20, "--min-n", help="Fewer MQLs than this: marked low n, not flagged."),
+    wide: bool = WIDE,
 ) -> None:  # fmt: skip
     """MQL volume beside MQL->SQL and SAL acceptance per channel, with flags."""
     from leadgate.report.quality import quality_report
@@ -214,12 +217,13 @@ def quality_cmd(
         model_version=model_version, mix_versions=mix_versions, min_n=min_n,
     )  # fmt: skip
     if chart is not None:
-        from leadgate.report.charts import conversion_chart
+        from leadgate.report.charts import conversion_chart, scope
 
         rows = [(" / ".join(r.group.values()), r.mql_sql) for r in report.rows]
         p = conversion_chart(
-            rows, chart, chart_format, title="MQL -> SQL by " + "/".join(report.by)
-        )
+            rows, chart, chart_format, name="conversion_by_" + "_".join(report.by),
+            title=f"MQL -> SQL {scope(report.by, report.versions)}",
+        )  # fmt: skip
         err.print(f"chart: {p}", highlight=False)
     if emit(fmt, report.to_dict(), report.records()):
         return
@@ -235,7 +239,7 @@ def quality_cmd(
             pct(r.sal_acceptance), pct(r.mql_won),
             "[red]" + "; ".join(r.flags) + "[/]" if r.flags else "[green]ok[/]",
         )  # fmt: skip
-    console.print(table)
+    print_table(console, table, wide=wide)
 
 
 # -- report rejections -----------------------------------------------------------------------------
@@ -252,6 +256,7 @@ def rejections_cmd(
     outcomes: Path | None = OUTCOMES, events: Path | None = EVENTS,
     accounts: Path | None = ACCOUNTS, fmt: str = FORMAT,
     top: int = typer.Option(3, "--top", help="Reasons shown per group in the table."),
+    wide: bool = WIDE,
 ) -> None:  # fmt: skip
     """Sales rejection reasons by channel, segment and the rule that contributed most."""
     from leadgate.report.rejections import rejection_report
@@ -286,7 +291,7 @@ def rejections_cmd(
         overall.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in report.reasons:
         overall.add_row(r["reason"], f"{r['count']:,}", f"{100 * r['share']:.1f}%")
-    console.print(overall)
+    print_table(console, overall, wide=wide)
     for dim, items in report.by.items():
         t = Table(title=f"Top reasons by {dim}")
         t.add_column(dim)
@@ -299,7 +304,7 @@ def rejections_cmd(
             its.sort(key=lambda i: -i["count"])
             text = ", ".join(f"{i['reason']} {100 * i['share']:.0f}%" for i in its[:top])
             t.add_row(group, f"{sum(i['count'] for i in its):,}", text)
-        console.print(t)
+        print_table(console, t, wide=wide)
 
 
 # -- report speed ----------------------------------------------------------------------------------
@@ -316,6 +321,7 @@ def speed_cmd(
     db: str | None = DB, leads: Path | None = LEADS, outcomes: Path | None = OUTCOMES,
     accounts: Path | None = ACCOUNTS, fmt: str = FORMAT, chart: Path | None = CHART,
     chart_format: str = CHART_FORMAT,
+    wide: bool = WIDE,
 ) -> None:  # fmt: skip
     """Time to first touch, SLA breaches and conversion by response bucket."""
     from leadgate.report.speed import speed_report
@@ -345,7 +351,7 @@ def speed_cmd(
         table.add_column(name, justify="left" if name == "first touch" else "right")
     for b in report.buckets:
         table.add_row(b.bucket, f"{b.mqls:,}", pct(b.mql_sql), pct(b.mql_won))
-    console.print(table)
+    print_table(console, table, wide=wide)
 
 
 # -- report compare --------------------------------------------------------------------------------
@@ -362,6 +368,7 @@ def compare_cmd(
     db: str | None = DB, leads: Path | None = LEADS, outcomes: Path | None = OUTCOMES,
     events: Path | None = EVENTS, accounts: Path | None = ACCOUNTS, fmt: str = FORMAT,
     chart: Path | None = CHART, chart_format: str = CHART_FORMAT,
+    wide: bool = WIDE,
 ) -> None:  # fmt: skip
     """Two model versions over the same leads: MQLs, overlap, known-outcome rates."""
     from leadgate.cli.common import progress_bar
@@ -402,7 +409,7 @@ def compare_cmd(
     for s in report.sets:
         table.add_row(s.name, f"{s.leads:,}", f"{s.known:,}", pct(s.sal_acceptance), pct(s.mql_sql),
                       pct(s.mql_won), num(s.revenue, 0))  # fmt: skip
-    console.print(table)
+    print_table(console, table, wide=wide)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from leadgate.cli.common import fmt_points, parse_as_of, progress_bar
+from leadgate.cli.tables import WIDE, print_table
 from leadgate.errors import LeadgateError
 
 console = Console()
@@ -34,7 +35,12 @@ def _output_format(fmt: str | None, out: Path | None) -> str:
 
 
 def render_scores(
-    records: list[dict[str, Any]], limit: int, total: int | None = None, mqls: int | None = None
+    records: list[dict[str, Any]],
+    limit: int,
+    total: int | None = None,
+    mqls: int | None = None,
+    *,
+    wide: bool = False,
 ) -> None:
     """The score table people read: MQLs first, then by total. ``total``/``mqls``: the counts
     of all leads when ``records`` holds only the top ones."""
@@ -57,7 +63,7 @@ def render_scores(
             "[green]yes[/]" if r["mql"] else "no",
             "; ".join(r["missing"]),
         )
-    console.print(table)
+    print_table(console, table, wide=wide)
     n = len(records) if total is None else total
     mqls = sum(r["mql"] for r in records) if mqls is None else mqls
     shown = f" (showing {min(limit, n)})" if n > limit else ""
@@ -87,6 +93,7 @@ def score(
         None, "--spark-master", help="Spark master URL for --engine spark (default local[*])."
     ),
     limit: int = typer.Option(50, "--limit", help="Rows shown in the table format."),
+    wide: bool = WIDE,
 ) -> None:
     """Score every lead; one record per lead."""
     from leadgate.io.writers import write_records
@@ -99,7 +106,7 @@ def score(
     if output == "parquet" and out is None:
         raise LeadgateError("--format parquet needs --out FILE")
     if engine == "duckdb":
-        _score_with_duckdb(model, leads, events, accounts, when, output, out, limit)
+        _score_with_duckdb(model, leads, events, accounts, when, output, out, limit, wide=wide)
         return
     with progress_bar("scoring") as bar:
         task = bar.add_task("scoring", total=None)
@@ -109,7 +116,7 @@ def score(
             **({"spark_master": spark_master} if spark_master else {}),
         )  # fmt: skip
     if output == "table":
-        render_scores(records, limit)
+        render_scores(records, limit, wide=wide)
         return
     if out is None:
         if output == "parquet":
@@ -129,12 +136,14 @@ def score(
         return
     n = write_records(records, out, output)
     mqls = sum(r["mql"] for r in records)
-    Console(stderr=True).print(f"wrote {n} records ({mqls} MQLs) to {out}", highlight=False)
+    Console(stderr=True).print(
+        f"wrote {n} records ({mqls} MQLs) to {out}", highlight=False, soft_wrap=True
+    )
 
 
 def _score_with_duckdb(
     model: Path, leads: Path, events: Path | None, accounts: Path | None, when: datetime,
-    output: str, out: Path | None, limit: int,
+    output: str, out: Path | None, limit: int, *, wide: bool = False,
 ) -> None:  # fmt: skip
     """Records written by DuckDB itself: the same bytes, no Python object per lead (the table:
     only the rows it shows)."""
@@ -149,7 +158,7 @@ def _score_with_duckdb(
             top, total, mqls = top_score_records(
                 plan, leads, events, when, limit, accounts=accounts
             )
-        render_scores(top, limit, total, mqls)
+        render_scores(top, limit, total, mqls, wide=wide)
         return
     with progress_bar("writing records" if out else "scoring") as bar:
         task = bar.add_task("scoring", total=None)
@@ -162,7 +171,9 @@ def _score_with_duckdb(
             stream=None if out else sys.stdout,
         )  # fmt: skip
     if out is not None:
-        Console(stderr=True).print(f"wrote {rows} records ({mqls} MQLs) to {out}", highlight=False)
+        Console(stderr=True).print(  # soft_wrap: the path stays whole, one line
+            f"wrote {rows} records ({mqls} MQLs) to {out}", highlight=False, soft_wrap=True
+        )
 
 
 def explain(
@@ -175,6 +186,7 @@ def explain(
         None, "--as-of", help="Explain as of this time (default now)."
     ),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    wide: bool = WIDE,
 ) -> None:
     """Explain one lead's score: every rule, gate, floor, and what an MQL lacks."""
     from leadgate.scoring import explain_lead
@@ -191,10 +203,10 @@ def explain(
             )
         )
         return
-    render_explanation(result)
+    render_explanation(result, wide=wide)
 
 
-def render_explanation(result: Any) -> None:
+def render_explanation(result: Any, *, wide: bool = False) -> None:
     """Rules, dimensions, checks and verdict as readable tables."""
     ex = result.explanation
     verdict = "[bold green]MQL[/]" if result.mql else "[bold red]not an MQL[/]"
@@ -218,7 +230,7 @@ def render_explanation(result: Any) -> None:
             fmt_points(r.raw_points), fmt_points(r.decayed_points), fmt_points(r.points),
             "cap" if r.capped else "",
         )  # fmt: skip
-    console.print(rules)
+    print_table(console, rules, wide=wide)
     dims = Table(title="dimensions", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("dimension", "rules sum", "score", "floor", "floor met"):
         dims.add_column(col)
@@ -227,7 +239,7 @@ def render_explanation(result: Any) -> None:
             d.name, fmt_points(d.rule_sum), fmt_points(d.score) + (" (clipped)" if d.clipped else ""),
             "" if d.floor is None else fmt_points(d.floor), "" if d.floor is None else ("yes" if d.floor_met else "[red]no[/]"),
         )  # fmt: skip
-    console.print(dims)
+    print_table(console, dims, wide=wide)
     if ex.checks:
         checks = Table(title="gates and disqualifiers", box=box.SIMPLE_HEAD, pad_edge=False)
         for col in ("kind", "name", "matched", "ok"):
@@ -239,7 +251,7 @@ def render_explanation(result: Any) -> None:
                 "yes" if c.matched else "no",
                 "[green]ok[/]" if c.ok else "[red]fails[/]",
             )
-        console.print(checks)
+        print_table(console, checks, wide=wide)
     for lack in ex.lacks:
         console.print(f"[red]✗[/] {lack}", highlight=False)
 

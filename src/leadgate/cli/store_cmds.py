@@ -19,6 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from leadgate.cli.tables import WIDE, print_table
+
 if TYPE_CHECKING:
     from leadgate.store import Store
 
@@ -74,7 +76,8 @@ def _progress(label: str, total: int | None = None) -> Iterator[Callable[[int], 
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     ]
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    err = Console(stderr=True)  # off a terminal: no bar and no blank line where it was
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -93,7 +96,8 @@ def _load_progress(
         TextColumn("{task.fields[done]}"),
         TimeElapsedColumn(),
     ]
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    err = Console(stderr=True)  # off a terminal: no bar and no blank line where it was
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         reading = bar.add_task(f"loading {kind}", total=1.0, done="")
         scoring: dict[TaskID, int] = {}  # the re-score bar, once it starts: leads done
 
@@ -204,12 +208,12 @@ def publish(
         for ex in report.examples:
             old = "-" if ex.old_total is None else f"{ex.old_total:.2f}"
             table.add_row(ex.lead_id, ex.stage, old, f"{ex.new_total:.2f}", ex.change)
-        console.print(table)
+        print_table(console, table)
     if report.dry_run:
         console.print("dry run: nothing was written")
 
 
-def list_cmd(db: str | None = DB_OPTION, as_json: bool = JSON_OPTION) -> None:
+def list_cmd(db: str | None = DB_OPTION, as_json: bool = JSON_OPTION, wide: bool = WIDE) -> None:
     """List every published model version (the newest is active)."""
     from leadgate.service import list_models
 
@@ -224,7 +228,10 @@ def list_cmd(db: str | None = DB_OPTION, as_json: bool = JSON_OPTION) -> None:
             str(v.id), v.name, v.version, v.hash, v.published_by,
             v.published_at.isoformat(timespec="seconds"), "✓" if v.active else "",
         )  # fmt: skip
-    console.print(table if versions else "no model published yet (leadgate models publish FILE)")
+    if not versions:
+        console.print("no model published yet (leadgate models publish FILE)")
+        return
+    print_table(console, table, wide=wide, drop_first=("published by",))
 
 
 def diff(
@@ -266,6 +273,7 @@ def show(
     db: str | None = DB_OPTION,
     as_of: str | None = typer.Option(None, "--as-of", help="Explain the score at this time."),
     as_json: bool = JSON_OPTION,
+    wide: bool = WIDE,
 ) -> None:
     """Show a lead: stage, score with explanation, stage and score history."""
     from leadgate.service import get_lead
@@ -293,7 +301,7 @@ def show(
                 table.add_row(
                     r["dimension"], r["name"], f"{r['points']:.2f}", str(r["events_counted"] or "")
                 )
-        console.print(table)
+        print_table(console, table, wide=wide)
     if view.transitions:
         table = Table("at", "from", "to", "cause", "actor", "reason", "cycle")
         for t in view.transitions:
@@ -301,7 +309,7 @@ def show(
                 t.at.isoformat(timespec="seconds"), t.from_stage, t.to_stage, t.cause, t.actor,
                 t.reason or "", str(t.cycle),
             )  # fmt: skip
-        console.print(table)
+        print_table(console, table, wide=wide)
     if view.score_history:
         console.print(f"score history: {len(view.score_history)} change(s), latest:")
         for p in view.score_history[-5:]:
@@ -319,6 +327,7 @@ def queue(
     limit: int | None = typer.Option(50, "--limit"),
     as_of: str | None = AS_OF_OPTION,
     as_json: bool = JSON_OPTION,
+    wide: bool = WIDE,
 ) -> None:
     """The sales queue: MQLs by score, then age."""
     from leadgate.service import mql_queue
@@ -336,7 +345,10 @@ def queue(
             i.lead_id, i.email or "", i.segment or "", f"{i.total or 0:.2f}", f"{i.age_hours:.1f}",
             i.sla_state, i.owner or "", "no longer qualifies" if i.no_longer_qualifies else "",
         )  # fmt: skip
-    console.print(table if items else "the queue is empty")
+    if not items:
+        console.print("the queue is empty")
+        return
+    print_table(console, table, wide=wide)
 
 
 def dispose_cmd(
@@ -374,6 +386,7 @@ def sla_cmd(
     owner: str | None = typer.Option(None, "--owner"),
     as_of: str | None = AS_OF_OPTION,
     as_json: bool = JSON_OPTION,
+    wide: bool = WIDE,
 ) -> None:
     """List speed-to-lead SLA breaches (late or missing first touches)."""
     from leadgate.service import sla_breaches
@@ -392,7 +405,10 @@ def sla_cmd(
             f"{r.sla_hours:g}", r.first_touch_at.isoformat(timespec="minutes") if r.first_touch_at else "-",
             f"{r.overdue_hours:.1f}",
         )  # fmt: skip
-    console.print(table if rows else "no SLA breaches")
+    if not rows:
+        console.print("no SLA breaches")
+        return
+    print_table(console, table, wide=wide)
 
 
 def register(app: typer.Typer) -> None:

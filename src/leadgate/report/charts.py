@@ -1,13 +1,19 @@
 """Charts of the reports, drawn offline with matplotlib's Agg backend as PNG or SVG files.
 
-Four charts: the funnel (stage counts), conversion by channel with Wilson interval bars, the
+Four charts: the funnel (stage counts), conversion by group with Wilson interval bars, the
 threshold trade-off curve of a calibration, and the speed-to-lead curve (conversion by response
-bucket). Each function writes one file and returns its path; nothing opens a window or needs a
-display. matplotlib is the ``report`` extra: without it a ``LeadgateError`` says how to install it.
+bucket). Each ``*_chart`` function writes one file and returns its path (its ``*_figure`` twin
+returns the drawing, unsaved); nothing opens a window or needs a display. matplotlib is the
+``report`` extra: without it a ``LeadgateError`` says how to install it.
+
+Every title says what the numbers are grouped by and which model versions they pool
+(``scope``); a group without data gets no interval but a "no data" label (a 0-100% bar would
+read as a measurement); legends sit outside the plot area, so they never cover data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +66,25 @@ def _save(fig: Any, path: Path, *, tight: bool = True) -> Path:
     return path
 
 
+def scope(by: Sequence[str], versions: Sequence[str]) -> str:
+    """Title words for how a chart's numbers are grouped and which model versions they pool:
+    ``by channel · model versions 1, 2 pooled``; nothing about versions when grouped by them."""
+    parts = [f"by {' and '.join(b.replace('_', ' ') for b in by)}"] if by else []
+    if "model_version" not in by and len(versions) > 1:
+        parts.append(f"model versions {', '.join(versions)} pooled")
+    elif "model_version" not in by and versions:
+        parts.append(f"model version {versions[0]}")
+    return " · ".join(parts)
+
+
 def funnel_chart(report: FunnelReport, out_dir: str | Path, fmt: str = "png") -> Path:
     """Horizontal bars: leads, MQLs, SALs, SQLs, opportunities, won (the report's total)."""
+    path = _target(out_dir, "funnel", fmt)
+    return _save(funnel_figure(report), path)
+
+
+def funnel_figure(report: FunnelReport) -> Any:
+    """The funnel chart's figure: every lead of the report, all its groups and versions."""
     plt = _pyplot()
     counts = report.total.counts
     labels = [label for _, label in STAGE_LABELS]
@@ -71,11 +94,12 @@ def funnel_chart(report: FunnelReport, out_dir: str | Path, fmt: str = "png") ->
     bars = ax.barh(labels[::-1], values[::-1], color="#3b6ea5")
     for bar, value in zip(bars, values[::-1], strict=True):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {value:,}", va="center")
-    versions = ", ".join(report.versions) or "-"
-    ax.set_title(f"Funnel (model {versions}) · revenue {report.total.revenue:,.0f}")
+    # The total pools every group (and version) of the report: the title says so.
+    pooled = scope([], report.versions) or "no model version"
+    ax.set_title(f"Funnel, all leads · {pooled} · revenue {report.total.revenue:,.0f}")
     ax.set_xlabel("count (lead cohort for leads, MQL cohort for later stages)")
     ax.margins(x=0.15)
-    return _save(fig, _target(out_dir, "funnel", fmt))
+    return fig
 
 
 def conversion_chart(
@@ -87,22 +111,44 @@ def conversion_chart(
     name: str = "conversion_by_channel",
 ) -> Path:
     """One bar per group with its Wilson 95% interval as an error bar and ``n`` in the label."""
+    path = _target(out_dir, name, fmt)
+    return _save(conversion_figure(rows, title=title), path)
+
+
+def conversion_figure(rows: list[tuple[str, Rate]], *, title: str) -> Any:
+    """The conversion chart's figure; a group with n=0 has no bar or interval, only "no data"."""
     plt = _pyplot()
-    rows = sorted(rows, key=lambda r: -(r[1].value or 0.0))
+    rows = sorted(rows, key=lambda r: (-(r[1].n > 0), -(r[1].value or 0.0)))
     labels = [f"{g}\n(n={r.n})" for g, r in rows]
     values = [100 * (r.value or 0.0) for _, r in rows]
-    lo = [max(0.0, 100 * ((r.value or 0.0) - r.interval[0])) for _, r in rows]
-    hi = [max(0.0, 100 * (r.interval[1] - (r.value or 0.0))) for _, r in rows]
     fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(rows) + 2), 4.5))
-    ax.bar(labels, values, yerr=[lo, hi], capsize=5, color="#4c9a6a")
+    ax.bar(labels, values, color="#4c9a6a")
+    measured = [i for i, (_, r) in enumerate(rows) if r.n]
+    lo = [max(0.0, values[i] - 100 * rows[i][1].interval[0]) for i in measured]
+    hi = [max(0.0, 100 * rows[i][1].interval[1] - values[i]) for i in measured]
+    if measured:
+        ax.errorbar(measured, [values[i] for i in measured], yerr=[lo, hi], fmt="none",
+                    capsize=5, color="black")  # fmt: skip
+    for i, (_, r) in enumerate(rows):
+        if not r.n:
+            ax.text(i, 1, "no data", ha="center", va="bottom", color="#777777", style="italic")
+    if len(rows) > 6:  # long group names side by side would overlap
+        plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
     ax.set_ylabel("conversion, % (95% Wilson interval)")
     ax.set_title(title)
-    ax.set_ylim(0, max([v + h for v, h in zip(values, hi, strict=True)] + [10]) * 1.1)
-    return _save(fig, _target(out_dir, name, fmt))
+    tops = [values[i] + h for i, h in zip(measured, hi, strict=True)]
+    ax.set_ylim(0, max([*tops, 10]) * 1.1)
+    return fig
 
 
 def tradeoff_chart(result: Calibration, out_dir: str | Path, fmt: str = "png") -> Path:
     """MQL volume and SAL acceptance / MQL->SQL / precision / recall against the threshold."""
+    path = _target(out_dir, "threshold_tradeoff", fmt)
+    return _save(tradeoff_figure(result), path, tight=False)
+
+
+def tradeoff_figure(result: Calibration) -> Any:
+    """The trade-off chart's figure; its legend sits below the plot."""
     plt = _pyplot()
     points = [p for p in result.curve if p["floor_scale"] == result.floor_scale]
     xs = [p["threshold"] for p in points]
@@ -135,7 +181,7 @@ def tradeoff_chart(result: Calibration, out_dir: str | Path, fmt: str = "png") -
     fig.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="lower center", ncol=4, fontsize=8)
     fig.subplots_adjust(bottom=0.25)
     ax.set_title(f"Threshold trade-off: {result.model['name']} v{result.model['version']}")
-    return _save(fig, _target(out_dir, "threshold_tradeoff", fmt), tight=False)
+    return fig
 
 
 def _n(point: dict[str, Any], key: str) -> int:
@@ -149,10 +195,16 @@ def _val(v: Any) -> float | None:
 
 def speed_chart(report: SpeedReport, out_dir: str | Path, fmt: str = "png") -> Path:
     """Conversion (MQL->SQL, MQL->won) by response bucket, with intervals and MQLs per bucket."""
+    path = _target(out_dir, "speed_to_lead", fmt)
+    return _save(speed_figure(report), path, tight=False)  # laid out around its legend
+
+
+def speed_figure(report: SpeedReport) -> Any:
+    """The speed chart's figure; its legend sits below the plot, clear of every bucket."""
     plt = _pyplot()
     buckets = [b for b in report.buckets if b.mqls]
     xs = list(range(len(buckets)))
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 5))
     for key, label, color, shift in (("mql_sql", "MQL->SQL", "#4c9a6a", -0.05),
                                      ("mql_won", "MQL->won", "#3b6ea5", 0.05)):  # fmt: skip
         rates = [getattr(b, key) for b in buckets]
@@ -169,7 +221,13 @@ def speed_chart(report: SpeedReport, out_dir: str | Path, fmt: str = "png") -> P
     ax.set_ylabel("conversion, % (95% Wilson interval)")
     median = report.quantiles_hours.get("median")
     med = f"median {median:.1f} h" if median is not None else "no touches"
-    ax.set_title(f"Speed to lead: {med}, SLA breaches {report.sla_breaches}/{report.mqls}")
+    versions = scope([], report.versions)
+    ax.set_title(
+        f"Speed to lead: {med}, SLA breaches {report.sla_breaches}/{report.mqls}"
+        + (f"\nall MQLs · {versions}" if versions else "")
+    )
     ax.set_ylim(bottom=0)
-    ax.legend()
-    return _save(fig, _target(out_dir, "speed_to_lead", fmt))
+    # Below the axes (under the tick labels), never over the first buckets' points.
+    fig.legend(loc="lower center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
