@@ -72,13 +72,14 @@ def publish_model(
     dry_run: bool = False,
     progress: Progress | None = None,
     engine: str = "auto",
+    note: str | None = None,
 ) -> PublishReport:
     """Publish a model version: re-score every lead under it and record the transitions.
 
     ``source`` is a ``Path`` or YAML text. With ``dry_run`` nothing is written; the report says how
     many leads would change status. Publishing the version already active changes nothing.
     ``engine`` picks the re-scoring path (``auto``, ``python``, ``duckdb``; see
-    ``service.rescore``).
+    ``service.rescore``). ``note`` is the change note kept with the version.
 
     Raises:
         ModelError: the model is invalid (with file, line and column).
@@ -119,6 +120,7 @@ def publish_model(
                     published_by=actor,
                     published_at=as_of,
                     summary=summary.model_dump(),
+                    note=note.strip() or None if note else None,
                 )
             )
     return PublishReport(
@@ -136,6 +138,7 @@ def _view(row: Any, active_id: int | None) -> ModelVersionView:
         published_at=row.published_at,
         active=row.id == active_id,
         summary=row.summary or {},
+        note=row.note,
     )
 
 
