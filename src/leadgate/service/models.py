@@ -170,6 +170,12 @@ def find_model(conn: Connection, ref: str) -> Any:
     )
 
 
+def model_yaml(store: Store, ref: str) -> str:
+    """The YAML text of a published version (id, hash or hash prefix, or version label)."""
+    with store.read() as conn:
+        return str(find_model(conn, ref).yaml)
+
+
 def diff_models(store: Store, a: str, b: str) -> ModelDiff:
     """Compare two published versions: spec-level changes and the YAML text diff."""
     with store.read() as conn:

@@ -35,6 +35,7 @@ class Session:
     created: float
     seen: float
     flashes: list[tuple[str, str]] = field(default_factory=list)
+    draft: str | None = None  # the model page's draft YAML, kept while the session lasts
 
     def flash(self, kind: str, text: str) -> None:
         """A message for the next page shown (``kind``: ok or error)."""
