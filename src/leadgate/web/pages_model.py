@@ -85,6 +85,8 @@ async def draft(request: Request) -> Response:
     form = await posted_form(request, viewer)
     text = form.get("yaml").replace("\r\n", "\n")
     action = form.get("do", "validate")
+    if action == "publish" and not viewer.may("models:write"):
+        raise HTTPException(403, f"role '{viewer.role}' may not publish a model (admin only)")
     if len(text) > MAX_DRAFT:
         raise HTTPException(413, f"the draft is over {MAX_DRAFT // 1024} KiB")
     if "\n" not in text:
@@ -113,8 +115,6 @@ async def draft(request: Request) -> Response:
         )
     if action != "publish":
         raise HTTPException(400, "do: use validate, preview or publish")
-    if not viewer.may("models:write"):
-        raise HTTPException(403, f"role '{viewer.role}' may not publish a model (admin only)")
     note = form.get("note").strip()
     if not note:
         return await _model_page(
