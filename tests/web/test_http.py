@@ -17,7 +17,9 @@ def test_pages_need_a_session(web) -> None:
     client = web.client()
     answer = client.get("/app/queue?segment=default", follow_redirects=False)
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/app/login?next=" + quote("/app/queue?segment=default", safe="")
+    assert answer.headers["location"] == "/app/login?next=" + quote(
+        "/app/queue?segment=default", safe=""
+    )
     assert client.post("/app/queue/dispose", data={"lead": "x"}).status_code == 403
 
 
@@ -71,7 +73,6 @@ def test_next_never_leaves_the_app(web) -> None:
 
 def test_revoked_key_ends_its_sessions(web) -> None:
     from leadgate.api.keys import create_key
-
     from web_helpers import sign_in
 
     made = create_key(web.store, "sales", name="short-lived")
@@ -102,7 +103,9 @@ def test_sessions_expire() -> None:
         ("sales", "/app/settings/reasons", {"do": "reset"}),
     ],
 )
-def test_server_refuses_what_a_role_may_not_do(web, role: str, path: str, data: dict[str, str]) -> None:
+def test_server_refuses_what_a_role_may_not_do(
+    web, role: str, path: str, data: dict[str, str]
+) -> None:
     client = web.client(role)
     token = csrf_of(client.get("/app/leads").text)  # a valid token: only the role is wrong
     answer = client.post(path, data={**data, "csrf": token}, follow_redirects=False)

@@ -60,7 +60,7 @@ def _bins(published: list[float], draft: list[float]) -> tuple[list[float], list
         return [0.0, BIN], [0], [0]
     lo = math.floor(min(values) / BIN) * BIN
     hi = max(math.floor(max(values) / BIN) * BIN + BIN, lo + BIN)
-    n = int(round((hi - lo) / BIN))
+    n = round((hi - lo) / BIN)
     edges = [lo + i * BIN for i in range(n + 1)]
 
     def count(xs: list[float]) -> list[int]:
@@ -104,7 +104,9 @@ def preview_model(store: Store, text: str, *, actor: str, as_of: datetime) -> Mo
                     Changes(), candidate, zip(rows, scores, strict=True), at=as_of,
                     cause=Cause.MODEL_CHANGE, actor=actor, summary=summary,
                 )  # fmt: skip
-            for (lead_id, stage, old_total, old_q, old_seg), score in zip(olds, scores, strict=True):
+            for (lead_id, stage, old_total, old_q, old_seg), score in zip(
+                olds, scores, strict=True
+            ):
                 if old_total is not None:
                     published.append(old_total)
                 if old_q:

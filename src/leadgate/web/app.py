@@ -48,8 +48,14 @@ def _status_of(exc: LeadgateError) -> int:
 
 def create_web_app(config: ApiConfig) -> FastAPI:
     """The ``/app`` pages over ``config``'s store (mount it at ``/app``)."""
-    from leadgate.web import pages_auth, pages_leads, pages_model, pages_queue, pages_reports
-    from leadgate.web import pages_settings
+    from leadgate.web import (
+        pages_auth,
+        pages_leads,
+        pages_model,
+        pages_queue,
+        pages_reports,
+        pages_settings,
+    )
 
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     web.state.web = WebState(config=config, sessions=Sessions())

@@ -65,7 +65,9 @@ def waterfall(steps: Sequence[Step], total: float, threshold: float | None) -> M
     def x(v: float) -> float:
         return label_w + (v - lo) / span * plot
 
-    body = [f'<line x1="{x(0):.1f}" y1="{top}" x2="{x(0):.1f}" y2="{height - 20}" stroke="{GRID}"/>']
+    body = [
+        f'<line x1="{x(0):.1f}" y1="{top}" x2="{x(0):.1f}" y2="{height - 20}" stroke="{GRID}"/>'
+    ]
     for i, s in enumerate(steps):
         y = top + i * row_h
         a, b = ends[i], ends[i + 1]
@@ -223,7 +225,9 @@ def curve(points: Sequence[tuple[float, float]], mark: float | None, x_label: st
             f'stroke="{GRID}"/>' for f in (0, 0.5, 1)]  # fmt: skip
     body += [_text(left - 6, y(f) + 4, f"{100 * f:.0f}%", anchor="end", size=11, fill=MUTED)
              for f in (0, 0.5, 1)]  # fmt: skip
-    d = " ".join(f"{'M' if i == 0 else 'L'}{x(a):.1f},{y(b):.1f}" for i, (a, b) in enumerate(points))
+    d = " ".join(
+        f"{'M' if i == 0 else 'L'}{x(a):.1f},{y(b):.1f}" for i, (a, b) in enumerate(points)
+    )
     body.append(f'<path d="{d}" fill="none" stroke="{ACCENT}" stroke-width="2"/>')
     if mark is not None:
         body.append(f'<line x1="{x(mark):.1f}" x2="{x(mark):.1f}" y1="{top}" '

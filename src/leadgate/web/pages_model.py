@@ -122,9 +122,7 @@ async def draft(request: Request) -> Response:
             note_error="a change note is needed: say why this version",
         )  # fmt: skip
     report = await config.write(
-        lambda: publish_model(
-            config.store, text, actor=viewer.actor, as_of=config.now(), note=note
-        )
+        lambda: publish_model(config.store, text, actor=viewer.actor, as_of=config.now(), note=note)
     )
     config.wake_worker()
     viewer.session.draft = None

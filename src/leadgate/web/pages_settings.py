@@ -14,12 +14,16 @@ from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.keys import ROLES, create_key, list_keys, revoke_key
 from leadgate.errors import LeadgateError
-from leadgate.service import change_reject_reasons, reject_reason_usage, reject_reasons
-from leadgate.service import reset_reject_reasons
-from leadgate.webhooks.log import delivery_log, send_test
-from leadgate.webhooks.registry import TOPICS, add_webhook, list_webhooks, remove_webhook
+from leadgate.service import (
+    change_reject_reasons,
+    reject_reason_usage,
+    reject_reasons,
+    reset_reject_reasons,
+)
 from leadgate.web.guard import Viewer, config_of, posted_form, sign_in_check
 from leadgate.web.render import page
+from leadgate.webhooks.log import delivery_log, send_test
+from leadgate.webhooks.registry import TOPICS, add_webhook, list_webhooks, remove_webhook
 
 router = APIRouter()
 
@@ -56,7 +60,9 @@ async def keys(request: Request) -> Response:
     form = await posted_form(request, viewer)
     config = config_of(request)
     if form.get("do") == "revoke":
-        key = await config.write(lambda: revoke_key(config.store, form.get("key"), now=config.now()))
+        key = await config.write(
+            lambda: revoke_key(config.store, form.get("key"), now=config.now())
+        )
         viewer.session.flash("ok", f"revoked key {key.id} '{key.name}'")
         return RedirectResponse("/app/settings", 303)
     try:

@@ -52,7 +52,7 @@ def _hours(value: Any) -> str:
     """A duration in hours as ``3d 4h`` / ``5h 10m`` / ``12m``."""
     if value is None:
         return "–"
-    minutes = int(round(abs(float(value)) * 60))
+    minutes = round(abs(float(value)) * 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     text = f"{days}d {hours}h" if days else (f"{hours}h {mins:02d}m" if hours else f"{mins}m")

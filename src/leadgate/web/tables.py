@@ -76,16 +76,26 @@ def layout(report: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[Table
             continue
         if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
             tables.append(table(key.replace("_", " "), value))
-        elif isinstance(value, Mapping) and value and all(
-            isinstance(v, list) for v in value.values()
+        elif (
+            isinstance(value, Mapping)
+            and value
+            and all(isinstance(v, list) for v in value.values())
         ):
             for sub, items in value.items():
                 if items and all(isinstance(v, Mapping) for v in items):
                     tables.append(table(f"{key} {sub}".replace("_", " "), items))
-        elif isinstance(value, Mapping) and value and all(
-            isinstance(v, Mapping) for v in value.values()
+        elif (
+            isinstance(value, Mapping)
+            and value
+            and all(isinstance(v, Mapping) for v in value.values())
         ):
             tables.append(table(key.replace("_", " "), [{"": k, **v} for k, v in value.items()]))
+        elif (
+            isinstance(value, Mapping)
+            and len(value) > 4
+            and not ({"rate", "lo", "hi"} <= set(value))
+        ):
+            tables.append(table(key.replace("_", " "), [value]))  # one record (a total)
         elif key.endswith(("_lo", "_hi", "_n")) and key[:-3] in report:
             continue
         else:
