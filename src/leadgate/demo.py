@@ -106,3 +106,49 @@ def run_demo(
         segments=Counter(r["segment"] for r in queue),
         top_reasons=reasons.most_common(5),
     )
+
+
+@dataclass
+class DemoStore:
+    """A store loaded with the demo data under the reference model, and an admin key for it."""
+
+    db: str
+    data_dir: Path
+    as_of: datetime
+    leads: int
+    events: int
+    mqls: int
+    token: str
+
+
+def build_demo_store(
+    db: str, out_dir: str | Path, n_leads: int = 2000, seed: int = 7, as_of: datetime | None = None
+) -> DemoStore:
+    """Generate the demo data (timed up to ``as_of``), publish the reference model, load accounts,
+    leads, events and outcomes into the store at ``db``, and create an admin key.
+
+    An existing store at ``db`` is refused (the demo never writes into a store with data).
+
+    Raises:
+        LeadgateError: ``db`` already holds leads or models.
+    """
+    from leadgate.api.keys import create_key
+    from leadgate.errors import LeadgateError
+    from leadgate.service import list_models, load_file, mql_queue, publish_model
+    from leadgate.store import open_store
+    from leadgate.synth import generate
+
+    store = open_store(db)
+    try:
+        if list_models(store):
+            raise LeadgateError(f"--db: {db} already holds a published model; give a new path")
+        synth = generate(n_leads, seed, Path(out_dir), as_of=as_of)
+        when = synth.as_of
+        publish_model(store, REFERENCE_MODEL, actor="demo", as_of=when)
+        for kind in ("accounts", "leads", "events", "outcomes"):
+            load_file(store, kind, getattr(synth, kind), as_of=when, actor="demo")
+        mqls = len(mql_queue(store, as_of=when))
+        token = create_key(store, "admin", name="demo-admin", created_by="demo").token
+    finally:
+        store.close()
+    return DemoStore(db, synth.out_dir, when, synth.n_leads, synth.n_events, mqls, token)

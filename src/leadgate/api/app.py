@@ -191,8 +191,19 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    _mount_web(app, config)
     _add_security_scheme(app)
     return app
+
+
+def _mount_web(app: FastAPI, config: ApiConfig) -> None:
+    """The web app's pages under ``/app`` (``leadgate.web``), when Jinja2 is installed."""
+    try:
+        from leadgate.web import create_web_app
+    except ImportError:  # the ``web`` extra is not installed: the API alone
+        log.info("jinja2 not installed: the web app under /app is off")
+        return
+    app.mount("/app", create_web_app(config))
 
 
 def _add_security_scheme(app: FastAPI) -> None:

@@ -103,6 +103,7 @@ def serve(options: ServeOptions, announce: Callable[[str], None] | None = None) 
         announce(f"leadgate API on {base}")
         announce(f"  OpenAPI schema: {base}/openapi.json")
         announce(f"  interactive docs: {base}/docs")
+        announce(f"  web app: {base}/app (sign in with an API key)")
         announce(f"  health: {base}/healthz")
     server.run()  # type: ignore[attr-defined]
 

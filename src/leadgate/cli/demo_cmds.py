@@ -46,20 +46,64 @@ def queue_table(
     return queue
 
 
+def serve_demo(leads: int, seed: int, out: Path, db: str | None, host: str, port: int) -> None:
+    """``leadgate demo --serve``: the demo data in a store, an admin key, the server running."""
+    from datetime import UTC, datetime
+
+    from leadgate.api.server import ServeOptions, serve
+    from leadgate.demo import build_demo_store
+
+    db = db or str(out / "demo.db")
+    out.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    with progress_bar("loading") as bar:
+        bar.add_task(f"generating {leads:,} leads and loading them into {db}", total=None)
+        built = build_demo_store(db, out, leads, seed, as_of=now)
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+    console.print(
+        f"demo store: {db} · {built.leads:,} leads, {built.events:,} events, "
+        f"{built.mqls:,} MQLs waiting, reference model published",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(f"open {base}/app and sign in with this admin key:", highlight=False)
+    console.print(built.token, highlight=False, soft_wrap=True)
+    serve(
+        ServeOptions(db=db, host=host, port=port, log_level="warning"),
+        announce=lambda line: console.print(line, highlight=False, soft_wrap=True),
+    )
+
+
 def demo(
-    leads: int = typer.Option(20000, "--leads", help="How many synthetic leads."),
+    leads: int | None = typer.Option(
+        None, "--leads", help="How many synthetic leads [default 20000; 2000 with --serve]."
+    ),
     seed: int = typer.Option(7, "--seed", help="Random seed (same seed, same data)."),
     out: Path = typer.Option(Path("demo-data"), "--out", help="Where the synthetic files go."),
     engine: str = typer.Option("duckdb", "--engine", help="python, duckdb or sqlite."),
     top: int = typer.Option(15, "--top", help="MQL queue rows to show."),
+    serve: bool = typer.Option(
+        False, "--serve", help="Load the demo into a store and start the server with the web app."
+    ),
+    db: str | None = typer.Option(None, "--db", help="With --serve: a new store [OUT/demo.db]."),
+    host: str = typer.Option("127.0.0.1", "--host", help="With --serve: interface to listen on."),
+    port: int = typer.Option(8000, "--port", help="With --serve: TCP port."),
 ) -> None:
-    """Generate a realistic funnel, score it with the reference model, show the MQL queue."""
+    """Generate a realistic funnel, score it with the reference model, show the MQL queue.
+
+    With --serve: load it into a store, create an admin key and start the server (web app at
+    /app); the URL and the key are printed.
+    """
     from leadgate.demo import REFERENCE_MODEL, run_demo
     from leadgate.errors import LeadgateError
     from leadgate.io import read_table
 
+    leads = leads if leads is not None else (2000 if serve else 20000)
     if leads < 1:
         raise LeadgateError(f"--leads must be at least 1, got {leads}")
+    if serve:
+        serve_demo(leads, seed, out, db, host, port)
+        return
     with progress_bar("scoring") as bar:
         task = bar.add_task(f"generating {leads:,} leads and scoring", total=None)
         result = run_demo(

@@ -173,6 +173,7 @@ def publish(
     as_of: str | None = AS_OF_OPTION,
     as_json: bool = JSON_OPTION,
     engine: str = ENGINE_OPTION,
+    note: str | None = typer.Option(None, "--note", help="Why this version (kept with it)."),
 ) -> None:
     """Publish a model version: re-score every lead and record the resulting transitions."""
     from leadgate.service import publish_model
@@ -190,6 +191,7 @@ def publish(
                 dry_run=dry_run,
                 progress=progress,
                 engine=engine,
+                note=note,
             )
     if as_json:
         _print_json(report.model_dump(mode="json"))

@@ -73,13 +73,14 @@ def publish_model(
     dry_run: bool = False,
     progress: Progress | None = None,
     engine: str = "auto",
+    note: str | None = None,
 ) -> PublishReport:
     """Publish a model version: re-score every lead under it and record the transitions.
 
     ``source`` is a ``Path`` or YAML text. With ``dry_run`` nothing is written; the report says how
     many leads would change status. Publishing the version already active changes nothing.
     ``engine`` picks the re-scoring path (``auto``, ``python``, ``duckdb``; see
-    ``service.rescore``).
+    ``service.rescore``). ``note`` is the change note kept with the version.
 
     Raises:
         ModelError: the model is invalid (with file, line and column).
@@ -124,6 +125,7 @@ def publish_model(
                     published_by=actor,
                     published_at=as_of,
                     summary=summary.model_dump(),
+                    note=note.strip() or None if note else None,
                 )
             )
     return PublishReport(
@@ -141,6 +143,7 @@ def _view(row: Any, active_id: int | None) -> ModelVersionView:
         published_at=row.published_at,
         active=row.id == active_id,
         summary=row.summary or {},
+        note=row.note,
     )
 
 
@@ -170,6 +173,12 @@ def find_model(conn: Connection, ref: str) -> Any:
     raise NotFoundError(
         f"no published model '{ref}' (use an id, a hash prefix or a version; see `leadgate models list`)"
     )
+
+
+def model_yaml(store: Store, ref: str) -> str:
+    """The YAML text of a published version (id, hash or hash prefix, or version label)."""
+    with store.read() as conn:
+        return str(find_model(conn, ref).yaml)
 
 
 def diff_models(store: Store, a: str, b: str) -> ModelDiff:

@@ -174,6 +174,7 @@ class ModelVersionView(BaseModel):
     published_at: datetime
     active: bool
     summary: dict[str, Any] = Field(default_factory=dict)
+    note: str | None = None  # the publisher's change note
 
 
 class PublishReport(BaseModel):

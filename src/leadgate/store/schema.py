@@ -129,6 +129,7 @@ model_versions = Table(
     Column("published_by", String(255), nullable=False),
     Column("published_at", UTCDateTime, nullable=False),
     Column("summary", Json, nullable=False),  # what publishing changed (PublishReport counts)
+    Column("note", Text),  # the publisher's change note (why this version)
 )
 
 score_history = Table(

@@ -1,0 +1,157 @@
+"""How fast do the web app's pages render? (by hand)
+
+    python benchmarks/web.py [--leads 20000] [--requests 30] [--mql-threshold 10] [--cache .bench-cache]
+
+A SQLite store of synthetic leads (``leadgate.synth``, seed 7) with accounts, events and outcomes,
+loaded under the reference model (``examples/b2b-inbound.yaml``), then a version 2 published
+whose MQL line is ``--mql-threshold`` so the queue holds thousands of open MQLs, is built once and
+kept under ``--cache``. Then, in this one process, through the whole app (``create_app``, a
+TestClient signed in with an admin key, so routing, the session check, the service calls and
+template rendering are all counted), each page is requested ``--requests`` times and its p50 and
+p95 wall time printed. The baseline is the JSON API route that reads the same thing (same app,
+same process, same run): the page's p95 is printed as a ratio of it. Reports are requested once
+before timing, so the figures are for the server's warm report caches (what users see after the
+first visit).
+
+The issue's target: each page under 300 ms p95 on 100k leads / 2.5M events, the queue with 10k
+open MQLs. Building that store takes long on this machine; ``--leads`` picks the size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "src/leadgate/examples/b2b-inbound.yaml"
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _store(n_leads: int, threshold: float, cache: Path) -> Path:
+    """The benchmark store, built on first use."""
+    from leadgate.service import load_file, publish_model
+    from leadgate.store import open_store
+    from leadgate.synth import generate
+
+    path = cache / f"web-{n_leads}-{threshold:g}.db"
+    if path.exists():
+        return path
+    cache.mkdir(parents=True, exist_ok=True)
+    building = path.with_suffix(".building")
+    building.unlink(missing_ok=True)
+    started = time.perf_counter()
+    data = generate(n_leads, 7, cache / f"web-{n_leads}-data", as_of=NOW)
+    store = open_store(str(building))
+    model = EXAMPLE.read_text()
+    publish_model(store, model, actor="bench", as_of=NOW)
+    for kind in ("accounts", "leads", "events", "outcomes"):
+        load_file(store, kind, getattr(data, kind), as_of=NOW)
+    v2 = re.sub(r"^version: .*$", "version: 2", model, flags=re.M)
+    v2 = re.sub(r"^threshold: \d+", f"threshold: {threshold:g}", v2, flags=re.M)
+    v2 = re.sub(r"^floors: .*$", "floors: {}", v2, flags=re.M)
+    publish_model(store, v2, actor="bench", as_of=NOW, note="a low line: a long queue")
+    store.close()
+    building.rename(path)
+    print(f"built {path.name} in {time.perf_counter() - started:.0f} s "
+          f"({data.n_leads:,} leads, {data.n_events:,} events)")  # fmt: skip
+    return path
+
+
+def _time(fn: Callable[[], Any], n: int) -> tuple[float, float]:
+    """p50 and p95 wall time of ``fn`` in milliseconds over ``n`` calls."""
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--leads", type=int, default=20000)
+    parser.add_argument("--requests", type=int, default=30, help="per page")
+    parser.add_argument("--mql-threshold", type=float, default=10.0)
+    parser.add_argument("--cache", type=Path, default=ROOT / ".bench-cache")
+    args = parser.parse_args()
+
+    from fastapi.testclient import TestClient
+
+    from leadgate.api.app import create_app
+    from leadgate.api.keys import create_key
+
+    path = _store(args.leads, args.mql_threshold, args.cache)
+    app = create_app(str(path), clock=lambda: NOW, tick_seconds=None)
+    store = app.state.config.store
+    token = create_key(store, "admin", name="bench").token
+    client = TestClient(app)
+    form = client.get("/app/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    client.post("/app/login", data={"csrf": csrf, "key": token})
+    api = {"Authorization": f"Bearer {token}"}
+    with store.read() as conn:
+        ids = [r[0] for r in conn.exec_driver_sql("SELECT lead_id FROM leads")]
+        open_mqls = conn.exec_driver_sql("SELECT count(*) FROM leads WHERE stage='mql'").scalar()
+    rng = random.Random(7)
+    some = rng.sample(ids, min(len(ids), args.requests))
+    picks = iter(some * 2)
+
+    def get(url: str, headers: dict[str, str] | None = None) -> Callable[[], Any]:
+        def call() -> None:
+            answer = client.get(url, headers=headers)
+            assert answer.status_code == 200, (url, answer.status_code, answer.text[-500:])
+
+        return call
+
+    def lead_page() -> None:
+        get("/app/leads/" + quote(next(picks), safe=""))()
+
+    lead_ids = iter(some * 2)
+
+    def lead_api() -> None:
+        get("/v1/leads/" + quote(next(lead_ids), safe=""), api)()
+
+    pages: list[tuple[str, Callable[[], Any], Callable[[], Any] | None]] = [
+        ("queue (SLA order, page 1)", get("/app/queue"), get("/v1/mqls?limit=100", api)),
+        ("queue by score, filtered", get("/app/queue?sort=score&segment=default"),
+         get("/v1/mqls?limit=100&segment=default", api)),
+        ("lead page", lead_page, lead_api),
+        ("lead search", get("/app/leads?q=chen"), None),
+        ("model", get("/app/model"), get("/v1/models", api)),
+        ("reports: funnel", get("/app/reports?view=funnel"),
+         get("/v1/reports/funnel?by=channel", api)),
+        ("reports: quality", get("/app/reports?view=quality"),
+         get("/v1/reports/quality", api)),
+        ("reports: speed", get("/app/reports?view=speed"), get("/v1/reports/speed", api)),
+        ("reports: targets", get("/app/reports?view=targets"),
+         get("/v1/reports/targets?revenue=1000000&deal_size=25000", api)),
+        ("settings", get("/app/settings"), get("/v1/keys", api)),
+    ]  # fmt: skip
+    print(f"{args.leads:,} leads in the store, {open_mqls:,} open MQLs; "
+          f"{args.requests} requests per page; times in ms")  # fmt: skip
+    print(f"{'page':32} {'p50':>8} {'p95':>8} {'API p95':>9} {'ratio':>7}")
+    for name, page, baseline in pages:
+        page()  # warm: report caches, compiled plans, templates
+        p50, p95 = _time(page, args.requests)
+        if baseline is not None:
+            baseline()
+            _, b95 = _time(baseline, args.requests)
+            print(f"{name:32} {p50:8.1f} {p95:8.1f} {b95:9.1f} {p95 / b95:6.1f}x")
+        else:
+            print(f"{name:32} {p50:8.1f} {p95:8.1f} {'-':>9} {'-':>7}")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,265 @@
+"""What the web app's sales and lead pages read: the queue board, lead search, a lead's events.
+
+``queue_board`` is ``mql_queue`` with what an SDR needs beside each MQL: channel, name, company,
+title, a hot/warm/cold temperature and the score's change over the last 7 days, filtered and
+sorted. ``search_leads`` finds leads by id, email, name or company; ``lead_events`` is a lead's
+event timeline. Pure reads: nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, cast, func, or_, select
+
+from leadgate.engine import as_utc
+from leadgate.errors import LeadgateError
+from leadgate.service.sales import mql_queue
+from leadgate.service.shapes import QueueItem
+from leadgate.store.db import Store
+from leadgate.store.schema import events, leads, score_history
+
+CHANGE_DAYS = 7
+# Temperature of a score against its segment's MQL line: hot at 125% of the line or more, warm
+# from the line up, cold below it (an MQL that no longer qualifies, or a lead short of the line).
+HOT_RATIO = 1.25
+SORTS = ("sla", "score", "age")
+CHANNEL_KEYS = ("source", "channel", "lead_source")  # the report frame's channel, same order
+CHUNK = 2000
+
+
+def temperature(total: float | None, threshold: float | None) -> str:
+    """``hot``, ``warm`` or ``cold`` for a total against its MQL threshold."""
+    if total is None or threshold is None:
+        return "cold"
+    hot_line = threshold * HOT_RATIO if threshold > 0 else threshold + 10
+    if total >= hot_line:
+        return "hot"
+    return "warm" if total >= threshold else "cold"
+
+
+def channel_of(attrs: dict[str, Any]) -> str | None:
+    """A lead's channel: its ``source`` (or ``channel``, ``lead_source``) attribute."""
+    for key in CHANNEL_KEYS:
+        value = attrs.get(key)
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def display_name(attrs: dict[str, Any]) -> str:
+    """``first last`` from the profile, or its ``name``, or empty."""
+    parts = [str(attrs[k]) for k in ("first_name", "last_name") if attrs.get(k)]
+    return " ".join(parts) or str(attrs.get("name") or "")
+
+
+@dataclass
+class BoardItem:
+    """One MQL on the board: the queue item and what is shown beside it."""
+
+    item: QueueItem
+    name: str
+    company: str | None
+    title: str | None
+    channel: str | None
+    threshold: float | None
+    temperature: str
+    change_7d: float | None  # total now minus the total 7 days ago (None: no score then)
+    sla_seconds_left: float  # negative once overdue
+
+
+@dataclass
+class QueueBoard:
+    """The filtered, sorted queue and the values the filters offer."""
+
+    items: list[BoardItem]
+    total: int  # MQLs after the filters (``items`` may be one page of them)
+    breached: int
+    segments: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    owners: list[str] = field(default_factory=list)
+
+
+def _profiles(store: Store, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    with store.read() as conn:
+        for start in range(0, len(ids), CHUNK):
+            q = select(leads.c.lead_id, leads.c.attrs).where(
+                leads.c.lead_id.in_(ids[start : start + CHUNK])
+            )
+            out.update((r.lead_id, r.attrs or {}) for r in conn.execute(q))
+    return out
+
+
+def totals_before(store: Store, ids: Sequence[str], when: datetime) -> dict[str, float]:
+    """Each lead's last recorded total at or before ``when`` (leads with none are left out)."""
+    h = score_history.c
+    out: dict[str, float] = {}
+    with store.read() as conn:
+        for start in range(0, len(ids), CHUNK):
+            last = (
+                select(h.lead_id, func.max(h.id).label("id"))
+                .where(h.lead_id.in_(ids[start : start + CHUNK]), h.at <= when)
+                .group_by(h.lead_id)
+                .subquery()
+            )
+            q = select(h.lead_id, h.total).join(
+                last, and_(last.c.lead_id == h.lead_id, last.c.id == h.id)
+            )
+            out.update((r.lead_id, float(r.total)) for r in conn.execute(q))
+    return out
+
+
+def queue_board(
+    store: Store,
+    *,
+    as_of: datetime,
+    segment: str | None = None,
+    channel: str | None = None,
+    owner: str | None = None,
+    sort: str = "sla",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+) -> QueueBoard:
+    """The MQL queue for the sales page, filtered by segment, channel and owner.
+
+    ``sort``: ``sla`` (due first), ``score`` (highest first) or ``age`` (oldest first);
+    ``descending`` reverses it. ``offset``/``limit`` pick a page of the sorted list.
+
+    Raises:
+        LeadgateError: unknown ``sort``.
+    """
+    if sort not in SORTS:
+        raise LeadgateError(f"sort: unknown order '{sort}' (use {', '.join(SORTS)})")
+    as_of = as_utc(as_of)
+    queue = mql_queue(store, as_of=as_of)
+    profiles = _profiles(store, [q.lead_id for q in queue])
+    segments = sorted({q.segment for q in queue if q.segment})
+    owners = sorted({q.owner for q in queue if q.owner})
+    channels = sorted({c for p in profiles.values() if (c := channel_of(p))})
+    chosen = [
+        q
+        for q in queue
+        if (segment is None or q.segment == segment)
+        and (owner is None or q.owner == owner)
+        and (channel is None or channel_of(profiles.get(q.lead_id, {})) == channel)
+    ]
+    keys = {
+        "sla": lambda q: (q.sla_due_at, q.lead_id),
+        "score": lambda q: (-(q.total or 0.0), q.lead_id),
+        "age": lambda q: (q.mql_at, q.lead_id),
+    }
+    chosen.sort(key=keys[sort], reverse=descending)
+    breached = sum(q.sla_state == "breached" for q in chosen)
+    page = chosen[offset : None if limit is None else offset + limit]
+    before = totals_before(store, [q.lead_id for q in page], as_of - timedelta(days=CHANGE_DAYS))
+    items = []
+    for q in page:
+        attrs = profiles.get(q.lead_id, {})
+        threshold = (q.score or {}).get("threshold")
+        old = before.get(q.lead_id)
+        items.append(
+            BoardItem(
+                item=q,
+                name=display_name(attrs),
+                company=None if attrs.get("company") is None else str(attrs["company"]),
+                title=None if attrs.get("title") is None else str(attrs["title"]),
+                channel=channel_of(attrs),
+                threshold=threshold,
+                temperature=temperature(q.total, threshold),
+                change_7d=None if old is None or q.total is None else q.total - old,
+                sla_seconds_left=(q.sla_due_at - as_of).total_seconds(),
+            )
+        )
+    return QueueBoard(items, len(chosen), breached, segments, channels, owners)
+
+
+@dataclass
+class LeadHit:
+    """A lead found by ``search_leads``."""
+
+    lead_id: str
+    email: str | None
+    name: str
+    company: str | None
+    stage: str
+    total: float | None
+    segment: str | None
+
+
+def search_leads(store: Store, text: str, *, limit: int = 50) -> list[LeadHit]:
+    """Leads whose id, email, name or company contains ``text`` (any case); exact id first."""
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    attrs_text = func.lower(cast(leads.c.attrs, String))
+    q = (
+        select(leads.c.lead_id, leads.c.email, leads.c.attrs, leads.c.stage,
+               leads.c.score_total, leads.c.segment)
+        .where(
+            or_(
+                func.lower(leads.c.lead_id).like(like, escape="\\"),
+                func.lower(leads.c.email).like(like, escape="\\"),
+                attrs_text.like(like, escape="\\"),  # narrowed to name and company below
+            )
+        )
+        .order_by(leads.c.lead_id)
+    )  # fmt: skip
+    hits: list[LeadHit] = []
+    with store.read() as conn:
+        for r in conn.execute(q):
+            attrs = r.attrs or {}
+            name = display_name(attrs)
+            company = None if attrs.get("company") is None else str(attrs["company"])
+            fields = (r.lead_id, r.email or "", name, company or "")
+            if not any(needle in f.lower() for f in fields):
+                continue
+            hits.append(
+                LeadHit(r.lead_id, r.email, name, company, r.stage, r.score_total, r.segment)
+            )
+            if len(hits) >= limit * 4:
+                break
+    hits.sort(key=lambda h: (h.lead_id.lower() != needle, h.lead_id))
+    return hits[:limit]
+
+
+@dataclass
+class EventView:
+    """One stored event of a lead."""
+
+    event_id: str
+    type: str
+    timestamp: datetime
+    properties: dict[str, Any]
+
+
+def lead_events(store: Store, lead_id: str, *, limit: int = 500) -> list[EventView]:
+    """A lead's events, newest first (at most ``limit``)."""
+    q = (
+        select(events.c.event_id, events.c.type, events.c.timestamp, events.c.properties)
+        .where(events.c.lead_id == lead_id)
+        .order_by(events.c.timestamp.desc(), events.c.event_id)
+        .limit(limit)
+    )
+    with store.read() as conn:
+        return [
+            EventView(r.event_id, r.type, r.timestamp, _props(r.properties))
+            for r in conn.execute(q)
+        ]
+
+
+def _props(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        import json
+
+        try:
+            loaded = json.loads(value)
+        except ValueError:
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+    return dict(value or {})
