@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.app import config_of
 from leadgate.api.keys import ApiKey, Role, verify_key
+from leadgate.store.audit import Actor
 
 PERMISSION_KEY = "x-leadgate-permission"
 
@@ -78,6 +79,11 @@ def actor_of(request: Request) -> str:
     return f"key:{current_key(request).name}"
 
 
+def auditor(request: Request) -> Actor:
+    """Who acts, for the audit log: the request's key (name and id), never the body's say-so."""
+    return Actor(actor_of(request), current_key(request).id)
+
+
 class GuardedRoute(APIRoute):
     """An ``APIRoute`` that authenticates and authorises before the body is touched.
 
@@ -101,7 +107,7 @@ class GuardedRoute(APIRoute):
             config = config_of(request)
             key = await run_in_threadpool(verify_key, config.store, token)
             if key is None:
-                raise _unauthorized("invalid or revoked API key")
+                raise _unauthorized("invalid, expired or revoked API key")
             if key.role not in allowed:
                 raise HTTPException(
                     403,

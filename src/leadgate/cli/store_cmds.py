@@ -19,6 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from leadgate.cli.common import operator
+
 if TYPE_CHECKING:
     from leadgate.store import Store
 
@@ -186,6 +188,7 @@ def publish(
                 dry_run=dry_run,
                 progress=progress,
                 engine=engine,
+                by=operator(),
             )
     if as_json:
         _print_json(report.model_dump(mode="json"))
@@ -364,6 +367,7 @@ def dispose_cmd(
             amount=amount,
             actor=_actor(actor),
             at=_now(as_of),
+            by=operator(),
         )
     console.print(f"[green]✓[/] {lead_id}: {action} -> stage {state.stage}", highlight=False)
 

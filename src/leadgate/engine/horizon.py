@@ -16,6 +16,7 @@ than 1e-9; ``k`` such events by less than ``k * 1e-9``.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import assert_never
 
 from leadgate.engine import ir
@@ -43,17 +44,29 @@ def rule_horizon_days(rule: ir.Rule) -> float | None:
             assert_never(rule)
 
 
-def horizon_days(plan: ir.Plan) -> float | None:
-    """Days after which no event changes any score of ``plan`` (``None``: unbounded)."""
-    ages: list[float] = []
+@dataclass(frozen=True)
+class Horizon:
+    """The age in days after which no event changes a score (``None``: unbounded), and the
+    rule or check that sets it (the one that looks furthest back)."""
+
+    days: float | None
+    by: str = ""
+
+
+def horizon(plan: ir.Plan) -> Horizon:
+    """How far back ``plan`` looks: the furthest any rule or check can still count an event."""
+    ages: list[tuple[float, str]] = []
     for rule in plan.rules:
         age = rule_horizon_days(rule)
         if age is None:
-            return None
-        ages.append(age)
+            return Horizon(None, f"rule '{rule.name}'")
+        ages.append((age, f"rule '{rule.name}'"))
     for check in plan.checks:
         if check.events is not None:
             if check.events.filter.within_days is None:
-                return None
-            ages.append(check.events.filter.within_days)
-    return max(ages, default=0.0)
+                return Horizon(None, f"check '{check.name}'")
+            ages.append((check.events.filter.within_days, f"check '{check.name}'"))
+    if not ages:
+        return Horizon(0.0)
+    days, by = max(ages)
+    return Horizon(days, by)

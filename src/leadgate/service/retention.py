@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, delete, exists, select
 
 from leadgate.engine import as_utc
-from leadgate.engine.horizon import horizon_days
+from leadgate.engine.horizon import Horizon, horizon
 from leadgate.errors import ConflictError
 from leadgate.store.audit import Actor, record_audit
 from leadgate.store.db import Store
@@ -44,27 +44,26 @@ class RetentionReport(BaseModel):
     outbox_days: int | None = None
     deliveries_days: int | None = None
     horizon_days: float | None = None  # the active model's; None: unbounded or no model
+    horizon_by: str = ""  # the rule or check that looks furthest back
     changes_scores: bool = False
     events: int = 0
     outbox: int = 0
     deliveries: int = 0
 
 
-def model_horizon(conn: Connection) -> tuple[bool, float | None]:
-    """(a model is published, its horizon in days: ``None`` when unbounded)."""
+def model_horizon(conn: Connection) -> Horizon | None:
+    """The active model's horizon (``engine/horizon.py``), ``None`` before the first publish."""
     from leadgate.service.models import active_model
 
     model = active_model(conn)
-    if model is None:
-        return False, None
-    return True, horizon_days(model.plan)
+    return None if model is None else horizon(model.plan)
 
 
-def _changes_scores(conn: Connection, days: int | None) -> tuple[float | None, bool]:
-    published, horizon = model_horizon(conn)
-    if days is None or not published:
-        return horizon, False
-    return horizon, horizon is None or days < horizon
+def _changes_scores(conn: Connection, days: int | None) -> tuple[Horizon | None, bool]:
+    seen = model_horizon(conn)
+    if days is None or seen is None:
+        return seen, False
+    return seen, seen.days is None or days < seen.days
 
 
 def check_events_days(conn: Connection, days: int) -> None:
@@ -73,12 +72,12 @@ def check_events_days(conn: Connection, days: int) -> None:
     Raises:
         ConflictError: deleting events that young would change scores.
     """
-    horizon, changes = _changes_scores(conn, days)
-    if changes:
-        reach = "events of any age" if horizon is None else f"events up to {horizon:.1f} days old"
+    seen, changes = _changes_scores(conn, days)
+    if changes and seen is not None:
+        reach = "of any age" if seen.days is None else f"up to {seen.days:.1f} days old"
         raise ConflictError(
-            f"{EVENTS_KEY}={days} would change scores: the active model counts {reach} "
-            "(force it if deleting them is required)"
+            f"{EVENTS_KEY}={days} would change scores: the active model's {seen.by} counts "
+            f"events {reach} (give it a window or a half-life, or force the retention)"
         )
 
 
@@ -103,7 +102,9 @@ def apply_retention(
             as_of=as_of, dry_run=dry_run, events_days=_days(conn, EVENTS_KEY),
             outbox_days=_days(conn, OUTBOX_KEY), deliveries_days=_days(conn, DELIVERIES_KEY),
         )  # fmt: skip
-        report.horizon_days, report.changes_scores = _changes_scores(conn, report.events_days)
+        seen, report.changes_scores = _changes_scores(conn, report.events_days)
+        if seen is not None:
+            report.horizon_days, report.horizon_by = seen.days, seen.by
         if report.changes_scores and not force and not dry_run:
             assert report.events_days is not None
             check_events_days(conn, report.events_days)
@@ -125,10 +126,7 @@ def apply_retention(
             stmts.append(("deliveries", delete(d).where(d.c.outbox_id.in_(old_ids))))
             stmts.append(("outbox", delete(o).where(o.c.created_at < cut, ~pending)))
         for name, stmt in stmts:
-            if dry_run:
-                count = _count(conn, stmt)
-            else:
-                count = int(conn.execute(stmt).rowcount)
+            count = _count(conn, stmt) if dry_run else int(conn.execute(stmt).rowcount)
             setattr(report, name, getattr(report, name) + count)
         if not dry_run:
             record_audit(

@@ -18,10 +18,10 @@ from sqlalchemy import Connection, delete
 
 from leadgate.engine import as_utc
 from leadgate.errors import IngestError, NotFoundError
+from leadgate.service.retention import DELIVERIES_KEY, EVENTS_KEY, OUTBOX_KEY, check_events_days
 from leadgate.store.audit import Actor, record_audit
 from leadgate.store.db import Store
 from leadgate.store.schema import settings
-from leadgate.service.retention import DELIVERIES_KEY, EVENTS_KEY, OUTBOX_KEY, check_events_days
 from leadgate.store.settings import get_setting, set_setting
 from leadgate.webhooks.targets import ALLOW_KEY, parse_allow
 
@@ -99,7 +99,9 @@ def _known(key: str) -> Known:
 def list_settings(store: Store) -> list[SettingView]:
     """Every known setting with its current value."""
     with store.read() as conn:
-        return [SettingView(key=k, value=get_setting(conn, k), help=v.help) for k, v in KNOWN.items()]
+        return [
+            SettingView(key=k, value=get_setting(conn, k), help=v.help) for k, v in KNOWN.items()
+        ]
 
 
 def parse_setting(key: str, value: Any) -> Any:

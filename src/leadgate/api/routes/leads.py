@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.app import config_of
-from leadgate.api.auth import GuardedRoute, actor_of, needs
+from leadgate.api.auth import GuardedRoute, actor_of, auditor, needs
 from leadgate.api.schemas import DispositionIn, LeadId
 from leadgate.service import (
     LeadState,
@@ -85,6 +85,7 @@ async def disposition(request: Request, lead_id: LeadId, body: DispositionIn) ->
         lambda: dispose(
             config.store, lead_id, body.action, reason=body.reason, note=body.note,
             amount=body.amount, actor=body.actor or actor_of(request), at=config.now(),
+            by=auditor(request),
         )
     )  # fmt: skip
     config.wake_worker()
@@ -110,4 +111,6 @@ async def replace_reject_reasons(
     Dispositions already recorded keep their codes.
     """
     config = config_of(request)
-    return await config.write(lambda: set_reject_reasons(config.store, body, at=config.now()))
+    return await config.write(
+        lambda: set_reject_reasons(config.store, body, at=config.now(), by=auditor(request))
+    )
