@@ -105,7 +105,8 @@ class GuardedRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             token = bearer_token(request)
             config = config_of(request)
-            key = await run_in_threadpool(verify_key, config.store, token)
+            # The app's clock decides expiry, as it decides every other "now" of the request.
+            key = await run_in_threadpool(verify_key, config.store, token, now=config.now())
             if key is None:
                 raise _unauthorized("invalid, expired or revoked API key")
             if key.role not in allowed:

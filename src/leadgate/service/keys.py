@@ -40,7 +40,7 @@ KEY_PREFIX = "lg_"
 # How often ``last_used_at`` is written per key: a write per request would serialise readers.
 LAST_USED_EVERY = timedelta(minutes=1)
 DEFAULT_OVERLAP = timedelta(hours=24)
-_DURATION = re.compile(r"^\s*(\d{1,7})\s*([smhdw])\s*$")
+_DURATION = re.compile(r"^\s*([0-9]{1,7})\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
