@@ -87,12 +87,12 @@ def refusal(address: Address, allowed: tuple[Network, ...]) -> str | None:
         address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
     if any(address in net for net in allowed):
         return None
-    if address.is_unspecified or address.is_multicast or address.is_reserved:
-        return f"{address} is not a routable address"
     for net in _BLOCKED:
         if address.version == net.version and address in net:
             name = next(k for k, v in RANGES.items() if str(net) in v)
             return f"{address} is a {name} address (allow it with the {ALLOW_KEY} setting)"
+    if address.is_unspecified or address.is_multicast or address.is_reserved:
+        return f"{address} is not a routable address"
     return None
 
 
