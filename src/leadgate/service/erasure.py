@@ -93,8 +93,9 @@ def _records(conn: Connection, lead_id: str) -> list[str]:
 
 def _set(conn: Connection, table: Any, old: str, tomb: str, **blank: Any) -> int:
     return int(
-        conn.execute(update(table).where(table.c.lead_id == old).values(lead_id=tomb, **blank))
-        .rowcount
+        conn.execute(
+            update(table).where(table.c.lead_id == old).values(lead_id=tomb, **blank)
+        ).rowcount
     )
 
 
@@ -133,8 +134,9 @@ def _erase_record(conn: Connection, old: str, tomb: str, at: datetime) -> dict[s
     )
     rows["outbox"] = _set(conn, outbox, old, tomb, payload={"erased": True})
     rows["audit_log"] = int(
-        conn.execute(update(audit_log).where(audit_log.c.target == old).values(target=tomb))
-        .rowcount
+        conn.execute(
+            update(audit_log).where(audit_log.c.target == old).values(target=tomb)
+        ).rowcount
     )
     return rows
 

@@ -38,7 +38,9 @@ def scrub_erasure_notices(store: Store) -> int:
     d = webhook_deliveries
     with store.write() as conn:
         rows = conn.execute(
-            select(outbox.c.id, outbox.c.payload, outbox.c.created_at).where(outbox.c.topic == TOPIC)
+            select(outbox.c.id, outbox.c.payload, outbox.c.created_at).where(
+                outbox.c.topic == TOPIC
+            )
         ).all()
         waiting = [r for r in rows if (r.payload or {}).get("lead_id") is not None]
         if not waiting:
@@ -64,4 +66,3 @@ def scrub_erasure_notices(store: Store) -> int:
                 .values(payload={**r.payload, "lead_id": None})
             )
     return len(done)
-

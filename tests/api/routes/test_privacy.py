@@ -29,7 +29,11 @@ def test_erasure_over_http(api) -> None:  # type: ignore[no-untyped-def]
     assert api.call("DELETE", "/v1/leads/nobody").status_code == 404
     (entry,) = api.call("GET", "/v1/audit", params={"action": "lead.erase"}).json()
     admin = api.call("GET", "/v1/whoami").json()
-    assert (entry["actor"], entry["key_id"], entry["target"]) == ("key:test-admin", admin["id"], tomb)
+    assert (entry["actor"], entry["key_id"], entry["target"]) == (
+        "key:test-admin",
+        admin["id"],
+        tomb,
+    )
     assert "web/42" not in str(api.call("GET", "/v1/audit").json())
 
 
@@ -100,7 +104,9 @@ def test_settings_over_http(api) -> None:  # type: ignore[no-untyped-def]
     api.publish()  # TINY_MODEL's demo rule decays for ever: any events retention changes scores
     refused = api.call("PUT", "/v1/settings/retention.events_days", json={"value": 30})
     assert refused.status_code == 409 and "rule 'demo'" in refused.json()["message"]
-    forced = api.call("PUT", "/v1/settings/retention.events_days", json={"value": 30, "force": True})
+    forced = api.call(
+        "PUT", "/v1/settings/retention.events_days", json={"value": 30, "force": True}
+    )
     assert forced.status_code == 200
     values = {s["key"]: s["value"] for s in api.call("GET", "/v1/settings").json()}
     assert values["retention.events_days"] == 30
