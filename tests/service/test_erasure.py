@@ -99,6 +99,9 @@ def test_erasure_leaves_nothing_of_the_person_and_keeps_counts(
     assert entry.actor == "cli:tester" and entry.target == tomb
     # Time passing and a republish never score the tombstone again (nor make it an MQL).
     tick(store, T0 + 30 * 24 * H)
+    for engine in ("python", "duckdb"):
+        lower = TINY_MODEL.replace("threshold: 30", f"threshold: {20 + len(engine)}")
+        publish_model(store, lower, actor="t", as_of=T0 + 31 * 24 * H, engine=engine)
     assert get_lead(store, tomb).score_history == tomb_view.score_history
     with pytest.raises(ConflictError, match="already an erased tombstone"):
         erase_lead(store, tomb, at=T0 + 5 * H, by=ADMIN)

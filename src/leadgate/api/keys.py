@@ -6,11 +6,11 @@ other, STYLE.md section 10); this module keeps ``leadgate.api.keys`` imports wor
 
 from __future__ import annotations
 
+from leadgate.errors import FieldError
 from leadgate.service.keys import (
     KEY_PREFIX,
     ROLES,
     ApiKey,
-    FieldError,
     NewKey,
     Role,
     check_secret,

@@ -31,7 +31,7 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, or_, select, update
 
-from leadgate.errors import ConflictError, IngestError, NotFoundError
+from leadgate.errors import ConflictError, FieldError, NotFoundError
 from leadgate.store.audit import Actor, record_audit
 from leadgate.store.db import Store
 from leadgate.store.schema import api_keys
@@ -44,12 +44,6 @@ _DURATION = re.compile(r"^\s*([0-9]{1,7})\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-class FieldError(IngestError):
-    """Raised for a bad value of one named field (HTTP 422 naming it; CLI: ``field: message``)."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message, field=field)
-        Exception.__init__(self, f"{field}: {message}")
 
 
 class Role(StrEnum):

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, delete
 
 from leadgate.engine import as_utc
-from leadgate.errors import IngestError, NotFoundError
+from leadgate.errors import FieldError, NotFoundError
 from leadgate.service.retention import DELIVERIES_KEY, EVENTS_KEY, OUTBOX_KEY, check_events_days
 from leadgate.store.audit import Actor, record_audit
 from leadgate.store.db import Store
@@ -28,12 +28,8 @@ from leadgate.webhooks.targets import ALLOW_KEY, parse_allow
 MAX_DAYS = 36_500
 
 
-class SettingError(IngestError):
+class SettingError(FieldError):
     """Raised for an unknown setting or a value it does not accept (names the setting)."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message, field=field)
-        Exception.__init__(self, f"{field}: {message}")
 
 
 def _days(key: str, value: Any) -> int:

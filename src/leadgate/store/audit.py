@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, or_, select
 
 from leadgate.engine import as_utc
-from leadgate.errors import IngestError
+from leadgate.errors import FieldError
 from leadgate.store.db import Store
 from leadgate.store.schema import audit_log
 
@@ -51,12 +51,8 @@ class AuditEntry(BaseModel):
     details: dict[str, Any]
 
 
-class AuditFilterError(IngestError):
+class AuditFilterError(FieldError):
     """Raised for a bad audit filter (``limit`` out of range, ``since`` after ``until``)."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message, field=field)
-        Exception.__init__(self, f"{field}: {message}")
 
 
 def record_audit(

@@ -15,21 +15,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 
-from leadgate.errors import IngestError, NotFoundError
+from leadgate.errors import FieldError, NotFoundError
 from leadgate.store.audit import SYSTEM, Actor, record_audit
 from leadgate.store.db import Store
 from leadgate.store.schema import webhook_deliveries, webhooks
 from leadgate.webhooks.targets import allowed_networks, check_target
 
 TOPICS = ("lead.mql", "lead.disposition", "lead.erased")
-
-
-class FieldError(IngestError):
-    """Raised for a bad value of one named field (HTTP 422 naming it; CLI: ``field: message``)."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message, field=field)
-        Exception.__init__(self, f"{field}: {message}")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
 
-from leadgate.errors import IngestError
+from leadgate.errors import FieldError
 from leadgate.store.settings import get_setting
 
 ALLOW_KEY = "webhooks.allow_targets"
@@ -44,12 +44,8 @@ RANGES: dict[str, tuple[str, ...]] = {
 _BLOCKED = tuple(ipaddress.ip_network(n) for names in RANGES.values() for n in names)
 
 
-class TargetError(IngestError):
+class TargetError(FieldError):
     """Raised when a webhook URL or an allow-list entry is refused (names the field)."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message, field=field)
-        Exception.__init__(self, f"{field}: {message}")
 
 
 def parse_allow(entries: Iterable[object], field: str = ALLOW_KEY) -> list[str]:
