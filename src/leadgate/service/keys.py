@@ -44,8 +44,6 @@ _DURATION = re.compile(r"^\s*([0-9]{1,7})\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-
-
 class Role(StrEnum):
     """What a key may do; see ``leadgate.api.auth.PERMISSIONS``."""
 

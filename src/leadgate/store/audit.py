@@ -100,7 +100,11 @@ def list_audit(
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise AuditFilterError(f"must be between 1 and {MAX_LIMIT}, got {limit}", "limit")
-    if since is not None and until is not None and as_utc(since) >= as_utc(until):
+    for name, text in (("actor", actor), ("action", action)):
+        if text is not None and not text.isprintable():
+            raise AuditFilterError("must not contain control characters", name)
+    since, until = _utc(since, "since"), _utc(until, "until")
+    if since is not None and until is not None and since >= until:
         raise AuditFilterError("must be before until", "since")
     c = audit_log.c
     q = select(audit_log).order_by(c.id.desc()).limit(limit)
@@ -110,8 +114,17 @@ def list_audit(
         family = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         q = q.where(or_(c.action == action, c.action.like(f"{family}.%", escape="\\")))
     if since is not None:
-        q = q.where(c.at >= as_utc(since))
+        q = q.where(c.at >= since)
     if until is not None:
-        q = q.where(c.at < as_utc(until))
+        q = q.where(c.at < until)
     with store.read() as conn:
         return [AuditEntry.model_validate(dict(r._mapping)) for r in conn.execute(q)]
+
+
+def _utc(value: datetime | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return as_utc(value)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 has no UTC time
+        raise AuditFilterError(f"{value.isoformat()} is out of range", name) from None

@@ -67,6 +67,10 @@ def test_audit_filters(api) -> None:  # type: ignore[no-untyped-def]
     assert api.call("GET", "/v1/audit", params={"limit": 0}).status_code == 422
     bad = api.call("GET", "/v1/audit", params={"since": "2026-12-01", "until": "2026-11-01"})
     assert bad.status_code == 422 and bad.json()["field"] == "since"
+    early = api.call("GET", "/v1/audit", params={"since": "0001-01-01T00:00:00+14:00"})
+    assert early.status_code == 422 and early.json()["field"] == "since"
+    control = api.call("GET", "/v1/audit", params={"actor": "key:\x00x"})
+    assert control.status_code == 422 and control.json()["field"] == "actor"
 
 
 def test_expired_and_rotated_keys_over_http(api) -> None:  # type: ignore[no-untyped-def]
