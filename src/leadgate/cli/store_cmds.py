@@ -280,7 +280,9 @@ def show(
         return
     score = view.score or {}
     head = f"[bold]{view.lead_id}[/] stage [bold]{view.stage}[/] (cycle {view.cycle})"
-    if view.duplicate_of:
+    if view.duplicate_of == view.lead_id:  # service/erasure.py: a tombstone points at itself
+        head += ", erased (an anonymous tombstone, not scored)"
+    elif view.duplicate_of:
         head += f", duplicate of {view.duplicate_of} (not scored)"
     if score:
         head += f", total {score['total']:.2f} in segment {score['segment']}, {'MQL' if score['mql'] else 'not MQL'}"
