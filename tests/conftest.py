@@ -10,6 +10,11 @@ from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+# Webhook receivers in tests listen on loopback, which the target allow-list refuses by default
+# (src/leadgate/webhooks/targets.py): the tests allow it explicitly, here, for every test and the
+# servers and commands they start. Tests of the allow-list itself remove it (monkeypatch).
+os.environ["LEADGATE_WEBHOOKS_ALLOW"] = "loopback"
+
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

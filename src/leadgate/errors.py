@@ -64,6 +64,15 @@ class IngestError(LeadgateError):
         super().__init__(f"{where}: {field + ': ' if field else ''}{message}")
 
 
+class FieldError(IngestError):
+    """Raised for a bad value of one named field or option (HTTP 422 naming it; CLI:
+    ``field: message``); the message has no ``<input>`` location prefix."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message, field=field)
+        Exception.__init__(self, f"{field}: {message}")
+
+
 class NotFoundError(LeadgateError):
     """Raised when a named lead, model version, key or file does not exist."""
 

@@ -55,6 +55,13 @@ EXPECTED = {
     "POST /v1/webhooks": {"admin"},
     "DELETE /v1/webhooks/{webhook_id}": {"admin"},
     "POST /v1/tick": {"admin"},
+    "POST /v1/keys/{ident}/rotate": {"admin"},
+    "DELETE /v1/leads/{lead_id}": {"admin"},
+    "GET /v1/audit": {"admin"},
+    "GET /v1/settings": {"admin"},
+    "PUT /v1/settings/{key}": {"admin"},
+    "DELETE /v1/settings/{key}": {"admin"},
+    "POST /v1/retention/apply": {"admin"},
 }
 
 
@@ -128,7 +135,7 @@ def test_revoked_key_is_refused_at_once(api) -> None:  # type: ignore[no-untyped
     revoke_key(api.store, "test-sales")
     response = api.client.get("/v1/mqls", headers=bearer(token))
     assert response.status_code == 401
-    assert response.json()["message"] == "invalid or revoked API key"
+    assert response.json()["message"] == "invalid, expired or revoked API key"
 
 
 def test_health_needs_no_key(api) -> None:  # type: ignore[no-untyped-def]

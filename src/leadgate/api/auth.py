@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from leadgate.api.app import config_of
 from leadgate.api.keys import ApiKey, Role, verify_key
 from leadgate.api.schemas import ErrorOut
+from leadgate.store.audit import Actor
 
 PERMISSION_KEY = "x-leadgate-permission"
 
@@ -111,6 +112,11 @@ def actor_of(request: Request) -> str:
     return f"key:{current_key(request).name}"
 
 
+def auditor(request: Request) -> Actor:
+    """Who acts, for the audit log: the request's key (name and id), never the body's say-so."""
+    return Actor(actor_of(request), current_key(request).id)
+
+
 class GuardedRoute(APIRoute):
     """An ``APIRoute`` that authenticates and authorises before the body is parsed (the body's
     size and nesting are checked earlier still, by ``limits.BodyLimitMiddleware``)."""
@@ -145,10 +151,11 @@ class GuardedRoute(APIRoute):
                     headers={"Retry-After": str(wait)},
                 )
             token = bearer_token(request)
-            key = await run_in_threadpool(verify_key, config.store, token)
+            # The app's clock decides expiry, as it decides every other "now" of the request.
+            key = await run_in_threadpool(verify_key, config.store, token, now=config.now())
             if key is None:
                 config.auth_throttle.failed(address)
-                raise _unauthorized("invalid or revoked API key")
+                raise _unauthorized("invalid, expired or revoked API key")
             if key.role not in allowed:
                 raise HTTPException(
                     403,

@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from itertools import accumulate
 from collections.abc import Callable
+from itertools import accumulate
 from typing import Any
 from urllib.parse import parse_qsl
 

@@ -107,6 +107,17 @@ class KeyIn(BaseModel):
 
     role: Literal["admin", "marketing", "sales", "read-only"]
     name: Annotated[str, _ID_CHECK] = Field("", max_length=200, pattern=ID_PATTERN)
+    expires_in: str | None = Field(
+        None, max_length=20, description="refuse the key after this long: 30d, 12h, 2w"
+    )
+
+
+class RotateIn(BaseModel):
+    """How long the rotated key keeps working next to its replacement."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    overlap: str = Field("24h", max_length=20, description="e.g. 24h, 7d, 0s (stop at once)")
 
 
 class KeyOut(BaseModel):
@@ -120,6 +131,8 @@ class KeyOut(BaseModel):
     created_by: str | None = None
     revoked_at: str | None = None
     last_used_at: str | None = None
+    expires_at: str | None = None
+    replaced_by: int | None = None  # set by a rotation: the key that replaces this one
     token: str | None = None
 
 

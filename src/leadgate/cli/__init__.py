@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "leadgate.cli.api_cmds",
     "leadgate.cli.store_cmds",
     "leadgate.cli.reasons_cmds",
+    "leadgate.cli.privacy_cmds",
     "leadgate.cli.report_cmds",
     "leadgate.cli.synth_cmds",
     "leadgate.cli.demo_cmds",

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from leadgate.cli.common import operator
 from leadgate.cli.tables import WIDE, print_table
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ DB_OPTION = typer.Option(
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
-keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create, list, rotate and revoke API keys.", no_args_is_help=True)
 webhooks_app = typer.Typer(
     help="Configure webhook URLs (MQL and disposition events).", no_args_is_help=True
 )
@@ -78,10 +79,10 @@ def serve(
     ),
 ) -> None:
     """Start the HTTP API (prints where the OpenAPI schema and docs are)."""
-    from leadgate.api.keys import list_keys
     from leadgate.api.server import ServeOptions, check_tls
     from leadgate.api.server import serve as run
     from leadgate.service import list_models
+    from leadgate.service.keys import list_keys
 
     options = ServeOptions(
         db=db, host=host, port=port, tick_seconds=tick_seconds or None, webhooks=webhooks,
@@ -111,21 +112,52 @@ def serve(
 def keys_create(
     role: str = typer.Option(..., "--role", help="admin, marketing, sales or read-only."),
     name: str = typer.Option("", "--name", help="A label, e.g. the integration using it."),
+    expires_in: str | None = typer.Option(
+        None, "--expires-in", help="Refuse the key after this long: 90d, 12h, 2w (default never)."
+    ),
     db: str | None = DB_OPTION,
 ) -> None:
     """Create an API key and print it (this is the only time it is shown)."""
-    from leadgate.api.keys import create_key, parse_role
+    from leadgate.service.keys import create_key, parse_duration, parse_role
 
     chosen = parse_role(role)
+    lifetime = None if expires_in is None else parse_duration(expires_in, "--expires-in")
+    by = operator()
     store = _open(db)
     try:
-        made = create_key(store, chosen, name=name, created_by="cli")
+        made = create_key(store, chosen, name=name, created_by=by.name, expires_in=lifetime)
+    finally:
+        store.close()
+    typer.echo(made.token)
+    until = f", expires {_when(made.key.expires_at)} UTC" if made.key.expires_at else ""
+    err.print(
+        f"created key {made.key.id} '{made.key.name}' with role {made.key.role.value}{until}; "
+        "store it now, it cannot be shown again",
+        highlight=False,
+    )
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    key: str = typer.Argument(..., help="The key's id, prefix or name."),
+    overlap: str = typer.Option(
+        "24h", "--overlap", help="How long the old key keeps working: 24h, 7d, 0s (at once)."
+    ),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Replace a key by a new one (printed once); the old one works until the overlap ends."""
+    from leadgate.service.keys import parse_duration, rotate_key
+
+    period = parse_duration(overlap, "--overlap")
+    store = _open(db)
+    try:
+        made = rotate_key(store, key, overlap=period, actor=operator().name)
     finally:
         store.close()
     typer.echo(made.token)
     err.print(
-        f"created key {made.key.id} '{made.key.name}' with role {made.key.role.value}; "
-        "store it now, it cannot be shown again",
+        f"rotated '{made.key.name}': new key {made.key.id} ({made.key.role.value}); the old key "
+        f"works until {overlap} from now; store the new one now, it cannot be shown again",
         highlight=False,
     )
 
@@ -137,28 +169,38 @@ def keys_list(
     as_json: bool = JSON_OPTION,
     wide: bool = WIDE,
 ) -> None:
-    """List API keys (id, name, prefix, role; never the keys themselves)."""
-    from leadgate.api.keys import list_keys
+    """List API keys (id, name, prefix, role, expiry, last use; never the keys themselves)."""
+    from datetime import UTC, datetime
+
+    from leadgate.service.keys import list_keys
 
     store = _open(db)
     try:
         found = list_keys(store, include_revoked=all_)
     finally:
         store.close()
+    now = datetime.now(UTC)
     if as_json:
         rows = [
             {"id": k.id, "name": k.name, "prefix": k.prefix, "role": k.role.value,
-             "created_at": k.created_at.isoformat(), "active": k.active,
+             "created_at": k.created_at.isoformat(), "active": k.active, "status": k.status(now),
+             "expires_at": k.expires_at.isoformat() if k.expires_at else None,
+             "replaced_by": k.replaced_by,
              "last_used_at": k.last_used_at.isoformat() if k.last_used_at else None}
             for k in found
         ]  # fmt: skip
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("id", "name", "prefix", "role", "created", "last used", "status")
+    table = Table("id", "name", "prefix", "role", "expires", "last used", "status")
     for k in found:
+        status = k.status(now)
+        if status == "revoked":
+            status = f"revoked {_when(k.revoked_at)[:10]}"
+        elif k.replaced_by is not None and status == "active":
+            status = f"rotated to {k.replaced_by}"
         table.add_row(
-            str(k.id), k.name, f"lg_{k.prefix}_…", k.role.value, _when(k.created_at),
-            _when(k.last_used_at), "active" if k.active else f"revoked {_when(k.revoked_at)}",
+            str(k.id), k.name, k.prefix, k.role.value, _when(k.expires_at),
+            _when(k.last_used_at), status,
         )  # fmt: skip
     print_table(console, table, wide=wide)
 
@@ -169,11 +211,11 @@ def keys_revoke(
     db: str | None = DB_OPTION,
 ) -> None:
     """Revoke an API key; requests with it are refused from now on."""
-    from leadgate.api.keys import revoke_key
+    from leadgate.service.keys import revoke_key
 
     store = _open(db)
     try:
-        revoked = revoke_key(store, key)
+        revoked = revoke_key(store, key, actor=operator().name)
     finally:
         store.close()
     console.print(f"revoked key {revoked.id} '{revoked.name}' ({revoked.role.value})")
@@ -186,7 +228,9 @@ def webhooks_add(
         None, "--secret", help="HMAC-SHA256 key (16+ characters); generated when omitted."
     ),
     topic: list[str] | None = typer.Option(
-        None, "--topic", help="lead.mql or lead.disposition (repeatable); default: all."
+        None,
+        "--topic",
+        help="lead.mql, lead.disposition or lead.erased (repeatable); default: all.",
     ),
     db: str | None = DB_OPTION,
 ) -> None:
@@ -195,7 +239,7 @@ def webhooks_add(
 
     store = _open(db)
     try:
-        hook, used = add_webhook(store, url, secret=secret, topics=topic or [])
+        hook, used = add_webhook(store, url, secret=secret, topics=topic or [], by=operator())
     finally:
         store.close()
     console.print(
@@ -243,7 +287,7 @@ def webhooks_remove(
 
     store = _open(db)
     try:
-        remove_webhook(store, webhook_id)
+        remove_webhook(store, webhook_id, by=operator())
     finally:
         store.close()
     console.print(f"removed webhook {webhook_id}")
@@ -259,7 +303,7 @@ def webhooks_retry(
 
     store = _open(db)
     try:
-        count = retry_failed(store, webhook_id)
+        count = retry_failed(store, webhook_id, by=operator())
     finally:
         store.close()
     console.print(f"queued {count} failed deliveries again")

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leadgate.errors import LeadgateError
 from leadgate.io.readers import parse_timestamp
+
+if TYPE_CHECKING:
+    from leadgate.store.audit import Actor
+
+
+def operator() -> Actor:
+    """Who runs this command, for the audit log: ``cli:<os user>`` (``cli:unknown`` when the
+    system cannot say). Command-line writes are audited as the local operator, whatever
+    ``--actor`` says (that only labels the history rows)."""
+    from leadgate.store.audit import Actor
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor(f"cli:{user}")
 
 
 def parse_as_of(value: str | None) -> datetime:

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from leadgate.cli.common import operator
 from leadgate.cli.store_cmds import AS_OF_OPTION, DB_OPTION, JSON_OPTION, _now, _open, console
 from leadgate.errors import IngestError
 
@@ -57,7 +58,7 @@ def set_cmd(
     from leadgate.service import change_reject_reasons
 
     with _open(db) as store:
-        reasons = change_reject_reasons(store, add={code: to}, at=_now(as_of))
+        reasons = change_reject_reasons(store, add={code: to}, at=_now(as_of), by=operator())
     console.print(f"[green]✓[/] {code} -> {reasons[code]} ({len(reasons)} codes)", highlight=False)
 
 
@@ -70,7 +71,7 @@ def remove_cmd(
     from leadgate.service import change_reject_reasons
 
     with _open(db) as store:
-        reasons = change_reject_reasons(store, remove=codes, at=_now(as_of))
+        reasons = change_reject_reasons(store, remove=codes, at=_now(as_of), by=operator())
     console.print(
         f"[green]✓[/] removed {', '.join(codes)} ({len(reasons)} codes left)", highlight=False
     )
@@ -113,7 +114,7 @@ def replace_cmd(
 
     mapping = _read_mapping(file)
     with _open(db) as store:
-        reasons = set_reject_reasons(store, mapping, at=_now(as_of))
+        reasons = set_reject_reasons(store, mapping, at=_now(as_of), by=operator())
     console.print(f"[green]✓[/] {len(reasons)} reason codes from {file}", highlight=False)
 
 
@@ -122,7 +123,7 @@ def reset_cmd(db: str | None = DB_OPTION, as_of: str | None = AS_OF_OPTION) -> N
     from leadgate.service import reset_reject_reasons
 
     with _open(db) as store:
-        reasons = reset_reject_reasons(store, at=_now(as_of))
+        reasons = reset_reject_reasons(store, at=_now(as_of), by=operator())
     console.print(f"[green]✓[/] {len(reasons)} built-in reason codes", highlight=False)
 
 

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from leadgate.cli.common import operator
 from leadgate.cli.tables import WIDE, print_table
 
 if TYPE_CHECKING:
@@ -192,6 +193,7 @@ def publish(
                 progress=progress,
                 engine=engine,
                 note=note,
+                by=operator(),
             )
     if as_json:
         _print_json(report.model_dump(mode="json"))
@@ -287,7 +289,9 @@ def show(
         return
     score = view.score or {}
     head = f"[bold]{view.lead_id}[/] stage [bold]{view.stage}[/] (cycle {view.cycle})"
-    if view.duplicate_of:
+    if view.duplicate_of == view.lead_id:  # service/erasure.py: a tombstone points at itself
+        head += ", erased (an anonymous tombstone, not scored)"
+    elif view.duplicate_of:
         head += f", duplicate of {view.duplicate_of} (not scored)"
     if score:
         head += f", total {score['total']:.2f} in segment {score['segment']}, {'MQL' if score['mql'] else 'not MQL'}"
@@ -378,6 +382,7 @@ def dispose_cmd(
             amount=amount,
             actor=_actor(actor),
             at=_now(as_of),
+            by=operator(),
         )
     console.print(f"[green]✓[/] {lead_id}: {action} -> stage {state.stage}", highlight=False)
 

@@ -29,6 +29,7 @@ from leadgate.service.shapes import (
     PublishReport,
     RescoreSummary,
 )
+from leadgate.store.audit import Actor, record_audit
 from leadgate.store.db import Store
 from leadgate.store.ingest import lock_leads_table
 from leadgate.store.schema import leads, model_versions
@@ -74,13 +75,15 @@ def publish_model(
     progress: Progress | None = None,
     engine: str = "auto",
     note: str | None = None,
+    by: Actor | None = None,
 ) -> PublishReport:
     """Publish a model version: re-score every lead under it and record the transitions.
 
     ``source`` is a ``Path`` or YAML text. With ``dry_run`` nothing is written; the report says how
     many leads would change status. Publishing the version already active changes nothing.
     ``engine`` picks the re-scoring path (``auto``, ``python``, ``duckdb``; see
-    ``service.rescore``). ``note`` is the change note kept with the version.
+    ``service.rescore``). ``note`` is the change note kept with the version. The publish is
+    audited as ``by`` (default: ``actor``).
 
     Raises:
         ModelError: the model is invalid (with file, line and column).
@@ -128,6 +131,12 @@ def publish_model(
                     note=note.strip() or None if note else None,
                 )
             )
+            record_audit(
+                conn, by or Actor(actor), "model.publish", at=as_of,
+                target=f"{model.name} {model.version}",
+                details={**identity, "previous": previous, "new_mqls": summary.new_mqls,
+                         "scored": summary.scored},
+            )  # fmt: skip
     return PublishReport(
         model=identity, previous=previous, dry_run=dry_run, summary=summary, examples=examples
     )

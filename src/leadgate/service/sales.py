@@ -23,6 +23,7 @@ from leadgate.lifecycle.dispositions import (
 from leadgate.lifecycle.stages import Cause, Stage
 from leadgate.service.leads import state_of
 from leadgate.service.shapes import LeadState, QueueItem, SlaBreach
+from leadgate.store.audit import SYSTEM, Actor, record_audit
 from leadgate.store.db import Store
 from leadgate.store.history import Changes, fetch_leads
 from leadgate.store.schema import dispositions, leads, mql_cycles
@@ -64,12 +65,23 @@ def _clean_reasons(reasons: Mapping[str, str]) -> dict[str, str]:
     return clean
 
 
-def set_reject_reasons(store: Store, reasons: Mapping[str, str], at: datetime) -> dict[str, str]:
-    """Replace the reject reason codes; each maps to ``nurture`` or ``disqualified``."""
+def set_reject_reasons(
+    store: Store, reasons: Mapping[str, str], at: datetime, *, by: Actor = SYSTEM
+) -> dict[str, str]:
+    """Replace the reject reason codes; each maps to ``nurture`` or ``disqualified`` (audited)."""
     clean = _clean_reasons(reasons)
     with store.write() as conn:
-        set_setting(conn, REASONS_KEY, clean, as_utc(at))
+        _save_reasons(conn, clean, as_utc(at), by)
     return clean
+
+
+def _save_reasons(conn: Any, clean: dict[str, str], at: datetime, by: Actor) -> None:
+    previous = get_setting(conn, REASONS_KEY)
+    set_setting(conn, REASONS_KEY, clean, at)
+    record_audit(
+        conn, by, "reasons.change", at=at, target=REASONS_KEY,
+        details={"reasons": clean, "previous": previous},
+    )  # fmt: skip
 
 
 def change_reject_reasons(
@@ -78,6 +90,7 @@ def change_reject_reasons(
     at: datetime,
     add: Mapping[str, str] | None = None,
     remove: Iterable[str] = (),
+    by: Actor = SYSTEM,
 ) -> dict[str, str]:
     """Add or re-map codes (``add``) and drop codes (``remove``) in one transaction.
 
@@ -97,13 +110,13 @@ def change_reject_reasons(
             del current[code]
         current.update(add or {})
         clean = _clean_reasons(current)
-        set_setting(conn, REASONS_KEY, clean, as_utc(at))
+        _save_reasons(conn, clean, as_utc(at), by)
     return clean
 
 
-def reset_reject_reasons(store: Store, at: datetime) -> dict[str, str]:
+def reset_reject_reasons(store: Store, at: datetime, *, by: Actor = SYSTEM) -> dict[str, str]:
     """Go back to the built-in reason codes."""
-    return set_reject_reasons(store, DEFAULT_REJECT_REASONS, at)
+    return set_reject_reasons(store, DEFAULT_REJECT_REASONS, at, by=by)
 
 
 def dispose(
@@ -116,8 +129,12 @@ def dispose(
     amount: float | None = None,
     actor: str,
     at: datetime,
+    by: Actor | None = None,
 ) -> LeadState:
     """Record what sales did with a lead and move it through the stage machine.
+
+    Audited as ``by`` (default: ``actor``); the audit row holds the action and reason code,
+    not the note (notes may hold personal data; erasure blanks them).
 
     Raises:
         NotFoundError: no such lead.
@@ -167,6 +184,11 @@ def dispose(
             at,
         )  # fmt: skip
         changes.flush(conn)
+        record_audit(
+            conn, by or Actor(actor), "lead.disposition", at=at, target=lead_id,
+            details={"action": action, "reason": plan.reason, "cycle": cycle,
+                     "from_stage": from_stage, "stage": lead.stage},
+        )  # fmt: skip
     return state_of(lead)
 
 

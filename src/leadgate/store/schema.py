@@ -104,6 +104,8 @@ leads = Table(
     Column("segment", String(255), index=True),
     Column("score_model_hash", String(64)),
     Column("scored_at", UTCDateTime),
+    # Set when the person was erased (service/erasure.py): the row is an anonymous tombstone.
+    Column("erased_at", UTCDateTime),
 )
 
 events = Table(
@@ -249,6 +251,8 @@ api_keys = Table(
     Column("created_by", String(255)),
     Column("revoked_at", UTCDateTime),
     Column("last_used_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),  # refused (401) from then on; NULL: never expires
+    Column("replaced_by", Integer),  # the key a rotation made; this one expires after the overlap
 )
 
 settings = Table(
@@ -257,4 +261,18 @@ settings = Table(
     Column("key", String(255), primary_key=True),
     Column("value", Json, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # Append-only (ARCHITECTURE.md invariant 9): who (the key or the local operator) did what,
+    # to what, when. The library only inserts; erasure rewrites ``target`` to the tombstone id.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(255), nullable=False, index=True),  # key:<name> or cli:<os user>
+    Column("key_id", Integer),  # the API key that acted (NULL for the command line)
+    Column("action", String(64), nullable=False, index=True),  # e.g. key.create, lead.erase
+    Column("target", String(255)),  # what was acted on: a key id, webhook id, lead id, ...
+    Column("details", Json, nullable=False),
 )

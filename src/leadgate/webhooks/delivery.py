@@ -38,7 +38,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from leadgate.store.db import Store
 from leadgate.store.schema import outbox, webhook_deliveries, webhooks
+from leadgate.webhooks.notices import scrub_erasure_notices
 from leadgate.webhooks.signing import SIGNATURE_HEADER, sign
+from leadgate.webhooks.targets import allowed_networks, delivery_refusal
 
 log = logging.getLogger(__name__)
 
@@ -293,16 +295,22 @@ class PassResult:
 def run_once(
     store: Store, client: httpx.Client, policy: DeliveryPolicy, *, clock: Clock = _now
 ) -> PassResult:
-    """One pass: fan out new outbox rows, then send every due delivery once."""
+    """One pass: fan out new outbox rows, then send every due delivery once (unless its target
+    now resolves into a refused range: ``targets.py``), then blank delivered erasure notices."""
     result = PassResult(fanned_out=fan_out(store, now=clock()))
+    with store.read() as conn:
+        allowed = allowed_networks(conn)
     for job in claim_due(store, policy, now=clock()):
-        status = record_result(store, job, send(job, client), policy, now=clock())
+        error = delivery_refusal(job.url, allowed) or send(job, client)
+        status = record_result(store, job, error, policy, now=clock())
         if status == "delivered":
             result.delivered += 1
         elif status == "failed":
             result.failed += 1
         else:
             result.retrying += 1
+    if result.delivered or result.failed:
+        scrub_erasure_notices(store)
     return result
 
 

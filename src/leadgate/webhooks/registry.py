@@ -2,6 +2,8 @@
 
 ``leadgate webhooks add URL --secret S`` and ``POST /v1/webhooks`` both land here. A webhook
 receives the outbox rows created after it was added (never the backlog from before it existed).
+Targets in private, loopback and link-local ranges are refused unless allowed (``targets.py``);
+adding, removing and re-queueing are audited (``store/audit.py``).
 """
 
 from __future__ import annotations
@@ -13,19 +15,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 
-from leadgate.errors import IngestError, NotFoundError
+from leadgate.errors import FieldError, NotFoundError
+from leadgate.store.audit import SYSTEM, Actor, record_audit
 from leadgate.store.db import Store
 from leadgate.store.schema import webhook_deliveries, webhooks
+from leadgate.webhooks.targets import allowed_networks, check_target
 
-TOPICS = ("lead.mql", "lead.disposition")
-
-
-class FieldError(IngestError):
-    """Raised for a bad value of one named field (HTTP 422 naming it; CLI: ``field: message``)."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message, field=field)
-        Exception.__init__(self, f"{field}: {message}")
+TOPICS = ("lead.mql", "lead.disposition", "lead.erased")
 
 
 @dataclass(frozen=True)
@@ -66,11 +62,13 @@ def add_webhook(
     secret: str | None = None,
     topics: list[str] | tuple[str, ...] | None = None,
     now: datetime | None = None,
+    by: Actor = SYSTEM,
 ) -> tuple[Webhook, str]:
     """Add a webhook; returns it and its secret (generated when not given).
 
     Raises:
         FieldError: the URL is not http(s), the secret is too short or a topic is unknown.
+        TargetError: the URL's host is in a refused range (field ``url``).
     """
     url = _check_url(url)
     if secret is not None and len(secret) < 16:
@@ -78,12 +76,18 @@ def add_webhook(
     secret = secret or secrets.token_urlsafe(32)
     chosen = _check_topics(topics)
     now = now or datetime.now(UTC)
+    with store.read() as conn:
+        allowed = allowed_networks(conn)
+    check_target(url, allowed)  # outside the transaction: DNS may take a while
     with store.write() as conn:
         new_id = conn.execute(
             webhooks.insert().values(
                 url=url, secret=secret, topics=chosen, active=True, created_at=now
             )
         ).inserted_primary_key[0]  # type: ignore[index]
+        record_audit(
+            conn, by, "webhook.add", at=now, target=new_id, details={"url": url, "topics": chosen}
+        )
     return Webhook(new_id, url, tuple(chosen), True, now, {}), secret
 
 
@@ -106,12 +110,15 @@ def list_webhooks(store: Store, *, include_inactive: bool = False) -> list[Webho
     ]
 
 
-def remove_webhook(store: Store, webhook_id: int) -> None:
+def remove_webhook(
+    store: Store, webhook_id: int, *, now: datetime | None = None, by: Actor = SYSTEM
+) -> None:
     """Deactivate a webhook: nothing new is fanned out to it; pending deliveries are dropped.
 
     Raises:
         NotFoundError: no webhook has that id.
     """
+    now = now or datetime.now(UTC)
     with store.write() as conn:
         found = conn.execute(
             update(webhooks).where(webhooks.c.id == webhook_id).values(active=False)
@@ -126,10 +133,15 @@ def remove_webhook(store: Store, webhook_id: int) -> None:
             )
             .values(status="failed", last_error="webhook removed")
         )
+        record_audit(conn, by, "webhook.remove", at=now, target=webhook_id)
 
 
 def retry_failed(
-    store: Store, webhook_id: int | None = None, *, now: datetime | None = None
+    store: Store,
+    webhook_id: int | None = None,
+    *,
+    now: datetime | None = None,
+    by: Actor = SYSTEM,
 ) -> int:
     """Queue the failed deliveries of active webhooks again (all, or one webhook's); returns how
     many. For a receiver that was down longer than the retry schedule lasts."""
@@ -139,10 +151,14 @@ def retry_failed(
     if webhook_id is not None:
         active = active.where(webhooks.c.id == webhook_id)
     with store.write() as conn:
-        return int(
+        count = int(
             conn.execute(
                 update(d)
                 .where(d.c.status == "failed", d.c.webhook_id.in_(active))
                 .values(status="pending", attempts=0, next_attempt_at=now)
             ).rowcount
         )
+        record_audit(
+            conn, by, "webhook.retry", at=now, target=webhook_id, details={"queued": count}
+        )
+    return count

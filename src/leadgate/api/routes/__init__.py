@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.routing import APIRoute
 
-from leadgate.api.routes import admin, events, health, leads, models, reports
+from leadgate.api.routes import admin, events, health, leads, models, privacy, reports
 
 ROUTERS = [
     health.router,
@@ -13,6 +13,7 @@ ROUTERS = [
     models.router,
     reports.router,
     admin.router,
+    privacy.router,
 ]
 
 __all__ = ["ROUTERS", "api_routes"]

@@ -8,10 +8,17 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.app import config_of
-from leadgate.api.auth import GuardedRoute, actor_of, current_key, needs
-from leadgate.api.keys import ApiKey, create_key, list_keys, revoke_key
-from leadgate.api.schemas import KeyIn, KeyOut, PathId, RowId, WebhookIn, WebhookOut
+from leadgate.api.auth import GuardedRoute, auditor, current_key, needs
+from leadgate.api.schemas import KeyIn, KeyOut, PathId, RotateIn, RowId, WebhookIn, WebhookOut
 from leadgate.service import TickReport, tick
+from leadgate.service.keys import (
+    ApiKey,
+    create_key,
+    list_keys,
+    parse_duration,
+    revoke_key,
+    rotate_key,
+)
 from leadgate.webhooks.registry import Webhook, add_webhook, list_webhooks, remove_webhook
 
 router = APIRouter(route_class=GuardedRoute, tags=["administration"])
@@ -31,6 +38,8 @@ def key_out(key: ApiKey, token: str | None = None) -> KeyOut:
         created_by=key.created_by,
         revoked_at=_iso(key.revoked_at),
         last_used_at=_iso(key.last_used_at),
+        expires_at=_iso(key.expires_at),
+        replaced_by=key.replaced_by,
         token=token,
     )
 
@@ -63,13 +72,19 @@ async def keys(request: Request, revoked: Annotated[bool, Query()] = False) -> l
 
 @router.post("/v1/keys", response_model=KeyOut, status_code=201, openapi_extra=needs("admin"))
 async def new_key(request: Request, body: KeyIn) -> KeyOut:
-    """Create a key; the answer's ``token`` is the only time the key is shown."""
+    """Create a key; the answer's ``token`` is the only time the key is shown.
+
+    ``expires_in`` (``30d``, ``12h``, ``2w``): the key is refused (401) from then on.
+    """
     config = config_of(request)
+    by = auditor(request)
+    lifetime = None if body.expires_in is None else parse_duration(body.expires_in, "expires_in")
     made = await config.write(
         lambda: create_key(
-            config.store, body.role, name=body.name, created_by=actor_of(request), now=config.now()
+            config.store, body.role, name=body.name, created_by=by.name, now=config.now(),
+            expires_in=lifetime, by_key=by.key_id,
         )
-    )
+    )  # fmt: skip
     return key_out(made.key, made.token)
 
 
@@ -77,8 +92,33 @@ async def new_key(request: Request, body: KeyIn) -> KeyOut:
 async def revoke(request: Request, ident: PathId) -> KeyOut:
     """Revoke a key by id, prefix or name (it stops working at once)."""
     config = config_of(request)
-    key = await config.write(lambda: revoke_key(config.store, ident, now=config.now()))
+    by = auditor(request)
+    key = await config.write(
+        lambda: revoke_key(config.store, ident, now=config.now(), actor=by.name, by_key=by.key_id)
+    )
     return key_out(key)
+
+
+@router.post(
+    "/v1/keys/{ident}/rotate",
+    response_model=KeyOut,
+    status_code=201,
+    openapi_extra=needs("admin"),
+    responses={409: {"description": "the key was already rotated or has expired"}},
+)
+async def rotate(request: Request, ident: str, body: RotateIn | None = None) -> KeyOut:
+    """Replace a key by a new one with the same name and role (``token``: shown this once);
+    the old key keeps working for ``overlap`` (default ``24h``; ``0s``: stops at once)."""
+    config = config_of(request)
+    by = auditor(request)
+    overlap = parse_duration(body.overlap if body else "24h", "overlap")
+    made = await config.write(
+        lambda: rotate_key(
+            config.store, ident, overlap=overlap, now=config.now(), actor=by.name,
+            by_key=by.key_id,
+        )
+    )  # fmt: skip
+    return key_out(made.key, made.token)
 
 
 @router.get("/v1/webhooks", response_model=list[WebhookOut], openapi_extra=needs("admin"))
@@ -96,7 +136,12 @@ async def new_webhook(request: Request, body: WebhookIn) -> WebhookOut:
     config = config_of(request)
     hook, secret = await config.write(
         lambda: add_webhook(
-            config.store, body.url, secret=body.secret, topics=body.topics, now=config.now()
+            config.store,
+            body.url,
+            secret=body.secret,
+            topics=body.topics,
+            now=config.now(),
+            by=auditor(request),
         )
     )
     return webhook_out(hook, secret)
@@ -105,7 +150,10 @@ async def new_webhook(request: Request, body: WebhookIn) -> WebhookOut:
 @router.delete("/v1/webhooks/{webhook_id}", status_code=204, openapi_extra=needs("admin"))
 async def drop_webhook(request: Request, webhook_id: RowId) -> None:
     """Deactivate a webhook; its pending deliveries are dropped."""
-    await config_of(request).write(remove_webhook, config_of(request).store, webhook_id)
+    config = config_of(request)
+    await config.write(
+        lambda: remove_webhook(config.store, webhook_id, now=config.now(), by=auditor(request))
+    )
 
 
 @router.post("/v1/tick", response_model=TickReport, openapi_extra=needs("admin"))

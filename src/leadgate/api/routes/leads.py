@@ -9,11 +9,10 @@ from fastapi import APIRouter, Body, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.app import config_of
-from leadgate.api.auth import GuardedRoute, actor_of, needs
-from leadgate.api.keys import FieldError
+from leadgate.api.auth import GuardedRoute, actor_of, auditor, needs
 from leadgate.api.limits import check_value
 from leadgate.api.schemas import DispositionIn, LeadId
-from leadgate.errors import LeadgateError
+from leadgate.errors import FieldError, LeadgateError
 from leadgate.io.readers import parse_timestamp
 from leadgate.service import (
     LeadState,
@@ -102,6 +101,7 @@ async def disposition(request: Request, lead_id: LeadId, body: DispositionIn) ->
         lambda: dispose(
             config.store, lead_id, body.action, reason=body.reason, note=body.note,
             amount=body.amount, actor=actor_of(request), at=config.now(),
+            by=auditor(request),
         )
     )  # fmt: skip
     config.wake_worker()
@@ -128,4 +128,6 @@ async def replace_reject_reasons(
     """
     config = config_of(request)
     check_value(body, "")
-    return await config.write(lambda: set_reject_reasons(config.store, body, at=config.now()))
+    return await config.write(
+        lambda: set_reject_reasons(config.store, body, at=config.now(), by=auditor(request))
+    )

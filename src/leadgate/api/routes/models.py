@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.app import config_of
-from leadgate.api.auth import GuardedRoute, actor_of, needs
+from leadgate.api.auth import GuardedRoute, actor_of, auditor, needs
 from leadgate.api.keys import FieldError
 from leadgate.api.routes.events import json_body
 from leadgate.api.schemas import ModelIn, PathId
@@ -80,7 +80,12 @@ async def publish(
         text += "\n"  # YAML text, never a path on the server (see read_model_source)
     report = await config.write(
         lambda: publish_model(
-            config.store, text, actor=actor_of(request), as_of=config.now(), dry_run=dry
+            config.store,
+            text,
+            actor=actor_of(request),
+            as_of=config.now(),
+            dry_run=dry,
+            by=auditor(request),
         )
     )
     if not dry:
