@@ -166,7 +166,7 @@ def funnel_cmd(
             paths.append(
                 conversion_chart(bars, chart, chart_format, title=f"MQL -> SQL by {label}")
             )
-        err.print("charts: " + ", ".join(map(str, paths)), highlight=False)
+        err.print("charts: " + ", ".join(map(str, paths)), highlight=False, markup=False)
     if emit(fmt, report.to_dict(), report.records()):
         return
     table = Table(title=f"Funnel · {_versions(report.versions, report.mixed)}")
@@ -220,7 +220,7 @@ def quality_cmd(
         p = conversion_chart(
             rows, chart, chart_format, title="MQL -> SQL by " + "/".join(report.by)
         )
-        err.print(f"chart: {p}", highlight=False)
+        err.print(f"chart: {p}", highlight=False, markup=False)
     if emit(fmt, report.to_dict(), report.records()):
         return
     table = Table(title=f"Lead quality · {_versions(report.versions, False)}")
@@ -329,7 +329,9 @@ def speed_cmd(
     if chart is not None:
         from leadgate.report.charts import speed_chart
 
-        err.print(f"chart: {speed_chart(report, chart, chart_format)}", highlight=False)
+        err.print(
+            f"chart: {speed_chart(report, chart, chart_format)}", highlight=False, markup=False
+        )
     if emit(fmt, report.to_dict(), report.records()):
         return
     q = report.quantiles_hours
@@ -386,7 +388,7 @@ def compare_cmd(
         p = conversion_chart(
             rows, chart, chart_format, title="MQL -> won (known outcomes)", name="compare"
         )
-        err.print(f"chart: {p}", highlight=False)
+        err.print(f"chart: {p}", highlight=False, markup=False)
     if emit(fmt, report.to_dict(), report.records()):
         return
     ma, mb = report.model_a, report.model_b

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from leadgate.cli.common import fmt_points, parse_as_of, progress_bar
@@ -129,7 +130,9 @@ def score(
         return
     n = write_records(records, out, output)
     mqls = sum(r["mql"] for r in records)
-    Console(stderr=True).print(f"wrote {n} records ({mqls} MQLs) to {out}", highlight=False)
+    Console(stderr=True).print(
+        f"wrote {n} records ({mqls} MQLs) to {out}", highlight=False, markup=False
+    )
 
 
 def _score_with_duckdb(
@@ -162,7 +165,9 @@ def _score_with_duckdb(
             stream=None if out else sys.stdout,
         )  # fmt: skip
     if out is not None:
-        Console(stderr=True).print(f"wrote {rows} records ({mqls} MQLs) to {out}", highlight=False)
+        Console(stderr=True).print(
+            f"wrote {rows} records ({mqls} MQLs) to {out}", highlight=False, markup=False
+        )
 
 
 def explain(
@@ -241,7 +246,7 @@ def render_explanation(result: Any) -> None:
             )
         console.print(checks)
     for lack in ex.lacks:
-        console.print(f"[red]✗[/] {lack}", highlight=False)
+        console.print(f"[red]✗[/] {escape(lack)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
