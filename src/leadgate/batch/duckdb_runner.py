@@ -23,7 +23,9 @@ from leadgate.engine.sql import EVENT_COLUMNS, InputShape, query_sql
 from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, alias
 from leadgate.engine.targets import target
 from leadgate.errors import IngestError
+from leadgate.io.checks import check_input
 from leadgate.io.formats import format_of
+from leadgate.io.readers import first_refusal
 
 ORD = "__leadgate_row"
 _NUMBER_TYPES = {"tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint",
@@ -89,24 +91,33 @@ def _schema(rel: Any) -> list[tuple[str, Any]]:
     return list(zip(rel.columns, rel.types, strict=True))
 
 
-def _source(con: Any, path: str | Path) -> Any:
+def _source(
+    con: Any, path: str | Path, required: tuple[str, ...] = (), need_rows: bool = False
+) -> Any:
     p = Path(path)
-    if not p.exists():
-        raise IngestError("file not found", file=str(p))
     kind = format_of(p)
-    if kind == "csv":
-        # The delimiter rule of leadgate.io.readers, so both executors split lines the same way.
-        with p.open(encoding="utf-8-sig", errors="replace") as fh:
-            header = fh.readline()
-        delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
-        if delimiter == "," and header.count(";") > header.count(","):
-            delimiter = ";"
-        return con.read_csv(
-            str(p), header=True, all_varchar=True, sep=delimiter, quotechar='"', escapechar='"'
-        )
-    if kind == "jsonl":
-        return con.read_json(str(p), format="newline_delimited")
-    return con.read_parquet(str(p))
+    # The checks and the delimiter rule of leadgate.io.readers, so both executors refuse the
+    # same files and split lines the same way.
+    delimiter = check_input(p, kind, required, need_rows)
+    try:
+        if kind == "csv":
+            return con.read_csv(
+                str(p), header=True, all_varchar=True, sep=delimiter, quotechar='"', escapechar='"'
+            )
+        if kind == "jsonl":
+            return con.read_json(str(p), format="newline_delimited")
+        return con.read_parquet(str(p))
+    except duckdb_error() as exc:
+        raise unreadable(p, exc) from None
+
+
+def unreadable(path: str | Path, exc: Exception) -> IngestError:
+    """The problem DuckDB met reading ``path``, named as the Python reader names it (file, line,
+    what): DuckDB's own message is many lines of reader options."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return first_refusal([path]) or IngestError(
+        f"unreadable {format_of(path)} file: {first}", file=str(path)
+    )
 
 
 class DuckDBScorer:
@@ -152,8 +163,12 @@ class DuckDBScorer:
         ``arrow`` check before they return anything. Either way a bad file raises the same
         ``IngestError``.
         """
-        self.files = {"leads": str(leads), "events": str(events or "")}
-        _source(self.con, leads).create_view("lg_src_leads")
+        self.files = {
+            "leads": str(leads),
+            "events": str(events or ""),
+            "accounts": str(accounts or ""),
+        }
+        _source(self.con, leads, ("lead_id",), need_rows=True).create_view("lg_src_leads")
         lead_cols = _columns(_schema(self.con.table("lg_src_leads")), "l", keep=("lead_id",))
         kinds = {name: kind for name, _, kind in lead_cols}
         if "lead_id" not in kinds:
@@ -165,7 +180,7 @@ class DuckDBScorer:
                 raise IngestError(
                     "no account_id column to join accounts on", file=str(leads), field="account_id"
                 )
-            _source(self.con, accounts).create_view("lg_src_accounts")
+            _source(self.con, accounts, ("account_id",)).create_view("lg_src_accounts")
             acc_cols = _columns(_schema(self.con.table("lg_src_accounts")), "a")
             if "account_id" not in {n for n, _, _ in acc_cols}:
                 raise IngestError("no account_id column", file=str(accounts), field="account_id")
@@ -192,7 +207,7 @@ class DuckDBScorer:
             self._ensure_leads_checked()
         event_kinds: dict[str, str] = {}
         if events is not None:
-            _source(self.con, events).create_view("lg_src_events")
+            _source(self.con, events, EVENT_COLUMNS[1:]).create_view("lg_src_events")
             ev_cols = _columns(_schema(self.con.table("lg_src_events")), keep=EVENT_COLUMNS)
             present = {n for n, _, _ in ev_cols}
             for required in ("lead_id", "type", "timestamp"):

@@ -63,7 +63,7 @@ def loaded_rows(
     pg_url: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Load the files into ``engine`` (sqlite or postgres) and yield the query's rows."""
-    profiles = read_leads(leads, accounts)
+    profiles = read_leads(leads, accounts, need_rows=True)
     evs = read_events(events) if events is not None else []
     lead_fields = list(dict.fromkeys(k for p in profiles for k in p if k != "lead_id"))
     prop_fields = list(dict.fromkeys(k for e in evs for k in e.properties))

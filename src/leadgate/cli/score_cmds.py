@@ -246,7 +246,7 @@ def render_explanation(result: Any) -> None:
             )
         console.print(checks)
     for lack in ex.lacks:
-        console.print(f"[red]✗[/] {escape(lack)}", highlight=False)
+        console.print(f"[red]✗[/] {escape(str(lack))}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
