@@ -87,6 +87,39 @@ def _columns(
     return out
 
 
+def _whole_number_text(text: exp.Expression) -> exp.Expression:
+    """``4.0`` -> ``4``: an id read as a decimal number has the text ``io.readers`` gives it."""
+    pattern, keep = exp.Literal.string(r"^(-?[0-9]+)\.0+$"), exp.Literal.string(r"\1")
+    return exp.Anonymous(this="regexp_replace", expressions=[text, pattern, keep])
+
+
+def _id_column(
+    cols: list[tuple[str, exp.Expression, str]], schema: list[tuple[str, Any]],
+    table: str | None = None,
+) -> list[tuple[str, exp.Expression, str]]:  # fmt: skip
+    """``lead_id`` as the Python reader's text: a JSON or decimal column's whole numbers
+    without their ``.0`` (a column mixing 4 and 4.0 names one lead, as in ``io.readers``)."""
+    dtype = dict(schema).get("lead_id")
+    if dtype is None or not (str(dtype) == "JSON" or dtype.id in ("float", "double", "decimal")):
+        return cols
+    out = []
+    for name, e, kind in cols:
+        if name == "lead_id":
+            column = exp.column(_ident("lead_id"), table=table)
+            if str(dtype) == "JSON":
+                double = exp.EQ(
+                    this=exp.Anonymous(this="json_type", expressions=[column]),
+                    expression=exp.Literal.string("DOUBLE"),
+                )
+                e = exp.Case(
+                    ifs=[exp.If(this=double, true=_whole_number_text(e.copy()))], default=e
+                )
+            else:
+                e, kind = _whole_number_text(exp.cast(column, "text")), TEXT
+        out.append((name, e, kind))
+    return out
+
+
 def _schema(rel: Any) -> list[tuple[str, Any]]:
     return list(zip(rel.columns, rel.types, strict=True))
 
@@ -101,9 +134,14 @@ def _source(
     delimiter = check_input(p, kind, required, need_rows)
     try:
         if kind == "csv":
-            return con.read_csv(
+            rel = con.read_csv(
                 str(p), header=True, all_varchar=True, sep=delimiter, quotechar='"', escapechar='"'
             )
+            if any(name not in rel.columns for name in required):
+                # The header names them (check_input), but DuckDB's sniffer took the rows'
+                # shape over the header's (a row longer than the header, say).
+                raise unreadable(p, ValueError("the header's columns were not found"))
+            return rel
         if kind == "jsonl":
             return con.read_json(str(p), format="newline_delimited")
         return con.read_parquet(str(p))
@@ -169,7 +207,8 @@ class DuckDBScorer:
             "accounts": str(accounts or ""),
         }
         _source(self.con, leads, ("lead_id",), need_rows=True).create_view("lg_src_leads")
-        lead_cols = _columns(_schema(self.con.table("lg_src_leads")), "l", keep=("lead_id",))
+        lead_schema = _schema(self.con.table("lg_src_leads"))
+        lead_cols = _id_column(_columns(lead_schema, "l", keep=("lead_id",)), lead_schema, "l")
         kinds = {name: kind for name, _, kind in lead_cols}
         if "lead_id" not in kinds:
             raise IngestError("no lead_id column", file=str(leads), field="lead_id")
@@ -208,7 +247,8 @@ class DuckDBScorer:
         event_kinds: dict[str, str] = {}
         if events is not None:
             _source(self.con, events, EVENT_COLUMNS[1:]).create_view("lg_src_events")
-            ev_cols = _columns(_schema(self.con.table("lg_src_events")), keep=EVENT_COLUMNS)
+            ev_schema = _schema(self.con.table("lg_src_events"))
+            ev_cols = _id_column(_columns(ev_schema, keep=EVENT_COLUMNS), ev_schema)
             present = {n for n, _, _ in ev_cols}
             for required in ("lead_id", "type", "timestamp"):
                 if required not in present:
