@@ -25,7 +25,7 @@ from leadgate.engine.targets import target
 from leadgate.errors import IngestError
 from leadgate.io.checks import check_input
 from leadgate.io.formats import format_of
-from leadgate.io.readers import first_refusal
+from leadgate.io.readers import bad_time, first_refusal
 
 ORD = "__leadgate_row"
 _NUMBER_TYPES = {"tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint",
@@ -340,7 +340,7 @@ class DuckDBScorer:
             assert first is not None
             line = int(first[0]) + (1 if format_of(file) == "csv" else 0)
             message = (
-                f"expected an ISO 8601 timestamp such as 2026-03-01T12:00:00Z, got {first[1]!r}"
+                bad_time(first[1])
                 if field == "timestamp" and first[1] is not None
                 else "is required"
             )

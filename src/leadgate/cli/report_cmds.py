@@ -14,7 +14,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from leadgate.cli.common import parse_time
 from leadgate.errors import LeadgateError
 
 # Report tables are wide; piped to a file they get 160 columns instead of rich's default 80.
@@ -66,20 +66,6 @@ def history_source(db: str | None, leads: Path | None, outcomes: Path | None,
 
     return HistorySource(db=db, leads=leads, outcomes=outcomes, events=events, accounts=accounts,
                          sla_hours=DEFAULT_SLA_HOURS if sla_hours is None else sla_hours)  # fmt: skip
-
-
-def parse_time(value: str | None, option: str) -> datetime | None:
-    """``--since``/``--until``/``--as-of`` as an aware UTC time (None when not given)."""
-    if value is None:
-        return None
-    from leadgate.io.readers import parse_timestamp
-
-    try:
-        return parse_timestamp(value, field=option)
-    except LeadgateError:
-        raise LeadgateError(
-            f"{option}: expected an ISO 8601 time such as 2026-01-01, got {value!r}"
-        ) from None
 
 
 def output_format(value: str) -> str:

@@ -11,13 +11,15 @@ import getpass
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from leadgate.cli.common import parse_as_of
 
 if TYPE_CHECKING:
     from leadgate.store import Store
@@ -42,11 +44,7 @@ leads_app = typer.Typer(help="Look at leads in the store.", no_args_is_help=True
 
 
 def _now(as_of: str | None) -> datetime:
-    if as_of is None:
-        return datetime.now(UTC)
-    from leadgate.io.readers import parse_timestamp
-
-    return parse_timestamp(as_of, field="--as-of")
+    return parse_as_of(as_of)
 
 
 def _actor(actor: str | None) -> str:

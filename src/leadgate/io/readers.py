@@ -172,6 +172,13 @@ def _text_id(value: Any, file: str, line: int, field: str) -> str:
     return str(value)
 
 
+def bad_time(value: Any) -> str:
+    """The one wording for a time that cannot be read, in files, options and API fields."""
+    return (
+        f"expected an ISO 8601 timestamp such as 2026-11-01 or 2026-11-01T09:30:00Z, got {value!r}"
+    )
+
+
 def parse_timestamp(
     value: Any, file: str = "", line: int | None = None, field: str = "timestamp"
 ) -> datetime:
@@ -186,7 +193,7 @@ def parse_timestamp(
         except ValueError:
             pass
     raise IngestError(
-        f"expected an ISO 8601 timestamp such as 2026-03-01T12:00:00Z, got {value!r}",
+        bad_time(value),
         file=file,
         line=line,
         field=field,
