@@ -34,7 +34,7 @@ def read_inputs(
     leads: str | Path, events: str | Path | None, accounts: str | Path | None = None
 ) -> Inputs:
     """Read leads (joined with accounts) and events grouped by lead; validate every row first."""
-    profiles = read_leads(leads, accounts)
+    profiles = read_leads(leads, accounts, need_rows=True)
     by_lead: dict[str, list[Event]] = defaultdict(list)
     if events is not None:
         for ev in read_events(events):

@@ -122,14 +122,15 @@ def test_a_bad_leads_file_writes_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
-def test_no_leads_gives_the_python_writers_empty_file(tmp_path: Path, fmt: str) -> None:
+def test_a_leads_file_without_rows_is_refused_and_writes_nothing(tmp_path: Path, fmt: str) -> None:
+    # A header alone is an export that went wrong: there is nothing to score (issue 14).
     plan = compile_model(parse_model(MODEL, "m.yaml"))
     leads = tmp_path / "leads.csv"
     leads.write_text("lead_id,title\n")
-    expected, got = tmp_path / f"python.{fmt}", tmp_path / f"duckdb.{fmt}"
-    write_records([], expected, fmt)
-    assert write_score_records(plan, leads, None, AS_OF, fmt, got) == (0, 0)
-    assert got.read_bytes() == expected.read_bytes()
+    got = tmp_path / f"duckdb.{fmt}"
+    with pytest.raises(IngestError, match=r"leads.csv:2: no rows after the header"):
+        write_score_records(plan, leads, None, AS_OF, fmt, got)
+    assert not got.exists() and not list(tmp_path.glob(".leadgate-*"))
 
 
 @pytest.mark.parametrize("limit", [0, 3, 100])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -160,3 +161,21 @@ def test_bad_options_are_user_errors(
     assert isinstance(exc, LeadgateError)
     assert message in str(exc)
     assert not out.exists()
+
+
+def test_fit_without_the_learn_extra_prints_the_brackets(tmp_path: Path) -> None:
+    # issue 19: rich console markup swallowed "[learn]"; a shadow module stands in for a
+    # missing scikit-learn, as the user without the extra sees it.
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "sklearn.py").write_text("raise ImportError('no scikit-learn here')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(shadow), *sys.path])}
+    data = tmp_path / "d.csv"
+    data.write_text("lead_id,converted\n1,1\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "leadgate", "fit", "--data", str(data), "--out", str(tmp_path / "m.yaml")],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "pip install 'leadgate[learn]'" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1

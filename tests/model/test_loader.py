@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from factories import REFERENCE_MODEL, model_text
 from leadgate.errors import ModelError
 from leadgate.model import load_model, model_json_schema, parse_model
+from leadgate.model.spec import CheckSpec, DimensionSpec, EventCountSpec, ModelSpec, RuleSpec
 
 
 def test_reference_model_loads_with_identity() -> None:
@@ -67,6 +71,39 @@ def test_unknown_key_suggests() -> None:
         ModelError, match=r"unknown key 'treshold' \(hint: did you mean 'threshold'\?\)"
     ):
         parse_model(text)
+
+
+@given(
+    key=st.sampled_from(
+        ["min", "max", "description", "rules", "threshold", "floors", "min_count", "when", "name"]
+    ),
+    where=st.sampled_from(["rule", "count", "dimension", "top", "gate"]),
+)
+def test_unknown_key_hint_never_suggests_the_rejected_key(key: str, where: str) -> None:
+    # A key valid elsewhere in the model ('min' of a dimension) is unknown in a count rule: the
+    # hint names a key accepted there, never the one it rejects.
+    rule: dict[str, Any] = {"name": "r", "events": {"type": "email_open"}, "points": 5}
+    dim: dict[str, Any] = {"rules": [rule]}
+    model: dict[str, Any] = {"dimensions": {"rules": dim}}  # a dimension named like a key
+    gate: dict[str, Any] = {"name": "g", "when": {"title": {"contains": "vp"}}}
+    model["require"] = [gate]
+    target = {"rule": rule, "count": rule["events"], "dimension": dim, "top": model, "gate": gate}
+    spec = {"rule": RuleSpec, "count": EventCountSpec, "dimension": DimensionSpec,
+            "top": ModelSpec, "gate": CheckSpec}[where]  # fmt: skip
+    assume(key not in spec.model_fields)
+    target[where][key] = 1
+    with pytest.raises(ModelError) as caught:
+        parse_model(model_text(model))
+    message = str(caught.value)
+    assert f"unknown key '{key}'" in message
+    assert f"did you mean '{key}'?" not in message
+
+
+def test_unknown_key_in_a_count_rule_lists_the_keys_it_accepts() -> None:
+    rule = {"name": "r", "events": {"type": "email_open"}, "points": 5, "min": 2}
+    with pytest.raises(ModelError) as caught:
+        parse_model(model_text({"dimensions": {"fit": {"rules": [rule]}}}))
+    assert "unknown key 'min' (hint: keys here: name, points, when, events," in str(caught.value)
 
 
 def test_every_problem_reported_at_once_with_lines() -> None:

@@ -40,7 +40,12 @@ def _duckdb(
 ) -> Iterator[DuckDBScorer]:  # fmt: skip
     """A DuckDB scorer with the files mounted (and, ``check_events``, the event rows checked by
     a scan of their own); closed on exit."""
-    from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
+    from leadgate.batch.duckdb_runner import (
+        DuckDBOptions,
+        DuckDBScorer,
+        duckdb_error,
+    )
+    from leadgate.io.readers import first_refusal
 
     scorer = DuckDBScorer(DuckDBOptions(memory_limit=memory_limit or "1GB", threads=threads))
     try:
@@ -48,6 +53,15 @@ def _duckdb(
         if events is not None and check_events:
             scorer.check_events()
         yield scorer
+    except duckdb_error():
+        # DuckDB reads the files lazily, so a bad byte or a short row far down a file fails the
+        # query: the Python reader then names the file and line (a failure it cannot find in
+        # the files is not the user's, and propagates).
+        files = [f for f in (leads, events, accounts) if f is not None]
+        found = first_refusal(files)
+        if found is None:
+            raise
+        raise found from None
     finally:
         scorer.close()
 

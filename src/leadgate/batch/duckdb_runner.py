@@ -23,7 +23,9 @@ from leadgate.engine.sql import EVENT_COLUMNS, InputShape, query_sql
 from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, alias
 from leadgate.engine.targets import target
 from leadgate.errors import IngestError
+from leadgate.io.checks import check_input
 from leadgate.io.formats import format_of
+from leadgate.io.readers import bad_time, first_refusal
 
 ORD = "__leadgate_row"
 _NUMBER_TYPES = {"tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint",
@@ -85,28 +87,75 @@ def _columns(
     return out
 
 
+def _whole_number_text(text: exp.Expression) -> exp.Expression:
+    """``4.0`` -> ``4``: an id read as a decimal number has the text ``io.readers`` gives it."""
+    pattern, keep = exp.Literal.string(r"^(-?[0-9]+)\.0+$"), exp.Literal.string(r"\1")
+    return exp.Anonymous(this="regexp_replace", expressions=[text, pattern, keep])
+
+
+def _id_column(
+    cols: list[tuple[str, exp.Expression, str]], schema: list[tuple[str, Any]],
+    table: str | None = None,
+) -> list[tuple[str, exp.Expression, str]]:  # fmt: skip
+    """``lead_id`` as the Python reader's text: a JSON or decimal column's whole numbers
+    without their ``.0`` (a column mixing 4 and 4.0 names one lead, as in ``io.readers``)."""
+    dtype = dict(schema).get("lead_id")
+    if dtype is None or not (str(dtype) == "JSON" or dtype.id in ("float", "double", "decimal")):
+        return cols
+    out = []
+    for name, e, kind in cols:
+        if name == "lead_id":
+            column = exp.column(_ident("lead_id"), table=table)
+            if str(dtype) == "JSON":
+                double = exp.EQ(
+                    this=exp.Anonymous(this="json_type", expressions=[column]),
+                    expression=exp.Literal.string("DOUBLE"),
+                )
+                e = exp.Case(
+                    ifs=[exp.If(this=double, true=_whole_number_text(e.copy()))], default=e
+                )
+            else:
+                e, kind = _whole_number_text(exp.cast(column, "text")), TEXT
+        out.append((name, e, kind))
+    return out
+
+
 def _schema(rel: Any) -> list[tuple[str, Any]]:
     return list(zip(rel.columns, rel.types, strict=True))
 
 
-def _source(con: Any, path: str | Path) -> Any:
+def _source(
+    con: Any, path: str | Path, required: tuple[str, ...] = (), need_rows: bool = False
+) -> Any:
     p = Path(path)
-    if not p.exists():
-        raise IngestError("file not found", file=str(p))
     kind = format_of(p)
-    if kind == "csv":
-        # The delimiter rule of leadgate.io.readers, so both executors split lines the same way.
-        with p.open(encoding="utf-8-sig", errors="replace") as fh:
-            header = fh.readline()
-        delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
-        if delimiter == "," and header.count(";") > header.count(","):
-            delimiter = ";"
-        return con.read_csv(
-            str(p), header=True, all_varchar=True, sep=delimiter, quotechar='"', escapechar='"'
-        )
-    if kind == "jsonl":
-        return con.read_json(str(p), format="newline_delimited")
-    return con.read_parquet(str(p))
+    # The checks and the delimiter rule of leadgate.io.readers, so both executors refuse the
+    # same files and split lines the same way.
+    delimiter = check_input(p, kind, required, need_rows)
+    try:
+        if kind == "csv":
+            rel = con.read_csv(
+                str(p), header=True, all_varchar=True, sep=delimiter, quotechar='"', escapechar='"'
+            )
+            if any(name not in rel.columns for name in required):
+                # The header names them (check_input), but DuckDB's sniffer took the rows'
+                # shape over the header's (a row longer than the header, say).
+                raise unreadable(p, ValueError("the header's columns were not found"))
+            return rel
+        if kind == "jsonl":
+            return con.read_json(str(p), format="newline_delimited")
+        return con.read_parquet(str(p))
+    except duckdb_error() as exc:
+        raise unreadable(p, exc) from None
+
+
+def unreadable(path: str | Path, exc: Exception) -> IngestError:
+    """The problem DuckDB met reading ``path``, named as the Python reader names it (file, line,
+    what): DuckDB's own message is many lines of reader options."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return first_refusal([path]) or IngestError(
+        f"unreadable {format_of(path)} file: {first}", file=str(path)
+    )
 
 
 class DuckDBScorer:
@@ -152,9 +201,14 @@ class DuckDBScorer:
         ``arrow`` check before they return anything. Either way a bad file raises the same
         ``IngestError``.
         """
-        self.files = {"leads": str(leads), "events": str(events or "")}
-        _source(self.con, leads).create_view("lg_src_leads")
-        lead_cols = _columns(_schema(self.con.table("lg_src_leads")), "l", keep=("lead_id",))
+        self.files = {
+            "leads": str(leads),
+            "events": str(events or ""),
+            "accounts": str(accounts or ""),
+        }
+        _source(self.con, leads, ("lead_id",), need_rows=True).create_view("lg_src_leads")
+        lead_schema = _schema(self.con.table("lg_src_leads"))
+        lead_cols = _id_column(_columns(lead_schema, "l", keep=("lead_id",)), lead_schema, "l")
         kinds = {name: kind for name, _, kind in lead_cols}
         if "lead_id" not in kinds:
             raise IngestError("no lead_id column", file=str(leads), field="lead_id")
@@ -165,7 +219,7 @@ class DuckDBScorer:
                 raise IngestError(
                     "no account_id column to join accounts on", file=str(leads), field="account_id"
                 )
-            _source(self.con, accounts).create_view("lg_src_accounts")
+            _source(self.con, accounts, ("account_id",)).create_view("lg_src_accounts")
             acc_cols = _columns(_schema(self.con.table("lg_src_accounts")), "a")
             if "account_id" not in {n for n, _, _ in acc_cols}:
                 raise IngestError("no account_id column", file=str(accounts), field="account_id")
@@ -192,8 +246,9 @@ class DuckDBScorer:
             self._ensure_leads_checked()
         event_kinds: dict[str, str] = {}
         if events is not None:
-            _source(self.con, events).create_view("lg_src_events")
-            ev_cols = _columns(_schema(self.con.table("lg_src_events")), keep=EVENT_COLUMNS)
+            _source(self.con, events, EVENT_COLUMNS[1:]).create_view("lg_src_events")
+            ev_schema = _schema(self.con.table("lg_src_events"))
+            ev_cols = _id_column(_columns(ev_schema, keep=EVENT_COLUMNS), ev_schema)
             present = {n for n, _, _ in ev_cols}
             for required in ("lead_id", "type", "timestamp"):
                 if required not in present:
@@ -285,7 +340,7 @@ class DuckDBScorer:
             assert first is not None
             line = int(first[0]) + (1 if format_of(file) == "csv" else 0)
             message = (
-                f"expected an ISO 8601 timestamp such as 2026-03-01T12:00:00Z, got {first[1]!r}"
+                bad_time(first[1])
                 if field == "timestamp" and first[1] is not None
                 else "is required"
             )

@@ -24,6 +24,7 @@ from leadgate.engine.values import text_of
 from leadgate.errors import UnsupportedTargetError
 from leadgate.io import read_events, read_leads
 from leadgate.model.regex_safety import compile_regex
+from leadgate.redact import mask_password
 
 PG_URL_ENV = "LEADGATE_TEST_PG_URL"
 
@@ -62,8 +63,24 @@ def loaded_rows(
     accounts: str | Path | None = None,
     pg_url: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Load the files into ``engine`` (sqlite or postgres) and yield the query's rows."""
-    profiles = read_leads(leads, accounts)
+    """Load the files into ``engine`` (sqlite or postgres) and yield the query's rows.
+
+    PostgreSQL is reached before the files are read: a missing URL or a server that refuses is
+    said at once, not after reading every row.
+    """
+    con = _pg_connect(pg_url) if engine == "postgres" else None
+    try:
+        yield from _loaded_rows(plan, leads, events, as_of, engine, accounts, con)
+    finally:
+        if con is not None:
+            con.close()
+
+
+def _loaded_rows(
+    plan: ir.Plan, leads: str | Path, events: str | Path | None, as_of: datetime, engine: str,
+    accounts: str | Path | None, con: Any,
+) -> Iterator[dict[str, Any]]:  # fmt: skip
+    profiles = read_leads(leads, accounts, need_rows=True)
     evs = read_events(events) if events is not None else []
     lead_fields = list(dict.fromkeys(k for p in profiles for k in p if k != "lead_id"))
     prop_fields = list(dict.fromkeys(k for e in evs for k in e.properties))
@@ -98,7 +115,7 @@ def loaded_rows(
     if engine == "sqlite":
         yield from _sqlite(query, lead_cols, lead_rows, event_cols, event_rows)
     else:
-        yield from _postgres(query, lead_cols, lead_rows, event_cols, event_rows, pg_url)
+        yield from _postgres(query, lead_cols, lead_rows, event_cols, event_rows, con)
 
 
 def _sqlite(query: str, lead_cols: list[tuple[str, str]], lead_rows: list[tuple[Any, ...]],
@@ -120,9 +137,13 @@ def _sqlite(query: str, lead_cols: list[tuple[str, str]], lead_rows: list[tuple[
         con.close()
 
 
-def _postgres(query: str, lead_cols: list[tuple[str, str]], lead_rows: list[tuple[Any, ...]],
-              event_cols: list[tuple[str, str]], event_rows: list[tuple[Any, ...]],
-              pg_url: str | None) -> Iterator[dict[str, Any]]:  # fmt: skip
+def _pg_connect(pg_url: str | None) -> Any:
+    """A psycopg connection to ``pg_url`` (else ``LEADGATE_PG_URL``).
+
+    Raises:
+        UnsupportedTargetError: psycopg is not installed, no URL is given, or the server cannot
+            be reached (the message masks the URL's password).
+    """
     try:
         import psycopg
     except ImportError:
@@ -131,8 +152,22 @@ def _postgres(query: str, lead_cols: list[tuple[str, str]], lead_rows: list[tupl
         ) from None
     url = pg_url or os.environ.get("LEADGATE_PG_URL") or os.environ.get(PG_URL_ENV)
     if not url:
-        raise UnsupportedTargetError("the postgres engine needs a server: set LEADGATE_PG_URL")
-    with psycopg.connect(url) as con, con.cursor() as cur:
+        raise UnsupportedTargetError(
+            "the postgres engine needs a server: set LEADGATE_PG_URL=postgresql://user@host/db"
+        )
+    try:
+        return psycopg.connect(url)
+    except psycopg.Error as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise UnsupportedTargetError(
+            f"the postgres engine cannot reach {mask_password(url)}: {mask_password(reason)}"
+        ) from None
+
+
+def _postgres(query: str, lead_cols: list[tuple[str, str]], lead_rows: list[tuple[Any, ...]],
+              event_cols: list[tuple[str, str]], event_rows: list[tuple[Any, ...]],
+              con: Any) -> Iterator[dict[str, Any]]:  # fmt: skip
+    with con.cursor() as cur:
         cur.execute(_create("lg_leads", lead_cols, "postgres"))
         cur.execute(_create("lg_events", event_cols, "postgres"))
         for table, _cols, rows in (

@@ -19,7 +19,9 @@ from leadgate.engine import ir
 from leadgate.engine.sql import EVENT_COLUMNS, InputShape, query_sql
 from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT
 from leadgate.errors import IngestError, UnsupportedTargetError
+from leadgate.io.checks import bad_utf8_error, check_input
 from leadgate.io.formats import format_of
+from leadgate.io.readers import first_refusal
 
 ORD = "__leadgate_row"
 _NUMERIC = (
@@ -65,25 +67,31 @@ def spark_session(master: str | None = None) -> Any:
     return session
 
 
-def _read(spark: Any, path: str | Path) -> Any:
+def _read(
+    spark: Any, path: str | Path, required: tuple[str, ...] = (), need_rows: bool = False
+) -> Any:
     text = str(path)
     remote = "://" in text  # hdfs://, s3a://: Spark reads it; a folder of Parquet parts too
     p = Path(path)
     if not remote and not p.exists():
         raise IngestError("file not found", file=text)
     kind = "parquet" if (remote or p.is_dir()) and not p.suffix else format_of(p)
+    sep: str | None = None
+    if not remote and p.is_file():
+        # The checks of the other engines (io.checks); Spark would read bytes that are not
+        # UTF-8 as U+FFFD without a word, so a local text file is decoded once first.
+        sep = check_input(p, kind, required, need_rows)
+        bad = bad_utf8_error(p) if kind != "parquet" else None
+        if bad is not None:
+            raise bad
     if kind == "parquet":
         return spark.read.parquet(text)
     if kind == "jsonl":
         return spark.read.json(text)
-    with p.open(encoding="utf-8-sig", errors="replace") as fh:
-        header = fh.readline()
-    sep = "\t" if p.suffix.lower() == ".tsv" else ","
-    if sep == "," and header.count(";") > header.count(","):
-        sep = ";"
+    # FAILFAST: a short or long row fails the job (then named by spark_rows), not a null.
     return (
-        spark.read.option("header", True).option("sep", sep).option("quote", '"')
-        .option("escape", '"').option("multiLine", True).csv(str(p))
+        spark.read.option("header", True).option("sep", sep or ",").option("quote", '"')
+        .option("escape", '"').option("multiLine", True).option("mode", "FAILFAST").csv(str(p))
     )  # fmt: skip
 
 
@@ -124,7 +132,7 @@ def spark_rows(
     from pyspark.sql import functions as F
 
     spark = spark_session(spark_master)
-    src = _read(spark, leads)
+    src = _read(spark, leads, ("lead_id",), need_rows=True)
     cols = _flat(src.schema, ("lead_id",))
     kinds = {n: k for n, _, k in cols}
     if "lead_id" not in kinds:
@@ -132,7 +140,7 @@ def spark_rows(
     selects = {n: c for n, c, _ in cols}
     frame = src
     if accounts is not None:
-        acc = _read(spark, accounts)
+        acc = _read(spark, accounts, ("account_id",))
         acc_cols = [
             (n, c, k) for n, c, k in _flat(acc.schema, ("account_id",)) if n != "account_id"
         ]
@@ -154,7 +162,7 @@ def spark_rows(
     view.createOrReplaceTempView("lg_leads")
     event_kinds: dict[str, str] = {}
     if events is not None:
-        ev = _read(spark, events)
+        ev = _read(spark, events, EVENT_COLUMNS[1:])
         ev_cols = _flat(ev.schema, EVENT_COLUMNS)
         present = {n for n, _, _ in ev_cols}
         for required in ("lead_id", "type", "timestamp"):
@@ -174,5 +182,13 @@ def spark_rows(
     )  # fmt: skip
     result = spark.sql(query_sql(plan, as_of, "spark", shape))
     # One job; the rows come back in the leads' order (ORDER BY in the query).
-    for row in result.collect():
+    try:
+        rows = result.collect()
+    except Exception:  # pyspark wraps the reader's failure in one of several error types
+        local = [f for f in (leads, events, accounts) if f is not None and Path(f).is_file()]
+        found = first_refusal(local)
+        if found is None:
+            raise
+        raise found from None
+    for row in rows:
         yield row.asDict()

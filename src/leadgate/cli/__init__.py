@@ -14,6 +14,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from leadgate.errors import ConflictError, LeadgateError, NotFoundError
 
@@ -74,7 +75,10 @@ def main() -> None:
     except LeadgateError as exc:
         if _DEBUG["on"]:
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # escape: a hint such as pip install 'leadgate[learn]' must keep its brackets
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(exit_code(exc))
     except OSError as exc:
         # The file system refused (a folder given as a file, no permission, disk full): the
@@ -84,7 +88,9 @@ def main() -> None:
         path = exc.filename2 or exc.filename  # a rename names its target second
         where = f"{path}: " if path else ""
         err_console.print(
-            f"[bold red]error:[/] {where}{exc.strerror or exc}", highlight=False, soft_wrap=True
+            f"[bold red]error:[/] {escape(where)}{escape(str(exc.strerror or exc))}",
+            highlight=False,
+            soft_wrap=True,
         )
         sys.exit(1)
     except KeyboardInterrupt:

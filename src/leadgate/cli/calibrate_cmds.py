@@ -84,7 +84,9 @@ def calibrate_cmd(
     if chart is not None:
         from leadgate.report.charts import tradeoff_chart
 
-        err.print(f"chart: {tradeoff_chart(result, chart, chart_format)}", highlight=False)
+        err.print(
+            f"chart: {tradeoff_chart(result, chart, chart_format)}", highlight=False, markup=False
+        )
     payload = {**result.to_dict(), "written": str(written) if written else None}
     if emit(fmt, payload, [point_record(p) for p in result.curve]):
         return

@@ -11,7 +11,19 @@ from typing import TYPE_CHECKING
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leadgate.errors import LeadgateError
-from leadgate.io.readers import parse_timestamp
+from leadgate.io.readers import bad_time, parse_timestamp
+
+
+def parse_time(value: str | None, option: str) -> datetime | None:
+    """A time option (``--as-of``, ``--since``, ``--until``) as an aware UTC time; None when
+    not given. One wording for a bad time in every command."""
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value, field=option)
+    except LeadgateError:
+        # The option's name, not the "<input>:" of a file without a name.
+        raise LeadgateError(f"{option}: {bad_time(value)}") from None
 
 if TYPE_CHECKING:
     from leadgate.store.audit import Actor
@@ -32,14 +44,7 @@ def operator() -> Actor:
 
 def parse_as_of(value: str | None) -> datetime:
     """``--as-of``: ISO 8601 (naive means UTC); default: now. The only clock read is here."""
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        return parse_timestamp(value, field="--as-of")
-    except LeadgateError:
-        raise LeadgateError(
-            f"--as-of: expected an ISO 8601 time such as 2026-11-01 or 2026-11-01T09:30:00Z, got {value!r}"
-        ) from None
+    return parse_time(value, "--as-of") or datetime.now(UTC)
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from leadgate.cli.common import progress_bar
@@ -118,10 +119,13 @@ def render_fit(report: dict[str, Any], model_path: Path) -> None:
         highlight=False,
     )
     for note in data["notes"]:
-        console.print(f"  note: {note}", highlight=False)
+        console.print(f"  note: {note}", highlight=False, markup=False)
     for leak in report["leaks"]:
         verdict = "[red]dropped[/]" if leak["dropped"] else "[yellow]kept (--force)[/]"
-        console.print(f"  leak: {leak['feature']}: {leak['reason']} — {verdict}", highlight=False)
+        console.print(
+            f"  leak: {escape(leak['feature'])}: {escape(leak['reason'])} — {verdict}",
+            highlight=False,
+        )
     table = Table(title="held-out results")
     for col in ("model", "ROC AUC", "threshold", "MQL rate", "precision", "recall"):
         table.add_column(col, justify="left" if col == "model" else "right")

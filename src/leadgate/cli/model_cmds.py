@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from leadgate.errors import ModelError
 from leadgate.model import load_model, model_json_schema
@@ -20,8 +21,10 @@ def validate(model: Path = typer.Argument(..., help="Model YAML file.")) -> None
         m = load_model(model)
     except ModelError as exc:
         for problem in exc.problems:
-            console.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)
-        console.print(f"[red]{len(exc.problems)} problem(s)[/] in {model}", highlight=False)
+            console.print(f"[red]✗[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[red]{len(exc.problems)} problem(s)[/] in {escape(str(model))}", highlight=False
+        )
         raise typer.Exit(1) from None
     dims = ", ".join(f"{name} ({len(d.rules)} rules)" for name, d in m.spec.dimensions.items())
     console.print(

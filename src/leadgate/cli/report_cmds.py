@@ -14,7 +14,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from leadgate.cli.common import parse_time
 from leadgate.cli.tables import WIDE, print_table, stdout_console
 from leadgate.errors import LeadgateError
 
@@ -68,20 +68,6 @@ def history_source(db: str | None, leads: Path | None, outcomes: Path | None,
 
     return HistorySource(db=db, leads=leads, outcomes=outcomes, events=events, accounts=accounts,
                          sla_hours=DEFAULT_SLA_HOURS if sla_hours is None else sla_hours)  # fmt: skip
-
-
-def parse_time(value: str | None, option: str) -> datetime | None:
-    """``--since``/``--until``/``--as-of`` as an aware UTC time (None when not given)."""
-    if value is None:
-        return None
-    from leadgate.io.readers import parse_timestamp
-
-    try:
-        return parse_timestamp(value, field=option)
-    except LeadgateError:
-        raise LeadgateError(
-            f"{option}: expected an ISO 8601 time such as 2026-01-01, got {value!r}"
-        ) from None
 
 
 def output_format(value: str) -> str:
@@ -168,7 +154,7 @@ def funnel_cmd(
             name = "conversion_by_" + "_".join(report.by)
             title = f"MQL -> SQL {scope(report.by, report.versions)}"
             paths.append(conversion_chart(bars, chart, chart_format, title=title, name=name))
-        err.print("charts: " + ", ".join(map(str, paths)), highlight=False)
+        err.print("charts: " + ", ".join(map(str, paths)), highlight=False, markup=False)
     if emit(fmt, report.to_dict(), report.records()):
         return
     table = Table(title=f"Funnel · {_versions(report.versions, report.mixed)}")
@@ -224,7 +210,7 @@ def quality_cmd(
             rows, chart, chart_format, name="conversion_by_" + "_".join(report.by),
             title=f"MQL -> SQL {scope(report.by, report.versions)}",
         )  # fmt: skip
-        err.print(f"chart: {p}", highlight=False)
+        err.print(f"chart: {p}", highlight=False, markup=False)
     if emit(fmt, report.to_dict(), report.records()):
         return
     table = Table(title=f"Lead quality · {_versions(report.versions, False)}")
@@ -335,7 +321,9 @@ def speed_cmd(
     if chart is not None:
         from leadgate.report.charts import speed_chart
 
-        err.print(f"chart: {speed_chart(report, chart, chart_format)}", highlight=False)
+        err.print(
+            f"chart: {speed_chart(report, chart, chart_format)}", highlight=False, markup=False
+        )
     if emit(fmt, report.to_dict(), report.records()):
         return
     q = report.quantiles_hours
@@ -393,7 +381,7 @@ def compare_cmd(
         p = conversion_chart(
             rows, chart, chart_format, title="MQL -> won (known outcomes)", name="compare"
         )
-        err.print(f"chart: {p}", highlight=False)
+        err.print(f"chart: {p}", highlight=False, markup=False)
     if emit(fmt, report.to_dict(), report.records()):
         return
     ma, mb = report.model_a, report.model_b

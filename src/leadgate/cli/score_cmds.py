@@ -11,6 +11,7 @@ from typing import Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from leadgate.cli.common import fmt_points, parse_as_of, progress_bar
@@ -137,7 +138,7 @@ def score(
     n = write_records(records, out, output)
     mqls = sum(r["mql"] for r in records)
     Console(stderr=True).print(
-        f"wrote {n} records ({mqls} MQLs) to {out}", highlight=False, soft_wrap=True
+        f"wrote {n} records ({mqls} MQLs) to {out}", highlight=False, soft_wrap=True, markup=False
     )
 
 
@@ -172,7 +173,10 @@ def _score_with_duckdb(
         )  # fmt: skip
     if out is not None:
         Console(stderr=True).print(  # soft_wrap: the path stays whole, one line
-            f"wrote {rows} records ({mqls} MQLs) to {out}", highlight=False, soft_wrap=True
+            f"wrote {rows} records ({mqls} MQLs) to {out}",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
         )
 
 
@@ -253,7 +257,7 @@ def render_explanation(result: Any, *, wide: bool = False) -> None:
             )
         print_table(console, checks, wide=wide)
     for lack in ex.lacks:
-        console.print(f"[red]✗[/] {lack}", highlight=False)
+        console.print(f"[red]✗[/] {escape(str(lack))}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ import getpass
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from leadgate.cli.common import operator
+from leadgate.cli.common import operator, parse_as_of
 from leadgate.cli.tables import WIDE, print_table
 
 if TYPE_CHECKING:
@@ -45,11 +45,7 @@ leads_app = typer.Typer(help="Look at leads in the store.", no_args_is_help=True
 
 
 def _now(as_of: str | None) -> datetime:
-    if as_of is None:
-        return datetime.now(UTC)
-    from leadgate.io.readers import parse_timestamp
-
-    return parse_timestamp(as_of, field="--as-of")
+    return parse_as_of(as_of)
 
 
 def _actor(actor: str | None) -> str:

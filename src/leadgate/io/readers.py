@@ -7,13 +7,14 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from leadgate.engine.event import Event, as_utc
 from leadgate.errors import IngestError
+from leadgate.io.checks import bad_utf8_error, check_input
 from leadgate.io.formats import flatten, format_of, infer_cell
 
 RESERVED_EVENT_COLUMNS = ("event_id", "lead_id", "type", "timestamp")
@@ -45,46 +46,47 @@ def _byte_probe(raw: io.BufferedReader) -> Callable[[], float]:
 
 
 def read_table(
-    path: str | Path, fmt: str | None = None, position: Position | None = None
+    path: str | Path,
+    fmt: str | None = None,
+    position: Position | None = None,
+    required: Sequence[str] = (),
+    need_rows: bool = False,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, row) from a CSV, JSONL or Parquet file; values typed, '' missing.
 
     Rows are read as they are asked for (a Parquet file a record batch at a time), so a caller
     that keeps no rows holds no more than a batch. For Parquet the "line" is the 1-based row
-    number. ``position`` follows how far through the file the reader is.
+    number. ``position`` follows how far through the file the reader is. ``required``: columns
+    a CSV header must name; ``need_rows``: a file without rows is refused. A 0-byte file or one
+    that is not UTF-8 text is refused (``io.checks``), naming the line.
     """
     p = Path(path)
     kind = format_of(p, fmt)
-    if not p.exists():
-        raise IngestError("file not found", file=str(p))
+    delimiter = check_input(p, kind, required, need_rows)
     position = position or Position()
     try:
         if kind == "csv":
-            yield from _read_csv(p, position)
+            yield from _read_csv(p, position, delimiter or ",")
         elif kind == "jsonl":
             yield from _read_jsonl(p, position)
         else:
             yield from _read_parquet(p, position)
+    except UnicodeDecodeError:
+        # The text reader decodes ahead of the rows: its error cannot name the line.
+        raise bad_utf8_error(p) or IngestError("not UTF-8 text", file=str(p)) from None
     finally:
         position.follow(lambda: 1.0)  # the file is closed: it cannot be asked any more
 
 
-def _read_csv(p: Path, position: Position) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_csv(p: Path, position: Position, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]:
     with p.open("rb") as raw, io.TextIOWrapper(raw, newline="", encoding="utf-8-sig") as fh:
         position.follow(_byte_probe(raw))
-        sample = fh.read(8192)
-        fh.seek(0)
-        delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
-        if delimiter == "," and sample.split("\n", 1)[0].count(";") > sample.split("\n", 1)[
-            0
-        ].count(","):
-            delimiter = ";"
         reader = csv.reader(fh, delimiter=delimiter)
         try:
             header = next(reader)
         except StopIteration:
             return
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except csv.Error as exc:
             raise IngestError(f"unreadable CSV: {exc}", file=str(p), line=1) from None
         names = [h.strip() for h in header]
         if len(set(names)) != len(names):
@@ -103,7 +105,7 @@ def _read_csv(p: Path, position: Position) -> Iterator[tuple[int, dict[str, Any]
                         line=start,
                     )
                 yield start, {n: infer_cell(c) for n, c in zip(names, cells, strict=True)}
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except csv.Error as exc:
             raise IngestError(f"unreadable CSV: {exc}", file=str(p), line=line + 1) from None
 
 
@@ -143,6 +145,21 @@ def _read_parquet(p: Path, position: Position) -> Iterator[tuple[int, dict[str, 
                 yield number, {k: (None if v == "" else v) for k, v in flatten(row).items()}
 
 
+def first_refusal(files: Sequence[str | Path]) -> IngestError | None:
+    """The first problem this reader finds in ``files`` (file, line, what), or None if all read.
+
+    For engines that read files themselves (DuckDB, Spark) and fail with their own words: the
+    user then reads the same line whichever engine ran.
+    """
+    for path in files:
+        try:
+            for _ in read_table(path):
+                pass
+        except IngestError as found:
+            return found
+    return None
+
+
 def _text_id(value: Any, file: str, line: int, field: str) -> str:
     if value is None:
         raise IngestError("is required", file=file, line=line, field=field)
@@ -153,6 +170,13 @@ def _text_id(value: Any, file: str, line: int, field: str) -> str:
             f"must be text or a number, got {value!r}", file=file, line=line, field=field
         )
     return str(value)
+
+
+def bad_time(value: Any) -> str:
+    """The one wording for a time that cannot be read, in files, options and API fields."""
+    return (
+        f"expected an ISO 8601 timestamp such as 2026-11-01 or 2026-11-01T09:30:00Z, got {value!r}"
+    )
 
 
 def parse_timestamp(
@@ -169,7 +193,7 @@ def parse_timestamp(
         except (ValueError, OverflowError):  # overflow: 0001-01-01T00:00+14:00 is before year 1
             pass
     raise IngestError(
-        f"expected an ISO 8601 timestamp such as 2026-03-01T12:00:00Z, got {value!r}",
+        bad_time(value),
         file=file,
         line=line,
         field=field,
@@ -180,7 +204,7 @@ def read_accounts(path: str | Path) -> dict[str, dict[str, Any]]:
     """Accounts by ``account_id``."""
     file = str(path)
     out: dict[str, dict[str, Any]] = {}
-    for line, row in read_table(path):
+    for line, row in read_table(path, required=("account_id",)):
         account_id = _text_id(row.get("account_id"), file, line, "account_id")
         if account_id in out:
             raise IngestError(
@@ -190,13 +214,17 @@ def read_accounts(path: str | Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def read_leads(path: str | Path, accounts: str | Path | None = None) -> list[dict[str, Any]]:
-    """Lead profiles; with an accounts file, each lead's account attributes as ``account.<attr>``."""
+def read_leads(
+    path: str | Path, accounts: str | Path | None = None, need_rows: bool = False
+) -> list[dict[str, Any]]:
+    """Lead profiles; with an accounts file, each lead's account attributes as ``account.<attr>``.
+
+    ``need_rows``: a file without leads is refused (there is nothing to score)."""
     file = str(path)
     by_account = read_accounts(accounts) if accounts else {}
     seen: set[str] = set()
     leads: list[dict[str, Any]] = []
-    for line, row in read_table(path):
+    for line, row in read_table(path, required=("lead_id",), need_rows=need_rows):
         lead_id = _text_id(row.get("lead_id"), file, line, "lead_id")
         if lead_id in seen:
             raise IngestError(
@@ -251,7 +279,7 @@ def iter_events(path: str | Path, position: Position | None = None) -> Iterator[
     a caller that writes as it reads must do so inside a transaction it can roll back.
     """
     file = str(path)
-    for line, row in read_table(path, position=position):
+    for line, row in read_table(path, position=position, required=("lead_id", "type", "timestamp")):
         yield event_from_row(row, file, line)
 
 

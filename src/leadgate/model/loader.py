@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,43 @@ _ALL_KEYS = sorted(
         for k in cls.model_fields
     }
 )
+
+
+def _model_in(annotation: Any) -> tuple[type[BaseModel] | None, int]:
+    """The spec class an annotation holds and how many containers (list, dict) wrap it."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, 0
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (list, dict):
+        inner, depth = _model_in(args[-1])
+        return inner, depth + 1
+    for arg in args:  # Optional / Union / Annotated: the first branch that holds a spec class
+        inner, depth = _model_in(arg)
+        if inner is not None:
+            return inner, depth
+    return None, 0
+
+
+def _keys_at(loc: PathKey) -> list[str]:
+    """The keys the spec class at ``loc`` (the location of an unknown key) accepts."""
+    cls: type[BaseModel] | None = ModelSpec
+    skip = 0
+    for step in loc[:-1]:
+        if skip:  # a list index or a dict key (a dimension's name, say)
+            skip -= 1
+            continue
+        field = cls.model_fields.get(str(step)) if cls is not None else None
+        if field is None:
+            return _ALL_KEYS
+        cls, skip = _model_in(field.annotation)
+    return list(cls.model_fields) if cls is not None else _ALL_KEYS
+
+
+def unknown_key_hint(key: str, loc: PathKey) -> str:
+    """A hint for an unknown key: the closest key accepted where it stands, never itself."""
+    allowed = [k for k in _keys_at(loc) if k != key]
+    close = difflib.get_close_matches(key, allowed, n=1)
+    return f"did you mean '{close[0]}'?" if close else "keys here: " + ", ".join(allowed)
 
 
 @dataclass(frozen=True)
@@ -149,10 +187,7 @@ def _pydantic_problem(doc: _Located, err: Any) -> Problem:
     got = err.get("input")
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        close = difflib.get_close_matches(key, _ALL_KEYS, n=1)
-        return doc.problem(
-            loc, f"unknown key '{key}'", f"did you mean '{close[0]}'?" if close else ""
-        )
+        return doc.problem(loc, f"unknown key '{key}'", unknown_key_hint(key, loc))
     if kind == "missing":
         return doc.problem(loc[:-1], f"missing required key '{loc[-1]}'")
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):

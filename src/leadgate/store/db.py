@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from leadgate.errors import LeadgateError
+from leadgate.redact import mask_password
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +136,20 @@ def _sqlite_setup(engine: Engine) -> None:
 
 
 def create_store_engine(url: str) -> Engine:
-    """A configured engine for ``url`` (already resolved by ``resolve_db_url``)."""
+    """A configured engine for ``url`` (already resolved by ``resolve_db_url``).
+
+    Raises:
+        StoreError: the URL is malformed (no password in the message), names a database other
+            than SQLite or PostgreSQL or a driver that is not installed.
+    """
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise StoreError(f"invalid database URL {url!r}: {exc}") from None
+        parsed.port  # noqa: B018 - SQLAlchemy reads the port as a number only when asked
+    except (ArgumentError, ValueError):
+        raise StoreError(
+            f"invalid database URL {mask_password(url)} "
+            "(expected a SQLite file path or postgresql://user:password@host:port/database)"
+        ) from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
@@ -155,14 +165,20 @@ def create_store_engine(url: str) -> Engine:
         kwargs["pool_pre_ping"] = True
     else:
         raise StoreError(
-            f"unsupported database {parsed.get_backend_name()!r} in {url!r} "
+            f"unsupported database {parsed.get_backend_name()!r} in {mask_password(url)} "
             "(use a SQLite file path or postgresql://user@host/db)"
         )
     try:
         engine = create_engine(url, **kwargs)
     except ModuleNotFoundError as exc:
         raise StoreError(
-            f"{url}: database driver missing ({exc.name}); pip install leadgate[server]"
+            f"{mask_password(url)}: database driver missing ({exc.name}); "
+            "pip install 'leadgate[server]'"
+        ) from None
+    except NoSuchModuleError:
+        raise StoreError(
+            f"unknown database driver {parsed.drivername!r} in {mask_password(url)} "
+            "(use postgresql:// or postgresql+psycopg://)"
         ) from None
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine)
@@ -210,16 +226,18 @@ def open_store(db: str | None = None, *, upgrade: bool = True) -> Store:
     except OperationalError as exc:
         engine.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise StoreError(f"cannot open store {_safe(url)}: {reason}") from None
+        raise StoreError(
+            f"cannot open store {mask_password(url)}: {mask_password(reason)}"
+        ) from None
     return Store(engine=engine, url=url)
 
 
-def _safe(url: str) -> str:
-    """The URL without its password, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
-__all__ = ["DEFAULT_DB", "ENV_VAR", "Store", "StoreError", "open_store", "resolve_db_url"]
+__all__ = [
+    "DEFAULT_DB",
+    "ENV_VAR",
+    "Store",
+    "StoreError",
+    "mask_password",
+    "open_store",
+    "resolve_db_url",
+]

@@ -62,14 +62,12 @@ def _message(exc: Exception, param: str) -> str:
 def _time(value: str | None, param: str) -> datetime | None:
     if value is None:
         return None
-    from leadgate.io.readers import parse_timestamp
+    from leadgate.io.readers import bad_time, parse_timestamp
 
     try:
         return parse_timestamp(value, field=param)
     except LeadgateError:
-        raise FieldError(
-            f"expected an ISO 8601 time such as 2026-01-01, got {value!r}", param
-        ) from None
+        raise FieldError(bad_time(value), param) from None
 
 
 def _by(value: str, param: str = "by") -> list[str]:
