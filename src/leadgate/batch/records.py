@@ -16,11 +16,11 @@ from sqlglot import exp
 
 from leadgate.engine import ir
 from leadgate.engine.event import as_utc
+from leadgate.engine.qualify import Columns, Requirement, meets, qualify, requirements, unmet_sql
 from leadgate.engine.result import (
     CheckResult,
     DimensionResult,
     Explanation,
-    Lack,
     RuleResult,
     Score,
     number_text,
@@ -70,22 +70,18 @@ def score_from_row(plan: ir.Plan, row: Mapping[str, Any], as_of: datetime) -> Sc
         CheckResult(c.key, c.name, "gate", bool(row[f"check_{c.key}"]), _n(row, c.key))
         for c in policy.gates
     ]
-    lacks = [Lack("disqualified", c.name) for c in checks if c.kind == "disqualifier" and c.matched]
-    lacks += [Lack("gate", c.name) for c in checks if c.kind == "gate" and not c.matched]
-    dims: list[DimensionResult] = []
-    scores: dict[str, float] = {}
-    for i, dim in enumerate(plan.dimensions):
-        value = _f(row[dimension_column(plan, i)])
-        rule_sum = sum(r.points for r in rules if r.dimension == dim.name)
-        floor = floors.get(dim.name)
-        met = floor is None or value + ir.EPSILON >= floor
-        if not met and floor is not None:
-            lacks.append(Lack("floor", dim.name, floor - value, value, floor))
-        dims.append(DimensionResult(dim.name, rule_sum, value, value != rule_sum, floor, met))
-        scores[dim.name] = value
+    scores = {d.name: _f(row[dimension_column(plan, i)]) for i, d in enumerate(plan.dimensions)}
     total = _f(row["total"])
-    if total + ir.EPSILON < policy.threshold:
-        lacks.append(Lack("threshold", "total", policy.threshold - total, total, policy.threshold))
+    verdict = qualify(plan, policy, checks, scores, total)
+    dims: list[DimensionResult] = []
+    for dim in plan.dimensions:
+        value = scores[dim.name]
+        rule_sum = sum(r.points for r in rules if r.dimension == dim.name)
+        met = verdict.floor_met.get(dim.name, True)
+        dims.append(
+            DimensionResult(dim.name, rule_sum, value, value != rule_sum, floors.get(dim.name), met)
+        )
+    lacks = verdict.lacks
     explanation = Explanation(rules, tuple(dims), tuple(checks), tuple(lacks), policy.threshold)
     return Score(
         lead_id=str(row["lead_id"]),
@@ -113,40 +109,33 @@ def record_maker(plan: ir.Plan, as_of: datetime) -> Callable[[Mapping[str, Any]]
     when = as_utc(as_of).isoformat()
     identity = plan.identity()
     dims = [(d.name, dimension_column(plan, i)) for i, d in enumerate(plan.dimensions)]
-    # The text of a disqualifier's or gate's lack never varies: made once, not once per lead.
+    # Each requirement's lack text is made once, not once per lead: the whole text of a check's
+    # lack, the fixed parts around the number of a floor's or threshold's (Lack.__str__'s text).
     policies = [
         (
             seg.name,
             seg.policy.threshold,
-            [
-                (f"check_{c.key}", str(Lack("disqualified", c.name)))
-                for c in seg.policy.disqualifiers
-            ],
-            [(f"check_{c.key}", str(Lack("gate", c.name))) for c in seg.policy.gates],
-            [(name, col, dict(seg.policy.floors).get(name)) for name, col in dims],
-            # Floor and threshold lacks: Lack.__str__'s text, its fixed parts made once.
-            {n: shortfall_text("floor", n, f)[0] for n, f in seg.policy.floors},
-            shortfall_text("threshold", "total", seg.policy.threshold),
+            [_requirement_reader(plan, req) for req in requirements(plan, seg.policy)],
         )
         for seg in plan.segments
     ]
 
     def record(row: Mapping[str, Any]) -> dict[str, Any]:
-        name, threshold, disqualifiers, gates, floors, floor_heads, threshold_text = policies[
-            int(row["segment_index"])
-        ]
-        lacks = [text for col, text in disqualifiers if row[col]]
-        lacks += [text for col, text in gates if not row[col]]
-        scores: dict[str, float] = {}
-        for dim, col, floor in floors:
-            value = _f(row[col])
-            scores[dim] = value
-            if floor is not None and not value + ir.EPSILON >= floor:
-                lacks.append(floor_heads[dim] + number_text(floor - value))
+        name, threshold, reqs = policies[int(row["segment_index"])]
+        scores = {dim: _f(row[col]) for dim, col in dims}
         total = _f(row["total"])
-        if total + ir.EPSILON < threshold:
-            before, after = threshold_text
-            lacks.append(before + number_text(threshold - total) + after)
+        lacks: list[str] = []
+        for kind, column, need, before, after in reqs:
+            if kind == "disqualified":
+                if row[column]:
+                    lacks.append(before)
+            elif kind == "gate":
+                if not row[column]:
+                    lacks.append(before)
+            else:
+                value = total if column == "total" else _f(row[column])
+                if not meets(value, need):
+                    lacks.append(before + number_text(need - value) + after)
         return {
             "lead_id": str(row["lead_id"]),
             "segment": name,
@@ -160,6 +149,18 @@ def record_maker(plan: ir.Plan, as_of: datetime) -> Callable[[Mapping[str, Any]]
         }
 
     return record
+
+
+def _requirement_reader(plan: ir.Plan, req: Requirement) -> tuple[str, str, float, str, str]:
+    """(kind, column read, bar, text before the number, text after) of one requirement."""
+    if req.kind in ("disqualified", "gate"):
+        return req.kind, f"check_{req.key}", 0.0, str(req.lack()), ""
+    assert req.need is not None
+    column = "total"
+    if req.kind == "floor":
+        column = dimension_column(plan, [d.name for d in plan.dimensions].index(req.key))
+    before, after = shortfall_text(req.kind, req.name, req.need)
+    return req.kind, column, req.need, before, after
 
 
 def record_columns(plan: ir.Plan) -> list[str]:
@@ -222,34 +223,26 @@ def lack_parts(plan: ir.Plan, policy: ir.Policy) -> list[tuple[exp.Expression, L
     """(condition, text) of every lack a lead of this segment may have, in ``record_maker``'s
     order; the number in a floor's or threshold's text is ``num_text_sql`` (digits, '.', '-')."""
 
-    def check(key: str) -> exp.Expression:
-        return exp.Coalesce(this=exp.column(f"check_{key}"), expressions=[exp.false()])
-
-    parts: list[tuple[exp.Expression, LackText]] = [
-        (check(c.key), [str(Lack("disqualified", c.name))]) for c in policy.disqualifiers
-    ]
-    parts += [(exp.Not(this=check(c.key)), [str(Lack("gate", c.name))]) for c in policy.gates]
-    floors = dict(policy.floors)
-    for i, dim in enumerate(plan.dimensions):
-        floor = floors.get(dim.name)
-        if floor is None:
-            continue
-        value = score_sql(plan, i)
-        met = exp.GTE(
-            this=exp.Add(this=value, expression=_double(ir.EPSILON)), expression=_double(floor)
-        )
-        short = exp.Sub(this=_double(floor), expression=value.copy())
-        head = shortfall_text("floor", dim.name, floor)[0]
-        parts.append((exp.Not(this=exp.Paren(this=met)), [head, num_text_sql(short)]))
-    total = total_sql()
-    below = exp.LT(
-        this=exp.Add(this=total, expression=_double(ir.EPSILON)),
-        expression=_double(policy.threshold),
+    dim_index = {d.name: i for i, d in enumerate(plan.dimensions)}
+    cols = Columns(
+        check=lambda key: exp.Coalesce(this=exp.column(f"check_{key}"), expressions=[exp.false()]),
+        score=lambda name: score_sql(plan, dim_index[name]),
+        total=total_sql,
+        number=_double,
     )
-    before, after = shortfall_text("threshold", "total", policy.threshold)
-    short = exp.Sub(this=_double(policy.threshold), expression=total.copy())
-    parts.append((below, [before, num_text_sql(short), after]))
+    parts: list[tuple[exp.Expression, LackText]] = []
+    for req in requirements(plan, policy):
+        text: LackText = [str(req.lack())]
+        if req.kind in ("floor", "threshold"):
+            before, after = shortfall_text(req.kind, req.name, req.need)
+            short = exp.Sub(this=cols.number(req.need or 0.0), expression=_value(req, cols))
+            text = [before, num_text_sql(short), *([after] if after else [])]
+        parts.append((unmet_sql(req, cols), text))
     return parts
+
+
+def _value(req: Requirement, cols: Columns) -> exp.Expression:
+    return cols.total() if req.kind == "threshold" else cols.score(req.key)
 
 
 def lack_text_sql(text: LackText) -> exp.Expression:

@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from leadgate.engine import ir
 from leadgate.engine.event import as_utc
+from leadgate.engine.qualify import Columns, qualifies_sql
 from leadgate.engine.sql_conditions import (
     ValueScope,
     alias,
@@ -207,7 +208,6 @@ class _Compiler(EventsCompiler):
     # -- qualification ---------------------------------------------------------------------------
     def final_select(self) -> exp.Select:
         plan = self.plan
-        eps = num(ir.EPSILON)
         total: exp.Expression = num(0.0)
         for i in range(len(plan.dimensions)):
             total = exp.Add(this=total, expression=_col(dimension_column(plan, i)))
@@ -223,25 +223,14 @@ class _Compiler(EventsCompiler):
                 ]
             )
 
-        ok: list[exp.Expression] = []
-        for seg in plan.segments:
-            pol = seg.policy
-            floors = dict(pol.floors)
-            parts: list[exp.Expression] = [
-                exp.Not(this=_col(f"check_{q.key}")) for q in pol.disqualifiers
-            ]
-            parts += [_col(f"check_{g.key}") for g in pol.gates]
-            for i, dim in enumerate(plan.dimensions):
-                if dim.name in floors:
-                    score = exp.Add(this=_col(dimension_column(plan, i)), expression=eps.copy())
-                    parts.append(exp.GTE(this=score, expression=num(floors[dim.name])))
-            parts.append(
-                exp.GTE(
-                    this=exp.Add(this=_col("total"), expression=eps.copy()),
-                    expression=num(pol.threshold),
-                )
-            )
-            ok.append(and_all(parts))
+        dim_index = {d.name: i for i, d in enumerate(plan.dimensions)}
+        cols = Columns(
+            check=lambda key: _col(f"check_{key}"),
+            score=lambda name: _col(dimension_column(plan, dim_index[name])),
+            total=lambda: _col("total"),
+            number=num,
+        )
+        ok = [qualifies_sql(plan, seg.policy, cols) for seg in plan.segments]
         floor_cols = [
             alias(
                 by_segment(
