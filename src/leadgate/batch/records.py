@@ -8,7 +8,7 @@ whichever executor produced it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,42 +26,64 @@ from leadgate.engine.result import (
     number_text,
     shortfall_text,
 )
-from leadgate.engine.sql import dimension_column
+from leadgate.engine.sql_shape import (
+    clipped_column,
+    dimension_column,
+    floor_met_column,
+    sum_column,
+)
 
 
 def _f(value: Any) -> float:
     return 0.0 if value is None else float(value)
 
 
-def _rule_result(rule: ir.Rule, row: Mapping[str, Any]) -> RuleResult:
+def _rule_result(
+    rule: ir.Rule, row: Mapping[str, Any], matches: Sequence[Mapping[str, Any]] | None
+) -> RuleResult:
     k = rule.key
     points = _f(row[f"points_{k}"])
+    matched = bool(row[f"matched_{k}"])
     if isinstance(rule, ir.ProfileRule):
-        matched = points != 0.0 or rule.points == 0.0
         return RuleResult(
             k, rule.dimension, rule.name, "profile", matched, 0, points, points, points, False
         )
     n = int(row[f"events_{k}"] or 0)
     if isinstance(rule, ir.CountRule):
-        hit = n >= rule.count.min_count and (
-            rule.count.max_count is None or n <= rule.count.max_count
-        )
         return RuleResult(
-            k, rule.dimension, rule.name, "count", hit, n, points, points, points, False
+            k, rule.dimension, rule.name, "count", matched, n, points, points, points, False
         )
-    decayed = _f(row[f"decayed_{k}"])
-    capped = rule.max_points is not None and abs(decayed) > rule.max_points
+    ids = counted_event_ids(rule, matches, n) if matches is not None else ()
     return RuleResult(
-        k, rule.dimension, rule.name, "event", n > 0, n, rule.points * n, decayed, points, capped
-    )
+        k, rule.dimension, rule.name, "event", matched, n, rule.points * n,
+        _f(row[f"decayed_{k}"]), points, bool(row[f"capped_{k}"]), ids,
+    )  # fmt: skip
 
 
-def score_from_row(plan: ir.Plan, row: Mapping[str, Any], as_of: datetime) -> Score:
-    """Rebuild the ``Score`` of one lead from its query row (``engine/sql.output_columns``)."""
+def counted_event_ids(
+    rule: ir.EventRule, matches: Sequence[Mapping[str, Any]], counted: int
+) -> tuple[str, ...]:
+    """The ids of the events an event rule counted, most recent first (ties by id), as the
+    Python executor lists them: the query's ``events_matches`` rows say which events match the
+    rule and ``events_<key>`` how many count (the most recent ``counted``)."""
+    hits = [m for m in matches if m[f"hit_{rule.key}"]]
+    hits.sort(key=lambda m: (-float(m["ep"]), str(m["eid"])))
+    return tuple(str(m["eid"]) for m in hits[:counted])
+
+
+def score_from_row(
+    plan: ir.Plan,
+    row: Mapping[str, Any],
+    as_of: datetime,
+    matches: Sequence[Mapping[str, Any]] | None = None,
+) -> Score:
+    """Rebuild the ``Score`` of one lead from its query row (``engine/sql.output_columns``):
+    every number and flag is a column; ``matches`` (``engine/sql.matches_query``'s rows for
+    this lead) gives the event ids, left empty without it."""
     segment = plan.segments[int(row["segment_index"])]
     policy = segment.policy
     floors = dict(policy.floors)
-    rules = tuple(_rule_result(r, row) for r in plan.rules)
+    rules = tuple(_rule_result(r, row, matches) for r in plan.rules)
     checks = [
         CheckResult(c.key, c.name, "disqualifier", bool(row[f"check_{c.key}"]), _n(row, c.key))
         for c in policy.disqualifiers
@@ -72,17 +94,17 @@ def score_from_row(plan: ir.Plan, row: Mapping[str, Any], as_of: datetime) -> Sc
     ]
     scores = {d.name: _f(row[dimension_column(plan, i)]) for i, d in enumerate(plan.dimensions)}
     total = _f(row["total"])
-    verdict = qualify(plan, policy, checks, scores, total)
-    dims: list[DimensionResult] = []
-    for dim in plan.dimensions:
-        value = scores[dim.name]
-        rule_sum = sum(r.points for r in rules if r.dimension == dim.name)
-        met = verdict.floor_met.get(dim.name, True)
-        dims.append(
-            DimensionResult(dim.name, rule_sum, value, value != rule_sum, floors.get(dim.name), met)
+    met = {d.name: bool(row[floor_met_column(plan, i)]) for i, d in enumerate(plan.dimensions)}
+    met["total"] = bool(row["threshold_met"])
+    verdict = qualify(plan, policy, checks, scores, total, met)
+    dims = [
+        DimensionResult(
+            d.name, _f(row[sum_column(plan, i)]), scores[d.name],
+            bool(row[clipped_column(plan, i)]), floors.get(d.name), verdict.floor_met.get(d.name, True),
         )
-    lacks = verdict.lacks
-    explanation = Explanation(rules, tuple(dims), tuple(checks), tuple(lacks), policy.threshold)
+        for i, d in enumerate(plan.dimensions)
+    ]  # fmt: skip
+    explanation = Explanation(rules, tuple(dims), tuple(checks), verdict.lacks, policy.threshold)
     return Score(
         lead_id=str(row["lead_id"]),
         as_of=as_utc(as_of),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from leadgate.engine import ir
-from leadgate.engine.sql import EVENT_COLUMNS, InputShape, query_sql
+from leadgate.engine.sql import EVENT_COLUMNS, InputShape, matches_query, query_sql
 from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT
 from leadgate.errors import IngestError, UnsupportedTargetError
 from leadgate.io.formats import format_of
@@ -119,8 +119,10 @@ def spark_rows(
     as_of: datetime,
     accounts: str | Path | None = None,
     spark_master: str | None = None,
+    lead: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Mount the files as ``lg_leads``/``lg_events``, run the Spark SQL query, yield its rows."""
+    """Mount the files as ``lg_leads``/``lg_events``, run the Spark SQL query, yield its rows
+    (``lead``: that lead's only, with its ``event_matches``)."""
     from pyspark.sql import functions as F
 
     spark = spark_session(spark_master)
@@ -153,6 +155,7 @@ def spark_rows(
     )
     view.createOrReplaceTempView("lg_leads")
     event_kinds: dict[str, str] = {}
+    ev_cols: list[tuple[str, Any, str]] = []
     if events is not None:
         ev = _read(spark, events)
         ev_cols = _flat(ev.schema, EVENT_COLUMNS)
@@ -171,8 +174,13 @@ def spark_rows(
     shape = InputShape(
         leads_table="lg_leads", events_table="lg_events", lead_columns=kinds,
         event_columns=event_kinds, order_column=ORD, has_events=events is not None,
+        lead=lead, has_event_ids="event_id" in {n for n, _, _ in ev_cols} if events else False,
     )  # fmt: skip
+    matches: list[dict[str, Any]] = []
+    found = matches_query(plan, as_of, "spark", shape) if lead is not None else None
+    if found is not None:
+        matches = [r.asDict() for r in spark.sql(found.sql("spark")).collect()]
     result = spark.sql(query_sql(plan, as_of, "spark", shape))
     # One job; the rows come back in the leads' order (ORDER BY in the query).
     for row in result.collect():
-        yield row.asDict()
+        yield {**row.asDict(), "event_matches": matches} if lead is not None else row.asDict()
