@@ -65,8 +65,14 @@ def counted_event_ids(
 ) -> tuple[str, ...]:
     """The ids of the events an event rule counted, most recent first (ties by id), as the
     Python executor lists them: the query's ``events_matches`` rows say which events match the
-    rule and ``events_<key>`` how many count (the most recent ``counted``)."""
+    rule and ``events_<key>`` how many count (the most recent ``counted``).
+
+    Empty when the events file has no ``event_id`` column: the ids the file readers derive from
+    an event's content are not known to a SQL engine that reads the file itself (DuckDB, Spark).
+    """
     hits = [m for m in matches if m[f"hit_{rule.key}"]]
+    if any(m["eid"] is None for m in hits):
+        return ()
     hits.sort(key=lambda m: (-float(m["ep"]), str(m["eid"])))
     return tuple(str(m["eid"]) for m in hits[:counted])
 
