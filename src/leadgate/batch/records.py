@@ -9,6 +9,7 @@ whichever executor produced it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlglot import exp
 from leadgate.engine import ir
 from leadgate.engine.event import as_utc
 from leadgate.engine.qualify import Columns, Requirement, meets, qualify, requirements, unmet_sql
+from leadgate.engine.record_spec import RECORD, Kind, record_of
 from leadgate.engine.result import (
     CheckResult,
     DimensionResult,
@@ -164,17 +166,19 @@ def record_maker(plan: ir.Plan, as_of: datetime) -> Callable[[Mapping[str, Any]]
                 value = total if column == "total" else _f(row[column])
                 if not meets(value, need):
                     lacks.append(before + number_text(need - value) + after)
-        return {
-            "lead_id": str(row["lead_id"]),
-            "segment": name,
-            "scores": scores,
-            "total": total,
-            "mql": bool(row["mql"]),
-            "missing": lacks,
-            "threshold": threshold,
-            "as_of": when,
-            "model": dict(identity),
-        }
+        return record_of(
+            {
+                "lead_id": str(row["lead_id"]),
+                "segment": name,
+                "scores": scores,
+                "total": total,
+                "mql": bool(row["mql"]),
+                "missing": lacks,
+                "threshold": threshold,
+                "as_of": when,
+                "model": dict(identity),
+            }
+        )
 
     return record
 
@@ -341,33 +345,79 @@ def mql_sql() -> exp.Expression:
     return exp.Coalesce(this=exp.cast(exp.column("mql"), "boolean"), expressions=[exp.false()])
 
 
-def threshold_sql(plan: ir.Plan) -> exp.Expression:
-    """The record's threshold: its segment's."""
-    return by_segment(plan, [_double(s.policy.threshold) for s in plan.segments])
-
-
 def scores_sql(plan: ir.Plan) -> exp.Expression:
     """The record's ``scores`` object as JSON text (DuckDB), over the query's output columns."""
     return _object([(d.name, score_sql(plan, i)) for i, d in enumerate(plan.dimensions)])
 
 
-def record_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
-    """``record_maker``'s record as JSON text (DuckDB), same keys in the same order.
+@dataclass(frozen=True)
+class Const:
+    """A record field's value that is the same for every lead (written from Python)."""
 
-    Reads the columns ``record_columns`` names (plus ``segment``); names and texts from the model
-    reach the SQL only as literals (ARCHITECTURE.md invariant 6).
+    value: Any
+
+
+@dataclass(frozen=True)
+class PerSegment:
+    """A record field's value that depends on the lead's segment only: ``values[i]``."""
+
+    values: list[Any]
+
+
+class Lacks:
+    """The ``missing`` field: what a lead lacks (``lack_parts``), written per output format."""
+
+
+# A record field's value in SQL: an expression over the query's columns, a constant, a value per
+# segment, the (dimension, expression) pairs of an object of numbers, or the lacks.
+FieldValue = exp.Expression | Const | PerSegment | list[tuple[str, exp.Expression]] | Lacks
+
+
+def record_values_sql(plan: ir.Plan, as_of: datetime) -> dict[str, FieldValue]:
+    """Every ``record_spec.RECORD`` field's value for the DuckDB-written records, by name.
+
+    Reads the columns ``record_columns`` names; names and texts from the model reach the SQL
+    only as literals (ARCHITECTURE.md invariant 6).
     """
-    segments = [(seg.name, seg.policy) for seg in plan.segments]
-    return _object(
-        [
-            ("lead_id", lead_id_sql()),
-            ("segment", by_segment(plan, [exp.Literal.string(n) for n, _ in segments])),
-            ("scores", scores_sql(plan)),
-            ("total", total_sql()),
-            ("mql", mql_sql()),
-            ("missing", by_segment(plan, [lacks_sql(plan, p) for _, p in segments])),
-            ("threshold", threshold_sql(plan)),
-            ("as_of", exp.Literal.string(as_utc(as_of).isoformat())),
-            ("model", _object([(k, exp.Literal.string(v)) for k, v in plan.identity().items()])),
-        ]
-    )
+    return {
+        "lead_id": lead_id_sql(),
+        "segment": PerSegment([s.name for s in plan.segments]),
+        "scores": [(d.name, score_sql(plan, i)) for i, d in enumerate(plan.dimensions)],
+        "total": total_sql(),
+        "mql": mql_sql(),
+        "missing": Lacks(),
+        "threshold": PerSegment([s.policy.threshold for s in plan.segments]),
+        "as_of": Const(as_utc(as_of).isoformat()),
+        "model": Const(plan.identity()),
+    }
+
+
+def literal_sql(kind: Kind, value: Any) -> exp.Expression:
+    """A Python value of a record field of ``kind`` as a SQL literal."""
+    if kind is Kind.NUMBER:
+        return _double(value)
+    if kind is Kind.LABELS:
+        return _object([(k, exp.Literal.string(v)) for k, v in value.items()])
+    return exp.Literal.string(str(value))
+
+
+def record_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
+    """``record_maker``'s record as JSON text (DuckDB ``json_object``), same keys in the same
+    order (``record_spec.RECORD``)."""
+    values = record_values_sql(plan, as_of)
+    pairs: list[tuple[str, exp.Expression]] = []
+    for field in RECORD:
+        value = values[field.name]
+        if isinstance(value, Const):
+            pairs.append((field.name, literal_sql(field.kind, value.value)))
+        elif isinstance(value, PerSegment):
+            lits = [literal_sql(field.kind, v) for v in value.values]
+            pairs.append((field.name, by_segment(plan, lits)))
+        elif isinstance(value, list):
+            pairs.append((field.name, _object(value)))
+        elif isinstance(value, Lacks):
+            lacks = [lacks_sql(plan, s.policy) for s in plan.segments]
+            pairs.append((field.name, by_segment(plan, lacks)))
+        else:
+            pairs.append((field.name, value))
+    return _object(pairs)
