@@ -63,14 +63,22 @@ def score_files(
     accounts: str | Path | None = None,
     engine: str = "python",
     progress: Progress | None = None,
+    explain: bool = False,
     **engine_options: Any,
 ) -> list[dict[str, Any]]:
-    """Score every lead of the files; return one record per lead (``Score.to_record()`` shape)."""
+    """Score every lead of the files; return one record per lead (``Score.to_record()`` shape),
+    with ``explain`` plus its ``explanation`` (``Explanation.to_dict()``)."""
     plan = compile_model(load_model(model))
     if engine == "python":
         inputs = read_inputs(leads, events, accounts)
-        return [s.to_record() for s in iter_scores(plan, inputs, as_of, progress)]
+        return [explained(s, explain) for s in iter_scores(plan, inputs, as_of, progress)]
     from leadgate.engine import batch  # the SQL executors (issue 3)
+
+    if explain:
+        scores = batch.iter_batch_scores(
+            plan, leads, events, as_of, engine=engine, accounts=accounts, **engine_options
+        )
+        return [explained(s, True) for s in scores]
 
     return batch.score_file_records(
         plan,
@@ -84,6 +92,14 @@ def score_files(
     )
 
 
+def explained(score: Score, explain: bool) -> dict[str, Any]:
+    """``score``'s record, with its ``explanation`` object when ``explain``."""
+    record = score.to_record()
+    if explain:
+        record["explanation"] = score.explanation.to_dict()
+    return record
+
+
 def explain_lead(
     model: str | Path,
     leads: str | Path,
@@ -92,9 +108,22 @@ def explain_lead(
     as_of: datetime,
     *,
     accounts: str | Path | None = None,
+    engine: str = "python",
+    **engine_options: Any,
 ) -> Score:
-    """Score one lead from files, with its full explanation."""
+    """Score one lead from files, with its full explanation, on ``engine`` (every engine gives
+    the same explanation)."""
     plan = compile_model(load_model(model))
+    if engine != "python":
+        from leadgate.batch import explain_batch_lead
+
+        found = explain_batch_lead(
+            plan, leads, events, lead_id, as_of, engine=engine, accounts=accounts,
+            **engine_options,
+        )  # fmt: skip
+        if found is None:
+            raise NotFoundError(f"{leads}: no lead with lead_id '{lead_id}'")
+        return found
     inputs = read_inputs(leads, events, accounts)
     profile = next((p for p in inputs.leads if p["lead_id"] == lead_id), None)
     if profile is None:

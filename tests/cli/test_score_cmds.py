@@ -233,3 +233,45 @@ def test_out_naming_a_folder_is_one_line(files: dict[str, Path], engine: str) ->
     assert res.returncode == 1
     assert res.stderr.strip() == f"error: {folder}: is a folder; give the file to write"
     assert not list(files["dir"].glob(".leadgate-*"))
+
+
+def _with_ids(files: dict[str, Path]) -> Path:
+    """The events file with an event_id column (ids the SQL engines can list)."""
+    lines = files["events"].read_text().splitlines()
+    out = files["dir"] / "events-ids.jsonl"
+    out.write_text(
+        "".join(
+            json.dumps({"event_id": f"e{i}", **json.loads(x)}) + "\n" for i, x in enumerate(lines)
+        )
+    )
+    return out
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "sqlite"])
+def test_explain_json_is_the_same_on_every_engine(files: dict[str, Path], engine: str) -> None:
+    events = _with_ids(files)
+    common = ["-m", str(REFERENCE_MODEL), "--leads", str(files["leads"]), "--events", str(events)]
+    common += ["--as-of", "2026-11-01T00:00:00Z", "--format", "json"]
+    python = run("explain", "1", *common)
+    sql = run("explain", "1", *common, "--engine", engine)
+    assert python.returncode == 0 and sql.returncode == 0, sql.stderr
+    want, got = json.loads(python.stdout), json.loads(sql.stdout)
+    assert got == want
+    ids = [i for r in got["explanation"]["rules"] for i in r["event_ids"]]
+    assert ids, "the explained lead's counted events are listed"
+
+
+def test_score_explain_adds_the_explanation(files: dict[str, Path]) -> None:
+    events = _with_ids(files)
+    args = ["score", "-m", str(REFERENCE_MODEL), "--leads", str(files["leads"])]
+    args += ["--events", str(events), "--as-of", "2026-11-01T00:00:00Z", "-f", "jsonl", "--explain"]
+    python = [json.loads(x) for x in run(*args, "--engine", "python").stdout.splitlines()]
+    duck = [json.loads(x) for x in run(*args).stdout.splitlines()]
+    assert [r["lead_id"] for r in duck] == ["1", "2", "3"]
+    for a, b in zip(python, duck, strict=True):
+        assert set(b) == {*set(a)} and "explanation" in b
+        for ra, rb in zip(a["explanation"]["rules"], b["explanation"]["rules"], strict=True):
+            assert {**ra, "event_ids": []} == {**rb, "event_ids": []}
+        assert a["explanation"]["lacks"] == b["explanation"]["lacks"]
+    table = run(*args[:-3], "--explain")
+    assert table.returncode == 1 and "--explain" in table.stderr

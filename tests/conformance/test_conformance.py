@@ -9,8 +9,10 @@ agree with each other, these prove they agree with docs/semantics.md; an expecte
 worked out by hand in the case's comments, never copied from an engine's output.
 
 Case format: ``events`` are ``[lead_id, type, timestamp, {properties}]``; ``expect`` maps a lead
-to the fields to check (``rules`` and ``events_counted`` by rule name); fields not given are not
-checked.
+to the fields to check (``rules``, ``events_counted``, ``matched``, ``capped`` and ``event_ids``
+by rule name; event ids are ``e<i>``, ``i`` the event's place in the case); fields not given are
+not checked. Beyond the hand-checked fields, every engine's whole explanation (every field of
+every rule, dimension, check and lack, event ids included) must equal the Python executor's.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
-from factories import model_text
-from leadgate.batch import iter_batch_scores
+from factories import explanation_differences, model_text
+from leadgate.batch import explain_batch_lead, iter_batch_scores
 from leadgate.batch.spark_runner import spark_available
 from leadgate.engine import Score, compile_model
 from leadgate.model import load_model
@@ -101,14 +103,30 @@ def _inputs(case: dict[str, Any], folder: Path) -> tuple[Path, Path, Path, Path 
 
 
 def _scores(engine: str, case: dict[str, Any], folder: Path) -> dict[str, Score]:
+    """Every lead's score, each explained alone (``leadgate explain``: event ids included)."""
     model, leads, events, accounts = _inputs(case, folder)
     plan = compile_model(load_model(model))
     as_of = datetime.fromisoformat(_text_time(case["as_of"]).replace("Z", "+00:00"))
     if engine == "python":
-        scores = iter_scores(plan, read_inputs(leads, events, accounts), as_of)
-    else:
-        scores = iter_batch_scores(plan, leads, events, as_of, engine=engine, accounts=accounts)
-    return {s.lead_id: s for s in scores}
+        return {
+            s.lead_id: s for s in iter_scores(plan, read_inputs(leads, events, accounts), as_of)
+        }
+    out: dict[str, Score] = {}
+    batch = {
+        s.lead_id: s
+        for s in iter_batch_scores(plan, leads, events, as_of, engine=engine, accounts=accounts)
+    }
+    for lead_id, score in batch.items():
+        one = explain_batch_lead(
+            plan, leads, events, lead_id, as_of, engine=engine, accounts=accounts
+        )
+        assert one is not None, lead_id
+        # the batch and the explained lead say the same (the batch lists no event ids)
+        assert not explanation_differences(
+            score.explanation.to_dict(), one.explanation.to_dict(), ids=False
+        ), lead_id
+        out[lead_id] = one
+    return out
 
 
 def _close(got: float, want: float) -> bool:
@@ -139,6 +157,15 @@ def _check(lead_id: str, score: Score, want: dict[str, Any]) -> list[str]:
     for name, count in want.get("events_counted", {}).items():
         if rules[name].events_counted != count:
             differs(f"rule '{name}' events counted", rules[name].events_counted, count)
+    for name, flag in want.get("matched", {}).items():
+        if rules[name].matched is not flag:
+            differs(f"rule '{name}' matched", rules[name].matched, flag)
+    for name, flag in want.get("capped", {}).items():
+        if rules[name].capped is not flag:
+            differs(f"rule '{name}' capped", rules[name].capped, flag)
+    for name, ids in want.get("event_ids", {}).items():
+        if list(rules[name].event_ids) != ids:
+            differs(f"rule '{name}' event ids", list(rules[name].event_ids), ids)
     return problems
 
 
@@ -164,6 +191,13 @@ def test_case(engine: str, path: Path, tmp_path: Path) -> None:
         for line in _check(lead_id, scores[lead_id], want)
     ]
     assert not problems, f"{path.name} on {engine}:\n" + "\n".join(problems)
+    if engine != "python":  # the whole explanation, field by field, as the Python executor's
+        python = _scores("python", case, tmp_path)
+        for lead_id, score in scores.items():
+            want, got = python[lead_id], score
+            record_diffs = explanation_differences(want.to_record(), got.to_record())
+            diffs = explanation_differences(want.explanation.to_dict(), got.explanation.to_dict())
+            assert not record_diffs + diffs, f"{path.name} on {engine}, {lead_id}: {diffs}"
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])

@@ -23,7 +23,8 @@ from agreement import (
 )
 from hypothesis import HealthCheck, given, settings
 
-from leadgate.batch import iter_batch_scores, score_file_records
+from factories import explanation_differences
+from leadgate.batch import explain_batch_lead, iter_batch_scores, score_file_records
 from leadgate.engine import compile_model
 from leadgate.model import load_model
 from leadgate.scoring import iter_scores, read_inputs, score_files
@@ -46,19 +47,22 @@ def check_agreement(
             for engine in engines or sql_engines():
                 got = score_file_records(plan, leads, evs, as_of, engine=engine)
                 assert_agree(expected, got, engine)
-        # the explanation too: every rule's points and event count, every check (DuckDB, once)
-        if engines is None:
-            python = list(iter_scores(plan, read_inputs(leads, evs), AS_OFS[0]))
-            sql = list(iter_batch_scores(plan, leads, evs, AS_OFS[0]))
+        # the whole explanation too, on every engine: every field of every rule, dimension,
+        # check and lack; event ids for one explained lead (cheap: that lead alone)
+        python = list(iter_scores(plan, read_inputs(leads, evs), AS_OFS[0]))
+        for engine in engines or sql_engines():
+            sql = list(iter_batch_scores(plan, leads, evs, AS_OFS[0], engine=engine))
             for a, b in zip(python, sql, strict=True):
-                for ra, rb in zip(a.explanation.rules, b.explanation.rules, strict=True):
-                    assert (ra.key, ra.events_counted) == (rb.key, rb.events_counted)
-                    assert abs(ra.points - rb.points) <= 1e-9, (ra, rb)
-                    assert abs(ra.decayed_points - rb.decayed_points) <= 1e-9, (ra, rb)
-                checks_a = [(c.key, c.matched, c.events_counted) for c in a.explanation.checks]
-                assert checks_a == [
-                    (c.key, c.matched, c.events_counted) for c in b.explanation.checks
-                ]
+                diffs = explanation_differences(
+                    a.explanation.to_dict(), b.explanation.to_dict(), ids=False
+                )
+                assert not diffs, (engine, a.lead_id, diffs)
+            one = explain_batch_lead(plan, leads, evs, python[0].lead_id, AS_OFS[0], engine=engine)
+            assert one is not None
+            diffs = explanation_differences(
+                python[0].explanation.to_dict(), one.explanation.to_dict()
+            )
+            assert not diffs, (engine, "explained", diffs)
 
 
 # Each example runs 3 as-of times x every engine; 20 examples keep the file near 20 s on 2 cores.

@@ -13,8 +13,8 @@ Spark over lead and event files, returning the same records as the per-lead Pyth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -70,19 +70,21 @@ def _rows(
     plan: Plan, leads: PathLike, events: PathLike | None, as_of: datetime, engine: str,
     accounts: PathLike | None, spark_master: str | None, pg_url: str | None,
     memory_limit: str | None, sort: bool = True, columns: list[str] | None = None,
-) -> Iterator[dict[str, Any]]:  # fmt: skip
-    """Result rows; ``columns``: the ones the caller reads (DuckDB fetches only those)."""
+    lead: str | None = None,
+) -> Generator[dict[str, Any], None, None]:  # fmt: skip
+    """Result rows; ``columns``: the ones the caller reads (DuckDB fetches only those);
+    ``lead``: that lead's row only, with its ``event_matches``."""
     if engine == "duckdb":
         with _duckdb(leads, events, accounts, memory_limit, check_leads=True) as scorer:
-            yield from scorer.rows(plan, as_of, sort=sort, columns=columns)
+            yield from scorer.rows(plan, as_of, sort=sort, columns=columns, lead=lead)
     elif engine in ("sqlite", "postgres"):
         from leadgate.batch.loaded import loaded_rows
 
-        yield from loaded_rows(plan, leads, events, as_of, engine, accounts, pg_url)
+        yield from loaded_rows(plan, leads, events, as_of, engine, accounts, pg_url, lead)
     elif engine == "spark":
         from leadgate.batch.spark_runner import spark_rows
 
-        yield from spark_rows(plan, leads, events, as_of, accounts, spark_master)
+        yield from spark_rows(plan, leads, events, as_of, accounts, spark_master, lead)
     else:
         raise UnsupportedTargetError(
             f"unknown engine '{engine}' (use python, {', '.join(ENGINES)})"
@@ -112,6 +114,30 @@ def iter_batch_scores(
         plan, leads, events, as_of, engine, accounts, spark_master, pg_url, memory_limit
     ):
         yield score_from_row(plan, row, as_of)
+
+
+def explain_batch_lead(
+    plan: Plan,
+    leads: PathLike,
+    events: PathLike | None,
+    lead_id: str,
+    as_of: datetime,
+    *,
+    engine: str = "duckdb",
+    accounts: PathLike | None = None,
+    spark_master: str | None = None,
+    pg_url: str | None = None,
+    memory_limit: str | None = None,
+) -> Score | None:
+    """One lead's ``Score`` with its whole explanation (event ids included), computed by the SQL
+    engine ``engine`` on that lead alone; None when the leads file has no such lead."""
+    rows = _rows(
+        plan, leads, events, as_of, engine, accounts, spark_master, pg_url, memory_limit,
+        lead=lead_id,
+    )  # fmt: skip
+    with closing(rows):  # the engine's connection closes now, not when collected
+        row = next(rows, None)
+    return None if row is None else score_from_row(plan, row, as_of, row["event_matches"])
 
 
 def score_file_records(
@@ -221,4 +247,6 @@ def score_files(
     return pa.Table.from_pylist(rows)
 
 
-__all__ = ["ENGINES", "iter_batch_scores", "score_file_records", "score_files"]
+__all__ = [
+    "ENGINES", "explain_batch_lead", "iter_batch_scores", "score_file_records", "score_files",
+]  # fmt: skip

@@ -19,7 +19,7 @@ from typing import Any
 from sqlglot import exp
 
 from leadgate.engine import ir
-from leadgate.engine.sql import EVENT_COLUMNS, InputShape, query_sql
+from leadgate.engine.sql import EVENT_COLUMNS, InputShape, matches_query, query_sql
 from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, alias
 from leadgate.engine.targets import target
 from leadgate.errors import IngestError
@@ -270,6 +270,7 @@ class DuckDBScorer:
         self.shape = InputShape(
             leads_table="lg_leads", events_table="lg_events", lead_columns=kinds,
             event_columns=event_kinds, order_column=ORD, has_events=events is not None,
+            has_event_ids=events is not None and "event_id" in present,
         )  # fmt: skip
         return self.shape
 
@@ -348,13 +349,13 @@ class DuckDBScorer:
 
     def query(
         self, plan: ir.Plan, as_of: datetime, sort: bool = True, columns: list[str] | None = None,
-        *, event_checks: bool = False,
+        *, event_checks: bool = False, lead: str | None = None,
     ) -> str:  # fmt: skip
         """The compiled query on the mounted files; ``sort``: in the leads file's order;
         ``columns``: only these output columns (DuckDB then skips computing the others);
         ``event_checks``: with ``bad_events`` (``InputShape.event_checks``) when the query reads
-        the events, kept whatever ``columns`` says."""
-        shape = replace(self.shape, sort_output=sort, event_checks=event_checks)
+        the events, kept whatever ``columns`` says; ``lead``: that lead only."""
+        shape = replace(self.shape, sort_output=sort, event_checks=event_checks, lead=lead)
         query = query_sql(plan, as_of, "duckdb", shape)
         if columns is None:
             return query
@@ -371,18 +372,25 @@ class DuckDBScorer:
 
     def rows(
         self, plan: ir.Plan, as_of: datetime, batch_size: int = 65536, sort: bool = True,
-        columns: list[str] | None = None,
+        columns: list[str] | None = None, lead: str | None = None,
     ) -> Iterator[dict[str, Any]]:  # fmt: skip
         """Result rows as dicts, streamed in record batches (``input_row`` gives file order).
 
         ``columns``: only these (DuckDB then skips computing the others, and Python converts
-        fewer values: the explanation columns are most of a row).
+        fewer values: the explanation columns are most of a row). ``lead``: that lead's row
+        only, with its ``event_matches`` (``engine/sql.matches_query``).
         """
         self._ensure_leads_checked()
-        query = self.query(plan, as_of, sort, columns)
+        query = self.query(plan, as_of, sort, columns, lead=lead)
+        matches: list[dict[str, Any]] = []
+        if lead is not None:
+            found = matches_query(plan, as_of, "duckdb", replace(self.shape, lead=lead))
+            if found is not None:
+                matches = self.con.sql(found.sql("duckdb")).to_arrow_table().to_pylist()
         reader = self.con.sql(query).to_arrow_reader(batch_size)
         for batch in reader:
-            yield from batch.to_pylist()
+            for row in batch.to_pylist():
+                yield {**row, "event_matches": matches} if lead is not None else row
 
     def copy_to(
         self, plan: ir.Plan, as_of: datetime, path: str | Path, columns: list[str] | None = None,

@@ -18,8 +18,9 @@ from typing import Any
 from sqlglot import exp
 
 from leadgate.engine import ir
-from leadgate.engine.sql import InputShape, query_sql
+from leadgate.engine.sql import InputShape, matches_query, query_sql
 from leadgate.engine.sql_conditions import TEXT
+from leadgate.engine.targets import target
 from leadgate.engine.values import text_of
 from leadgate.errors import UnsupportedTargetError
 from leadgate.io import read_events, read_leads
@@ -62,15 +63,17 @@ def loaded_rows(
     engine: str,
     accounts: str | Path | None = None,
     pg_url: str | None = None,
+    lead: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Load the files into ``engine`` (sqlite or postgres) and yield the query's rows.
+    """Load the files into ``engine`` (sqlite or postgres) and yield the query's rows
+    (``lead``: that lead's only, with its ``event_matches``).
 
     PostgreSQL is reached before the files are read: a missing URL or a server that refuses is
     said at once, not after reading every row.
     """
     con = _pg_connect(pg_url) if engine == "postgres" else None
     try:
-        yield from _loaded_rows(plan, leads, events, as_of, engine, accounts, con)
+        yield from _loaded_rows(plan, leads, events, as_of, engine, accounts, con, lead)
     finally:
         if con is not None:
             con.close()
@@ -78,7 +81,7 @@ def loaded_rows(
 
 def _loaded_rows(
     plan: ir.Plan, leads: str | Path, events: str | Path | None, as_of: datetime, engine: str,
-    accounts: str | Path | None, con: Any,
+    accounts: str | Path | None, con: Any, lead: str | None,
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
     profiles = read_leads(leads, accounts, need_rows=True)
     evs = read_events(events) if events is not None else []
@@ -90,7 +93,7 @@ def _loaded_rows(
         leads_table="lg_leads", events_table="lg_events",
         lead_columns=dict.fromkeys(lead_names, TEXT), event_columns=dict.fromkeys(prop_names, TEXT),
         order_column="ord", has_events=events is not None,
-        lead_renames=lead_names, event_renames=prop_names,
+        lead_renames=lead_names, event_renames=prop_names, lead=lead,
     )  # fmt: skip
     lead_rows = [
         (i, p["lead_id"], *(text_of(p.get(f)) for f in lead_fields)) for i, p in enumerate(profiles)
@@ -111,15 +114,28 @@ def _loaded_rows(
         ("timestamp", time_type),
     ]
     event_cols += [(prop_names[f], "text") for f in prop_fields]
-    query = query_sql(plan, as_of, engine, shape)
+    queries = [query_sql(plan, as_of, engine, shape)]
+    found = matches_query(plan, as_of, engine, shape) if lead is not None else None
+    if found is not None:
+        queries.append(found.sql(target(engine).dialect))
     if engine == "sqlite":
-        yield from _sqlite(query, lead_cols, lead_rows, event_cols, event_rows)
+        results = _sqlite(queries, lead_cols, lead_rows, event_cols, event_rows)
     else:
-        yield from _postgres(query, lead_cols, lead_rows, event_cols, event_rows, con)
+        results = _postgres(queries, lead_cols, lead_rows, event_cols, event_rows, con)
+    rows, *extra = results
+    if lead is None:
+        yield from rows
+        return
+    for row in rows:
+        yield {**row, "event_matches": extra[0] if extra else []}
 
 
-def _sqlite(query: str, lead_cols: list[tuple[str, str]], lead_rows: list[tuple[Any, ...]],
-            event_cols: list[tuple[str, str]], event_rows: list[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:  # fmt: skip
+Rows = list[dict[str, Any]]
+
+
+def _sqlite(queries: list[str], lead_cols: list[tuple[str, str]], lead_rows: list[tuple[Any, ...]],
+            event_cols: list[tuple[str, str]], event_rows: list[tuple[Any, ...]]) -> list[Rows]:  # fmt: skip
+    """Every query's rows, on one in-memory database loaded once."""
     import sqlite3
 
     con = sqlite3.connect(":memory:")
@@ -129,10 +145,12 @@ def _sqlite(query: str, lead_cols: list[tuple[str, str]], lead_rows: list[tuple[
         con.execute(_create("lg_events", event_cols, "sqlite"))
         con.executemany(_insert("lg_leads", len(lead_cols), "sqlite", "?"), lead_rows)
         con.executemany(_insert("lg_events", len(event_cols), "sqlite", "?"), event_rows)
-        cur = con.execute(query)
-        names = [d[0] for d in cur.description]
-        for row in cur:
-            yield dict(zip(names, row, strict=True))
+        out: list[Rows] = []
+        for query in queries:
+            cur = con.execute(query)
+            names = [d[0] for d in cur.description]
+            out.append([dict(zip(names, row, strict=True)) for row in cur])
+        return out
     finally:
         con.close()
 
@@ -164,9 +182,9 @@ def _pg_connect(pg_url: str | None) -> Any:
         ) from None
 
 
-def _postgres(query: str, lead_cols: list[tuple[str, str]], lead_rows: list[tuple[Any, ...]],
+def _postgres(queries: list[str], lead_cols: list[tuple[str, str]], lead_rows: list[tuple[Any, ...]],
               event_cols: list[tuple[str, str]], event_rows: list[tuple[Any, ...]],
-              con: Any) -> Iterator[dict[str, Any]]:  # fmt: skip
+              con: Any) -> list[Rows]:  # fmt: skip
     with con.cursor() as cur:
         cur.execute(_create("lg_leads", lead_cols, "postgres"))
         cur.execute(_create("lg_events", event_cols, "postgres"))
@@ -177,8 +195,10 @@ def _postgres(query: str, lead_cols: list[tuple[str, str]], lead_rows: list[tupl
             with cur.copy(f"COPY {table} FROM STDIN") as copy:
                 for r in rows:
                     copy.write_row(r)
-        cur.execute(query)
-        names = [d.name for d in cur.description or ()]
-        for row in cur:
-            yield dict(zip(names, row, strict=True))
+        out: list[Rows] = []
+        for query in queries:
+            cur.execute(query)
+            names = [d.name for d in cur.description or ()]
+            out.append([dict(zip(names, row, strict=True)) for row in cur])
         con.rollback()  # temporary tables, nothing to keep
+        return out

@@ -19,23 +19,26 @@ import csv
 import io
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlglot import exp
 
 from leadgate.batch.records import (
+    Const,
+    FieldValue,
+    Lacks,
     LackText,
+    PerSegment,
     by_segment,
     lack_parts,
     lack_text_sql,
-    lead_id_sql,
-    mql_sql,
-    score_sql,
+    literal_sql,
+    record_values_sql,
     sql_call,
-    threshold_sql,
-    total_sql,
 )
 from leadgate.engine import ir
-from leadgate.engine.event import as_utc
+from leadgate.engine.record_spec import LIST_SEPARATOR, RECORD, Field, Kind
+from leadgate.engine.record_spec import flat_columns as spec_flat_columns
 
 CSV_LINE_END = "\r\n"  # csv.writer's default lineterminator
 
@@ -132,65 +135,87 @@ def _missing(plan: ir.Plan, *, json_text: bool) -> exp.Expression:
             )
             for cond, text in lack_parts(plan, seg.policy)
         ]
-        values.append(sql_call("concat_ws", _lit(", " if json_text else "; "), *items))
+        values.append(sql_call("concat_ws", _lit(", " if json_text else LIST_SEPARATOR), *items))
     return by_segment(plan, values)
 
 
+def _pieces(parts: list[str | exp.Expression]) -> exp.Expression:
+    """Text pieces joined, neighbouring Python texts merged into one literal."""
+    merged: list[exp.Expression] = []
+    text = ""
+    for part in parts:
+        if isinstance(part, str):
+            text += part
+            continue
+        if text:
+            merged.append(_lit(text))
+            text = ""
+        merged.append(part)
+    if text:
+        merged.append(_lit(text))
+    return _concat(*merged)
+
+
+def _json_value(plan: ir.Plan, field: Field, value: FieldValue) -> list[str | exp.Expression]:
+    """One field's value as ``json.dumps`` writes it (``ensure_ascii=False``), by its kind."""
+
+    def dumps(v: Any) -> str:
+        return json.dumps(v, ensure_ascii=False)
+
+    if isinstance(value, Const):
+        return [dumps(value.value)]
+    if isinstance(value, PerSegment):
+        return [_segment_literal(plan, [dumps(v) for v in value.values])]
+    if isinstance(value, Lacks):
+        return ["[", _missing(plan, json_text=True), "]"]
+    if isinstance(value, list):  # an object of numbers
+        out: list[str | exp.Expression] = ["{"]
+        for i, (key, number) in enumerate(value):
+            out += [(", " if i else "") + dumps(key) + ": ", number_sql(number, json_text=True)]
+        return [*out, "}"]
+    if field.kind is Kind.NUMBER:
+        return [number_sql(value, json_text=True)]
+    if field.kind is Kind.BOOL:
+        return [exp.Case(ifs=[exp.If(this=value, true=_lit("true"))], default=_lit("false"))]
+    return [json_text_sql(value)]
+
+
 def jsonl_line_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
-    """One record's JSONL line (no newline): ``json.dumps(record, ensure_ascii=False)``."""
-
-    def key(name: str) -> str:
-        return json.dumps(name, ensure_ascii=False) + ": "
-
-    parts: list[exp.Expression] = [
-        _lit("{" + key("lead_id")),
-        json_text_sql(lead_id_sql()),
-        _lit(", " + key("segment")),
-        _segment_literal(plan, [json.dumps(s.name, ensure_ascii=False) for s in plan.segments]),
-        _lit(", " + key("scores") + "{"),
-    ]
-    for i, dim in enumerate(plan.dimensions):
-        parts.append(_lit((", " if i else "") + key(dim.name)))
-        parts.append(number_sql(score_sql(plan, i), json_text=True))
-    parts += [
-        _lit("}, " + key("total")),
-        number_sql(total_sql(), json_text=True),
-        _lit(", " + key("mql")),
-        exp.Case(ifs=[exp.If(this=mql_sql(), true=_lit("true"))], default=_lit("false")),
-        _lit(", " + key("missing") + "["),
-        _missing(plan, json_text=True),
-        _lit("], " + key("threshold")),
-        number_sql(threshold_sql(plan), json_text=True),
-        _lit(
-            ", " + key("as_of") + json.dumps(as_utc(as_of).isoformat())
-            + ", " + key("model") + json.dumps(plan.identity(), ensure_ascii=False) + "}"
-        ),
-    ]  # fmt: skip
-    return _concat(*parts)
+    """One record's JSONL line (no newline): ``json.dumps(record, ensure_ascii=False)``, its
+    fields those of ``record_spec.RECORD`` in order."""
+    values = record_values_sql(plan, as_of)
+    parts: list[str | exp.Expression] = ["{"]
+    for i, field in enumerate(RECORD):
+        parts.append((", " if i else "") + json.dumps(field.name, ensure_ascii=False) + ": ")
+        parts += _json_value(plan, field, values[field.name])
+    return _pieces([*parts, "}"])
 
 
 def flat_columns(plan: ir.Plan) -> list[str]:
     """The columns of ``io.writers.flat_record`` for this plan's records, in its order."""
-    return [
-        "lead_id", "segment", *[f"score_{d.name}" for d in plan.dimensions], "total", "mql",
-        "missing", "threshold", "as_of", *[f"model_{k}" for k in plan.identity()],
-    ]  # fmt: skip
+    return spec_flat_columns([d.name for d in plan.dimensions], list(plan.identity()))
 
 
 def flat_values_sql(plan: ir.Plan, as_of: datetime) -> list[tuple[exp.Expression, str]]:
     """``flat_record``'s values as typed columns (Parquet), each with its kind: text, number or
     bool."""
-    return [
-        (lead_id_sql(), "text"),
-        (_segment_literal(plan, [s.name for s in plan.segments]), "text"),
-        *[(score_sql(plan, i), "number") for i in range(len(plan.dimensions))],
-        (total_sql(), "number"),
-        (mql_sql(), "bool"),
-        (_missing(plan, json_text=False), "text"),
-        (threshold_sql(plan), "number"),
-        (_lit(as_utc(as_of).isoformat()), "text"),
-        *[(_lit(v), "text") for v in plan.identity().values()],
-    ]
+    values = record_values_sql(plan, as_of)
+    out: list[tuple[exp.Expression, str]] = []
+    for field in RECORD:
+        value = values[field.name]
+        kind = {Kind.NUMBER: "number", Kind.BOOL: "bool"}.get(field.kind, "text")
+        if isinstance(value, Const):
+            items = value.value.values() if field.kind is Kind.LABELS else [value.value]
+            out += [(_lit(str(v)), kind) for v in items]
+        elif isinstance(value, PerSegment):
+            out.append((by_segment(plan, [literal_sql(field.kind, v) for v in value.values]), kind))
+        elif isinstance(value, Lacks):
+            out.append((_missing(plan, json_text=False), "text"))
+        elif isinstance(value, list):
+            out += [(number, "number") for _, number in value]
+        else:
+            out.append((value, kind))
+    return out
 
 
 def csv_header(plan: ir.Plan) -> str:

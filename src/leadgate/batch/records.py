@@ -8,7 +8,8 @@ whichever executor produced it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,52 +17,81 @@ from sqlglot import exp
 
 from leadgate.engine import ir
 from leadgate.engine.event import as_utc
+from leadgate.engine.qualify import Columns, Requirement, meets, qualify, requirements, unmet_sql
+from leadgate.engine.record_spec import RECORD, Kind, record_of
 from leadgate.engine.result import (
     CheckResult,
     DimensionResult,
     Explanation,
-    Lack,
     RuleResult,
     Score,
     number_text,
     shortfall_text,
 )
-from leadgate.engine.sql import dimension_column
+from leadgate.engine.sql_shape import (
+    clipped_column,
+    dimension_column,
+    floor_met_column,
+    sum_column,
+)
 
 
 def _f(value: Any) -> float:
     return 0.0 if value is None else float(value)
 
 
-def _rule_result(rule: ir.Rule, row: Mapping[str, Any]) -> RuleResult:
+def _rule_result(
+    rule: ir.Rule, row: Mapping[str, Any], matches: Sequence[Mapping[str, Any]] | None
+) -> RuleResult:
     k = rule.key
     points = _f(row[f"points_{k}"])
+    matched = bool(row[f"matched_{k}"])
     if isinstance(rule, ir.ProfileRule):
-        matched = points != 0.0 or rule.points == 0.0
         return RuleResult(
             k, rule.dimension, rule.name, "profile", matched, 0, points, points, points, False
         )
     n = int(row[f"events_{k}"] or 0)
     if isinstance(rule, ir.CountRule):
-        hit = n >= rule.count.min_count and (
-            rule.count.max_count is None or n <= rule.count.max_count
-        )
         return RuleResult(
-            k, rule.dimension, rule.name, "count", hit, n, points, points, points, False
+            k, rule.dimension, rule.name, "count", matched, n, points, points, points, False
         )
-    decayed = _f(row[f"decayed_{k}"])
-    capped = rule.max_points is not None and abs(decayed) > rule.max_points
+    ids = counted_event_ids(rule, matches, n) if matches is not None else ()
     return RuleResult(
-        k, rule.dimension, rule.name, "event", n > 0, n, rule.points * n, decayed, points, capped
-    )
+        k, rule.dimension, rule.name, "event", matched, n, rule.points * n,
+        _f(row[f"decayed_{k}"]), points, bool(row[f"capped_{k}"]), ids,
+    )  # fmt: skip
 
 
-def score_from_row(plan: ir.Plan, row: Mapping[str, Any], as_of: datetime) -> Score:
-    """Rebuild the ``Score`` of one lead from its query row (``engine/sql.output_columns``)."""
+def counted_event_ids(
+    rule: ir.EventRule, matches: Sequence[Mapping[str, Any]], counted: int
+) -> tuple[str, ...]:
+    """The ids of the events an event rule counted, most recent first (ties by id), as the
+    Python executor lists them: the query's ``events_matches`` rows say which events match the
+    rule and ``events_<key>`` how many count (the most recent ``counted``).
+
+    Empty when the events file has no ``event_id`` column: the ids the file readers derive from
+    an event's content are not known to a SQL engine that reads the file itself (DuckDB, Spark).
+    """
+    hits = [m for m in matches if m[f"hit_{rule.key}"]]
+    if any(m["eid"] is None for m in hits):
+        return ()
+    hits.sort(key=lambda m: (-float(m["ep"]), str(m["eid"])))
+    return tuple(str(m["eid"]) for m in hits[:counted])
+
+
+def score_from_row(
+    plan: ir.Plan,
+    row: Mapping[str, Any],
+    as_of: datetime,
+    matches: Sequence[Mapping[str, Any]] | None = None,
+) -> Score:
+    """Rebuild the ``Score`` of one lead from its query row (``engine/sql.output_columns``):
+    every number and flag is a column; ``matches`` (``engine/sql.matches_query``'s rows for
+    this lead) gives the event ids, left empty without it."""
     segment = plan.segments[int(row["segment_index"])]
     policy = segment.policy
     floors = dict(policy.floors)
-    rules = tuple(_rule_result(r, row) for r in plan.rules)
+    rules = tuple(_rule_result(r, row, matches) for r in plan.rules)
     checks = [
         CheckResult(c.key, c.name, "disqualifier", bool(row[f"check_{c.key}"]), _n(row, c.key))
         for c in policy.disqualifiers
@@ -70,23 +100,19 @@ def score_from_row(plan: ir.Plan, row: Mapping[str, Any], as_of: datetime) -> Sc
         CheckResult(c.key, c.name, "gate", bool(row[f"check_{c.key}"]), _n(row, c.key))
         for c in policy.gates
     ]
-    lacks = [Lack("disqualified", c.name) for c in checks if c.kind == "disqualifier" and c.matched]
-    lacks += [Lack("gate", c.name) for c in checks if c.kind == "gate" and not c.matched]
-    dims: list[DimensionResult] = []
-    scores: dict[str, float] = {}
-    for i, dim in enumerate(plan.dimensions):
-        value = _f(row[dimension_column(plan, i)])
-        rule_sum = sum(r.points for r in rules if r.dimension == dim.name)
-        floor = floors.get(dim.name)
-        met = floor is None or value + ir.EPSILON >= floor
-        if not met and floor is not None:
-            lacks.append(Lack("floor", dim.name, floor - value, value, floor))
-        dims.append(DimensionResult(dim.name, rule_sum, value, value != rule_sum, floor, met))
-        scores[dim.name] = value
+    scores = {d.name: _f(row[dimension_column(plan, i)]) for i, d in enumerate(plan.dimensions)}
     total = _f(row["total"])
-    if total + ir.EPSILON < policy.threshold:
-        lacks.append(Lack("threshold", "total", policy.threshold - total, total, policy.threshold))
-    explanation = Explanation(rules, tuple(dims), tuple(checks), tuple(lacks), policy.threshold)
+    met = {d.name: bool(row[floor_met_column(plan, i)]) for i, d in enumerate(plan.dimensions)}
+    met["total"] = bool(row["threshold_met"])
+    verdict = qualify(plan, policy, checks, scores, total, met)
+    dims = [
+        DimensionResult(
+            d.name, _f(row[sum_column(plan, i)]), scores[d.name],
+            bool(row[clipped_column(plan, i)]), floors.get(d.name), verdict.floor_met.get(d.name, True),
+        )
+        for i, d in enumerate(plan.dimensions)
+    ]  # fmt: skip
+    explanation = Explanation(rules, tuple(dims), tuple(checks), verdict.lacks, policy.threshold)
     return Score(
         lead_id=str(row["lead_id"]),
         as_of=as_utc(as_of),
@@ -113,53 +139,60 @@ def record_maker(plan: ir.Plan, as_of: datetime) -> Callable[[Mapping[str, Any]]
     when = as_utc(as_of).isoformat()
     identity = plan.identity()
     dims = [(d.name, dimension_column(plan, i)) for i, d in enumerate(plan.dimensions)]
-    # The text of a disqualifier's or gate's lack never varies: made once, not once per lead.
+    # Each requirement's lack text is made once, not once per lead: the whole text of a check's
+    # lack, the fixed parts around the number of a floor's or threshold's (Lack.__str__'s text).
     policies = [
         (
             seg.name,
             seg.policy.threshold,
-            [
-                (f"check_{c.key}", str(Lack("disqualified", c.name)))
-                for c in seg.policy.disqualifiers
-            ],
-            [(f"check_{c.key}", str(Lack("gate", c.name))) for c in seg.policy.gates],
-            [(name, col, dict(seg.policy.floors).get(name)) for name, col in dims],
-            # Floor and threshold lacks: Lack.__str__'s text, its fixed parts made once.
-            {n: shortfall_text("floor", n, f)[0] for n, f in seg.policy.floors},
-            shortfall_text("threshold", "total", seg.policy.threshold),
+            [_requirement_reader(plan, req) for req in requirements(plan, seg.policy)],
         )
         for seg in plan.segments
     ]
 
     def record(row: Mapping[str, Any]) -> dict[str, Any]:
-        name, threshold, disqualifiers, gates, floors, floor_heads, threshold_text = policies[
-            int(row["segment_index"])
-        ]
-        lacks = [text for col, text in disqualifiers if row[col]]
-        lacks += [text for col, text in gates if not row[col]]
-        scores: dict[str, float] = {}
-        for dim, col, floor in floors:
-            value = _f(row[col])
-            scores[dim] = value
-            if floor is not None and not value + ir.EPSILON >= floor:
-                lacks.append(floor_heads[dim] + number_text(floor - value))
+        name, threshold, reqs = policies[int(row["segment_index"])]
+        scores = {dim: _f(row[col]) for dim, col in dims}
         total = _f(row["total"])
-        if total + ir.EPSILON < threshold:
-            before, after = threshold_text
-            lacks.append(before + number_text(threshold - total) + after)
-        return {
-            "lead_id": str(row["lead_id"]),
-            "segment": name,
-            "scores": scores,
-            "total": total,
-            "mql": bool(row["mql"]),
-            "missing": lacks,
-            "threshold": threshold,
-            "as_of": when,
-            "model": dict(identity),
-        }
+        lacks: list[str] = []
+        for kind, column, need, before, after in reqs:
+            if kind == "disqualified":
+                if row[column]:
+                    lacks.append(before)
+            elif kind == "gate":
+                if not row[column]:
+                    lacks.append(before)
+            else:
+                value = total if column == "total" else _f(row[column])
+                if not meets(value, need):
+                    lacks.append(before + number_text(need - value) + after)
+        return record_of(
+            {
+                "lead_id": str(row["lead_id"]),
+                "segment": name,
+                "scores": scores,
+                "total": total,
+                "mql": bool(row["mql"]),
+                "missing": lacks,
+                "threshold": threshold,
+                "as_of": when,
+                "model": dict(identity),
+            }
+        )
 
     return record
+
+
+def _requirement_reader(plan: ir.Plan, req: Requirement) -> tuple[str, str, float, str, str]:
+    """(kind, column read, bar, text before the number, text after) of one requirement."""
+    if req.kind in ("disqualified", "gate"):
+        return req.kind, f"check_{req.key}", 0.0, str(req.lack()), ""
+    assert req.need is not None
+    column = "total"
+    if req.kind == "floor":
+        column = dimension_column(plan, [d.name for d in plan.dimensions].index(req.key))
+    before, after = shortfall_text(req.kind, req.name, req.need)
+    return req.kind, column, req.need, before, after
 
 
 def record_columns(plan: ir.Plan) -> list[str]:
@@ -222,34 +255,26 @@ def lack_parts(plan: ir.Plan, policy: ir.Policy) -> list[tuple[exp.Expression, L
     """(condition, text) of every lack a lead of this segment may have, in ``record_maker``'s
     order; the number in a floor's or threshold's text is ``num_text_sql`` (digits, '.', '-')."""
 
-    def check(key: str) -> exp.Expression:
-        return exp.Coalesce(this=exp.column(f"check_{key}"), expressions=[exp.false()])
-
-    parts: list[tuple[exp.Expression, LackText]] = [
-        (check(c.key), [str(Lack("disqualified", c.name))]) for c in policy.disqualifiers
-    ]
-    parts += [(exp.Not(this=check(c.key)), [str(Lack("gate", c.name))]) for c in policy.gates]
-    floors = dict(policy.floors)
-    for i, dim in enumerate(plan.dimensions):
-        floor = floors.get(dim.name)
-        if floor is None:
-            continue
-        value = score_sql(plan, i)
-        met = exp.GTE(
-            this=exp.Add(this=value, expression=_double(ir.EPSILON)), expression=_double(floor)
-        )
-        short = exp.Sub(this=_double(floor), expression=value.copy())
-        head = shortfall_text("floor", dim.name, floor)[0]
-        parts.append((exp.Not(this=exp.Paren(this=met)), [head, num_text_sql(short)]))
-    total = total_sql()
-    below = exp.LT(
-        this=exp.Add(this=total, expression=_double(ir.EPSILON)),
-        expression=_double(policy.threshold),
+    dim_index = {d.name: i for i, d in enumerate(plan.dimensions)}
+    cols = Columns(
+        check=lambda key: exp.Coalesce(this=exp.column(f"check_{key}"), expressions=[exp.false()]),
+        score=lambda name: score_sql(plan, dim_index[name]),
+        total=total_sql,
+        number=_double,
     )
-    before, after = shortfall_text("threshold", "total", policy.threshold)
-    short = exp.Sub(this=_double(policy.threshold), expression=total.copy())
-    parts.append((below, [before, num_text_sql(short), after]))
+    parts: list[tuple[exp.Expression, LackText]] = []
+    for req in requirements(plan, policy):
+        text: LackText = [str(req.lack())]
+        if req.kind in ("floor", "threshold"):
+            before, after = shortfall_text(req.kind, req.name, req.need)
+            short = exp.Sub(this=cols.number(req.need or 0.0), expression=_value(req, cols))
+            text = [before, num_text_sql(short), *([after] if after else [])]
+        parts.append((unmet_sql(req, cols), text))
     return parts
+
+
+def _value(req: Requirement, cols: Columns) -> exp.Expression:
+    return cols.total() if req.kind == "threshold" else cols.score(req.key)
 
 
 def lack_text_sql(text: LackText) -> exp.Expression:
@@ -320,33 +345,79 @@ def mql_sql() -> exp.Expression:
     return exp.Coalesce(this=exp.cast(exp.column("mql"), "boolean"), expressions=[exp.false()])
 
 
-def threshold_sql(plan: ir.Plan) -> exp.Expression:
-    """The record's threshold: its segment's."""
-    return by_segment(plan, [_double(s.policy.threshold) for s in plan.segments])
-
-
 def scores_sql(plan: ir.Plan) -> exp.Expression:
     """The record's ``scores`` object as JSON text (DuckDB), over the query's output columns."""
     return _object([(d.name, score_sql(plan, i)) for i, d in enumerate(plan.dimensions)])
 
 
-def record_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
-    """``record_maker``'s record as JSON text (DuckDB), same keys in the same order.
+@dataclass(frozen=True)
+class Const:
+    """A record field's value that is the same for every lead (written from Python)."""
 
-    Reads the columns ``record_columns`` names (plus ``segment``); names and texts from the model
-    reach the SQL only as literals (ARCHITECTURE.md invariant 6).
+    value: Any
+
+
+@dataclass(frozen=True)
+class PerSegment:
+    """A record field's value that depends on the lead's segment only: ``values[i]``."""
+
+    values: list[Any]
+
+
+class Lacks:
+    """The ``missing`` field: what a lead lacks (``lack_parts``), written per output format."""
+
+
+# A record field's value in SQL: an expression over the query's columns, a constant, a value per
+# segment, the (dimension, expression) pairs of an object of numbers, or the lacks.
+FieldValue = exp.Expression | Const | PerSegment | list[tuple[str, exp.Expression]] | Lacks
+
+
+def record_values_sql(plan: ir.Plan, as_of: datetime) -> dict[str, FieldValue]:
+    """Every ``record_spec.RECORD`` field's value for the DuckDB-written records, by name.
+
+    Reads the columns ``record_columns`` names; names and texts from the model reach the SQL
+    only as literals (ARCHITECTURE.md invariant 6).
     """
-    segments = [(seg.name, seg.policy) for seg in plan.segments]
-    return _object(
-        [
-            ("lead_id", lead_id_sql()),
-            ("segment", by_segment(plan, [exp.Literal.string(n) for n, _ in segments])),
-            ("scores", scores_sql(plan)),
-            ("total", total_sql()),
-            ("mql", mql_sql()),
-            ("missing", by_segment(plan, [lacks_sql(plan, p) for _, p in segments])),
-            ("threshold", threshold_sql(plan)),
-            ("as_of", exp.Literal.string(as_utc(as_of).isoformat())),
-            ("model", _object([(k, exp.Literal.string(v)) for k, v in plan.identity().items()])),
-        ]
-    )
+    return {
+        "lead_id": lead_id_sql(),
+        "segment": PerSegment([s.name for s in plan.segments]),
+        "scores": [(d.name, score_sql(plan, i)) for i, d in enumerate(plan.dimensions)],
+        "total": total_sql(),
+        "mql": mql_sql(),
+        "missing": Lacks(),
+        "threshold": PerSegment([s.policy.threshold for s in plan.segments]),
+        "as_of": Const(as_utc(as_of).isoformat()),
+        "model": Const(plan.identity()),
+    }
+
+
+def literal_sql(kind: Kind, value: Any) -> exp.Expression:
+    """A Python value of a record field of ``kind`` as a SQL literal."""
+    if kind is Kind.NUMBER:
+        return _double(value)
+    if kind is Kind.LABELS:
+        return _object([(k, exp.Literal.string(v)) for k, v in value.items()])
+    return exp.Literal.string(str(value))
+
+
+def record_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
+    """``record_maker``'s record as JSON text (DuckDB ``json_object``), same keys in the same
+    order (``record_spec.RECORD``)."""
+    values = record_values_sql(plan, as_of)
+    pairs: list[tuple[str, exp.Expression]] = []
+    for field in RECORD:
+        value = values[field.name]
+        if isinstance(value, Const):
+            pairs.append((field.name, literal_sql(field.kind, value.value)))
+        elif isinstance(value, PerSegment):
+            lits = [literal_sql(field.kind, v) for v in value.values]
+            pairs.append((field.name, by_segment(plan, lits)))
+        elif isinstance(value, list):
+            pairs.append((field.name, _object(value)))
+        elif isinstance(value, Lacks):
+            lacks = [lacks_sql(plan, s.policy) for s in plan.segments]
+            pairs.append((field.name, by_segment(plan, lacks)))
+        else:
+            pairs.append((field.name, value))
+    return _object(pairs)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from leadgate.engine import ir
-from leadgate.engine.sql import EVENT_COLUMNS, InputShape, query_sql
+from leadgate.engine.sql import EVENT_COLUMNS, InputShape, matches_query, query_sql
 from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT
 from leadgate.errors import IngestError, UnsupportedTargetError
 from leadgate.io.checks import bad_utf8_error, check_input
@@ -127,8 +127,10 @@ def spark_rows(
     as_of: datetime,
     accounts: str | Path | None = None,
     spark_master: str | None = None,
+    lead: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Mount the files as ``lg_leads``/``lg_events``, run the Spark SQL query, yield its rows."""
+    """Mount the files as ``lg_leads``/``lg_events``, run the Spark SQL query, yield its rows
+    (``lead``: that lead's only, with its ``event_matches``)."""
     from pyspark.sql import functions as F
 
     spark = spark_session(spark_master)
@@ -161,6 +163,7 @@ def spark_rows(
     )
     view.createOrReplaceTempView("lg_leads")
     event_kinds: dict[str, str] = {}
+    ev_cols: list[tuple[str, Any, str]] = []
     if events is not None:
         ev = _read(spark, events, EVENT_COLUMNS[1:])
         ev_cols = _flat(ev.schema, EVENT_COLUMNS)
@@ -179,16 +182,21 @@ def spark_rows(
     shape = InputShape(
         leads_table="lg_leads", events_table="lg_events", lead_columns=kinds,
         event_columns=event_kinds, order_column=ORD, has_events=events is not None,
+        lead=lead, has_event_ids="event_id" in {n for n, _, _ in ev_cols} if events else False,
     )  # fmt: skip
+    matches: list[dict[str, Any]] = []
+    found = matches_query(plan, as_of, "spark", shape) if lead is not None else None
+    if found is not None:
+        matches = [r.asDict() for r in spark.sql(found.sql("spark")).collect()]
     result = spark.sql(query_sql(plan, as_of, "spark", shape))
     # One job; the rows come back in the leads' order (ORDER BY in the query).
     try:
         rows = result.collect()
     except Exception:  # pyspark wraps the reader's failure in one of several error types
         local = [f for f in (leads, events, accounts) if f is not None and Path(f).is_file()]
-        found = first_refusal(local)
-        if found is None:
+        refused = first_refusal(local)
+        if refused is None:
             raise
-        raise found from None
+        raise refused from None
     for row in rows:
-        yield row.asDict()
+        yield {**row.asDict(), "event_matches": matches} if lead is not None else row.asDict()

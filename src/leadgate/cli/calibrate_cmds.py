@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from leadgate.cli.common import parse_time
 from leadgate.cli.report_cmds import (
     ACCOUNTS,
     CHART,
@@ -25,7 +26,6 @@ from leadgate.cli.report_cmds import (
     history_source,
     num,
     output_format,
-    parse_time,
     pct,
 )
 from leadgate.cli.tables import WIDE, print_table

@@ -95,6 +95,9 @@ def score(
     ),
     limit: int = typer.Option(50, "--limit", help="Rows shown in the table format."),
     wide: bool = WIDE,
+    explain: bool = typer.Option(
+        False, "--explain", help="Add each lead's explanation to its record (jsonl only)."
+    ),
 ) -> None:
     """Score every lead; one record per lead."""
     from leadgate.io.writers import write_records
@@ -106,7 +109,9 @@ def score(
     when = parse_as_of(as_of)
     if output == "parquet" and out is None:
         raise LeadgateError("--format parquet needs --out FILE")
-    if engine == "duckdb":
+    if explain and output != "jsonl":
+        raise LeadgateError("--explain: the explanation is a nested object; use --format jsonl")
+    if engine == "duckdb" and not explain:
         _score_with_duckdb(model, leads, events, accounts, when, output, out, limit, wide=wide)
         return
     with progress_bar("scoring") as bar:
@@ -114,7 +119,7 @@ def score(
         records = score_files(
             model, leads, events, when, accounts=accounts, engine=engine,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
-            **({"spark_master": spark_master} if spark_master else {}),
+            explain=explain, **({"spark_master": spark_master} if spark_master else {}),
         )  # fmt: skip
     if output == "table":
         render_scores(records, limit, wide=wide)
@@ -191,13 +196,24 @@ def explain(
     ),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
     wide: bool = WIDE,
+    engine: str = typer.Option(
+        "python", "--engine", help="python (default), duckdb, sqlite, postgres or spark."
+    ),
+    spark_master: str | None = typer.Option(
+        None, "--spark-master", help="Spark master URL for --engine spark (default local[*])."
+    ),
 ) -> None:
     """Explain one lead's score: every rule, gate, floor, and what an MQL lacks."""
     from leadgate.scoring import explain_lead
 
     if fmt not in ("table", "json"):
         raise LeadgateError(f"--format: expected table or json, got '{fmt}'")
-    result = explain_lead(model, leads, events, lead_id, parse_as_of(as_of), accounts=accounts)
+    if engine not in ENGINES:
+        raise LeadgateError(f"--engine: expected one of {', '.join(ENGINES)}, got '{engine}'")
+    result = explain_lead(
+        model, leads, events, lead_id, parse_as_of(as_of), accounts=accounts, engine=engine,
+        **({"spark_master": spark_master} if spark_master else {}),
+    )  # fmt: skip
     if fmt == "json":
         typer.echo(
             json.dumps(

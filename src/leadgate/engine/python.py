@@ -15,11 +15,11 @@ from typing import Any
 
 from leadgate.engine import ir
 from leadgate.engine.event import Event, as_utc
+from leadgate.engine.qualify import qualify
 from leadgate.engine.result import (
     CheckResult,
     DimensionResult,
     Explanation,
-    Lack,
     RuleResult,
     Score,
 )
@@ -253,15 +253,10 @@ def score_lead(
     segment = segment_of(plan, profile)
     policy = segment.policy
     floors = dict(policy.floors)
-    dims: list[DimensionResult] = []
-    scores: dict[str, float] = {}
-    lacks: list[Lack] = []
     checks = [_check(c, "disqualifier", profile, aged) for c in policy.disqualifiers]
     checks += [_check(c, "gate", profile, aged) for c in policy.gates]
-    lacks += [
-        Lack("disqualified", c.name) for c in checks if c.kind == "disqualifier" and c.matched
-    ]
-    lacks += [Lack("gate", c.name) for c in checks if c.kind == "gate" and not c.matched]
+    scores: dict[str, float] = {}
+    clipped: dict[str, bool] = {}
     for dim in plan.dimensions:
         raw = dim_sums[dim.name]
         value = raw
@@ -269,15 +264,18 @@ def score_lead(
             value = min(value, dim.max)
         if dim.min is not None:
             value = max(value, dim.min)
-        floor = floors.get(dim.name)
-        met = floor is None or value + ir.EPSILON >= floor
-        if not met and floor is not None:
-            lacks.append(Lack("floor", dim.name, floor - value, value, floor))
-        dims.append(DimensionResult(dim.name, raw, value, value != raw, floor, met))
         scores[dim.name] = value
+        clipped[dim.name] = value != raw
     total = math.fsum(scores.values())
-    if total + ir.EPSILON < policy.threshold:
-        lacks.append(Lack("threshold", "total", policy.threshold - total, total, policy.threshold))
+    verdict = qualify(plan, policy, checks, scores, total)
+    dims = [
+        DimensionResult(
+            d.name, dim_sums[d.name], scores[d.name], clipped[d.name], floors.get(d.name),
+            verdict.floor_met.get(d.name, True),
+        )
+        for d in plan.dimensions
+    ]  # fmt: skip
+    lacks = verdict.lacks
     explanation = Explanation(
         rules=tuple(rule_results),
         dimensions=tuple(dims),
@@ -291,7 +289,7 @@ def score_lead(
         segment=segment.name,
         scores=scores,
         total=total,
-        mql=not lacks,
+        mql=verdict.mql,
         model=plan.identity(),
         explanation=explanation,
     )

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from leadgate.engine.record_spec import record_of
+
 
 @dataclass(frozen=True)
 class RuleResult:
@@ -126,15 +128,17 @@ class Score:
         return [str(lack) for lack in self.explanation.lacks]
 
     def to_record(self) -> dict[str, Any]:
-        """The JSON record of ``leadgate score --format jsonl``."""
-        return {
-            "lead_id": self.lead_id,
-            "segment": self.segment,
-            "scores": dict(self.scores),
-            "total": self.total,
-            "mql": self.mql,
-            "missing": self.missing,
-            "threshold": self.explanation.threshold,
-            "as_of": self.as_of.isoformat(),
-            "model": dict(self.model),
-        }
+        """The JSON record of ``leadgate score --format jsonl`` (fields: ``record_spec.RECORD``)."""
+        return record_of(
+            {
+                "lead_id": self.lead_id,
+                "segment": self.segment,
+                "scores": dict(self.scores),
+                "total": self.total,
+                "mql": self.mql,
+                "missing": self.missing,
+                "threshold": self.explanation.threshold,
+                "as_of": self.as_of.isoformat(),
+                "model": dict(self.model),
+            }
+        )

@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from leadgate.engine import ir
 from leadgate.engine.event import as_utc
+from leadgate.engine.qualify import Columns, met_sql, qualifies_sql, requirements
 from leadgate.engine.sql_conditions import (
     ValueScope,
     alias,
@@ -39,10 +40,13 @@ from leadgate.engine.sql_events import EventsCompiler
 from leadgate.engine.sql_shape import (
     EVENT_COLUMNS,
     InputShape,
+    clipped_column,
     dimension_column,
     explanation_columns,
     floor_column,
+    floor_met_column,
     output_columns,
+    sum_column,
 )
 from leadgate.engine.sql_shape import col as _col
 from leadgate.engine.targets import SqlTarget, cast, target
@@ -100,15 +104,15 @@ class _Compiler(EventsCompiler):
         )
 
     def rule_columns(self, rule: ir.Rule) -> list[exp.Expression]:
-        """``points_<key>`` (what counts); ``events_<key>`` and ``decayed_<key>`` where they apply."""
+        """The ``rules`` CTE's columns of a rule: ``matched_<key>`` (profile), ``events_<key>``
+        (event and count rules: the events that count) and ``decayed_<key>`` (event rules)."""
         k = rule.key
         if isinstance(rule, ir.ProfileRule):
-            hit = condition_expr(rule.when, self.profile)
-            return [alias(case([(hit, num(rule.points))], num(0.0)), f"points_{k}")]
+            return [alias(condition_expr(rule.when, self.profile), f"matched_{k}")]
         if isinstance(rule, ir.CountRule):
-            n = self._filter_count(rule.count.filter)
-            pts = case([(self.count_holds(rule.count, n), num(rule.points))], num(0.0))
-            return [alias(pts, f"points_{k}"), alias(n.copy(), f"events_{k}")]
+            return [alias(self._filter_count(rule.count.filter), f"events_{k}")]
+        n: exp.Expression
+        decayed: exp.Expression
         if not self.shape.has_events:
             n, decayed = exp.Literal.number(0), num(0.0)
         elif rule.half_life_days is not None and rule.max_count is not None:
@@ -124,8 +128,33 @@ class _Compiler(EventsCompiler):
                 decayed = exp.Mul(this=num(rule.points), expression=n.copy())
             else:
                 decayed = _sum0(_col(f"dec_{k}", "a"))
-        return [alias(_cap(decayed, rule.max_points), f"points_{k}"),
-                alias(decayed.copy(), f"decayed_{k}"), alias(n, f"events_{k}")]  # fmt: skip
+        return [alias(decayed, f"decayed_{k}"), alias(n, f"events_{k}")]
+
+    def points_columns(self, rule: ir.Rule) -> list[exp.Expression]:
+        """The ``points`` CTE's columns of a rule, from its ``rules`` columns: ``points_<key>``
+        (what counts), ``matched_<key>`` (event and count rules) and ``capped_<key>`` (event)."""
+        k = rule.key
+        if isinstance(rule, ir.ProfileRule):
+            return [
+                alias(case([(_col(f"matched_{k}"), num(rule.points))], num(0.0)), f"points_{k}")
+            ]
+        if isinstance(rule, ir.CountRule):
+            holds = self.count_holds(rule.count, _col(f"events_{k}"))
+            return [
+                alias(case([(holds, num(rule.points))], num(0.0)), f"points_{k}"),
+                alias(holds.copy(), f"matched_{k}"),
+            ]
+        decayed = _col(f"decayed_{k}")
+        capped: exp.Expression = exp.false()
+        if rule.max_points is not None:
+            capped = exp.GT(this=exp.Abs(this=decayed.copy()), expression=num(rule.max_points))
+        return [
+            alias(_cap(decayed, rule.max_points), f"points_{k}"),
+            alias(
+                exp.GT(this=_col(f"events_{k}"), expression=exp.Literal.number(0)), f"matched_{k}"
+            ),
+            alias(capped, f"capped_{k}"),
+        ]
 
     def check_columns(self, chk: ir.Check) -> list[exp.Expression]:
         parts: list[exp.Expression] = []
@@ -165,6 +194,9 @@ class _Compiler(EventsCompiler):
             *extra,
             *self.profile.projections(),
         ).from_(leads)
+        if self.shape.lead is not None:
+            only = exp.EQ(this=cast(_col("lead_id", "l"), "text"), expression=lit(self.shape.lead))
+            prof = prof.where(only, copy=False)
         self.ctes.append(("prof", prof))
         rules = exp.select(
             alias(_col("lead_id", "p"), "lead_id"),
@@ -194,20 +226,26 @@ class _Compiler(EventsCompiler):
                         copy=False,
                     )
         self.ctes.append(("rules", rules))
-        dim_cols: list[exp.Expression] = []
+        points = [c for r in self.plan.rules for c in self.points_columns(r)]
+        self.ctes.append(("points", exp.select("*", *points).from_("rules")))
+        sums: list[exp.Expression] = []
         for i, dim in enumerate(self.plan.dimensions):
             total: exp.Expression = num(0.0)
             for rule in dim.rules:
                 total = exp.Add(this=total, expression=_col(f"points_{rule.key}"))
-            dim_cols.append(
-                alias(_clip(exp.paren(total, copy=False), dim), dimension_column(self.plan, i))
-            )
-        self.ctes.append(("dims", exp.select("*", *dim_cols).from_("rules")))
+            sums.append(alias(exp.paren(total, copy=False), sum_column(self.plan, i)))
+        self.ctes.append(("sums", exp.select("*", *sums).from_("points")))
+        dim_cols: list[exp.Expression] = []
+        for i, dim in enumerate(self.plan.dimensions):
+            raw = _col(sum_column(self.plan, i))
+            dim_cols.append(alias(_clip(raw.copy(), dim), dimension_column(self.plan, i)))
+            clipped = exp.NEQ(this=_clip(raw.copy(), dim), expression=raw)
+            dim_cols.append(alias(clipped, clipped_column(self.plan, i)))
+        self.ctes.append(("dims", exp.select("*", *dim_cols).from_("sums")))
 
     # -- qualification ---------------------------------------------------------------------------
     def final_select(self) -> exp.Select:
         plan = self.plan
-        eps = num(ir.EPSILON)
         total: exp.Expression = num(0.0)
         for i in range(len(plan.dimensions)):
             total = exp.Add(this=total, expression=_col(dimension_column(plan, i)))
@@ -223,25 +261,14 @@ class _Compiler(EventsCompiler):
                 ]
             )
 
-        ok: list[exp.Expression] = []
-        for seg in plan.segments:
-            pol = seg.policy
-            floors = dict(pol.floors)
-            parts: list[exp.Expression] = [
-                exp.Not(this=_col(f"check_{q.key}")) for q in pol.disqualifiers
-            ]
-            parts += [_col(f"check_{g.key}") for g in pol.gates]
-            for i, dim in enumerate(plan.dimensions):
-                if dim.name in floors:
-                    score = exp.Add(this=_col(dimension_column(plan, i)), expression=eps.copy())
-                    parts.append(exp.GTE(this=score, expression=num(floors[dim.name])))
-            parts.append(
-                exp.GTE(
-                    this=exp.Add(this=_col("total"), expression=eps.copy()),
-                    expression=num(pol.threshold),
-                )
-            )
-            ok.append(and_all(parts))
+        dim_index = {d.name: i for i, d in enumerate(plan.dimensions)}
+        cols = Columns(
+            check=lambda key: _col(f"check_{key}"),
+            score=lambda name: _col(dimension_column(plan, dim_index[name])),
+            total=lambda: _col("total"),
+            number=num,
+        )
+        ok = [qualifies_sql(plan, seg.policy, cols) for seg in plan.segments]
         floor_cols = [
             alias(
                 by_segment(
@@ -256,6 +283,20 @@ class _Compiler(EventsCompiler):
             )
             for i, d in enumerate(plan.dimensions)
         ]
+        # Floors met and threshold met, per requirement of the lead's segment (engine/qualify.py).
+        met: dict[str, list[exp.Expression]] = {
+            key: [exp.true()] * len(plan.segments) for key in [d.name for d in plan.dimensions]
+        }
+        met["total"] = [exp.true()] * len(plan.segments)
+        for si, seg in enumerate(plan.segments):
+            for req in requirements(plan, seg.policy):
+                if req.kind in ("floor", "threshold"):
+                    met[req.key][si] = met_sql(req, cols)
+        met_cols = [
+            alias(by_segment(met[d.name]), floor_met_column(plan, i))
+            for i, d in enumerate(plan.dimensions)
+        ]
+        met_cols.append(alias(by_segment(met["total"]), "threshold_met"))
         with_total = exp.select("*", alias(total, "total")).from_("dims")
         self.ctes.append(("totals", with_total))
         explain = explanation_columns(plan)
@@ -268,6 +309,7 @@ class _Compiler(EventsCompiler):
             alias(by_segment([num(s.policy.threshold) for s in plan.segments]), "threshold"),
             alias(by_segment(ok), "mql"),
             *floor_cols,
+            *met_cols,
             *explain,
             *([alias(_col("ord"), "input_row")] if self.shape.order_column else []),
             *self._bad_events_column(),
@@ -283,6 +325,19 @@ class _Compiler(EventsCompiler):
             return []
         total = exp.select(exp.Sum(this=_col("bad_n"))).from_("ev_agg").subquery()
         return [alias(exp.Coalesce(this=total, expressions=[exp.Literal.number(0)]), "bad_events")]
+
+    def build_matches(self) -> exp.Select | None:
+        """The explained lead's events that some event rule may count (``matches_query``)."""
+        self._collect_filters()
+        rules = [r for r in self.plan.rules if isinstance(r, ir.EventRule)]
+        if not (self.shape.has_events and rules):
+            return None
+        self.events_ctes()
+        hits = [alias(_col(f"m{self.filter_index(r.filter)}"), f"hit_{r.key}") for r in rules]
+        query = exp.select("eid", "ep", *hits).from_("ev_m")
+        for name, cte in self.ctes[:2]:  # ev and ev_m
+            query = query.with_(name, as_=cte, copy=False)
+        return query
 
     def build(self) -> exp.Select:
         self._collect_filters()
@@ -310,6 +365,17 @@ def compile_query(
     return _Compiler(plan, as_of, target(dialect), shape or InputShape()).build()
 
 
+def matches_query(
+    plan: ir.Plan, as_of: datetime, dialect: str, shape: InputShape
+) -> exp.Select | None:
+    """For one lead (``shape.lead``): its events at or before ``as_of`` that an event rule's
+    filter matches, as rows ``eid`` (the event id), ``ep`` (epoch seconds) and ``hit_<rule>``
+    per event rule; None when no event rule can count anything. The compiled query's
+    ``events_<rule>`` says how many of them count (the most recent; ``batch/records.py``)."""
+    assert shape.lead is not None
+    return _Compiler(plan, as_of, target(dialect), shape).build_matches()
+
+
 def query_sql(
     plan: ir.Plan,
     as_of: datetime,
@@ -329,6 +395,7 @@ __all__ = [
     "dimension_column",
     "explanation_columns",
     "floor_column",
+    "matches_query",
     "output_columns",
     "query_sql",
 ]

@@ -76,6 +76,10 @@ class EventsCompiler:
         ]  # builds the property slots, so it runs before `ev` is projected
         types = sorted({t for flt in self.filters for t in flt.types})
         events = exp.to_table(self.shape.events_table).as_("e")
+        ids: list[exp.Expression] = []
+        if self.shape.lead is not None:  # one lead explained: its events' ids are listed
+            eid = _col("event_id", "e") if self.shape.has_event_ids else exp.Null()
+            ids = [alias(cast(eid, "text"), "eid")]
         ev = exp.select(
             alias(cast(_col("lead_id", "e"), "text"), "lid"),
             alias(
@@ -84,7 +88,13 @@ class EventsCompiler:
             ),
             alias(self.target.strip(cast(_col("type", "e"), "text")), "typ"),
             *self.props.projections(),
+            *ids,
         ).from_(events)
+        if self.shape.lead is not None:
+            ev = ev.where(
+                exp.EQ(this=cast(_col("lead_id", "e"), "text"), expression=lit(self.shape.lead)),
+                copy=False,
+            )
         age = exp.Div(
             this=exp.paren(exp.Sub(this=as_of, expression=_col("ep")), copy=False),
             expression=num(ir.SECONDS_PER_DAY),
@@ -107,9 +117,9 @@ class EventsCompiler:
             ]
         else:
             aged = aged.where(counted, copy=False)
-        ev_m = exp.select("lid", "ep", "age", *flags, *(["bad"] if bad else [])).from_(
-            aged.subquery("a")
-        )
+        ev_m = exp.select(
+            "lid", "ep", "age", *flags, *(["bad"] if bad else []), *(["eid"] if ids else [])
+        ).from_(aged.subquery("a"))
         self.ctes += [("ev", ev), ("ev_m", ev_m)]
         aggs: list[exp.Expression] = [_col("lid")]
         if bad:

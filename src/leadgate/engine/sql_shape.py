@@ -36,6 +36,10 @@ class InputShape:
             no readable time; the time read with a TRY cast) and return the count on every row
             as ``bad_events``, so a runner checks the events in the scoring pass instead of a
             scan of its own (``DuckDBScorer.copy_checked``).
+        lead: score only this lead (``leadgate explain``): its events then carry their ids,
+            which ``matches_query`` lists.
+        has_event_ids: the events table has an ``event_id`` column (without one the ids the
+            file readers derive from an event's content are not known to SQL).
     """
 
     leads_table: str = "leads"
@@ -48,6 +52,8 @@ class InputShape:
     lead_renames: Mapping[str, str] = field(default_factory=dict)
     event_renames: Mapping[str, str] = field(default_factory=dict)
     event_checks: bool = False
+    lead: str | None = None
+    has_event_ids: bool = True
 
 
 def dimension_column(plan: ir.Plan, index: int) -> str:
@@ -56,8 +62,28 @@ def dimension_column(plan: ir.Plan, index: int) -> str:
     return f"score_{name}" if _SIMPLE_NAME.match(name) else f"score_{index}"
 
 
+def _suffix(plan: ir.Plan, index: int) -> str:
+    return dimension_column(plan, index)[len("score_") :]
+
+
 def floor_column(plan: ir.Plan, index: int) -> str:
-    return "floor_" + dimension_column(plan, index)[len("score_") :]
+    """A dimension's floor in the lead's segment (NULL: none)."""
+    return "floor_" + _suffix(plan, index)
+
+
+def floor_met_column(plan: ir.Plan, index: int) -> str:
+    """A dimension's score meets its floor (true when there is none)."""
+    return "met_floor_" + _suffix(plan, index)
+
+
+def sum_column(plan: ir.Plan, index: int) -> str:
+    """A dimension's rule sum, before its min/max clip."""
+    return "sum_" + _suffix(plan, index)
+
+
+def clipped_column(plan: ir.Plan, index: int) -> str:
+    """The dimension's score differs from its rule sum (the clip applied)."""
+    return "clipped_" + _suffix(plan, index)
 
 
 def col(name: str | exp.Identifier, table: str | None = None) -> exp.Column:
@@ -70,16 +96,20 @@ def output_columns(plan: ir.Plan) -> list[str]:
     cols = ["lead_id", "segment", "segment_index"]
     cols += [dimension_column(plan, i) for i in range(n)]
     cols += ["total", "threshold", "mql"] + [floor_column(plan, i) for i in range(n)]
+    cols += [floor_met_column(plan, i) for i in range(n)] + ["threshold_met"]
     return cols + explanation_columns(plan)
 
 
 def explanation_columns(plan: ir.Plan) -> list[str]:
-    """Per rule: points (all), events (event and count rules), decayed (event rules); per check."""
+    """Per rule: points and matched (all), events (event and count rules), decayed and capped
+    (event rules); per dimension: rule sum and clipped; per check: matched and events counted."""
     cols: list[str] = []
     for r in plan.rules:
-        cols.append(f"points_{r.key}")
+        cols += [f"points_{r.key}", f"matched_{r.key}"]
         if not isinstance(r, ir.ProfileRule):
             cols.append(f"events_{r.key}")
         if isinstance(r, ir.EventRule):
-            cols.append(f"decayed_{r.key}")
+            cols += [f"decayed_{r.key}", f"capped_{r.key}"]
+    for i in range(len(plan.dimensions)):
+        cols += [sum_column(plan, i), clipped_column(plan, i)]
     return cols + [f"{p}_{c.key}" for c in plan.checks for p in ("check", "check_events")]

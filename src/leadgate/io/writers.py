@@ -10,19 +10,20 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from leadgate.engine.record_spec import FIELDS, LIST_SEPARATOR, flat_names
 from leadgate.errors import LeadgateError
 
 
 def flat_record(record: dict[str, Any]) -> dict[str, Any]:
-    """One score record with nested parts flattened for tables: scores.fit -> score_fit, etc."""
+    """One score record with nested parts flattened for tables as ``record_spec`` says:
+    scores.fit -> score_fit, model.hash -> model_hash, a list joined by "; "."""
     out: dict[str, Any] = {}
     for key, value in record.items():
-        if key == "scores" and isinstance(value, dict):
-            out.update({f"score_{k}": v for k, v in value.items()})
-        elif key == "model" and isinstance(value, dict):
-            out.update({f"model_{k}": v for k, v in value.items()})
+        spec = FIELDS.get(key)
+        if spec is not None and spec.flat_prefix and isinstance(value, dict):
+            out.update(zip(flat_names(spec, value), value.values(), strict=True))
         elif isinstance(value, list):
-            out[key] = "; ".join(str(v) for v in value)
+            out[key] = LIST_SEPARATOR.join(str(v) for v in value)
         elif isinstance(value, dict):
             out[key] = json.dumps(value, sort_keys=True)
         else:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from leadgate.engine import Plan, Score
-from leadgate.engine.ir import EPSILON
+from leadgate.engine.qualify import meets
 from leadgate.report.stats import Rate
 
 
@@ -82,13 +82,7 @@ def scored_leads(plan: Plan, scores: Mapping[str, Score], frame: pd.DataFrame) -
             [[scores[i].scores.get(d, 0.0) for d in dim_names] for i in ids], dtype=float
         ).reshape(len(ids), len(dim_names)),
         dim_names=dim_names,
-        base_ok=np.array(
-            [
-                not any(lk.kind in ("disqualified", "gate") for lk in scores[i].explanation.lacks)
-                for i in ids
-            ],
-            dtype=bool,
-        ),
+        base_ok=np.array([_checks_ok(scores[i]) for i in ids], dtype=bool),
         base_threshold=np.array([s.policy.threshold for s in plan.segments], dtype=float),
         base_floors=floors,
         known=known,
@@ -100,11 +94,17 @@ def scored_leads(plan: Plan, scores: Mapping[str, Score], frame: pd.DataFrame) -
     )
 
 
+def _checks_ok(score: Score) -> bool:
+    """No disqualifier matched and every gate passed (a sweep leaves these as they are)."""
+    return all(c.ok for c in score.explanation.checks)
+
+
 def qualifies(data: ScoredLeads, thresholds: np.ndarray, floor_scale: float = 1.0) -> np.ndarray:
     """The MQL mask under per-segment ``thresholds`` and floors scaled by ``floor_scale``."""
     floors = data.base_floors[data.seg] * floor_scale  # -inf stays -inf
-    floors_ok = np.all(data.dims + EPSILON >= floors, axis=1) if data.dims.size else True
-    return np.asarray(data.base_ok & floors_ok & (data.total + EPSILON >= thresholds[data.seg]))
+    # engine/qualify.meets on arrays: the one definition of meeting a floor or threshold.
+    floors_ok = np.all(meets(data.dims, floors), axis=1) if data.dims.size else True
+    return np.asarray(data.base_ok & floors_ok & meets(data.total, thresholds[data.seg]))
 
 
 def metrics(data: ScoredLeads, mask: np.ndarray, scope: np.ndarray | None = None) -> dict[str, Any]:
