@@ -169,9 +169,6 @@ def queue_board(
     as_of = as_utc(as_of)
     c = mql_cycles.c
     chosen = _open_mqls(segment, channel, owner)
-    late = or_(
-        and_(c.first_touch_at.is_(None), c.sla_due_at < as_of), c.first_touch_at > c.sla_due_at
-    )
     page_q = chosen.add_columns(
         leads.c.lead_id, leads.c.email, leads.c.owner, leads.c.segment, leads.c.score_total,
         leads.c.score, leads.c.qualifies, leads.c.attrs, c.cycle, c.mql_at, c.sla_due_at,
@@ -179,15 +176,31 @@ def queue_board(
     ).order_by(*_order(sort, descending)).offset(offset)  # fmt: skip
     if limit is not None:
         page_q = page_q.limit(limit)
-    everything = _open_mqls(None, None, None)
+    # One pass over the whole queue's small columns gives the counts and the filters' choices;
+    # only the page's rows are read in full.
+    summary_q = _open_mqls(None, None, None).add_columns(
+        leads.c.segment, leads.c.owner, _channel_column(), c.sla_due_at, c.first_touch_at
+    )
     with store.read() as conn:
-        total = int(conn.execute(chosen.add_columns(func.count())).scalar() or 0)
-        breached = int(conn.execute(chosen.add_columns(func.count()).where(late)).scalar() or 0)
+        summary = conn.execute(summary_q).all()
         rows = conn.execute(page_q).all()
-        facets = [
-            sorted({v for (v,) in conn.execute(everything.add_columns(col).distinct()) if v})
-            for col in (leads.c.segment, _channel_column(), leads.c.owner)
-        ]
+    total = breached = 0
+    segments: set[str | None] = set()
+    owners: set[str | None] = set()
+    channels: set[str | None] = set()
+    for seg, own, raw, due, touched in summary:
+        chan = None if raw is None else str(raw)
+        segments.add(seg)
+        owners.add(own)
+        channels.add(chan)
+        if (
+            (segment is not None and seg != segment)
+            or (owner is not None and own != owner)
+            or (channel is not None and chan != channel)
+        ):
+            continue
+        total += 1
+        breached += sla.sla_state(due, touched, as_of) == "breached"
     before = totals_before(store, [r.lead_id for r in rows], as_of - timedelta(days=CHANGE_DAYS))
     items = []
     for r in rows:
@@ -215,8 +228,9 @@ def queue_board(
                 sla_seconds_left=(r.sla_due_at - as_of).total_seconds(),
             )
         )
-    segments, channels, owners = facets
-    return QueueBoard(items, total, breached, segments, channels, owners)
+    return QueueBoard(
+        items, total, breached, *(sorted(v for v in f if v) for f in (segments, channels, owners))
+    )
 
 
 @dataclass
