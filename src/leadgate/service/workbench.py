@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 
 from leadgate.engine import as_utc
 from leadgate.errors import LeadgateError
@@ -176,31 +176,39 @@ def queue_board(
     ).order_by(*_order(sort, descending)).offset(offset)  # fmt: skip
     if limit is not None:
         page_q = page_q.limit(limit)
-    # One pass over the whole queue's small columns gives the counts and the filters' choices;
-    # only the page's rows are read in full.
-    summary_q = _open_mqls(None, None, None).add_columns(
-        leads.c.segment, leads.c.owner, _channel_column(), c.sla_due_at, c.first_touch_at
-    )
+    # One grouped pass over the whole queue gives the counts and the filters' choices; only the
+    # page's rows are read in full.
+    chan = _channel_column()
+    late = or_(
+        and_(c.first_touch_at.is_(None), c.sla_due_at < as_of), c.first_touch_at > c.sla_due_at
+    )  # sla.sla_state == "breached", in SQL
+    groups_q = (
+        _open_mqls(None, None, None)
+        .add_columns(
+            leads.c.segment, leads.c.owner, chan, func.count(),
+            func.sum(case((late, 1), else_=0)),
+        )
+        .group_by(leads.c.segment, leads.c.owner, chan)
+    )  # fmt: skip
     with store.read() as conn:
-        summary = conn.execute(summary_q).all()
+        groups = conn.execute(groups_q).all()
         rows = conn.execute(page_q).all()
     total = breached = 0
     segments: set[str | None] = set()
     owners: set[str | None] = set()
     channels: set[str | None] = set()
-    for seg, own, raw, due, touched in summary:
-        chan = None if raw is None else str(raw)
+    for seg, own, raw, n, n_late in groups:
+        name = None if raw is None else str(raw)
         segments.add(seg)
         owners.add(own)
-        channels.add(chan)
+        channels.add(name)
         if (
-            (segment is not None and seg != segment)
-            or (owner is not None and own != owner)
-            or (channel is not None and chan != channel)
+            (segment is None or seg == segment)
+            and (owner is None or own == owner)
+            and (channel is None or name == channel)
         ):
-            continue
-        total += 1
-        breached += sla.sla_state(due, touched, as_of) == "breached"
+            total += int(n)
+            breached += int(n_late or 0)
     before = totals_before(store, [r.lead_id for r in rows], as_of - timedelta(days=CHANGE_DAYS))
     items = []
     for r in rows:
