@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 
 from leadgate.service import list_models, mql_queue, publish_model
 from leadgate.service.preview import preview_model
-from leadgate.service.workbench import HOT_RATIO, queue_board, search_leads, temperature
+from leadgate.service.workbench import (
+    HOT_RATIO,
+    SORTS,
+    queue_board,
+    search_leads,
+    temperature,
+)
 from web_helpers import MODEL, NOW, SLASH_ID, csrf_of
 
 
@@ -48,6 +54,23 @@ def test_queue_board_filters_and_sorts(web) -> None:
     ]
     later = queue_board(web.store, as_of=NOW + timedelta(days=8), channel="webinar")
     assert all(b.change_7d is not None for b in later.items)  # scored 8 days before
+
+
+@pytest.mark.parametrize("sort", SORTS)
+@pytest.mark.parametrize("descending", [False, True])
+def test_queue_board_orders_as_sorting_the_queue(web, sort: str, descending: bool) -> None:
+    keys = {
+        "sla": lambda q: (q.sla_due_at, q.lead_id),
+        "score": lambda q: (-(q.total or 0.0), q.lead_id),
+        "age": lambda q: (q.mql_at, q.lead_id),
+    }
+    expected = sorted(mql_queue(web.store, as_of=NOW), key=keys[sort], reverse=descending)
+    board = queue_board(web.store, as_of=NOW, sort=sort, descending=descending)
+    assert [b.item.lead_id for b in board.items] == [q.lead_id for q in expected]
+    assert [b.item for b in board.items] == expected  # the same items as GET /v1/mqls
+    late = NOW + timedelta(days=2)
+    breached = [q for q in mql_queue(web.store, as_of=late) if q.sla_state == "breached"]
+    assert queue_board(web.store, as_of=late).breached == len(breached) > 0
 
 
 def test_search_finds_by_id_email_name_and_company(web) -> None:

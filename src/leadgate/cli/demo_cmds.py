@@ -76,7 +76,7 @@ def serve_demo(leads: int, seed: int, out: Path, db: str | None, host: str, port
 
 def demo(
     leads: int | None = typer.Option(
-        None, "--leads", help="How many synthetic leads [default 20000; 2000 with --serve]."
+        None, "--leads", help="How many synthetic leads (default 20000; 2000 with --serve)."
     ),
     seed: int = typer.Option(7, "--seed", help="Random seed (same seed, same data)."),
     out: Path = typer.Option(Path("demo-data"), "--out", help="Where the synthetic files go."),
@@ -85,7 +85,9 @@ def demo(
     serve: bool = typer.Option(
         False, "--serve", help="Load the demo into a store and start the server with the web app."
     ),
-    db: str | None = typer.Option(None, "--db", help="With --serve: a new store [OUT/demo.db]."),
+    db: str | None = typer.Option(
+        None, "--db", help="With --serve: a new store (default OUT/demo.db)."
+    ),
     host: str = typer.Option("127.0.0.1", "--host", help="With --serve: interface to listen on."),
     port: int = typer.Option(8000, "--port", help="With --serve: TCP port."),
 ) -> None:

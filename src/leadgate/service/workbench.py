@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 
 from leadgate.engine import as_utc
 from leadgate.errors import LeadgateError
-from leadgate.service.sales import mql_queue
+from leadgate.lifecycle import sla
+from leadgate.lifecycle.stages import Stage
 from leadgate.service.shapes import QueueItem
 from leadgate.store.db import Store
-from leadgate.store.schema import events, leads, score_history
+from leadgate.store.schema import events, leads, mql_cycles, score_history
 
 CHANGE_DAYS = 7
 # Temperature of a score against its segment's MQL line: hot at 125% of the line or more, warm
@@ -83,15 +84,43 @@ class QueueBoard:
     owners: list[str] = field(default_factory=list)
 
 
-def _profiles(store: Store, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    with store.read() as conn:
-        for start in range(0, len(ids), CHUNK):
-            q = select(leads.c.lead_id, leads.c.attrs).where(
-                leads.c.lead_id.in_(ids[start : start + CHUNK])
-            )
-            out.update((r.lead_id, r.attrs or {}) for r in conn.execute(q))
-    return out
+def _channel_column() -> Any:
+    """The channel in SQL: the first non-empty of the profile's channel attributes."""
+    return func.coalesce(*(func.nullif(leads.c.attrs[key].as_string(), "") for key in CHANNEL_KEYS))
+
+
+def _open_mqls(segment: str | None, channel: str | None, owner: str | None) -> Any:
+    """Leads at ``mql`` joined with their current cycle, filtered (a select to add columns to)."""
+    c = mql_cycles.c
+    q = (
+        select()
+        .select_from(
+            leads.join(mql_cycles, and_(c.lead_id == leads.c.lead_id, c.cycle == leads.c.cycle))
+        )
+        .where(leads.c.stage == Stage.MQL.value)
+    )
+    if segment is not None:
+        q = q.where(leads.c.segment == segment)
+    if owner is not None:
+        q = q.where(leads.c.owner == owner)
+    if channel is not None:
+        q = q.where(_channel_column() == channel)
+    return q
+
+
+def _order(sort: str, descending: bool) -> list[Any]:
+    """ORDER BY for a sort: its key (score: highest first), then the lead id; ``descending``
+    reverses both, as reversing the sorted list would."""
+    c = mql_cycles.c
+    key: Any
+    if sort == "score":
+        key, up = func.coalesce(leads.c.score_total, 0.0), descending
+    else:
+        key, up = (c.sla_due_at if sort == "sla" else c.mql_at), not descending
+    return [
+        key.asc() if up else key.desc(),
+        leads.c.lead_id.desc() if descending else leads.c.lead_id,
+    ]
 
 
 def totals_before(store: Store, ids: Sequence[str], when: datetime) -> dict[str, float]:
@@ -127,6 +156,8 @@ def queue_board(
 ) -> QueueBoard:
     """The MQL queue for the sales page, filtered by segment, channel and owner.
 
+    The same leads as ``mql_queue`` (stage ``mql``, their current cycle), but filtered, counted,
+    sorted and paged in SQL, so a page of a queue of 10,000 MQLs reads only its own rows.
     ``sort``: ``sla`` (due first), ``score`` (highest first) or ``age`` (oldest first);
     ``descending`` reverses it. ``offset``/``limit`` pick a page of the sorted list.
 
@@ -136,46 +167,78 @@ def queue_board(
     if sort not in SORTS:
         raise LeadgateError(f"sort: unknown order '{sort}' (use {', '.join(SORTS)})")
     as_of = as_utc(as_of)
-    queue = mql_queue(store, as_of=as_of)
-    profiles = _profiles(store, [q.lead_id for q in queue])
-    segments = sorted({q.segment for q in queue if q.segment})
-    owners = sorted({q.owner for q in queue if q.owner})
-    channels = sorted({c for p in profiles.values() if (c := channel_of(p))})
-    chosen = [
-        q
-        for q in queue
-        if (segment is None or q.segment == segment)
-        and (owner is None or q.owner == owner)
-        and (channel is None or channel_of(profiles.get(q.lead_id, {})) == channel)
-    ]
-    keys = {
-        "sla": lambda q: (q.sla_due_at, q.lead_id),
-        "score": lambda q: (-(q.total or 0.0), q.lead_id),
-        "age": lambda q: (q.mql_at, q.lead_id),
-    }
-    chosen.sort(key=keys[sort], reverse=descending)
-    breached = sum(q.sla_state == "breached" for q in chosen)
-    page = chosen[offset : None if limit is None else offset + limit]
-    before = totals_before(store, [q.lead_id for q in page], as_of - timedelta(days=CHANGE_DAYS))
+    c = mql_cycles.c
+    chosen = _open_mqls(segment, channel, owner)
+    page_q = chosen.add_columns(
+        leads.c.lead_id, leads.c.email, leads.c.owner, leads.c.segment, leads.c.score_total,
+        leads.c.score, leads.c.qualifies, leads.c.attrs, c.cycle, c.mql_at, c.sla_due_at,
+        c.first_touch_at,
+    ).order_by(*_order(sort, descending)).offset(offset)  # fmt: skip
+    if limit is not None:
+        page_q = page_q.limit(limit)
+    # One grouped pass over the whole queue gives the counts and the filters' choices; only the
+    # page's rows are read in full.
+    chan = _channel_column()
+    late = or_(
+        and_(c.first_touch_at.is_(None), c.sla_due_at < as_of), c.first_touch_at > c.sla_due_at
+    )  # sla.sla_state == "breached", in SQL
+    groups_q = (
+        _open_mqls(None, None, None)
+        .add_columns(
+            leads.c.segment, leads.c.owner, chan, func.count(),
+            func.sum(case((late, 1), else_=0)),
+        )
+        .group_by(leads.c.segment, leads.c.owner, chan)
+    )  # fmt: skip
+    with store.read() as conn:
+        groups = conn.execute(groups_q).all()
+        rows = conn.execute(page_q).all()
+    total = breached = 0
+    segments: set[str | None] = set()
+    owners: set[str | None] = set()
+    channels: set[str | None] = set()
+    for seg, own, raw, n, n_late in groups:
+        name = None if raw is None else str(raw)
+        segments.add(seg)
+        owners.add(own)
+        channels.add(name)
+        if (
+            (segment is None or seg == segment)
+            and (owner is None or own == owner)
+            and (channel is None or name == channel)
+        ):
+            total += int(n)
+            breached += int(n_late or 0)
+    before = totals_before(store, [r.lead_id for r in rows], as_of - timedelta(days=CHANGE_DAYS))
     items = []
-    for q in page:
-        attrs = profiles.get(q.lead_id, {})
-        threshold = (q.score or {}).get("threshold")
-        old = before.get(q.lead_id)
+    for r in rows:
+        attrs = r.attrs or {}
+        threshold = (r.score or {}).get("threshold")
+        old = before.get(r.lead_id)
+        item = QueueItem(
+            lead_id=r.lead_id, email=r.email, owner=r.owner, segment=r.segment,
+            total=r.score_total, cycle=r.cycle, mql_at=r.mql_at,
+            age_hours=max(0.0, (as_of - r.mql_at).total_seconds() / 3600.0),
+            sla_due_at=r.sla_due_at, sla_state=sla.sla_state(r.sla_due_at, r.first_touch_at, as_of),
+            first_touch_at=r.first_touch_at, no_longer_qualifies=r.qualifies is False,
+            score=r.score,
+        )  # fmt: skip
         items.append(
             BoardItem(
-                item=q,
+                item=item,
                 name=display_name(attrs),
                 company=None if attrs.get("company") is None else str(attrs["company"]),
                 title=None if attrs.get("title") is None else str(attrs["title"]),
                 channel=channel_of(attrs),
                 threshold=threshold,
-                temperature=temperature(q.total, threshold),
-                change_7d=None if old is None or q.total is None else q.total - old,
-                sla_seconds_left=(q.sla_due_at - as_of).total_seconds(),
+                temperature=temperature(r.score_total, threshold),
+                change_7d=None if old is None or r.score_total is None else r.score_total - old,
+                sla_seconds_left=(r.sla_due_at - as_of).total_seconds(),
             )
         )
-    return QueueBoard(items, len(chosen), breached, segments, channels, owners)
+    return QueueBoard(
+        items, total, breached, *(sorted(v for v in f if v) for f in (segments, channels, owners))
+    )
 
 
 @dataclass
