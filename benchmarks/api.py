@@ -12,9 +12,9 @@ the same server's bare ``GET /healthz`` (no auth, no store) driven the same way,
 ratio. The client is a minimal HTTP/1.1 writer on asyncio streams, so the generator costs little
 CPU next to the server (both share the machine: numbers are for this machine, as printed).
 
-On a SQLite store the event load is then run again on a server with ``synchronous=NORMAL``
-(``LEADGATE_SQLITE_SYNCHRONOUS``) and the ratio FULL/NORMAL printed: what durable commits (the
-default, FULL) cost. ``--no-sync-compare`` skips it.
+On a SQLite store the event load then runs on two more servers, one with the default
+``synchronous=FULL`` and one with ``NORMAL`` (``LEADGATE_SQLITE_SYNCHRONOUS``), taking turns, and
+the ratio FULL/NORMAL is printed: what durable commits cost. ``--no-sync-compare`` skips it.
 """
 
 from __future__ import annotations
@@ -249,8 +249,7 @@ def main() -> None:
         server.wait(10)
     sync = []
     if not args.no_sync_compare and "://" not in db:
-        sync = _sync_compare(db, port, not args.no_group_commit, levels, args.requests, results,
-                             event_request)  # fmt: skip
+        sync = _sync_compare(db, not args.no_group_commit, levels, args.requests, event_request)
     if args.json:
         Path(args.json).write_text(
             json.dumps(
@@ -261,34 +260,46 @@ def main() -> None:
 
 
 def _sync_compare(  # type: ignore[no-untyped-def]
-    db: str, port: int, group_commit: bool, levels: list[int], requests: int, full, make_request
+    db: str, group_commit: bool, levels: list[int], requests: int, make_request
 ) -> list[dict[str, float]]:
-    """The cost of durable commits: the same event load on a server with synchronous=NORMAL.
+    """The cost of durable commits: the event load on a FULL and a NORMAL server, interleaved.
 
-    The runs above used the default, FULL (the WAL synced at every commit); NORMAL syncs only at
-    checkpoints and can lose the last acknowledged commits on a power cut. Printed as the ratio
-    of FULL's events/s to NORMAL's, level by level, in this run.
+    FULL (the default) syncs the WAL at every commit; NORMAL syncs only at checkpoints and can
+    lose the last acknowledged commits on a power cut. Both servers run on the same store at
+    once; at each level they take turns (FULL, NORMAL, FULL, NORMAL, half the requests each
+    turn) so drifting load on a shared machine weighs on both alike. Printed: FULL's events/s
+    over NORMAL's.
     """
-    server = _start_server(db, port, group_commit, synchronous="NORMAL")
+    ports = {"FULL": _free_port(), "NORMAL": _free_port()}
+    servers = {m: _start_server(db, p, group_commit, synchronous=m) for m, p in ports.items()}
     out = []
     try:
-        asyncio.run(Load(port, 100).run(4, make_request))
-        print("SQLite synchronous=FULL (default, durable) vs NORMAL, same store, same load:")
+        for port in ports.values():
+            asyncio.run(Load(port, 100).run(4, make_request))
+        print(
+            "SQLite synchronous=FULL (default, durable) vs NORMAL, same store, turns interleaved:"
+        )
         print(f"{'clients':>7} {'FULL ev/s':>10} {'NORMAL ev/s':>12} {'FULL p50':>9} "
               f"{'NORMAL p50':>11} {'ratio':>6}")  # fmt: skip
-        for clients, row in zip(levels, full, strict=True):
-            load = Load(port, requests)
-            normal = _stats(load, asyncio.run(load.run(clients, make_request)))
-            ratio = row["events"]["rps"] / normal["rps"]
+        for clients in levels:
+            loads = {m: Load(p, requests) for m, p in ports.items()}
+            took = dict.fromkeys(ports, 0.0)
+            for _turn in range(2):
+                for mode, load in loads.items():
+                    load.total = len(load.latencies) + requests // 2
+                    took[mode] += asyncio.run(load.run(clients, make_request))
+            full, normal = (_stats(loads[m], took[m]) for m in ("FULL", "NORMAL"))
+            ratio = full["rps"] / normal["rps"]
             print(
-                f"{clients:>7} {row['events']['rps']:>10,.0f} {normal['rps']:>12,.0f} "
-                f"{row['events']['p50_ms']:>9.1f} {normal['p50_ms']:>11.1f} {ratio:>6.2f}",
+                f"{clients:>7} {full['rps']:>10,.0f} {normal['rps']:>12,.0f} "
+                f"{full['p50_ms']:>9.1f} {normal['p50_ms']:>11.1f} {ratio:>6.2f}",
                 flush=True,
             )
-            out.append({"clients": clients, "normal": normal, "full_over_normal": ratio})
+            out.append({"clients": clients, "full": full, "normal": normal, "ratio": ratio})
     finally:
-        server.terminate()
-        server.wait(10)
+        for server in servers.values():
+            server.terminate()
+            server.wait(10)
     return out
 
 
