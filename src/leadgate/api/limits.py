@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from itertools import accumulate
 from collections.abc import Callable
+from itertools import accumulate
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -176,11 +176,11 @@ class BodyLimitMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-        if body and not any(t in content_type for t in _YAML_TYPES):
-            if json_depth(body) > MAX_JSON_DEPTH:
-                message = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
-                await self._refuse(scope, send, 422, message, "body")
-                return
+        is_yaml = any(t in content_type for t in _YAML_TYPES)
+        if body and not is_yaml and json_depth(body) > MAX_JSON_DEPTH:
+            deep = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+            await self._refuse(scope, send, 422, deep, "body")
+            return
         sent = False
 
         async def replay() -> Message:
