@@ -117,7 +117,7 @@ def check_value(value: Any, field: str) -> Any:
                 raise FieldError(f"integer out of range (at most {MAX_INT} in size)", where)
         elif isinstance(item, float):
             if not math.isfinite(item):
-                raise FieldError(f"{item} is not a JSON value (use null or a number)", where)
+                raise FieldError(f"{item} is not a finite number (at most 1.8e308 in size)", where)
         elif isinstance(item, dict):
             for key, child in item.items():
                 if len(str(key)) > MAX_KEY:  # named by its parent: a huge name is no field name
