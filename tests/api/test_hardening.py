@@ -132,7 +132,9 @@ def test_deep_json_is_refused_before_parsing(api) -> None:  # type: ignore[no-un
 def test_limits_on_every_string_field(api) -> None:  # type: ignore[no-untyped-def]
     api.publish()
     hook = {"url": "https://crm.example.com/hook"}
-    _refused(api.call("POST", "/v1/webhooks", json={**hook, "url": "https://x/" + "a" * 2048}), "url")
+    _refused(
+        api.call("POST", "/v1/webhooks", json={**hook, "url": "https://x/" + "a" * 2048}), "url"
+    )
     _refused(api.call("POST", "/v1/webhooks", json={**hook, "secret": "s" * 513}), "secret")
     _refused(api.call("POST", "/v1/webhooks", json={**hook, "secret": "s\x00"}), "secret")
     _refused(api.call("POST", "/v1/webhooks", json={**hook, "topics": ["a\nb"]}), "topics[0]")
@@ -142,7 +144,9 @@ def test_limits_on_every_string_field(api) -> None:  # type: ignore[no-untyped-d
     disposition = "/v1/leads/L1/disposition"
     _refused(api.call("POST", disposition, json={"action": "touch", "note": "n" * 10_001}), "note")
     _refused(api.call("POST", disposition, json={"action": "touch", "note": "a\x00"}), "note")
-    _refused(api.call("POST", disposition, json={"action": "reject", "reason": "r" * 256}), "reason")
+    _refused(
+        api.call("POST", disposition, json={"action": "reject", "reason": "r" * 256}), "reason"
+    )
     lone_surrogate = b'{"yaml": "name: \\udbe2"}'  # valid JSON, not valid Unicode
     response = api.call(
         "POST", "/v1/models", content=lone_surrogate, headers={"content-type": "application/json"}
@@ -235,9 +239,10 @@ def test_chunked_bodies_meet_the_same_limit_on_a_live_server(store_url: str) -> 
             yield b"x" * 1024
         yield b'"}'
 
-    with live_server(store_url, max_body_bytes=limit) as base, httpx.Client(
-        base_url=base, timeout=60
-    ) as http:
+    with (
+        live_server(store_url, max_body_bytes=limit) as base,
+        httpx.Client(base_url=base, timeout=60) as http,
+    ):
         auth = bearer(keys["admin"])
         for method, path in [("PUT", "/v1/leads/L1"), ("PUT", "/v1/accounts/A1"),
                              ("POST", "/v1/webhooks"), ("PUT", "/v1/reject-reasons")]:  # fmt: skip

@@ -25,7 +25,7 @@ from store_helpers import BACKENDS, temp_store_url
 
 pytest.importorskip("schemathesis")
 
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 12
 SEED = 11
 CHECKS = ",".join(
     [

@@ -1,6 +1,6 @@
 """Failed-authentication throttling: 429 with Retry-After after the limit, per client address,
 for a sliding minute; configurable (``create_app(auth_failures_per_minute=...)`` and
-``leadgate serve --auth-failures-per-minute``)."""
+``leadgate serve --auth-failures``)."""
 
 from __future__ import annotations
 
@@ -61,9 +61,10 @@ def test_failed_keys_get_429_with_retry_after_by_default(store_url: str) -> None
 
 
 def test_the_limit_is_configurable_on_a_live_server(store_url: str) -> None:
-    with live_server(store_url, auth_failures_per_minute=3) as base, httpx.Client(
-        base_url=base, timeout=30
-    ) as http:
+    with (
+        live_server(store_url, auth_failures_per_minute=3) as base,
+        httpx.Client(base_url=base, timeout=30) as http,
+    ):
         statuses = [http.get("/v1/whoami", headers=WRONG).status_code for _ in range(4)]
         assert statuses == [401, 401, 401, 429]
         assert int(http.get("/v1/whoami", headers=WRONG).headers["Retry-After"]) <= 60

@@ -83,7 +83,11 @@ def test_half_or_bad_tls_options_are_one_line_naming_the_option(tmp_path: Path) 
         (["--ssl-certfile", str(cert)], "--ssl-certfile needs --ssl-keyfile"),
         (["--ssl-keyfile", str(cert)], "--ssl-keyfile needs --ssl-certfile"),
         (["--ssl-certfile", str(cert), "--ssl-keyfile", str(cert)], "not a PEM certificate"),
-        (["--ssl-certfile", str(tmp_path / "nope.pem"), "--ssl-keyfile", str(cert)], "no such file"),
+        (
+            ["--ssl-certfile", str(tmp_path / "nope.pem"), "--ssl-keyfile", str(cert)],
+            "no such file",
+        ),
+        (["--auth-failures", "-1"], "--auth-failures: must be 0 (no limit) or more"),
     ]
     for extra, message in cases:
         proc = _serve(db, free_port(), *extra)

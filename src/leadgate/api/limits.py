@@ -117,7 +117,7 @@ def check_value(value: Any, field: str) -> Any:
                 raise FieldError(f"integer out of range (at most {MAX_INT} in size)", where)
         elif isinstance(item, float):
             if not math.isfinite(item):
-                raise FieldError(f"{item} is not a JSON value (use null or a number)", where)
+                raise FieldError(f"{item} is not a finite number (at most 1.8e308 in size)", where)
         elif isinstance(item, dict):
             for key, child in item.items():
                 if len(str(key)) > MAX_KEY:  # named by its parent: a huge name is no field name
@@ -176,11 +176,11 @@ class BodyLimitMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-        if body and not any(t in content_type for t in _YAML_TYPES):
-            if json_depth(body) > MAX_JSON_DEPTH:
-                message = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
-                await self._refuse(scope, send, 422, message, "body")
-                return
+        is_yaml = any(t in content_type for t in _YAML_TYPES)
+        if body and not is_yaml and json_depth(body) > MAX_JSON_DEPTH:
+            deep = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+            await self._refuse(scope, send, 422, deep, "body")
+            return
         sent = False
 
         async def replay() -> Message:

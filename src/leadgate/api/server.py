@@ -68,13 +68,16 @@ def build_server(options: ServeOptions) -> object:
 
 
 def check_tls(options: ServeOptions) -> None:
-    """Refuse half a TLS configuration or unreadable files before the server starts.
+    """Refuse half a TLS configuration, unreadable files or a negative failed-authentication
+    limit before the server starts.
 
     Raises:
         LeadgateError: naming the option at fault.
     """
     import ssl
 
+    if options.auth_failures_per_minute < 0:
+        raise LeadgateError("--auth-failures: must be 0 (no limit) or more")
     if bool(options.ssl_certfile) != bool(options.ssl_keyfile):
         given = "--ssl-certfile" if options.ssl_certfile else "--ssl-keyfile"
         missing = "--ssl-keyfile" if options.ssl_certfile else "--ssl-certfile"

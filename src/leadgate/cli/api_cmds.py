@@ -64,12 +64,10 @@ def serve(
     group_commit: bool = typer.Option(
         True, "--group-commit/--no-group-commit", help="Merge concurrent event writes."
     ),
-    auth_failures_per_minute: int = typer.Option(
+    auth_failures: int = typer.Option(
         20,
-        "--auth-failures-per-minute",
-        min=0,
-        help="Failed authentications one client address may make in a minute before it gets "
-        "429 (0: no limit).",
+        "--auth-failures",
+        help="Failed authentications per minute from one address before 429 (0: no limit).",
     ),
     ssl_certfile: str | None = typer.Option(
         None, "--ssl-certfile", help="Serve HTTPS with this PEM certificate (chain)."
@@ -88,7 +86,7 @@ def serve(
         db=db, host=host, port=port, tick_seconds=tick_seconds or None, webhooks=webhooks,
         webhook_backoff=webhook_backoff, max_batch=max_batch, log_level=log_level,
         access_log=access_log, group_commit=group_commit,
-        auth_failures_per_minute=auth_failures_per_minute, ssl_certfile=ssl_certfile,
+        auth_failures_per_minute=auth_failures, ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
     )  # fmt: skip
     check_tls(options)  # before the store is touched: a bad option changes nothing

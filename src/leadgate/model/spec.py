@@ -49,9 +49,7 @@ class RuleSpec(_Strict):
     or a count rule (``events``: flat points when an event count holds)."""
 
     name: str = Field(min_length=1, description="Shown in explanations; unique within a dimension.")
-    points: Points = Field(
-        description="Points when the rule matches (per event for event rules)."
-    )
+    points: Points = Field(description="Points when the rule matches (per event for event rules).")
     when: ConditionMap | None = Field(None, description="Profile condition (profile rule).")
     events: EventCountSpec | None = Field(
         None, description="Event-count condition (count rule): flat points, no decay."
