@@ -94,6 +94,9 @@ def score(
     ),
     limit: int = typer.Option(50, "--limit", help="Rows shown in the table format."),
     wide: bool = WIDE,
+    verbose: bool = typer.Option(
+        False, "--verbose", help="Show the engine's own log lines (Spark's JVM warnings)."
+    ),
 ) -> None:
     """Score every lead; one record per lead."""
     from leadgate.io.writers import write_records
@@ -101,6 +104,10 @@ def score(
 
     if engine not in ENGINES:
         raise LeadgateError(f"--engine: expected one of {', '.join(ENGINES)}, got '{engine}'")
+    if verbose:
+        from leadgate.cli import set_verbose
+
+        set_verbose()
     output = _output_format(fmt, out)
     when = parse_as_of(as_of)
     if output == "parquet" and out is None:
