@@ -73,7 +73,9 @@ def spark_session(master: str | None = None, *, verbose: bool | None = None) -> 
         .config("spark.ui.showConsoleProgress", "false")
     )
     if local:
-        builder = builder.config("spark.sql.shuffle.partitions", "4")
+        # Spark's 200 shuffle partitions are for clusters; locally, one per core (at most 4).
+        partitions = min(4, os.cpu_count() or 1)
+        builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
         # Bind to loopback: a local session needs no other interface (and Spark warns
         # when the host name resolves to loopback while it picks another address).
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
