@@ -111,7 +111,8 @@ run_tests() {
   [ -n "${LEADGATE_TEST_PG_URL:-}" ] || start_pg
   # Every integration test runs: tests/conftest.py fails the run if one of them skips.
   export LEADGATE_REQUIRE_INTEGRATION=${LEADGATE_REQUIRE_INTEGRATION:-1}
-  "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-2}" --dist worksteal "$@"
+  # loadgroup: tests/conftest.py puts every Spark test in one group (one JVM for the run).
+  "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"
 }
 
 cmd=${1:-help}

@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -15,8 +16,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 # servers and commands they start. Tests of the allow-list itself remove it (monkeypatch).
 os.environ["LEADGATE_WEBHOOKS_ALLOW"] = "loopback"
 
+# One example count for ./dev.sh test and CI (which runs it): a run draws fresh examples, so the
+# properties are searched across runs; 60 in CI cost minutes without finding more.
 settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("dev", max_examples=25, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
@@ -24,6 +27,14 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 INTEGRATION_MARKERS = ("postgres", "spark", "browser")
 _skipped_integration: list[str] = []
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # One xdist worker runs every Spark test: one JVM starts and warms up, not one per worker.
+    for item in items:
+        if item.get_closest_marker("spark"):
+            item.add_marker(pytest.mark.xdist_group("spark"))
 
 
 def pytest_runtest_logreport(report) -> None:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ def _sql_num(value: float) -> str:
     return CON.execute(f"SELECT {exp.select(expr).sql('duckdb')[len('SELECT ') :]}").fetchone()[0]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.one_of(
         st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6),

@@ -42,7 +42,7 @@ FLOATS = st.one_of(
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(FLOATS)
 def test_numbers_are_written_as_python_writes_them(value: float) -> None:
     column = exp.column("v")
@@ -50,7 +50,7 @@ def test_numbers_are_written_as_python_writes_them(value: float) -> None:
     assert _eval(number_sql(column, json_text=False), value, "double") == repr(value)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(TEXT)
 def test_text_is_escaped_as_json_dumps_and_quoted_as_csv_writer(text: str) -> None:
     column = exp.column("v")

@@ -65,9 +65,11 @@ def check_agreement(
             assert not diffs, (engine, "explained", diffs)
 
 
-# Each example runs 3 as-of times x every engine; 20 examples keep the file near 20 s on 2 cores.
+# Each example runs 3 as-of times x every engine. 10 examples a run (fresh ones every run): the
+# semantics are pinned case by case in tests/conformance on every engine, so this property hunts
+# for disagreements across runs rather than proving them absent in one (20 cost a minute).
 @settings(
-    max_examples=20,
+    max_examples=10,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     deadline=None,
 )

@@ -44,14 +44,28 @@ def spark_available() -> bool:
     return has_java and importlib.util.find_spec("pyspark") is not None
 
 
-def spark_session(master: str | None = None) -> Any:
-    """A SparkSession for scoring (reused if one is running)."""
+def spark_session(master: str | None = None, *, verbose: bool | None = None) -> Any:
+    """A SparkSession for scoring (reused if one is running).
+
+    Quiet unless ``verbose`` (default: the ``LEADGATE_VERBOSE`` environment variable, which
+    ``leadgate --verbose`` sets): the JVM prints a dozen start-up warnings (incubator modules,
+    log4j profile, hostname, native Hadoop) that say nothing about the user's data, so the JVM
+    starts with its stderr in an unnamed temporary file, shown only if the start fails. Spark's
+    own errors still reach the user as exceptions.
+    """
+    import os
+    import warnings
+
     try:
+        from pyspark import SparkContext
         from pyspark.sql import SparkSession
     except ImportError:
         raise UnsupportedTargetError(
             "the spark engine needs PySpark and Java 17: pip install 'leadgate[spark]'"
         ) from None
+    if verbose is None:
+        verbose = os.environ.get("LEADGATE_VERBOSE", "") not in ("", "0")
+    local = master is None or master.startswith("local")
     builder = (
         SparkSession.builder.master(master or "local[*]")
         .appName("leadgate")
@@ -60,11 +74,46 @@ def spark_session(master: str | None = None) -> Any:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
-    if master is None or master.startswith("local"):
-        builder = builder.config("spark.sql.shuffle.partitions", "4")
-    session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    if local:
+        # Spark's 200 shuffle partitions are for clusters; locally, one per core (at most 4).
+        partitions = min(4, os.cpu_count() or 1)
+        builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
+        # Bind to loopback: a local session needs no other interface (and Spark warns
+        # when the host name resolves to loopback while it picks another address).
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if verbose or SparkContext._gateway is not None:
+        session = builder.getOrCreate()
+    else:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="PySpark does not yet", category=FutureWarning
+            )
+            session = _quiet_start(builder)
+    session.sparkContext.setLogLevel("WARN" if verbose else "ERROR")
     return session
+
+
+def _quiet_start(builder: Any) -> Any:
+    """``builder.getOrCreate()`` with the JVM's stderr (which it keeps) in a temporary file."""
+    import os
+    import sys
+    import tempfile
+
+    # The JVM inherits descriptor 2 and keeps it after this file is closed here.
+    with tempfile.TemporaryFile() as log:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(log.fileno(), 2)
+        try:
+            return builder.getOrCreate()
+        except Exception:
+            os.dup2(saved, 2)
+            log.seek(0)
+            sys.stderr.write(log.read().decode("utf-8", "replace"))  # why the JVM did not start
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _read(

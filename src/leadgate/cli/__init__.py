@@ -50,9 +50,20 @@ def _root(
     debug: bool = typer.Option(
         False, "--debug", help="Show tracebacks instead of one-line errors."
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="Show engines' own log lines (Spark's JVM warnings)."
+    ),
 ) -> None:
     if debug:
         _DEBUG["on"] = True
+    if verbose:
+        set_verbose()
+
+
+def set_verbose() -> None:
+    """``--verbose``: engines show their own log lines (the Spark runner reads LEADGATE_VERBOSE,
+    so the flag reaches it however deep the call)."""
+    os.environ["LEADGATE_VERBOSE"] = "1"
 
 
 def exit_code(exc: LeadgateError) -> int:

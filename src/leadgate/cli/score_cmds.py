@@ -98,6 +98,9 @@ def score(
     explain: bool = typer.Option(
         False, "--explain", help="Add each lead's explanation to its record (jsonl only)."
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="Show the engine's own log lines (Spark's JVM warnings)."
+    ),
 ) -> None:
     """Score every lead; one record per lead."""
     from leadgate.io.writers import write_records
@@ -105,6 +108,10 @@ def score(
 
     if engine not in ENGINES:
         raise LeadgateError(f"--engine: expected one of {', '.join(ENGINES)}, got '{engine}'")
+    if verbose:
+        from leadgate.cli import set_verbose
+
+        set_verbose()
     output = _output_format(fmt, out)
     when = parse_as_of(as_of)
     if output == "parquet" and out is None:

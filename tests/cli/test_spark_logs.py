@@ -1,0 +1,41 @@
+"""``leadgate score --engine spark`` prints what a user needs, not the JVM's start-up warnings
+(incubator modules, log4j profile, hostname, native Hadoop); ``--verbose`` shows them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from factories import REFERENCE_MODEL
+from leadgate.batch.spark_runner import spark_available
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.skipif(not spark_available(), reason="needs PySpark and Java"),
+]
+
+
+def test_spark_is_quiet_unless_verbose(tmp_path: Path) -> None:
+    from leadgate.synth import generate
+
+    data = generate(50, 5, tmp_path / "d")
+    env = {k: v for k, v in os.environ.items() if k != "LEADGATE_VERBOSE"}
+    for flags in ([], ["--verbose"]):
+        out = tmp_path / f"scores{len(flags)}.csv"
+        res = subprocess.run(
+            [sys.executable, "-m", "leadgate", "score", "--engine", "spark", "--model",
+             str(REFERENCE_MODEL), "--leads", str(data.leads), "--events", str(data.events),
+             "--as-of", "2026-11-01", "--out", str(out), *flags],
+            capture_output=True, text=True, timeout=600, env=env,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        assert len(out.read_text().splitlines()) == 51
+        if flags:
+            assert "WARN" in res.stderr or "log4j" in res.stderr  # the JVM's own lines
+        else:
+            assert res.stderr == f"wrote 50 records ({res.stderr.split('(')[1]}", res.stderr
+            assert res.stderr.count("\n") == 1
