@@ -90,7 +90,7 @@ def score(
     limit: int = typer.Option(50, "--limit", help="Rows shown in the table format."),
 ) -> None:
     """Score every lead; one record per lead."""
-    from leadgate.io.writers import write_records
+    from leadgate.io.writers import check_output_path, write_records
     from leadgate.scoring import score_files
 
     if engine not in ENGINES:
@@ -99,6 +99,8 @@ def score(
     when = parse_as_of(as_of)
     if output == "parquet" and out is None:
         raise LeadgateError("--format parquet needs --out FILE")
+    if out is not None:
+        check_output_path(out)  # before reading the data, on every engine
     if engine == "duckdb":
         _score_with_duckdb(model, leads, events, accounts, when, output, out, limit)
         return
