@@ -5,11 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from report_builders import at, cycle, lead, make_frame
 
 from leadgate.errors import ConflictError, LeadgateError
 from leadgate.model import load_model
-from leadgate.report.calibrate import Target, bump_version, calibrate, write_calibrated_model
+from leadgate.model.edit import edit_model_text
+from leadgate.report.calibrate import (
+    Target,
+    bump_version,
+    calibrate,
+    calibration_target,
+    write_calibrated_model,
+)
 from leadgate.report.history import History
 
 MODEL = """\
@@ -129,13 +138,63 @@ def test_writes_a_new_valid_version_and_leaves_the_original(model_file: Path) ->
     assert reloaded.spec.threshold == 20
     assert reloaded.hash != model.hash
     assert reloaded.spec.dimensions == model.spec.dimensions
-    assert path.read_text().startswith("# Calibrated by leadgate from tiers v3")
+    # A round-trip edit: the sign-off diff is the two values that changed, comments kept.
+    changed = [
+        (old, new)
+        for old, new in zip(MODEL.splitlines(), path.read_text().splitlines(), strict=True)
+        if old != new
+    ]
+    assert changed == [("version: 3", "version: 4"), ("threshold: 25", "threshold: 20")]
     # Never overwrite: neither the original nor an existing file.
     with pytest.raises(ConflictError, match="refusing to overwrite the original model"):
         write_calibrated_model(model, result, model_file)
     with pytest.raises(ConflictError, match=r"tiers-v4\.yaml: already exists"):
-        write_calibrated_model(model, result)
+        write_calibrated_model(model, result, path)
+    # Calibrating again: a fresh label and file, never v4 a second time.
+    again, newer = write_calibrated_model(model, result)
+    assert again == model_file.with_name("tiers-v5.yaml") and newer.version == "5"
     assert model_file.read_bytes() == before
+
+
+def test_the_new_version_label_is_one_not_taken(model_file: Path) -> None:
+    # v4 is published already (and a tiers-v5.yaml lies beside the model): the new one is v6.
+    (model_file.parent / "tiers-v5.yaml").write_text("taken")
+    model = load_model(model_file)
+    assert calibration_target(model, taken={"4"}) == (model_file.with_name("tiers-v6.yaml"), "6")
+    assert calibration_target(model, model_file.parent / "x.yaml", taken={"4", "5"})[1] == "6"
+    with pytest.raises(LeadgateError, match=r"nowhere/x\.yaml: folder .*nowhere does not exist"):
+        calibration_target(model, model_file.parent / "nowhere" / "x.yaml")
+    with pytest.raises(LeadgateError, match=r"is a folder"):
+        calibration_target(model, model_file.parent)
+
+
+@given(
+    threshold=st.sampled_from(["60", "60.0", "60.5", "7"]),
+    version=st.sampled_from(["1", "'1.4'", '"2026-q3"', "beta"]),
+    comment=st.sampled_from(["", "   # signed off by sales", "  # 60 points"]),
+    style=st.sampled_from(["  - ", "- ", "    - "]),
+    new=st.floats(0, 200).map(lambda x: round(x, 2)),
+)
+def test_the_round_trip_edit_changes_only_the_values(
+    threshold: str, version: str, comment: str, style: str, new: float
+) -> None:
+    pad = " " * (len(style) - 2)
+    text = (
+        "# header comment\n"
+        f"name: m\nversion: {version}\nthreshold: {threshold}{comment}\n"
+        "dimensions:\n  fit:\n    rules:\n"
+        f"    {style}name: a  # first\n    {pad}  when: {{t: {{eq: a}}}}\n    {pad}  points: 5\n"
+    )
+    out = edit_model_text(text, {("version",): "v9", ("threshold",): new})
+    before, after = text.splitlines(), out.splitlines()
+    assert len(before) == len(after)
+    diff = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    same = float(threshold) == round(new, 2)
+    assert diff == ([2] if same else [2, 3])
+    value, _, note = after[3].partition("#")
+    # A comment keeps its column where the new value leaves room (aligned comments stay so).
+    assert value.strip() == f"threshold: {threshold if same else f'{new:g}'}"
+    assert note.strip() == comment.strip().lstrip("#").strip()
 
 
 def test_segments_and_floors_are_calibrated_too(tmp_path: Path) -> None:

@@ -102,7 +102,7 @@ def test_python_and_duckdb_paths_agree(two_urls: tuple[str, str]) -> None:
         tick(store, T0 + timedelta(days=6), engine=engine)  # decay and expiries
         publish_model(
             store,
-            MODEL.replace("threshold: 25", "threshold: 12"),
+            MODEL.replace("threshold: 25", "threshold: 12").replace("version: 1", "version: 2"),
             actor="t",
             as_of=T0 + timedelta(days=7),
             engine=engine,

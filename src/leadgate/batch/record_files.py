@@ -11,7 +11,6 @@ DuckDB's limit plus one batch of lines, whatever the number of leads.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,7 +30,7 @@ from leadgate.batch.record_text import (
 )
 from leadgate.batch.records import record_columns, record_maker
 from leadgate.engine import ir
-from leadgate.io.writers import check_output_path
+from leadgate.io.writers import atomic_output
 
 Progress = Callable[[int, int | None], None]
 BATCH = 65536
@@ -125,47 +124,37 @@ def write_file(
     progress: Progress | None = None,
 ) -> tuple[int, int]:  # fmt: skip
     """Write every record to ``path`` (jsonl, csv or parquet) atomically; (records, MQLs)."""
-    out = Path(path)
-    check_output_path(out)
-    fd, name = tempfile.mkstemp(prefix=".leadgate-", dir=out.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        with _scored(scorer, plan, as_of) as (source, rows, mqls):
-            if not rows:  # the Python writer's empty files (a CSV without columns, and so on)
-                from leadgate.io.writers import write_records
+    with atomic_output(path) as tmp, _scored(scorer, plan, as_of) as (source, rows, mqls):
+        if not rows:  # the Python writer's empty files (a CSV without columns, and so on)
+            from leadgate.io.writers import write_records
 
-                write_records([], tmp, fmt)
-            elif fmt == "parquet":
-                values = zip(flat_values_sql(plan, as_of), flat_columns(plan), strict=True)
-                columns = [exp.alias_(v, exp.to_identifier(n, quoted=True)) for (v, _), n in values]
-                sql = _ordered(source, columns)
-                scorer.con.execute(f"COPY ({sql}) TO {_text(tmp)} (FORMAT parquet)")
-            else:
-                line = exp.alias_(_line_sql(plan, as_of, fmt), "line")
-                rows_sql: exp.Query = exp.select(line, exp.column("input_row")).from_(
-                    exp.maybe_parse(source, dialect="duckdb")
+            write_records([], tmp, fmt)
+        elif fmt == "parquet":
+            values = zip(flat_values_sql(plan, as_of), flat_columns(plan), strict=True)
+            columns = [exp.alias_(v, exp.to_identifier(n, quoted=True)) for (v, _), n in values]
+            sql = _ordered(source, columns)
+            scorer.con.execute(f"COPY ({sql}) TO {_text(tmp)} (FORMAT parquet)")
+        else:
+            line = exp.alias_(_line_sql(plan, as_of, fmt), "line")
+            rows_sql: exp.Query = exp.select(line, exp.column("input_row")).from_(
+                exp.maybe_parse(source, dialect="duckdb")
+            )
+            if fmt == "csv":  # the header first: a row before every lead's
+                header = exp.Literal.string(csv_header(plan).removesuffix("\n"))
+                first = exp.select(
+                    exp.alias_(header, "line"), exp.alias_(exp.Literal.number(-1), "input_row")
                 )
-                if fmt == "csv":  # the header first: a row before every lead's
-                    header = exp.Literal.string(csv_header(plan).removesuffix("\n"))
-                    first = exp.select(
-                        exp.alias_(header, "line"), exp.alias_(exp.Literal.number(-1), "input_row")
-                    )
-                    rows_sql = exp.union(first, rows_sql, distinct=False)
-                sql = (
-                    exp.select("line")
-                    .from_(exp.paren(rows_sql).as_("r"))
-                    .order_by(exp.column("input_row"))
-                    .sql("duckdb")
-                )
-                # No quoting or escaping: each row is already the finished line.
-                scorer.con.execute(
-                    f"COPY ({sql}) TO {_text(tmp)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')"
-                )
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+                rows_sql = exp.union(first, rows_sql, distinct=False)
+            sql = (
+                exp.select("line")
+                .from_(exp.paren(rows_sql).as_("r"))
+                .order_by(exp.column("input_row"))
+                .sql("duckdb")
+            )
+            # No quoting or escaping: each row is already the finished line.
+            scorer.con.execute(
+                f"COPY ({sql}) TO {_text(tmp)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')"
+            )
     if progress is not None:
         progress(rows, rows)
     return rows, mqls

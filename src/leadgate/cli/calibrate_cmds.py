@@ -56,13 +56,20 @@ def calibrate_cmd(
 ) -> None:  # fmt: skip
     """Replay history under a model, sweep the threshold, recommend one, write a new version."""
     from leadgate.cli.common import progress_bar
-    from leadgate.report.calibrate import calibrate, write_calibrated_model
+    from leadgate.report.calibrate import calibrate, calibration_target, write_calibrated_model
     from leadgate.report.sweep import point_record
 
     fmt = output_format(fmt)
     source = history_source(db, leads, outcomes, events, accounts)
     source.check(need_events=True)
-    m = source.model(model)
+    m, text = source.model_and_text(model)
+    taken = source.version_labels(m.name)
+    if not no_write:  # where the new model goes and its label, before the replay's work
+        if not Path(m.source).is_file() and out is None:
+            raise LeadgateError(
+                "--out: name the file for the new model version (the model came from the store)"
+            )
+        target_path, label = calibration_target(m, out, taken)
     history = source.history()
     with progress_bar("replaying") as bar:
         task = bar.add_task("replaying", total=None)
@@ -74,11 +81,9 @@ def calibrate_cmd(
         )  # fmt: skip
     written = None
     if not no_write:
-        if not Path(m.source).exists() and out is None:
-            raise LeadgateError(
-                "--out: name the file for the new model version (the model came from the store)"
-            )
-        written, new = write_calibrated_model(m, result, out)
+        written, new = write_calibrated_model(
+            m, result, target_path, version=label, source_text=text, taken=taken
+        )
         err.print(f"wrote {written} ({new.name} v{new.version}, {new.hash[:12]}); "
                   f"{m.source} unchanged", highlight=False)  # fmt: skip
     if chart is not None:

@@ -82,6 +82,9 @@ def fit(
         force=force,
         hybrid_with=hybrid_with,
     )
+    from leadgate.io.writers import check_output_path
+
+    check_output_path(out)  # before the work, not after it
     with progress_bar("fitting") as bar:
         task = bar.add_task("reading files", total=None)
 

@@ -103,7 +103,7 @@ def score(
     ),
 ) -> None:
     """Score every lead; one record per lead."""
-    from leadgate.io.writers import write_records
+    from leadgate.io.writers import check_output_path, write_records
     from leadgate.scoring import score_files
 
     if engine not in ENGINES:
@@ -118,6 +118,8 @@ def score(
         raise LeadgateError("--format parquet needs --out FILE")
     if explain and output != "jsonl":
         raise LeadgateError("--explain: the explanation is a nested object; use --format jsonl")
+    if out is not None:
+        check_output_path(out)  # before reading the data, on every engine
     if engine == "duckdb" and not explain:
         _score_with_duckdb(model, leads, events, accounts, when, output, out, limit, wide=wide)
         return

@@ -33,7 +33,9 @@ def sql(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        from leadgate.io.writers import write_text_output
+
+        write_text_output(out, text)
         typer.echo(f"wrote the {dialect} query to {out}", err=True)
 
 

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from leadgate.cli.common import operator, parse_as_of
 from leadgate.cli.tables import WIDE, print_table
+from leadgate.errors import LeadgateError
 
 if TYPE_CHECKING:
     from leadgate.store import Store
@@ -55,6 +56,28 @@ def _actor(actor: str | None) -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "cli"
+
+
+FORCE_OPTION = typer.Option(
+    False,
+    "--force",
+    help="Re-score even at an --as-of before the store's latest scoring (history then goes back).",
+)
+
+
+@contextmanager
+def _forward_only() -> Iterator[None]:
+    """The library's refusal of a backwards re-score, in the CLI's words (its flags)."""
+    from leadgate.service.timeline import HistoryBackwardsError
+
+    try:
+        yield
+    except HistoryBackwardsError as exc:
+        raise LeadgateError(
+            f"--as-of {exc.as_of.isoformat()}: before the store's latest scoring time "
+            f"{exc.latest.isoformat()}; scores and history would move backwards in time "
+            "(add --force to re-score at that time anyway)"
+        ) from None
 
 
 def _open(db: str | None) -> Store:
@@ -132,11 +155,12 @@ def load(
     db: str | None = DB_OPTION,
     as_of: str | None = AS_OF_OPTION,
     actor: str | None = typer.Option(None, "--actor", help="Recorded on imported transitions."),
+    force: bool = FORCE_OPTION,
 ) -> None:
     """Load a file into the store: all rows or none, replays add nothing."""
     from leadgate.service import load_file
 
-    with _open(db) as store, _load_progress(kind) as (read, rescore):
+    with _open(db) as store, _load_progress(kind) as (read, rescore), _forward_only():
         report = load_file(
             store,
             kind,
@@ -145,6 +169,7 @@ def load(
             actor=_actor(actor),
             progress=rescore,
             read_progress=read,
+            force=force,
         )
     console.print(
         f"[green]✓[/] {file}: {report.rows} row(s): {report.inserted} new, {report.updated} updated, "
@@ -171,6 +196,7 @@ def publish(
     as_json: bool = JSON_OPTION,
     engine: str = ENGINE_OPTION,
     note: str | None = typer.Option(None, "--note", help="Why this version (kept with it)."),
+    force: bool = FORCE_OPTION,
 ) -> None:
     """Publish a model version: re-score every lead and record the resulting transitions."""
     from leadgate.service import publish_model
@@ -179,7 +205,7 @@ def publish(
     with _open(db) as store:
         with store.read() as conn:
             total = count_leads(conn)
-        with _progress("re-scoring", total) as progress:
+        with _progress("re-scoring", total) as progress, _forward_only():
             report = publish_model(
                 store,
                 file,
@@ -190,6 +216,7 @@ def publish(
                 engine=engine,
                 note=note,
                 by=operator(),
+                force=force,
             )
     if as_json:
         _print_json(report.model_dump(mode="json"))
@@ -255,13 +282,16 @@ def diff(
 
 
 def tick_cmd(
-    db: str | None = DB_OPTION, as_of: str | None = AS_OF_OPTION, engine: str = ENGINE_OPTION
+    db: str | None = DB_OPTION,
+    as_of: str | None = AS_OF_OPTION,
+    engine: str = ENGINE_OPTION,
+    force: bool = FORCE_OPTION,
 ) -> None:
     """Apply what time changes: decay re-scoring and MQL expiries (recycling)."""
     from leadgate.service import tick
 
-    with _open(db) as store, _progress("re-scoring") as progress:
-        report = tick(store, _now(as_of), progress=progress, engine=engine)
+    with _open(db) as store, _progress("re-scoring") as progress, _forward_only():
+        report = tick(store, _now(as_of), progress=progress, engine=engine, force=force)
     console.print(
         f"[green]✓[/] tick at {report.as_of.isoformat()}: {_summary_line(report.summary)}",
         highlight=False,

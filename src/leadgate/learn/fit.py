@@ -13,7 +13,6 @@ Nothing is written until every step has succeeded.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 
 from leadgate.engine import compile_model, score_lead
 from leadgate.errors import LeadgateError
+from leadgate.io.writers import check_output_path, write_text_output
 from leadgate.learn.binning import BinnedFeature, bin_feature
 from leadgate.learn.evaluate import gbm_ceiling, metrics, split_rows
 from leadgate.learn.features import FeatureTable
@@ -238,7 +238,7 @@ def write_learned(learned: Learned, out: str | Path) -> FitResult:
     out = Path(out)
     if out.suffix.lower() not in (".yaml", ".yml"):
         raise LeadgateError(f"--out: expected a .yaml file name, got '{out}'")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_output_path(out)
     model_path, card_path, json_path, md_path = _paths(out)
     report = {**learned.report, "files": {"model": str(model_path), "scorecard": str(card_path),
                                            "report_md": str(md_path)}}  # fmt: skip
@@ -251,9 +251,7 @@ def write_learned(learned: Learned, out: str | Path) -> FitResult:
         md_path: render_markdown(report, learned.table),
     }
     for path, text in contents.items():
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_output(path, text)
     return FitResult(model_path, card_path, json_path, md_path, report)
 
 

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,8 +27,9 @@ import numpy as np
 
 from leadgate.engine import compile_model
 from leadgate.errors import ConflictError, LeadgateError
+from leadgate.io.writers import check_output_path, write_text_output
 from leadgate.model import Model, parse_model
-from leadgate.model.loader import dump_model
+from leadgate.model.edit import PathKey, edit_model_text
 from leadgate.report.history import History, Progress, replay
 from leadgate.report.stats import Rate
 from leadgate.report.sweep import ScoredLeads, curve, metrics, qualifies, scored_leads
@@ -259,64 +260,101 @@ def _round(x: float) -> float | int:
     return int(r) if r == int(r) else r
 
 
-def calibrated_model_text(model: Model, result: Calibration, version: str | None = None) -> str:
-    """The YAML of the recommended model: thresholds (and scaled floors), version bumped."""
+def fresh_version(version: str, taken: Iterable[str] = ()) -> str:
+    """The next version label after ``version`` that is not in ``taken`` (nor ``version``)."""
+    used = {*taken, version}
+    label = bump_version(version)
+    while label in used:
+        label = bump_version(label)
+    return label
+
+
+def calibrated_changes(model: Model, result: Calibration, version: str) -> dict[PathKey, Any]:
+    """What calibration changes in the model, by YAML path: the version label, thresholds
+    and (with a floor scale) floors; unchanged values are left as written by ``edit_model_text``."""
     spec = model.spec
     default = result.thresholds.get("default", spec.threshold)
     scale = result.floor_scale
-    segments = []
-    for seg in spec.segments:
-        update: dict[str, Any] = {}
+    changes: dict[PathKey, Any] = {("version",): version, ("threshold",): _round(default)}
+    changes.update({("floors", k): _round(v * scale) for k, v in spec.floors.items()})
+    for i, seg in enumerate(spec.segments):
         t = result.thresholds.get(seg.name)
         if t is not None and (seg.threshold is not None or _round(t) != _round(default)):
-            update["threshold"] = _round(t)
-        if scale != 1.0 and seg.floors:
-            update["floors"] = {k: _round(v * scale) for k, v in seg.floors.items()}
-        segments.append(seg.model_copy(update=update))
-    new = spec.model_copy(
-        update={
-            "version": version or bump_version(spec.version),
-            "threshold": _round(default),
-            "floors": {k: _round(v * scale) for k, v in spec.floors.items()},
-            "segments": segments,
-        }
-    )
-    header = (
-        f"# Calibrated by leadgate from {model.name} v{model.version} ({model.hash[:12]}):\n"
-        f"# target {result.target} ({'met' if result.met else 'NOT met'}), "
-        f"{result.recommended['mqls']} MQLs of {result.leads} leads replayed.\n"
-    )
-    return header + dump_model(new)
+            changes[("segments", i, "threshold")] = _round(t)
+        for k, v in (seg.floors or {}).items():
+            changes[("segments", i, "floors", k)] = _round(v * scale)
+    return changes
 
 
-def write_calibrated_model(
-    model: Model, result: Calibration, out: str | Path | None = None, *, version: str | None = None
-) -> tuple[Path, Model]:
-    """Write the recommended model as a new file; return its path and the parsed model.
+def calibrated_model_text(
+    model: Model, result: Calibration, version: str | None = None, source_text: str | None = None
+) -> str:
+    """The YAML of the recommended model: ``source_text`` (the model's own file, else the
+    model's text as read from ``model.source``) edited in place, so a diff against it shows only
+    the thresholds, floors and version label that changed (``model.edit``)."""
+    label = version or bump_version(model.spec.version)
+    if source_text is None:
+        source = Path(model.source) if model.source else None
+        if source is None or not source.is_file():
+            raise LeadgateError("--model: the calibrated model needs the source model's YAML text")
+        source_text = source.read_text(encoding="utf-8")
+    return edit_model_text(source_text, calibrated_changes(model, result, label))
 
-    The default path is ``<original stem>-v<new version>.yaml`` beside the original.
+
+def calibration_target(
+    model: Model, out: str | Path | None = None, taken: Iterable[str] = ()
+) -> tuple[Path, str]:
+    """Where the calibrated model goes and its version label, checked before any work.
+
+    The label is the next one after the model's that is not ``taken`` (the labels published
+    in the store) and, without ``out``, whose default file ``<stem>-v<label>.yaml`` beside the
+    original does not exist yet.
 
     Raises:
         ConflictError: ``out`` is the original model file, or already exists.
+        LeadgateError: ``out`` cannot be written (missing folder, a folder, no permission), or
+            there is no ``out`` for a model that is not a file.
     """
-    text = calibrated_model_text(model, result, version)
-    new = parse_model(text, str(out or "<calibrated>"))  # a bug if this fails: it is our output
+    used = set(taken)
     source = Path(model.source) if getattr(model, "source", None) else None
     if out is None:
-        if source is None or not source.name:
+        if source is None or not source.is_file():
             raise LeadgateError("--out: name the file for the new model version")
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", new.version)
-        out = source.with_name(f"{source.stem}-v{slug}.yaml")
-    path = Path(out)
+        while True:
+            version = fresh_version(model.spec.version, used)
+            slug = re.sub(r"[^A-Za-z0-9._-]+", "-", version)
+            path = source.with_name(f"{source.stem}-v{slug}.yaml")
+            if not path.exists():
+                break
+            used.add(version)
+    else:
+        path, version = Path(out), fresh_version(model.spec.version, used)
+    check_output_path(path)
     if source is not None and path.exists() and path.resolve() == source.resolve():
         raise ConflictError(
             f"{path}: refusing to overwrite the original model; choose another --out"
         )
     if path.exists():
         raise ConflictError(f"{path}: already exists; choose another --out or remove it")
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    return path, version
+
+
+def write_calibrated_model(
+    model: Model, result: Calibration, out: str | Path | None = None, *,
+    version: str | None = None, source_text: str | None = None, taken: Iterable[str] = (),
+) -> tuple[Path, Model]:  # fmt: skip
+    """Write the recommended model as a new file; return its path and the parsed model.
+
+    The default path is ``<original stem>-v<new version>.yaml`` beside the original; the
+    version label is a fresh one (``calibration_target``), unless ``version`` is given.
+
+    Raises:
+        ConflictError: ``out`` is the original model file, or already exists.
+    """
+    path, label = calibration_target(model, out, taken)
+    text = calibrated_model_text(model, result, version or label, source_text)
+    parse_model(text, str(path))  # a bug if this fails: it is our output
+    write_text_output(path, text)
     return path, parse_model(text, str(path))
 
 

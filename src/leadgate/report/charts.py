@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from leadgate.errors import LeadgateError
+from leadgate.io.writers import atomic_output, check_output_folder
 from leadgate.report.calibrate import Calibration
 from leadgate.report.funnel import FunnelReport
 from leadgate.report.speed import SpeedReport
@@ -50,7 +51,10 @@ def _target(out_dir: str | Path, name: str, fmt: str) -> Path:
     if fmt not in FORMATS:
         raise LeadgateError(f"--chart-format: expected png or svg, got '{fmt}'")
     folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    # The chart folder is the output itself, so it is made; the folder it goes in is not (as
+    # for every output file: io.writers.check_output_path).
+    check_output_folder(folder)
+    folder.mkdir(exist_ok=True)
     return folder / f"{name}.{fmt}"
 
 
@@ -59,10 +63,11 @@ def _save(fig: Any, path: Path, *, tight: bool = True) -> Path:
     if tight:
         fig.tight_layout()
     # Write beside the target and rename, so a failed render never leaves half a file.
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format=path.suffix[1:], dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, format=path.suffix[1:], dpi=120)
+    finally:
+        plt.close(fig)
     return path
 
 

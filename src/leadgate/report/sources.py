@@ -91,14 +91,31 @@ class HistorySource:
 
     def model(self, ref: str | Path) -> Model:
         """A model file, or (with ``--db``) a published version label or hash prefix."""
+        return self.model_and_text(ref)[0]
+
+    def model_and_text(self, ref: str | Path) -> tuple[Model, str]:
+        """``model(ref)`` and its YAML text (the file's, or the one published)."""
         path = Path(ref)
         if path.exists() or not self.db:
-            return load_model(path)
-        from leadgate.report.store_frame import store_model
+            model = load_model(path)
+            return model, path.read_text(encoding="utf-8")
+        from leadgate.report.store_frame import store_model_text
 
         store = self._store()
         try:
-            return store_model(store, str(ref))  # type: ignore[no-any-return]
+            return store_model_text(store, str(ref))
+        finally:
+            store.close()
+
+    def version_labels(self, name: str) -> set[str]:
+        """The version labels the store has published for model ``name`` (none for files)."""
+        if not self.db:
+            return set()
+        from leadgate.report.store_frame import store_version_labels
+
+        store = self._store()
+        try:
+            return store_version_labels(store, name)
         finally:
             store.close()
 

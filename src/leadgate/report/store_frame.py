@@ -278,6 +278,19 @@ def store_plans(store: Any) -> dict[str, Plan]:
 
 def store_model(store: Any, ref: str) -> Any:
     """A published model by version label or hash prefix, as a ``Model``."""
+    return store_model_text(store, ref)[0]
+
+
+def store_version_labels(store: Any, name: str) -> set[str]:
+    """The version labels published in the store for models named ``name``."""
+    from leadgate.store.schema import model_versions as mv
+
+    with store.read() as conn:
+        return set(conn.execute(select(mv.c.version).where(mv.c.name == name)).scalars())
+
+
+def store_model_text(store: Any, ref: str) -> tuple[Any, str]:
+    """A published model by version label or hash prefix: the ``Model`` and its YAML text."""
     from leadgate.errors import NotFoundError
     from leadgate.store.schema import model_versions as mv
 
@@ -289,6 +302,6 @@ def store_model(store: Any, ref: str) -> Any:
         if ref in (r.version, f"{r.name}@{r.version}") or (
             len(ref) >= 6 and r.hash.startswith(ref)
         ):
-            return parse_model(r.yaml, f"<model {r.name} v{r.version}>")
+            return parse_model(r.yaml, f"<model {r.name} v{r.version}>"), r.yaml
     have = ", ".join(f"{r.name}@{r.version}" for r in rows) or "none published"
     raise NotFoundError(f"no published model version '{ref}' (versions: {have})")

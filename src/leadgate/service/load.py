@@ -26,6 +26,7 @@ from leadgate.service.models import active_model
 from leadgate.service.rescore import ActiveModel, Progress, rescore
 from leadgate.service.sales import REASONS_KEY
 from leadgate.service.shapes import LoadReport
+from leadgate.service.timeline import check_forward
 from leadgate.store.db import Store
 from leadgate.store.ingest import (
     ROW_LOCKS,
@@ -71,6 +72,7 @@ def load_file(
     progress: Progress | None = None,
     read_progress: ReadProgress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    force: bool = False,
 ) -> LoadReport:
     """Load a file of ``kind`` (leads, accounts, events, outcomes) atomically and idempotently.
 
@@ -84,6 +86,8 @@ def load_file(
 
     Raises:
         IngestError: a bad row (file, line, field); nothing was written.
+        HistoryBackwardsError: leads would be re-scored at an ``as_of`` before the store's
+            latest scoring (unless ``force``); nothing was written.
     """
     if kind not in KINDS:
         raise IngestError(f"unknown kind '{kind}' (use {', '.join(KINDS)})", file=str(path))
@@ -129,6 +133,7 @@ def load_file(
             )
             report.adjusted = done_o.adjusted
         if model is not None and affected:
+            check_forward(conn, as_of, force=force)
             report.summary = rescore(
                 conn, model, affected, as_of, cause=cause, actor=actor, progress=progress
             )

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from leadgate.engine import compile_model
-from leadgate.errors import NotFoundError
+from leadgate.errors import LeadgateError, NotFoundError
 from leadgate.lifecycle.stages import Cause
 from leadgate.model import Model, parse_model
 from leadgate.model.loader import load_model
@@ -29,6 +29,7 @@ from leadgate.service.shapes import (
     PublishReport,
     RescoreSummary,
 )
+from leadgate.service.timeline import check_forward
 from leadgate.store.audit import Actor, record_audit
 from leadgate.store.db import Store
 from leadgate.store.ingest import lock_leads_table
@@ -76,6 +77,7 @@ def publish_model(
     engine: str = "auto",
     note: str | None = None,
     by: Actor | None = None,
+    force: bool = False,
 ) -> PublishReport:
     """Publish a model version: re-score every lead under it and record the transitions.
 
@@ -87,6 +89,8 @@ def publish_model(
 
     Raises:
         ModelError: the model is invalid (with file, line and column).
+        VersionLabelError: another model of this name was published under this version label.
+        HistoryBackwardsError: ``as_of`` is before the store's latest scoring (unless ``force``).
     """
     model, text = read_model_source(source)
     identity = model.identity()
@@ -102,6 +106,9 @@ def publish_model(
             return PublishReport(
                 model=identity, previous=previous, dry_run=dry_run, summary=RescoreSummary()
             )
+        _check_label(conn, model)
+        if not dry_run:
+            check_forward(conn, as_of, force=force)
         new_id = (conn.execute(select(func.max(model_versions.c.id))).scalar() or 0) + 1
         plan = store.cache.setdefault(f"plan:{model.hash}", compile_model(model))
         candidate = ActiveModel(new_id, model.name, model.version, model.hash, plan, text)
@@ -140,6 +147,27 @@ def publish_model(
     return PublishReport(
         model=identity, previous=previous, dry_run=dry_run, summary=summary, examples=examples
     )
+
+
+class VersionLabelError(LeadgateError):
+    """Raised when a model is published under a version label its name already has, with
+    other content: later commands that name the label would pick one of the two silently."""
+
+
+def _check_label(conn: Connection, model: Model) -> None:
+    """The same label with the same content is a re-publish (a rollback); other content is not."""
+    mv = model_versions.c
+    other = conn.execute(
+        select(mv.hash).where(
+            mv.name == model.name, mv.version == model.version, mv.hash != model.hash
+        )
+    ).first()
+    if other is not None:
+        raise VersionLabelError(
+            f"{model.name} version {model.version!r} is already published with other content "
+            f"({other.hash[:12]}; this one is {model.hash[:12]}): give the new model a new "
+            "version label"
+        )
 
 
 def _view(row: Any, active_id: int | None) -> ModelVersionView:

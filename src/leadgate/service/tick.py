@@ -14,6 +14,7 @@ from leadgate.lifecycle.stages import Cause, Stage
 from leadgate.service.models import active_model
 from leadgate.service.rescore import BATCH_MIN_LEADS, Progress, rescore
 from leadgate.service.shapes import RescoreSummary, TickReport
+from leadgate.service.timeline import check_forward
 from leadgate.store.db import Store
 from leadgate.store.history import Changes, LeadRow, lead_select
 from leadgate.store.ingest import lock_leads_table
@@ -48,18 +49,23 @@ def apply_expiries(conn: Connection, as_of: datetime, summary: RescoreSummary) -
 
 
 def tick(
-    store: Store, as_of: datetime, *, progress: Progress | None = None, engine: str = "auto"
-) -> TickReport:
+    store: Store, as_of: datetime, *, progress: Progress | None = None, engine: str = "auto",
+    force: bool = False,
+) -> TickReport:  # fmt: skip
     """Apply expiries due by ``as_of``, then re-score every lead with events at ``as_of``.
 
     Leads without events cannot change with time (profile rules do not decay), so they are
     skipped (on the batch path every lead is scored: it costs less than picking them out).
     New MQLs found here are recorded with cause ``score``; score history with ``tick``.
+
+    Raises:
+        HistoryBackwardsError: ``as_of`` is before the store's latest scoring (unless ``force``).
     """
     as_of = as_utc(as_of)
     summary = RescoreSummary()
     with store.write() as conn:
         lock_leads_table(conn, "rescore")  # no write lands between its reads and its writes
+        check_forward(conn, as_of, force=force)
         apply_expiries(conn, as_of, summary)
         model = active_model(conn, store)
         if model is not None:

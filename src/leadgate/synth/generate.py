@@ -85,8 +85,12 @@ def _prepare(out_dir: Path) -> Path:
     """Create ``out_dir`` and a private temporary folder in it; user-fixable failures raise."""
     if out_dir.exists() and not out_dir.is_dir():
         raise SynthError(f"{out_dir} exists and is not a folder; give a folder for the data set")
+    if not out_dir.exists() and not out_dir.parent.is_dir():
+        # As every output (io.writers.check_output_folder): the data set's folder is made,
+        # the folder it goes in is not.
+        raise SynthError(f"{out_dir}: folder {out_dir.parent} does not exist (create it first)")
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir(exist_ok=True)
         return Path(tempfile.mkdtemp(prefix=".synth-", dir=out_dir))
     except OSError as exc:
         raise SynthError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
