@@ -23,6 +23,7 @@ from leadgate.engine.sql_conditions import TEXT
 from leadgate.engine.targets import target
 from leadgate.engine.values import text_of
 from leadgate.errors import UnsupportedTargetError
+from leadgate.executors import PostgresOptions, SQLiteOptions
 from leadgate.io import read_events, read_leads
 from leadgate.model.regex_safety import compile_regex
 
@@ -59,13 +60,13 @@ def loaded_rows(
     leads: str | Path,
     events: str | Path | None,
     as_of: datetime,
-    engine: str,
+    options: SQLiteOptions | PostgresOptions,
     accounts: str | Path | None = None,
-    pg_url: str | None = None,
     lead: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Load the files into ``engine`` (sqlite or postgres) and yield the query's rows
-    (``lead``: that lead's only, with its ``event_matches``)."""
+    """Load the files into SQLite or PostgreSQL (by ``options``' type) and yield the query's
+    rows (``lead``: that lead's only, with its ``event_matches``)."""
+    engine = "sqlite" if isinstance(options, SQLiteOptions) else "postgres"
     profiles = read_leads(leads, accounts)
     evs = read_events(events) if events is not None else []
     lead_fields = list(dict.fromkeys(k for p in profiles for k in p if k != "lead_id"))
@@ -104,7 +105,8 @@ def loaded_rows(
     if engine == "sqlite":
         results = _sqlite(queries, lead_cols, lead_rows, event_cols, event_rows)
     else:
-        results = _postgres(queries, lead_cols, lead_rows, event_cols, event_rows, pg_url)
+        assert isinstance(options, PostgresOptions)
+        results = _postgres(queries, lead_cols, lead_rows, event_cols, event_rows, options.pg_url)
     rows, *extra = results
     if lead is None:
         yield from rows

@@ -15,7 +15,7 @@ import sys
 import typer
 from rich.console import Console
 
-from leadgate.errors import ConflictError, LeadgateError, NotFoundError
+from leadgate.errors import ConflictError, LeadgateError, NotFoundError, OptionError
 
 app = typer.Typer(
     name="leadgate",
@@ -58,6 +58,13 @@ def exit_code(exc: LeadgateError) -> int:
     return 3 if isinstance(exc, NotFoundError | ConflictError) else 1
 
 
+def message(exc: LeadgateError) -> str:
+    """A library error as the CLI says it: a parameter named as its flag (``--spark-master``)."""
+    if isinstance(exc, OptionError):
+        return f"--{exc.parameter.replace('_', '-')}: {exc.detail}"
+    return str(exc)
+
+
 def _register() -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
@@ -73,7 +80,7 @@ def main() -> None:
     except LeadgateError as exc:
         if _DEBUG["on"]:
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {message(exc)}", highlight=False, soft_wrap=True)
         sys.exit(exit_code(exc))
     except OSError as exc:
         # The file system refused (a folder given as a file, no permission, disk full): the
