@@ -274,14 +274,15 @@ def step_records(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
     Python, then ``io.writers`` (what the CLI did up to 63bf656)."""
     from leadgate.batch import score_file_records
     from leadgate.engine import compile_model
+    from leadgate.executors import DuckDBOptions
     from leadgate.io.writers import write_records
     from leadgate.model import load_model
 
     plan = compile_model(load_model(MODEL))
     t0, c0 = time.perf_counter(), time.process_time()
     records = score_file_records(
-        plan, files["leads"], files["events"], AS_OF, engine="duckdb",
-        memory_limit=opts["memory_limit"],
+        plan, files["leads"], files["events"], AS_OF,
+        engine=DuckDBOptions(memory_limit=opts["memory_limit"]),
     )  # fmt: skip
     write_records(records, _records_out(opts, "python"), "jsonl")
     return {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0,
@@ -292,13 +293,14 @@ def step_records_duckdb(files: dict[str, str], opts: dict[str, Any]) -> dict[str
     """``leadgate score -o scores.jsonl`` now: DuckDB writes the same bytes itself."""
     from leadgate.batch import write_score_records
     from leadgate.engine import compile_model
+    from leadgate.executors import DuckDBOptions
     from leadgate.model import load_model
 
     plan = compile_model(load_model(MODEL))
     t0, c0 = time.perf_counter(), time.process_time()
     rows, mqls = write_score_records(
         plan, files["leads"], files["events"], AS_OF, "jsonl", _records_out(opts, "duckdb"),
-        memory_limit=opts["memory_limit"], threads=opts["threads"],
+        options=DuckDBOptions(memory_limit=opts["memory_limit"], threads=opts["threads"]),
     )  # fmt: skip
     return {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0,
             "leads": rows, "mqls": mqls}  # fmt: skip

@@ -152,7 +152,7 @@ def main() -> None:
     if args.no_baseline:
         return
     plan = compile_model(load_model(EXAMPLE))
-    from leadgate.engine.batch import score_files
+    from leadgate.batch import score_files
 
     _, t_duck = _timed(
         "baseline: duckdb batch over files", data.n_leads, "leads",

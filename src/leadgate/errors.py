@@ -83,3 +83,14 @@ class ConflictError(LeadgateError):
 
 class UnsupportedTargetError(LeadgateError):
     """Raised when a SQL engine or dialect cannot run a requested feature or is not installed."""
+
+
+class OptionError(LeadgateError):
+    """Raised when a library call gets an option it does not take (e.g. a Spark master for the
+    DuckDB engine) or a bad value for one. ``parameter`` names the library parameter; adapters
+    render it as their own spelling (the CLI as ``--spark-master``, the API as a JSON field)."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        self.parameter = parameter
+        self.detail = message
+        super().__init__(f"{parameter}: {message}")

@@ -1,8 +1,9 @@
 """Scoring files: read a model, leads and events, score every lead, return records in lead order.
 
 The library function behind ``leadgate score``/``explain``/``demo``; the engine itself stays pure,
-reading and grouping happen here. ``engine="python"`` runs the per-lead executor; the batch
-engines (DuckDB, SQLite, Spark) come from ``leadgate.engine.batch`` when installed.
+reading and grouping happen here. ``engine="python"`` runs the per-lead executor; the SQL
+engines (DuckDB, SQLite, PostgreSQL, Spark) come from ``leadgate.batch``; the registry of
+engines and their typed options is ``leadgate.executors``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from leadgate.engine import Event, Plan, Score, compile_model, score_lead
 from leadgate.errors import NotFoundError
+from leadgate.executors import EngineOptions, PythonOptions, options_for
 from leadgate.io import read_events, read_leads
 from leadgate.model import load_model
 
@@ -61,34 +63,32 @@ def score_files(
     as_of: datetime,
     *,
     accounts: str | Path | None = None,
-    engine: str = "python",
+    engine: str | EngineOptions = "python",
     progress: Progress | None = None,
     explain: bool = False,
-    **engine_options: Any,
 ) -> list[dict[str, Any]]:
     """Score every lead of the files; return one record per lead (``Score.to_record()`` shape),
-    with ``explain`` plus its ``explanation`` (``Explanation.to_dict()``)."""
+    with ``explain`` plus its ``explanation`` (``Explanation.to_dict()``).
+
+    ``engine``: an engine's name (default options) or its typed options (``executors``).
+
+    Raises:
+        OptionError: unknown engine.
+    """
     plan = compile_model(load_model(model))
-    if engine == "python":
+    options = options_for(engine) if isinstance(engine, str) else engine
+    if isinstance(options, PythonOptions):
         inputs = read_inputs(leads, events, accounts)
         return [explained(s, explain) for s in iter_scores(plan, inputs, as_of, progress)]
-    from leadgate.engine import batch  # the SQL executors (issue 3)
+    from leadgate import batch  # the SQL executors
 
     if explain:
         scores = batch.iter_batch_scores(
-            plan, leads, events, as_of, engine=engine, accounts=accounts, **engine_options
+            plan, leads, events, as_of, engine=options, accounts=accounts
         )
         return [explained(s, True) for s in scores]
-
     return batch.score_file_records(
-        plan,
-        leads,
-        events,
-        as_of,
-        engine=engine,
-        accounts=accounts,
-        progress=progress,
-        **engine_options,
+        plan, leads, events, as_of, engine=options, accounts=accounts, progress=progress
     )
 
 
@@ -108,19 +108,23 @@ def explain_lead(
     as_of: datetime,
     *,
     accounts: str | Path | None = None,
-    engine: str = "python",
-    **engine_options: Any,
+    engine: str | EngineOptions = "python",
 ) -> Score:
     """Score one lead from files, with its full explanation, on ``engine`` (every engine gives
-    the same explanation)."""
+    the same explanation).
+
+    Raises:
+        NotFoundError: the leads file has no such lead.
+        OptionError: unknown engine.
+    """
     plan = compile_model(load_model(model))
-    if engine != "python":
+    options = options_for(engine) if isinstance(engine, str) else engine
+    if not isinstance(options, PythonOptions):
         from leadgate.batch import explain_batch_lead
 
         found = explain_batch_lead(
-            plan, leads, events, lead_id, as_of, engine=engine, accounts=accounts,
-            **engine_options,
-        )  # fmt: skip
+            plan, leads, events, lead_id, as_of, engine=options, accounts=accounts
+        )
         if found is None:
             raise NotFoundError(f"{leads}: no lead with lead_id '{lead_id}'")
         return found

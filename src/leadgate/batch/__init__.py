@@ -6,6 +6,9 @@ Spark over lead and event files, returning the same records as the per-lead Pyth
 - ``postgres``: the same, loaded into temporary tables of a PostgreSQL server (``pg_url``).
 - ``spark``: PySpark (``pip install leadgate[spark]``), local or ``spark_master``.
 
+Each function takes ``engine``: an engine's name (default options) or its typed options
+(``leadgate.executors``).
+
 ``score_files`` returns the query's result table (pyarrow) with every explanation column;
 ``score_file_records`` returns ``Score.to_record()`` dicts in the leads file's order;
 ``write_score_records`` writes those records as JSONL, CSV or Parquet straight from DuckDB.
@@ -17,37 +20,54 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, assert_never
 
 from leadgate.batch.records import record_columns, record_maker, score_from_row
 from leadgate.engine.ir import Plan
 from leadgate.engine.result import Score
-from leadgate.errors import UnsupportedTargetError
+from leadgate.errors import OptionError
+from leadgate.executors import (
+    SQL_ENGINES,
+    DuckDBOptions,
+    PostgresOptions,
+    PythonOptions,
+    SparkOptions,
+    SQLiteOptions,
+    SqlOptions,
+    options_for,
+)
 
 if TYPE_CHECKING:
     from leadgate.batch.duckdb_runner import DuckDBScorer
 
-ENGINES = ("duckdb", "sqlite", "postgres", "spark")
 Progress = Callable[[int, int], None]
 PathLike = str | Path
+Engine = str | SqlOptions
+
+
+def sql_options(engine: Engine) -> SqlOptions:
+    """The typed options of a SQL engine given by name (its defaults) or by its options.
+
+    Raises:
+        OptionError: an unknown engine, or ``python`` (not a SQL engine).
+    """
+    options = options_for(engine) if isinstance(engine, str) else engine
+    if isinstance(options, PythonOptions):
+        raise OptionError("engine", f"expected one of {', '.join(SQL_ENGINES)}, got 'python'")
+    return options
 
 
 @contextmanager
 def _duckdb(
     leads: PathLike, events: PathLike | None, accounts: PathLike | None,
-    memory_limit: str | None, *, check_leads: bool, check_events: bool = True,
-    threads: int | None = None,
+    options: DuckDBOptions, *, check_leads: bool, check_events: bool = True,
 ) -> Iterator[DuckDBScorer]:  # fmt: skip
     """A DuckDB scorer with the files mounted (and, ``check_events``, the event rows checked by
     a scan of their own); closed on exit."""
-    from leadgate.batch.duckdb_runner import (
-        DuckDBOptions,
-        DuckDBScorer,
-        duckdb_error,
-    )
+    from leadgate.batch.duckdb_runner import DuckDBScorer, duckdb_error
     from leadgate.io.readers import first_refusal
 
-    scorer = DuckDBScorer(DuckDBOptions(memory_limit=memory_limit or "1GB", threads=threads))
+    scorer = DuckDBScorer(options)
     try:
         scorer.mount(leads, events, accounts, check_leads=check_leads)
         if events is not None and check_events:
@@ -67,28 +87,25 @@ def _duckdb(
 
 
 def _rows(
-    plan: Plan, leads: PathLike, events: PathLike | None, as_of: datetime, engine: str,
-    accounts: PathLike | None, spark_master: str | None, pg_url: str | None,
-    memory_limit: str | None, sort: bool = True, columns: list[str] | None = None,
+    plan: Plan, leads: PathLike, events: PathLike | None, as_of: datetime, options: SqlOptions,
+    accounts: PathLike | None, sort: bool = True, columns: list[str] | None = None,
     lead: str | None = None,
 ) -> Generator[dict[str, Any], None, None]:  # fmt: skip
     """Result rows; ``columns``: the ones the caller reads (DuckDB fetches only those);
     ``lead``: that lead's row only, with its ``event_matches``."""
-    if engine == "duckdb":
-        with _duckdb(leads, events, accounts, memory_limit, check_leads=True) as scorer:
+    if isinstance(options, DuckDBOptions):
+        with _duckdb(leads, events, accounts, options, check_leads=True) as scorer:
             yield from scorer.rows(plan, as_of, sort=sort, columns=columns, lead=lead)
-    elif engine in ("sqlite", "postgres"):
+    elif isinstance(options, SQLiteOptions | PostgresOptions):
         from leadgate.batch.loaded import loaded_rows
 
-        yield from loaded_rows(plan, leads, events, as_of, engine, accounts, pg_url, lead)
-    elif engine == "spark":
+        yield from loaded_rows(plan, leads, events, as_of, options, accounts, lead)
+    elif isinstance(options, SparkOptions):
         from leadgate.batch.spark_runner import spark_rows
 
-        yield from spark_rows(plan, leads, events, as_of, accounts, spark_master, lead)
+        yield from spark_rows(plan, leads, events, as_of, accounts, options.spark_master, lead)
     else:
-        raise UnsupportedTargetError(
-            f"unknown engine '{engine}' (use python, {', '.join(ENGINES)})"
-        )
+        assert_never(options)
 
 
 def iter_batch_scores(
@@ -97,22 +114,18 @@ def iter_batch_scores(
     events: PathLike | None,
     as_of: datetime,
     *,
-    engine: str = "duckdb",
+    engine: Engine = "duckdb",
     accounts: PathLike | None = None,
-    spark_master: str | None = None,
-    pg_url: str | None = None,
-    memory_limit: str | None = None,
 ) -> Iterator[Score]:
-    """Every lead's ``Score`` (with its explanation), computed by the SQL engine ``engine``.
+    """Every lead's ``Score`` (with its explanation, event ids aside), computed by ``engine``.
 
     Raises:
         IngestError: a file is missing, unreadable, or has rows without ids, types or times.
-        UnsupportedTargetError: unknown engine, engine not installed, or a model regex the
-            engine cannot match as RE2 does.
+        OptionError: unknown engine.
+        UnsupportedTargetError: engine not installed, or a model regex the engine cannot match
+            as RE2 does.
     """
-    for row in _rows(
-        plan, leads, events, as_of, engine, accounts, spark_master, pg_url, memory_limit
-    ):
+    for row in _rows(plan, leads, events, as_of, sql_options(engine), accounts):
         yield score_from_row(plan, row, as_of)
 
 
@@ -123,18 +136,12 @@ def explain_batch_lead(
     lead_id: str,
     as_of: datetime,
     *,
-    engine: str = "duckdb",
+    engine: Engine = "duckdb",
     accounts: PathLike | None = None,
-    spark_master: str | None = None,
-    pg_url: str | None = None,
-    memory_limit: str | None = None,
 ) -> Score | None:
-    """One lead's ``Score`` with its whole explanation (event ids included), computed by the SQL
-    engine ``engine`` on that lead alone; None when the leads file has no such lead."""
-    rows = _rows(
-        plan, leads, events, as_of, engine, accounts, spark_master, pg_url, memory_limit,
-        lead=lead_id,
-    )  # fmt: skip
+    """One lead's ``Score`` with its whole explanation (event ids included), computed by
+    ``engine`` on that lead alone; None when the leads file has no such lead."""
+    rows = _rows(plan, leads, events, as_of, sql_options(engine), accounts, lead=lead_id)
     with closing(rows):  # the engine's connection closes now, not when collected
         row = next(rows, None)
     return None if row is None else score_from_row(plan, row, as_of, row["event_matches"])
@@ -146,18 +153,15 @@ def score_file_records(
     events: PathLike | None,
     as_of: datetime,
     *,
-    engine: str = "duckdb",
+    engine: Engine = "duckdb",
     accounts: PathLike | None = None,
     progress: Progress | None = None,
-    spark_master: str | None = None,
-    pg_url: str | None = None,
-    memory_limit: str | None = None,
 ) -> list[dict[str, Any]]:
     """``Score.to_record()`` of every lead, in the leads file's order (what ``leadgate score`` prints)."""
     make = record_maker(plan, as_of)
     rows = _rows(
-        plan, leads, events, as_of, engine, accounts, spark_master, pg_url, memory_limit,
-        sort=False, columns=record_columns(plan),
+        plan, leads, events, as_of, sql_options(engine), accounts, sort=False,
+        columns=record_columns(plan),
     )  # fmt: skip
     # Sorting a million Python pairs by row number is far cheaper than ORDER BY on wide rows.
     keyed = [(row.get("input_row") or 0, make(row)) for row in rows]
@@ -177,14 +181,13 @@ def write_score_records(
     out: PathLike | None,
     *,
     accounts: PathLike | None = None,
-    memory_limit: str | None = None,
+    options: DuckDBOptions | None = None,
     progress: Callable[[int, int | None], None] | None = None,
     stream: IO[str] | None = None,
-    threads: int | None = None,
 ) -> tuple[int, int]:
     """Every lead's record written by DuckDB to ``out`` (or to ``stream`` when ``out`` is None):
     the bytes ``io.writers`` writes for ``score_file_records``' records, with no Python object
-    per lead. Returns (records, MQLs). ``threads``: DuckDB's (default: every core).
+    per lead. Returns (records, MQLs).
 
     Raises:
         IngestError: as ``score_file_records`` (a bad input file); nothing is written to ``out``.
@@ -193,9 +196,8 @@ def write_score_records(
 
     # Lead and event checks ride on the scoring pass (record_files._scored).
     with _duckdb(
-        leads, events, accounts, memory_limit, check_leads=False, check_events=False,
-        threads=threads,
-    ) as scorer:  # fmt: skip
+        leads, events, accounts, options or DuckDBOptions(), check_leads=False, check_events=False
+    ) as scorer:
         if out is not None:
             return write_file(scorer, plan, as_of, fmt, out, progress)
         if stream is None or fmt == "parquet":
@@ -211,14 +213,14 @@ def top_score_records(
     limit: int,
     *,
     accounts: PathLike | None = None,
-    memory_limit: str | None = None,
+    options: DuckDBOptions | None = None,
 ) -> tuple[list[dict[str, Any]], int, int]:
     """The ``limit`` records ``leadgate score``'s table shows (MQLs first, then by total), with
     the number of leads and MQLs, scored on DuckDB; only those records are built in Python."""
     from leadgate.batch.record_files import top_records
 
     with _duckdb(
-        leads, events, accounts, memory_limit, check_leads=False, check_events=False
+        leads, events, accounts, options or DuckDBOptions(), check_leads=False, check_events=False
     ) as scorer:
         return top_records(scorer, plan, as_of, limit)
 
@@ -229,24 +231,20 @@ def score_files(
     events: PathLike | None,
     as_of: datetime,
     *,
-    engine: str = "duckdb",
+    engine: Engine = "duckdb",
     accounts: PathLike | None = None,
-    spark_master: str | None = None,
-    pg_url: str | None = None,
-    memory_limit: str | None = None,
 ) -> Any:
     """The query's whole result (``engine/sql.output_columns``) as a pyarrow Table."""
     import pyarrow as pa
 
-    if engine == "duckdb":
-        with _duckdb(leads, events, accounts, memory_limit, check_leads=True) as scorer:
+    options = sql_options(engine)
+    if isinstance(options, DuckDBOptions):
+        with _duckdb(leads, events, accounts, options, check_leads=True) as scorer:
             return scorer.arrow(plan, as_of)
-    rows = list(
-        _rows(plan, leads, events, as_of, engine, accounts, spark_master, pg_url, memory_limit)
-    )
-    return pa.Table.from_pylist(rows)
+    return pa.Table.from_pylist(list(_rows(plan, leads, events, as_of, options, accounts)))
 
 
 __all__ = [
-    "ENGINES", "explain_batch_lead", "iter_batch_scores", "score_file_records", "score_files",
+    "explain_batch_lead", "iter_batch_scores", "score_file_records", "score_files", "sql_options",
+    "top_score_records", "write_score_records",
 ]  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from leadgate.engine.sql import EVENT_COLUMNS, InputShape, matches_query, query_
 from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, alias
 from leadgate.engine.targets import target
 from leadgate.errors import IngestError
+from leadgate.executors import DuckDBOptions
 from leadgate.io.checks import check_input
 from leadgate.io.formats import format_of
 from leadgate.io.readers import bad_time, first_refusal
@@ -30,15 +31,6 @@ from leadgate.io.readers import bad_time, first_refusal
 ORD = "__leadgate_row"
 _NUMBER_TYPES = {"tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint",
                  "uinteger", "ubigint", "uhugeint", "float", "double", "decimal"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class DuckDBOptions:
-    """Resource limits: DuckDB spills to ``temp_directory`` beyond ``memory_limit``."""
-
-    memory_limit: str = "1GB"
-    threads: int | None = None
-    temp_directory: str | None = None
 
 
 def duckdb_error() -> type[Exception]:

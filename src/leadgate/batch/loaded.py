@@ -23,6 +23,7 @@ from leadgate.engine.sql_conditions import TEXT
 from leadgate.engine.targets import target
 from leadgate.engine.values import text_of
 from leadgate.errors import UnsupportedTargetError
+from leadgate.executors import PostgresOptions, SQLiteOptions
 from leadgate.io import read_events, read_leads
 from leadgate.model.regex_safety import compile_regex
 from leadgate.redact import mask_password
@@ -60,18 +61,18 @@ def loaded_rows(
     leads: str | Path,
     events: str | Path | None,
     as_of: datetime,
-    engine: str,
+    options: SQLiteOptions | PostgresOptions,
     accounts: str | Path | None = None,
-    pg_url: str | None = None,
     lead: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Load the files into ``engine`` (sqlite or postgres) and yield the query's rows
-    (``lead``: that lead's only, with its ``event_matches``).
+    """Load the files into SQLite or PostgreSQL (by ``options``' type) and yield the query's
+    rows (``lead``: that lead's only, with its ``event_matches``).
 
     PostgreSQL is reached before the files are read: a missing URL or a server that refuses is
     said at once, not after reading every row.
     """
-    con = _pg_connect(pg_url) if engine == "postgres" else None
+    engine = "sqlite" if isinstance(options, SQLiteOptions) else "postgres"
+    con = _pg_connect(options.pg_url) if isinstance(options, PostgresOptions) else None
     try:
         yield from _loaded_rows(plan, leads, events, as_of, engine, accounts, con, lead)
     finally:

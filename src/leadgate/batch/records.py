@@ -43,36 +43,28 @@ def _f(value: Any) -> float:
 def _rule_result(
     rule: ir.Rule, row: Mapping[str, Any], matches: Sequence[Mapping[str, Any]] | None
 ) -> RuleResult:
+    """A rule's result, its columns as they are (``sql_shape.RULE_FIELDS``), whatever its kind."""
     k = rule.key
-    points = _f(row[f"points_{k}"])
-    matched = bool(row[f"matched_{k}"])
-    if isinstance(rule, ir.ProfileRule):
-        return RuleResult(
-            k, rule.dimension, rule.name, "profile", matched, 0, points, points, points, False
-        )
     n = int(row[f"events_{k}"] or 0)
-    if isinstance(rule, ir.CountRule):
-        return RuleResult(
-            k, rule.dimension, rule.name, "count", matched, n, points, points, points, False
-        )
-    ids = counted_event_ids(rule, matches, n) if matches is not None else ()
+    ids = counted_event_ids(k, matches, n) if matches is not None else ()
     return RuleResult(
-        k, rule.dimension, rule.name, "event", matched, n, rule.points * n,
-        _f(row[f"decayed_{k}"]), points, bool(row[f"capped_{k}"]), ids,
+        k, rule.dimension, rule.name, rule.kind, bool(row[f"matched_{k}"]), n,
+        _f(row[f"raw_{k}"]), _f(row[f"decayed_{k}"]), _f(row[f"points_{k}"]),
+        bool(row[f"capped_{k}"]), ids,
     )  # fmt: skip
 
 
 def counted_event_ids(
-    rule: ir.EventRule, matches: Sequence[Mapping[str, Any]], counted: int
+    key: str, matches: Sequence[Mapping[str, Any]], counted: int
 ) -> tuple[str, ...]:
-    """The ids of the events an event rule counted, most recent first (ties by id), as the
+    """The ids of the events rule ``key`` counted, most recent first (ties by id), as the
     Python executor lists them: the query's ``events_matches`` rows say which events match the
     rule and ``events_<key>`` how many count (the most recent ``counted``).
 
     Empty when the events file has no ``event_id`` column: the ids the file readers derive from
     an event's content are not known to a SQL engine that reads the file itself (DuckDB, Spark).
     """
-    hits = [m for m in matches if m[f"hit_{rule.key}"]]
+    hits = [m for m in matches if m.get(f"hit_{key}")]  # event rules only have hit flags
     if any(m["eid"] is None for m in hits):
         return ()
     hits.sort(key=lambda m: (-float(m["ep"]), str(m["eid"])))

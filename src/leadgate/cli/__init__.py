@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from leadgate.errors import ConflictError, LeadgateError, NotFoundError
+from leadgate.errors import ConflictError, LeadgateError, NotFoundError, OptionError
 
 app = typer.Typer(
     name="leadgate",
@@ -71,6 +71,13 @@ def exit_code(exc: LeadgateError) -> int:
     return 3 if isinstance(exc, NotFoundError | ConflictError) else 1
 
 
+def message(exc: LeadgateError) -> str:
+    """A library error as the CLI says it: a parameter named as its flag (``--spark-master``)."""
+    if isinstance(exc, OptionError):
+        return f"--{exc.parameter.replace('_', '-')}: {exc.detail}"
+    return str(exc)
+
+
 def _register() -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
@@ -88,7 +95,7 @@ def main() -> None:
             raise
         # escape: a hint such as pip install 'leadgate[learn]' must keep its brackets
         err_console.print(
-            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            f"[bold red]error:[/] {escape(message(exc))}", highlight=False, soft_wrap=True
         )
         sys.exit(exit_code(exc))
     except OSError as exc:

@@ -25,6 +25,7 @@ def parse_time(value: str | None, option: str) -> datetime | None:
         # The option's name, not the "<input>:" of a file without a name.
         raise LeadgateError(f"{option}: {bad_time(value)}") from None
 
+
 if TYPE_CHECKING:
     from leadgate.store.audit import Actor
 

@@ -17,10 +17,9 @@ from rich.table import Table
 from leadgate.cli.common import fmt_points, parse_as_of, progress_bar
 from leadgate.cli.tables import WIDE, print_table
 from leadgate.errors import LeadgateError
+from leadgate.executors import DuckDBOptions, options_for
 
 console = Console()
-
-ENGINES = ("duckdb", "python", "sqlite", "postgres", "spark")
 
 
 def _output_format(fmt: str | None, out: Path | None) -> str:
@@ -106,8 +105,7 @@ def score(
     from leadgate.io.writers import check_output_path, write_records
     from leadgate.scoring import score_files
 
-    if engine not in ENGINES:
-        raise LeadgateError(f"--engine: expected one of {', '.join(ENGINES)}, got '{engine}'")
+    options = options_for(engine, spark_master=spark_master)
     if verbose:
         from leadgate.cli import set_verbose
 
@@ -120,15 +118,17 @@ def score(
         raise LeadgateError("--explain: the explanation is a nested object; use --format jsonl")
     if out is not None:
         check_output_path(out)  # before reading the data, on every engine
-    if engine == "duckdb" and not explain:
-        _score_with_duckdb(model, leads, events, accounts, when, output, out, limit, wide=wide)
+    if isinstance(options, DuckDBOptions) and not explain:
+        _score_with_duckdb(
+            model, leads, events, accounts, when, output, out, limit, options, wide=wide
+        )
         return
     with progress_bar("scoring") as bar:
         task = bar.add_task("scoring", total=None)
         records = score_files(
-            model, leads, events, when, accounts=accounts, engine=engine,
+            model, leads, events, when, accounts=accounts, engine=options,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
-            explain=explain, **({"spark_master": spark_master} if spark_master else {}),
+            explain=explain,
         )  # fmt: skip
     if output == "table":
         render_scores(records, limit, wide=wide)
@@ -158,7 +158,7 @@ def score(
 
 def _score_with_duckdb(
     model: Path, leads: Path, events: Path | None, accounts: Path | None, when: datetime,
-    output: str, out: Path | None, limit: int, *, wide: bool = False,
+    output: str, out: Path | None, limit: int, options: DuckDBOptions, *, wide: bool = False,
 ) -> None:  # fmt: skip
     """Records written by DuckDB itself: the same bytes, no Python object per lead (the table:
     only the rows it shows)."""
@@ -171,7 +171,7 @@ def _score_with_duckdb(
         with progress_bar("scoring") as bar:
             bar.add_task("scoring", total=None)
             top, total, mqls = top_score_records(
-                plan, leads, events, when, limit, accounts=accounts
+                plan, leads, events, when, limit, accounts=accounts, options=options
             )
         render_scores(top, limit, total, mqls, wide=wide)
         return
@@ -183,7 +183,7 @@ def _score_with_duckdb(
 
         rows, mqls = write_score_records(
             plan, leads, events, when, output, out, accounts=accounts, progress=advance,
-            stream=None if out else sys.stdout,
+            stream=None if out else sys.stdout, options=options,
         )  # fmt: skip
     if out is not None:
         Console(stderr=True).print(  # soft_wrap: the path stays whole, one line
@@ -217,12 +217,10 @@ def explain(
 
     if fmt not in ("table", "json"):
         raise LeadgateError(f"--format: expected table or json, got '{fmt}'")
-    if engine not in ENGINES:
-        raise LeadgateError(f"--engine: expected one of {', '.join(ENGINES)}, got '{engine}'")
+    options = options_for(engine, spark_master=spark_master)
     result = explain_lead(
-        model, leads, events, lead_id, parse_as_of(as_of), accounts=accounts, engine=engine,
-        **({"spark_master": spark_master} if spark_master else {}),
-    )  # fmt: skip
+        model, leads, events, lead_id, parse_as_of(as_of), accounts=accounts, engine=options
+    )
     if fmt == "json":
         typer.echo(
             json.dumps(

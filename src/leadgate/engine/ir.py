@@ -14,8 +14,10 @@ Value semantics every executor implements (docs/semantics.md, "Values"):
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar, Generic, TypeVar, assert_never
 
 # A value is numeric when its text matches this; shared by both executors so that "12", "1e3"
 # and "-0.5" are numbers everywhere and "12 users" is not.
@@ -28,6 +30,8 @@ SECONDS_PER_DAY = 86400.0
 EPSILON = 1e-9
 
 DEFAULT_SEGMENT = "default"
+
+T = TypeVar("T")
 
 
 class Op(StrEnum):
@@ -115,6 +119,7 @@ class EventCount:
 class ProfileRule:
     """``points`` when the lead's profile matches ``when``."""
 
+    kind: ClassVar[str] = "profile"  # RuleResult.kind
     key: str  # stable column-safe id, e.g. "fit.r0"
     name: str
     dimension: str
@@ -130,6 +135,7 @@ class EventRule:
     the capped total is ``sign(points) * min(|sum|, max_points)``.
     """
 
+    kind: ClassVar[str] = "event"  # RuleResult.kind
     key: str
     name: str
     dimension: str
@@ -144,6 +150,7 @@ class EventRule:
 class CountRule:
     """Flat ``points`` when an event count holds (e.g. 3+ visits in 30 days), no decay."""
 
+    kind: ClassVar[str] = "count"  # RuleResult.kind
     key: str
     name: str
     dimension: str
@@ -152,6 +159,77 @@ class CountRule:
 
 
 Rule = ProfileRule | EventRule | CountRule
+
+
+class RuleVisitor(ABC, Generic[T]):
+    """What an executor does with each kind of rule: one ``visit_<Node>`` method per kind.
+
+    ``visit_rule`` dispatches; a new kind added to ``Rule`` fails type checking there
+    (``assert_never``) until it is dispatched, and every visitor that lacks its method cannot be
+    instantiated (an abstract method), so no executor can forget it (docs/engine.md).
+    """
+
+    @abstractmethod
+    def visit_ProfileRule(self, rule: ProfileRule) -> T: ...
+
+    @abstractmethod
+    def visit_EventRule(self, rule: EventRule) -> T: ...
+
+    @abstractmethod
+    def visit_CountRule(self, rule: CountRule) -> T: ...
+
+
+def visit_rule(rule: Rule, visitor: RuleVisitor[T]) -> T:
+    """``visitor``'s method for ``rule``'s kind."""
+    if isinstance(rule, ProfileRule):
+        return visitor.visit_ProfileRule(rule)
+    if isinstance(rule, EventRule):
+        return visitor.visit_EventRule(rule)
+    if isinstance(rule, CountRule):
+        return visitor.visit_CountRule(rule)
+    assert_never(rule)
+
+
+class CondVisitor(ABC, Generic[T]):
+    """What an executor does with each kind of condition node (as ``RuleVisitor``)."""
+
+    @abstractmethod
+    def visit_Test(self, cond: Test) -> T: ...
+
+    @abstractmethod
+    def visit_AllOf(self, cond: AllOf) -> T: ...
+
+    @abstractmethod
+    def visit_AnyOf(self, cond: AnyOf) -> T: ...
+
+    @abstractmethod
+    def visit_Not(self, cond: Not) -> T: ...
+
+
+def visit_cond(cond: Cond, visitor: CondVisitor[T]) -> T:
+    """``visitor``'s method for ``cond``'s kind."""
+    if isinstance(cond, Test):
+        return visitor.visit_Test(cond)
+    if isinstance(cond, AllOf):
+        return visitor.visit_AllOf(cond)
+    if isinstance(cond, AnyOf):
+        return visitor.visit_AnyOf(cond)
+    if isinstance(cond, Not):
+        return visitor.visit_Not(cond)
+    assert_never(cond)
+
+
+class _Filters(RuleVisitor[tuple["EventFilter", ...]]):
+    """The event filters a rule counts with."""
+
+    def visit_ProfileRule(self, rule: ProfileRule) -> tuple[EventFilter, ...]:
+        return ()
+
+    def visit_EventRule(self, rule: EventRule) -> tuple[EventFilter, ...]:
+        return (rule.filter,)
+
+    def visit_CountRule(self, rule: CountRule) -> tuple[EventFilter, ...]:
+        return (rule.count.filter,)
 
 
 @dataclass(frozen=True)
@@ -224,12 +302,7 @@ class Plan:
     @property
     def event_filters(self) -> tuple[EventFilter, ...]:
         """Every event filter the model counts with: event and count rules, then checks."""
-        out: list[EventFilter] = []
-        for rule in self.rules:
-            if isinstance(rule, EventRule):
-                out.append(rule.filter)
-            elif isinstance(rule, CountRule):
-                out.append(rule.count.filter)
+        out = [f for rule in self.rules for f in visit_rule(rule, _Filters())]
         out += [c.events.filter for c in self.checks if c.events is not None]
         return tuple(out)
 

@@ -123,18 +123,29 @@ def _test(node: ir.Test) -> Predicate:
     return on_text
 
 
+class _Predicates(ir.CondVisitor[Predicate]):
+    """A condition node -> a function of a record (``predicate`` caches them per node)."""
+
+    def visit_Test(self, cond: ir.Test) -> Predicate:
+        return _test(cond)
+
+    def visit_AllOf(self, cond: ir.AllOf) -> Predicate:
+        parts = tuple(predicate(c) for c in cond.items)
+        return lambda rec: all(p(rec) for p in parts)
+
+    def visit_AnyOf(self, cond: ir.AnyOf) -> Predicate:
+        parts = tuple(predicate(c) for c in cond.items)
+        return lambda rec: any(p(rec) for p in parts)
+
+    def visit_Not(self, cond: ir.Not) -> Predicate:
+        inner = predicate(cond.item)
+        return lambda rec: not inner(rec)
+
+
 @lru_cache(maxsize=8192)
 def predicate(cond: ir.Cond) -> Predicate:
     """Build (once per node) a function that evaluates ``cond`` on a record."""
-    if isinstance(cond, ir.Test):
-        return _test(cond)
-    if isinstance(cond, ir.Not):
-        inner = predicate(cond.item)
-        return lambda rec: not inner(rec)
-    parts = tuple(predicate(c) for c in cond.items)
-    if isinstance(cond, ir.AllOf):
-        return lambda rec: all(p(rec) for p in parts)
-    return lambda rec: any(p(rec) for p in parts)
+    return ir.visit_cond(cond, _Predicates())
 
 
 @dataclass(frozen=True)
@@ -156,6 +167,30 @@ def _matching(flt: ir.EventFilter, events: list[_Aged]) -> list[_Aged]:
     ]
 
 
+class _RuleScorer(ir.RuleVisitor[RuleResult]):
+    """One lead's result for each rule: its profile and its events (aged, most recent first)."""
+
+    def __init__(self, profile: Mapping[str, Any], events: list[_Aged]) -> None:
+        self.profile, self.events = profile, events
+
+    def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleResult:
+        hit = predicate(rule.when)(self.profile)
+        pts = rule.points if hit else 0.0
+        return RuleResult(
+            rule.key, rule.dimension, rule.name, rule.kind, hit, 0, pts, pts, pts, False
+        )
+
+    def visit_EventRule(self, rule: ir.EventRule) -> RuleResult:
+        return _event_rule(rule, self.events)
+
+    def visit_CountRule(self, rule: ir.CountRule) -> RuleResult:
+        hit, n = _count_holds(rule.count, self.events)
+        pts = rule.points if hit else 0.0
+        return RuleResult(
+            rule.key, rule.dimension, rule.name, rule.kind, hit, n, pts, pts, pts, False
+        )
+
+
 def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
     found = _matching(rule.filter, events)  # most recent first
     if rule.max_count is not None:
@@ -174,7 +209,7 @@ def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
         key=rule.key,
         dimension=rule.dimension,
         name=rule.name,
-        kind="event",
+        kind=rule.kind,
         matched=bool(found),
         events_counted=len(found),
         raw_points=rule.points * len(found),
@@ -229,23 +264,11 @@ def score_lead(
 
     rule_results: list[RuleResult] = []
     dim_sums: dict[str, float] = {}
+    scorer = _RuleScorer(profile, aged)
     for dim in plan.dimensions:
         parts: list[float] = []
         for rule in dim.rules:
-            if isinstance(rule, ir.ProfileRule):
-                hit = predicate(rule.when)(profile)
-                pts = rule.points if hit else 0.0
-                rr = RuleResult(
-                    rule.key, dim.name, rule.name, "profile", hit, 0, pts, pts, pts, False
-                )
-            elif isinstance(rule, ir.CountRule):
-                hit, n = _count_holds(rule.count, aged)
-                pts = rule.points if hit else 0.0
-                rr = RuleResult(
-                    rule.key, dim.name, rule.name, "count", hit, n, pts, pts, pts, False
-                )
-            else:
-                rr = _event_rule(rule, aged)
+            rr = ir.visit_rule(rule, scorer)
             rule_results.append(rr)
             parts.append(rr.points)
         dim_sums[dim.name] = math.fsum(parts)

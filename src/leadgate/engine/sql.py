@@ -19,7 +19,7 @@ matched) and ``check_events_<key>``.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlglot import exp
@@ -39,6 +39,7 @@ from leadgate.engine.sql_conditions import (
 from leadgate.engine.sql_events import EventsCompiler
 from leadgate.engine.sql_shape import (
     EVENT_COLUMNS,
+    RULE_FIELDS,
     InputShape,
     clipped_column,
     dimension_column,
@@ -74,6 +75,81 @@ def _clip(value: exp.Expression, dim: ir.Dimension) -> exp.Expression:
     return value
 
 
+@dataclass(frozen=True)
+class RuleSql:
+    """A rule in the query: ``inputs``, its columns of the ``rules`` CTE (read from the lead and
+    its events, named ``r_<what>_<key>``), then its explanation over those columns, which the
+    ``points`` CTE names ``<field>_<key>`` (``sql_shape.RULE_FIELDS``)."""
+
+    inputs: list[exp.Expression]
+    points: exp.Expression  # what counts: after decay and cap
+    matched: exp.Expression
+    events: exp.Expression  # events counted
+    raw: exp.Expression  # before decay
+    decayed: exp.Expression  # after decay, before the cap
+    capped: exp.Expression
+
+    def fields(self) -> dict[str, exp.Expression]:
+        return {f: getattr(self, f) for f in RULE_FIELDS}
+
+
+class _RuleColumns(ir.RuleVisitor[RuleSql]):
+    """Each rule kind's columns (one method per kind, as the Python executor's ``_RuleScorer``)."""
+
+    def __init__(self, compiler: _Compiler) -> None:
+        self.c = compiler
+
+    def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleSql:
+        hit = f"r_hit_{rule.key}"
+        points = case([(_col(hit), num(rule.points))], num(0.0))
+        return RuleSql(
+            [alias(condition_expr(rule.when, self.c.profile), hit)], points, _col(hit),
+            exp.Literal.number(0), points.copy(), points.copy(), exp.false(),
+        )  # fmt: skip
+
+    def visit_CountRule(self, rule: ir.CountRule) -> RuleSql:
+        n = f"r_n_{rule.key}"
+        holds = self.c.count_holds(rule.count, _col(n))
+        points = case([(holds, num(rule.points))], num(0.0))
+        return RuleSql(
+            [alias(self.c.filter_count(rule.count.filter), n)], points, holds.copy(), _col(n),
+            points.copy(), points.copy(), exp.false(),
+        )  # fmt: skip
+
+    def visit_EventRule(self, rule: ir.EventRule) -> RuleSql:
+        k, c = rule.key, self.c
+        n: exp.Expression
+        decayed: exp.Expression
+        if not c.shape.has_events:
+            n, decayed = exp.Literal.number(0), num(0.0)
+        elif rule.half_life_days is not None and rule.max_count is not None:
+            n = exp.Coalesce(this=_col("n", f"t_{k}"), expressions=[exp.Literal.number(0)])
+            decayed = _sum0(_col("dec", f"t_{k}"))
+        else:
+            n = c.filter_count(rule.filter)
+            if rule.max_count is not None:  # undecayed: the N most recent are just min(n, N)
+                limit = exp.Literal.number(rule.max_count)
+                over = exp.GT(this=n.copy(), expression=limit.copy())
+                n = case([(over, limit)], n)
+            if rule.half_life_days is None:  # exactly the Python executor's points * count
+                decayed = exp.Mul(this=num(rule.points), expression=n.copy())
+            else:
+                decayed = _sum0(_col(f"dec_{k}", "a"))
+        dec, cnt = _col(f"r_dec_{k}"), _col(f"r_n_{k}")
+        capped: exp.Expression = exp.false()
+        if rule.max_points is not None:
+            capped = exp.GT(this=exp.Abs(this=dec.copy()), expression=num(rule.max_points))
+        return RuleSql(
+            [alias(decayed, f"r_dec_{k}"), alias(n, f"r_n_{k}")],
+            _cap(dec, rule.max_points),
+            exp.GT(this=cnt, expression=exp.Literal.number(0)),
+            cnt.copy(),
+            exp.Mul(this=num(rule.points), expression=cnt.copy()),
+            dec.copy(),
+            capped,
+        )
+
+
 class _Compiler(EventsCompiler):
     """Builds the query for one plan, target, input shape and as-of time."""
 
@@ -96,65 +172,12 @@ class _Compiler(EventsCompiler):
             parts.append(exp.LTE(this=n, expression=exp.Literal.number(count.max_count)))
         return and_all(parts)
 
-    def _filter_count(self, flt: ir.EventFilter) -> exp.Expression:
+    def filter_count(self, flt: ir.EventFilter) -> exp.Expression:
         if not self.shape.has_events:
             return exp.Literal.number(0)
         return exp.Coalesce(
             this=_col(f"n{self.filter_index(flt)}", "a"), expressions=[exp.Literal.number(0)]
         )
-
-    def rule_columns(self, rule: ir.Rule) -> list[exp.Expression]:
-        """The ``rules`` CTE's columns of a rule: ``matched_<key>`` (profile), ``events_<key>``
-        (event and count rules: the events that count) and ``decayed_<key>`` (event rules)."""
-        k = rule.key
-        if isinstance(rule, ir.ProfileRule):
-            return [alias(condition_expr(rule.when, self.profile), f"matched_{k}")]
-        if isinstance(rule, ir.CountRule):
-            return [alias(self._filter_count(rule.count.filter), f"events_{k}")]
-        n: exp.Expression
-        decayed: exp.Expression
-        if not self.shape.has_events:
-            n, decayed = exp.Literal.number(0), num(0.0)
-        elif rule.half_life_days is not None and rule.max_count is not None:
-            n = exp.Coalesce(this=_col("n", f"t_{k}"), expressions=[exp.Literal.number(0)])
-            decayed = _sum0(_col("dec", f"t_{k}"))
-        else:
-            n = self._filter_count(rule.filter)
-            if rule.max_count is not None:  # undecayed: the N most recent are just min(n, N)
-                limit = exp.Literal.number(rule.max_count)
-                over = exp.GT(this=n.copy(), expression=limit.copy())
-                n = case([(over, limit)], n)
-            if rule.half_life_days is None:  # exactly the Python executor's points * count
-                decayed = exp.Mul(this=num(rule.points), expression=n.copy())
-            else:
-                decayed = _sum0(_col(f"dec_{k}", "a"))
-        return [alias(decayed, f"decayed_{k}"), alias(n, f"events_{k}")]
-
-    def points_columns(self, rule: ir.Rule) -> list[exp.Expression]:
-        """The ``points`` CTE's columns of a rule, from its ``rules`` columns: ``points_<key>``
-        (what counts), ``matched_<key>`` (event and count rules) and ``capped_<key>`` (event)."""
-        k = rule.key
-        if isinstance(rule, ir.ProfileRule):
-            return [
-                alias(case([(_col(f"matched_{k}"), num(rule.points))], num(0.0)), f"points_{k}")
-            ]
-        if isinstance(rule, ir.CountRule):
-            holds = self.count_holds(rule.count, _col(f"events_{k}"))
-            return [
-                alias(case([(holds, num(rule.points))], num(0.0)), f"points_{k}"),
-                alias(holds.copy(), f"matched_{k}"),
-            ]
-        decayed = _col(f"decayed_{k}")
-        capped: exp.Expression = exp.false()
-        if rule.max_points is not None:
-            capped = exp.GT(this=exp.Abs(this=decayed.copy()), expression=num(rule.max_points))
-        return [
-            alias(_cap(decayed, rule.max_points), f"points_{k}"),
-            alias(
-                exp.GT(this=_col(f"events_{k}"), expression=exp.Literal.number(0)), f"matched_{k}"
-            ),
-            alias(capped, f"capped_{k}"),
-        ]
 
     def check_columns(self, chk: ir.Check) -> list[exp.Expression]:
         parts: list[exp.Expression] = []
@@ -162,7 +185,7 @@ class _Compiler(EventsCompiler):
         if chk.when is not None:
             parts.append(condition_expr(chk.when, self.profile))
         if chk.events is not None:
-            n = self._filter_count(chk.events.filter)
+            n = self.filter_count(chk.events.filter)
             parts.append(self.count_holds(chk.events, n.copy()))
         return [alias(and_all(parts), f"check_{chk.key}"), alias(n, f"check_events_{chk.key}")]
 
@@ -180,7 +203,9 @@ class _Compiler(EventsCompiler):
 
     def lead_ctes(self) -> None:
         """``prof`` (profile slots), ``rules`` (points, segment, checks), ``dims`` (scores)."""
-        rule_cols = [c for r in self.plan.rules for c in self.rule_columns(r)]
+        visitor = _RuleColumns(self)
+        rule_sql = [ir.visit_rule(r, visitor) for r in self.plan.rules]
+        rule_cols = [c for r in rule_sql for c in r.inputs]
         check_cols = [c for chk in self.plan.checks for c in self.check_columns(chk)]
         seg = self.segment_index()
         leads = exp.to_table(self.shape.leads_table).as_("l")
@@ -226,7 +251,11 @@ class _Compiler(EventsCompiler):
                         copy=False,
                     )
         self.ctes.append(("rules", rules))
-        points = [c for r in self.plan.rules for c in self.points_columns(r)]
+        points = [
+            alias(value, f"{name}_{rule.key}")
+            for rule, r in zip(self.plan.rules, rule_sql, strict=True)
+            for name, value in r.fields().items()
+        ]
         self.ctes.append(("points", exp.select("*", *points).from_("rules")))
         sums: list[exp.Expression] = []
         for i, dim in enumerate(self.plan.dimensions):

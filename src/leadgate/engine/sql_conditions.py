@@ -298,11 +298,25 @@ def _test_expr(node: ir.Test, scope: ValueScope) -> exp.Expression:
     raise AssertionError(f"operator {op} has no SQL form")
 
 
+class _Conditions(ir.CondVisitor[exp.Expression]):
+    """A condition node -> a boolean expression over one scope's slots."""
+
+    def __init__(self, scope: ValueScope) -> None:
+        self.scope = scope
+
+    def visit_Test(self, cond: ir.Test) -> exp.Expression:
+        return coalesce_false(_test_expr(cond, self.scope))
+
+    def visit_AllOf(self, cond: ir.AllOf) -> exp.Expression:
+        return and_all([ir.visit_cond(c, self) for c in cond.items])
+
+    def visit_AnyOf(self, cond: ir.AnyOf) -> exp.Expression:
+        return or_any([ir.visit_cond(c, self) for c in cond.items])
+
+    def visit_Not(self, cond: ir.Not) -> exp.Expression:
+        return exp.Not(this=exp.paren(ir.visit_cond(cond.item, self), copy=False))
+
+
 def condition_expr(cond: ir.Cond, scope: ValueScope) -> exp.Expression:
     """A condition as a boolean expression that is never NULL (docs/semantics.md "Operators")."""
-    if isinstance(cond, ir.Test):
-        return coalesce_false(_test_expr(cond, scope))
-    if isinstance(cond, ir.Not):
-        return exp.Not(this=exp.paren(condition_expr(cond.item, scope), copy=False))
-    parts = [condition_expr(c, scope) for c in cond.items]
-    return and_all(parts) if isinstance(cond, ir.AllOf) else or_any(parts)
+    return ir.visit_cond(cond, _Conditions(scope))

@@ -15,6 +15,8 @@ from sqlglot import exp
 from leadgate.engine import ir
 
 EVENT_COLUMNS = ("event_id", "lead_id", "type", "timestamp")
+# Every rule's explanation columns, ``<field>_<rule key>``: RuleResult's fields, in its order.
+RULE_FIELDS = ("points", "matched", "events", "raw", "decayed", "capped")
 _SIMPLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 
 
@@ -101,15 +103,9 @@ def output_columns(plan: ir.Plan) -> list[str]:
 
 
 def explanation_columns(plan: ir.Plan) -> list[str]:
-    """Per rule: points and matched (all), events (event and count rules), decayed and capped
-    (event rules); per dimension: rule sum and clipped; per check: matched and events counted."""
-    cols: list[str] = []
-    for r in plan.rules:
-        cols += [f"points_{r.key}", f"matched_{r.key}"]
-        if not isinstance(r, ir.ProfileRule):
-            cols.append(f"events_{r.key}")
-        if isinstance(r, ir.EventRule):
-            cols += [f"decayed_{r.key}", f"capped_{r.key}"]
+    """Per rule: ``RULE_FIELDS``; per dimension: rule sum and clipped; per check: matched and
+    events counted."""
+    cols = [f"{f}_{r.key}" for r in plan.rules for f in RULE_FIELDS]
     for i in range(len(plan.dimensions)):
         cols += [sum_column(plan, i), clipped_column(plan, i)]
     return cols + [f"{p}_{c.key}" for c in plan.checks for p in ("check", "check_events")]
