@@ -23,13 +23,14 @@ SLASH_ID = "acme/42"
 ODD_ID = "odd id?#%"
 
 
-def build_web_store(folder: Path) -> str:
-    """A store file in ``folder`` with the synthetic leads and the two odd ones; returns its path."""
+def build_web_store(folder: Path, url: str | None = None) -> str:
+    """A store with the synthetic leads and the two odd ones: at ``url``, else a SQLite file in
+    ``folder``; returns its URL."""
     from leadgate.synth import generate
 
-    path = folder / "web.db"
+    path = url or str(folder / "web.db")
     data = generate(300, 7, folder / "synth", as_of=NOW)
-    store = open_store(str(path))
+    store = open_store(path)
     try:
         publish_model(store, MODEL.read_text(), actor="test", as_of=NOW)
         for kind in ("accounts", "leads", "events", "outcomes"):
@@ -51,7 +52,7 @@ def build_web_store(folder: Path) -> str:
             ingest_events(store, events, NOW)
     finally:
         store.close()
-    return str(path)
+    return path
 
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
