@@ -8,7 +8,6 @@ title is a script tag) and ``odd id?#%`` (a lead id with URL characters).
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,21 +23,14 @@ SLASH_ID = "acme/42"
 ODD_ID = "odd id?#%"
 
 
-def _synth(cache: Path) -> Any:
+def build_web_store(folder: Path, url: str | None = None) -> str:
+    """A store with the synthetic leads and the two odd ones: at ``url``, else a SQLite file in
+    ``folder``; returns its URL."""
     from leadgate.synth import generate
 
-    return generate(300, 7, cache / "synth", as_of=NOW)
-
-
-def build_web_store(folder: Path, synth_dir: Path | None = None) -> str:
-    """A store file in ``folder`` with the synthetic leads and the two odd ones; returns its path."""
-    path = folder / "web.db"
-    template = (synth_dir or folder) / "web-template.db"
-    if synth_dir is not None and template.exists():
-        shutil.copy(template, path)
-        return str(path)
-    data = _synth(synth_dir or folder)
-    store = open_store(str(path))
+    path = url or str(folder / "web.db")
+    data = generate(300, 7, folder / "synth", as_of=NOW)
+    store = open_store(path)
     try:
         publish_model(store, MODEL.read_text(), actor="test", as_of=NOW)
         for kind in ("accounts", "leads", "events", "outcomes"):
@@ -60,9 +52,7 @@ def build_web_store(folder: Path, synth_dir: Path | None = None) -> str:
             ingest_events(store, events, NOW)
     finally:
         store.close()
-    if synth_dir is not None:
-        shutil.copy(path, template)
-    return str(path)
+    return path
 
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -25,7 +25,8 @@ from leadgate.service.workbench import (
     search_leads,
     temperature,
 )
-from web_helpers import MODEL, NOW, SLASH_ID, csrf_of
+from store_helpers import PG_URL, temp_store_url
+from web_helpers import MODEL, NOW, ODD_ID, SLASH_ID, build_web_store, csrf_of
 
 
 @given(st.floats(-200, 400), st.floats(0.5, 200))
@@ -153,3 +154,25 @@ def test_demo_serve_prints_url_and_key_and_serves(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="LEADGATE_TEST_PG_URL is not set")
+def test_the_pages_reads_on_postgresql(tmp_path: Path) -> None:
+    from leadgate.store import open_store
+
+    with temp_store_url("postgres", tmp_path) as url:
+        build_web_store(tmp_path, url)
+        with open_store(url) as store:
+            queue = mql_queue(store, as_of=NOW)
+            board = queue_board(store, as_of=NOW, sort="score")
+            assert [b.item for b in board.items] == sorted(
+                queue, key=lambda q: (-(q.total or 0.0), q.lead_id)
+            )
+            webinar = queue_board(store, as_of=NOW, channel="webinar")
+            assert SLASH_ID in {b.item.lead_id for b in webinar.items}
+            assert search_leads(store, "acme & <sons")[0].lead_id in (SLASH_ID, ODD_ID)
+            draft = MODEL.read_text().replace("threshold: 60 ", "threshold: 45 ", 1)
+            draft = draft.replace("version: 1", "version: 2", 1)
+            dry = publish_model(store, draft, actor="t", as_of=NOW, dry_run=True)
+            assert preview_model(store, draft, actor="t", as_of=NOW).summary == dry.summary

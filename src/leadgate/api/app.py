@@ -200,7 +200,7 @@ def _mount_web(app: FastAPI, config: ApiConfig) -> None:
     """The web app's pages under ``/app`` (``leadgate.web``), when Jinja2 is installed."""
     try:
         from leadgate.web import create_web_app
-    except ImportError:  # the ``web`` extra is not installed: the API alone
+    except ImportError:  # Jinja2 not installed (server or web extra): the API alone
         log.info("jinja2 not installed: the web app under /app is off")
         return
     app.mount("/app", create_web_app(config))

@@ -30,6 +30,7 @@ VIEWS = (
     ("targets", "Targets"),
 )  # fmt: skip
 GROUPS = ("channel", "segment", "cohort", "persona", "region", "industry", "model_version")
+WILSON = "Bars: the rate; black whiskers: its 95% Wilson interval."
 RATES = ("lead:mql", "mql:sal", "sal:sql", "sql:opp", "opp:won", "mql:sql", "mql:won", "lead:won")
 
 
@@ -53,7 +54,7 @@ def _funnel(ctx: _Ctx) -> dict[str, Any]:
         for r in [*result["rows"], {**result["total"], by[0]: "all"}]
     ]  # fmt: skip
     chart = charts.rate_bars(bars, f"{rate} conversion by {', '.join(by)}, with Wilson intervals")
-    return {"report": result, "chart": chart, "by": by, "rate": rate}
+    return {"report": result, "chart": chart, "by": by, "rate": rate, "caption": WILSON}
 
 
 def _quality(ctx: _Ctx) -> dict[str, Any]:
@@ -80,7 +81,8 @@ def _speed(ctx: _Ctx) -> dict[str, Any]:
     result = speed_report(ctx.frame(), as_of=ctx.now).to_dict()
     bars = [(b["bucket"], b.get("mql_sql"), b.get("mql_sql_lo") or 0.0, b.get("mql_sql_hi") or 0.0)
             for b in result.get("buckets", [])]  # fmt: skip
-    return {"report": result, "chart": charts.rate_bars(bars, "MQL to SQL by time to first touch")}
+    chart = charts.rate_bars(bars, "MQL to SQL by time to first touch")
+    return {"report": result, "chart": chart, "caption": WILSON}
 
 
 def _compare(ctx: _Ctx) -> dict[str, Any]:
@@ -118,7 +120,8 @@ def _calibration(ctx: _Ctx) -> dict[str, Any]:
         chart = charts.curve(points, result["recommended"].get("threshold"), "threshold",
                              goal.metric, f"{goal.metric} by threshold")  # fmt: skip
     shown = {k: v for k, v in result.items() if k != "curve"}
-    return {"report": shown, "chart": chart, "target": target, "model": version,
+    caption = f"{goal.metric} at each threshold; dashed: the recommended threshold."
+    return {"report": shown, "chart": chart, "target": target, "model": version, "caption": caption,
             "labels": [v.version for v in ctx.versions]}  # fmt: skip
 
 

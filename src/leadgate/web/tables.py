@@ -24,7 +24,9 @@ class Table:
 
 
 def _is_rate(name: str) -> bool:
-    return any(w in name for w in RATE_WORDS) and "revenue" not in name
+    if name.endswith("_n") or "revenue" in name:
+        return False
+    return any(w in name for w in RATE_WORDS)
 
 
 def cell(name: str, value: Any, record: Mapping[str, Any] | None = None) -> str:
@@ -49,9 +51,19 @@ def cell(name: str, value: Any, record: Mapping[str, Any] | None = None) -> str:
         return f"{int(value):,}"
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {cell(k, v)}" for k, v in value.items())
+    if isinstance(value, dict):  # a nested record: its rates folded as in a table
+        return ", ".join(
+            f"{k} {cell(k, v, value)}" for k, v in value.items() if not _folded(k, value)
+        )
     return str(value)
+
+
+def _folded(key: str, record: Mapping[str, Any]) -> bool:
+    """Whether ``key`` is a rate's ``_lo``, ``_hi`` or ``_n`` (shown in the rate's own cell)."""
+    for suffix in ("_lo", "_hi", "_n"):
+        if key.endswith(suffix) and f"{key[: -len(suffix)]}_lo" in record:
+            return True
+    return False
 
 
 def table(title: str, records: Sequence[Mapping[str, Any]]) -> Table:
