@@ -300,7 +300,42 @@ def _sync_compare(  # type: ignore[no-untyped-def]
         for server in servers.values():
             server.terminate()
             server.wait(10)
+    commits = {"FULL": 0.0, "NORMAL": 0.0}
+    for _turn in range(2):
+        for mode in commits:
+            commits[mode] += _commit_rate(db, mode, 200) / 2
+    ratio = commits["FULL"] / commits["NORMAL"]
+    print(
+        f"bare commits (one small write transaction each, 1 caller): FULL {commits['FULL']:,.0f}/s, "
+        f"NORMAL {commits['NORMAL']:,.0f}/s, ratio {ratio:.2f}"
+    )
+    out.append({"commits_full": commits["FULL"], "commits_normal": commits["NORMAL"]})
     return out
+
+
+def _commit_rate(db: str, mode: str, n: int) -> float:
+    """Write transactions per second that change one small row: the commit's own cost."""
+    from sqlalchemy import update
+
+    from leadgate.store import open_store
+    from leadgate.store.schema import settings
+
+    os.environ["LEADGATE_SQLITE_SYNCHRONOUS"] = mode
+    try:
+        store = open_store(db)
+    finally:
+        del os.environ["LEADGATE_SQLITE_SYNCHRONOUS"]
+    now = datetime.now(UTC)
+    with store.write() as conn:
+        conn.execute(settings.delete().where(settings.c.key == "bench.commit"))
+        conn.execute(settings.insert().values(key="bench.commit", value=0, updated_at=now))
+    start = time.perf_counter()
+    for i in range(n):
+        with store.write() as conn:
+            conn.execute(update(settings).where(settings.c.key == "bench.commit").values(value=i))
+    elapsed = time.perf_counter() - start
+    store.close()
+    return n / elapsed
 
 
 if __name__ == "__main__":

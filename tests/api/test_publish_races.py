@@ -138,7 +138,10 @@ def test_events_posted_during_a_publish_are_kept(store_url: str, engine: str) ->
     assert stale == [], f"{len(stale)} stale leads of those touched by {posted} events"
 
 
-def test_events_posted_during_a_tick_are_kept(store_url: str) -> None:
-    posted, during, stale = _race(store_url, lambda s, at: tick(s, at + timedelta(days=2)))
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_events_posted_during_a_tick_are_kept(store_url: str, engine: str) -> None:
+    posted, during, stale = _race(
+        store_url, lambda s, at: tick(s, at + timedelta(days=2), engine=engine)
+    )
     assert during >= 8
     assert stale == [], f"{len(stale)} stale leads of those touched by {posted} events"

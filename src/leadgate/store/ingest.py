@@ -44,7 +44,7 @@ def _json(value: Mapping[str, Any]) -> str:
 
 
 # Per dialect: an INSERT that skips rows whose key exists (kept as data, not branches).
-_INSERT_IGNORE: dict[str, Callable[[Any], Any]] = {
+INSERT_IGNORE: dict[str, Callable[[Any], Any]] = {
     "sqlite": sqlite.insert,
     "postgresql": postgresql.insert,
 }
@@ -208,7 +208,7 @@ def upsert_leads(
     if inserts:
         # A concurrent writer (PostgreSQL) may have created one of these leads since we looked
         # (an event creating a bare lead): skip the clash and update that row instead.
-        stmt = _INSERT_IGNORE[conn.dialect.name](leads).on_conflict_do_nothing()
+        stmt = INSERT_IGNORE[conn.dialect.name](leads).on_conflict_do_nothing()
         done = set(conn.execute(stmt.returning(leads.c.lead_id), inserts).scalars())
         clashed = [r for r in inserts if r["lead_id"] not in done]
         fetch_leads(conn, (r["lead_id"] for r in clashed), lock=True)
@@ -333,7 +333,7 @@ def insert_events(
     stubs = [new_lead_row(i, at) for i in pending if i not in present]
     if stubs:
         # Another writer may create the same lead meanwhile (PostgreSQL): theirs is as good.
-        conn.execute(_INSERT_IGNORE[conn.dialect.name](leads).on_conflict_do_nothing(), stubs)
+        conn.execute(INSERT_IGNORE[conn.dialect.name](leads).on_conflict_do_nothing(), stubs)
     # Lock every lead these events belong to (in id order), so concurrent writers re-score and
     # move each lead one after the other and never open the same MQL cycle twice.
     known = fetch_leads(conn, pending, lock=True)

@@ -34,9 +34,9 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from leadgate.store.db import Store
+from leadgate.store.ingest import INSERT_IGNORE
 from leadgate.store.schema import outbox, webhook_deliveries, webhooks
 from leadgate.webhooks.notices import scrub_erasure_notices
 from leadgate.webhooks.signing import SIGNATURE_HEADER, sign
@@ -44,11 +44,6 @@ from leadgate.webhooks.targets import allowed_networks, delivery_refusal
 
 log = logging.getLogger(__name__)
 
-# Per dialect: an INSERT that skips rows whose key exists (kept as data, not branches).
-_INSERT_IGNORE: dict[str, Callable[[Any], Any]] = {
-    "sqlite": sqlite.insert,
-    "postgresql": postgresql.insert,
-}
 USER_AGENT = "leadgate-webhooks/1"
 
 Clock = Callable[[], datetime]
@@ -145,11 +140,12 @@ def create_deliveries(
     ]
     if not new:
         return 0
-    insert = _INSERT_IGNORE[conn.dialect.name](d).on_conflict_do_nothing()
+    insert = INSERT_IGNORE[conn.dialect.name](d).on_conflict_do_nothing()
     return len(conn.execute(insert.returning(d.c.id), new).all())
 
 
 def active_hooks(conn: Connection) -> list[Any]:
+    """The rows of the active webhooks."""
     return list(conn.execute(select(webhooks).where(webhooks.c.active.is_(True))).all())
 
 
