@@ -258,4 +258,6 @@ def test_chunked_bodies_meet_the_same_limit_on_a_live_server(store_url: str) -> 
             headers={**auth, "content-type": "application/json"},
         )  # fmt: skip
         assert small.status_code != 413
+        anonymous = http.put("/v1/leads/L1", content=chunks(2 * 1024 * 1024))
+        assert anonymous.status_code == 401  # answered without reading (or buffering) the body
         assert http.get("/v1/webhooks", headers=auth).json() == []

@@ -155,6 +155,10 @@ class BodyLimitMiddleware:
             return
         limit = self.max_body_bytes
         headers = dict(scope.get("headers", ()))
+        if scope.get("path", "").startswith("/v1/") and b"authorization" not in headers:
+            # Every /v1 route answers 401 without reading the body: don't buffer it for nothing.
+            await self.app(scope, receive, send)
+            return
         length = headers.get(b"content-length", b"").decode("latin-1")
         too_large = f"request body too large; the limit is {limit} bytes (send less per request)"
         if length.isascii() and length.isdigit() and int(length) > limit:
