@@ -94,6 +94,8 @@ start_pg() {
   PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   PGDATA_TMP=$(mktemp -d "${TMPDIR:-/tmp}/leadgate-test-pg.XXXXXX")
   trap stop_pg EXIT
+  trap 'exit 130' INT  # interrupted or killed: exit, so the EXIT trap stops the server
+  trap 'exit 143' TERM
   [ "$(id -u)" != 0 ] || chown postgres "$PGDATA_TMP"
   quiet run_pg "$PGBIN/initdb" -D "$PGDATA_TMP" -A trust -U postgres
   # A free loopback port, or LEADGATE_TEST_PG_PORT when set.
