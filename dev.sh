@@ -94,9 +94,12 @@ start_pg() {
   PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   PGDATA_TMP=$(mktemp -d "${TMPDIR:-/tmp}/leadgate-test-pg.XXXXXX")
   trap stop_pg EXIT
+  trap 'exit 130' INT  # interrupted or killed: exit, so the EXIT trap stops the server
+  trap 'exit 143' TERM
   [ "$(id -u)" != 0 ] || chown postgres "$PGDATA_TMP"
   quiet run_pg "$PGBIN/initdb" -D "$PGDATA_TMP" -A trust -U postgres
-  port=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  # A free loopback port, or LEADGATE_TEST_PG_PORT when set.
+  port=${LEADGATE_TEST_PG_PORT:-$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
   # fsync off: a test server needs no durability; many connections: parallel workers.
   quiet run_pg "$PGBIN/pg_ctl" -D "$PGDATA_TMP" -l "$PGDATA_TMP/server.log" -w \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $PGDATA_TMP -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start
