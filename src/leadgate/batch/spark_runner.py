@@ -19,7 +19,7 @@ from leadgate.engine import ir
 from leadgate.engine.sql import EVENT_COLUMNS, InputShape, query_sql
 from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT
 from leadgate.errors import IngestError, UnsupportedTargetError
-from leadgate.io.checks import bad_utf8_error, check_input
+from leadgate.io.checks import bad_utf8_error, check_input, jsonl_without_rows
 from leadgate.io.formats import format_of
 from leadgate.io.readers import first_refusal
 
@@ -92,9 +92,11 @@ def _check(path: str | Path, required: tuple[str, ...] = (), need_rows: bool = F
     return sep or ","
 
 
-def _read(spark: Any, path: str | Path, sep: str) -> Any:
+def _read(spark: Any, path: str | Path, sep: str, required: tuple[str, ...] = ()) -> Any:
     text = str(path)
     kind = _kind(path)
+    if "://" not in text and jsonl_without_rows(path):  # no rows to infer columns from
+        return spark.createDataFrame([], ", ".join(f"`{c}` string" for c in required))
     if kind == "parquet":
         return spark.read.parquet(text)
     if kind == "jsonl":
@@ -179,7 +181,7 @@ def spark_rows(
     view.createOrReplaceTempView("lg_leads")
     event_kinds: dict[str, str] = {}
     if events is not None:
-        ev = _read(spark, events, seps["events"])
+        ev = _read(spark, events, seps["events"], EVENT_COLUMNS[1:])
         ev_cols = _flat(ev.schema, EVENT_COLUMNS)
         present = {n for n, _, _ in ev_cols}
         for required in ("lead_id", "type", "timestamp"):
