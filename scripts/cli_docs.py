@@ -33,7 +33,13 @@ def main() -> None:
         "Generated from `leadgate COMMAND --help` by `scripts/cli_docs.py`. Every command that uses the",
         "store takes `--db URL` (or `LEADGATE_DB`; default: the SQLite file `leadgate.db`). Exit codes:",
         "0 ok, 1 user error (one line naming file, line and field), 2 usage, 3 not found or conflict;",
-        "`leadgate --debug COMMAND` shows a traceback instead.\n",
+        "`leadgate --debug COMMAND` shows a traceback instead. A bad time is worded one way in",
+        "every command (`--as-of: expected an ISO 8601 timestamp such as 2026-11-01 or",
+        "2026-11-01T09:30:00Z, got 'yesterday'`). Output files: the folder must exist (no command",
+        "creates it; `--chart DIR` and `synth --out DIR` make that one folder, not its parents);",
+        "files follow the umask and appear whole or not at all. `tick`, `load` and `models publish`",
+        "refuse an `--as-of` before the store's latest scoring unless `--force`",
+        "(docs/store-and-lifecycle.md).\n",
     ]
     for name, cmd in root.commands.items():  # type: ignore[attr-defined]
         parts.append(f"## leadgate {name}\n\n```\n{_help([name])}\n```\n")

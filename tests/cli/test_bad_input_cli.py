@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from factories import REFERENCE_MODEL
+from leadgate.batch.spark_runner import spark_available
 from store_helpers import PG_URL
 
 HEADER = "lead_id,email,title,industry,company_size,country"
@@ -131,3 +132,22 @@ def test_load_names_the_bad_line_and_writes_nothing(tmp_path: Path, case: str) -
     if db.exists():
         with sqlite3.connect(db) as con:
             assert con.execute("SELECT count(*) FROM leads").fetchone() == (0,)
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(not spark_available(), reason="PySpark or Java is not installed")
+@pytest.mark.parametrize("case", ["not UTF-8", "truncated", "wrong delimiter"])
+def test_score_names_the_bad_line_on_spark(tmp_path: Path, case: str) -> None:
+    # "truncated" is found by Spark's own job (FAILFAST), then named by the Python reader.
+    content, expected = BAD_LEADS[case]
+    leads = tmp_path / "leads.csv"
+    leads.write_bytes(content)
+    out = tmp_path / "scores.csv"
+    done = run(
+        "score", "-m", str(REFERENCE_MODEL), "--leads", str(leads), "--engine", "spark",
+        "--as-of", "2026-11-02", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and expected in errors[0], done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["leads.csv"]

@@ -259,3 +259,21 @@ def test_a_0_byte_file_is_refused_by_load_but_a_header_alone_loads_nothing(
             load_file(store, "leads", empty, as_of=AS_OF)
         assert load_file(store, "leads", header, as_of=AS_OF).rows == 0
     assert os.path.exists(tmp_path / "s.db")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("events.csv", b"lead_id,type,timestamp\n"), ("events.jsonl", b""), ("events.jsonl", b"\n\n")],
+)
+def test_an_events_file_without_rows_scores_like_no_events(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
+    # A day without activity: its export has a header (CSV) or nothing (JSONL), and no rows.
+    leads = tmp_path / "leads.csv"
+    leads.write_bytes(b"\n".join(_lead_lines(["vp", "cto"])) + b"\n")
+    events = tmp_path / name
+    events.write_bytes(content)
+    expected = score_file_records(PLAN, leads, None, AS_OF)
+    for engine in ("duckdb", "sqlite"):
+        assert score_file_records(PLAN, leads, events, AS_OF, engine=engine) == expected
+    assert _python_records(leads, events) == expected

@@ -24,7 +24,7 @@ from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, alias
 from leadgate.engine.targets import target
 from leadgate.errors import IngestError
 from leadgate.executors import DuckDBOptions
-from leadgate.io.checks import check_input
+from leadgate.io.checks import check_input, jsonl_without_rows
 from leadgate.io.formats import format_of
 from leadgate.io.readers import bad_time, first_refusal
 
@@ -124,6 +124,9 @@ def _source(
     # The checks and the delimiter rule of leadgate.io.readers, so both executors refuse the
     # same files and split lines the same way.
     delimiter = check_input(p, kind, required, need_rows)
+    if jsonl_without_rows(p):  # no rows to read the columns from: the required ones, empty
+        cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {_ident(c).sql('duckdb')}" for c in required)
+        return con.sql(f"SELECT {cols or 'NULL AS x'} WHERE false")
     try:
         if kind == "csv":
             rel = con.read_csv(

@@ -19,7 +19,7 @@ from leadgate.engine import ir
 from leadgate.engine.sql import EVENT_COLUMNS, InputShape, matches_query, query_sql
 from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT
 from leadgate.errors import IngestError, UnsupportedTargetError
-from leadgate.io.checks import bad_utf8_error, check_input
+from leadgate.io.checks import bad_utf8_error, check_input, jsonl_without_rows
 from leadgate.io.formats import format_of
 from leadgate.io.readers import first_refusal
 
@@ -116,31 +116,44 @@ def _quiet_start(builder: Any) -> Any:
             os.close(saved)
 
 
-def _read(
-    spark: Any, path: str | Path, required: tuple[str, ...] = (), need_rows: bool = False
-) -> Any:
-    text = str(path)
-    remote = "://" in text  # hdfs://, s3a://: Spark reads it; a folder of Parquet parts too
+def _kind(path: str | Path) -> str:
     p = Path(path)
-    if not remote and not p.exists():
+    remote = "://" in str(path)  # hdfs://, s3a://: Spark reads it; a folder of Parquet parts too
+    return "parquet" if (remote or p.is_dir()) and not p.suffix else format_of(p)
+
+
+def _check(path: str | Path, required: tuple[str, ...] = (), need_rows: bool = False) -> str:
+    """The checks of the other engines (io.checks) on a local file, before Spark starts; the
+    CSV delimiter. Spark would read bytes that are not UTF-8 as U+FFFD without a word, so a
+    local text file is decoded once first."""
+    text, p = str(path), Path(path)
+    if "://" in text:
+        return ","
+    if not p.exists():
         raise IngestError("file not found", file=text)
-    kind = "parquet" if (remote or p.is_dir()) and not p.suffix else format_of(p)
-    sep: str | None = None
-    if not remote and p.is_file():
-        # The checks of the other engines (io.checks); Spark would read bytes that are not
-        # UTF-8 as U+FFFD without a word, so a local text file is decoded once first.
-        sep = check_input(p, kind, required, need_rows)
-        bad = bad_utf8_error(p) if kind != "parquet" else None
-        if bad is not None:
-            raise bad
+    if not p.is_file():
+        return ","
+    kind = _kind(p)
+    sep = check_input(p, kind, required, need_rows)
+    bad = bad_utf8_error(p) if kind != "parquet" else None
+    if bad is not None:
+        raise bad
+    return sep or ","
+
+
+def _read(spark: Any, path: str | Path, sep: str, required: tuple[str, ...] = ()) -> Any:
+    text = str(path)
+    kind = _kind(path)
+    if "://" not in text and jsonl_without_rows(path):  # no rows to infer columns from
+        return spark.createDataFrame([], ", ".join(f"`{c}` string" for c in required))
     if kind == "parquet":
         return spark.read.parquet(text)
     if kind == "jsonl":
         return spark.read.json(text)
     # FAILFAST: a short or long row fails the job (then named by spark_rows), not a null.
     return (
-        spark.read.option("header", True).option("sep", sep or ",").option("quote", '"')
-        .option("escape", '"').option("multiLine", True).option("mode", "FAILFAST").csv(str(p))
+        spark.read.option("header", True).option("sep", sep).option("quote", '"')
+        .option("escape", '"').option("multiLine", True).option("mode", "FAILFAST").csv(text)
     )  # fmt: skip
 
 
@@ -182,8 +195,14 @@ def spark_rows(
     (``lead``: that lead's only, with its ``event_matches``)."""
     from pyspark.sql import functions as F
 
+    # The files are checked before the session starts (seconds of JVM start-up).
+    seps = {"leads": _check(leads, ("lead_id",), need_rows=True)}
+    if accounts is not None:
+        seps["accounts"] = _check(accounts, ("account_id",))
+    if events is not None:
+        seps["events"] = _check(events, EVENT_COLUMNS[1:])
     spark = spark_session(spark_master)
-    src = _read(spark, leads, ("lead_id",), need_rows=True)
+    src = _read(spark, leads, seps["leads"])
     cols = _flat(src.schema, ("lead_id",))
     kinds = {n: k for n, _, k in cols}
     if "lead_id" not in kinds:
@@ -191,7 +210,7 @@ def spark_rows(
     selects = {n: c for n, c, _ in cols}
     frame = src
     if accounts is not None:
-        acc = _read(spark, accounts, ("account_id",))
+        acc = _read(spark, accounts, seps["accounts"])
         acc_cols = [
             (n, c, k) for n, c, k in _flat(acc.schema, ("account_id",)) if n != "account_id"
         ]
@@ -214,7 +233,7 @@ def spark_rows(
     event_kinds: dict[str, str] = {}
     ev_cols: list[tuple[str, Any, str]] = []
     if events is not None:
-        ev = _read(spark, events, EVENT_COLUMNS[1:])
+        ev = _read(spark, events, seps["events"], EVENT_COLUMNS[1:])
         ev_cols = _flat(ev.schema, EVENT_COLUMNS)
         present = {n for n, _, _ in ev_cols}
         for required in ("lead_id", "type", "timestamp"):

@@ -99,6 +99,13 @@ def _parquet_rows(p: Path) -> int | None:
         return None
 
 
+def jsonl_without_rows(path: str | Path) -> bool:
+    """A JSONL file with no rows (0 bytes or blank lines): engines that infer columns from the
+    rows (DuckDB, Spark) find none, so they are given the required columns instead."""
+    p = Path(path)
+    return p.is_file() and format_of(p) == "jsonl" and not _has_text_after(p, 0)
+
+
 def check_input(
     path: str | Path, fmt: str | None = None, required: Sequence[str] = (), need_rows: bool = False
 ) -> str | None:
@@ -110,8 +117,9 @@ def check_input(
     empty (a day without new events), but a 0-byte file never is: not even its header came.
 
     Raises:
-        IngestError: the file is missing, is a folder, is 0 bytes, has a CSV header that is not
-            UTF-8 or lacks a required column, or (``need_rows``) has no rows.
+        IngestError: the file is missing, is a folder, is a 0-byte CSV or Parquet file, has a
+            CSV header that is not UTF-8 or lacks a required column, or (``need_rows``) has no
+            rows.
     """
     p = Path(path)
     kind = format_of(p, fmt)
@@ -120,6 +128,13 @@ def check_input(
     if p.is_dir():
         raise IngestError("is a folder; give the file to read", file=str(p))
     size = p.stat().st_size
+    if kind == "jsonl":
+        # One object per line and no header: a JSONL export of no rows is 0 bytes, so only a
+        # file that must have rows is refused for having none.
+        if need_rows and not _has_text_after(p, 0):
+            what = "the file is empty (0 bytes)" if size == 0 else "the file holds only blank lines"
+            raise IngestError(f"no rows: {what}", file=str(p), line=1)
+        return None
     if size == 0:
         expected = {
             "csv": "a header line naming the columns, then one row per line",
@@ -130,10 +145,6 @@ def check_input(
     if kind == "parquet":
         if need_rows and _parquet_rows(p) == 0:
             raise IngestError("no rows: the Parquet file holds an empty table", file=str(p))
-        return None
-    if kind == "jsonl":
-        if need_rows and not _has_text_after(p, 0):
-            raise IngestError("no rows: the file holds only blank lines", file=str(p), line=1)
         return None
     raw = _first_line(p)
     try:
