@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from leadgate.errors import LeadgateError
+from leadgate.errors import LeadgateError, OptionError
 from leadgate.report.calibrate import Calibration
 from leadgate.report.funnel import FunnelReport
 from leadgate.report.speed import SpeedReport
@@ -42,7 +42,7 @@ def _pyplot() -> Any:
 
 def _target(out_dir: str | Path, name: str, fmt: str) -> Path:
     if fmt not in FORMATS:
-        raise LeadgateError(f"--chart-format: expected png or svg, got '{fmt}'")
+        raise OptionError("chart_format", f"expected png or svg, got '{fmt}'")
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{name}.{fmt}"

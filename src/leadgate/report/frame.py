@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from leadgate.errors import IngestError, LeadgateError
+from leadgate.errors import IngestError, LeadgateError, OptionError
 from leadgate.io import read_leads, read_table
 from leadgate.io.readers import parse_timestamp
 
@@ -354,7 +354,7 @@ def group_columns(by: Iterable[str]) -> list[str]:
             continue
         if key not in GROUPS:
             allowed = ", ".join(sorted(set(GROUPS) - {"source", "model"}))
-            raise LeadgateError(f"--by: unknown dimension '{name}' (choose from {allowed})")
+            raise OptionError("by", f"unknown dimension '{name}' (choose from {allowed})")
         if GROUPS[key] not in cols:
             cols.append(GROUPS[key])
     return cols
