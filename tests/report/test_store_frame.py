@@ -110,9 +110,7 @@ def test_source_needs_exactly_one_history(tmp_path: Path) -> None:
 
     with pytest.raises(LeadgateError, match="no history: give db URL, or leads and outcomes"):
         HistorySource().frame()
-    with pytest.raises(
-        LeadgateError, match="give either db or leads/outcomes files, not both"
-    ):
+    with pytest.raises(LeadgateError, match="give either db or leads/outcomes files, not both"):
         HistorySource(db="x.db", leads=tmp_path / "l.csv").frame()
     with pytest.raises(LeadgateError, match="events: replaying history needs"):
         HistorySource(leads=tmp_path / "l.csv", outcomes=tmp_path / "o.csv").history()
