@@ -63,3 +63,26 @@ def test_the_plan_lists_each_check_and_event_filter_once() -> None:
     assert [c.name for c in plan.checks] == ["business email", "student"]
     assert len(plan.event_filters) == 3
     assert plan.identity()["hash"] == plan_of(MODEL).hash  # deterministic
+
+
+def test_the_plan_says_which_fields_it_reads() -> None:
+    model = {
+        **MODEL,
+        "dimensions": {
+            **MODEL["dimensions"],
+            "intent": {
+                "rules": [
+                    {
+                        "name": "pricing",
+                        "event": "view",
+                        "where": {"url": {"contains": "/pricing"}},
+                        "points": 5,
+                    }
+                ]
+            },
+        },
+    }
+    fields = plan_of(model).fields()
+    assert fields.profile == ("title", "size", "email")
+    assert fields.properties == ("url",)
+    assert fields.types == ("email_open", "click", "tap", "visit", "view")

@@ -41,35 +41,10 @@ from leadgate.store.schema import accounts, events, leads
 FETCH = 50_000
 
 
-def _cond_fields(cond: ir.Cond | None, out: set[str]) -> None:
-    if cond is None:
-        return
-    if isinstance(cond, ir.Test):
-        out.add(cond.field)
-    elif isinstance(cond, ir.AllOf | ir.AnyOf):
-        for item in cond.items:
-            _cond_fields(item, out)
-    elif isinstance(cond, ir.Not):
-        _cond_fields(cond.item, out)
-
-
 def model_fields(plan: ir.Plan) -> tuple[set[str], set[str], set[str]]:
-    """(profile fields, event property fields, event types) the model reads."""
-    profile: set[str] = set()
-    props: set[str] = set()
-    types: set[str] = set()
-
-    for rule in plan.rules:
-        if isinstance(rule, ir.ProfileRule):
-            _cond_fields(rule.when, profile)
-    for seg in plan.segments:
-        _cond_fields(seg.when, profile)
-    for chk in plan.checks:
-        _cond_fields(chk.when, profile)
-    for f in plan.event_filters:
-        types.update(f.types)
-        _cond_fields(f.where, props)
-    return profile, props, types
+    """(profile fields, event property fields, event types) the model reads (``Plan.fields``)."""
+    fields = plan.fields()
+    return set(fields.profile), set(fields.properties), set(fields.types)
 
 
 def property_types(plan: ir.Plan) -> set[str]:
