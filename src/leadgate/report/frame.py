@@ -27,6 +27,7 @@ import pandas as pd
 from leadgate.errors import IngestError, LeadgateError, OptionError
 from leadgate.io import read_leads, read_table
 from leadgate.io.readers import parse_timestamp
+from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
 
 TIME_COLUMNS = (
     "created_at",
@@ -74,7 +75,6 @@ GROUPS = {
     "model": "model_version",
 }
 UNKNOWN = "unknown"
-DEFAULT_SLA_HOURS = 24.0
 
 # Persona bands from the lead's seniority (when the source has it) or its title. Title patterns
 # are tried in order: "VP of Engineering Operations" is a VP, not an engineer.

@@ -16,8 +16,9 @@ import pandas as pd
 
 from leadgate.engine import Plan
 from leadgate.errors import OptionError
+from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
 from leadgate.model import Model, load_model
-from leadgate.report.frame import DEFAULT_SLA_HOURS, UNKNOWN, frame_from_files
+from leadgate.report.frame import UNKNOWN, frame_from_files
 from leadgate.report.history import History, history_from_files
 
 
