@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlglot import exp
 
 from leadgate.engine import Score, ir
+from leadgate.io.account_join import ACCOUNT_PREFIX, account_value, join_account
 from leadgate.store.schema import accounts, events, leads
 
 FETCH = 50_000
@@ -241,19 +242,12 @@ def batch_scores(
         ).from_(exp.to_table("lg_raw_leads").as_("l"))
         for name in sorted(fields - {"lead_id"}):
             value: exp.Expression = _extract("l", "attrs", name)
-            if name.startswith("account.") and raw_accounts is not None:
-                # docs/semantics.md: the lead's own "account.x" wins over its account's "x".
-                value = exp.Coalesce(
-                    this=value, expressions=[_extract("a", "attrs", name[len("account.") :])]
-                )
+            if name.startswith(ACCOUNT_PREFIX) and raw_accounts is not None:
+                value = account_value(value, _extract("a", "attrs", name[len(ACCOUNT_PREFIX) :]))
             view = view.select(exp.alias_(value, _ident(name)))
         if raw_accounts is not None:
             con.register("lg_raw_accounts", raw_accounts)
-            on = exp.EQ(
-                this=exp.column("account_id", table="a"),
-                expression=exp.column("account_id", table="l"),
-            )
-            view = view.join(exp.to_table("lg_raw_accounts").as_("a"), on=on, join_type="left")
+            view = join_account(view, "l", "lg_raw_accounts", "a")
         con.execute(f"CREATE TEMP VIEW lg_leads AS {view.sql('duckdb')}")
         ev = exp.select(
             "lead_id",
