@@ -57,3 +57,12 @@ def test_the_cli_names_the_flag(tmp_path: Path) -> None:
         assert done.returncode == 1
         assert "--spark-master: does not apply to the" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_option_errors_name_parameters_and_adapters_spell_them() -> None:
+    from leadgate.cli import message
+
+    exc = OptionError("", "give either {db} or {leads_file} files", mentions=("db", "leads_file"))
+    assert str(exc) == "give either db or leads_file files"
+    assert message(exc) == "give either --db or --leads-file files"
+    assert message(OptionError("chart_format", "expected png")) == "--chart-format: expected png"

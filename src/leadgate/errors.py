@@ -6,6 +6,7 @@ Adapters translate these (CLI: exit codes, HTTP: status codes). Anything that is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -87,10 +88,21 @@ class UnsupportedTargetError(LeadgateError):
 
 class OptionError(LeadgateError):
     """Raised when a library call gets an option it does not take (e.g. a Spark master for the
-    DuckDB engine) or a bad value for one. ``parameter`` names the library parameter; adapters
-    render it as their own spelling (the CLI as ``--spark-master``, the API as a JSON field)."""
+    DuckDB engine), a bad value for one, or a combination of options that does not go together.
 
-    def __init__(self, parameter: str, message: str) -> None:
+    ``parameter`` names the library parameter at fault ("" when the message is about several),
+    and ``{name}`` placeholders in ``message`` name others (listed in ``mentions``). ``str()``
+    says the parameters' own names; adapters call ``render`` with their own spelling (the CLI
+    ``--spark-master``, the API a JSON field).
+    """
+
+    def __init__(self, parameter: str, message: str, *, mentions: tuple[str, ...] = ()) -> None:
         self.parameter = parameter
         self.detail = message
-        super().__init__(f"{parameter}: {message}")
+        self.mentions = mentions
+        super().__init__(self.render(lambda name: name))
+
+    def render(self, spell: Callable[[str], str]) -> str:
+        """The message with each parameter spelled by ``spell``."""
+        detail = self.detail.format(**{m: spell(m) for m in self.mentions})
+        return f"{spell(self.parameter)}: {detail}" if self.parameter else detail

@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
+# The HTTP API is the 'server' extra: without it these tests are skipped, with this reason.
+pytest.importorskip("fastapi", reason="the HTTP API needs the 'server' extra")
+pytest.importorskip("httpx", reason="the HTTP API tests need the 'server' extra")
+
 from fastapi.testclient import TestClient
 
 from api_helpers import Clock, bearer, role_keys

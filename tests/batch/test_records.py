@@ -9,6 +9,7 @@ from leadgate.batch import score_file_records
 from leadgate.batch.duckdb_runner import DuckDBScorer
 from leadgate.batch.records import record_columns, record_maker, score_from_row
 from leadgate.engine import compile_model
+from leadgate.engine.record_spec import NAMES
 from leadgate.model import parse_model
 
 MODEL = """
@@ -57,5 +58,8 @@ def test_fast_records_equal_score_records(tmp_path: Path) -> None:
     make = record_maker(plan, AS_OF)
     expected = [score_from_row(plan, row, AS_OF).to_record() for row in full]
     assert [make(row) for row in narrow] == expected
+    # every producer writes record_spec.RECORD's fields in its order
+    assert all(list(make(row)) == list(NAMES) for row in narrow)
+    assert all(list(r) == list(NAMES) for r in expected)
     assert any(len(r["missing"]) >= 3 for r in expected)  # floors, gate and threshold texts
     assert score_file_records(plan, leads, events, AS_OF) == expected

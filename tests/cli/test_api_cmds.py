@@ -10,8 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import pytest
 from typer.testing import CliRunner
+
+pytest.importorskip("httpx", reason="leadgate serve needs the 'server' extra")
+
+import httpx
 
 from api_helpers import free_port
 from leadgate.api.keys import verify_key

@@ -123,7 +123,7 @@ def test_calibrate_writes_a_new_version(data: Any, tmp_path: Path) -> None:
 
 
 def test_targets(data: Any) -> None:
-    with pytest.raises(LeadgateError, match="--rates: missing mql:sal"):
+    with pytest.raises(LeadgateError, match="rates: missing mql:sal"):
         runner.invoke(app, ["targets", "--revenue", "1", "--deal-size", "1", "--rates", "lead:mql=.2"],
                       catch_exceptions=False)  # fmt: skip
     given = invoke("targets", "--revenue", "2000000", "--deal-size", "25000", "--period", "quarter",

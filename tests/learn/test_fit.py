@@ -139,7 +139,7 @@ def test_hybrid_keeps_the_rules_and_adds_a_predictive_dimension(synth: Any, tmp_
 
 
 def test_bad_inputs_are_user_errors(synth: Any, tmp_path: Path) -> None:
-    with pytest.raises(LeadgateError, match="--target: expected one of won, sql, sal"):
+    with pytest.raises(LeadgateError, match="target: expected one of won, sql, sal"):
         fit_files(synth.leads, synth.events, synth.outcomes, tmp_path / "m.yaml", target="paid")
     with pytest.raises(IngestError, match="no column 'handoff_at'"):
         fit_files(synth.leads, synth.events, synth.outcomes, tmp_path / "m.yaml",
@@ -147,7 +147,7 @@ def test_bad_inputs_are_user_errors(synth: Any, tmp_path: Path) -> None:
     flat = tmp_path / "flat.csv"
     flat.write_text("id,x,won\n" + "".join(f"{i},{i % 3},maybe\n" for i in range(60)))
     with pytest.raises(
-        IngestError, match=r"flat.csv:2: won: outcome 'maybe' is not 0/1.*--positive"
+        IngestError, match=r"flat.csv:2: won: outcome 'maybe' is not 0/1.*the positive option"
     ):
         fit_table(flat, "won", "id", tmp_path / "m.yaml")
     with pytest.raises(LeadgateError, match="too little to learn from"):

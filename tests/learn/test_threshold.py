@@ -38,5 +38,5 @@ def test_rate_keeps_the_mql_share_at_or_below_the_target() -> None:
 
 
 def test_bad_rate_is_a_user_error() -> None:
-    with pytest.raises(LeadgateError, match="--mql-rate: expected a share between 0 and 1"):
+    with pytest.raises(LeadgateError, match="mql_rate: expected a share between 0 and 1"):
         choose_threshold(np.arange(5.0), np.zeros(5, dtype=int), "rate", 1.5)

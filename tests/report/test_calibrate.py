@@ -112,9 +112,9 @@ def test_target_syntax(text: str, target: Target) -> None:
 
 
 def test_bad_target_is_a_user_error() -> None:
-    with pytest.raises(LeadgateError, match=r"--target: expected METRIC>=X, .* got 'speed>=3'"):
+    with pytest.raises(LeadgateError, match=r"target: expected METRIC>=X, .* got 'speed>=3'"):
         Target.parse("speed>=3")
-    with pytest.raises(LeadgateError, match=r"--target: the range 0.8-0.2 is empty"):
+    with pytest.raises(LeadgateError, match=r"target: the range 0.8-0.2 is empty"):
         Target.parse("mql_sql=0.8-0.2")
 
 

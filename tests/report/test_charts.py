@@ -65,7 +65,7 @@ def test_tradeoff_chart(tmp_path: Path) -> None:
 
 
 def test_unknown_format_is_a_user_error(tmp_path: Path) -> None:
-    with pytest.raises(LeadgateError, match="--chart-format: expected png or svg, got 'gif'"):
+    with pytest.raises(LeadgateError, match="chart_format: expected png or svg, got 'gif'"):
         funnel_chart(funnel_report(_frame()), tmp_path, "gif")
 
 

@@ -114,7 +114,7 @@ def test_version_filter_accepts_hash_prefix_and_names_missing_versions() -> None
 
 
 def test_unknown_group_is_a_user_error() -> None:
-    with pytest.raises(LeadgateError, match=r"--by: unknown dimension 'colour' \(choose from "):
+    with pytest.raises(LeadgateError, match=r"by: unknown dimension 'colour' \(choose from "):
         funnel_report(_frame(), ["colour"])
 
 

@@ -108,13 +108,11 @@ def test_live_store_cycles_transitions_dispositions_and_versions(tmp_path: Path)
 def test_source_needs_exactly_one_history(tmp_path: Path) -> None:
     from leadgate.errors import LeadgateError
 
-    with pytest.raises(LeadgateError, match="no history: give --db URL, or --leads and --outcomes"):
+    with pytest.raises(LeadgateError, match="no history: give db URL, or leads and outcomes"):
         HistorySource().frame()
-    with pytest.raises(
-        LeadgateError, match="give either --db or --leads/--outcomes files, not both"
-    ):
+    with pytest.raises(LeadgateError, match="give either db or leads/outcomes files, not both"):
         HistorySource(db="x.db", leads=tmp_path / "l.csv").frame()
-    with pytest.raises(LeadgateError, match="replaying history needs --events"):
+    with pytest.raises(LeadgateError, match="events: replaying history needs"):
         HistorySource(leads=tmp_path / "l.csv", outcomes=tmp_path / "o.csv").history()
 
 

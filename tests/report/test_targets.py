@@ -36,13 +36,13 @@ def test_parse_rates_accepts_percentages_and_aliases() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("lead:mql=.2", r"--rates: missing mql:sal, sal:sql, sql:opp, opp:won"),
-        ("lead:sql=.2", r"--rates: expected STEP=RATE with STEP one of lead:mql, "),
+        ("lead:mql=.2", r"rates: missing mql:sal, sal:sql, sql:opp, opp:won"),
+        ("lead:sql=.2", r"rates: expected STEP=RATE with STEP one of lead:mql, "),
         (
             "lead:mql=1.5," + RATES.split(",", 1)[1],
-            r"--rates: lead:mql: a conversion rate must be in \(0, 1\], got 1.5",
+            r"rates: lead:mql: a conversion rate must be in \(0, 1\], got 1.5",
         ),
-        ("lead:mql=abc", r"--rates: lead:mql: expected a number, got 'abc'"),
+        ("lead:mql=abc", r"rates: lead:mql: expected a number, got 'abc'"),
     ],
 )
 def test_bad_rates_are_user_errors(text: str, message: str) -> None:
@@ -51,9 +51,9 @@ def test_bad_rates_are_user_errors(text: str, message: str) -> None:
 
 
 def test_bad_amounts_and_period() -> None:
-    with pytest.raises(LeadgateError, match="--revenue and --deal-size must be positive"):
+    with pytest.raises(LeadgateError, match="revenue and deal_size must be positive"):
         funnel_targets(0, 10, rates=parse_rates(RATES))
-    with pytest.raises(LeadgateError, match="--period: expected year, quarter, month, got 'week'"):
+    with pytest.raises(LeadgateError, match="period: expected year, quarter, month, got 'week'"):
         funnel_targets(10, 10, rates=parse_rates(RATES), period="week")
 
 
@@ -92,5 +92,5 @@ def test_measured_rates_split_wins_by_channel() -> None:
 
 
 def test_without_rates_or_history_it_says_what_to_give() -> None:
-    with pytest.raises(LeadgateError, match=r"targets: give --rates, or history"):
+    with pytest.raises(LeadgateError, match=r"targets: give rates, or history"):
         funnel_targets(10, 10)

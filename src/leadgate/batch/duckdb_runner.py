@@ -24,6 +24,7 @@ from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, alias
 from leadgate.engine.targets import target
 from leadgate.errors import IngestError
 from leadgate.executors import DuckDBOptions
+from leadgate.io.account_join import account_field, account_value, join_account
 from leadgate.io.checks import check_input, jsonl_without_rows
 from leadgate.io.formats import format_of
 from leadgate.io.readers import bad_time, first_refusal
@@ -221,16 +222,12 @@ class DuckDBScorer:
             for name, e, kind in acc_cols:
                 if name == "account_id":
                     continue
-                field = f"account.{name}"
-                if field in exprs:  # the lead's own value wins (io.readers.read_leads)
-                    e = exp.Coalesce(this=exprs[field], expressions=[e])
+                field = account_field(name)
+                if field in exprs:  # the lead's own value wins (io/account_join.py)
+                    e = account_value(exprs[field], e)
                     kind = kind if kinds[field] == kind else TEXT
                 exprs[field], kinds[field] = e, kind
-            on = exp.EQ(
-                this=exp.cast(exp.column("account_id", table="l"), "text"),
-                expression=exp.cast(exp.column("account_id", table="a"), "text"),
-            )
-            source = source.join(exp.to_table("lg_src_accounts").as_("a"), on=on, join_type="left")
+            source = join_account(source, "l", "lg_src_accounts", "a")
         view = source.select(
             exp.alias_(exp.Window(this=exp.RowNumber()), ORD, quoted=True),
             *[exp.alias_(e, _ident(name)) for name, e in exprs.items()],

@@ -74,7 +74,7 @@ def exit_code(exc: LeadgateError) -> int:
 def message(exc: LeadgateError) -> str:
     """A library error as the CLI says it: a parameter named as its flag (``--spark-master``)."""
     if isinstance(exc, OptionError):
-        return f"--{exc.parameter.replace('_', '-')}: {exc.detail}"
+        return exc.render(lambda name: "--" + name.replace("_", "-"))
     return str(exc)
 
 

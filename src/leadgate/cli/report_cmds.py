@@ -60,7 +60,7 @@ def history_source(db: str | None, leads: Path | None, outcomes: Path | None,
 
     The environment only stands in when no file is given, so files never clash with it.
     """
-    from leadgate.report.frame import DEFAULT_SLA_HOURS
+    from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
     from leadgate.report.sources import HistorySource
 
     if db is None and leads is None and outcomes is None and events is None:

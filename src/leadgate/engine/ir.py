@@ -219,6 +219,45 @@ def visit_cond(cond: Cond, visitor: CondVisitor[T]) -> T:
     assert_never(cond)
 
 
+class _TestFields(CondVisitor[tuple[str, ...]]):
+    """The fields a condition reads, in order of appearance."""
+
+    def visit_Test(self, cond: Test) -> tuple[str, ...]:
+        return (cond.field,)
+
+    def visit_AllOf(self, cond: AllOf) -> tuple[str, ...]:
+        return tuple(f for c in cond.items for f in visit_cond(c, self))
+
+    def visit_AnyOf(self, cond: AnyOf) -> tuple[str, ...]:
+        return tuple(f for c in cond.items for f in visit_cond(c, self))
+
+    def visit_Not(self, cond: Not) -> tuple[str, ...]:
+        return visit_cond(cond.item, self)
+
+
+class _ProfileConds(RuleVisitor[tuple["Cond", ...]]):
+    """The conditions a rule tests on the lead's profile."""
+
+    def visit_ProfileRule(self, rule: ProfileRule) -> tuple[Cond, ...]:
+        return (rule.when,)
+
+    def visit_EventRule(self, rule: EventRule) -> tuple[Cond, ...]:
+        return ()
+
+    def visit_CountRule(self, rule: CountRule) -> tuple[Cond, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class Fields:
+    """What a plan reads: profile fields (lead columns), event properties and event types,
+    each in order of first appearance."""
+
+    profile: tuple[str, ...]
+    properties: tuple[str, ...]
+    types: tuple[str, ...]
+
+
 class _Filters(RuleVisitor[tuple["EventFilter", ...]]):
     """The event filters a rule counts with."""
 
@@ -305,6 +344,21 @@ class Plan:
         out = [f for rule in self.rules for f in visit_rule(rule, _Filters())]
         out += [c.events.filter for c in self.checks if c.events is not None]
         return tuple(out)
+
+    def fields(self) -> Fields:
+        """The profile fields, event properties and event types the plan reads (the one list
+        the runners, the store's batch export and ``leadgate sql`` use)."""
+        reader = _TestFields()
+        conds = [c for rule in self.rules for c in visit_rule(rule, _ProfileConds())]
+        conds += [s.when for s in self.segments if s.when is not None]
+        conds += [c.when for c in self.checks if c.when is not None]
+        profile = [f for c in conds for f in visit_cond(c, reader)]
+        filters = self.event_filters
+        props = [
+            f for flt in filters if flt.where is not None for f in visit_cond(flt.where, reader)
+        ]
+        types = [t for flt in filters for t in flt.types]
+        return Fields(*(tuple(dict.fromkeys(x)) for x in (profile, props, types)))
 
     def identity(self) -> dict[str, str]:
         return {"name": self.name, "version": self.version, "hash": self.hash}

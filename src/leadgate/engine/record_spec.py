@@ -54,12 +54,13 @@ RECORD: tuple[Field, ...] = (
     Field("model", Kind.LABELS, "model_"),
 )
 FIELDS = {f.name: f for f in RECORD}
+NAMES = tuple(FIELDS)
 LIST_SEPARATOR = "; "
 
 
 def record_of(values: Mapping[str, Any]) -> dict[str, Any]:
     """The record with ``values`` (field name -> value) in ``RECORD``'s order."""
-    return {f.name: values[f.name] for f in RECORD}
+    return {name: values[name] for name in NAMES}
 
 
 def flat_names(field: Field, keys: Iterable[str]) -> list[str]:

@@ -16,32 +16,10 @@ from leadgate.engine.sql import EVENT_COLUMNS, dimension_column, output_columns,
 from leadgate.engine.targets import target
 
 
-def _fields(cond: ir.Cond | None, out: dict[str, None]) -> None:
-    if cond is None:
-        return
-    if isinstance(cond, ir.Test):
-        out[cond.field] = None
-    elif isinstance(cond, ir.Not):
-        _fields(cond.item, out)
-    else:
-        for item in cond.items:
-            _fields(item, out)
-
-
 def input_fields(plan: ir.Plan) -> tuple[list[str], list[str]]:
     """The profile fields (leads columns) and event properties (events columns) a plan reads."""
-    profile: dict[str, None] = {}
-    props: dict[str, None] = {}
-    for rule in plan.rules:
-        if isinstance(rule, ir.ProfileRule):
-            _fields(rule.when, profile)
-    for seg in plan.segments:
-        _fields(seg.when, profile)
-    for chk in plan.checks:
-        _fields(chk.when, profile)
-    for flt in plan.event_filters:
-        _fields(flt.where, props)
-    return list(profile), [p for p in props if p not in EVENT_COLUMNS]
+    fields = plan.fields()
+    return list(fields.profile), [p for p in fields.properties if p not in EVENT_COLUMNS]
 
 
 def warehouse_sql(plan: ir.Plan, as_of: datetime, dialect: str) -> str:

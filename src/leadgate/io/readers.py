@@ -14,6 +14,7 @@ from typing import Any
 
 from leadgate.engine.event import Event, as_utc
 from leadgate.errors import IngestError
+from leadgate.io.account_join import with_account
 from leadgate.io.checks import bad_utf8_error, check_input
 from leadgate.io.formats import flatten, format_of, infer_cell
 
@@ -233,16 +234,9 @@ def read_leads(
         seen.add(lead_id)
         profile = {k: v for k, v in row.items() if v is not None}
         profile["lead_id"] = lead_id
-        account = (
-            by_account.get(str(row.get("account_id")))
-            if row.get("account_id") is not None
-            else None
-        )
-        if account:
-            for key, value in account.items():
-                if value is not None and key != "account_id":
-                    profile.setdefault(f"account.{key}", value)
-        leads.append(profile)
+        account_id = row.get("account_id")
+        account = by_account.get(str(account_id)) if account_id is not None else None
+        leads.append(with_account(profile, account))
     return leads
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from leadgate.engine import compile_model, score_lead
-from leadgate.errors import LeadgateError
+from leadgate.errors import LeadgateError, OptionError
 from leadgate.io.writers import check_output_path, write_text_output
 from leadgate.learn.binning import BinnedFeature, bin_feature
 from leadgate.learn.evaluate import gbm_ceiling, metrics, split_rows
@@ -237,7 +237,7 @@ def write_learned(learned: Learned, out: str | Path) -> FitResult:
     """Write the model, scorecard table and report; each file appears whole or not at all."""
     out = Path(out)
     if out.suffix.lower() not in (".yaml", ".yml"):
-        raise LeadgateError(f"--out: expected a .yaml file name, got '{out}'")
+        raise OptionError("out", f"expected a .yaml file name, got '{out}'")
     check_output_path(out)
     model_path, card_path, json_path, md_path = _paths(out)
     report = {**learned.report, "files": {"model": str(model_path), "scorecard": str(card_path),

@@ -36,7 +36,7 @@ import numpy as np
 from leadgate.engine.event import Event
 from leadgate.engine.ir import FALSE_WORDS, TRUE_WORDS
 from leadgate.engine.values import fold, text_of
-from leadgate.errors import IngestError, LeadgateError
+from leadgate.errors import IngestError, LeadgateError, OptionError
 from leadgate.io import read_leads, read_table
 from leadgate.io.readers import event_from_row, parse_timestamp
 from leadgate.learn.features import FeatureTable, event_features, profile_features
@@ -128,7 +128,7 @@ def table_from_files(
 ) -> FeatureTable:
     """The learning table of leads with a known outcome, at their as-of moment."""
     if target not in TARGETS:
-        raise LeadgateError(f"--target: expected one of {', '.join(TARGETS)}, got '{target}'")
+        raise OptionError("target", f"expected one of {', '.join(TARGETS)}, got '{target}'")
     labels: dict[str, int] = {}
     moments: dict[str, datetime] = {}
     reached: dict[str, float] = {}  # when a positive reached the target (outcome window)
@@ -139,7 +139,7 @@ def table_from_files(
         if lead is None:
             raise IngestError("is required", file=str(outcomes), line=line, field="lead_id")
         if as_of_field not in row:
-            raise IngestError(f"no column '{as_of_field}' (see --as-of-field)", file=str(outcomes),
+            raise IngestError(f"no column '{as_of_field}' (see as_of_field)", file=str(outcomes),
                               line=line, field=as_of_field)  # fmt: skip
         if not _present(row.get(as_of_field)):
             skipped[f"no {as_of_field}"] += 1
@@ -219,7 +219,7 @@ def table_from_flat(
         except ValueError as exc:
             raise IngestError(
                 f"outcome '{exc}' is not 0/1, true/false or yes/no (name the positive value "
-                "with --positive LABEL)", file=file, line=line, field=target,
+                "with the positive option)", file=file, line=line, field=target,
             ) from None  # fmt: skip
         if label is None:
             blank += 1

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from leadgate.errors import LeadgateError
+from leadgate.errors import LeadgateError, OptionError
 
 
 def choose_threshold(
@@ -31,7 +31,7 @@ def choose_threshold(
         raise LeadgateError("cannot choose a threshold: no scored rows")
     if method == "rate":
         if mql_rate is None or not 0 < mql_rate < 1:
-            raise LeadgateError(f"--mql-rate: expected a share between 0 and 1, got {mql_rate}")
+            raise OptionError("mql_rate", f"expected a share between 0 and 1, got {mql_rate}")
         # share of rows at or above each candidate
         at_or_above = 1 - np.searchsorted(np.sort(totals), candidates, side="left") / len(totals)
         ok = candidates[at_or_above <= mql_rate + 1e-12]

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from leadgate.engine import compile_model
-from leadgate.errors import ConflictError, LeadgateError
+from leadgate.errors import ConflictError, LeadgateError, OptionError
 from leadgate.io.writers import check_output_path, write_text_output
 from leadgate.model import Model, parse_model
 from leadgate.model.edit import PathKey, edit_model_text
@@ -58,9 +58,10 @@ class Target:
         """``sal_acceptance=0.60-0.75``, ``mql_sql>=0.2``, ``precision>=30%``, ``mqls<=400``."""
         m = _TARGET.match(text.lower())
         if not m or m["metric"] not in METRICS:
-            raise LeadgateError(
-                f"--target: expected METRIC>=X, METRIC<=X or METRIC=LO-HI with METRIC one of "
-                f"{', '.join(METRICS)}, got '{text}'"
+            raise OptionError(
+                "target",
+                f"expected METRIC>=X, METRIC<=X or METRIC=LO-HI with METRIC one of "
+                f"{', '.join(METRICS)}, got '{text}'",
             )
 
         def num(s: str) -> float:
@@ -73,7 +74,7 @@ class Target:
             return cls(m["metric"], None, a)
         b = num(m["b"]) if m["b"] else a
         if b < a:
-            raise LeadgateError(f"--target: the range {a}-{b} is empty (low above high)")
+            raise OptionError("target", f"the range {a}-{b} is empty (low above high)")
         return cls(m["metric"], a, b)
 
     def value(self, point: dict[str, Any]) -> float | None:
@@ -197,7 +198,7 @@ def calibrate(
     """Replay ``history`` under ``model``, sweep, and recommend thresholds meeting ``target``."""
     goal = Target.parse(target) if isinstance(target, str) else target
     if step <= 0:
-        raise LeadgateError(f"--step: must be positive, got {step}")
+        raise OptionError("step", f"must be positive, got {step}")
     plan = compile_model(model)
     scores = replay(plan, history, as_of=as_of, progress=progress)
     data = scored_leads(plan, scores, history.frame)
@@ -319,7 +320,7 @@ def calibration_target(
     source = Path(model.source) if getattr(model, "source", None) else None
     if out is None:
         if source is None or not source.is_file():
-            raise LeadgateError("--out: name the file for the new model version")
+            raise OptionError("out", "name the file for the new model version")
         while True:
             version = fresh_version(model.spec.version, used)
             slug = re.sub(r"[^A-Za-z0-9._-]+", "-", version)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from leadgate.errors import LeadgateError
+from leadgate.errors import LeadgateError, OptionError
 from leadgate.io.writers import atomic_output, check_output_folder
 from leadgate.report.calibrate import Calibration
 from leadgate.report.funnel import FunnelReport
@@ -49,7 +49,7 @@ def _pyplot() -> Any:
 
 def _target(out_dir: str | Path, name: str, fmt: str) -> Path:
     if fmt not in FORMATS:
-        raise LeadgateError(f"--chart-format: expected png or svg, got '{fmt}'")
+        raise OptionError("chart_format", f"expected png or svg, got '{fmt}'")
     folder = Path(out_dir)
     # The chart folder is the output itself, so it is made; the folder it goes in is not (as
     # for every output file: io.writers.check_output_path).

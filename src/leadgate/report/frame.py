@@ -24,9 +24,10 @@ from typing import Any
 
 import pandas as pd
 
-from leadgate.errors import IngestError, LeadgateError
+from leadgate.errors import IngestError, LeadgateError, OptionError
 from leadgate.io import read_leads, read_table
 from leadgate.io.readers import parse_timestamp
+from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
 
 TIME_COLUMNS = (
     "created_at",
@@ -74,7 +75,6 @@ GROUPS = {
     "model": "model_version",
 }
 UNKNOWN = "unknown"
-DEFAULT_SLA_HOURS = 24.0
 
 # Persona bands from the lead's seniority (when the source has it) or its title. Title patterns
 # are tried in order: "VP of Engineering Operations" is a VP, not an engineer.
@@ -354,7 +354,7 @@ def group_columns(by: Iterable[str]) -> list[str]:
             continue
         if key not in GROUPS:
             allowed = ", ".join(sorted(set(GROUPS) - {"source", "model"}))
-            raise LeadgateError(f"--by: unknown dimension '{name}' (choose from {allowed})")
+            raise OptionError("by", f"unknown dimension '{name}' (choose from {allowed})")
         if GROUPS[key] not in cols:
             cols.append(GROUPS[key])
     return cols

@@ -23,8 +23,8 @@ import pandas as pd
 from leadgate.engine import Event, Plan, Score, score_lead
 from leadgate.engine.event import as_utc
 from leadgate.io import read_events, read_leads
+from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
 from leadgate.report.frame import (
-    DEFAULT_SLA_HOURS,
     UNKNOWN,
     build_frame,
     lead_attributes,

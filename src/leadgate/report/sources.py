@@ -15,9 +15,10 @@ from typing import Any
 import pandas as pd
 
 from leadgate.engine import Plan
-from leadgate.errors import LeadgateError
+from leadgate.errors import OptionError
+from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
 from leadgate.model import Model, load_model
-from leadgate.report.frame import DEFAULT_SLA_HOURS, UNKNOWN, frame_from_files
+from leadgate.report.frame import UNKNOWN, frame_from_files
 from leadgate.report.history import History, history_from_files
 
 
@@ -37,14 +38,22 @@ class HistorySource:
         """Raise a one-line error unless exactly one complete source is named."""
         files = any(p is not None for p in (self.leads, self.outcomes, self.events, self.accounts))
         if self.db and files:
-            raise LeadgateError("give either --db or --leads/--outcomes files, not both")
+            raise OptionError(
+                "",
+                "give either {db} or {leads}/{outcomes} files, not both",
+                mentions=("db", "leads", "outcomes"),
+            )
         if self.db:
             return
         if self.leads is None or self.outcomes is None:
-            what = "--leads, --events and --outcomes" if need_events else "--leads and --outcomes"
-            raise LeadgateError(f"no history: give --db URL, or {what}")
+            what = "{leads}, {events} and {outcomes}" if need_events else "{leads} and {outcomes}"
+            raise OptionError(
+                "",
+                "no history: give {db} URL, or " + what,
+                mentions=("db", "leads", "events", "outcomes"),
+            )
         if need_events and self.events is None:
-            raise LeadgateError("replaying history needs --events (the leads' activity)")
+            raise OptionError("events", "replaying history needs the leads' activity")
 
     @property
     def given(self) -> bool:

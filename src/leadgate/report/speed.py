@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
 from leadgate.report.frame import select
 from leadgate.report.funnel import choose_versions
 from leadgate.report.stats import Rate
@@ -115,7 +116,7 @@ def speed_report(
         now = stamps.max() if len(stamps) else None
     else:
         now = pd.Timestamp(as_of)
-    sla = mqls["sla_hours"].fillna(24.0)
+    sla = mqls["sla_hours"].fillna(DEFAULT_SLA_HOURS)
     late = (hours > sla).fillna(False)
     untouched = hours.isna()
     if now is not None:

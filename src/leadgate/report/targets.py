@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from leadgate.errors import LeadgateError
+from leadgate.errors import OptionError
 from leadgate.report.funnel import funnel_counts
 
 STEPS = ("lead:mql", "mql:sal", "sal:sql", "sql:opp", "opp:won")
@@ -47,24 +47,22 @@ def parse_rates(text: str) -> dict[str, float]:
         name, sep, value = part.partition("=")
         key = _ALIASES.get(name.strip().lower())
         if not sep or key is None:
-            raise LeadgateError(
-                f"--rates: expected STEP=RATE with STEP one of {', '.join(STEPS)}, got '{part}'"
+            raise OptionError(
+                "rates", f"expected STEP=RATE with STEP one of {', '.join(STEPS)}, got '{part}'"
             )
         try:
             rate = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
         except ValueError:
-            raise LeadgateError(f"--rates: {name}: expected a number, got '{value}'") from None
+            raise OptionError("rates", f"{name}: expected a number, got '{value}'") from None
         if not 0 < rate <= 1:  # NaN fails too
-            raise LeadgateError(
-                f"--rates: {name}: a conversion rate must be in (0, 1], got {value}"
-            )
+            raise OptionError("rates", f"{name}: a conversion rate must be in (0, 1], got {value}")
         if rate < MIN_RATE:  # the back-solved counts would overflow
-            raise LeadgateError(f"--rates: {name}: {value} is below {MIN_RATE}, too small to plan")
+            raise OptionError("rates", f"{name}: {value} is below {MIN_RATE}, too small to plan")
         rates[key] = rate
     missing = [s for s in STEPS if s not in rates]
     if missing:
-        raise LeadgateError(
-            f"--rates: missing {', '.join(missing)} (all of {', '.join(STEPS)} are needed)"
+        raise OptionError(
+            "rates", f"missing {', '.join(missing)} (all of {', '.join(STEPS)} are needed)"
         )
     return rates
 
@@ -142,17 +140,21 @@ def funnel_targets(
     Give ``rates`` (all five steps), or a funnel ``frame`` to measure them overall and per channel.
     """
     if revenue <= 0 or deal_size <= 0:
-        raise LeadgateError("--revenue and --deal-size must be positive")
+        raise OptionError(
+            "", "{revenue} and {deal_size} must be positive", mentions=("revenue", "deal_size")
+        )
     if period not in PERIODS:
-        raise LeadgateError(f"--period: expected {', '.join(PERIODS)}, got '{period}'")
+        raise OptionError("period", f"expected {', '.join(PERIODS)}, got '{period}'")
     per_period = revenue / PERIODS[period]
     wins = math.ceil(per_period / deal_size - 1e-9)
     if rates is not None:
         total = TargetRow("all", 1.0, dict(rates), back_solve(wins, rates))
         return TargetsPlan(revenue, deal_size, period, per_period, wins, "given", total)
     if frame is None:
-        raise LeadgateError(
-            "targets: give --rates, or history (--db, or --leads and --outcomes) to measure them"
+        raise OptionError(
+            "",
+            "targets: give {rates}, or history ({db}, or {leads} and {outcomes}) to measure them",
+            mentions=("rates", "db", "leads", "outcomes"),
         )
     overall = measured_rates(frame)
     total = TargetRow("all", 1.0, overall, back_solve(wins, overall))

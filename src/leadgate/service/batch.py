@@ -36,40 +36,16 @@ from sqlalchemy import (
 from sqlglot import exp
 
 from leadgate.engine import Score, ir
+from leadgate.io.account_join import ACCOUNT_PREFIX, account_value, join_account
 from leadgate.store.schema import accounts, events, leads
 
 FETCH = 50_000
 
 
-def _cond_fields(cond: ir.Cond | None, out: set[str]) -> None:
-    if cond is None:
-        return
-    if isinstance(cond, ir.Test):
-        out.add(cond.field)
-    elif isinstance(cond, ir.AllOf | ir.AnyOf):
-        for item in cond.items:
-            _cond_fields(item, out)
-    elif isinstance(cond, ir.Not):
-        _cond_fields(cond.item, out)
-
-
 def model_fields(plan: ir.Plan) -> tuple[set[str], set[str], set[str]]:
-    """(profile fields, event property fields, event types) the model reads."""
-    profile: set[str] = set()
-    props: set[str] = set()
-    types: set[str] = set()
-
-    for rule in plan.rules:
-        if isinstance(rule, ir.ProfileRule):
-            _cond_fields(rule.when, profile)
-    for seg in plan.segments:
-        _cond_fields(seg.when, profile)
-    for chk in plan.checks:
-        _cond_fields(chk.when, profile)
-    for f in plan.event_filters:
-        types.update(f.types)
-        _cond_fields(f.where, props)
-    return profile, props, types
+    """(profile fields, event property fields, event types) the model reads (``Plan.fields``)."""
+    fields = plan.fields()
+    return set(fields.profile), set(fields.properties), set(fields.types)
 
 
 def property_types(plan: ir.Plan) -> set[str]:
@@ -266,19 +242,12 @@ def batch_scores(
         ).from_(exp.to_table("lg_raw_leads").as_("l"))
         for name in sorted(fields - {"lead_id"}):
             value: exp.Expression = _extract("l", "attrs", name)
-            if name.startswith("account.") and raw_accounts is not None:
-                # docs/semantics.md: the lead's own "account.x" wins over its account's "x".
-                value = exp.Coalesce(
-                    this=value, expressions=[_extract("a", "attrs", name[len("account.") :])]
-                )
+            if name.startswith(ACCOUNT_PREFIX) and raw_accounts is not None:
+                value = account_value(value, _extract("a", "attrs", name[len(ACCOUNT_PREFIX) :]))
             view = view.select(exp.alias_(value, _ident(name)))
         if raw_accounts is not None:
             con.register("lg_raw_accounts", raw_accounts)
-            on = exp.EQ(
-                this=exp.column("account_id", table="a"),
-                expression=exp.column("account_id", table="l"),
-            )
-            view = view.join(exp.to_table("lg_raw_accounts").as_("a"), on=on, join_type="left")
+            view = join_account(view, "l", "lg_raw_accounts", "a")
         con.execute(f"CREATE TEMP VIEW lg_leads AS {view.sql('duckdb')}")
         ev = exp.select(
             "lead_id",

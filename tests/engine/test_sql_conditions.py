@@ -1,0 +1,69 @@
+"""engine/sql_conditions.py: conditions as SQL that is never NULL, fields only as quoted
+identifiers, each slot projected once (run on DuckDB against the Python predicate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pytest
+from sqlglot import exp
+
+from leadgate.engine import ir
+from leadgate.engine.python import predicate
+from leadgate.engine.sql_conditions import ValueScope, condition_expr
+from leadgate.engine.targets import target
+
+FIELD = 'we"ird; DROP'
+ROWS: list[dict[str, Any]] = [{FIELD: "VP Sales"}, {FIELD: ""}, {FIELD: None}, {FIELD: "12"}]
+CONDS = [
+    ir.Test(FIELD, ir.Op.CONTAINS, "vp"),
+    ir.Not(ir.Test(FIELD, ir.Op.CONTAINS, "vp")),
+    ir.Test(FIELD, ir.Op.NUM_GT, 10.0),
+    ir.AnyOf((ir.Test(FIELD, ir.Op.EXISTS, False), ir.Test(FIELD, ir.Op.NUM_EQ, 12.0))),
+    ir.AllOf(()),
+    ir.AnyOf(()),
+]
+
+
+def _run(cond: ir.Cond) -> list[Any]:
+    scope = ValueScope(target("duckdb"), "l", "p", {FIELD: "text"})
+    test = condition_expr(cond, scope)
+    values = exp.Values(
+        expressions=[
+            exp.Tuple(expressions=[exp.convert(i), exp.convert(r[FIELD])])
+            for i, r in enumerate(ROWS)
+        ],
+        alias=exp.TableAlias(
+            this=exp.to_identifier("l"),
+            columns=[exp.to_identifier("i"), exp.to_identifier(FIELD, quoted=True)],
+        ),
+    )
+    slots = exp.select(exp.column("i", "l"), *scope.projections()).from_(values)
+    sql = exp.select(exp.alias_(test, "ok")).from_(slots.subquery("s")).order_by("i")
+    with duckdb.connect() as con:
+        return [r[0] for r in con.execute(sql.sql("duckdb")).fetchall()]
+
+
+@pytest.mark.parametrize("cond", CONDS, ids=range(len(CONDS)))
+def test_conditions_agree_with_the_python_predicate_and_are_never_null(cond: ir.Cond) -> None:
+    got = _run(cond)
+    assert None not in got
+    assert got == [predicate(cond)(row) for row in ROWS]
+
+
+def test_a_field_reaches_sql_only_as_a_quoted_identifier() -> None:
+    scope = ValueScope(target("duckdb"), "l", "p", {FIELD: "text"})
+    condition_expr(ir.Test(FIELD, ir.Op.CONTAINS, "x'); DROP TABLE t; --"), scope)
+    sql = exp.select(*scope.projections()).from_("t").sql("duckdb")
+    assert '"we""ird; DROP"' in sql
+
+
+def test_a_field_the_input_lacks_is_missing_not_an_error() -> None:
+    scope = ValueScope(target("duckdb"), "l", "p", {})
+    test = condition_expr(ir.Test("absent", ir.Op.EXISTS, False), scope)
+    sql = exp.select(exp.alias_(test, "ok")).from_(
+        exp.select(*scope.projections(), exp.alias_(exp.convert(1), "one")).subquery("s")
+    )
+    with duckdb.connect() as con:
+        assert con.execute(sql.sql("duckdb")).fetchall() == [(True,)]
