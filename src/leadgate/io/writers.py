@@ -59,8 +59,10 @@ def check_output_folder(folder: Path) -> None:
         if not folder.is_dir():
             raise LeadgateError(f"{folder}: is a file; give a folder to write into")
         return
-    if not folder.parent.is_dir():
+    if not folder.parent.exists():
         raise LeadgateError(f"{folder}: folder {folder.parent} does not exist (create it first)")
+    if not folder.parent.is_dir():
+        raise LeadgateError(f"cannot write to {folder}: {folder.parent} is not a folder")
 
 
 def _umask() -> int:

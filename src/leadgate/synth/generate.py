@@ -85,7 +85,7 @@ def _prepare(out_dir: Path) -> Path:
     """Create ``out_dir`` and a private temporary folder in it; user-fixable failures raise."""
     if out_dir.exists() and not out_dir.is_dir():
         raise SynthError(f"{out_dir} exists and is not a folder; give a folder for the data set")
-    if not out_dir.exists() and not out_dir.parent.is_dir():
+    if not out_dir.exists() and not out_dir.parent.exists():
         # As every output (io.writers.check_output_folder): the data set's folder is made,
         # the folder it goes in is not.
         raise SynthError(f"{out_dir}: folder {out_dir.parent} does not exist (create it first)")
