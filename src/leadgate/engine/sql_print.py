@@ -63,8 +63,9 @@ def warehouse_sql(plan: ir.Plan, as_of: datetime, dialect: str) -> str:
             for r in plan.rules
         ),
         *(f"  check {c.key}: {q(c.name, ensure_ascii=False)}" for c in plan.checks),
-        "  mql is the qualification; points_<rule>/events_<rule>/decayed_<rule> explain it,",
-        "  check_<g|q> tell whether each gate / disqualifier matched (docs/batch-engine.md).",
+        "  mql is the qualification (met_floor_<dim>, threshold_met); per rule points, matched,",
+        "  events, raw, decayed and capped (<field>_<rule>) explain it, and check_<g|q> tell",
+        "  whether each gate / disqualifier matched (docs/engine.md).",
     ]
     header = "\n".join(("-- " + line).rstrip() for line in lines)
     return f"{header}\n{body};\n"
