@@ -40,12 +40,13 @@ class SalesforceConnector:
             session.verify = credentials["ca_bundle"]
         session.hooks["response"].append(self._remember_retry_after)
         version = str(mapping["api_version"])
+        self.sf: Any
         if credentials.get("session_id") and credentials.get("instance_url"):
-            self.sf: Any = Salesforce(instance_url=credentials["instance_url"],
+            self.sf = Salesforce(instance_url=credentials["instance_url"],
                                  session_id=credentials["session_id"], version=version,
                                  session=session)  # fmt: skip
         else:
-            self.sf: Any = Salesforce(username=credentials["username"],
+            self.sf = Salesforce(username=credentials["username"],
                                  password=credentials["password"],
                                  security_token=credentials["security_token"],
                                  domain=credentials.get("domain") or None, version=version,

@@ -275,3 +275,25 @@ def list_connectors(conn: Connection) -> list[Connector]:
         )
     ).all()
     return [get_connector(conn, r.key[len(KEY_PREFIX) :]) for r in sorted(rows)]
+
+
+def add_connector(
+    conn: Connection,
+    kind: str,
+    at: datetime,
+    *,
+    mapping_file: Path | None = None,
+    secrets_file: Path | None = None,
+) -> Connector:
+    """Add (or replace) the ``kind`` connector: mapping from the file over the defaults.
+
+    The secrets file is checked now (it must exist and be YAML) but only its path is stored.
+    """
+    if kind not in KINDS:
+        raise CrmError(f"unknown CRM '{kind}' (use {', '.join(KINDS)})")
+    mapping = load_mapping_file(kind, mapping_file) if mapping_file else merge_mapping(kind, {})
+    if secrets_file is not None:
+        read_secrets(secrets_file, kind)
+    connector = Connector(kind, mapping, str(secrets_file.resolve()) if secrets_file else None)
+    save_connector(conn, connector, at)
+    return connector

@@ -306,3 +306,24 @@ def apply_pulled(store: Store, kind: str, item: Pulled, now: datetime, report: P
                                                cycle=lead.cycle, action=item.action,
                                                applied_at=now))  # fmt: skip
     report.applied.append((item.lead_id, item.action))
+
+
+def sync_states(store: Store) -> dict[str, dict[str, Any]]:
+    """Per connector: leads synced, pending and failed, and the newest error."""
+    from leadgate.crm.settings import list_connectors
+
+    s = crm_sync.c
+    out: dict[str, dict[str, Any]] = {}
+    with store.read() as conn:
+        for connector in list_connectors(conn):
+            counts: dict[str, int] = dict(conn.execute(select(s.status, func.count()).where(
+                s.connector == connector.kind).group_by(s.status)).all())  # fmt: skip
+            last = conn.execute(select(s.lead_id, s.last_error).where(
+                s.connector == connector.kind, s.last_error.is_not(None)
+            ).order_by(s.queued_at.desc()).limit(1)).first()  # fmt: skip
+            out[connector.kind] = {
+                "synced": int(counts.get("synced", 0)), "pending": int(counts.get("pending", 0)),
+                "failed": int(counts.get("failed", 0)),
+                "last_error": f"{last.lead_id}: {last.last_error}" if last else None,
+            }  # fmt: skip
+    return out
