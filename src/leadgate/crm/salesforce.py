@@ -24,6 +24,24 @@ from leadgate.crm.pull_map import amount_of, outcome_from
 NOT_PROVIDED = "[not provided]"  # Salesforce's own filler for a required field left empty
 
 
+def _pinned_session_class() -> type[Any]:
+    import requests
+
+    class PinnedSession(requests.Session):
+        """A session whose CA bundle wins over REQUESTS_CA_BUNDLE (requests prefers the env)."""
+
+        def merge_environment_settings(self, *args: Any, **kwargs: Any) -> Any:
+            out = super().merge_environment_settings(*args, **kwargs)
+            out["verify"] = self.verify
+            return out
+
+    return PinnedSession
+
+
+def _PinnedSession() -> Any:  # noqa: N802 - reads as the class it builds
+    return _pinned_session_class()()
+
+
 class SalesforceConnector:
     """Pushes leads to and pulls outcomes from Salesforce Lead records."""
 
@@ -35,7 +53,7 @@ class SalesforceConnector:
 
         self.mapping = mapping
         self._last_retry_after: float | None = None
-        session = requests.Session()
+        session = _PinnedSession() if credentials.get("ca_bundle") else requests.Session()
         if credentials.get("ca_bundle"):
             session.verify = credentials["ca_bundle"]
         session.hooks["response"].append(self._remember_retry_after)
