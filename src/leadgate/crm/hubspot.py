@@ -20,6 +20,7 @@ from typing import Any
 
 from leadgate.crm.fields import LeadValues, Pulled, PushOutcome, mapped
 from leadgate.crm.pull_map import outcome_from
+from leadgate.crm.settings import CrmError
 
 LIFECYCLE = (
     "subscriber",
@@ -108,6 +109,7 @@ class HubSpotConnector:
 
     def _push_batch(self, batch: list[tuple[str, LeadValues]]) -> list[PushOutcome]:
         from hubspot.crm.contacts import ApiException
+        from urllib3.exceptions import HTTPError
 
         stage_prop = self.mapping["fields"].get("stage")
         try:
@@ -125,7 +127,7 @@ class HubSpotConnector:
             wait = retry_after(exc.headers) if status == 429 else None
             return [PushOutcome(v.lead_id, ok=False, error=error, retry=transient,
                                 retry_after=wait) for _, v in batch]  # fmt: skip
-        except OSError as exc:  # connection refused, timeout: the network, try again
+        except (OSError, HTTPError) as exc:  # connection refused, timeout: try again
             return [PushOutcome(v.lead_id, ok=False, error=f"HubSpot unreachable: {exc}",
                                 retry=True) for _, v in batch]  # fmt: skip
 
@@ -219,7 +221,24 @@ class HubSpotConnector:
 
     # -- pull -------------------------------------------------------------------------------
     def pull(self, since: datetime | None) -> tuple[list[Pulled], datetime | None]:
-        """Contacts changed since ``since`` that carry a leadgate lead id, as sales outcomes."""
+        """Contacts changed since ``since`` that carry a leadgate lead id, as sales outcomes.
+
+        Raises:
+            CrmError: HubSpot refused or could not be reached (status and reason only).
+        """
+        from hubspot.crm.contacts import ApiException
+        from urllib3.exceptions import HTTPError
+
+        try:
+            return self._pull(since)
+        except ApiException as exc:
+            raise CrmError(
+                f"hubspot: search answered {exc.status} {exc.reason or ''}".strip()
+            ) from None
+        except (OSError, HTTPError) as exc:
+            raise CrmError(f"hubspot: unreachable: {type(exc).__name__}") from None
+
+    def _pull(self, since: datetime | None) -> tuple[list[Pulled], datetime | None]:
         from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
 
         pull = self.mapping["pull"]

@@ -20,6 +20,7 @@ from typing import Any
 from leadgate.crm.fields import LeadValues, Pulled, PushOutcome, mapped
 from leadgate.crm.hubspot import retry_after
 from leadgate.crm.pull_map import amount_of, outcome_from
+from leadgate.crm.settings import CrmError
 
 NOT_PROVIDED = "[not provided]"  # Salesforce's own filler for a required field left empty
 
@@ -38,7 +39,7 @@ def _pinned_session_class() -> type[Any]:
     return PinnedSession
 
 
-def _PinnedSession() -> Any:  # noqa: N802 - reads as the class it builds
+def _pinned_session() -> Any:
     return _pinned_session_class()()
 
 
@@ -49,16 +50,26 @@ class SalesforceConnector:
 
     def __init__(self, mapping: dict[str, Any], credentials: dict[str, str]) -> None:
         import requests
-        from simple_salesforce.api import Salesforce
+        from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
         self.mapping = mapping
         self._last_retry_after: float | None = None
-        session = _PinnedSession() if credentials.get("ca_bundle") else requests.Session()
+        session = _pinned_session() if credentials.get("ca_bundle") else requests.Session()
         if credentials.get("ca_bundle"):
             session.verify = credentials["ca_bundle"]
         session.hooks["response"].append(self._remember_retry_after)
         version = str(mapping["api_version"])
         self.sf: Any
+        try:
+            self._login(credentials, version, session)
+        except SalesforceAuthenticationFailed:
+            raise CrmError(
+                "salesforce: login refused (check the username, password and security token)"
+            ) from None
+
+    def _login(self, credentials: dict[str, str], version: str, session: Any) -> None:
+        from simple_salesforce.api import Salesforce
+
         if credentials.get("session_id") and credentials.get("instance_url"):
             self.sf = Salesforce(instance_url=credentials["instance_url"],
                                  session_id=credentials["session_id"], version=version,
@@ -119,7 +130,23 @@ class SalesforceConnector:
         return PushOutcome(values.lead_id, ok=True, crm_id=crm_id)
 
     def pull(self, since: datetime | None) -> tuple[list[Pulled], datetime | None]:
-        """Leads changed since ``since`` that carry a leadgate id, as sales outcomes."""
+        """Leads changed since ``since`` that carry a leadgate id, as sales outcomes.
+
+        Raises:
+            CrmError: Salesforce refused or could not be reached (status and message only).
+        """
+        from simple_salesforce.exceptions import SalesforceError
+
+        try:
+            return self._pull(since)
+        except SalesforceError as exc:
+            raise CrmError(
+                f"salesforce: query answered {exc.status}: {_message(exc.content)}"
+            ) from None
+        except OSError as exc:
+            raise CrmError(f"salesforce: unreachable: {type(exc).__name__}") from None
+
+    def _pull(self, since: datetime | None) -> tuple[list[Pulled], datetime | None]:
         pull = self.mapping["pull"]
         field = self.mapping["external_id_field"]
         cols = [field, "SystemModstamp", "IsConverted", "ConvertedOpportunity.IsClosed",
