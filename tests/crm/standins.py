@@ -60,7 +60,16 @@ class StandIn:
                 with owner.lock:
                     owner.requests.append((self.command, self.path, body))
                     if not owner.authorised(self.headers.get("Authorization", "")):
-                        status, headers, answer = 401, {}, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+                        status, headers, answer = (
+                            401,
+                            {},
+                            [
+                                {
+                                    "message": "Session expired or invalid",
+                                    "errorCode": "INVALID_SESSION_ID",
+                                }
+                            ],
+                        )
                     elif owner.faults and owner.fault_applies(self.command, self.path):
                         status, headers, answer = owner.faults.pop(0)
                     else:
@@ -96,7 +105,9 @@ class StandIn:
         raise NotImplementedError
 
 
-def hubspot_error(message: str, category: str = "VALIDATION_ERROR", **context: list[str]) -> dict[str, Any]:
+def hubspot_error(
+    message: str, category: str = "VALIDATION_ERROR", **context: list[str]
+) -> dict[str, Any]:
     return {"status": "error", "category": category, "message": message, "context": context,
             "errors": [], "links": {}, "id": None, "subCategory": None}  # fmt: skip
 
@@ -129,7 +140,9 @@ class HubSpotStandIn(StandIn):
                                     "updatedAt": now, "properties": {"email": email}}  # fmt: skip
         return self.contacts[email]
 
-    def _obj(self, c: dict[str, Any], props: list[str] | None = None, new: bool | None = None) -> dict[str, Any]:
+    def _obj(
+        self, c: dict[str, Any], props: list[str] | None = None, new: bool | None = None
+    ) -> dict[str, Any]:
         p = c["properties"] if props is None else {k: c["properties"].get(k) for k in props}
         out = {"id": c["id"], "properties": p, "createdAt": c["createdAt"],
                "updatedAt": c["updatedAt"], "archived": False}  # fmt: skip
@@ -156,7 +169,11 @@ class HubSpotStandIn(StandIn):
                 backwards = (old and new and old in LIFECYCLE and new in LIFECYCLE
                              and LIFECYCLE.index(new) < LIFECYCLE.index(old))  # fmt: skip
                 if key in self.refuse_ids or backwards:
-                    why = "lifecyclestage cannot move backwards" if backwards else "Property values were not valid"
+                    why = (
+                        "lifecyclestage cannot move backwards"
+                        if backwards
+                        else "Property values were not valid"
+                    )
                     errors.append(hubspot_error(why, ids=[key]))
                     continue
                 created = key not in self.contacts
@@ -164,7 +181,12 @@ class HubSpotStandIn(StandIn):
                 c["properties"].update(props)
                 c["updatedAt"] = now
                 results.append(self._obj(c, new=created))
-            answer = {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+            answer = {
+                "status": "COMPLETE",
+                "results": results,
+                "startedAt": now,
+                "completedAt": now,
+            }
             if errors:
                 answer.update(errors=errors, numErrors=len(errors))
                 return 207, {}, answer
@@ -172,7 +194,11 @@ class HubSpotStandIn(StandIn):
         if method == "POST" and path.startswith(base + "/batch/read"):
             found = [self._obj(self.contacts[i["id"].lower()], body.get("properties"))
                      for i in body["inputs"] if i["id"].lower() in self.contacts]  # fmt: skip
-            return 200, {}, {"status": "COMPLETE", "results": found, "startedAt": now, "completedAt": now}
+            return (
+                200,
+                {},
+                {"status": "COMPLETE", "results": found, "startedAt": now, "completedAt": now},
+            )
         if method == "POST" and path == base + "/search":
             filters = body["filterGroups"][0]["filters"]
             out = []
@@ -221,18 +247,51 @@ class SalesforceStandIn(StandIn):
         if method == "PATCH" and m:
             field, value = m.group(1), unquote(m.group(2))
             if field != self.field:
-                return 404, {}, [{"errorCode": "NOT_FOUND", "message": f"Provided external ID field does not exist or is not accessible: {field}"}]
+                return (
+                    404,
+                    {},
+                    [
+                        {
+                            "errorCode": "NOT_FOUND",
+                            "message": f"Provided external ID field does not exist or is not accessible: {field}",
+                        }
+                    ],
+                )
             if field in body:
-                return 400, {}, [{"errorCode": "INVALID_FIELD", "message": f"{field} specified more than once"}]
-            missing = [f for f in ("LastName", "Company") if not body.get(f) and not self.find(value)]
+                return (
+                    400,
+                    {},
+                    [
+                        {
+                            "errorCode": "INVALID_FIELD",
+                            "message": f"{field} specified more than once",
+                        }
+                    ],
+                )
+            missing = [
+                f for f in ("LastName", "Company") if not body.get(f) and not self.find(value)
+            ]
             if missing:
-                return 400, {}, [{"errorCode": "REQUIRED_FIELD_MISSING", "message": f"Required fields are missing: {missing}"}]
+                return (
+                    400,
+                    {},
+                    [
+                        {
+                            "errorCode": "REQUIRED_FIELD_MISSING",
+                            "message": f"Required fields are missing: {missing}",
+                        }
+                    ],
+                )
             matches = self.find(value)
             if len(matches) > 1:
                 return 300, {}, [f"/services/data/v59.0/sobjects/Lead/{r['Id']}" for r in matches]
             if matches:
                 matches[0].update(body, SystemModstamp=_now())
-                return 200, {}, {"id": matches[0]["Id"], "success": True, "errors": [], "created": False}
+                return (
+                    200,
+                    {},
+                    {"id": matches[0]["Id"], "success": True, "errors": [], "created": False},
+                )
             rec = {"Id": f"00Q{len(self.leads):012d}", self.field: value, "Status": "Open - Not Contacted",
                    "IsConverted": False, "ConvertedOpportunity": None, **body, "SystemModstamp": _now()}  # fmt: skip
             self.leads.append(rec)

@@ -207,7 +207,9 @@ def test_dry_run_writes_nothing(ready: Store, hubspot: HubSpotStandIn) -> None:
 # -- Salesforce -------------------------------------------------------------------------------
 
 
-def test_salesforce_mql_appears_with_mapped_fields(ready: Store, salesforce: SalesforceStandIn) -> None:
+def test_salesforce_mql_appears_with_mapped_fields(
+    ready: Store, salesforce: SalesforceStandIn
+) -> None:
     _connector(ready, "salesforce")
     _mql(ready, "L1", last_name="Lovelace")
     report = _push(ready, "salesforce", T0 + H)
@@ -256,8 +258,12 @@ def test_salesforce_outcomes_come_back(
         _mql(ready, lead_id)
     _push(ready, "salesforce", T0 + H)
     salesforce.set("L1", Status="Closed - Not Converted", Leadgate_Rejection_Reason__c="competitor")
-    salesforce.set("L2", Status="Closed - Converted", IsConverted=True,
-                   ConvertedOpportunity={"IsClosed": True, "IsWon": True, "Amount": 12000.0})
+    salesforce.set(
+        "L2",
+        Status="Closed - Converted",
+        IsConverted=True,
+        ConvertedOpportunity={"IsClosed": True, "IsWon": True, "Amount": 12000.0},
+    )
     salesforce.set("L3", Status="Closed - Converted", IsConverted=True,
                    ConvertedOpportunity={"IsClosed": True, "IsWon": False, "Amount": 800.0})  # fmt: skip
     report = _pull(ready, "salesforce", T0 + 2 * H)
