@@ -27,6 +27,7 @@ from leadgate.crm.settings import (
 from leadgate.engine import Event
 from leadgate.service import ingest_events, publish_model, upsert_lead
 from leadgate.store import open_store
+from leadgate.store.settings import get_setting
 from store_helpers import TINY_MODEL
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -149,3 +150,39 @@ def test_crm_commands_end_to_end(tmp_path: Path, hubspot: HubSpotStandIn) -> Non
     assert wrong.returncode == 1 and "unknown CRM 'pipedrive'" in wrong.stderr
     nothing = _cli("crm", "pull", "--crm", "salesforce", "--db", db, env=env)
     assert nothing.returncode == 3 and "no salesforce connector" in nothing.stderr
+
+
+def test_push_every_hands_an_mql_over_within_a_second(
+    tmp_path: Path, hubspot: HubSpotStandIn
+) -> None:
+    import time
+
+    db = str(tmp_path / "lg.db")
+    store = open_store(db)
+    publish_model(store, TINY_MODEL, actor="t", as_of=T0)
+    env = {"LEADGATE_HUBSPOT_TOKEN": TOKEN, "LEADGATE_HUBSPOT_HOST": hubspot.host}
+    assert _cli("crm", "add", "hubspot", "--db", db, env=env).returncode == 0
+    full = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **env}
+    worker = subprocess.Popen([sys.executable, "-m", "leadgate", "crm", "push", "--every", "0.2",
+                               "--db", db], env=full, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the worker is up once its first round ran
+            with store.read() as conn:
+                if get_setting(conn, "crm.hubspot.outbox_cursor") is not None:
+                    break
+            time.sleep(0.05)
+        now = datetime.now(UTC)
+        upsert_lead(store, "L1", {"title": "VP", "email": "l1@corp.com"}, now)
+        started = time.monotonic()
+        ingest_events(store, [Event("L1", "demo_request", now, "d1", {})], now)
+        while "l1@corp.com" not in hubspot.contacts and time.monotonic() < deadline:
+            time.sleep(0.01)
+        took = time.monotonic() - started
+    finally:
+        worker.terminate()
+        worker.wait(10)
+        store.close()
+    assert "l1@corp.com" in hubspot.contacts, worker.stderr.read() if worker.stderr else ""
+    print(f"MQL event to HubSpot contact: {took * 1000:.0f} ms")

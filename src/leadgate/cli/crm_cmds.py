@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from leadgate.cli.store_cmds import AS_OF_OPTION, DB_OPTION, JSON_OPTION, _now, _open, console
+
+if TYPE_CHECKING:
+    from leadgate.crm.sync import PushReport
 
 crm_app = typer.Typer(help="Hand leads to HubSpot or Salesforce and read sales outcomes back.",
                       no_args_is_help=True)  # fmt: skip
@@ -52,41 +56,61 @@ def _kinds(store: object, kind: str | None) -> list[str]:
 def push_cmd(
     kind: str | None = KIND_OPTION,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be written; write nothing."),
+    every: float | None = typer.Option(None, "--every", min=0.1, help="Keep pushing every SECONDS until stopped (Ctrl-C)."),
     db: str | None = DB_OPTION,
     as_of: str | None = AS_OF_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:  # fmt: skip
-    """Push due leads (MQL hand-offs, score and stage changes) to each CRM once."""
+    """Push due leads (MQL hand-offs, score and stage changes) to each CRM."""
+    import time
+
     from leadgate.crm import sync
     from leadgate.crm.settings import get_connector
 
-    now = _now(as_of)
     with _open(db) as store:
+        clients = []
         for name in _kinds(store, kind):
             with store.read() as conn:
                 connector = get_connector(conn, name)
-            client = sync.open_client(connector)
-            if dry_run:
-                report = sync.dry_run(store, connector, client, now)
-                if as_json:
-                    typer.echo(json.dumps({name: report.would_write}, indent=2, default=str))
-                    continue
-                console.print(
-                    f"{name}: would write {len(report.would_write)} lead(s)", highlight=False
+            clients.append((connector, sync.open_client(connector)))
+        if dry_run:
+            for connector, client in clients:
+                _show_dry_run(
+                    connector.kind, sync.dry_run(store, connector, client, _now(as_of)), as_json
                 )
-                for lead_id, fields in report.would_write.items():
-                    console.print(
-                        f"  {lead_id}: {json.dumps(fields, default=str)}", highlight=False
-                    )
-                continue
-            report = sync.push(store, connector, client, now)
-            if as_json:
-                typer.echo(json.dumps({name: report.__dict__}, default=str))
-                continue
-            console.print(f"{name}: {report.pushed} pushed, {report.retrying} to retry, "
-                          f"{report.failed} failed ({report.queued} newly due)", highlight=False)  # fmt: skip
-            for lead_id, error in sorted(report.errors.items()):
-                console.print(f"  {lead_id}: {error}", highlight=False)
+            return
+        try:
+            while True:
+                for connector, client in clients:
+                    report = sync.push(store, connector, client, _now(as_of))
+                    if every is None or report.queued or report.pushed or report.errors:
+                        _show_push(connector.kind, report, as_json)
+                if every is None:
+                    return
+                time.sleep(every)
+        except KeyboardInterrupt:
+            return
+
+
+def _show_dry_run(name: str, report: PushReport, as_json: bool) -> None:
+    would = report.would_write
+    if as_json:
+        typer.echo(json.dumps({name: would}, indent=2, default=str))
+        return
+    console.print(f"{name}: would write {len(would)} lead(s)", highlight=False)
+    for lead_id, fields in would.items():
+        console.print(f"  {lead_id}: {json.dumps(fields, default=str)}", highlight=False)
+
+
+def _show_push(name: str, r: PushReport, as_json: bool) -> None:
+    if as_json:
+        counts = {k: v for k, v in r.__dict__.items() if k != "would_write"}
+        typer.echo(json.dumps({name: counts}, default=str))
+        return
+    console.print(f"{name}: {r.pushed} pushed, {r.retrying} to retry, "
+                  f"{r.failed} failed ({r.queued} newly due)", highlight=False)  # fmt: skip
+    for lead_id, error in sorted(r.errors.items()):
+        console.print(f"  {lead_id}: {error}", highlight=False)
 
 
 def pull_cmd(
