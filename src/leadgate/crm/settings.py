@@ -86,7 +86,6 @@ HUBSPOT_DEFAULTS: dict[str, Any] = {
 SALESFORCE_DEFAULTS: dict[str, Any] = {
     "external_id_field": "LeadgateId__c",
     "api_version": "59.0",
-    "batch_size": 200,
     "score_step": 5.0,
     "fields": {
         "email": "Email",
@@ -200,10 +199,10 @@ def merge_mapping(
     step = out["score_step"]
     if isinstance(step, bool) or not isinstance(step, int | float) or step < 0:
         raise CrmError(f"{source}: score_step: must be a number >= 0, got {step!r}")
-    size = out["batch_size"]
-    limit = DEFAULTS[kind]["batch_size"]
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= limit:
-        raise CrmError(f"{source}: batch_size: must be 1..{limit} for {kind}, got {size!r}")
+    if "batch_size" in out:  # HubSpot batches; Salesforce upserts lead by lead
+        size, limit = out["batch_size"], DEFAULTS[kind]["batch_size"]
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= limit:
+            raise CrmError(f"{source}: batch_size: must be 1..{limit} for {kind}, got {size!r}")
     return out
 
 
