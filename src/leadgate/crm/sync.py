@@ -198,6 +198,7 @@ def push(
             conn.execute(update(crm_sync).where(
                 s.connector == connector.kind, s.lead_id.in_(list(claimed))
             ).values(next_attempt_at=now + LEASE))  # fmt: skip
+    with store.read() as conn:  # scoring the explanations holds no write lock
         values = _values(conn, list(claimed), store)
     outcomes = client.push(list(values.values())) if values else []
     gone = set(claimed) - set(values)
