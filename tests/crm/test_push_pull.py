@@ -274,3 +274,18 @@ def test_salesforce_outcomes_come_back(
     assert _pull(ready, "salesforce", T0 + 3 * H).applied == []
     total = _funnel(store_url)["total"]
     assert (total["mqls"], total["wins"], total["revenue"]) == (3, 1, 12000.0)
+
+
+def test_hubspot_unreachable_is_retried_and_no_email_fails(
+    ready: Store, hubspot: HubSpotStandIn
+) -> None:
+    _connector(ready, "hubspot")
+    _mql(ready, "L1")
+    upsert_lead(ready, "L2", {"title": "VP"}, T0)  # no email: HubSpot upserts by email
+    ingest_events(ready, [Event("L2", "demo_request", T0, "d-L2", {})], T0)
+    hubspot.stop()
+    report = _push(ready, "hubspot", T0 + H)
+    assert (report.retrying, report.failed) == (1, 1)
+    assert "unreachable" in report.errors["L1"]
+    assert "no email" in report.errors["L2"]
+    assert _row(ready, "hubspot", "L1").status == "pending"

@@ -186,3 +186,16 @@ def test_push_every_hands_an_mql_over_within_a_second(
         store.close()
     assert "l1@corp.com" in hubspot.contacts, worker.stderr.read() if worker.stderr else ""
     print(f"MQL event to HubSpot contact: {took * 1000:.0f} ms")
+
+
+@given(st.integers(1, 30), st.one_of(st.none(), st.floats(0, 10_000)))
+def test_retry_delay_grows_and_never_undercuts_retry_after(
+    attempts: int, after: float | None
+) -> None:
+    from leadgate.crm.sync import MAX_DELAY, delay
+
+    wait = delay(attempts, after).total_seconds()
+    assert wait >= (after or 0.0)
+    assert wait <= max(MAX_DELAY * 1.1, after or 0.0) + 1e-6
+    if after is None and attempts < 10:
+        assert delay(attempts + 1, None) > delay(attempts, None)  # doubling beats +-10% jitter

@@ -18,6 +18,7 @@ Each connector is its own consumer of the ``outbox`` table (independent of webho
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -71,7 +72,8 @@ def open_client(connector: Connector) -> CrmClient:
 def delay(attempts: int, retry_after: float | None) -> timedelta:
     """Backoff before attempt ``attempts + 1``: 2 s doubling to 1 h, +-10%, >= Retry-After."""
     seconds = min(BASE_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY) * random.uniform(0.9, 1.1)
-    return timedelta(seconds=max(seconds, retry_after or 0.0))
+    # Rounded up to whole microseconds, so a Retry-After is never undercut by rounding.
+    return timedelta(microseconds=math.ceil(max(seconds, retry_after or 0.0) * 1e6))
 
 
 def _cursor_key(kind: str) -> str:
