@@ -12,7 +12,7 @@ from rich.table import Table
 from leadgate.cli.store_cmds import AS_OF_OPTION, DB_OPTION, JSON_OPTION, _now, _open, console
 
 if TYPE_CHECKING:
-    from leadgate.crm.sync import PushReport
+    from leadgate.crm.sync import PullReport, PushReport
 
 crm_app = typer.Typer(help="Hand leads to HubSpot or Salesforce and read sales outcomes back.",
                       no_args_is_help=True)  # fmt: skip
@@ -115,26 +115,43 @@ def _show_push(name: str, r: PushReport, as_json: bool) -> None:
 
 def pull_cmd(
     kind: str | None = KIND_OPTION,
+    every: float | None = typer.Option(None, "--every", min=1.0, help="Keep pulling every SECONDS until stopped (Ctrl-C)."),
     db: str | None = DB_OPTION,
     as_of: str | None = AS_OF_OPTION,
-) -> None:
+) -> None:  # fmt: skip
     """Read sales outcomes back from each CRM and record them as dispositions (once each)."""
+    import time
+
     from leadgate.crm import sync
     from leadgate.crm.settings import get_connector
 
-    now = _now(as_of)
     with _open(db) as store:
+        clients = []
         for name in _kinds(store, kind):
             with store.read() as conn:
                 connector = get_connector(conn, name)
-            report = sync.pull(store, connector, sync.open_client(connector), now)
-            console.print(f"{name}: {report.read} read, {len(report.applied)} recorded, "
-                          f"{report.already} already recorded, {len(report.skipped)} skipped",
-                          highlight=False)  # fmt: skip
-            for lead_id, action in report.applied:
-                console.print(f"  {lead_id}: {action}", highlight=False)
-            for lead_id, why in sorted(report.skipped.items()):
-                console.print(f"  {lead_id}: skipped: {why}", highlight=False)
+            clients.append((connector, sync.open_client(connector)))
+        try:
+            while True:
+                for connector, client in clients:
+                    report = sync.pull(store, connector, client, _now(as_of))
+                    if every is None or report.applied or report.skipped:
+                        _show_pull(connector.kind, report)
+                if every is None:
+                    return
+                time.sleep(every)
+        except KeyboardInterrupt:
+            return
+
+
+def _show_pull(name: str, report: PullReport) -> None:
+    console.print(f"{name}: {report.read} read, {len(report.applied)} recorded, "
+                  f"{report.already} already recorded, {len(report.skipped)} skipped",
+                  highlight=False)  # fmt: skip
+    for lead_id, action in report.applied:
+        console.print(f"  {lead_id}: {action}", highlight=False)
+    for lead_id, why in sorted(report.skipped.items()):
+        console.print(f"  {lead_id}: skipped: {why}", highlight=False)
 
 
 def list_cmd(db: str | None = DB_OPTION, as_json: bool = JSON_OPTION) -> None:
