@@ -158,6 +158,8 @@ def test_hubspot_partial_batch_failure(ready: Store, hubspot: HubSpotStandIn) ->
     assert (report.pushed, report.failed) == (1, 1)
     assert "refused" in report.errors["L2"]
     assert _row(ready, "hubspot", "L2").status == "failed"
+    assert _push(ready, "hubspot", T0 + 2 * H).failed == 0  # a failure stays put until retried
+    assert _row(ready, "hubspot", "L2").status == "failed"
     hubspot.refuse_ids.clear()
     assert sync.retry_failed(ready, "hubspot", T0 + 2 * H) == 1
     assert _push(ready, "hubspot", T0 + 2 * H).pushed == 1

@@ -85,7 +85,7 @@ def candidates(conn: Connection, connector: Connector) -> tuple[dict[str, str], 
     cursor = int(get_setting(conn, _cursor_key(connector.kind), 0) or 0)
     s = crm_sync.c
     rows = conn.execute(
-        select(outbox.c.id, outbox.c.topic, outbox.c.lead_id, outbox.c.created_at, s.pushed_at)
+        select(outbox.c.id, outbox.c.topic, outbox.c.lead_id, outbox.c.created_at, s.queued_at)
         .select_from(outbox.outerjoin(crm_sync, and_(
             s.connector == connector.kind, s.lead_id == outbox.c.lead_id)))
         .where(outbox.c.id > max(cursor - LOOKBACK, 0), outbox.c.topic.in_(TOPICS))
@@ -96,7 +96,8 @@ def candidates(conn: Connection, connector: Connector) -> tuple[dict[str, str], 
     for r in rows:
         top = max(top, r.id)
         behind = r.id <= cursor
-        if r.lead_id and not (behind and r.pushed_at is not None and r.pushed_at >= r.created_at):
+        # Behind the cursor: only a late-committed message this lead was not queued for since.
+        if r.lead_id and not (behind and r.queued_at is not None and r.queued_at >= r.created_at):
             due[r.lead_id] = "mql" if r.topic == "lead.mql" else "disposition"
     top = max(top, conn.execute(select(func.max(outbox.c.id))).scalar() or 0)
     moved: Any = conn.execute(
