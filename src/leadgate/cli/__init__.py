@@ -40,6 +40,7 @@ COMMAND_MODULES = [
     "leadgate.cli.synth_cmds",
     "leadgate.cli.demo_cmds",
     "leadgate.cli.learn_cmds",
+    "leadgate.cli.crm_cmds",
 ]
 
 _DEBUG = {"on": bool(os.environ.get("LEADGATE_DEBUG"))}

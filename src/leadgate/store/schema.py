@@ -276,3 +276,35 @@ audit_log = Table(
     Column("target", String(255)),  # what was acted on: a key id, webhook id, lead id, ...
     Column("details", Json, nullable=False),
 )
+
+# CRM hand-off (leadgate.crm): one row per (connector, lead) saying what was last pushed and
+# whether a push is due; the outbox cursor of each connector lives in ``settings``.
+crm_sync = Table(
+    "crm_sync",
+    metadata,
+    Column("connector", String(32), primary_key=True),  # hubspot, salesforce
+    Column("lead_id", Id, primary_key=True),
+    Column("status", String(16), nullable=False),  # pending, synced, failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, index=True),
+    Column("last_error", Text),
+    Column("reason", String(32), nullable=False),  # why queued: mql, score, stage, disposition
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("pushed_at", UTCDateTime),
+    Column("pushed_total", Float),  # the score last written, for the score-change step
+    Column("pushed_stage", String(32)),
+    Column("crm_id", String(64)),  # the CRM's record id once known
+)
+
+# Sales outcomes read back from a CRM and applied once: (connector, lead, cycle, action).
+crm_pulls = Table(
+    "crm_pulls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("connector", String(32), nullable=False),
+    Column("lead_id", Id, nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+    UniqueConstraint("connector", "lead_id", "cycle", "action"),
+)
