@@ -21,7 +21,15 @@ from leadgate.service import dispose, get_lead, ingest_events, publish_model, ti
 from leadgate.service.erasure import erase_lead
 from leadgate.store import Store
 from leadgate.store.audit import Actor, list_audit
-from leadgate.store.schema import events, leads, mql_cycles, outbox, transitions
+from leadgate.store.schema import (
+    crm_pulls,
+    crm_sync,
+    events,
+    leads,
+    mql_cycles,
+    outbox,
+    transitions,
+)
 from leadgate.webhooks.delivery import DeliveryPolicy, run_once
 from leadgate.webhooks.registry import add_webhook
 from store_helpers import PG_URL, TINY_MODEL
@@ -80,6 +88,12 @@ def test_erasure_leaves_nothing_of_the_person_and_keeps_counts(
     publish_model(store, TINY_MODEL, actor="t", as_of=T0)
     _person(store)
     _person(store, "bystander-1", "other.person@example.net", "Otto Other")
+    with store.write() as conn:  # a CRM connector has queued and pulled for the person
+        conn.execute(crm_sync.insert().values(
+            connector="hubspot", lead_id=LEAD_ID, status="synced", attempts=1, reason="mql",
+            queued_at=T0, crm_id="901"))  # fmt: skip
+        conn.execute(crm_pulls.insert().values(
+            connector="hubspot", lead_id=LEAD_ID, cycle=1, action="reject", applied_at=T0))  # fmt: skip
     before = _counts(store)
     mqls_before = get_lead(store, "bystander-1").cycles
     assert LEAD_ID.encode() in _raw_or_dump(store, store_url, tmp_path)
@@ -88,6 +102,7 @@ def test_erasure_leaves_nothing_of_the_person_and_keeps_counts(
 
     (tomb,) = report.tombstones
     assert tomb.startswith("erased-") and report.rows["events"] == 2
+    assert report.rows["crm_sync"] == 1 and report.rows["crm_pulls"] == 1
     assert _counts(store) == before  # the funnel still counts the person, anonymously
     tomb_view = get_lead(store, tomb)
     assert [t.to_stage for t in tomb_view.transitions] == ["mql", "sal", "nurture"]
@@ -100,7 +115,9 @@ def test_erasure_leaves_nothing_of_the_person_and_keeps_counts(
     # Time passing and a republish never score the tombstone again (nor make it an MQL).
     tick(store, T0 + 30 * 24 * H)
     for engine in ("python", "duckdb"):
-        lower = TINY_MODEL.replace("threshold: 30", f"threshold: {20 + len(engine)}")
+        lower = TINY_MODEL.replace("threshold: 30", f"threshold: {20 + len(engine)}").replace(
+            "version: 1", f"version: 1-{engine}"
+        )
         publish_model(store, lower, actor="t", as_of=T0 + 31 * 24 * H, engine=engine)
     assert get_lead(store, tomb).score_history == tomb_view.score_history
     with pytest.raises(ConflictError, match="already an erased tombstone"):

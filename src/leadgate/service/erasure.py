@@ -20,6 +20,7 @@ record (``duplicate_of``) and every duplicate of either. For each record, in one
 - ``outbox``: the person's messages keep topic and time; payload -> ``{"erased": true}``;
   their pending deliveries end as failed ("lead erased before delivery") and every delivery
   record's ``last_error`` (a receiver's answer may echo the payload) -> NULL.
+- ``crm_sync`` (a connector's push queue) rows of the lead are deleted; ``crm_pulls`` -> tombstone.
 - ``audit_log``: targets naming the lead -> tombstone.
 
 Then one ``lead.erased`` message per record goes to the outbox (``webhooks/notices.py``:
@@ -35,7 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, delete, or_, select, update
 
 from leadgate.engine import as_utc
 from leadgate.errors import ConflictError, NotFoundError
@@ -43,6 +44,8 @@ from leadgate.store.audit import Actor, record_audit
 from leadgate.store.db import Store
 from leadgate.store.schema import (
     audit_log,
+    crm_pulls,
+    crm_sync,
     dispositions,
     events,
     leads,
@@ -133,6 +136,10 @@ def _erase_record(conn: Connection, old: str, tomb: str, at: datetime) -> dict[s
         .values(last_error="lead erased before delivery")
     )
     rows["outbox"] = _set(conn, outbox, old, tomb, payload={"erased": True})
+    # CRM connectors: the push queue is state, not history (dropped); the pulls stay, renamed, so
+    # an outcome read back before the erasure is still applied once.
+    rows["crm_sync"] = int(conn.execute(delete(crm_sync).where(crm_sync.c.lead_id == old)).rowcount)
+    rows["crm_pulls"] = _set(conn, crm_pulls, old, tomb)
     rows["audit_log"] = int(
         conn.execute(
             update(audit_log).where(audit_log.c.target == old).values(target=tomb)
