@@ -64,7 +64,11 @@ def test_funnel_table_csv_json_and_charts(data: Any, tmp_path: Path) -> None:
     assert out["model_versions"] == ["unknown"] and out["by"] == ["cohort"]
     assert all(r["cohort"] >= "2026-01" for r in out["rows"] if r["mqls"])
     assert (tmp_path / "funnel.png").stat().st_size > 5000
-    assert (tmp_path / "conversion_by_channel.png").exists()
+    # named by its grouping (it was conversion_by_channel.png whatever --by said)
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "conversion_by_cohort.png",
+        "funnel.png",
+    ]
 
 
 def test_quality_rejections_speed(data: Any, tmp_path: Path) -> None:
