@@ -164,7 +164,10 @@ def _optimal_splits(feature: Feature, y: np.ndarray) -> list[float] | list[list[
                             min_bin_size=0.03, time_limit=10)  # fmt: skip
         x = np.asarray(feature.values, dtype=object)
     else:
-        trend = "auto" if feature.kind == "numeric" else "auto_asc_desc"
+        # profile numbers take any shape (a sweet spot, a dip, several peaks); the out-of-fold
+        # check and the minimum bin size keep it from fitting noise. Counts and recency stay
+        # monotone: more visits, or a later one, reads one way.
+        trend = None if feature.kind == "numeric" else "auto_asc_desc"
         ob = OptimalBinning(name=feature.name, dtype="numerical", solver="cp", max_n_bins=6,
                             min_bin_size=0.04, monotonic_trend=trend, time_limit=10)  # fmt: skip
         x = np.asarray(feature.values, dtype=float)
