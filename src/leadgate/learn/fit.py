@@ -154,11 +154,14 @@ def _learn(
     usable = binned if options.force else [b for b in binned if b.feature.name not in leaked]
     if progress:
         progress("fitting the scorecard", 0, 1)
-    card = fit_scorecard(usable, y[train], options.scaling)
+    card = _fit_within_budget(usable, y[train], options)
     if not card.features:
         raise LeadgateError(f"{source}: no feature predicts the outcome (all too weak or leaking)")
     if options.shapes:
+        before = [list(p) for p in card.points]
         refine_shapes(card, y[train])
+        if _rule_count(card, options.layout) > options.max_rules:  # a 0-point bin moved
+            card.points = before
     _add_interactions(card, usable, y[train], options)
     dims = scorecard_dimensions(card, options.layout)
     columns_train = {bf.feature.name: bf.feature.values for bf in card.used_features()}
@@ -226,12 +229,36 @@ def _learn(
     return Learned(model, text, card, rows, report)
 
 
+def _rule_count(card: Scorecard, layout: str) -> int:
+    return sum(len(d["rules"]) for d in scorecard_dimensions(card, layout).values())
+
+
+def _fit_within_budget(
+    usable: list[BinnedFeature], y: np.ndarray, options: FitOptions
+) -> Scorecard:
+    """The scorecard, refitted without its least telling features while it has too many rules.
+
+    A feature's weight is the spread (standard deviation over the training rows) of the points
+    it gives; the one with the least goes first, until the rules fit in ``max_rules``.
+    """
+    card = fit_scorecard(usable, y, options.scaling)
+    out: list[tuple[str, str]] = []
+    while card.features and _rule_count(card, options.layout) > options.max_rules:
+        spread = [float(np.std(np.asarray(pts, dtype=float)[bf.index(bf.feature.values)]))
+                  for bf, pts in zip(card.features, card.points, strict=True)]  # fmt: skip
+        weakest = card.features[int(np.argmin(spread))].feature.name
+        out.append((weakest, f"left out to keep the model within --max-rules {options.max_rules}"))
+        usable = [bf for bf in usable if bf.feature.name != weakest]
+        card = fit_scorecard(usable, y, options.scaling)
+    card.dropped.extend(out)
+    return card
+
+
 def _add_interactions(
     card: Scorecard, usable: list[BinnedFeature], y: np.ndarray, options: FitOptions
 ) -> None:
     """Fill the rule budget left by the main effects with pairwise rules (``interactions``)."""
-    main = sum(len(d["rules"]) for d in scorecard_dimensions(card, options.layout).values())
-    budget = options.max_rules - main
+    budget = options.max_rules - _rule_count(card, options.layout)
     if not options.interactions or budget <= 0 or not card.features:
         return
     columns = {bf.feature.name: bf.feature.values for bf in card.features}
