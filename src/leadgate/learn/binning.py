@@ -1,7 +1,7 @@
 """Binning of features and weight of evidence (WoE), the first step of a points scorecard.
 
 Cut points come from optbinning's ``OptimalBinning`` (constrained optimisation; counts and recency
-are kept monotonic, numeric profile attributes may peak once, categories are grouped by event
+are kept monotonic, numeric profile attributes take any shape, categories are grouped by event
 rate) and, should it fail, from quantiles (numbers) or one bin per category. Cut points are then
 made readable and engine-exact: counts cut at whole events, recency at whole days (one significant
 figure below a day), numbers at two
