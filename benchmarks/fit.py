@@ -4,7 +4,7 @@ Run by hand (minutes, on a shared 2-core machine):
 
     PYTHONPATH=src .venv/bin/python benchmarks/fit.py [--rows 50000] [--auc-rows 20000]
         [--synth-leads 10000] [--seeds 7] [--targets sql won] [--baseline-rev 3e04691]
-        [--no-ebm] [--skip-timing]
+        [--no-ebm] [--skip-timing] [--skip-auc]
 
 1. **Time**: a flat export of ``--rows`` rows and 20 feature columns with planted interactions
    (built here) is fitted with ``leadgate fit --data`` (a subprocess, as a user runs it); the
@@ -225,6 +225,7 @@ def main() -> None:
     )
     parser.add_argument("--no-ebm", action="store_true")
     parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--skip-auc", action="store_true")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="leadgate-fit-bench-"))
     print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f} (shared machine)")
@@ -236,6 +237,8 @@ def main() -> None:
         new = _fit_flat(SRC, data, root / "big-new.yaml")
         print(f"fit {args.rows:,} rows x 20 columns: today's scorecard {base:.1f} s, "
               f"new (shapes + interactions) {new:.1f} s, ratio {new / base:.2f}")  # fmt: skip
+    if args.skip_auc:
+        return
     lines = [planted_auc(root, args.auc_rows, baseline, not args.no_ebm)]
     for seed in args.seeds:
         for target in args.targets:

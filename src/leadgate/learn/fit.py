@@ -239,14 +239,16 @@ def _fit_within_budget(
     """The scorecard, refitted without its least telling features while it has too many rules.
 
     A feature's weight is the spread (standard deviation over the training rows) of the points
-    it gives; the one with the least goes first, until the rules fit in ``max_rules``.
+    it gives; features kept with a reversed sign go first (what they add given the others is
+    the least sure), then the one with the least spread, until the rules fit in ``max_rules``.
     """
     card = fit_scorecard(usable, y, options.scaling)
     out: list[tuple[str, str]] = []
     while card.features and _rule_count(card, options.layout) > options.max_rules:
-        spread = [float(np.std(np.asarray(pts, dtype=float)[bf.index(bf.feature.values)]))
+        spread = [(bf.feature.name not in card.reversed,
+                   float(np.std(np.asarray(pts, dtype=float)[bf.index(bf.feature.values)])))
                   for bf, pts in zip(card.features, card.points, strict=True)]  # fmt: skip
-        weakest = card.features[int(np.argmin(spread))].feature.name
+        weakest = card.features[min(range(len(spread)), key=spread.__getitem__)].feature.name
         out.append((weakest, f"left out to keep the model within --max-rules {options.max_rules}"))
         usable = [bf for bf in usable if bf.feature.name != weakest]
         card = fit_scorecard(usable, y, options.scaling)
