@@ -318,7 +318,8 @@ def write_learned(learned: Learned, out: str | Path) -> FitResult:
     report = {**learned.report, "files": {"model": str(model_path), "scorecard": str(card_path),
                                            "report_md": str(md_path)}}  # fmt: skip
     card = {"scaling": report["scaling"], "intercept": learned.card.intercept,
-            "threshold": report["threshold"], "rows": learned.table}  # fmt: skip
+            "threshold": report["threshold"], "rows": learned.table,
+            "interactions": report.get("interactions", [])}  # fmt: skip
     contents = {
         model_path: learned.text,
         card_path: json.dumps(card, indent=2) + "\n",
