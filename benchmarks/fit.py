@@ -15,8 +15,9 @@ Run by hand (minutes, on a shared 2-core machine):
    from the written YAML, never inside ``fit``:
 
    - planted: ``leadgate score --format csv`` on the held-out export;
-   - the project's synthetic data (``leadgate synth``, targets ``sql`` and ``won``, outcome
-     rows split by ``mql_time``): each held-out lead scored by the engine (``score_lead``, what
+   - the project's synthetic data (``leadgate synth``, targets ``sql`` and ``won``; the rows
+     with a known outcome after the outcome window, the latest 25% by ``mql_time`` held out,
+     the others' outcome rows given to ``fit``): each held-out lead scored by the engine (``score_lead``, what
      ``leadgate score`` runs) at its own ``mql_time``, with the events it had by then.
 
    Rows: today's scorecard, the new one (shapes + interactions), an EBM
@@ -199,13 +200,14 @@ def synth_auc(root: Path, leads: int, seed: int, target: str, baseline: Path,
     if not (folder / "outcomes.csv").exists():
         generate(leads, seed, folder)
     syn_events = next(folder.glob("events.*"))
-    outcomes = pd.read_csv(folder / "outcomes.csv").sort_values("mql_time", kind="stable")
-    cut = round(0.75 * len(outcomes))
-    outcomes.iloc[:cut].to_csv(folder / "outcomes-train.csv", index=False)
+    # the rows with a known outcome (after the outcome window), the latest 25% held out
     table = table_from_files(folder / "leads.csv", syn_events, folder / "outcomes.csv", target)
-    held_ids = set(outcomes.iloc[cut:].lead_id.astype(str))
-    test = np.asarray([i for i, lead in enumerate(table.ids) if lead in held_ids])
-    train = np.asarray([i for i, lead in enumerate(table.ids) if lead not in held_ids])
+    order = np.argsort([t.timestamp() for t in table.as_of], kind="stable")
+    cut = round(0.75 * len(order))
+    train, test = np.sort(order[:cut]), np.sort(order[cut:])
+    train_ids = {table.ids[i] for i in train}
+    outcomes = pd.read_csv(folder / "outcomes.csv", dtype={"lead_id": str})
+    outcomes[outcomes.lead_id.isin(train_ids)].to_csv(folder / "outcomes-train.csv", index=False)
     results = []
     for label, src in (("today", baseline), ("new", SRC)):
         model = folder / f"{target}-{label}.yaml"
@@ -253,16 +255,17 @@ def main() -> None:
               f"{os.getloadavg()[0]:.1f}")  # fmt: skip
     if args.skip_auc:
         return
-    lines = [planted_auc(root, args.auc_rows, baseline, not args.no_ebm)]
+    print("| data | today's scorecard | new scorecard | EBM | GBM ceiling |")
+    print("|---|---|---|---|---|", flush=True)
+    _row(planted_auc(root, args.auc_rows, baseline, not args.no_ebm))
     for seed in args.seeds:
         for target in args.targets:
-            lines.append(synth_auc(root, args.synth_leads, seed, target, baseline,
-                                   not args.no_ebm))  # fmt: skip
-    print("| data | today's scorecard | new scorecard | EBM | GBM ceiling |")
-    print("|---|---|---|---|---|")
-    for line in lines:
-        print("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in line)
-              + " |")  # fmt: skip
+            _row(synth_auc(root, args.synth_leads, seed, target, baseline, not args.no_ebm))
+
+
+def _row(line: list[Any]) -> None:
+    cells = [f"{v:.4f}" if isinstance(v, float) else str(v) for v in line]
+    print("| " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
