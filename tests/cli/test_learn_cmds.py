@@ -94,6 +94,11 @@ def test_fit_learns_from_a_messy_export_and_reports_the_leak(fitted: Any) -> Non
     # the readable model gives up little against the boosted ceiling
     assert report["scorecard"]["auc"] >= report["ceiling"]["auc"] - 0.02
     assert run("validate", str(out)).returncode == 0
+    # the summary counts the rules (interactions included) and lists every interaction
+    said = " ".join(proc.stdout.split())  # the console may wrap long lines
+    assert f"in {report['rules']} rules" in said and report["rules"] <= 60
+    for it in report["interactions"]:
+        assert f"interaction: {it['rule']}" in said
 
 
 def test_learned_model_scores_unseen_rows_through_leadgate_score(
@@ -149,6 +154,8 @@ def test_usage_errors_are_one_line(tmp_path: Path, export: dict[str, Any]) -> No
          "--layout: expected split or predictive, got 'wide'"),
         (["--leads", "l.csv", "--outcomes", "o.csv", "--positive", "yes"],
          "--positive applies to --data"),
+        (["--leads", "l.csv", "--outcomes", "o.csv", "--max-rules", "0"],
+         "--max-rules: expected a positive number, got 0"),
     ],
 )  # fmt: skip
 def test_bad_options_are_user_errors(

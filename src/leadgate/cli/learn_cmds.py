@@ -56,6 +56,9 @@ def fit(
         None, "--mql-rate", help="Choose the threshold for this share of MQLs (else best F1)."
     ),
     name: str | None = typer.Option(None, "--name", help="The model's name."),
+    max_rules: int = typer.Option(
+        60, "--max-rules", help="At most this many rules, pairwise interactions included."
+    ),
     pdo: float = typer.Option(20.0, "--pdo", help="Points to double the odds."),
     base_score: float = typer.Option(600.0, "--base-score", help="Score at the base odds."),
     base_odds: float = typer.Option(50.0, "--base-odds", help="Odds (x:1) at the base score."),
@@ -71,6 +74,8 @@ def fit(
 
     if layout not in ("split", "predictive"):
         raise LeadgateError(f"--layout: expected split or predictive, got '{layout}'")
+    if max_rules < 1:
+        raise LeadgateError(f"--max-rules: expected a positive number, got {max_rules}")
     if pdo <= 0 or base_odds <= 0:
         raise LeadgateError("--pdo and --base-odds must be positive")
     options = FitOptions(
@@ -81,6 +86,7 @@ def fit(
         mql_rate=mql_rate,
         force=force,
         hybrid_with=hybrid_with,
+        max_rules=max_rules,
     )
     from leadgate.io.writers import check_output_path
 
@@ -139,10 +145,17 @@ def render_fit(report: dict[str, Any], model_path: Path) -> None:
     console.print(table)
     selected = sum(f["selected"] for f in report["features"])
     console.print(
-        f"{selected} features in the scorecard, AUC gap to the ceiling {report['auc_gap']:+.4f}; "
+        f"{selected} features and {len(report.get('interactions', []))} interactions in "
+        f"{report.get('rules', '?')} rules, AUC gap to the ceiling {report['auc_gap']:+.4f}; "
         f"threshold {report['threshold']['points']:g} points",
         highlight=False,
     )
+    for it in report.get("interactions", []):
+        console.print(
+            f"  interaction: {it['rule']}: {it['points']:+d} points, lift {it['lift']}, "
+            f"support {it['support']} rows ({it['support_share']:.1%})",
+            highlight=False, markup=False,
+        )  # fmt: skip
     files = report["files"]
     console.print(
         f"wrote [bold]{model_path}[/], {files['scorecard']}, {files['report_md']}", highlight=False

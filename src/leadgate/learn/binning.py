@@ -1,7 +1,7 @@
 """Binning of features and weight of evidence (WoE), the first step of a points scorecard.
 
 Cut points come from optbinning's ``OptimalBinning`` (constrained optimisation; counts and recency
-are kept monotonic, numeric profile attributes may peak once, categories are grouped by event
+are kept monotonic, numeric profile attributes take any shape, categories are grouped by event
 rate) and, should it fail, from quantiles (numbers) or one bin per category. Cut points are then
 made readable and engine-exact: counts cut at whole events, recency at whole days (one significant
 figure below a day), numbers at two
@@ -164,7 +164,10 @@ def _optimal_splits(feature: Feature, y: np.ndarray) -> list[float] | list[list[
                             min_bin_size=0.03, time_limit=10)  # fmt: skip
         x = np.asarray(feature.values, dtype=object)
     else:
-        trend = "auto" if feature.kind == "numeric" else "auto_asc_desc"
+        # profile numbers take any shape (a sweet spot, a dip, several peaks); the out-of-fold
+        # check and the minimum bin size keep it from fitting noise. Counts and recency stay
+        # monotone: more visits, or a later one, reads one way.
+        trend = None if feature.kind == "numeric" else "auto_asc_desc"
         ob = OptimalBinning(name=feature.name, dtype="numerical", solver="cp", max_n_bins=6,
                             min_bin_size=0.04, monotonic_trend=trend, time_limit=10)  # fmt: skip
         x = np.asarray(feature.values, dtype=float)

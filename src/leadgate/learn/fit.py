@@ -2,7 +2,8 @@
 
 The steps, in order: split (``evaluate.split_rows``) -> bin every feature on the training split
 (``binning``) -> report and drop post-outcome columns (``leakage``) -> fit and scale the scorecard
-(``scorecard``) -> write it as rules (``rules``) -> choose the threshold on the training split
+(``scorecard``) -> let each bin find its points (``shapes``) -> add pairwise interaction rules up
+to ``max_rules`` (``interactions``) -> write it as rules (``rules``) -> choose the threshold on the training split
 (``threshold``) -> validate the YAML with the model loader -> score the held-out split *through the
 engine* (``engine.score_lead``: the measured model is the written one) -> fit the gradient-boosted
 ceiling -> write MODEL.yaml, MODEL.scorecard.json, MODEL.report.json and MODEL.report.md.
@@ -27,10 +28,18 @@ from leadgate.learn.binning import BinnedFeature, bin_feature
 from leadgate.learn.evaluate import gbm_ceiling, metrics, split_rows
 from leadgate.learn.features import FeatureTable
 from leadgate.learn.hybrid import check_hybrid_base, merge_hybrid
+from leadgate.learn.interactions import find_interactions
 from leadgate.learn.leakage import LEAK_AUC, detect_leaks
 from leadgate.learn.report import render_markdown
-from leadgate.learn.rules import dump_yaml, flow_rules, scorecard_dimensions, scorecard_table
+from leadgate.learn.rules import (
+    dump_yaml,
+    flow_rules,
+    interaction_rule,
+    scorecard_dimensions,
+    scorecard_table,
+)
 from leadgate.learn.scorecard import Scaling, Scorecard, fit_scorecard
+from leadgate.learn.shapes import refine_shapes
 from leadgate.learn.tables import check_learnable, table_from_files, table_from_flat
 from leadgate.learn.threshold import choose_threshold, round_threshold
 from leadgate.model import Model, parse_model
@@ -52,6 +61,9 @@ class FitOptions:
     binning: str = "optimal"
     test_share: float = 0.25
     hybrid_with: Path | None = None
+    max_rules: int = 60  # rules in the written model, interactions included
+    shapes: bool = True  # per-bin points backfitted on top of beta * WoE (``shapes``)
+    interactions: bool = True  # pairwise conjunction rules (``interactions``)
 
 
 @dataclass
@@ -142,11 +154,17 @@ def _learn(
     usable = binned if options.force else [b for b in binned if b.feature.name not in leaked]
     if progress:
         progress("fitting the scorecard", 0, 1)
-    card = fit_scorecard(usable, y[train], options.scaling)
+    card = _fit_within_budget(usable, y[train], options)
     if not card.features:
         raise LeadgateError(f"{source}: no feature predicts the outcome (all too weak or leaking)")
+    if options.shapes:
+        before = [list(p) for p in card.points]
+        refine_shapes(card, y[train])
+        if _rule_count(card, options.layout) > options.max_rules:  # a 0-point bin moved
+            card.points = before
+    _add_interactions(card, usable, y[train], options)
     dims = scorecard_dimensions(card, options.layout)
-    columns_train = {bf.feature.name: bf.feature.values for bf in card.features}
+    columns_train = {bf.feature.name: bf.feature.values for bf in card.used_features()}
     by_name = {f.name: f for f in table.features}
     columns_all = {name: by_name[name].values for name in columns_train}
     totals_train = card.totals(columns_train)
@@ -204,8 +222,63 @@ def _learn(
         "ceiling": ceiling,
         "auc_gap": round(ceiling["auc"] - scorecard_metrics["auc"], 4),
         "hybrid": hybrid_report,
+        "max_rules": options.max_rules,
+        "rules": sum(len(d["rules"]) for d in dims.values()),
+        "interactions": _interaction_summary(card, len(train)),
     }  # fmt: skip
     return Learned(model, text, card, rows, report)
+
+
+def _rule_count(card: Scorecard, layout: str) -> int:
+    return sum(len(d["rules"]) for d in scorecard_dimensions(card, layout).values())
+
+
+def _fit_within_budget(
+    usable: list[BinnedFeature], y: np.ndarray, options: FitOptions
+) -> Scorecard:
+    """The scorecard, refitted without its least telling features while it has too many rules.
+
+    A feature's weight is the spread (standard deviation over the training rows) of the points
+    it gives; features kept with a reversed sign go first (what they add given the others is
+    the least sure), then the one with the least spread, until the rules fit in ``max_rules``.
+    """
+    card = fit_scorecard(usable, y, options.scaling)
+    out: list[tuple[str, str]] = []
+    while card.features and _rule_count(card, options.layout) > options.max_rules:
+        spread = [(bf.feature.name not in card.reversed,
+                   float(np.std(np.asarray(pts, dtype=float)[bf.index(bf.feature.values)])))
+                  for bf, pts in zip(card.features, card.points, strict=True)]  # fmt: skip
+        weakest = card.features[min(range(len(spread)), key=spread.__getitem__)].feature.name
+        out.append((weakest, f"left out to keep the model within --max-rules {options.max_rules}"))
+        usable = [bf for bf in usable if bf.feature.name != weakest]
+        card = fit_scorecard(usable, y, options.scaling)
+    card.dropped.extend(out)
+    return card
+
+
+def _add_interactions(
+    card: Scorecard, usable: list[BinnedFeature], y: np.ndarray, options: FitOptions
+) -> None:
+    """Fill the rule budget left by the main effects with pairwise rules (``interactions``)."""
+    budget = options.max_rules - _rule_count(card, options.layout)
+    if not options.interactions or budget <= 0 or not card.features:
+        return
+    columns = {bf.feature.name: bf.feature.values for bf in card.features}
+    logit = card.logit(card.totals(columns))
+    card.interactions = find_interactions(usable, logit, y, card.scaling.factor, budget)
+
+
+def _interaction_summary(card: Scorecard, train_rows: int) -> list[dict[str, Any]]:
+    out = []
+    for it in card.interactions:
+        rule = interaction_rule(it)
+        out.append({"rule": rule["name"], "features": [it.a.feature.feature.name,
+                    it.b.feature.feature.name], "points": it.points, "support": it.rows,
+                    "support_share": round(it.rows / train_rows, 4), "positives": it.events,
+                    "rate": round(it.events / it.rows, 4),
+                    "predicted_rate": round(it.predicted, 4), "lift": round(it.lift, 3),
+                    "score": it.gain})  # fmt: skip
+    return out
 
 
 def _feature_summary(
@@ -213,6 +286,8 @@ def _feature_summary(
 ) -> list[dict[str, Any]]:
     chosen = {bf.feature.name: beta for bf, beta in zip(card.features, card.coefs, strict=True)}
     why = dict(card.dropped)
+    for name in card.reversed:
+        why[name] = "kept with its shape: its pattern reverses given the other features"
     out = []
     for bf in sorted(binned, key=lambda b: -b.iv):
         f = bf.feature
@@ -243,7 +318,8 @@ def write_learned(learned: Learned, out: str | Path) -> FitResult:
     report = {**learned.report, "files": {"model": str(model_path), "scorecard": str(card_path),
                                            "report_md": str(md_path)}}  # fmt: skip
     card = {"scaling": report["scaling"], "intercept": learned.card.intercept,
-            "threshold": report["threshold"], "rows": learned.table}  # fmt: skip
+            "threshold": report["threshold"], "rows": learned.table,
+            "interactions": report.get("interactions", [])}  # fmt: skip
     contents = {
         model_path: learned.text,
         card_path: json.dumps(card, indent=2) + "\n",

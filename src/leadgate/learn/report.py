@@ -105,6 +105,22 @@ def render_markdown(report: dict[str, Any], table: list[dict[str, Any]]) -> str:
             f"{h.get('held_out', {}).get('auc')}.",
             "",
         ]
+    lines += ["## Interactions", ""]
+    if report.get("interactions"):
+        lines += [
+            f"Pairwise rules on top of the features' own points ({report['rules']} rules of at "
+            f"most {report['max_rules']}). Support: training rows in both sides; lift: their "
+            "outcome rate over the rate the model without the rule predicted.",
+            "",
+        ]
+        lines += _table(
+            ["rule", "points", "support", "share", "positives", "rate", "predicted", "lift"],
+            [[it["rule"], it["points"], it["support"], it["support_share"], it["positives"],
+              it["rate"], it["predicted_rate"], it["lift"]] for it in report["interactions"]],
+        )  # fmt: skip
+    else:
+        lines += ["No pair of attributes adds enough beyond their own points (or no rule budget "
+                  "was left).", ""]  # fmt: skip
     lines += ["## Leakage guard", ""]
     if report["leaks"]:
         lines += _table(

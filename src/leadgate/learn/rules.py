@@ -15,6 +15,9 @@ none, ``binning``):
   difference between the bins on either side of the cut, so the rules sum to exactly the bin's
   points (``age <= c`` vs ``age < c`` differ only at an exact tie).
 
+An interaction (``interactions``) is one rule whose ``when`` is an ``all:`` of the two sides'
+conditions, built the same way from each side's merged bin.
+
 Only standard rules are used, so both executors (per-lead Python and compiled SQL) run the model.
 """
 
@@ -29,6 +32,7 @@ from leadgate.engine.values import number_of
 from leadgate.learn.binning import Bin, BinnedFeature
 from leadgate.learn.cleaning import MISSING, OTHER
 from leadgate.learn.features import Feature
+from leadgate.learn.interactions import Interaction, Side
 from leadgate.learn.numregex import number_range_regex
 from leadgate.learn.scorecard import Scorecard
 
@@ -186,6 +190,35 @@ def feature_rules(bf: BinnedFeature, points: list[int]) -> list[dict[str, Any]]:
     return rules
 
 
+def _side_rule(side: Side) -> tuple[str, dict[str, Any]]:
+    """(label, condition) of one side of an interaction."""
+    f, b = side.feature.feature, side.merged()
+    if f.kind == "categorical":
+        return f"{f.name}: {_category_label(b)}", _categorical_condition(f, b)
+    if f.kind == "flag":
+        col = f.column or f.name
+        free = b.lo is not None
+        kind = "free-mail" if free else "business"
+        return f"{col}: {kind} address", {col: {"free_email" if free else "not_free_email": True}}
+    return f"{f.name}: {_interval_label(b)}", _numeric_condition(f, b)
+
+
+def interaction_rule(it: Interaction) -> dict[str, Any]:
+    """One interaction as an ordinary rule: ``when: {all: [A, B]}`` with integer points."""
+    (la, ca), (lb, cb) = _side_rule(it.a), _side_rule(it.b)
+    return {"name": f"{la} & {lb}", "points": it.points, "when": {"all": [ca, cb]}}
+
+
+def _append_unique(rules: list[dict[str, Any]], rule: dict[str, Any]) -> None:
+    """Append ``rule``, numbering its name when the dimension already has one so named."""
+    names = {r["name"] for r in rules}
+    base, n = rule["name"], 2
+    while rule["name"] in names:
+        rule["name"] = f"{base} ({n})"
+        n += 1
+    rules.append(rule)
+
+
 def scorecard_dimensions(card: Scorecard, layout: str = "split") -> dict[str, dict[str, Any]]:
     """Dimensions of rules: fit/engagement/intent (``layout="split"``) or one ``predictive``."""
     dims: dict[str, dict[str, Any]] = {}
@@ -198,14 +231,14 @@ def scorecard_dimensions(card: Scorecard, layout: str = "split") -> dict[str, di
     for bf, pts in zip(card.features, card.points, strict=True):
         dim = bf.feature.dimension if layout == "split" else "predictive"
         entry = dims.setdefault(dim, {"description": descriptions[dim], "rules": []})
-        names = {r["name"] for r in entry["rules"]}
         for rule in feature_rules(bf, pts):
-            base, n = rule["name"], 2
-            while rule["name"] in names:
-                rule["name"] = f"{base} ({n})"
-                n += 1
-            names.add(rule["name"])
-            entry["rules"].append(rule)
+            _append_unique(entry["rules"], rule)
+    if card.interactions:  # pairs of profile attributes: who the lead is
+        entry = dims.setdefault("fit" if layout == "split" else "predictive",
+                                {"description": descriptions["fit" if layout == "split"
+                                                             else "predictive"], "rules": []})  # fmt: skip
+        for it in card.interactions:
+            _append_unique(entry["rules"], interaction_rule(it))
     order = ["fit", "engagement", "intent", "predictive"]
     return {k: dims[k] for k in order if k in dims and dims[k]["rules"]}
 

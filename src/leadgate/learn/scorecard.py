@@ -10,8 +10,8 @@ Fitting (``fit_scorecard``):
    the out-of-fold WoE (so each weight reflects what a feature's bins carry to unseen rows), its
    strength ``C`` chosen by 5-fold cross-validated log loss. WoE is oriented so that a positive
    value means "more likely than average"; a negative ``beta_j`` means the feature's binned
-   pattern reverses once the others are known (collinearity), so that feature is dropped and the
-   model refitted until every coefficient is positive.
+   pattern reverses once the others are known (collinearity): the feature is kept (what it adds
+   given the others still ranks) and listed in ``Scorecard.reversed``.
 
 Scaling (points to double the odds, PDO): the scorecard score is ``offset + factor * logit`` with
 ``factor = pdo / ln 2`` and ``offset = base_score - factor * ln(base_odds)``; by default a score of
@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from leadgate.learn.binning import BinnedFeature, out_of_fold_woe
+from leadgate.learn.interactions import Interaction
 
 MIN_IV = 0.02
 MIN_OOF_AUC = 0.53
@@ -73,20 +74,37 @@ class Scorecard:
     points: list[list[int]]  # per feature, per bin (reference bin: 0)
     base: float
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (feature, reason)
+    reversed: list[str] = field(default_factory=list)  # kept with a negative coefficient
+    interactions: list[Interaction] = field(default_factory=list)  # pairwise rules (on top)
+
+    def used_features(self) -> list[BinnedFeature]:
+        """The features the points depend on: the scorecard's and the interactions' (once)."""
+        out = {bf.feature.name: bf for bf in self.features}
+        for it in self.interactions:
+            out.setdefault(it.a.feature.feature.name, it.a.feature)
+            out.setdefault(it.b.feature.feature.name, it.b.feature)
+        return list(out.values())
 
     def totals(self, columns: dict[str, np.ndarray]) -> np.ndarray:
-        """Total points of rows given each selected feature's raw values (by feature name)."""
+        """Total points of rows given each used feature's raw values (by feature name)."""
         out = np.zeros(len(next(iter(columns.values()))) if columns else 0)
         for bf, pts in zip(self.features, self.points, strict=True):
             out += np.asarray(pts, dtype=float)[bf.index(columns[bf.feature.name])]
+        for it in self.interactions:
+            out += it.points * it.mask(columns)
+        return out
+
+    def logit(self, totals: np.ndarray) -> np.ndarray:
+        """The log-odds implied by a total (through the PDO scale)."""
+        out: np.ndarray = (
+            np.asarray(totals, dtype=float) + self.base - self.scaling.offset
+        ) / self.scaling.factor
         return out
 
     def probability(self, totals: np.ndarray) -> np.ndarray:
         """The probability of the outcome implied by a total (through the PDO scale)."""
-        logit = (
-            np.asarray(totals, dtype=float) + self.base - self.scaling.offset
-        ) / self.scaling.factor
-        return 1.0 / (1.0 + np.exp(-logit))
+        out: np.ndarray = 1.0 / (1.0 + np.exp(-self.logit(totals)))
+        return out
 
     def score_of(self, total: float) -> float:
         """The PDO-scale scorecard score of a leadgate total."""
@@ -151,18 +169,13 @@ def fit_scorecard(
     if not kept:
         return Scorecard([], [], 0.0, 1.0, scaling, [], 0.0, dropped)
     c = _choose_c(woe[:, kept], y)
-    while True:
-        lr = LogisticRegression(C=c, max_iter=1000)
-        lr.fit(woe[:, kept], y)
-        coefs = lr.coef_[0]
-        wrong = [k for k, b in zip(kept, coefs, strict=True) if b <= 0]
-        if not wrong:
-            break
-        worst = min(zip(kept, coefs, strict=True), key=lambda t: t[1])[0]
-        dropped.append((binned[worst].feature.name, "sign reverses given the other features"))
-        kept.remove(worst)
-        if not kept:
-            return Scorecard([], [], 0.0, c, scaling, [], 0.0, dropped)
+    lr = LogisticRegression(C=c, max_iter=1000)
+    lr.fit(woe[:, kept], y)
+    coefs = lr.coef_[0]
+    # A negative coefficient means the feature's pattern reverses once the others are known
+    # (collinearity): what it adds *given* them still ranks, so it stays with that shape
+    # (``shapes.refine_shapes`` then lets each bin find its own points).
+    reversed_ = [binned[k].feature.name for k, b in zip(kept, coefs, strict=True) if b < 0]
     features = [binned[k] for k in kept]
     intercept = float(lr.intercept_[0])
     base = scaling.offset + scaling.factor * intercept
@@ -172,5 +185,6 @@ def fit_scorecard(
         base += scaling.factor * beta * ref
         points.append([round(float(scaling.factor * beta * (b.woe - ref))) for b in bf.bins])
     return Scorecard(
-        features, [float(b) for b in coefs], intercept, c, scaling, points, base, dropped
-    )
+        features, [float(b) for b in coefs], intercept, c, scaling, points, base, dropped,
+        reversed_,
+    )  # fmt: skip
