@@ -30,6 +30,7 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def fitted(export: dict[str, Any]) -> tuple[subprocess.CompletedProcess[str], Path]:
     out = export["root"] / "model" / "learned.yaml"
+    out.parent.mkdir()  # every command refuses a missing output folder
     proc = run("fit", "--data", str(export["train"]), "--target", "Converted", "--id", "lead_id",
                "--positive", "yes", "--out", str(out))  # fmt: skip
     return proc, out

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from leadgate.cli.common import operator, parse_as_of
+from leadgate.cli.common import operator, parse_as_of, parse_time
 from leadgate.cli.tables import WIDE, print_table
 from leadgate.errors import LeadgateError
 
@@ -165,7 +165,7 @@ def load(
             store,
             kind,
             file,
-            as_of=_now(as_of),
+            as_of=parse_time(as_of, "--as-of"),  # None: now, once the store is locked
             actor=_actor(actor),
             progress=rescore,
             read_progress=read,

@@ -11,7 +11,7 @@ while writing, rolls the transaction back and leaves the store exactly as it was
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 
@@ -67,7 +67,7 @@ def load_file(
     kind: str,
     path: str | Path,
     *,
-    as_of: datetime,
+    as_of: datetime | None,
     actor: str = "import",
     progress: Progress | None = None,
     read_progress: ReadProgress | None = None,
@@ -76,7 +76,9 @@ def load_file(
 ) -> LoadReport:
     """Load a file of ``kind`` (leads, accounts, events, outcomes) atomically and idempotently.
 
-    Leads whose data changed are re-scored at ``as_of`` when a model is published.
+    Leads whose data changed are re-scored at ``as_of`` when a model is published; ``None``
+    means now, read once the write lock is held, so a server scoring the same store while the
+    file is read never makes the load's time the past.
 
     Args:
         progress: called with the number of leads just re-scored.
@@ -91,7 +93,7 @@ def load_file(
     """
     if kind not in KINDS:
         raise IngestError(f"unknown kind '{kind}' (use {', '.join(KINDS)})", file=str(path))
-    as_of = as_utc(as_of)
+    given = as_utc(as_of) if as_of is not None else None
     file = str(path)
     if kind == "leads":
         profiles = read_leads(path)
@@ -102,6 +104,7 @@ def load_file(
     )
     with store.write() as conn:
         lock_leads_table(conn, "write")  # before reading the model a publish may replace
+        as_of = given or datetime.now(UTC)
         model = active_model(conn, store)
         affected: list[str] = []
         cause = Cause.SCORE

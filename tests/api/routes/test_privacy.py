@@ -40,7 +40,10 @@ def test_erasure_over_http(api) -> None:  # type: ignore[no-untyped-def]
 def test_the_audit_actor_is_the_key_not_the_body(api) -> None:  # type: ignore[no-untyped-def]
     api.publish()
     _mql(api, "L1")
-    body = {"action": "accept", "actor": "key:test-admin", "note": "hi"}
+    spoof = {"action": "accept", "actor": "key:test-admin", "note": "hi"}
+    refused = api.call("POST", "/v1/leads/L1/disposition", "sales", json=spoof)
+    assert refused.status_code == 422 and refused.json()["field"] == "actor"  # nothing written
+    body = {"action": "accept", "note": "hi"}
     assert api.call("POST", "/v1/leads/L1/disposition", "sales", json=body).status_code == 200
     (row,) = api.call("GET", "/v1/audit", params={"action": "lead.disposition"}).json()
     assert row["actor"] == "key:test-sales" and row["target"] == "L1"
