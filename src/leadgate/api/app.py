@@ -107,7 +107,7 @@ async def _tick_loop(config: ApiConfig) -> None:
     while True:
         await asyncio.sleep(config.tick_seconds)
         try:
-            report = await config.write(tick, config.store, config.now())
+            report = await config.write(lambda: tick(config.store, config.now(), pinned=False))
             config.tick_runs += 1
             if report.summary.new_mqls or report.summary.expired:
                 config.wake_worker()

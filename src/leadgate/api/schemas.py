@@ -8,6 +8,7 @@ is validated, and every error must name its field as ``events[3].timestamp``.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
@@ -24,9 +25,9 @@ from leadgate.api.limits import (
     text_validator,
 )
 from leadgate.engine import Event
-from leadgate.errors import IngestError
+from leadgate.errors import IngestError, LeadgateError
 from leadgate.io.formats import flatten
-from leadgate.io.readers import event_from_row
+from leadgate.io.readers import bad_time, event_from_row, parse_timestamp
 
 _ID_CHECK = AfterValidator(text_validator(free_text=False))
 _TEXT_CHECK = AfterValidator(text_validator(free_text=True))
@@ -234,3 +235,18 @@ class BatchTooLargeError(FieldError):
         )
         self.count = count
         self.limit = limit
+
+
+def query_time(value: str | None, param: str) -> datetime | None:
+    """A time query parameter (declared ``str`` so the schema says ISO 8601 text, not a number
+    pydantic would also read as seconds) as an aware UTC time; ``None`` when not given.
+
+    Raises:
+        FieldError: not an ISO 8601 time (HTTP 422 naming ``param``).
+    """
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value, field=param)
+    except LeadgateError:
+        raise FieldError(bad_time(value), param) from None

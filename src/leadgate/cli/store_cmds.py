@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from leadgate.cli.common import operator, parse_as_of, parse_time
+from leadgate.cli.common import operator, parse_as_of
 from leadgate.cli.tables import WIDE, print_table
 from leadgate.errors import LeadgateError
 
@@ -165,11 +165,12 @@ def load(
             store,
             kind,
             file,
-            as_of=parse_time(as_of, "--as-of"),  # None: now, once the store is locked
+            as_of=_now(as_of),
             actor=_actor(actor),
             progress=rescore,
             read_progress=read,
             force=force,
+            pinned=as_of is not None,  # "now" moves up past a server's scores meanwhile
         )
     console.print(
         f"[green]✓[/] {file}: {report.rows} row(s): {report.inserted} new, {report.updated} updated, "
@@ -217,6 +218,7 @@ def publish(
                 note=note,
                 by=operator(),
                 force=force,
+                pinned=as_of is not None,
             )
     if as_json:
         _print_json(report.model_dump(mode="json"))
@@ -291,7 +293,10 @@ def tick_cmd(
     from leadgate.service import tick
 
     with _open(db) as store, _progress("re-scoring") as progress, _forward_only():
-        report = tick(store, _now(as_of), progress=progress, engine=engine, force=force)
+        report = tick(
+            store, _now(as_of), progress=progress, engine=engine, force=force,
+            pinned=as_of is not None,
+        )  # fmt: skip
     console.print(
         f"[green]✓[/] tick at {report.as_of.isoformat()}: {_summary_line(report.summary)}",
         highlight=False,

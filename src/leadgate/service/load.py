@@ -11,7 +11,7 @@ while writing, rolls the transaction back and leaves the store exactly as it was
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from leadgate.service.models import active_model
 from leadgate.service.rescore import ActiveModel, Progress, rescore
 from leadgate.service.sales import REASONS_KEY
 from leadgate.service.shapes import LoadReport
-from leadgate.service.timeline import check_forward
+from leadgate.service.timeline import forward_as_of
 from leadgate.store.db import Store
 from leadgate.store.ingest import (
     ROW_LOCKS,
@@ -67,18 +67,18 @@ def load_file(
     kind: str,
     path: str | Path,
     *,
-    as_of: datetime | None,
+    as_of: datetime,
     actor: str = "import",
     progress: Progress | None = None,
     read_progress: ReadProgress | None = None,
     chunk_rows: int = CHUNK_ROWS,
     force: bool = False,
+    pinned: bool = True,
 ) -> LoadReport:
     """Load a file of ``kind`` (leads, accounts, events, outcomes) atomically and idempotently.
 
-    Leads whose data changed are re-scored at ``as_of`` when a model is published; ``None``
-    means now, read once the write lock is held, so a server scoring the same store while the
-    file is read never makes the load's time the past.
+    Leads whose data changed are re-scored at ``as_of`` when a model is published; an
+    unpinned ``as_of`` (now) moves up to the store's latest scoring (``timeline.forward_as_of``).
 
     Args:
         progress: called with the number of leads just re-scored.
@@ -93,7 +93,7 @@ def load_file(
     """
     if kind not in KINDS:
         raise IngestError(f"unknown kind '{kind}' (use {', '.join(KINDS)})", file=str(path))
-    given = as_utc(as_of) if as_of is not None else None
+    as_of = as_utc(as_of)
     file = str(path)
     if kind == "leads":
         profiles = read_leads(path)
@@ -104,7 +104,7 @@ def load_file(
     )
     with store.write() as conn:
         lock_leads_table(conn, "write")  # before reading the model a publish may replace
-        as_of = given or datetime.now(UTC)
+        as_of = forward_as_of(conn, as_of, pinned=pinned, force=force)
         model = active_model(conn, store)
         affected: list[str] = []
         cause = Cause.SCORE
@@ -136,7 +136,6 @@ def load_file(
             )
             report.adjusted = done_o.adjusted
         if model is not None and affected:
-            check_forward(conn, as_of, force=force)
             report.summary = rescore(
                 conn, model, affected, as_of, cause=cause, actor=actor, progress=progress
             )

@@ -29,7 +29,7 @@ from leadgate.service.shapes import (
     PublishReport,
     RescoreSummary,
 )
-from leadgate.service.timeline import check_forward
+from leadgate.service.timeline import forward_as_of
 from leadgate.store.audit import Actor, record_audit
 from leadgate.store.db import Store
 from leadgate.store.ingest import lock_leads_table
@@ -78,6 +78,7 @@ def publish_model(
     note: str | None = None,
     by: Actor | None = None,
     force: bool = False,
+    pinned: bool = True,
 ) -> PublishReport:
     """Publish a model version: re-score every lead under it and record the transitions.
 
@@ -90,7 +91,8 @@ def publish_model(
     Raises:
         ModelError: the model is invalid (with file, line and column).
         VersionLabelError: another model of this name was published under this version label.
-        HistoryBackwardsError: ``as_of`` is before the store's latest scoring (unless ``force``).
+        HistoryBackwardsError: a ``pinned`` ``as_of`` is before the store's latest scoring
+            (unless ``force``); an unpinned one moves up to it (``timeline.forward_as_of``).
     """
     model, text = read_model_source(source)
     identity = model.identity()
@@ -108,7 +110,7 @@ def publish_model(
             )
         _check_label(conn, model)
         if not dry_run:
-            check_forward(conn, as_of, force=force)
+            as_of = forward_as_of(conn, as_of, pinned=pinned, force=force)
         new_id = (conn.execute(select(func.max(model_versions.c.id))).scalar() or 0) + 1
         plan = store.cache.setdefault(f"plan:{model.hash}", compile_model(model))
         candidate = ActiveModel(new_id, model.name, model.version, model.hash, plan, text)

@@ -14,7 +14,7 @@ from leadgate.lifecycle.stages import Cause, Stage
 from leadgate.service.models import active_model
 from leadgate.service.rescore import BATCH_MIN_LEADS, Progress, rescore
 from leadgate.service.shapes import RescoreSummary, TickReport
-from leadgate.service.timeline import check_forward
+from leadgate.service.timeline import forward_as_of
 from leadgate.store.db import Store
 from leadgate.store.history import Changes, LeadRow, lead_select
 from leadgate.store.ingest import lock_leads_table
@@ -51,6 +51,7 @@ def apply_expiries(conn: Connection, as_of: datetime, summary: RescoreSummary) -
 def tick(
     store: Store, as_of: datetime, *, progress: Progress | None = None, engine: str = "auto",
     force: bool = False,
+    pinned: bool = True,
 ) -> TickReport:  # fmt: skip
     """Apply expiries due by ``as_of``, then re-score every lead with events at ``as_of``.
 
@@ -59,13 +60,14 @@ def tick(
     New MQLs found here are recorded with cause ``score``; score history with ``tick``.
 
     Raises:
-        HistoryBackwardsError: ``as_of`` is before the store's latest scoring (unless ``force``).
+        HistoryBackwardsError: a ``pinned`` ``as_of`` is before the store's latest scoring
+            (unless ``force``); an unpinned one moves up to it (``timeline.forward_as_of``).
     """
     as_of = as_utc(as_of)
     summary = RescoreSummary()
     with store.write() as conn:
         lock_leads_table(conn, "rescore")  # no write lands between its reads and its writes
-        check_forward(conn, as_of, force=force)
+        as_of = forward_as_of(conn, as_of, pinned=pinned, force=force)
         apply_expiries(conn, as_of, summary)
         model = active_model(conn, store)
         if model is not None:

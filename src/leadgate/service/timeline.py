@@ -5,6 +5,10 @@ refused unless forced.
 would write score history and transitions dated before those already recorded (a tick at
 2020-01-01 on a store scored to 2026 rewrote every lead's score as of 2020). ``check_forward``
 is the one test; ``force`` is for a deliberate replay.
+
+A time the caller did not pin (``pinned=False``: "now", read before the write lock was held) is
+not a replay: another writer may have scored a moment later while this one waited for the lock.
+Such a time moves up to the latest scoring instead of being refused (``forward_as_of``).
 """
 
 from __future__ import annotations
@@ -48,3 +52,21 @@ def check_forward(conn: Connection, as_of: datetime, *, force: bool = False) -> 
     latest = latest_scoring(conn)
     if latest is not None and as_utc(as_of) < latest:
         raise HistoryBackwardsError(as_utc(as_of), latest)
+
+
+def forward_as_of(
+    conn: Connection, as_of: datetime, *, pinned: bool = True, force: bool = False
+) -> datetime:
+    """The time a re-score runs at, read under the write lock: ``as_of`` when it is not before
+    the store's latest scoring; else, when not ``pinned``, that latest time.
+
+    Raises:
+        HistoryBackwardsError: a ``pinned`` ``as_of`` is before the latest scoring (unless
+            ``force``).
+    """
+    as_of = as_utc(as_of)
+    if pinned:
+        check_forward(conn, as_of, force=force)
+        return as_of
+    latest = latest_scoring(conn)
+    return max(as_of, latest) if latest is not None else as_of

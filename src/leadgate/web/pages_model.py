@@ -122,7 +122,9 @@ async def draft(request: Request) -> Response:
             note_error="a change note is needed: say why this version",
         )  # fmt: skip
     report = await config.write(
-        lambda: publish_model(config.store, text, actor=viewer.actor, as_of=config.now(), note=note)
+        lambda: publish_model(
+            config.store, text, actor=viewer.actor, as_of=config.now(), note=note, pinned=False
+        )
     )
     config.wake_worker()
     viewer.session.draft = None

@@ -160,6 +160,6 @@ async def drop_webhook(request: Request, webhook_id: RowId) -> None:
 async def run_tick(request: Request) -> TickReport:
     """Re-score what time has changed (decay, windows) and apply MQL expiries now."""
     config = config_of(request)
-    report = await config.write(tick, config.store, config.now())
+    report = await config.write(lambda: tick(config.store, config.now(), pinned=False))
     config.wake_worker()
     return report

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request
@@ -11,9 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, auditor, needs
 from leadgate.api.limits import check_value
-from leadgate.api.schemas import DispositionIn, LeadId
-from leadgate.errors import FieldError, LeadgateError
-from leadgate.io.readers import parse_timestamp
+from leadgate.api.schemas import DispositionIn, LeadId, query_time
 from leadgate.service import (
     LeadState,
     LeadView,
@@ -44,17 +41,8 @@ async def read_lead(
 ) -> LeadView:
     """A lead: stage, score, explanation, stage transitions, MQL cycles, score history."""
     config = config_of(request)
-    at = None if as_of is None else _time(as_of)
+    at = query_time(as_of, "as_of")
     return await run_in_threadpool(get_lead, config.store, lead_id, at)
-
-
-def _time(value: str) -> datetime:
-    try:
-        return parse_timestamp(value, field="as_of")
-    except LeadgateError:
-        raise FieldError(
-            f"expected an ISO 8601 time such as 2026-01-01T12:00:00Z, got {value!r}", "as_of"
-        ) from None
 
 
 @router.get("/v1/mqls", response_model=list[QueueItem], openapi_extra=needs("queue:read"))

@@ -86,6 +86,7 @@ async def publish(
             as_of=config.now(),
             dry_run=dry,
             by=auditor(request),
+            pinned=False,  # the server's "now": never a replay
         )
     )
     if not dry:

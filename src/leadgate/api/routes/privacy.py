@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, auditor, needs
-from leadgate.api.schemas import LeadId
+from leadgate.api.schemas import LeadId, query_time
 from leadgate.service.erasure import ErasureReport, erase_lead
 from leadgate.service.retention import RetentionReport, apply_retention
 from leadgate.service.settings import SettingView, change_setting, list_settings, unset_setting
@@ -55,15 +54,16 @@ async def audit(
     action: Annotated[
         str | None, Query(max_length=64, description="an action (key.create) or family (key)")
     ] = None,
-    since: Annotated[datetime | None, Query(description="at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="before (ISO 8601)")] = None,
+    since: Annotated[str | None, Query(description="at or after (ISO 8601)")] = None,
+    until: Annotated[str | None, Query(description="before (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> list[AuditEntry]:
     """Who changed models, keys, webhooks, reasons, settings; dispositions and erasures.
     Newest first."""
     store = config_of(request).store
+    start, end = query_time(since, "since"), query_time(until, "until")
     return await run_in_threadpool(
-        lambda: list_audit(store, actor=actor, action=action, since=since, until=until, limit=limit)
+        lambda: list_audit(store, actor=actor, action=action, since=start, until=end, limit=limit)
     )
 
 

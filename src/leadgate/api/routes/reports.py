@@ -16,7 +16,6 @@ named by published version only: a report never loads a file from the server's d
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -25,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, needs
 from leadgate.api.keys import FieldError
+from leadgate.api.schemas import query_time
 from leadgate.errors import LeadgateError, NotFoundError
 
 router = APIRouter(route_class=GuardedRoute, tags=["reports"])
@@ -57,17 +57,6 @@ def _message(exc: Exception, param: str) -> str:
         if text.startswith(prefix):
             return text[len(prefix) :]
     return text
-
-
-def _time(value: str | None, param: str) -> datetime | None:
-    if value is None:
-        return None
-    from leadgate.io.readers import bad_time, parse_timestamp
-
-    try:
-        return parse_timestamp(value, field=param)
-    except LeadgateError:
-        raise FieldError(bad_time(value), param) from None
 
 
 def _by(value: str, param: str = "by") -> list[str]:
@@ -128,7 +117,7 @@ async def funnel(
     """Cohort conversion lead -> MQL -> SAL -> SQL -> opportunity -> won, with revenue."""
     from leadgate.report.funnel import funnel_report
 
-    cols, start, end = _by(by), _time(since, "since"), _time(until, "until")
+    cols, start, end = _by(by), query_time(since, "since"), query_time(until, "until")
     versions = _versions(model_version)
     return await _run(
         lambda: funnel_report(
@@ -147,7 +136,7 @@ async def quality(
     """MQL volume beside MQL->SQL and SAL acceptance per channel (or ``by``), with flags."""
     from leadgate.report.quality import quality_report
 
-    cols, start, end = _by(by), _time(since, "since"), _time(until, "until")
+    cols, start, end = _by(by), query_time(since, "since"), query_time(until, "until")
     versions = _versions(model_version)
     return await _run(
         lambda: quality_report(
@@ -170,7 +159,7 @@ async def rejections(
     """
     from leadgate.report.rejections import rejection_report
 
-    cols, start, end = _by(by), _time(since, "since"), _time(until, "until")
+    cols, start, end = _by(by), query_time(since, "since"), query_time(until, "until")
     versions = _versions(model_version)
     config = config_of(request)
     store = config.store
@@ -198,7 +187,11 @@ async def speed(
     """
     from leadgate.report.speed import speed_report
 
-    start, end, at = _time(since, "since"), _time(until, "until"), _time(as_of, "as_of")
+    start, end, at = (
+        query_time(since, "since"),
+        query_time(until, "until"),
+        query_time(as_of, "as_of"),
+    )
     versions = _versions(model_version)
     return await _run(
         lambda: speed_report(
@@ -223,7 +216,11 @@ async def compare(
     """
     from leadgate.report.compare import compare_models
 
-    start, end, at = _time(since, "since"), _time(until, "until"), _time(as_of, "as_of")
+    start, end, at = (
+        query_time(since, "since"),
+        query_time(until, "until"),
+        query_time(as_of, "as_of"),
+    )
     store = config_of(request).store
     a = await run_in_threadpool(_store_plan, store, model_a, "model_a")
     b = await run_in_threadpool(_store_plan, store, model_b, "model_b")
