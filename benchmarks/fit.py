@@ -4,7 +4,7 @@ Run by hand (minutes, on a shared 2-core machine):
 
     PYTHONPATH=src .venv/bin/python benchmarks/fit.py [--rows 50000] [--auc-rows 20000]
         [--synth-leads 10000] [--seeds 7] [--targets sql won] [--baseline-rev 3e04691]
-        [--no-ebm] [--skip-timing] [--skip-auc]
+        [--baseline-src SRC] [--no-ebm] [--skip-timing] [--skip-auc] [--skip-planted]
 
 1. **Time**: a flat export of ``--rows`` rows and 20 feature columns with planted interactions
    (built here) is fitted with ``leadgate fit --data`` (a subprocess, as a user runs it); the
@@ -239,10 +239,17 @@ def main() -> None:
     parser.add_argument("--no-ebm", action="store_true")
     parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--skip-auc", action="store_true")
+    parser.add_argument("--skip-planted", action="store_true")
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        default=None,
+        help="a src folder to use as today's scorecard instead of --baseline-rev",
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="leadgate-fit-bench-"))
     print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f} (shared machine)")
-    baseline = baseline_src(args.baseline_rev, root)
+    baseline = args.baseline_src or baseline_src(args.baseline_rev, root)
     if not args.skip_timing:
         header, rows = planted_rows(args.rows, seed=5)
         data = _write(root / "big.csv", header, rows)
@@ -257,7 +264,8 @@ def main() -> None:
         return
     print("| data | today's scorecard | new scorecard | EBM | GBM ceiling |")
     print("|---|---|---|---|---|", flush=True)
-    _row(planted_auc(root, args.auc_rows, baseline, not args.no_ebm))
+    if not args.skip_planted:
+        _row(planted_auc(root, args.auc_rows, baseline, not args.no_ebm))
     for seed in args.seeds:
         for target in args.targets:
             _row(synth_auc(root, args.synth_leads, seed, target, baseline, not args.no_ebm))

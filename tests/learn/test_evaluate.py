@@ -24,3 +24,16 @@ def test_ceiling_survives_a_feature_with_no_value_in_the_training_rows() -> None
     out = gbm_ceiling(features, y, train, test)
     assert out["auc"] > 0.7
     assert out["rows"] == 100
+
+
+def test_ceiling_leaves_out_a_column_with_a_single_known_value() -> None:
+    """HistGradientBoosting cannot bin a column with one known value; the ceiling skips it."""
+    rng = np.random.default_rng(0)
+    n = 300
+    x = rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-2 * x))).astype(int)
+    lonely = np.full(n, np.nan)
+    lonely[3] = 1.0
+    features = [Feature("x", "numeric", "fit", x), Feature("lonely", "recency", "intent", lonely)]
+    train, test = np.arange(0, 225), np.arange(225, n)
+    assert gbm_ceiling(features, y, train, test)["auc"] > 0.6

@@ -116,17 +116,22 @@ def _gbm_matrix(features: list[Feature], rows: np.ndarray) -> tuple[np.ndarray, 
     return np.column_stack(cols), categorical
 
 
+MIN_VALUES = 20  # known values a numeric column needs in the training rows to join the ceiling
+
+
 def gbm_ceiling(
     features: list[Feature], y: np.ndarray, train: np.ndarray, test: np.ndarray
 ) -> dict[str, Any]:
     """Metrics of a gradient-boosted model on the same features (the accuracy ceiling)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    # HistGradientBoosting (scikit-learn 1.9) fails on a column with no value at all in its
-    # training rows, such as the recency of a page first seen in the held-out period; such a
+    # HistGradientBoosting (scikit-learn 1.9) fails on a column with no value, or only one, in
+    # the rows it bins ("window shape cannot be larger than input array shape"), such as the
+    # recency of a page first seen in the held-out period; its early-stopping split takes a
+    # fifth of the training rows away, so a column needs a few values to be safe. Such a
     # column tells the ceiling nothing, so it is left out.
     features = [f for f in features if f.kind == "categorical"
-                or np.isfinite(np.asarray(f.values, dtype=float)[train]).any()]  # fmt: skip
+                or np.isfinite(np.asarray(f.values, dtype=float)[train]).sum() >= MIN_VALUES]  # fmt: skip
     x_train, cat = _gbm_matrix(features, train)
     x_test, _ = _gbm_matrix(features, test)
     model = HistGradientBoostingClassifier(
