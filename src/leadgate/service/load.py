@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from leadgate.engine import Event, as_utc
 from leadgate.errors import IngestError
 from leadgate.io import Position, iter_events, read_accounts, read_leads
-from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
+from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS, sla_hours_of
 from leadgate.lifecycle.stages import Cause
 from leadgate.service.models import active_model
 from leadgate.service.rescore import ActiveModel, Progress, rescore
@@ -57,7 +57,7 @@ def _default_terms(model: ActiveModel | None) -> dict[str, float | None]:
         return {"sla_hours": DEFAULT_SLA_HOURS, "recycle_after_days": None}
     policy = model.plan.segments[-1].policy
     return {
-        "sla_hours": policy.sla_hours or DEFAULT_SLA_HOURS,
+        "sla_hours": sla_hours_of(policy.sla_hours),
         "recycle_after_days": policy.recycle_after_days,
     }
 
