@@ -26,6 +26,7 @@ from sqlalchemy import Connection, String, Text, func, select, type_coerce
 
 from leadgate.engine import Event, Plan, Score, as_utc, score_lead
 from leadgate.errors import UnsupportedTargetError
+from leadgate.io.account_join import with_account
 from leadgate.lifecycle.scores import score_changed
 from leadgate.lifecycle.sla import sla_hours_of
 from leadgate.lifecycle.stages import Cause, Stage, enters_mql, new_activity
@@ -67,11 +68,7 @@ class ActiveModel:
 
 def profile_of(lead: LeadRow, account: Mapping[str, Any] | None) -> dict[str, Any]:
     """The profile the engine sees: the lead's attributes, its account's as ``account.<attr>``."""
-    profile = dict(lead.attrs)
-    if account:
-        for key, value in account.items():
-            if value is not None and key != "account_id":
-                profile.setdefault(f"account.{key}", value)
+    profile = with_account(dict(lead.attrs), account)  # io/account_join.py: the one merge
     profile["lead_id"] = lead.lead_id
     return profile
 
