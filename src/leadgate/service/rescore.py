@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, String, Text, func, select, type_coerce
 
 from leadgate.engine import Event, Plan, Score, as_utc, score_lead
+from leadgate.engine.ir import Policy
 from leadgate.errors import UnsupportedTargetError
 from leadgate.io.account_join import with_account
 from leadgate.lifecycle.scores import score_changed
@@ -187,14 +188,20 @@ def _changed(lead: LeadRow, record: Mapping[str, Any], model_hash: str, resoluti
     )  # fmt: skip
 
 
-def _cycle_terms(model: ActiveModel, record: Mapping[str, Any]) -> dict[str, Any]:
-    policy = next(s.policy for s in model.plan.segments if s.name == record["segment"])
+def cycle_terms(policy: Policy | None) -> dict[str, float | None]:
+    """The SLA and recycling terms of an MQL cycle opened under a segment's ``policy`` (``None``:
+    no model, so the default SLA and no recycling)."""
+    if policy is None:
+        return {"sla_hours": sla_hours_of(None), "recycle_after_days": None}
     return {
-        "segment": record["segment"],
-        "score_total": record["total"],
         "sla_hours": sla_hours_of(policy.sla_hours),
         "recycle_after_days": policy.recycle_after_days,
     }
+
+
+def _cycle_terms(model: ActiveModel, record: Mapping[str, Any]) -> dict[str, Any]:
+    policy = next(s.policy for s in model.plan.segments if s.name == record["segment"])
+    return {"segment": record["segment"], "score_total": record["total"], **cycle_terms(policy)}
 
 
 class Recorded(Protocol):
