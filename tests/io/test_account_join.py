@@ -5,7 +5,12 @@ from __future__ import annotations
 import duckdb
 from sqlglot import exp
 
-from leadgate.io.account_join import account_value, join_account, with_account
+from leadgate.io.account_join import (
+    account_value,
+    join_account,
+    merge_account_fields,
+    with_account,
+)
 
 
 def test_the_leads_own_value_wins_and_the_account_id_is_not_an_attribute() -> None:
@@ -41,3 +46,20 @@ def test_the_sql_form_gives_what_the_python_merge_gives() -> None:
         profile = {"lead_id": lead_id, **({"account.tier": own} if own else {})}
         merged = with_account(profile, accounts.get(str(account_id)) if account_id else None)
         assert rows[lead_id] == merged.get("account.tier"), lead_id
+
+
+def test_merging_account_columns_follows_the_python_merge() -> None:
+    # The runners' column form (DuckDB: sqlglot expressions, Spark: Columns): here, strings.
+    columns = {"lead_id": "l.lead_id", "account.tier": "l.tier", "account.n": "l.n"}
+    kinds = {"lead_id": "text", "account.tier": "text", "account.n": "text"}
+    account = [("account_id", "a.id", "text"), ("tier", "a.tier", "text"), ("n", "a.n", "number"),
+               ("size", "a.size", "number")]  # fmt: skip
+    merge_account_fields(columns, kinds, account, lambda lead, acc: f"{lead}|{acc}", "text")
+    assert columns == {
+        "lead_id": "l.lead_id",
+        "account.tier": "l.tier|a.tier",  # the lead's own value first
+        "account.n": "l.n|a.n",
+        "account.size": "a.size",
+    }  # account_id is the join key, not a field
+    assert kinds == {"lead_id": "text", "account.tier": "text", "account.n": "text",
+                     "account.size": "number"}  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from leadgate.engine import Event
-from leadgate.lifecycle.recycling import expires_at
+from leadgate.lifecycle.recycling import expired_at, expires_at
 from leadgate.service import dispose, get_lead, ingest_events, publish_model, tick, upsert_lead
 from leadgate.store import Store
 from store_helpers import TINY_MODEL
@@ -18,6 +18,13 @@ def test_expires_at() -> None:
     assert expires_at(T0, None, None) is None
     assert expires_at(T0, None, 10) == T0 + 10 * D
     assert expires_at(T0, T0 + 2 * D, 10) == T0 + 12 * D  # a sales action restarts the clock
+
+
+def test_expired_at_is_the_due_time_once_reached() -> None:
+    assert expired_at(T0, None, 10, T0 + 10 * D - timedelta(microseconds=1)) is None
+    assert expired_at(T0, None, 10, T0 + 10 * D) == T0 + 10 * D  # due exactly at as_of
+    assert expired_at(T0, None, 10, T0 + 30 * D) == T0 + 10 * D  # dated when it ran out
+    assert expired_at(T0, None, None, T0 + 999 * D) is None  # no recycle_after_days: never
 
 
 def _setup(store: Store, **attrs: object) -> None:

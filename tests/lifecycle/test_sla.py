@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadgate.engine import Event
-from leadgate.lifecycle.sla import overdue_hours, sla_state, speed_to_lead_hours
+from leadgate.lifecycle.sla import (
+    DEFAULT_SLA_HOURS,
+    overdue_hours,
+    sla_due_at,
+    sla_hours_of,
+    sla_state,
+    speed_to_lead_hours,
+)
+from leadgate.model.spec import ModelSpec
 from leadgate.service import (
     dispose,
     ingest_events,
@@ -81,3 +89,12 @@ def test_late_touch_stays_a_breach_after_acceptance(store: Store) -> None:
     dispose(store, "SMB", "accept", actor="rep", at=T0 + 30 * H)
     [breach] = sla_breaches(store, as_of=T0 + 100 * H)
     assert (breach.first_touch_at, breach.overdue_hours) == (T0 + 30 * H, 6.0)
+
+
+def test_one_sla_default() -> None:
+    assert sla_hours_of(None) == DEFAULT_SLA_HOURS == 24
+    assert sla_hours_of(4) == 4.0
+    assert sla_due_at(T0, None) == T0 + 24 * H
+    assert sla_due_at(T0, 1.5) == T0 + 90 * timedelta(minutes=1)
+    # A model without sla_hours gets the same default (an int: it is part of the content hash).
+    assert ModelSpec.model_fields["sla_hours"].default is DEFAULT_SLA_HOURS

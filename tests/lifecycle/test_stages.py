@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from leadgate.errors import ConflictError
-from leadgate.lifecycle.stages import TRANSITIONS, Stage, can_move, check_move, enters_mql, stage_of
+from leadgate.lifecycle.scores import may_move, score_changed
+from leadgate.lifecycle.stages import (
+    TRANSITIONS,
+    Stage,
+    can_move,
+    check_move,
+    enters_mql,
+    new_activity,
+    opens_cycle,
+    stage_of,
+)
 
 EXPECTED = {
     ("lead", "mql"), ("lead", "nurture"), ("lead", "disqualified"),
@@ -68,3 +80,45 @@ def test_who_enters_mql_on_a_score(
     stage: str, qualifies: bool, activity: bool, enters: bool
 ) -> None:
     assert enters_mql(stage, qualifies, activity) is enters
+
+
+def test_new_activity_is_an_event_strictly_after_the_stage_began() -> None:
+    t = datetime(2026, 3, 1, tzinfo=UTC)
+    assert new_activity(t + timedelta(microseconds=1), t)
+    assert not new_activity(t, t)  # same moment: nothing new
+    assert not new_activity(None, t)
+    assert [s.value for s in Stage if opens_cycle(s)] == ["lead", "nurture"]
+
+
+@pytest.mark.parametrize(
+    ("old_q", "new_q", "stage", "moves"),
+    [
+        (False, True, "mql", True),  # starts qualifying (counted) though it cannot enter
+        (True, False, "mql", True),  # stops qualifying: flagged in the queue
+        (True, True, "lead", True),  # enters MQL
+        (True, True, "mql", False),
+        (None, False, "lead", False),  # no score before and none that qualifies now
+        (True, True, "nurture", False),  # nothing new since it was recycled
+    ],
+)
+def test_may_move(old_q: bool | None, new_q: bool, stage: str, moves: bool) -> None:
+    t = datetime(2026, 3, 1, tzinfo=UTC)
+    got = may_move(
+        stage=stage, stage_since=t, last_event_at=t, old_qualifies=old_q, qualifies=new_q
+    )
+    assert got is moves
+
+
+def test_score_changed() -> None:
+    base: dict[str, Any] = {
+        "old_total": 10.0, "old_qualifies": True, "old_segment": "a", "old_model_hash": "h",
+        "total": 10.0, "qualifies": True, "segment": "a", "model_hash": "h", "resolution": 0.5,
+    }  # fmt: skip
+    assert not score_changed(**base)
+    changes: list[dict[str, Any]] = [
+        {"total": 10.5}, {"total": 9.5}, {"qualifies": False}, {"segment": "b"},
+        {"model_hash": "h2"}, {"old_total": None},
+    ]  # fmt: skip
+    for change in changes:
+        assert score_changed(**{**base, **change}), change
+    assert not score_changed(**{**base, "total": 10.49})

@@ -24,7 +24,7 @@ from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, alias
 from leadgate.engine.targets import target
 from leadgate.errors import IngestError
 from leadgate.executors import DuckDBOptions
-from leadgate.io.account_join import account_field, account_value, join_account
+from leadgate.io.account_join import account_value, join_account, merge_account_fields
 from leadgate.io.checks import check_input, jsonl_without_rows
 from leadgate.io.formats import format_of
 from leadgate.io.readers import bad_time, first_refusal
@@ -219,14 +219,7 @@ class DuckDBScorer:
             acc_cols = _columns(_schema(self.con.table("lg_src_accounts")), "a")
             if "account_id" not in {n for n, _, _ in acc_cols}:
                 raise IngestError("no account_id column", file=str(accounts), field="account_id")
-            for name, e, kind in acc_cols:
-                if name == "account_id":
-                    continue
-                field = account_field(name)
-                if field in exprs:  # the lead's own value wins (io/account_join.py)
-                    e = account_value(exprs[field], e)
-                    kind = kind if kinds[field] == kind else TEXT
-                exprs[field], kinds[field] = e, kind
+            merge_account_fields(exprs, kinds, acc_cols, account_value, TEXT)
             source = join_account(source, "l", "lg_src_accounts", "a")
         view = source.select(
             exp.alias_(exp.Window(this=exp.RowNumber()), ORD, quoted=True),

@@ -15,10 +15,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from leadgate.engine import ir
 from leadgate.engine.sql import EVENT_COLUMNS, InputShape, matches_query, query_sql
 from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT
 from leadgate.errors import IngestError, UnsupportedTargetError
+from leadgate.io.account_join import ACCOUNT_ID, JOIN_TYPE, account_on, merge_account_fields
 from leadgate.io.checks import bad_utf8_error, check_input, jsonl_without_rows
 from leadgate.io.formats import format_of
 from leadgate.io.readers import first_refusal
@@ -211,21 +214,19 @@ def spark_rows(
     frame = src
     if accounts is not None:
         acc = _read(spark, accounts, seps["accounts"])
-        acc_cols = [
-            (n, c, k) for n, c, k in _flat(acc.schema, ("account_id",)) if n != "account_id"
-        ]
+        acc_cols = [(n, c, k) for n, c, k in _flat(acc.schema, (ACCOUNT_ID,)) if n != ACCOUNT_ID]
+        # Account columns renamed apart from the lead's, then joined and merged as every runner
+        # does (io/account_join.py: the condition, the join type, the lead's own value wins).
         acc = acc.select(
-            F.col("account_id").cast("string").alias("__acc_id"),
+            F.col(ACCOUNT_ID).alias("__acc_id"),
             *[c.alias(f"__acc_{i}") for i, (_, c, _) in enumerate(acc_cols)],
         )
-        frame = src.join(acc, F.col("account_id").cast("string") == F.col("__acc_id"), "left")
-        for i, (n, _, k) in enumerate(acc_cols):
-            field = f"account.{n}"
-            col = F.col(f"__acc_{i}")
-            if field in selects:  # the lead's own value wins
-                col = F.coalesce(selects[field], col)
-                k = k if kinds[field] == k else TEXT
-            selects[field], kinds[field] = col, k
+        on = account_on(exp.column(ACCOUNT_ID), exp.column("__acc_id"))
+        frame = src.join(acc, F.expr(on.sql("spark")), JOIN_TYPE)
+        merge_account_fields(
+            selects, kinds, ((n, F.col(f"__acc_{i}"), k) for i, (n, _, k) in enumerate(acc_cols)),
+            F.coalesce, TEXT,
+        )  # fmt: skip
     view = frame.select(
         F.monotonically_increasing_id().alias(ORD), *[c.alias(n) for n, c in selects.items()]
     )

@@ -25,3 +25,15 @@ def expires_at(
         return None
     start = max(mql_at, last_action_at) if last_action_at is not None else mql_at
     return start + timedelta(days=recycle_after_days)
+
+
+def expired_at(
+    mql_at: datetime,
+    last_action_at: datetime | None,
+    recycle_after_days: float | None,
+    as_of: datetime,
+) -> datetime | None:
+    """The moment an MQL cycle expired if it has by ``as_of`` (``tick`` recycles it, dated then);
+    ``None`` while it has not (or never does)."""
+    due = expires_at(mql_at, last_action_at, recycle_after_days)
+    return due if due is not None and due <= as_of else None

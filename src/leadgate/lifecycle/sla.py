@@ -1,17 +1,31 @@
 """Speed-to-lead: the time from MQL to sales' first touch, and the SLA it is held to.
 
 Each MQL cycle carries its SLA (``sla_hours`` of the lead's segment in the model that made it an
-MQL; 24 h by default) and its due time. A cycle is ``met`` when the first touch came by the due
-time, ``breached`` when it came later or has not come and the due time has passed, and
-``pending`` otherwise.
+MQL; ``DEFAULT_SLA_HOURS`` when it gives none) and its due time (``sla_due_at``). A cycle is
+``met`` when the first touch came by the due time, ``breached`` when it came later or has not
+come and the due time has passed, and ``pending`` otherwise.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-DEFAULT_SLA_HOURS = 24.0
+# The one SLA default: a model's ``sla_hours`` when it sets none, the terms of imported cycles
+# without an active model, and the reports' SLA for file outcomes that carry none. Written as an
+# int: ``ModelSpec.sla_hours`` defaults to it and a model's content hash includes the default
+# (``24``, not ``24.0``, as before this constant was shared).
+DEFAULT_SLA_HOURS: float = 24
 SLA_STATES = ("pending", "breached", "met")
+
+
+def sla_hours_of(hours: float | None) -> float:
+    """The SLA a new MQL cycle is held to: ``hours``, or the default when none (or 0) is given."""
+    return float(hours or DEFAULT_SLA_HOURS)
+
+
+def sla_due_at(mql_at: datetime, hours: float | None) -> datetime:
+    """When the first touch of a cycle that became an MQL at ``mql_at`` is due."""
+    return mql_at + timedelta(hours=sla_hours_of(hours))
 
 
 def sla_state(due_at: datetime, first_touch_at: datetime | None, as_of: datetime) -> str:

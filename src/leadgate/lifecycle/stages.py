@@ -13,6 +13,7 @@ recycled lead that qualifies again is counted as a second cycle, not lost in an 
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from leadgate.errors import ConflictError
@@ -89,6 +90,21 @@ def check_move(lead_id: str, current: str, target: str) -> None:
         )
 
 
+def opens_cycle(stage: str) -> bool:
+    """Whether a lead at ``stage`` can be handed to sales as a new MQL cycle (by a score or an
+    imported outcome): a ``lead``, or a ``nurture`` lead (recycled or rejected) coming back."""
+    return Stage(stage) in SCORE_ENTRY
+
+
+def new_activity(last_event_at: datetime | None, stage_since: datetime) -> bool:
+    """Has the lead done anything (an event) since it entered its current stage?
+
+    Event time is compared with the stage's time, both in the lead's own timeline, so imported
+    history (outcomes with past dates) and replays behave the same as live traffic.
+    """
+    return last_event_at is not None and last_event_at > stage_since
+
+
 def enters_mql(stage: str, qualifies: bool, new_activity: bool) -> bool:
     """Whether a fresh score hands the lead to sales now.
 
@@ -97,6 +113,6 @@ def enters_mql(stage: str, qualifies: bool, new_activity: bool) -> bool:
     that moment): otherwise a lead that still qualifies would bounce straight back into the queue every
     ``recycle_after_days`` without anyone learning anything new about it.
     """
-    if not qualifies or Stage(stage) not in SCORE_ENTRY:
+    if not qualifies or not opens_cycle(stage):
         return False
     return Stage(stage) is S.LEAD or new_activity

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
 from leadgate.model.conditions import CONDITION_JSON_SCHEMA
 
 ConditionMap = Annotated[dict[str, Any], WithJsonSchema(CONDITION_JSON_SCHEMA)]
@@ -117,7 +118,10 @@ class ModelSpec(_Strict):
     disqualify: list[CheckSpec] = Field(default_factory=list)
     segments: list[SegmentSpec] = Field(default_factory=list)
     sla_hours: float = Field(
-        24, gt=0, le=MAX_DAYS * 24, description="Speed-to-lead SLA for a new MQL, in hours."
+        DEFAULT_SLA_HOURS,
+        gt=0,
+        le=MAX_DAYS * 24,
+        description="Speed-to-lead SLA for a new MQL, in hours.",
     )
     recycle_after_days: Days | None = Field(
         None, description="An MQL with no sales action for this long goes back to nurture."

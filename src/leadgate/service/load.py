@@ -20,10 +20,9 @@ from sqlalchemy import Connection
 from leadgate.engine import Event, as_utc
 from leadgate.errors import IngestError
 from leadgate.io import Position, iter_events, read_accounts, read_leads
-from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
 from leadgate.lifecycle.stages import Cause
 from leadgate.service.models import active_model
-from leadgate.service.rescore import ActiveModel, Progress, rescore
+from leadgate.service.rescore import ActiveModel, Progress, cycle_terms, rescore
 from leadgate.service.sales import REASONS_KEY
 from leadgate.service.shapes import LoadReport
 from leadgate.service.timeline import forward_as_of
@@ -53,13 +52,7 @@ PROGRESS_ROWS = 5_000  # rows read between two calls of a ReadProgress (at most 
 
 def _default_terms(model: ActiveModel | None) -> dict[str, float | None]:
     """SLA and recycling terms for imported cycles: the active model's default segment."""
-    if model is None:
-        return {"sla_hours": DEFAULT_SLA_HOURS, "recycle_after_days": None}
-    policy = model.plan.segments[-1].policy
-    return {
-        "sla_hours": policy.sla_hours or DEFAULT_SLA_HOURS,
-        "recycle_after_days": policy.recycle_after_days,
-    }
+    return cycle_terms(None if model is None else model.plan.segments[-1].policy)
 
 
 def load_file(

@@ -4,9 +4,10 @@ One path for every cause: a new event or profile (one lead), a bulk load or ``ti
 time or data touched), a model publish (every lead). Leads are processed in chunks: read
 profiles, accounts and events; score each lead with the per-lead engine
 (``leadgate.engine.score_lead``); compare with the stored score; record score history and the
-transitions the lifecycle rules decide (``lifecycle.stages.enters_mql``); write in bulk. A full
-re-score of a large store takes the batch path instead (``service/rescore_batch.py``: DuckDB,
-no Python object per lead), which hands the leads that may change stage to ``apply_scores``.
+transitions the lifecycle rules decide (``lifecycle.scores``, ``lifecycle.stages.enters_mql``);
+write in bulk. A full re-score of a large store takes the batch path instead
+(``service/rescore_batch.py``: DuckDB, no Python object per lead), which hands the leads that
+may change stage to ``apply_scores``.
 
 Because the same function serves the live path and the rebuild, incremental ingestion and a
 batch rescore give the same scores and transitions (STYLE.md "Incremental equals rebuild").
@@ -24,8 +25,12 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, String, Text, func, select, type_coerce
 
 from leadgate.engine import Event, Plan, Score, as_utc, score_lead
+from leadgate.engine.ir import Policy
 from leadgate.errors import UnsupportedTargetError
-from leadgate.lifecycle.stages import Cause, Stage, enters_mql
+from leadgate.io.account_join import with_account
+from leadgate.lifecycle.scores import score_changed
+from leadgate.lifecycle.sla import sla_hours_of
+from leadgate.lifecycle.stages import Cause, Stage, enters_mql, new_activity
 from leadgate.service.shapes import LeadChange, RescoreSummary
 from leadgate.store.history import Changes, LeadRow, lead_rows, lead_select
 from leadgate.store.schema import accounts, events, leads
@@ -64,11 +69,7 @@ class ActiveModel:
 
 def profile_of(lead: LeadRow, account: Mapping[str, Any] | None) -> dict[str, Any]:
     """The profile the engine sees: the lead's attributes, its account's as ``account.<attr>``."""
-    profile = dict(lead.attrs)
-    if account:
-        for key, value in account.items():
-            if value is not None and key != "account_id":
-                profile.setdefault(f"account.{key}", value)
+    profile = with_account(dict(lead.attrs), account)  # io/account_join.py: the one merge
     profile["lead_id"] = lead.lead_id
     return profile
 
@@ -179,32 +180,28 @@ def score_rows(
 
 
 def _changed(lead: LeadRow, record: Mapping[str, Any], model_hash: str, resolution: float) -> bool:
-    if lead.score_total is None or lead.score_model_hash != model_hash:
-        return True
-    return (
-        abs(record["total"] - lead.score_total) >= resolution
-        or bool(record["mql"]) != bool(lead.qualifies)
-        or record["segment"] != lead.segment
-    )
+    return score_changed(
+        old_total=lead.score_total, old_qualifies=lead.qualifies, old_segment=lead.segment,
+        old_model_hash=lead.score_model_hash, total=record["total"],
+        qualifies=bool(record["mql"]), segment=record["segment"], model_hash=model_hash,
+        resolution=resolution,
+    )  # fmt: skip
 
 
-def _cycle_terms(model: ActiveModel, record: Mapping[str, Any]) -> dict[str, Any]:
-    policy = next(s.policy for s in model.plan.segments if s.name == record["segment"])
+def cycle_terms(policy: Policy | None) -> dict[str, float | None]:
+    """The SLA and recycling terms of an MQL cycle opened under a segment's ``policy`` (``None``:
+    no model, so the default SLA and no recycling)."""
+    if policy is None:
+        return {"sla_hours": sla_hours_of(None), "recycle_after_days": None}
     return {
-        "segment": record["segment"],
-        "score_total": record["total"],
-        "sla_hours": policy.sla_hours or 24.0,
+        "sla_hours": sla_hours_of(policy.sla_hours),
         "recycle_after_days": policy.recycle_after_days,
     }
 
 
-def _new_activity(lead: LeadRow) -> bool:
-    """Has the lead done anything (an event) since it entered its current stage?
-
-    Event time is compared with the stage's time, both in the lead's own timeline, so imported
-    history (outcomes with past dates) and replays behave the same as live traffic.
-    """
-    return lead.last_event_at is not None and lead.last_event_at > lead.stage_since
+def _cycle_terms(model: ActiveModel, record: Mapping[str, Any]) -> dict[str, Any]:
+    policy = next(s.policy for s in model.plan.segments if s.name == record["segment"])
+    return {"segment": record["segment"], "score_total": record["total"], **cycle_terms(policy)}
 
 
 class Recorded(Protocol):
@@ -256,7 +253,7 @@ def apply_scores(
                     summary.no_longer_qualifying += 1
                     change = "no_longer_qualifies"
             changes.record_score(lead, record, at=at, cause=cause.value, model_hash=model.hash)
-        if enters_mql(lead.stage, new_q, _new_activity(lead)):
+        if enters_mql(lead.stage, new_q, new_activity(lead.last_event_at, lead.stage_since)):
             summary.new_mqls += 1
             change = "new_mql" if lead.stage == Stage.LEAD else "requalifies"
             changes.move(

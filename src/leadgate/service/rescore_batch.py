@@ -1,13 +1,14 @@
 """A full re-score (publish, ``tick``) on the batch path, without a Python object per lead.
 
 DuckDB scores every lead (``service.batch``), compares each fresh score with the lead's stored
-snapshot the way ``rescore._changed`` does, and builds the score records as JSON text
-(``batch.records.record_sql``). Leads then fall in three sets:
+snapshot (``lifecycle.scores.score_changed`` and ``may_move``, in SQL: ``classify_sql``), and
+builds the score records as JSON text (``batch.records.record_sql``). Leads then fall in three
+sets:
 
 - unchanged (score within the resolution, same MQL flag, segment and model): only counted;
 - changed, but their MQL flag stays and they cannot enter MQL: their new score and a history row
   are written in bulk (``store.history.store_scores``), straight from DuckDB's rows;
-- the rest, whose flag flips or who may enter MQL (few): read back as ``LeadRow``s and passed
+- the rest, whose flag flips or who enter MQL (few): read back as ``LeadRow``s and passed
   through ``rescore.apply_scores``, the one place lifecycle decisions are made, in ``lead_id``
   order as the per-lead path takes them.
 
@@ -48,10 +49,13 @@ WRITE_CHUNK = 20_000
 # comparison took 27 s wall and 51 s CPU under 2 GB (spilling), 17 s and 18 s under 4 GB.
 MEMORY_LIMIT = "4GB"
 
-# The snapshot comparison, per lead (``q``: the fresh score, ``l``: the stored state). ``changed``
-# is ``rescore._changed``; ``work`` holds every lead ``apply_scores`` may move or label: its MQL
-# flag flips, or it qualifies in a stage it can enter MQL from (``enters_mql``; ``>=`` instead
-# of its ``>`` only lets a few more leads take the exact Python decision).
+# The SQL form of the per-lead decisions (``q``: the fresh score, ``l``: the stored state):
+# ``changed`` is ``lifecycle.scores.score_changed`` and ``work`` is ``lifecycle.scores.may_move``
+# (its MQL flag flips, or ``stages.enters_mql``: it qualifies at a stage that opens a cycle, a
+# ``lead`` or a ``nurture`` lead with an event after its stage began). Both are exact, not
+# approximations: tests/service/test_rescore_classify.py evaluates them over generated stored
+# states on SQLite and PostgreSQL and compares lead by lead with the Python functions. The
+# ``work`` leads then take the Python decision itself (``apply_scores``).
 _CLASSIFY = """
 CREATE TEMP TABLE lg_scored AS
 SELECT q.*,
@@ -65,11 +69,31 @@ SELECT q.*,
     q.mql <> coalesce(l.old_qualifies <> 0, false)
     OR (q.mql AND list_contains($entry, l.old_stage) AND (
       l.old_stage = $lead_stage
-      OR CAST(l.old_last_event_at AS TIMESTAMPTZ) >= CAST(l.old_stage_since AS TIMESTAMPTZ))),
+      OR coalesce(CAST(l.old_last_event_at AS TIMESTAMPTZ)
+                  > CAST(l.old_stage_since AS TIMESTAMPTZ), false))),
   true) AS work,
   coalesce(l.old_segment IS NOT NULL AND l.old_segment <> q.segment, false) AS segment_moved
 FROM ({scores}) AS q JOIN lg_raw_leads AS l ON l.ord = q.input_row
 """
+
+
+def classify_sql(scores: str) -> str:
+    """``lg_scored``: the rows of the DuckDB query ``scores`` (``lead_id``, ``input_row``,
+    ``total``, ``mql``, ``segment``, ...) with ``changed``, ``work`` and ``segment_moved``, against
+    ``lg_raw_leads`` (``batch.batch_scores(snapshot=True)``). Run with ``classify_params``."""
+    return _CLASSIFY.format(scores=scores)
+
+
+def classify_params(model_hash: str, resolution: float) -> dict[str, Any]:
+    """The parameters of ``classify_sql``: the model, the resolution, the lifecycle's stages."""
+    return {
+        "model_hash": model_hash,
+        "resolution": resolution,
+        "entry": sorted(s.value for s in SCORE_ENTRY),
+        "lead_stage": Stage.LEAD.value,
+    }
+
+
 _COUNTS = """
 SELECT count(*) FILTER (WHERE NOT work), count(*) FILTER (WHERE changed AND NOT work),
   count(*) FILTER (WHERE changed AND NOT work AND segment_moved)
@@ -189,18 +213,13 @@ def rescore_all(
 ) -> None:
     """Re-score every primary lead on DuckDB and record what changes (see the module docstring)."""
     plan = model.plan
-    params = {
-        "model_hash": model.hash,
-        "resolution": resolution_of(cause),
-        "entry": sorted(s.value for s in SCORE_ENTRY),
-        "lead_stage": Stage.LEAD.value,
-    }
+    params = classify_params(model.hash, resolution_of(cause))
     record, scores = record_sql(plan, as_of).sql("duckdb"), scores_sql(plan).sql("duckdb")
     scoring = batch.batch_scores(
         conn, plan, as_of, memory_limit=MEMORY_LIMIT, snapshot=True, sort=False
     )
     with scoring as (con, query):
-        con.execute(_CLASSIFY.format(scores=_scores_query(model, query)), params)
+        con.execute(classify_sql(_scores_query(model, query)), params)
         rest, changed, moved = con.execute(_COUNTS).fetchone()
         work = con.execute(
             f"SELECT lead_id, {record} FROM lg_scored WHERE work ORDER BY input_row"

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, select
 
 from leadgate.engine import as_utc
-from leadgate.lifecycle.recycling import EXPIRED, expires_at
+from leadgate.lifecycle.recycling import EXPIRED, expired_at
 from leadgate.lifecycle.stages import Cause, Stage
 from leadgate.service.models import active_model
 from leadgate.service.rescore import BATCH_MIN_LEADS, Progress, rescore
@@ -33,11 +33,11 @@ def apply_expiries(conn: Connection, as_of: datetime, summary: RescoreSummary) -
     changes = Changes()
     for row in conn.execute(q):
         data = dict(row._mapping)
-        due = expires_at(
-            data.pop("mql_at"), data.pop("last_action_at"), data.pop("recycle_after_days")
+        due = expired_at(
+            data.pop("mql_at"), data.pop("last_action_at"), data.pop("recycle_after_days"), as_of
         )
         model_hash = data.pop("model_hash")
-        if due is None or due > as_of:
+        if due is None:
             continue
         lead = LeadRow(**data)
         changes.move(

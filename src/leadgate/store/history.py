@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 
+from leadgate.lifecycle.sla import sla_due_at, sla_hours_of
 from leadgate.lifecycle.stages import CYCLE_END, Stage, check_move
 from leadgate.store.schema import (
     dispositions,
@@ -162,7 +163,7 @@ class Changes:
         if to is Stage.MQL:
             number = lead.cycle + 1
             terms = cycle or {}
-            sla_hours = float(terms.get("sla_hours") or 24.0)
+            sla_hours = sla_hours_of(terms.get("sla_hours"))
             self.new_cycles.append(
                 {
                     "lead_id": lead.lead_id,
@@ -173,7 +174,7 @@ class Changes:
                     "segment": terms.get("segment"),
                     "score_total": terms.get("score_total"),
                     "sla_hours": sla_hours,
-                    "sla_due_at": at + _hours(sla_hours),
+                    "sla_due_at": sla_due_at(at, sla_hours),
                     "recycle_after_days": terms.get("recycle_after_days"),
                     "first_touch_at": terms.get("first_touch_at"),
                     "last_action_at": None,
@@ -371,7 +372,3 @@ def store_scores(
         _insert_sql(conn, score_history, names),
         [(lid, at_value, cause, model_hash, tot, q, seg, sc) for lid, _, sc, tot, q, seg in rows],
     )
-
-
-def _hours(hours: float) -> timedelta:
-    return timedelta(hours=hours)

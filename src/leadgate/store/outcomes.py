@@ -27,7 +27,7 @@ from sqlalchemy import Connection, select
 from leadgate.errors import ConflictError, IngestError
 from leadgate.io.readers import parse_timestamp, read_table
 from leadgate.lifecycle.dispositions import DEFAULT_REJECT_REASONS
-from leadgate.lifecycle.stages import Cause, Stage
+from leadgate.lifecycle.stages import Cause, Stage, opens_cycle
 from leadgate.store.history import Changes, LeadRow, fetch_leads
 from leadgate.store.ingest import CHUNK, text_id
 from leadgate.store.schema import transitions
@@ -174,7 +174,7 @@ def _replay(
     # A live cycle's history starts when it opened: earlier imported times are placed at its
     # start and never count as its first touch.
     place = _Placement(floor=None)
-    if lead.stage in (Stage.LEAD, Stage.NURTURE):
+    if opens_cycle(lead.stage):
         changes.move(
             lead, Stage.MQL, at=mql_at, cause=Cause.IMPORT.value, actor=actor, import_key=key,
             cycle={**terms, "first_touch_at": touch},
