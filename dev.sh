@@ -2,7 +2,8 @@
 # leadgate's quick start: `./dev.sh demo` runs the main job, `./dev.sh test` the whole test suite.
 #
 # Both create (or reuse) .venv. The demo installs leadgate with its base dependencies only (under
-# a minute on a fresh machine); the test suite adds every extra (server, learn, report, spark, dev)
+# a minute on a fresh machine); the test suite adds every extra (server, web, learn, report,
+# spark, crm, dev)
 # and, unless LEADGATE_TEST_PG_URL names a server, starts a throw-away PostgreSQL on loopback for
 # the run. Missing system packages (PostgreSQL, Java for Spark, Chromium for the browser tests)
 # are installed with apt-get when running as root.
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
 VENV=.venv
-ALL_EXTRAS=server,learn,report,spark,dev
+ALL_EXTRAS=server,web,learn,report,spark,crm,dev
 
 # Run a command quietly: its output goes to a log that is shown only if it fails (pip prints
 # many warning lines on some machines; they are noise when the install works).
@@ -75,6 +76,7 @@ system_deps() {
   fi
   command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)  # the TLS tests make a certificate
   if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 }
 

@@ -6,6 +6,7 @@ erasure's own checkpoint; on PostgreSQL the whole ``pg_dump`` output.
 
 from __future__ import annotations
 
+import glob
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +37,12 @@ from store_helpers import PG_URL, TINY_MODEL
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 H = timedelta(hours=1)
-PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump"
+# The newest installed server's pg_dump (Debian puts each major version under its own folder).
+PG_DUMP = max(
+    glob.glob("/usr/lib/postgresql/*/bin/pg_dump"),
+    key=lambda p: int(p.split("/")[4]),
+    default="pg_dump",
+)
 # Distinctive values: if any byte sequence of them survives, the search finds it.
 LEAD_ID = "crm-7Zq9erasable"
 EMAIL = "zelda.quixotic-erasable@example.org"
