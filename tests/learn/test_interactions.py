@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from leadgate.batch.spark_runner import spark_available
 from leadgate.engine import compile_model, score_lead
 from leadgate.learn import FitOptions, fit_table
 from leadgate.learn.binning import Bin, BinnedFeature
@@ -23,6 +24,7 @@ from leadgate.learn.features import Feature
 from leadgate.learn.interactions import find_interactions
 from leadgate.model import load_model
 from leadgate.scoring import score_files
+from store_helpers import PG_URL
 
 N = 3000
 
@@ -109,7 +111,27 @@ def test_interactions_and_shapes_rank_better_than_the_plain_scorecard(
     assert values[0] > min(values) < values[-1], age
 
 
-@pytest.mark.parametrize("engine", ["duckdb", "sqlite"])
+@pytest.mark.parametrize(
+    "engine",
+    [
+        "duckdb",
+        "sqlite",
+        pytest.param(
+            "postgres",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(not PG_URL, reason="LEADGATE_TEST_PG_URL is not set"),
+            ],
+        ),
+        pytest.param(
+            "spark",
+            marks=[
+                pytest.mark.spark,
+                pytest.mark.skipif(not spark_available(), reason="needs PySpark and Java"),
+            ],
+        ),
+    ],
+)
 def test_a_scorecard_with_interactions_scores_identically_on_every_engine(
     planted: dict[str, Any], engine: str
 ) -> None:
