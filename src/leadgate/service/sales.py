@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from leadgate.engine import as_utc
 from leadgate.errors import NotFoundError
@@ -192,22 +192,12 @@ def dispose(
     return state_of(lead)
 
 
-def _open_cycles(store: Store, segment: str | None, owner: str | None) -> list[Any]:
+def open_mqls(segment: str | None = None, owner: str | None = None) -> Any:
+    """Leads at ``mql`` joined with their current MQL cycle, filtered by segment and owner: a
+    select without columns (add them) that the queue and the web app's board share."""
     c = mql_cycles.c
     q = (
-        select(
-            leads.c.lead_id,
-            leads.c.email,
-            leads.c.owner,
-            leads.c.segment,
-            leads.c.score_total,
-            leads.c.score,
-            leads.c.qualifies,
-            c.cycle,
-            c.mql_at,
-            c.sla_due_at,
-            c.first_touch_at,
-        )
+        select()
         .select_from(
             leads.join(mql_cycles, and_(c.lead_id == leads.c.lead_id, c.cycle == leads.c.cycle))
         )
@@ -217,8 +207,46 @@ def _open_cycles(store: Store, segment: str | None, owner: str | None) -> list[A
         q = q.where(leads.c.segment == segment)
     if owner is not None:
         q = q.where(leads.c.owner == owner)
-    with store.read() as conn:
-        return list(conn.execute(q).all())
+    return q
+
+
+def sla_state_clause(state: str, as_of: datetime) -> Any:
+    """``sla.sla_state(...) == state`` for an MQL cycle, in SQL."""
+    c = mql_cycles.c
+    touched, untouched = c.first_touch_at.is_not(None), c.first_touch_at.is_(None)
+    if state == "met":
+        return and_(touched, c.first_touch_at <= c.sla_due_at)
+    if state == "breached":
+        return or_(
+            and_(touched, c.first_touch_at > c.sla_due_at), and_(untouched, c.sla_due_at < as_of)
+        )
+    return and_(untouched, c.sla_due_at >= as_of)
+
+
+def queue_item(r: Any, as_of: datetime) -> QueueItem:
+    """A queue row (lead and cycle columns) as the API's ``QueueItem``."""
+    return QueueItem(
+        lead_id=r.lead_id,
+        email=r.email,
+        owner=r.owner,
+        segment=r.segment,
+        total=r.score_total,
+        cycle=r.cycle,
+        mql_at=r.mql_at,
+        age_hours=max(0.0, (as_of - r.mql_at).total_seconds() / 3600.0),
+        sla_due_at=r.sla_due_at,
+        sla_state=sla.sla_state(r.sla_due_at, r.first_touch_at, as_of),
+        first_touch_at=r.first_touch_at,
+        no_longer_qualifies=r.qualifies is False,
+        score=r.score,
+    )
+
+
+QUEUE_COLUMNS = (
+    leads.c.lead_id, leads.c.email, leads.c.owner, leads.c.segment, leads.c.score_total,
+    leads.c.score, leads.c.qualifies, mql_cycles.c.cycle, mql_cycles.c.mql_at,
+    mql_cycles.c.sla_due_at, mql_cycles.c.first_touch_at,
+)  # fmt: skip
 
 
 def mql_queue(
@@ -229,41 +257,32 @@ def mql_queue(
     owner: str | None = None,
     sla_state: str | None = None,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[QueueItem]:
     """Leads at ``mql`` (waiting for sales), highest score first, then oldest first.
 
     ``sla_state`` keeps ``pending``, ``breached`` or ``met`` cycles only. MQLs whose score
-    dropped below the line stay in the queue with ``no_longer_qualifies`` set.
+    dropped below the line stay in the queue with ``no_longer_qualifies`` set. Filters, order
+    and the page (``offset``, ``limit``) are applied in SQL: only the page's rows are read.
     """
     if sla_state is not None and sla_state not in sla.SLA_STATES:
         raise DispositionError(
             f"unknown SLA state '{sla_state}' (use {', '.join(sla.SLA_STATES)})", "sla_state"
         )
+    if offset < 0:
+        raise DispositionError(f"offset must be 0 or more, got {offset}", "offset")
     as_of = as_utc(as_of)
-    items: list[QueueItem] = []
-    for r in _open_cycles(store, segment, owner):
-        state = sla.sla_state(r.sla_due_at, r.first_touch_at, as_of)
-        if sla_state is not None and state != sla_state:
-            continue
-        items.append(
-            QueueItem(
-                lead_id=r.lead_id,
-                email=r.email,
-                owner=r.owner,
-                segment=r.segment,
-                total=r.score_total,
-                cycle=r.cycle,
-                mql_at=r.mql_at,
-                age_hours=max(0.0, (as_of - r.mql_at).total_seconds() / 3600.0),
-                sla_due_at=r.sla_due_at,
-                sla_state=state,
-                first_touch_at=r.first_touch_at,
-                no_longer_qualifies=r.qualifies is False,
-                score=r.score,
-            )
-        )
-    items.sort(key=lambda i: (-(i.total or 0.0), i.mql_at, i.lead_id))
-    return items[:limit] if limit is not None else items
+    q = open_mqls(segment, owner).add_columns(*QUEUE_COLUMNS)
+    if sla_state is not None:
+        q = q.where(sla_state_clause(sla_state, as_of))
+    q = q.order_by(
+        func.coalesce(leads.c.score_total, 0.0).desc(), mql_cycles.c.mql_at, leads.c.lead_id
+    ).offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    with store.read() as conn:
+        rows = conn.execute(q).all()
+    return [queue_item(r, as_of) for r in rows]
 
 
 def sla_breaches(

@@ -17,8 +17,7 @@ from sqlalchemy import String, and_, case, cast, func, or_, select
 
 from leadgate.engine import as_utc
 from leadgate.errors import LeadgateError
-from leadgate.lifecycle import sla
-from leadgate.lifecycle.stages import Stage
+from leadgate.service.sales import QUEUE_COLUMNS, open_mqls, queue_item, sla_state_clause
 from leadgate.service.shapes import QueueItem
 from leadgate.store.db import Store
 from leadgate.store.schema import events, leads, mql_cycles, score_history
@@ -90,19 +89,8 @@ def _channel_column() -> Any:
 
 
 def _open_mqls(segment: str | None, channel: str | None, owner: str | None) -> Any:
-    """Leads at ``mql`` joined with their current cycle, filtered (a select to add columns to)."""
-    c = mql_cycles.c
-    q = (
-        select()
-        .select_from(
-            leads.join(mql_cycles, and_(c.lead_id == leads.c.lead_id, c.cycle == leads.c.cycle))
-        )
-        .where(leads.c.stage == Stage.MQL.value)
-    )
-    if segment is not None:
-        q = q.where(leads.c.segment == segment)
-    if owner is not None:
-        q = q.where(leads.c.owner == owner)
+    """The queue's leads (``sales.open_mqls``), also filtered by channel."""
+    q = open_mqls(segment, owner)
     if channel is not None:
         q = q.where(_channel_column() == channel)
     return q
@@ -167,21 +155,18 @@ def queue_board(
     if sort not in SORTS:
         raise LeadgateError(f"sort: unknown order '{sort}' (use {', '.join(SORTS)})")
     as_of = as_utc(as_of)
-    c = mql_cycles.c
     chosen = _open_mqls(segment, channel, owner)
-    page_q = chosen.add_columns(
-        leads.c.lead_id, leads.c.email, leads.c.owner, leads.c.segment, leads.c.score_total,
-        leads.c.score, leads.c.qualifies, leads.c.attrs, c.cycle, c.mql_at, c.sla_due_at,
-        c.first_touch_at,
-    ).order_by(*_order(sort, descending)).offset(offset)  # fmt: skip
+    page_q = (
+        chosen.add_columns(*QUEUE_COLUMNS, leads.c.attrs)
+        .order_by(*_order(sort, descending))
+        .offset(offset)
+    )
     if limit is not None:
         page_q = page_q.limit(limit)
     # One grouped pass over the whole queue gives the counts and the filters' choices; only the
     # page's rows are read in full.
     chan = _channel_column()
-    late = or_(
-        and_(c.first_touch_at.is_(None), c.sla_due_at < as_of), c.first_touch_at > c.sla_due_at
-    )  # sla.sla_state == "breached", in SQL
+    late = sla_state_clause("breached", as_of)
     groups_q = (
         _open_mqls(None, None, None)
         .add_columns(
@@ -215,14 +200,7 @@ def queue_board(
         attrs = r.attrs or {}
         threshold = (r.score or {}).get("threshold")
         old = before.get(r.lead_id)
-        item = QueueItem(
-            lead_id=r.lead_id, email=r.email, owner=r.owner, segment=r.segment,
-            total=r.score_total, cycle=r.cycle, mql_at=r.mql_at,
-            age_hours=max(0.0, (as_of - r.mql_at).total_seconds() / 3600.0),
-            sla_due_at=r.sla_due_at, sla_state=sla.sla_state(r.sla_due_at, r.first_touch_at, as_of),
-            first_touch_at=r.first_touch_at, no_longer_qualifies=r.qualifies is False,
-            score=r.score,
-        )  # fmt: skip
+        item = queue_item(r, as_of)
         items.append(
             BoardItem(
                 item=item,
