@@ -220,3 +220,20 @@ def test_bad_input_is_a_page_not_a_crash(web, path: str, status: int) -> None:
     answer = web.client("admin").get(path)
     assert answer.status_code == status
     assert 'role="alert"' in answer.text
+
+
+def test_a_report_page_is_computed_once_until_the_store_changes(web) -> None:
+    admin = web.client("admin")
+    frames = web.app.state.config.report_cache().frames
+    first = admin.get("/app/reports?view=quality&by=segment")
+    assert first.status_code == 200
+    done = frames.derivations
+    again = admin.get("/app/reports?view=quality&by=segment")
+    assert frames.derivations == done and again.text == first.text  # the kept result
+    other = admin.get("/app/reports?view=quality&by=channel")  # other form values: computed
+    assert other.status_code == 200 and frames.derivations == done + 1
+    from leadgate.service import upsert_lead
+
+    upsert_lead(web.store, "new-lead-for-reports", {"source": "partner"}, web.clock())
+    admin.get("/app/reports?view=quality&by=segment")
+    assert frames.derivations == done + 2  # the store changed: computed again
