@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select, true
 
 from leadgate.engine import as_utc
 from leadgate.errors import LeadgateError
@@ -232,39 +232,82 @@ class LeadHit:
     segment: str | None
 
 
+SEARCH_CANDIDATES = 2000  # more index hits than this: a common text, the ordered scan is faster
+
+
+def _indexed_ids(store: Store, needle: str) -> list[str] | None:
+    """Lead ids whose search text may contain ``needle``, from the SQLite trigram index
+    (``lead_search``, migration 0002_lead_search); ``None`` when the index cannot answer: not
+    SQLite, under three characters, LIKE wildcards or non-ASCII text (folded differently), or
+    more than ``SEARCH_CANDIDATES`` hits."""
+    if (
+        store.dialect != "sqlite"
+        or len(needle) < 3
+        or not needle.isascii()
+        or any(ch in needle for ch in "%_\\")
+    ):
+        return None
+    with store.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT DISTINCT lead_id FROM lead_search WHERE body LIKE ? LIMIT ?",
+            (f"%{needle}%", SEARCH_CANDIDATES + 1),
+        ).all()
+    ids = [str(r[0]) for r in rows]
+    return None if len(ids) > SEARCH_CANDIDATES else ids
+
+
+def _scan_filter(needle: str) -> Any:
+    """A cheap SQL pre-filter for the scan, or ``true()`` where it could miss a lead: a name is
+    first and last name joined by a space (two JSON fields), and JSON text may escape non-ASCII
+    characters, so such needles are checked in Python on every lead."""
+    if not needle.isascii() or " " in needle:
+        return true()
+    like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(
+        func.lower(leads.c.lead_id).like(like, escape="\\"),
+        func.lower(leads.c.email).like(like, escape="\\"),
+        func.lower(cast(leads.c.attrs, String)).like(like, escape="\\"),  # checked in Python
+    )
+
+
 def search_leads(store: Store, text: str, *, limit: int = 50) -> list[LeadHit]:
-    """Leads whose id, email, name or company contains ``text`` (any case); exact id first."""
+    """Leads whose id, email, name or company contains ``text`` (any case); exact id first.
+
+    On SQLite the trigram index proposes the candidates (each checked against the lead);
+    otherwise, or when the index cannot answer, the leads are scanned in id order."""
     needle = text.strip().lower()
     if not needle:
         return []
-    like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    attrs_text = func.lower(cast(leads.c.attrs, String))
-    q = (
-        select(leads.c.lead_id, leads.c.email, leads.c.attrs, leads.c.stage,
-               leads.c.score_total, leads.c.segment)
-        .where(
-            or_(
-                func.lower(leads.c.lead_id).like(like, escape="\\"),
-                func.lower(leads.c.email).like(like, escape="\\"),
-                attrs_text.like(like, escape="\\"),  # narrowed to name and company below
-            )
-        )
-        .order_by(leads.c.lead_id)
-    )  # fmt: skip
+    columns = (leads.c.lead_id, leads.c.email, leads.c.attrs, leads.c.stage, leads.c.score_total,
+               leads.c.segment)  # fmt: skip
+    candidates = _indexed_ids(store, needle)
+    if candidates is not None:
+        candidates.sort()
+        queries = [
+            select(*columns)
+            .where(leads.c.lead_id.in_(candidates[start : start + CHUNK]))
+            .order_by(leads.c.lead_id)
+            for start in range(0, len(candidates), CHUNK)
+        ]
+    else:
+        queries = [select(*columns).where(_scan_filter(needle)).order_by(leads.c.lead_id)]
     hits: list[LeadHit] = []
     with store.read() as conn:
-        for r in conn.execute(q):
-            attrs = r.attrs or {}
-            name = display_name(attrs)
-            company = None if attrs.get("company") is None else str(attrs["company"])
-            fields = (r.lead_id, r.email or "", name, company or "")
-            if not any(needle in f.lower() for f in fields):
-                continue
-            hits.append(
-                LeadHit(r.lead_id, r.email, name, company, r.stage, r.score_total, r.segment)
-            )
-            if len(hits) >= limit * 4:
-                break
+        for q in queries:
+            for r in conn.execute(q):
+                attrs = r.attrs or {}
+                name = display_name(attrs)
+                company = None if attrs.get("company") is None else str(attrs["company"])
+                fields = (r.lead_id, r.email or "", name, company or "")
+                if not any(needle in f.lower() for f in fields):
+                    continue
+                hits.append(
+                    LeadHit(r.lead_id, r.email, name, company, r.stage, r.score_total, r.segment)
+                )
+                if candidates is None and len(hits) >= limit * 4:
+                    break  # the scan reads in id order: these are the first matches
+    hits.sort(key=lambda h: h.lead_id)
+    del hits[limit * 4 :]  # the first matches in id order, as the scan reads them
     hits.sort(key=lambda h: (h.lead_id.lower() != needle, h.lead_id))
     return hits[:limit]
 
