@@ -57,9 +57,9 @@ def _scan(store: Store, text: str, limit: int = 50) -> list[str]:
 
 
 def _needles() -> list[str]:
-    texts = [f"{a} {b} {c}" for a, b, c, _ in [(p[0], p[1], p[2], p[3]) for p in PEOPLE[:6]]]
+    texts = [f"{lead_id} {first} {last}" for lead_id, first, last, _ in PEOPLE[:6]]
     pieces = {t[i : i + n] for t in texts for n in (1, 2, 3, 4, 6) for i in range(len(t) - n + 1)}
-    return sorted(pieces) + ["ACME", "mail.EXAMPLE", "nobody-here", "díaz", "ÜNICODE", "%", "_"]
+    return [*sorted(pieces), "ACME", "mail.EXAMPLE", "nobody-here", "díaz", "ÜNICODE", "%", "_"]
 
 
 def _check_all(store: Store) -> None:

@@ -71,10 +71,6 @@ def test_unknown_sqlite_synchronous_is_a_user_error(
 
 def test_opening_twice_is_idempotent(store_url: str) -> None:
     open_store(store_url).close()
-    from alembic.script import ScriptDirectory
-
-    from leadgate.store.db import MIGRATIONS
-
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()  # later migrations move it
     with open_store(store_url) as s, s.read() as conn:
         head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
