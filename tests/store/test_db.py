@@ -81,7 +81,7 @@ def test_migrations_create_exactly_the_schema_module(store: Store) -> None:
     with store.read() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
     # SQLite's lead search index (an FTS5 table and its shadow tables, migration
-    # 0002_lead_search) is kept by triggers, outside the schema module.
+    # 0002_web) is kept by triggers, outside the schema module.
     assert [d for d in diffs if not _search_index(d)] == []
 
 

@@ -6,11 +6,11 @@ Functions behind ``GET /v1/mqls``, ``POST /v1/leads/{id}/disposition``, ``leadga
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from leadgate.engine import as_utc
 from leadgate.errors import NotFoundError
@@ -196,11 +196,13 @@ def open_mqls(segment: str | None = None, owner: str | None = None) -> Any:
     """Leads at ``mql`` joined with their current MQL cycle, filtered by segment and owner: a
     select without columns (add them) that the queue and the web app's board share."""
     c = mql_cycles.c
+    # ``cycle + 0``: SQLite would otherwise find the cycle through the (lead_id, cycle) unique
+    # index and read its row; matched on lead_id alone, it uses ix_mql_cycles_queue, which
+    # holds every column the queue reads (a lead has few cycles; the cycle is checked there).
+    current = and_(c.lead_id == leads.c.lead_id, c.cycle + 0 == leads.c.cycle)
     q = (
         select()
-        .select_from(
-            leads.join(mql_cycles, and_(c.lead_id == leads.c.lead_id, c.cycle == leads.c.cycle))
-        )
+        .select_from(leads.join(mql_cycles, current))
         .where(leads.c.stage == Stage.MQL.value)
     )
     if segment is not None:
@@ -242,6 +244,7 @@ def queue_item(r: Any, as_of: datetime) -> QueueItem:
     )
 
 
+ID_CHUNK = 2000  # lead ids per IN (...) list
 QUEUE_COLUMNS = (
     leads.c.lead_id, leads.c.email, leads.c.owner, leads.c.segment, leads.c.score_total,
     leads.c.score, leads.c.qualifies, mql_cycles.c.cycle, mql_cycles.c.mql_at,
@@ -272,17 +275,42 @@ def mql_queue(
     if offset < 0:
         raise DispositionError(f"offset must be 0 or more, got {offset}", "offset")
     as_of = as_utc(as_of)
-    q = open_mqls(segment, owner).add_columns(*QUEUE_COLUMNS)
+    chosen = open_mqls(segment, owner)
     if sla_state is not None:
-        q = q.where(sla_state_clause(sla_state, as_of))
-    q = q.order_by(
-        func.coalesce(leads.c.score_total, 0.0).desc(), mql_cycles.c.mql_at, leads.c.lead_id
-    ).offset(offset)
-    if limit is not None:
-        q = q.limit(limit)
+        chosen = chosen.where(sla_state_clause(sla_state, as_of))
+    order = (func.coalesce(leads.c.score_total, 0.0).desc(), mql_cycles.c.mql_at, leads.c.lead_id)
     with store.read() as conn:
-        rows = conn.execute(q).all()
+        rows = queue_page(conn, chosen, order, offset, limit)
     return [queue_item(r, as_of) for r in rows]
+
+
+def queue_page(
+    conn: Connection,
+    chosen: Any,
+    order: Sequence[Any],
+    offset: int,
+    limit: int | None,
+    extra: Sequence[Any] = (),
+) -> list[Any]:
+    """The rows (``QUEUE_COLUMNS`` and ``extra``) of one page of the sorted, filtered queue.
+
+    The page's lead ids are picked first, from the queue indexes alone (migration 0002_web);
+    only then are those leads' rows read in full: sorting every open MQL's whole row (its
+    attributes and score) is what made a page of a long queue slow."""
+    ids_q = chosen.add_columns(leads.c.lead_id).order_by(*order).offset(offset)
+    if limit is not None:
+        ids_q = ids_q.limit(limit)
+    ids = [str(r[0]) for r in conn.execute(ids_q)]
+    by_id: dict[str, Any] = {}
+    c = mql_cycles.c
+    rows = select(*QUEUE_COLUMNS, *extra).select_from(
+        leads.join(mql_cycles, and_(c.lead_id == leads.c.lead_id, c.cycle == leads.c.cycle))
+    )
+    for start in range(0, len(ids), ID_CHUNK):
+        # By id alone (the same read transaction picked them): the primary key finds each row.
+        full = rows.where(leads.c.lead_id.in_(ids[start : start + ID_CHUNK]))
+        by_id.update((r.lead_id, r) for r in conn.execute(full))
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def sla_breaches(

@@ -8,19 +8,20 @@ event timeline. Pure reads: nothing here writes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, or_, select, true
+from sqlalchemy import Connection, String, and_, case, cast, func, or_, select, true
 
 from leadgate.engine import as_utc
 from leadgate.errors import LeadgateError
-from leadgate.service.sales import QUEUE_COLUMNS, open_mqls, queue_item, sla_state_clause
+from leadgate.service.sales import open_mqls, queue_item, queue_page, sla_state_clause
 from leadgate.service.shapes import QueueItem
 from leadgate.store.db import Store
-from leadgate.store.schema import events, leads, mql_cycles, score_history
+from leadgate.store.schema import events, leads, mql_cycles, score_history, transitions
 
 CHANGE_DAYS = 7
 # Temperature of a score against its segment's MQL line: hot at 125% of the line or more, warm
@@ -156,44 +157,31 @@ def queue_board(
         raise LeadgateError(f"sort: unknown order '{sort}' (use {', '.join(SORTS)})")
     as_of = as_utc(as_of)
     chosen = _open_mqls(segment, channel, owner)
-    page_q = (
-        chosen.add_columns(*QUEUE_COLUMNS, leads.c.attrs)
-        .order_by(*_order(sort, descending))
-        .offset(offset)
-    )
-    if limit is not None:
-        page_q = page_q.limit(limit)
-    # One grouped pass over the whole queue gives the counts and the filters' choices; only the
-    # page's rows are read in full.
-    chan = _channel_column()
-    late = sla_state_clause("breached", as_of)
+    late = func.sum(case((sla_state_clause("breached", as_of), 1), else_=0))
+    # Counts and the segment and owner choices: one grouped pass over the queue's indexes.
     groups_q = (
         _open_mqls(None, None, None)
-        .add_columns(
-            leads.c.segment, leads.c.owner, chan, func.count(),
-            func.sum(case((late, 1), else_=0)),
-        )
-        .group_by(leads.c.segment, leads.c.owner, chan)
-    )  # fmt: skip
+        .add_columns(leads.c.segment, leads.c.owner, func.count(), late)
+        .group_by(leads.c.segment, leads.c.owner)
+    )
     with store.read() as conn:
         groups = conn.execute(groups_q).all()
-        rows = conn.execute(page_q).all()
-    total = breached = 0
-    segments: set[str | None] = set()
-    owners: set[str | None] = set()
-    channels: set[str | None] = set()
-    for seg, own, raw, n, n_late in groups:
-        name = None if raw is None else str(raw)
-        segments.add(seg)
-        owners.add(own)
-        channels.add(name)
-        if (
-            (segment is None or seg == segment)
-            and (owner is None or own == owner)
-            and (channel is None or name == channel)
-        ):
-            total += int(n)
-            breached += int(n_late or 0)
+        if channel is not None:  # the channel is in each profile: count the chosen ones there
+            total, breached = conn.execute(chosen.add_columns(func.count(), late)).one()
+            total, breached = int(total), int(breached or 0)
+        channels = _channel_choices(store, conn)
+        rows = queue_page(
+            conn, chosen, _order(sort, descending), offset, limit, extra=(leads.c.attrs,)
+        )
+    segments = {seg for seg, _, _, _ in groups}
+    owners = {own for _, own, _, _ in groups}
+    if channel is None:
+        kept = [
+            (n, n_late) for seg, own, n, n_late in groups
+            if (segment is None or seg == segment) and (owner is None or own == owner)
+        ]  # fmt: skip
+        total = sum(int(n) for n, _ in kept)
+        breached = sum(int(n_late or 0) for _, n_late in kept)
     before = totals_before(store, [r.lead_id for r in rows], as_of - timedelta(days=CHANGE_DAYS))
     items = []
     for r in rows:
@@ -215,8 +203,31 @@ def queue_board(
             )
         )
     return QueueBoard(
-        items, total, breached, *(sorted(v for v in f if v) for f in (segments, channels, owners))
-    )
+        items, total, breached, sorted(v for v in segments if v), channels,
+        sorted(v for v in owners if v),
+    )  # fmt: skip
+
+
+# The channel choices of each store's queue: (when read, transitions' last id, channels).
+_CHANNELS: dict[int, tuple[float, Any, list[str]]] = {}
+CHANNELS_SECONDS = 30.0
+
+
+def _channel_choices(store: Store, conn: Connection) -> list[str]:
+    """The channels of the open MQLs, for the filter's list.
+
+    A channel is read from each lead's profile (JSON): for a long queue, most of the board's
+    cost. So the list is kept until a lead enters or leaves a stage (a new transition), or for
+    ``CHANNELS_SECONDS`` (a profile update that changes an open MQL's channel)."""
+    key = conn.execute(select(func.max(transitions.c.id))).scalar()
+    now = time.monotonic()
+    kept = _CHANNELS.get(id(store))
+    if kept is not None and kept[1] == key and now - kept[0] < CHANNELS_SECONDS:
+        return kept[2]
+    q = _open_mqls(None, None, None).add_columns(_channel_column()).distinct()
+    values = sorted({str(v) for (v,) in conn.execute(q) if v not in (None, "")})
+    _CHANNELS[id(store)] = (now, key, values)
+    return values
 
 
 @dataclass
@@ -237,7 +248,7 @@ SEARCH_CANDIDATES = 2000  # more index hits than this: a common text, the ordere
 
 def _indexed_ids(store: Store, needle: str) -> list[str] | None:
     """Lead ids whose search text may contain ``needle``, from the SQLite trigram index
-    (``lead_search``, migration 0002_lead_search); ``None`` when the index cannot answer: not
+    (``lead_search``, migration 0002_web); ``None`` when the index cannot answer: not
     SQLite, under three characters, LIKE wildcards or non-ASCII text (folded differently), or
     more than ``SEARCH_CANDIDATES`` hits."""
     if (

@@ -1,4 +1,11 @@
-"""Lead search index (SQLite): a trigram full-text table over each lead's id, email, name and
+"""The web app's indexes: the MQL queue read from indexes alone, and lead search.
+
+Queue: ``ix_leads_queue`` (stage, segment, owner, cycle, score_total, lead_id) and ``ix_mql_cycles_queue``
+(lead_id, cycle, mql_at, sla_due_at, first_touch_at) cover what the queue filters, counts and
+sorts by, so a page of a queue of tens of thousands of MQLs reads index entries, not every
+lead's attributes, and only the page's own rows in full.
+
+Lead search index (SQLite): a trigram full-text table over each lead's id, email, name and
 company, kept in step with ``leads`` by triggers, so the web app's lead search reads the index
 instead of every lead's attributes.
 
@@ -8,7 +15,7 @@ checks each against the lead itself. PostgreSQL gets nothing here (the search sc
 there). The triggers live on ``leads``: a later migration that rebuilds that table on SQLite
 (``batch_alter_table``) must create them again (``create_search_triggers``).
 
-Revision ID: 0002_lead_search
+Revision ID: 0002_web
 Revises: 0002_crm
 """
 
@@ -16,7 +23,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0002_lead_search"
+revision = "0002_web"
 down_revision = "0002_crm"
 branch_labels = None
 depends_on = None
@@ -53,6 +60,13 @@ def create_search_triggers() -> None:
 
 
 def upgrade() -> None:
+    op.create_index(
+        "ix_leads_queue", "leads", ["stage", "segment", "owner", "cycle", "score_total", "lead_id"]
+    )
+    op.create_index(
+        "ix_mql_cycles_queue", "mql_cycles",
+        ["lead_id", "cycle", "mql_at", "sla_due_at", "first_touch_at"],
+    )  # fmt: skip
     if op.get_bind().dialect.name != "sqlite":
         return
     op.execute("CREATE VIRTUAL TABLE lead_search USING fts5(lead_id, body, tokenize='trigram')")
@@ -62,6 +76,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_mql_cycles_queue", "mql_cycles")
+    op.drop_index("ix_leads_queue", "leads")
     if op.get_bind().dialect.name != "sqlite":
         return
     for name in TRIGGERS:
