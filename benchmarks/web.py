@@ -87,8 +87,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="per page")
     parser.add_argument("--mql-threshold", type=float, default=10.0)
     parser.add_argument("--cache", type=Path, default=ROOT / ".bench-cache")
-    parser.add_argument("--replay", action="store_true",
-                        help="also the reports that replay events (rejections, compare, calibration)")
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="also the reports that replay events (rejections, compare, calibration)",
+    )
     args = parser.parse_args()
 
     from fastapi.testclient import TestClient
