@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import ref
 
 from sqlalchemy import Connection, String, and_, case, cast, func, or_, select, true
 
@@ -208,8 +209,9 @@ def queue_board(
     )  # fmt: skip
 
 
-# The channel choices of each store's queue: (when read, transitions' last id, channels).
-_CHANNELS: dict[int, tuple[float, Any, list[str]]] = {}
+# The channel choices of each store's queue, by id(store): (the store, when read, transitions'
+# last id, channels); the weak reference tells a store from a later one given the same id.
+_CHANNELS: dict[int, tuple[ref[Store], float, Any, list[str]]] = {}
 CHANNELS_SECONDS = 30.0
 
 
@@ -222,11 +224,16 @@ def _channel_choices(store: Store, conn: Connection) -> list[str]:
     key = conn.execute(select(func.max(transitions.c.id))).scalar()
     now = time.monotonic()
     kept = _CHANNELS.get(id(store))
-    if kept is not None and kept[1] == key and now - kept[0] < CHANNELS_SECONDS:
-        return kept[2]
+    if (
+        kept is not None
+        and kept[0]() is store
+        and kept[2] == key
+        and now - kept[1] < CHANNELS_SECONDS
+    ):
+        return kept[3]
     q = _open_mqls(None, None, None).add_columns(_channel_column()).distinct()
     values = sorted({str(v) for (v,) in conn.execute(q) if v not in (None, "")})
-    _CHANNELS[id(store)] = (now, key, values)
+    _CHANNELS[id(store)] = (ref(store), now, key, values)
     return values
 
 
