@@ -163,6 +163,17 @@ def _check_report_caches(tmp_path: Path, url: str) -> None:
     assert _same_history(cache.histories.get(store), history_from_store(store))
     assert cache.histories.builds == 1 and "scratch" not in cache.histories.get(store).frame
     assert set(cache.plans.get(store)) == set(store_plans(store)) and cache.plans.builds == 1
+
+    def funnel(frame: Any) -> Any:
+        return funnel_report(frame, ["channel"]).to_dict()
+
+    def broken(frame: Any) -> Any:
+        raise ValueError("a bad form value")
+
+    with pytest.raises(ValueError):
+        cache.frames.derived(store, "broken", broken)
+    assert cache.frames.derivations == 0  # a failure is not remembered
+    assert cache.frames.derived(store, "funnel", funnel) == funnel(frame_from_store(store))
     t = NOW
     v3 = tmp_path / "v3.yaml"
     v3.write_text(MODEL.format(version=3, threshold=5))
@@ -199,6 +210,11 @@ def _check_report_caches(tmp_path: Path, url: str) -> None:
         assert cache.frames.builds == frames, f"change {step - 1}: frame builds"
         assert _same(cached, frame_from_store(store)), f"change {step - 1}"
         assert cache.frames.get(store) is not cached and cache.frames.builds == frames  # reused
+        # A result derived from the frame is recomputed only when the frame was rebuilt.
+        report = cache.frames.derived(store, "funnel", funnel)
+        assert report == funnel(frame_from_store(store)), f"change {step - 1}: derived funnel"
+        assert cache.frames.derived(store, "funnel", funnel) is report
+        assert cache.frames.derivations == frames, f"change {step - 1}: derivations"
         history = cache.histories.get(store)
         assert cache.histories.builds == step, f"change {step - 1} not seen by the history"
         assert _same_history(history, history_from_store(store)), f"change {step - 1}"

@@ -71,7 +71,6 @@ def test_unknown_sqlite_synchronous_is_a_user_error(
 
 def test_opening_twice_is_idempotent(store_url: str) -> None:
     open_store(store_url).close()
-
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()  # later migrations move it
     with open_store(store_url) as s, s.read() as conn:
         head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
@@ -81,7 +80,16 @@ def test_opening_twice_is_idempotent(store_url: str) -> None:
 def test_migrations_create_exactly_the_schema_module(store: Store) -> None:
     with store.read() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert diffs == []
+    # SQLite's lead search index (an FTS5 table and its shadow tables, migration
+    # 0002_web) is kept by triggers, outside the schema module.
+    assert [d for d in diffs if not _search_index(d)] == []
+
+
+def _search_index(diff: object) -> bool:
+    return (
+        isinstance(diff, tuple) and diff[0] == "remove_table"
+        and str(diff[1].name).startswith("lead_search")
+    )  # fmt: skip
 
 
 def test_missing_folder_is_a_user_error(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from leadgate.api.keys import revoke_key
+from leadgate.service.keys import revoke_key
 from leadgate.web.guard import lead_url
 from leadgate.web.session import Sessions
 from web_helpers import ODD_ID, SCRIPT_TITLE, SLASH_ID, csrf_of
@@ -60,6 +60,41 @@ def test_wrong_key_and_sign_in_without_csrf(web) -> None:
     assert client.post("/app/login", data={"key": web.keys["admin"]}).status_code == 403
 
 
+def test_failed_sign_ins_are_throttled_per_address_with_the_apis_counter(web_db) -> None:
+    from fastapi.testclient import TestClient
+
+    from api_helpers import Clock, role_keys
+    from leadgate.api.app import create_app
+    from web_helpers import NOW
+
+    app = create_app(web_db, clock=Clock(NOW), auth_failures_per_minute=3)
+    keys = role_keys(app.state.config.store)
+    try:
+        client = TestClient(app)
+        token = csrf_of(client.get("/app/login").text)
+        for _ in range(2):
+            bad = client.post("/app/login", data={"csrf": token, "key": "lg_nope_nope"})
+            assert bad.status_code == 401
+        # The API's guesses count too: the third failure, at /v1, reaches the limit.
+        api = client.get("/v1/whoami", headers={"Authorization": "Bearer lg_nope_nope"})
+        assert api.status_code == 401
+        held = client.post("/app/login", data={"csrf": token, "key": keys["admin"]})
+        assert held.status_code == 429 and int(held.headers["Retry-After"]) >= 1
+        assert "Too many failed sign-ins" in held.text and "lg_session" not in held.headers.get(
+            "set-cookie", ""
+        )
+        assert "<form" in held.text  # the sign-in page, not a bare error
+        other = TestClient(app, client=("10.9.8.7", 50000))  # another address is not held
+        form = other.get("/app/login").text
+        ok = other.post(
+            "/app/login", data={"csrf": csrf_of(form), "key": keys["admin"]},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert ok.status_code == 303
+    finally:
+        app.state.config.store.close()
+
+
 def test_next_never_leaves_the_app(web) -> None:
     client = web.client()
     form = client.get("/app/login?next=//evil.example/x")
@@ -72,7 +107,7 @@ def test_next_never_leaves_the_app(web) -> None:
 
 
 def test_revoked_key_ends_its_sessions(web) -> None:
-    from leadgate.api.keys import create_key
+    from leadgate.service.keys import create_key
     from web_helpers import sign_in
 
     made = create_key(web.store, "sales", name="short-lived")
@@ -185,3 +220,20 @@ def test_bad_input_is_a_page_not_a_crash(web, path: str, status: int) -> None:
     answer = web.client("admin").get(path)
     assert answer.status_code == status
     assert 'role="alert"' in answer.text
+
+
+def test_a_report_page_is_computed_once_until_the_store_changes(web) -> None:
+    admin = web.client("admin")
+    frames = web.app.state.config.report_cache().frames
+    first = admin.get("/app/reports?view=quality&by=segment")
+    assert first.status_code == 200
+    done = frames.derivations
+    again = admin.get("/app/reports?view=quality&by=segment")
+    assert frames.derivations == done and again.text == first.text  # the kept result
+    other = admin.get("/app/reports?view=quality&by=channel")  # other form values: computed
+    assert other.status_code == 200 and frames.derivations == done + 1
+    from leadgate.service import upsert_lead
+
+    upsert_lead(web.store, "new-lead-for-reports", {"source": "partner"}, web.clock())
+    admin.get("/app/reports?view=quality&by=segment")
+    assert frames.derivations == done + 2  # the store changed: computed again

@@ -53,6 +53,9 @@ def test_queue_board_filters_and_sorts(web) -> None:
     assert [b.item.lead_id for b in page.items] == [
         b.item.lead_id for b in queue_board(web.store, as_of=NOW, sort="age").items[2:5]
     ]
+    channels = {b.channel for b in board.items if b.channel}
+    assert board.channels == sorted(channels)  # the filter offers the queue's channels
+    assert webinar.channels == board.channels and webinar.total == len(webinar.items)
     later = queue_board(web.store, as_of=NOW + timedelta(days=8), channel="webinar")
     assert all(b.change_7d is not None for b in later.items)  # scored 8 days before
 

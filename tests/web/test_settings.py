@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from api_helpers import receiver
-from leadgate.api.keys import list_keys
 from leadgate.service import reject_reasons
+from leadgate.service.keys import list_keys
 from leadgate.webhooks.registry import list_webhooks
 from leadgate.webhooks.signing import SIGNATURE_HEADER, sign
 from web_helpers import csrf_of, sign_in
@@ -91,3 +91,25 @@ def test_reject_reasons_change(web) -> None:
     assert bad.status_code == 422
     admin.post("/app/settings/reasons", data={"csrf": token, "do": "reset"})
     assert "other" in reject_reasons(web.store)
+
+
+def test_send_test_respects_the_webhook_target_allow_list(web, monkeypatch) -> None:
+    admin = web.client("admin")
+    token = csrf_of(admin.get("/app/settings").text)
+    with receiver() as hook:
+        admin.post(
+            "/app/settings/webhooks",
+            data={"csrf": token, "do": "add", "url": hook.url, "topic": "lead.mql"},
+        )
+        webhook = next(h for h in list_webhooks(web.store) if h.url == hook.url)
+        monkeypatch.delenv("LEADGATE_WEBHOOKS_ALLOW")  # loopback is no longer allowed
+        tested = admin.post(
+            "/app/settings/webhooks",
+            data={"csrf": token, "do": "test", "webhook": str(webhook.id)}, follow_redirects=True,
+        )  # fmt: skip
+        assert "refused target" in tested.text and "loopback" in tested.text
+        assert "test message delivered" not in tested.text
+        assert hook.hits == []  # nothing was sent
+    admin.post(
+        "/app/settings/webhooks", data={"csrf": token, "do": "remove", "webhook": str(webhook.id)}
+    )

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Hashable, Mapping
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
@@ -168,6 +168,8 @@ def history_from_store(store: Any, *, with_events: bool = True) -> History:
 
 
 T = TypeVar("T")
+R = TypeVar("R")
+MAX_DERIVED = 64  # derived results kept per cache (report views x their form values)
 
 
 class StoreCache(Generic[T]):
@@ -179,6 +181,10 @@ class StoreCache(Generic[T]):
     building, so a write landing in between only makes the next check miss. One build runs at a
     time (the lock is held while building: concurrent requests wait for it instead of building
     the same value again). Callers get ``hand_out(value)``: what they may change is copied.
+
+    ``derived`` keeps what is computed *from* the value (a report for some parameters, ready to
+    show) for as long as the value itself: a page asked again for the same report, with the
+    store unchanged, costs the fingerprint and nothing else.
     """
 
     def __init__(
@@ -190,20 +196,48 @@ class StoreCache(Generic[T]):
         self._build = build
         self._key_of = key
         self._hand_out = hand_out
-        self._lock = threading.Lock()
+        # Re-entrant: a ``derived`` computation may ``get`` the value again.
+        self._lock = threading.RLock()
         self._key: tuple[Any, ...] | None = None
         self._value: T | None = None
+        self._derived: OrderedDict[Hashable, Any] = OrderedDict()
         self.builds = 0  # how many times the value was read from the store (for tests)
+        self.derivations = 0  # how many times ``derived`` ran its ``make`` (for tests)
+
+    def _current(self, store: Any) -> T:
+        """The value, rebuilt if the store's fingerprint moved (call with the lock held)."""
+        with store.read() as conn:
+            key = self._key_of(conn)
+        if self._value is None or key != self._key:
+            self._value, self._key = self._build(store), key
+            self._derived.clear()
+            self.builds += 1
+        return self._value
 
     def get(self, store: Any) -> T:
         """The store's value: the cached one if the fingerprint has not moved since."""
-        with store.read() as conn:
-            key = self._key_of(conn)
         with self._lock:
-            if self._value is None or key != self._key:
-                self._value, self._key = self._build(store), key
-                self.builds += 1
-            return self._hand_out(self._value)
+            return self._hand_out(self._current(store))
+
+    def derived(self, store: Any, name: Hashable, make: Callable[[T], R]) -> R:
+        """``make(value)``, computed once per ``name`` while the store's fingerprint holds.
+
+        ``name`` must say everything ``make`` depends on besides the value (the report and its
+        parameters). The result is shared between callers: they must not change it. A ``make``
+        that raises is not remembered. The newest ``MAX_DERIVED`` results are kept.
+        """
+        with self._lock:
+            value = self._current(store)
+            if name in self._derived:
+                self._derived.move_to_end(name)
+                found: R = self._derived[name]
+                return found
+            result = make(self._hand_out(value))
+            self.derivations += 1
+            self._derived[name] = result
+            while len(self._derived) > MAX_DERIVED:
+                self._derived.popitem(last=False)
+            return result
 
 
 def _report_key(conn: Any) -> tuple[Any, ...]:

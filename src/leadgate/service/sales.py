@@ -6,11 +6,11 @@ Functions behind ``GET /v1/mqls``, ``POST /v1/leads/{id}/disposition``, ``leadga
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from leadgate.engine import as_utc
 from leadgate.errors import NotFoundError
@@ -192,33 +192,64 @@ def dispose(
     return state_of(lead)
 
 
-def _open_cycles(store: Store, segment: str | None, owner: str | None) -> list[Any]:
+def open_mqls(segment: str | None = None, owner: str | None = None) -> Any:
+    """Leads at ``mql`` joined with their current MQL cycle, filtered by segment and owner: a
+    select without columns (add them) that the queue and the web app's board share."""
     c = mql_cycles.c
+    # ``cycle + 0``: SQLite would otherwise find the cycle through the (lead_id, cycle) unique
+    # index and read its row; matched on lead_id alone, it uses ix_mql_cycles_queue, which
+    # holds every column the queue reads (a lead has few cycles; the cycle is checked there).
+    current = and_(c.lead_id == leads.c.lead_id, c.cycle + 0 == leads.c.cycle)
     q = (
-        select(
-            leads.c.lead_id,
-            leads.c.email,
-            leads.c.owner,
-            leads.c.segment,
-            leads.c.score_total,
-            leads.c.score,
-            leads.c.qualifies,
-            c.cycle,
-            c.mql_at,
-            c.sla_due_at,
-            c.first_touch_at,
-        )
-        .select_from(
-            leads.join(mql_cycles, and_(c.lead_id == leads.c.lead_id, c.cycle == leads.c.cycle))
-        )
+        select()
+        .select_from(leads.join(mql_cycles, current))
         .where(leads.c.stage == Stage.MQL.value)
     )
     if segment is not None:
         q = q.where(leads.c.segment == segment)
     if owner is not None:
         q = q.where(leads.c.owner == owner)
-    with store.read() as conn:
-        return list(conn.execute(q).all())
+    return q
+
+
+def sla_state_clause(state: str, as_of: datetime) -> Any:
+    """``sla.sla_state(...) == state`` for an MQL cycle, in SQL."""
+    c = mql_cycles.c
+    touched, untouched = c.first_touch_at.is_not(None), c.first_touch_at.is_(None)
+    if state == "met":
+        return and_(touched, c.first_touch_at <= c.sla_due_at)
+    if state == "breached":
+        return or_(
+            and_(touched, c.first_touch_at > c.sla_due_at), and_(untouched, c.sla_due_at < as_of)
+        )
+    return and_(untouched, c.sla_due_at >= as_of)
+
+
+def queue_item(r: Any, as_of: datetime) -> QueueItem:
+    """A queue row (lead and cycle columns) as the API's ``QueueItem``."""
+    return QueueItem(
+        lead_id=r.lead_id,
+        email=r.email,
+        owner=r.owner,
+        segment=r.segment,
+        total=r.score_total,
+        cycle=r.cycle,
+        mql_at=r.mql_at,
+        age_hours=max(0.0, (as_of - r.mql_at).total_seconds() / 3600.0),
+        sla_due_at=r.sla_due_at,
+        sla_state=sla.sla_state(r.sla_due_at, r.first_touch_at, as_of),
+        first_touch_at=r.first_touch_at,
+        no_longer_qualifies=r.qualifies is False,
+        score=r.score,
+    )
+
+
+ID_CHUNK = 2000  # lead ids per IN (...) list
+QUEUE_COLUMNS = (
+    leads.c.lead_id, leads.c.email, leads.c.owner, leads.c.segment, leads.c.score_total,
+    leads.c.score, leads.c.qualifies, mql_cycles.c.cycle, mql_cycles.c.mql_at,
+    mql_cycles.c.sla_due_at, mql_cycles.c.first_touch_at,
+)  # fmt: skip
 
 
 def mql_queue(
@@ -229,41 +260,57 @@ def mql_queue(
     owner: str | None = None,
     sla_state: str | None = None,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[QueueItem]:
     """Leads at ``mql`` (waiting for sales), highest score first, then oldest first.
 
     ``sla_state`` keeps ``pending``, ``breached`` or ``met`` cycles only. MQLs whose score
-    dropped below the line stay in the queue with ``no_longer_qualifies`` set.
+    dropped below the line stay in the queue with ``no_longer_qualifies`` set. Filters, order
+    and the page (``offset``, ``limit``) are applied in SQL: only the page's rows are read.
     """
     if sla_state is not None and sla_state not in sla.SLA_STATES:
         raise DispositionError(
             f"unknown SLA state '{sla_state}' (use {', '.join(sla.SLA_STATES)})", "sla_state"
         )
+    if offset < 0:
+        raise DispositionError(f"offset must be 0 or more, got {offset}", "offset")
     as_of = as_utc(as_of)
-    items: list[QueueItem] = []
-    for r in _open_cycles(store, segment, owner):
-        state = sla.sla_state(r.sla_due_at, r.first_touch_at, as_of)
-        if sla_state is not None and state != sla_state:
-            continue
-        items.append(
-            QueueItem(
-                lead_id=r.lead_id,
-                email=r.email,
-                owner=r.owner,
-                segment=r.segment,
-                total=r.score_total,
-                cycle=r.cycle,
-                mql_at=r.mql_at,
-                age_hours=max(0.0, (as_of - r.mql_at).total_seconds() / 3600.0),
-                sla_due_at=r.sla_due_at,
-                sla_state=state,
-                first_touch_at=r.first_touch_at,
-                no_longer_qualifies=r.qualifies is False,
-                score=r.score,
-            )
-        )
-    items.sort(key=lambda i: (-(i.total or 0.0), i.mql_at, i.lead_id))
-    return items[:limit] if limit is not None else items
+    chosen = open_mqls(segment, owner)
+    if sla_state is not None:
+        chosen = chosen.where(sla_state_clause(sla_state, as_of))
+    order = (func.coalesce(leads.c.score_total, 0.0).desc(), mql_cycles.c.mql_at, leads.c.lead_id)
+    with store.read() as conn:
+        rows = queue_page(conn, chosen, order, offset, limit)
+    return [queue_item(r, as_of) for r in rows]
+
+
+def queue_page(
+    conn: Connection,
+    chosen: Any,
+    order: Sequence[Any],
+    offset: int,
+    limit: int | None,
+    extra: Sequence[Any] = (),
+) -> list[Any]:
+    """The rows (``QUEUE_COLUMNS`` and ``extra``) of one page of the sorted, filtered queue.
+
+    The page's lead ids are picked first, from the queue indexes alone (migration 0002_web);
+    only then are those leads' rows read in full: sorting every open MQL's whole row (its
+    attributes and score) is what made a page of a long queue slow."""
+    ids_q = chosen.add_columns(leads.c.lead_id).order_by(*order).offset(offset)
+    if limit is not None:
+        ids_q = ids_q.limit(limit)
+    ids = [str(r[0]) for r in conn.execute(ids_q)]
+    by_id: dict[str, Any] = {}
+    c = mql_cycles.c
+    rows = select(*QUEUE_COLUMNS, *extra).select_from(
+        leads.join(mql_cycles, and_(c.lead_id == leads.c.lead_id, c.cycle == leads.c.cycle))
+    )
+    for start in range(0, len(ids), ID_CHUNK):
+        # By id alone (the same read transaction picked them): the primary key finds each row.
+        full = rows.where(leads.c.lead_id.in_(ids[start : start + ID_CHUNK]))
+        by_id.update((r.lead_id, r) for r in conn.execute(full))
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def sla_breaches(

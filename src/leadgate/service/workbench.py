@@ -8,20 +8,21 @@ event timeline. Pure reads: nothing here writes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import ref
 
-from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy import Connection, String, and_, case, cast, func, or_, select, true
 
 from leadgate.engine import as_utc
 from leadgate.errors import LeadgateError
-from leadgate.lifecycle import sla
-from leadgate.lifecycle.stages import Stage
+from leadgate.service.sales import open_mqls, queue_item, queue_page, sla_state_clause
 from leadgate.service.shapes import QueueItem
 from leadgate.store.db import Store
-from leadgate.store.schema import events, leads, mql_cycles, score_history
+from leadgate.store.schema import events, leads, mql_cycles, score_history, transitions
 
 CHANGE_DAYS = 7
 # Temperature of a score against its segment's MQL line: hot at 125% of the line or more, warm
@@ -90,19 +91,8 @@ def _channel_column() -> Any:
 
 
 def _open_mqls(segment: str | None, channel: str | None, owner: str | None) -> Any:
-    """Leads at ``mql`` joined with their current cycle, filtered (a select to add columns to)."""
-    c = mql_cycles.c
-    q = (
-        select()
-        .select_from(
-            leads.join(mql_cycles, and_(c.lead_id == leads.c.lead_id, c.cycle == leads.c.cycle))
-        )
-        .where(leads.c.stage == Stage.MQL.value)
-    )
-    if segment is not None:
-        q = q.where(leads.c.segment == segment)
-    if owner is not None:
-        q = q.where(leads.c.owner == owner)
+    """The queue's leads (``sales.open_mqls``), also filtered by channel."""
+    q = open_mqls(segment, owner)
     if channel is not None:
         q = q.where(_channel_column() == channel)
     return q
@@ -167,62 +157,39 @@ def queue_board(
     if sort not in SORTS:
         raise LeadgateError(f"sort: unknown order '{sort}' (use {', '.join(SORTS)})")
     as_of = as_utc(as_of)
-    c = mql_cycles.c
     chosen = _open_mqls(segment, channel, owner)
-    page_q = chosen.add_columns(
-        leads.c.lead_id, leads.c.email, leads.c.owner, leads.c.segment, leads.c.score_total,
-        leads.c.score, leads.c.qualifies, leads.c.attrs, c.cycle, c.mql_at, c.sla_due_at,
-        c.first_touch_at,
-    ).order_by(*_order(sort, descending)).offset(offset)  # fmt: skip
-    if limit is not None:
-        page_q = page_q.limit(limit)
-    # One grouped pass over the whole queue gives the counts and the filters' choices; only the
-    # page's rows are read in full.
-    chan = _channel_column()
-    late = or_(
-        and_(c.first_touch_at.is_(None), c.sla_due_at < as_of), c.first_touch_at > c.sla_due_at
-    )  # sla.sla_state == "breached", in SQL
+    late = func.sum(case((sla_state_clause("breached", as_of), 1), else_=0))
+    # Counts and the segment and owner choices: one grouped pass over the queue's indexes.
     groups_q = (
         _open_mqls(None, None, None)
-        .add_columns(
-            leads.c.segment, leads.c.owner, chan, func.count(),
-            func.sum(case((late, 1), else_=0)),
-        )
-        .group_by(leads.c.segment, leads.c.owner, chan)
-    )  # fmt: skip
+        .add_columns(leads.c.segment, leads.c.owner, func.count(), late)
+        .group_by(leads.c.segment, leads.c.owner)
+    )
     with store.read() as conn:
         groups = conn.execute(groups_q).all()
-        rows = conn.execute(page_q).all()
-    total = breached = 0
-    segments: set[str | None] = set()
-    owners: set[str | None] = set()
-    channels: set[str | None] = set()
-    for seg, own, raw, n, n_late in groups:
-        name = None if raw is None else str(raw)
-        segments.add(seg)
-        owners.add(own)
-        channels.add(name)
-        if (
-            (segment is None or seg == segment)
-            and (owner is None or own == owner)
-            and (channel is None or name == channel)
-        ):
-            total += int(n)
-            breached += int(n_late or 0)
+        if channel is not None:  # the channel is in each profile: count the chosen ones there
+            total, breached = conn.execute(chosen.add_columns(func.count(), late)).one()
+            total, breached = int(total), int(breached or 0)
+        channels = _channel_choices(store, conn)
+        rows = queue_page(
+            conn, chosen, _order(sort, descending), offset, limit, extra=(leads.c.attrs,)
+        )
+    segments = {seg for seg, _, _, _ in groups}
+    owners = {own for _, own, _, _ in groups}
+    if channel is None:
+        kept = [
+            (n, n_late) for seg, own, n, n_late in groups
+            if (segment is None or seg == segment) and (owner is None or own == owner)
+        ]  # fmt: skip
+        total = sum(int(n) for n, _ in kept)
+        breached = sum(int(n_late or 0) for _, n_late in kept)
     before = totals_before(store, [r.lead_id for r in rows], as_of - timedelta(days=CHANGE_DAYS))
     items = []
     for r in rows:
         attrs = r.attrs or {}
         threshold = (r.score or {}).get("threshold")
         old = before.get(r.lead_id)
-        item = QueueItem(
-            lead_id=r.lead_id, email=r.email, owner=r.owner, segment=r.segment,
-            total=r.score_total, cycle=r.cycle, mql_at=r.mql_at,
-            age_hours=max(0.0, (as_of - r.mql_at).total_seconds() / 3600.0),
-            sla_due_at=r.sla_due_at, sla_state=sla.sla_state(r.sla_due_at, r.first_touch_at, as_of),
-            first_touch_at=r.first_touch_at, no_longer_qualifies=r.qualifies is False,
-            score=r.score,
-        )  # fmt: skip
+        item = queue_item(r, as_of)
         items.append(
             BoardItem(
                 item=item,
@@ -237,8 +204,37 @@ def queue_board(
             )
         )
     return QueueBoard(
-        items, total, breached, *(sorted(v for v in f if v) for f in (segments, channels, owners))
-    )
+        items, total, breached, sorted(v for v in segments if v), channels,
+        sorted(v for v in owners if v),
+    )  # fmt: skip
+
+
+# The channel choices of each store's queue, by id(store): (the store, when read, transitions'
+# last id, channels); the weak reference tells a store from a later one given the same id.
+_CHANNELS: dict[int, tuple[ref[Store], float, Any, list[str]]] = {}
+CHANNELS_SECONDS = 30.0
+
+
+def _channel_choices(store: Store, conn: Connection) -> list[str]:
+    """The channels of the open MQLs, for the filter's list.
+
+    A channel is read from each lead's profile (JSON): for a long queue, most of the board's
+    cost. So the list is kept until a lead enters or leaves a stage (a new transition), or for
+    ``CHANNELS_SECONDS`` (a profile update that changes an open MQL's channel)."""
+    key = conn.execute(select(func.max(transitions.c.id))).scalar()
+    now = time.monotonic()
+    kept = _CHANNELS.get(id(store))
+    if (
+        kept is not None
+        and kept[0]() is store
+        and kept[2] == key
+        and now - kept[1] < CHANNELS_SECONDS
+    ):
+        return kept[3]
+    q = _open_mqls(None, None, None).add_columns(_channel_column()).distinct()
+    values = sorted({str(v) for (v,) in conn.execute(q) if v not in (None, "")})
+    _CHANNELS[id(store)] = (ref(store), now, key, values)
+    return values
 
 
 @dataclass
@@ -254,39 +250,82 @@ class LeadHit:
     segment: str | None
 
 
+SEARCH_CANDIDATES = 2000  # more index hits than this: a common text, the ordered scan is faster
+
+
+def _indexed_ids(store: Store, needle: str) -> list[str] | None:
+    """Lead ids whose search text may contain ``needle``, from the SQLite trigram index
+    (``lead_search``, migration 0002_web); ``None`` when the index cannot answer: not
+    SQLite, under three characters, LIKE wildcards or non-ASCII text (folded differently), or
+    more than ``SEARCH_CANDIDATES`` hits."""
+    if (
+        store.dialect != "sqlite"
+        or len(needle) < 3
+        or not needle.isascii()
+        or any(ch in needle for ch in "%_\\")
+    ):
+        return None
+    with store.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT DISTINCT lead_id FROM lead_search WHERE body LIKE ? LIMIT ?",
+            (f"%{needle}%", SEARCH_CANDIDATES + 1),
+        ).all()
+    ids = [str(r[0]) for r in rows]
+    return None if len(ids) > SEARCH_CANDIDATES else ids
+
+
+def _scan_filter(needle: str) -> Any:
+    """A cheap SQL pre-filter for the scan, or ``true()`` where it could miss a lead: a name is
+    first and last name joined by a space (two JSON fields), and JSON text may escape non-ASCII
+    characters, so such needles are checked in Python on every lead."""
+    if not needle.isascii() or " " in needle:
+        return true()
+    like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(
+        func.lower(leads.c.lead_id).like(like, escape="\\"),
+        func.lower(leads.c.email).like(like, escape="\\"),
+        func.lower(cast(leads.c.attrs, String)).like(like, escape="\\"),  # checked in Python
+    )
+
+
 def search_leads(store: Store, text: str, *, limit: int = 50) -> list[LeadHit]:
-    """Leads whose id, email, name or company contains ``text`` (any case); exact id first."""
+    """Leads whose id, email, name or company contains ``text`` (any case); exact id first.
+
+    On SQLite the trigram index proposes the candidates (each checked against the lead);
+    otherwise, or when the index cannot answer, the leads are scanned in id order."""
     needle = text.strip().lower()
     if not needle:
         return []
-    like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    attrs_text = func.lower(cast(leads.c.attrs, String))
-    q = (
-        select(leads.c.lead_id, leads.c.email, leads.c.attrs, leads.c.stage,
-               leads.c.score_total, leads.c.segment)
-        .where(
-            or_(
-                func.lower(leads.c.lead_id).like(like, escape="\\"),
-                func.lower(leads.c.email).like(like, escape="\\"),
-                attrs_text.like(like, escape="\\"),  # narrowed to name and company below
-            )
-        )
-        .order_by(leads.c.lead_id)
-    )  # fmt: skip
+    columns = (leads.c.lead_id, leads.c.email, leads.c.attrs, leads.c.stage, leads.c.score_total,
+               leads.c.segment)  # fmt: skip
+    candidates = _indexed_ids(store, needle)
+    if candidates is not None:
+        candidates.sort()
+        queries = [
+            select(*columns)
+            .where(leads.c.lead_id.in_(candidates[start : start + CHUNK]))
+            .order_by(leads.c.lead_id)
+            for start in range(0, len(candidates), CHUNK)
+        ]
+    else:
+        queries = [select(*columns).where(_scan_filter(needle)).order_by(leads.c.lead_id)]
     hits: list[LeadHit] = []
     with store.read() as conn:
-        for r in conn.execute(q):
-            attrs = r.attrs or {}
-            name = display_name(attrs)
-            company = None if attrs.get("company") is None else str(attrs["company"])
-            fields = (r.lead_id, r.email or "", name, company or "")
-            if not any(needle in f.lower() for f in fields):
-                continue
-            hits.append(
-                LeadHit(r.lead_id, r.email, name, company, r.stage, r.score_total, r.segment)
-            )
-            if len(hits) >= limit * 4:
-                break
+        for q in queries:
+            for r in conn.execute(q):
+                attrs = r.attrs or {}
+                name = display_name(attrs)
+                company = None if attrs.get("company") is None else str(attrs["company"])
+                fields = (r.lead_id, r.email or "", name, company or "")
+                if not any(needle in f.lower() for f in fields):
+                    continue
+                hits.append(
+                    LeadHit(r.lead_id, r.email, name, company, r.stage, r.score_total, r.segment)
+                )
+                if candidates is None and len(hits) >= limit * 4:
+                    break  # the scan reads in id order: these are the first matches
+    hits.sort(key=lambda h: h.lead_id)
+    del hits[limit * 4 :]  # the first matches in id order, as the scan reads them
     hits.sort(key=lambda h: (h.lead_id.lower() != needle, h.lead_id))
     return hits[:limit]
 

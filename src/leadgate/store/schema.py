@@ -106,6 +106,8 @@ leads = Table(
     Column("scored_at", UTCDateTime),
     # Set when the person was erased (service/erasure.py): the row is an anonymous tombstone.
     Column("erased_at", UTCDateTime),
+    # The MQL queue counts, filters and sorts from this index alone (migration 0002_web).
+    Index("ix_leads_queue", "stage", "segment", "owner", "cycle", "score_total", "lead_id"),
 )
 
 events = Table(
@@ -186,6 +188,7 @@ mql_cycles = Table(
     Column("ended_at", UTCDateTime),  # when the cycle left the funnel (nurture, disq., won, lost)
     Column("amount", Float),
     UniqueConstraint("lead_id", "cycle"),
+    Index("ix_mql_cycles_queue", "lead_id", "cycle", "mql_at", "sla_due_at", "first_touch_at"),
 )
 
 dispositions = Table(

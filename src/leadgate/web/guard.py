@@ -20,7 +20,7 @@ from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.auth import PERMISSIONS
-from leadgate.api.keys import ApiKey, Role, verify_key
+from leadgate.service.keys import ApiKey, Role, verify_key
 from leadgate.web.session import COOKIE, Session, Sessions, same_token
 
 if TYPE_CHECKING:
@@ -86,7 +86,9 @@ async def current_viewer(request: Request) -> Viewer | None:
     session = state.sessions.get(request.cookies.get(COOKIE))
     if session is None:
         return None
-    key = await run_in_threadpool(verify_key, state.config.store, session.token)
+    key = await run_in_threadpool(
+        lambda: verify_key(state.config.store, session.token, now=state.config.now())
+    )
     if key is None:
         state.sessions.drop(session.sid)
         return None

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from leadgate.api.keys import verify_key
+from leadgate.service.keys import verify_key
 from leadgate.web.guard import (
     Form,
     current_viewer,
@@ -61,10 +61,26 @@ async def login(request: Request) -> Response:
     if not same_token(form.get("csrf"), request.cookies.get(PRE_COOKIE)):
         raise HTTPException(403, "missing or wrong CSRF token: reload the sign-in page")
     state = state_of(request)
+    config = state.config
+    # The API's failed-authentication throttle, per client address: a guess at the sign-in form
+    # counts as one at the API, and the other way round.
+    address = request.client.host if request.client else ""
+    wait = config.auth_throttle.retry_after(address)
+    if wait is not None:
+        refused = _login_page(
+            request, f"Too many failed sign-ins from {address}: try again in {wait} s.", 429
+        )
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     token = form.get("key").strip()
-    key = await run_in_threadpool(verify_key, state.config.store, token) if token else None
+    key = (
+        await run_in_threadpool(lambda: verify_key(config.store, token, now=config.now()))
+        if token
+        else None
+    )
     if key is None:
-        return _login_page(request, "That API key is not valid (unknown or revoked).", 401)
+        config.auth_throttle.failed(address)
+        return _login_page(request, "That API key is not valid (unknown, expired or revoked).", 401)
     session = state.sessions.create(token)
     response = RedirectResponse(_safe_next(form.get("next", "/app")), 303)
     response.set_cookie(

@@ -67,7 +67,7 @@ def _quality(ctx: _Ctx) -> dict[str, Any]:
 def _rejections(ctx: _Ctx) -> dict[str, Any]:
     from leadgate.report.rejections import rejection_report
 
-    history = ctx.cache.histories.get(ctx.store)
+    history = ctx.history()
     plans = ctx.cache.plans.get(ctx.store)
     result = rejection_report(
         history.frame, ["channel", "segment"], history=history, plans=plans
@@ -97,7 +97,7 @@ def _compare(ctx: _Ctx) -> dict[str, Any]:
     b = ctx.q.get("model_b") or labels[-1]
     plan_a = compile_model(store_model(ctx.store, a))
     plan_b = compile_model(store_model(ctx.store, b))
-    history = ctx.cache.histories.get(ctx.store)
+    history = ctx.history()
     result = compare_models(history, plan_a, plan_b, as_of=ctx.now).to_dict()
     return {"report": result, "model_a": a, "model_b": b, "labels": labels}
 
@@ -111,8 +111,7 @@ def _calibration(ctx: _Ctx) -> dict[str, Any]:
     target = ctx.q.get("target") or DEFAULT_TARGET
     goal = Target.parse(target)
     version = ctx.q.get("model") or ctx.versions[-1].version
-    result = calibrate(store_model(ctx.store, version), ctx.cache.histories.get(ctx.store),
-                       target=goal).to_dict()  # fmt: skip
+    result = calibrate(store_model(ctx.store, version), ctx.history(), target=goal).to_dict()
     points = [(p["threshold"], p[goal.metric]) for p in result["curve"]
               if p.get(goal.metric) is not None and p.get("floor_scale", 1.0) == result["floor_scale"]]  # fmt: skip
     chart: Markup | None = None
@@ -154,15 +153,46 @@ class _Ctx:
         self.cache = config.report_cache()
         self.now = config.now()
         self.versions = versions
+        self.value: Any = None  # the cached frame or history the view is computed from
 
     def frame(self) -> Any:
-        return self.cache.frames.get(self.store)
+        return self.value if self.value is not None else self.cache.frames.get(self.store)
+
+    def history(self) -> Any:
+        return self.value if self.value is not None else self.cache.histories.get(self.store)
 
 
 HANDLERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "funnel": _funnel, "quality": _quality, "rejections": _rejections, "speed": _speed,
     "compare": _compare, "calibration": _calibration, "targets": _targets,
 }  # fmt: skip
+
+
+# Views read from the funnel frame; the others replay the history (events included).
+FRAME_VIEWS = frozenset({"funnel", "quality", "speed", "targets"})
+# Views computed as of now: as of the current minute, so a minute's requests share one result.
+AS_OF_VIEWS = frozenset({"speed", "compare"})
+Shown = tuple[dict[str, Any], list[Any], list[Any]]
+
+
+def _shown(ctx: _Ctx, view: str) -> Shown:
+    """The view's result with its facts and tables, computed once per view, form values (and
+    minute, for the views computed as of now) while the store is unchanged: asked again, a
+    report page costs the store's fingerprint and the template."""
+    cache = ctx.cache.frames if view in FRAME_VIEWS else ctx.cache.histories
+    minute = None
+    if view in AS_OF_VIEWS:
+        ctx.now = minute = ctx.now.replace(second=0, microsecond=0)
+    name = (view, tuple(sorted(ctx.q.multi_items())), minute)
+
+    def make(value: Any) -> Shown:
+        ctx.value = value
+        result = HANDLERS[view](ctx)
+        facts, tables = layout(result["report"]) if "report" in result else ([], [])
+        return result, facts, tables
+
+    shown: Shown = cache.derived(ctx.store, name, make)
+    return shown
 
 
 @router.get("/reports")
@@ -173,12 +203,14 @@ async def reports(request: Request) -> Response:
     view = view if view in HANDLERS else "funnel"
     versions = await run_in_threadpool(list_models, config_of(request).store)
     ctx = _Ctx(request, versions)
-    status, error, result = 200, None, {}
+    status, error = 200, None
+    result: dict[str, Any] = {}
+    facts: list[Any] = []
+    tables: list[Any] = []
     try:
-        result = await run_in_threadpool(HANDLERS[view], ctx)
+        result, facts, tables = await run_in_threadpool(_shown, ctx, view)
     except LeadgateError as exc:
         status, error = 422, str(exc)
-    facts, tables = layout(result["report"]) if "report" in result else ([], [])
     return page(
         request, viewer, "reports.html", title="Reports", status=status, views=VIEWS, view=view,
         error=error, facts=facts, tables=tables, groups=GROUPS, rates=RATES, **result,

@@ -12,7 +12,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from leadgate.api.keys import ROLES, create_key, list_keys, revoke_key
 from leadgate.errors import LeadgateError
 from leadgate.service import (
     change_reject_reasons,
@@ -20,6 +19,7 @@ from leadgate.service import (
     reject_reasons,
     reset_reject_reasons,
 )
+from leadgate.service.keys import ROLES, create_key, list_keys, revoke_key
 from leadgate.web.guard import Viewer, config_of, posted_form, sign_in_check
 from leadgate.web.render import page
 from leadgate.webhooks.log import delivery_log, send_test

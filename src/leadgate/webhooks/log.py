@@ -18,6 +18,7 @@ from leadgate.errors import NotFoundError
 from leadgate.store.db import Store
 from leadgate.store.schema import outbox, webhook_deliveries, webhooks
 from leadgate.webhooks.delivery import Job, send
+from leadgate.webhooks.targets import allowed_networks, delivery_refusal
 
 TEST_TOPIC = "webhook.test"
 
@@ -57,6 +58,9 @@ def send_test(
 ) -> str | None:
     """POST a signed test message to a webhook now; ``None`` if it answered 2xx, else the error.
 
+    The target allow-list applies as to every delivery (``webhooks/targets.py``): a URL that
+    resolves to a refused address is not called, and the refusal is the error returned.
+
     Raises:
         NotFoundError: no active webhook has that id.
     """
@@ -66,6 +70,7 @@ def send_test(
                 webhooks.c.id == webhook_id, webhooks.c.active.is_(True)
             )
         ).first()
+        allowed = allowed_networks(conn)
     if row is None:
         raise NotFoundError(f"no active webhook with id {webhook_id}")
     at = (now or datetime.now(UTC)).isoformat()
@@ -74,5 +79,8 @@ def send_test(
         separators=(",", ":"), sort_keys=True,
     ).encode()  # fmt: skip
     job = Job(0, 0, webhook_id, row.url, row.secret, TEST_TOPIC, 0, body)
+    refused = delivery_refusal(row.url, allowed)
+    if refused is not None:
+        return refused
     with httpx.Client(timeout=timeout) as client:
         return send(job, client)

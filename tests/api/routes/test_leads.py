@@ -77,6 +77,19 @@ def test_queue_is_ordered_by_score_then_age_and_filtered(api) -> None:  # type: 
     assert [q["lead_id"] for q in breached] == ["L4"]
     pending = api.call("GET", "/v1/mqls", "sales", params={"sla": "pending"}).json()
     assert {q["lead_id"] for q in pending} == {"L1", "L2", "L3"}
+    whole = api.call("GET", "/v1/mqls", "sales").json()
+    # Paging in the database: pages of two, one after another, are the whole queue in order.
+    pages = [
+        api.call("GET", "/v1/mqls", "sales", params={"limit": 2, "offset": start}).json()
+        for start in (0, 2, 4)
+    ]
+    assert [q["lead_id"] for page in pages for q in page] == [q["lead_id"] for q in whole]
+    assert [len(page) for page in pages] == [2, 2, 0]
+    assert pages[1] == whole[2:4]  # same items, same shape
+    # The SLA filters split the queue: each item in exactly the filter of its own state.
+    for state in ("pending", "breached", "met"):
+        chosen = api.call("GET", "/v1/mqls", "sales", params={"sla": state}).json()
+        assert chosen == [q for q in whole if q["sla_state"] == state]
     breaches = api.call("GET", "/v1/sla-breaches", "sales").json()
     assert [b["lead_id"] for b in breaches] == ["L4"]
 
@@ -88,6 +101,9 @@ def test_queue_rejects_bad_filters_naming_them(api) -> None:  # type: ignore[no-
     response = api.call("GET", "/v1/mqls", "sales", params={"limit": 0})
     assert response.status_code == 422
     assert response.json()["field"] == "limit"
+    response = api.call("GET", "/v1/mqls", "sales", params={"offset": -1})
+    assert response.status_code == 422
+    assert response.json()["field"] == "offset"
 
 
 def test_dispositions_move_the_lead_through_its_stages(api) -> None:  # type: ignore[no-untyped-def]

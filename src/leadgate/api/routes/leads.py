@@ -53,14 +53,22 @@ async def queue(
     sla: Annotated[
         Literal["pending", "breached", "met"] | None, Query(description="SLA state")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="most items in the answer")] = 100,
+    offset: Annotated[
+        int,
+        Query(
+            ge=0, le=10_000_000, description="skip this many (paging: next offset = offset + limit)"
+        ),
+    ] = 0,
 ) -> list[QueueItem]:
-    """The sales queue: leads at ``mql``, highest score first, then oldest first."""
+    """The sales queue: leads at ``mql``, highest score first, then oldest first.
+
+    Filtered, sorted and paged in the database: ``offset`` and ``limit`` page through it."""
     config = config_of(request)
     return await run_in_threadpool(
         lambda: mql_queue(
             config.store, as_of=config.now(), segment=segment, owner=owner, sla_state=sla,
-            limit=limit,
+            limit=limit, offset=offset,
         )
     )  # fmt: skip
 
