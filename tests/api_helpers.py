@@ -8,6 +8,7 @@ in a thread on a socket bound to a free port; ``Clock`` is a settable "now" for 
 from __future__ import annotations
 
 import json
+import random
 import socket
 import threading
 import time
@@ -168,8 +169,14 @@ def live_server(store_url: str, **app_kwargs: Any) -> Iterator[str]:
 
 
 def port_in(first: int, last: int) -> int:
-    """A free loopback port in ``first..last`` (a test's agreed range on a shared machine)."""
-    for port in range(first, last + 1):
+    """A free loopback port in ``first..last`` (a test's agreed range on a shared machine).
+
+    Tried in random order: two test workers scanning from ``first`` would both pick the same
+    free port, and one's clients would then talk to the other's server.
+    """
+    ports = list(range(first, last + 1))
+    random.shuffle(ports)
+    for port in ports:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -211,6 +218,10 @@ def served(db: str, port: int, *extra: str, env: dict[str, str] | None = None) -
             if time.monotonic() > deadline:
                 raise RuntimeError("leadgate serve did not come up")
             time.sleep(0.1)
+        time.sleep(0.3)  # a server that could not bind the port exits: another one answered
+        if proc.poll() is not None:
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            raise RuntimeError(f"leadgate serve exited: {out}")
         yield base
     finally:
         proc.terminate()
