@@ -170,7 +170,11 @@ def get_lead(store: Store, lead_id: str, as_of: datetime | None = None) -> LeadV
             when = as_utc(as_of) if as_of else (lead.scored_at or lead.updated_at)
             live = score_rows(conn, model, [lead], when)[0]
             explanation = live.explanation.to_dict()
-            if as_of is not None:
+            # A stored score is rewritten only when it moves by the history resolution, so an
+            # event that changed it by less is in the explanation but not in the stored total:
+            # the view's score is the explained one, so its points always sum to its total.
+            stored = score.get("total") if isinstance(score, dict) else None
+            if as_of is not None or stored != live.total:
                 score = live.to_record()
         trans = conn.execute(
             select(transitions).where(transitions.c.lead_id == lead_id).order_by(transitions.c.id)
