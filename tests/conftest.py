@@ -32,9 +32,13 @@ _skipped_integration: list[str] = []
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # One xdist worker runs every Spark test: one JVM starts and warms up, not one per worker.
+    # Likewise one worker runs the browser tests: they share one server and one Chromium per
+    # module, and the screenshot test counts the pictures the module's other tests saved.
     for item in items:
         if item.get_closest_marker("spark"):
             item.add_marker(pytest.mark.xdist_group("spark"))
+        elif item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def pytest_runtest_logreport(report) -> None:  # type: ignore[no-untyped-def]

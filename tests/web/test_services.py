@@ -147,6 +147,15 @@ def test_demo_serve_prints_url_and_key_and_serves(tmp_path: Path) -> None:
         text = "".join(lines)
         url = re.search(r"open (http://\S+)/app", text).group(1)  # type: ignore[union-attr]
         token = re.search(r"^(lg_\S+)$", text, re.M).group(1)  # type: ignore[union-attr]
+        # The URL is announced just before the server binds its port: wait until it answers.
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and proc.poll() is None, "server did not come up"
+            time.sleep(0.1)
         with httpx.Client(base_url=url, follow_redirects=True) as client:
             form = client.get("/app/login")
             signed = client.post(
