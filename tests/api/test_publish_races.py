@@ -31,7 +31,7 @@ from store_helpers import TINY_MODEL, store_url
 
 __all__ = ["store_url"]
 
-LEADS = 2500
+LEADS = 600
 V2 = TINY_MODEL.replace("version: 1", "version: 2").replace("threshold: 30", "threshold: 35")
 
 

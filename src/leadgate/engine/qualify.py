@@ -19,9 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from sqlglot import exp
+if TYPE_CHECKING:
+    # The SQL forms below build sqlglot trees; sqlglot is imported when one is built, so the
+    # per-lead path (and every CLI start) does not pay for loading it.
+    from sqlglot import exp
 
 from leadgate.engine import ir
 from leadgate.engine.result import CheckResult, Lack
@@ -74,6 +77,8 @@ def meets(value: Any, need: Any) -> Any:
 
 def meets_sql(value: exp.Expression, need: exp.Expression, eps: exp.Expression) -> exp.Expression:
     """``meets`` as a SQL condition (``eps``: the ``EPSILON`` literal)."""
+    from sqlglot import exp
+
     return exp.GTE(this=exp.Add(this=value, expression=eps), expression=need)
 
 
@@ -143,6 +148,8 @@ class Columns:
 
 def met_sql(req: Requirement, cols: Columns) -> exp.Expression:
     """The SQL condition under which a lead satisfies ``req``."""
+    from sqlglot import exp
+
     if req.kind == "disqualified":
         return exp.Not(this=cols.check(req.key))
     if req.kind == "gate":
@@ -154,6 +161,8 @@ def met_sql(req: Requirement, cols: Columns) -> exp.Expression:
 
 def unmet_sql(req: Requirement, cols: Columns) -> exp.Expression:
     """The SQL condition under which a lead misses ``req`` (what it then lacks)."""
+    from sqlglot import exp
+
     if req.kind == "disqualified":
         return cols.check(req.key)
     return exp.Not(this=exp.paren(met_sql(req, cols), copy=False))
@@ -161,5 +170,7 @@ def unmet_sql(req: Requirement, cols: Columns) -> exp.Expression:
 
 def qualifies_sql(plan: ir.Plan, policy: ir.Policy, cols: Columns) -> exp.Expression:
     """The SQL MQL flag of a lead of ``policy``'s segment: every requirement met."""
+    from sqlglot import exp
+
     parts = [met_sql(r, cols) for r in requirements(plan, policy)]
     return cast(exp.Expression, exp.and_(*parts, copy=False))

@@ -13,9 +13,11 @@ and a value the lead itself has under ``account.x`` wins over its account's. The
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlglot import exp
+if TYPE_CHECKING:
+    # Imported where a query is built: readers load this module, and they need no sqlglot.
+    from sqlglot import exp
 
 ACCOUNT_PREFIX = "account."
 ACCOUNT_ID = "account_id"
@@ -39,16 +41,22 @@ def with_account(profile: dict[str, Any], account: Mapping[str, Any] | None) -> 
 
 def account_value(lead_value: exp.Expression, account_value: exp.Expression) -> exp.Expression:
     """SQL of a lead field ``account.x``: the lead's own value, else its account's ``x``."""
+    from sqlglot import exp
+
     return exp.Coalesce(this=lead_value, expressions=[account_value])
 
 
 def account_on(lead_key: exp.Expression, account_key: exp.Expression) -> exp.Expression:
     """The join condition: the lead's ``account_id`` equals the account's, compared as text."""
+    from sqlglot import exp
+
     return exp.EQ(this=exp.cast(lead_key, "text"), expression=exp.cast(account_key, "text"))
 
 
 def join_account(query: exp.Select, lead: str, accounts_table: str, alias: str) -> exp.Select:
     """``query`` (reading the leads as ``lead``) LEFT JOINed with its account as ``alias``."""
+    from sqlglot import exp
+
     on = account_on(exp.column(ACCOUNT_ID, table=lead), exp.column(ACCOUNT_ID, table=alias))
     return query.join(exp.to_table(accounts_table).as_(alias), on=on, join_type=JOIN_TYPE)
 
