@@ -57,6 +57,15 @@ def or_any(items: list[exp.Expression]) -> exp.Expression:
     return typing.cast(exp.Expression, exp.or_(*items, copy=False)) if items else exp.false()
 
 
+def equals_any(x: exp.Expression, values: Sequence[str]) -> exp.Expression:
+    """``x`` equals one of ``values`` (text literals): ``x = a OR x = b ...``, the same truth
+    (and NULL) as ``x IN (a, b, ...)``. DuckDB runs a short chain of equalities several times
+    faster than IN (about 5x for the one-element lists of an event rule's type test), which is
+    the query's most repeated test: one per event and event filter."""
+    tests = [exp.EQ(this=x.copy(), expression=lit(v)) for v in values]
+    return or_any(tests) if len(tests) <= 1 else exp.paren(or_any(tests), copy=False)
+
+
 def case(
     ifs: Sequence[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None
 ) -> exp.Expression:
