@@ -211,7 +211,9 @@ def step_duckdb(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
     cache = Path(opts["cache"])
     out = cache / "scores.parquet"
     times: dict[str, list[tuple[float, float]]] = {
-        "duckdb": [], "duckdb_explained": [], **{k: [] for k in SCANS}
+        "duckdb": [],
+        "duckdb_explained": [],
+        **{k: [] for k in SCANS},
     }
     load_before = _loadavg()
     rows = 0
@@ -219,7 +221,6 @@ def step_duckdb(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
     # extension loading and a cold file cache, which would all be charged to leadgate (it runs
     # first) and make a best-of-few meaningless.
     for round_ in range(opts["repeat"] + 1):
-
         for name, explained in (("duckdb", False), ("duckdb_explained", True)):
 
             def leadgate(explained: bool = explained) -> None:

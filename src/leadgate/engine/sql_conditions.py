@@ -62,7 +62,7 @@ def equals_any(x: exp.Expression, values: Sequence[str]) -> exp.Expression:
     (and NULL) as ``x IN (a, b, ...)``. DuckDB runs a short chain of equalities several times
     faster than IN (about 5x for the one-element lists of an event rule's type test), which is
     the query's most repeated test: one per event and event filter."""
-    tests = [exp.EQ(this=x.copy(), expression=lit(v)) for v in values]
+    tests: list[exp.Expression] = [exp.EQ(this=x.copy(), expression=lit(v)) for v in values]
     return or_any(tests) if len(tests) <= 1 else exp.paren(or_any(tests), copy=False)
 
 
