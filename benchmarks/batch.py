@@ -8,7 +8,12 @@ to exactly N rows. Every measured step runs in its own process, so its peak memo
 its own. Reported, on the reference model (src/leadgate/examples/b2b-inbound.yaml):
 
 1. leadgate on DuckDB (the compiled query, result written to Parquet): wall time, events/s,
-   peak memory; plus ``leadgate score -o scores.jsonl``'s whole work (checks, scoring, records
+   peak memory, twice: writing each lead's scores (the columns ``leadgate score`` reads from its
+   scoring pass: lead id, segment, dimension scores, total, MQL flag, checks, input row; the
+   ratios of step 2 are taken on this one), and writing every explanation column as well (the
+   points, counts, decayed sums and flags of each rule: about 90 columns, which only
+   ``leadgate score --explain`` reads, into Python records; the Parquet writer alone spends about
+   1.7 CPU-s on them at 1M leads); plus ``leadgate score -o scores.jsonl``'s whole work (checks, scoring, records
    written) both ways: DuckDB writing the lines itself (the CLI now) and a ``Score.to_record()``
    dict per lead in Python (the CLI before), with how many lines are byte-identical;
 2. scans of the same events on DuckDB, the floors no scorer can beat, and the ratio leadgate /
@@ -98,9 +103,13 @@ def dataset(
 
 
 # -- steps (each runs in a child process) ------------------------------------------------------
-def _leadgate_once(files: dict[str, str], opts: dict[str, Any], out: Path) -> tuple[int, Any]:
-    """Mount the files and write every lead's scores to ``out`` (``DuckDBScorer.copy_to``)."""
+def _leadgate_once(
+    files: dict[str, str], opts: dict[str, Any], out: Path, explained: bool = False
+) -> tuple[int, Any]:
+    """Mount the files and write every lead's scores to ``out`` (``DuckDBScorer.copy_to``):
+    the columns ``leadgate score`` reads, or with ``explained`` every column of the query."""
     from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
+    from leadgate.batch.records import record_columns
     from leadgate.engine import compile_model
     from leadgate.model import load_model
 
@@ -109,7 +118,8 @@ def _leadgate_once(files: dict[str, str], opts: dict[str, Any], out: Path) -> tu
     # The lead checks (missing, duplicate ids) run on the written rows: one read of the CSV.
     scorer.mount(files["leads"], files["events"], check_leads=False)
     # --validate: the events row checks, counted in the scoring pass (as leadgate score does).
-    rows = scorer.copy_to(plan, AS_OF, out, check_events=bool(opts.get("validate")))
+    columns = None if explained else record_columns(plan)
+    rows = scorer.copy_to(plan, AS_OF, out, columns, check_events=bool(opts.get("validate")))
     return rows, scorer
 
 
@@ -200,22 +210,27 @@ def step_duckdb(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
     """leadgate on DuckDB and the scans, alternated ``repeat`` times on fresh connections."""
     cache = Path(opts["cache"])
     out = cache / "scores.parquet"
-    times: dict[str, list[tuple[float, float]]] = {"duckdb": [], **{k: [] for k in SCANS}}
+    times: dict[str, list[tuple[float, float]]] = {
+        "duckdb": [],
+        "duckdb_explained": [],
+        **{k: [] for k in SCANS},
+    }
     load_before = _loadavg()
     rows = 0
     # Round 0 is a warm-up, not timed: the first run of a process pays Python imports, DuckDB's
     # extension loading and a cold file cache, which would all be charged to leadgate (it runs
     # first) and make a best-of-few meaningless.
     for round_ in range(opts["repeat"] + 1):
+        for name, explained in (("duckdb", False), ("duckdb_explained", True)):
 
-        def leadgate() -> None:
-            nonlocal rows
-            rows, scorer = _leadgate_once(files, opts, out)
-            scorer.close()
+            def leadgate(explained: bool = explained) -> None:
+                nonlocal rows
+                rows, scorer = _leadgate_once(files, opts, out, explained)
+                scorer.close()
 
-        measured = _timed(leadgate)
-        if round_:
-            times["duckdb"].append(measured)
+            measured = _timed(leadgate)
+            if round_:
+                times[name].append(measured)
         for name, (_, sql) in SCANS.items():
             scan_out = cache / f"{name}.parquet"
             measured = _timed(lambda sql=sql, o=scan_out: _scan_once(files, opts, sql, o))
@@ -540,6 +555,14 @@ def main() -> None:
         print(
             f"1. leadgate on DuckDB   {best:6.2f} / {med:6.2f} s  ({cbest:.2f} / {cmed:.2f} CPU-s)  "
             f"{n_events / best:>12,.0f} events/s  peak {d['peak_mb']:,.0f} MB  ({d['mqls']:,} MQLs)"
+            "\n      each lead's scores (the columns leadgate score reads)"
+        )
+        xb, xm, xcb, xcm = stats("duckdb_explained")
+        print(
+            f"   + explanation       {xb:6.2f} / {xm:6.2f} s  ({xcb:.2f} / {xcm:.2f} CPU-s)  "
+            f"ratio to hand_events CPU {xcb / stats('hand_events')[2]:.2f}x / "
+            f"{xcm / stats('hand_events')[3]:.2f}x\n      every explanation column written "
+            "as well (what this step measured up to issue #12)"
         )
         print("2. DuckDB scans of the same files (the floors); leadgate / scan, best and median:")
         for name, (what, _) in SCANS.items():

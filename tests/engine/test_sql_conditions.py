@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from leadgate.engine import ir
 from leadgate.engine.python import predicate
-from leadgate.engine.sql_conditions import ValueScope, condition_expr
+from leadgate.engine.sql_conditions import ValueScope, condition_expr, equals_any
 from leadgate.engine.targets import target
 
 FIELD = 'we"ird; DROP'
@@ -67,3 +67,50 @@ def test_a_field_the_input_lacks_is_missing_not_an_error() -> None:
     )
     with duckdb.connect() as con:
         assert con.execute(sql.sql("duckdb")).fetchall() == [(True,)]
+
+
+EMAILS = ["ann@rival.io", "rival.io", "ann@", "@rival.io", "a@b@Rival.IO", "ann@x.EDU", "", None,
+          "ann@sub.rival.io", "ann@notrival.io", "ann@gmail.com", "gmail.com"]  # fmt: skip
+DOMAIN_CONDS = [
+    ir.Test("email", ir.Op.DOMAIN_IN, ("rival.io",)),
+    ir.Test("email", ir.Op.DOMAIN_MATCHES, r"\.edu$"),
+    ir.Test("email", ir.Op.FREE_EMAIL, (False, ("gmail.com",))),
+    ir.Test("email", ir.Op.FREE_EMAIL, (True, ("gmail.com",))),
+]
+
+
+@pytest.mark.parametrize("cond", DOMAIN_CONDS, ids=range(len(DOMAIN_CONDS)))
+def test_email_domains_agree_with_the_python_predicate(cond: ir.Cond) -> None:
+    """The domain is the text after the last '@', missing without one (the SQL has no CASE
+    there: an address without '@' must not read as a domain, "rival.io" included)."""
+    scope = ValueScope(target("duckdb"), "l", "p", {"email": "text"})
+    test = condition_expr(cond, scope)
+    rows = exp.Values(
+        expressions=[
+            exp.Tuple(expressions=[exp.convert(i), exp.convert(e)]) for i, e in enumerate(EMAILS)
+        ],
+        alias=exp.TableAlias(
+            this=exp.to_identifier("l"),
+            columns=[exp.to_identifier("i"), exp.to_identifier("email", quoted=True)],
+        ),
+    )
+    slots = exp.select(exp.column("i", "l"), *scope.projections()).from_(rows)
+    sql = exp.select(exp.alias_(test, "ok")).from_(slots.subquery("s")).order_by("i")
+    with duckdb.connect() as con:
+        got = [r[0] for r in con.execute(sql.sql("duckdb")).fetchall()]
+    assert got == [predicate(cond)({"email": e}) for e in EMAILS]
+
+
+@pytest.mark.parametrize("values", [("a",), ("a", "b"), ("a", "b", "c")])
+def test_equals_any_is_in_with_its_nulls(values: tuple[str, ...]) -> None:
+    """``x = a OR x = b`` gives what ``x IN (a, b)`` gives, NULL for a NULL ``x`` included."""
+    x = exp.column("x")
+    chain = equals_any(x, values).sql("duckdb")
+    listed = exp.In(this=x.copy(), expressions=[exp.Literal.string(v) for v in values]).sql(
+        "duckdb"
+    )
+    with duckdb.connect() as con:
+        rows = con.execute(
+            f"SELECT {chain}, {listed} FROM (VALUES ('a'), ('b'), ('c'), (''), (NULL)) AS t(x)"
+        ).fetchall()
+    assert all(a is b for a, b in rows)

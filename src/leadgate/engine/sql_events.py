@@ -25,6 +25,7 @@ from leadgate.engine.sql_conditions import (
     and_all,
     case,
     condition_expr,
+    equals_any,
     lit,
     num,
 )
@@ -59,9 +60,7 @@ class EventsCompiler:
         Never NULL without a COALESCE: ``ev_m`` keeps only events whose type and time are set
         (its WHERE drops NULLs), and ``condition_expr`` is never NULL.
         """
-        parts: list[exp.Expression] = [
-            exp.In(this=_col("typ"), expressions=[lit(t) for t in flt.types])
-        ]
+        parts: list[exp.Expression] = [equals_any(_col("typ"), flt.types)]
         if flt.within_days is not None:
             parts.append(exp.LTE(this=_col("age"), expression=num(flt.within_days)))
         if flt.where is None:
@@ -101,7 +100,7 @@ class EventsCompiler:
         )
         counted = exp.and_(
             exp.LTE(this=_col("ep"), expression=as_of.copy()),
-            exp.In(this=_col("typ"), expressions=[lit(t) for t in types]),
+            equals_any(_col("typ"), types),
         )
         bad: list[exp.Expression] = []
         aged = exp.select("*", alias(age, "age")).from_("ev")
