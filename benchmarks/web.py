@@ -38,13 +38,35 @@ EXAMPLE = ROOT / "src/leadgate/examples/b2b-inbound.yaml"
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def _store(n_leads: int, threshold: float, cache: Path) -> Path:
+def _top_up(events: Path, n_events: int, have: int) -> Path | None:
+    """Events to load besides the synthetic ones so the store holds ``n_events`` (0: none).
+
+    Copies of the first events, each a minute earlier under a new id: the leads that get them
+    are the same kind of leads with a little more activity.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    if n_events <= have:
+        return None
+    extra = pq.read_table(events).slice(0, n_events - have)
+    stamps = pc.strptime(extra["timestamp"], format="%Y-%m-%dT%H:%M:%SZ", unit="s", error_is_null=False)
+    earlier = pc.strftime(pc.subtract(stamps, pa.scalar(60, pa.duration("s"))), format="%Y-%m-%dT%H:%M:%SZ")
+    extra = extra.set_column(0, "event_id", pc.binary_join_element_wise("X", extra["event_id"], ""))
+    extra = extra.set_column(extra.schema.get_field_index("timestamp"), "timestamp", earlier)
+    out = events.with_name("events-extra.parquet")
+    pq.write_table(extra, out)
+    return out
+
+
+def _store(n_leads: int, threshold: float, cache: Path, n_events: int = 0) -> Path:
     """The benchmark store, built on first use."""
     from leadgate.service import load_file, publish_model
     from leadgate.store import open_store
     from leadgate.synth import generate
 
-    path = cache / f"web-{n_leads}-{threshold:g}.db"
+    path = cache / f"web-{n_leads}-{threshold:g}-{n_events}.db"
     if path.exists():
         return path
     cache.mkdir(parents=True, exist_ok=True)
@@ -57,6 +79,9 @@ def _store(n_leads: int, threshold: float, cache: Path) -> Path:
     publish_model(store, model, actor="bench", as_of=NOW)
     for kind in ("accounts", "leads", "events", "outcomes"):
         load_file(store, kind, getattr(data, kind), as_of=NOW)
+    extra = _top_up(data.events, n_events, data.n_events)
+    if extra is not None:
+        load_file(store, "events", extra, as_of=NOW)
     v2 = re.sub(r"^version: .*$", "version: 2", model, flags=re.M)
     v2 = re.sub(r"^threshold: \d+", f"threshold: {threshold:g}", v2, flags=re.M)
     v2 = re.sub(r"^floors: .*$", "floors: {}", v2, flags=re.M)
@@ -64,7 +89,7 @@ def _store(n_leads: int, threshold: float, cache: Path) -> Path:
     store.close()
     building.rename(path)
     print(f"built {path.name} in {time.perf_counter() - started:.0f} s "
-          f"({data.n_leads:,} leads, {data.n_events:,} events)")  # fmt: skip
+          f"({data.n_leads:,} leads, {max(data.n_events, n_events):,} events)")  # fmt: skip
     return path
 
 
@@ -86,6 +111,9 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=20000)
     parser.add_argument("--requests", type=int, default=30, help="per page")
     parser.add_argument("--mql-threshold", type=float, default=10.0)
+    parser.add_argument(
+        "--events", type=int, default=0, help="top the synthetic events up to this many"
+    )
     parser.add_argument("--cache", type=Path, default=ROOT / ".bench-cache")
     parser.add_argument(
         "--replay",
@@ -99,7 +127,7 @@ def main() -> None:
     from leadgate.api.app import create_app
     from leadgate.service.keys import create_key
 
-    path = _store(args.leads, args.mql_threshold, args.cache)
+    path = _store(args.leads, args.mql_threshold, args.cache, args.events)
     app = create_app(str(path), clock=lambda: NOW, tick_seconds=None)
     store = app.state.config.store
     token = create_key(store, "admin", name="bench").token
