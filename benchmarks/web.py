@@ -51,8 +51,12 @@ def _top_up(events: Path, n_events: int, have: int) -> Path | None:
     if n_events <= have:
         return None
     extra = pq.read_table(events).slice(0, n_events - have)
-    stamps = pc.strptime(extra["timestamp"], format="%Y-%m-%dT%H:%M:%SZ", unit="s", error_is_null=False)
-    earlier = pc.strftime(pc.subtract(stamps, pa.scalar(60, pa.duration("s"))), format="%Y-%m-%dT%H:%M:%SZ")
+    stamps = pc.strptime(
+        extra["timestamp"], format="%Y-%m-%dT%H:%M:%SZ", unit="s", error_is_null=False
+    )
+    earlier = pc.strftime(
+        pc.subtract(stamps, pa.scalar(60, pa.duration("s"))), format="%Y-%m-%dT%H:%M:%SZ"
+    )
     extra = extra.set_column(0, "event_id", pc.binary_join_element_wise("X", extra["event_id"], ""))
     extra = extra.set_column(extra.schema.get_field_index("timestamp"), "timestamp", earlier)
     out = events.with_name("events-extra.parquet")

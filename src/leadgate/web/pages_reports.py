@@ -74,9 +74,7 @@ def _rejections(ctx: _Ctx) -> dict[str, Any]:
     rejected = frame.loc[frame["is_mql"] & frame["sal_status"].eq("rejected"), "lead_id"]
     history = history_of_leads(ctx.store, rejected.astype(str), frame)
     plans = ctx.cache.plans.get(ctx.store)
-    result = rejection_report(
-        frame, ["channel", "segment"], history=history, plans=plans
-    ).to_dict()
+    result = rejection_report(frame, ["channel", "segment"], history=history, plans=plans).to_dict()
     return {"report": result}
 
 
