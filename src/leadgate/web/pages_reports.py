@@ -232,5 +232,6 @@ async def reports(request: Request) -> Response:
         request, viewer, "reports.html", title="Reports", status=status, views=VIEWS, view=view,
         error=error, facts=facts, tables=tables, groups=GROUPS, rates=RATES,
         computing=done is None or not current, computed_at=None if done is None else done.at,
+        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **result,
     )  # fmt: skip

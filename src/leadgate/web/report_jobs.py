@@ -5,7 +5,7 @@ calibration also score leads again at each one's own time: on a big store (100k 
 events) a first computation takes seconds to minutes. A request hands the view's computation to
 one background thread (one at a time: they share the server's report caches and its cores) and
 waits for it up to ``WAIT_SECONDS``. Not done by then, the page says the report is being
-computed and reloads itself (an HTTP refresh: no script needed). A result is kept while the
+computed and looks again a few seconds later (``app.js``; without script, a reload link). A result is kept while the
 store's fingerprint (and, for the views computed as of now, the minute) is the one it was
 computed from; once the store has changed, the page shows the last result, saying when it was
 computed, while the next one is computed. The numbers shown are always the report library's,
