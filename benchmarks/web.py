@@ -1,23 +1,27 @@
 """How fast do the web app's pages render? (by hand)
 
-    python benchmarks/web.py [--leads 20000] [--requests 30] [--mql-threshold 10] [--cache .bench-cache]
-                             [--replay]
+    python benchmarks/web.py [--leads 20000] [--events N] [--mql-threshold 10] [--requests 30]
+                             [--preview-requests 3] [--cache .bench-cache]
 
-A SQLite store of synthetic leads (``leadgate.synth``, seed 7) with accounts, events and outcomes,
-loaded under the reference model (``examples/b2b-inbound.yaml``), then a version 2 published
-whose MQL line is ``--mql-threshold`` so the queue holds thousands of open MQLs, is built once and
-kept under ``--cache``. Then, in this one process, through the whole app (``create_app``, a
-TestClient signed in with an admin key, so routing, the session check, the service calls and
-template rendering are all counted), each page is requested ``--requests`` times and its p50 and
-p95 wall time printed. The baseline is the JSON API route that reads the same thing (same app,
-same process, same run): the page's p95 is printed as a ratio of it. Reports are requested once
-before timing, so the figures are for the server's warm report caches (what users see after the
-first visit).
+A SQLite store of synthetic leads (``leadgate.synth``, seed 7) with accounts, events (topped up to
+``--events`` with copies of the first ones, a minute earlier under new ids) and outcomes, loaded
+under the reference model (``examples/b2b-inbound.yaml``), then a version 2 published whose MQL
+line is ``--mql-threshold`` so the queue holds thousands of open MQLs, is built once and kept
+under ``--cache``. Then, in this one process, through the whole app (``create_app``, a TestClient
+signed in with an admin key, so routing, the session check, the service calls and template
+rendering are all counted), every page is requested ``--requests`` times and its p50 and p95
+wall time printed: the queue (sorts, a filter, page 50, the last page), a lead, lead search,
+the model, a model diff, the settings and every report view. The baseline is the JSON API route
+that reads the same thing (same app, same process, same run): the page's p95 is printed as a
+ratio of it. ``first`` is the first request of a page; for a report, the time until its page
+shows the result (reports are computed in the background: the page answers 202 meanwhile), so
+its p50/p95 are those of the kept result, what users see after the first visit. Last, the
+model page's Preview of a draft (the dry-run publish over every lead) ``--preview-requests``
+times.
 
 The issue's target: each page under 300 ms p95 on 100k leads / 2.5M events, the queue with 10k
-open MQLs: ``--leads 100000 --mql-threshold 45`` (2.35M events, 11.7k open MQLs; building it took
-about 10 minutes, reruns read the cached store). ``--replay`` adds the reports that replay every
-lead's events (rejections, compare, calibration), whose first request is long on a big store.
+open MQLs: ``--leads 100000 --events 2500000 --mql-threshold 45`` (11.9k open MQLs; building it
+took 20 minutes on the loaded development machine, reruns read the cached store).
 """
 
 from __future__ import annotations
