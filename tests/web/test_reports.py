@@ -41,18 +41,24 @@ def test_rejections_from_the_rejected_leads_alone_equal_the_full_replay(web) -> 
     assert all(escape(r["group"]) in page.text for r in expected.by["top_rule"])
 
 
-@pytest.fixture
-def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """The quality view's computation waits for the event; requests do not wait for it."""
+def _hold(monkeypatch: pytest.MonkeyPatch, view: str) -> threading.Event:
+    """The view's computation waits for the returned event; requests do not wait for it."""
     gate = threading.Event()
-    real = pages_reports.HANDLERS["quality"]
+    real = pages_reports.HANDLERS[view]
 
     def slow(ctx: Any) -> dict[str, Any]:
         assert gate.wait(30), "the test never released the computation"
         return real(ctx)
 
-    monkeypatch.setitem(pages_reports.HANDLERS, "quality", slow)
+    monkeypatch.setitem(pages_reports.HANDLERS, view, slow)
     monkeypatch.setattr(report_jobs, "WAIT_SECONDS", 0.0)
+    return gate
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The quality view's computation waits for the event."""
+    gate = _hold(monkeypatch, "quality")
     yield gate
     gate.set()
 
@@ -102,6 +108,27 @@ def test_a_changed_store_shows_the_last_result_while_computing(web, held) -> Non
     _wait_done(web, state.reports)
     fresh = admin.get(url)
     assert fresh.status_code == 200 and "Computed at" not in fresh.text
+
+
+def test_a_view_as_of_now_says_when_only_the_minute_moved(
+    web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = _hold(monkeypatch, "speed")
+    gate.set()
+    admin = web.client("admin")
+    state = _web_state(web)
+    admin.get("/app/reports?view=speed")
+    _wait_done(web, state.reports)
+    gate.clear()
+    try:
+        web.clock.advance(minutes=1)
+        later = admin.get("/app/reports?view=speed")
+        assert later.status_code == 200 and "Computed as of" in later.text
+        assert "the result as of now is being computed" in later.text
+        assert "store has changed" not in later.text
+    finally:
+        gate.set()
+        _wait_done(web, state.reports)
 
 
 def _web_state(web: Any) -> Any:

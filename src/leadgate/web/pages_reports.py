@@ -232,6 +232,9 @@ async def reports(request: Request) -> Response:
         request, viewer, "reports.html", title="Reports", status=status, views=VIEWS, view=view,
         error=error, facts=facts, tables=tables, groups=GROUPS, rates=RATES,
         computing=done is None or not current, computed_at=None if done is None else done.at,
+        # Only the minute moved (a view computed as of now), not the store:
+        as_of_moved=done is not None and done.key[0] == key[0] and done.key[1] != key[1],
+        as_of_then=None if done is None else done.key[1],
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **result,
     )  # fmt: skip

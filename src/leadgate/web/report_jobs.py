@@ -34,7 +34,7 @@ class Done:
     """A finished computation: what it was computed from, its result (or the error it raised
     on the user's input) and when it finished."""
 
-    key: Hashable
+    key: tuple[Any, ...]
     value: Any
     error: LeadgateError | None
     at: datetime
@@ -51,7 +51,7 @@ class ReportJobs:
         self.started = 0  # computations started (for tests)
 
     def result(
-        self, name: Hashable, key: Hashable, compute: Callable[[], Any], wait: float
+        self, name: Hashable, key: tuple[Any, ...], compute: Callable[[], Any], wait: float
     ) -> tuple[Done | None, bool]:
         """The newest result of ``name`` and whether it was computed from ``key`` (current).
 
@@ -81,7 +81,11 @@ class ReportJobs:
         return fresh, fresh.key == key
 
     def _run(
-        self, name: Hashable, key: Hashable, compute: Callable[[], Any], future: Future[Done]
+        self,
+        name: Hashable,
+        key: tuple[Any, ...],
+        compute: Callable[[], Any],
+        future: Future[Done],
     ) -> None:
         try:
             with self._one_at_a_time:
