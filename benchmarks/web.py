@@ -170,6 +170,9 @@ def main() -> None:
     parser.add_argument(
         "--preview-requests", type=int, default=3, help="previews of a draft (0: none)"
     )
+    parser.add_argument(
+        "--only", default="", help="only the pages whose name contains this text (e.g. reports)"
+    )
     args = parser.parse_args()
 
     from fastapi.testclient import TestClient
@@ -246,6 +249,8 @@ def main() -> None:
         f"{'page':32} {'first':>9} {'p50':>8} {'p95':>8} {'CPU p95':>8} {'API p95':>9} {'ratio':>7}"
     )
     for name, page, baseline in pages:
+        if args.only not in name:
+            continue
         url = getattr(page, "url", "")
         started, used = time.perf_counter(), time.process_time()
         if "/reports" in url:
