@@ -348,9 +348,9 @@ WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll('body *')]
 
 
 def test_every_page_passes_an_accessibility_check_and_fits_a_phone(site: Site) -> None:
-    """axe-core's WCAG 2 A/AA rules (labels, names, contrast, landmarks, ...) on every page,
-    the sign-in page and the model page with a preview; and no page scrolls sideways at 390 px
-    (wide tables scroll inside their own box)."""
+    """axe-core's WCAG 2 A/AA rules (labels, names, contrast, landmarks, ...) on every template
+    (the sign-in page and the model page with a preview too); and no page scrolls sideways at
+    390 px (wide tables scroll inside their own box)."""
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
@@ -362,8 +362,10 @@ def test_every_page_passes_an_accessibility_check_and_fits_a_phone(site: Site) -
         problems.extend((name, v["id"], [n["target"] for n in v["nodes"]]) for v in found)
 
     tab = site.page("admin")
-    for name, path in EVERY_PAGE.items():
-        tab.goto(path)
+    # Each template once (the report views share one: those with a form or a chart).
+    for name in ("queue", "lead", "model", "leads", "settings", "reports-funnel",
+                 "reports-rejections", "reports-calibration", "reports-targets"):  # fmt: skip
+        tab.goto(EVERY_PAGE[name])
         check(name, tab)
     tab.goto("/app/model")
     tab.fill("#yaml", DRAFT)
