@@ -171,7 +171,9 @@ def main() -> None:
         "--preview-requests", type=int, default=3, help="previews of a draft (0: none)"
     )
     parser.add_argument(
-        "--only", default="", help="only the pages whose name contains this text (e.g. reports)"
+        "--only",
+        default="",
+        help="only the pages whose name contains one of these (comma-separated)",
     )
     args = parser.parse_args()
 
@@ -250,7 +252,7 @@ def main() -> None:
         f"{'API p95':>9} {'ratio':>7}"
     )
     for name, page, baseline in pages:
-        if args.only not in name:
+        if not any(part in name for part in args.only.split(",")):
             continue
         url = getattr(page, "url", "")
         started, used = time.perf_counter(), time.process_time()
