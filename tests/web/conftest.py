@@ -16,6 +16,17 @@ from leadgate.store import Store
 from web_helpers import NOW, build_web_store, sign_in
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _reports_wait_for_their_result() -> Iterator[None]:
+    """Report pages wait for their computation (a loaded CI machine may take over the 5 s a
+    server waits before its "computing" page); tests of that page set the wait to 0."""
+    from leadgate.web import report_jobs
+
+    wait, report_jobs.WAIT_SECONDS = report_jobs.WAIT_SECONDS, 120.0
+    yield
+    report_jobs.WAIT_SECONDS = wait
+
+
 @pytest.fixture(scope="session")
 def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The built store, once per session (copy it before writing)."""

@@ -323,19 +323,72 @@ def test_script_title_is_text_and_slash_id_opens(site: Site) -> None:
     tab.close()
 
 
+PAGES = {
+    "leads": "/app/leads?q=chen",
+    "reports-funnel": "/app/reports?view=funnel&by=channel",
+    "reports-quality": "/app/reports?view=quality",
+    "reports-rejections": "/app/reports?view=rejections",
+    "reports-speed": "/app/reports?view=speed",
+    "reports-compare": "/app/reports?view=compare",
+    "reports-calibration": "/app/reports?view=calibration",
+    "reports-targets": "/app/reports?view=targets",
+    "settings": "/app/settings",
+}
+# Every page of the app (the ones the other tests save, too), for the checks of all of them.
+EVERY_PAGE = {
+    "queue": "/app/queue", "lead": lead_url(SLASH_ID), "model": "/app/model?a=1&b=1", **PAGES,
+}  # fmt: skip
+
+
+# The elements that stick out to the right of the screen (their insides, when they scroll, not).
+WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll('body *')]
+  .filter(e => (!e.parentElement.closest('.scroll'))
+    && e.getBoundingClientRect().right > window.innerWidth)
+  .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
+def test_every_page_passes_an_accessibility_check_and_fits_a_phone(site: Site) -> None:
+    """axe-core's WCAG 2 A/AA rules (labels, names, contrast, landmarks, ...) on every template
+    (the sign-in page and the model page with a preview too); and no page scrolls sideways at
+    390 px (wide tables scroll inside their own box)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}}
+    problems: list[Any] = []
+
+    def check(name: str, tab: Any) -> None:
+        found = axe.run(tab, options=options).response["violations"]
+        problems.extend((name, v["id"], [n["target"] for n in v["nodes"]]) for v in found)
+
+    tab = site.page("admin")
+    # Each template once (the report views share one: those with a form or a chart).
+    for name in ("queue", "lead", "model", "leads", "settings", "reports-funnel",
+                 "reports-rejections", "reports-calibration", "reports-targets"):  # fmt: skip
+        tab.goto(EVERY_PAGE[name])
+        check(name, tab)
+    tab.goto("/app/model")
+    tab.fill("#yaml", DRAFT)
+    tab.get_by_role("button", name="Preview").click()
+    check("preview", tab)
+    tab.close()
+    login = site.browser.new_page(viewport=DESKTOP, base_url=site.url)
+    login.goto("/app/login")
+    check("login", login)
+    login.close()
+    assert not problems
+    phone = site.page("admin", PHONE)
+    for name, path in EVERY_PAGE.items():
+        phone.goto(path)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        wide = phone.evaluate(WIDER_THAN_THE_SCREEN) if width > PHONE["width"] else []
+        assert width <= PHONE["width"], f"{name} scrolls sideways on a phone ({width}px): {wide}"
+    phone.close()
+
+
 def test_screenshots_of_every_page(site: Site) -> None:
     tab = site.page("admin")
-    pages = {
-        "leads": "/app/leads?q=chen",
-        "reports-funnel": "/app/reports?view=funnel&by=channel",
-        "reports-quality": "/app/reports?view=quality",
-        "reports-rejections": "/app/reports?view=rejections",
-        "reports-speed": "/app/reports?view=speed",
-        "reports-compare": "/app/reports?view=compare",
-        "reports-calibration": "/app/reports?view=calibration",
-        "reports-targets": "/app/reports?view=targets",
-        "settings": "/app/settings",
-    }
+    pages = PAGES
     for name, path in pages.items():
         tab.goto(path)
         assert "Error" not in tab.title(), path

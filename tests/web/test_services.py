@@ -107,6 +107,30 @@ def test_preview_counts_equal_the_dry_run_publish(web, threshold: str) -> None:
         assert "short by" in mover.why or "gate" in mover.why or "floor" in mover.why
 
 
+def test_preview_on_the_batch_path_equals_the_per_lead_one(
+    web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadgate.service import rescore
+
+    draft = MODEL.read_text().replace("version: 1", "version: 9", 1)
+    draft = draft.replace("threshold: 60 ", "threshold: 45 ", 1)
+    monkeypatch.setattr(rescore, "BATCH_MIN_LEADS", 10**9)
+    per_lead = preview_model(web.store, draft, actor="t", as_of=NOW)
+    monkeypatch.setattr(rescore, "BATCH_MIN_LEADS", 1)  # a "big" store: DuckDB scores it
+    batch = preview_model(web.store, draft, actor="t", as_of=NOW)
+    assert per_lead.summary.starts_qualifying > 0
+    assert batch.summary == per_lead.summary
+    assert batch.mqls_now == per_lead.mqls_now and batch.mqls_after == per_lead.mqls_after
+    assert (batch.edges, batch.published_counts, batch.draft_counts) == (
+        per_lead.edges, per_lead.published_counts, per_lead.draft_counts,
+    )  # fmt: skip
+    for mine, theirs in ((batch.entering, per_lead.entering), (batch.leaving, per_lead.leaving)):
+        assert [(m.lead_id, m.stage, m.segment, m.why) for m in mine] == [
+            (m.lead_id, m.stage, m.segment, m.why) for m in theirs
+        ]
+        assert [m.new_total for m in mine] == pytest.approx([m.new_total for m in theirs])
+
+
 def test_preview_of_the_active_model_changes_nothing(web) -> None:
     preview = preview_model(web.store, MODEL.read_text(), actor="t", as_of=NOW)
     assert preview.summary.starts_qualifying == preview.summary.stops_qualifying == 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
@@ -38,7 +38,21 @@ def _version_labels(conn: Any) -> dict[str, str]:
     return {r.hash: (r.version if len(names) == 1 else f"{r.name}@{r.version}") for r in rows}
 
 
-def _profiles(conn: Any) -> tuple[dict[str, dict[str, Any]], dict[str, str | None]]:
+ID_CHUNK = 500  # lead ids per IN (...) list when reading some leads only
+
+
+def _some(conn: Any, q: Any, column: Any, ids: Sequence[str] | None) -> Iterator[Any]:
+    """The rows of ``q``: all of them, or (``ids``) those whose ``column`` is one of ``ids``."""
+    if ids is None:
+        yield from conn.execute(q)
+        return
+    for start in range(0, len(ids), ID_CHUNK):
+        yield from conn.execute(q.where(column.in_(ids[start : start + ID_CHUNK])))
+
+
+def _profiles(
+    conn: Any, ids: Sequence[str] | None = None
+) -> tuple[dict[str, dict[str, Any]], dict[str, str | None]]:
     from leadgate.store.schema import accounts, leads
 
     accts = {
@@ -51,7 +65,7 @@ def _profiles(conn: Any) -> tuple[dict[str, dict[str, Any]], dict[str, str | Non
         leads.c.lead_id, leads.c.attrs, leads.c.account_id, leads.c.created_at,
         leads.c.segment, leads.c.score_model_hash,
     )  # fmt: skip
-    for r in conn.execute(q):
+    for r in _some(conn, q, leads.c.lead_id, ids):
         profile = dict(r.attrs or {})
         for key, value in accts.get(r.account_id, {}).items():
             if value is not None and key != "account_id":
@@ -116,8 +130,8 @@ def _cycles(conn: Any, labels: Mapping[str, str]) -> list[dict[str, Any]]:
     return out
 
 
-def _events(conn: Any) -> dict[str, list[Event]]:
-    """Each lead's events in time order, their properties read-only.
+def _events(conn: Any, ids: Sequence[str] | None = None) -> dict[str, list[Event]]:
+    """Each lead's events (of every lead, or of ``ids``) in time order, properties read-only.
 
     Events share what repeats: one lead id string per lead, one type name per type, one
     properties mapping per distinct stored JSON text (decoded once). A server keeps this history
@@ -131,7 +145,7 @@ def _events(conn: Any) -> dict[str, list[Event]]:
     by_lead: dict[str, list[Event]] = {}
     q = select(events.c.event_id, events.c.lead_id, events.c.type, events.c.timestamp,
                cast(events.c.properties, Text).label("properties"))  # fmt: skip
-    for r in conn.execute(q.order_by(events.c.lead_id, events.c.timestamp)):
+    for r in _some(conn, q.order_by(events.c.lead_id, events.c.timestamp), events.c.lead_id, ids):
         evs = by_lead.get(r.lead_id)
         if evs is None:
             evs = by_lead[r.lead_id] = []
@@ -164,6 +178,20 @@ def history_from_store(store: Any, *, with_events: bool = True) -> History:
         attrs["model_version"] = labels.get(h, UNKNOWN) if h else UNKNOWN
         leads.append(attrs)
     frame = build_frame(leads, cycles, model_version=UNKNOWN)
+    return History(profiles, by_lead, frame)
+
+
+def history_of_leads(store: Any, lead_ids: Iterable[str], frame: pd.DataFrame) -> History:
+    """The profiles and events of ``lead_ids`` only, with ``frame`` (the store's funnel frame).
+
+    For a replay of a few leads (the rejected ones): reading every lead's events to score a few
+    thousand of them is most of the cost on a big store. Each lead's profile and events are read
+    as ``history_from_store`` reads them, so replaying them gives the same scores.
+    """
+    ids = sorted({str(i) for i in lead_ids})
+    with store.read() as conn:
+        profiles, _ = _profiles(conn, ids)
+        by_lead = _events(conn, ids)
     return History(profiles, by_lead, frame)
 
 
@@ -213,6 +241,11 @@ class StoreCache(Generic[T]):
             self._derived.clear()
             self.builds += 1
         return self._value
+
+    def fingerprint(self, store: Any) -> tuple[Any, ...]:
+        """The store's fingerprint now, as this cache reads it (no build, no lock)."""
+        with store.read() as conn:
+            return self._key_of(conn)
 
     def get(self, store: Any) -> T:
         """The store's value: the cached one if the fingerprint has not moved since."""

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from sqlalchemy import Connection
 
 from leadgate.engine import as_utc, compile_model
 from leadgate.lifecycle.stages import Cause
 from leadgate.service.models import active_model, read_model_source
-from leadgate.service.rescore import ActiveModel, _chunks_all, apply_scores, score_rows
+from leadgate.service.rescore import ActiveModel, _batch_engine, _chunks_all, rescore, score_rows
 from leadgate.service.shapes import RescoreSummary
 from leadgate.store.db import Store
-from leadgate.store.history import Changes
+from leadgate.store.history import lead_rows, lead_select
+from leadgate.store.schema import leads
 
 MAX_LISTED = 200  # leads listed as entering or leaving (the counts cover all)
 BIN = 10.0
@@ -72,8 +76,66 @@ def _bins(published: list[float], draft: list[float]) -> tuple[list[float], list
     return edges, count(published), count(draft)
 
 
+# A lead as the preview compares it: id, stage, stored total, MQL flag and segment, then the
+# draft's total, MQL flag and segment.
+Compared = tuple[str, str, float | None, bool | None, str | None, float, bool, str]
+
+
+def _per_lead(conn: Connection, candidate: ActiveModel, as_of: datetime) -> Iterator[Compared]:
+    for rows in _chunks_all(conn):
+        for r, score in zip(rows, score_rows(conn, candidate, rows, as_of), strict=True):
+            yield (r.lead_id, r.stage, r.score_total, r.qualifies, r.segment,
+                   score.total, score.mql, score.segment)  # fmt: skip
+
+
+def _batch(conn: Connection, candidate: ActiveModel, as_of: datetime) -> Iterator[Compared]:
+    """The per-lead rows from the batch path (DuckDB): the scoring query joined with each lead's
+    stored snapshot, in ``lead_id`` order, totals and flags as the records hold them."""
+    from leadgate.service.batch import batch_scores
+    from leadgate.service.rescore_batch import _scores_query
+
+    with batch_scores(conn, candidate.plan, as_of, snapshot=True, sort=False) as (con, query):
+        cur = con.execute(
+            f"SELECT s.lead_id, l.old_stage, l.old_score_total, l.old_qualifies, l.old_segment, "
+            f"s.total, s.mql, s.segment FROM ({_scores_query(candidate, query)}) s "
+            "JOIN lg_raw_leads l ON l.ord = s.input_row ORDER BY s.input_row"
+        )
+        while rows := cur.fetchmany(10_000):
+            for lead_id, stage, old_total, old_q, old_seg, total, mql, segment in rows:
+                yield (lead_id, stage, old_total, None if old_q is None else bool(old_q),
+                       old_seg, total, bool(mql), segment)  # fmt: skip
+
+
+def _movers(
+    conn: Connection, candidate: ActiveModel, moved: list[Compared], as_of: datetime
+) -> list[Mover]:
+    """The listed movers with why: each scored again on its own (a few hundred at most)."""
+    rows = {r.lead_id: r for r in lead_rows(conn, lead_select().where(
+        leads.c.lead_id.in_([m[0] for m in moved])))}  # fmt: skip
+    listed = [rows[m[0]] for m in moved if m[0] in rows]
+    scores = {r.lead_id: s for r, s in zip(listed, score_rows(conn, candidate, listed, as_of),
+                                           strict=True)}  # fmt: skip
+    out = []
+    for lead_id, stage, old_total, _, _, total, mql, segment in moved:
+        score = scores[lead_id]
+        threshold = score.explanation.threshold
+        if mql:
+            why = f"total {total:.1f} reaches the line {threshold:g}"
+            if old_total is not None:
+                why += f" (was {old_total:.1f})"
+        else:
+            why = "; ".join(score.missing) or "does not qualify"
+        out.append(Mover(lead_id, stage, old_total, total, segment, why))
+    return out
+
+
 def preview_model(store: Store, text: str, *, actor: str, as_of: datetime) -> ModelPreview:
     """Score every lead under the draft ``text`` at ``as_of`` and report what would change.
+
+    The counts are the dry-run publish's own: ``rescore(..., apply=False)``, which takes the batch
+    path (DuckDB) on a big store. The distributions and MQL counts come from the same scores
+    (the batch query's columns on a big store, the per-lead engine on a small one); the leads
+    listed as entering or leaving are scored again one by one for why.
 
     Raises:
         ModelError: the draft is invalid (with line and column).
@@ -84,8 +146,8 @@ def preview_model(store: Store, text: str, *, actor: str, as_of: datetime) -> Mo
     draft: list[float] = []
     now: Counter[str] = Counter()
     after: Counter[str] = Counter()
-    entering: list[Mover] = []
-    leaving: list[Mover] = []
+    entering: list[Compared] = []
+    leaving: list[Compared] = []
     summary = RescoreSummary()
     with store.read() as conn:
         current = active_model(conn, store)
@@ -96,40 +158,28 @@ def preview_model(store: Store, text: str, *, actor: str, as_of: datetime) -> Mo
         )  # fmt: skip
         if current is not None and current.hash == model.hash:
             candidate = current
-        for rows in _chunks_all(conn):
-            scores = score_rows(conn, candidate, rows, as_of)
-            olds = [(r.lead_id, r.stage, r.score_total, r.qualifies, r.segment) for r in rows]
-            if candidate is not current:
-                apply_scores(
-                    Changes(), candidate, zip(rows, scores, strict=True), at=as_of,
-                    cause=Cause.MODEL_CHANGE, actor=actor, summary=summary,
-                )  # fmt: skip
-            for (lead_id, stage, old_total, old_q, old_seg), score in zip(
-                olds, scores, strict=True
-            ):
-                if old_total is not None:
-                    published.append(old_total)
-                if old_q:
-                    now[old_seg or "default"] += 1
-                draft.append(score.total)
-                if score.mql:
-                    after[score.segment] += 1
-                if bool(old_q) == score.mql or candidate is current:
-                    continue
-                threshold = score.explanation.threshold
-                if score.mql:
-                    why = f"total {score.total:.1f} reaches the line {threshold:g}"
-                    if old_total is not None:
-                        why += f" (was {old_total:.1f})"
-                    target = entering
-                else:
-                    why = "; ".join(score.missing) or "does not qualify"
-                    target = leaving
-                if len(target) < MAX_LISTED:
-                    target.append(Mover(lead_id, stage, old_total, score.total, score.segment, why))
+        else:  # what ``leadgate models publish --dry-run`` counts, by the same call
+            rescore(conn, candidate, None, as_of, cause=Cause.MODEL_CHANGE, actor=actor,
+                    apply=False, summary=summary)  # fmt: skip
+        compared = _batch if _batch_engine(conn, "auto", None) else _per_lead
+        for row in compared(conn, candidate, as_of):
+            _, _, old_total, old_q, old_seg, total, mql, segment = row
+            if old_total is not None:
+                published.append(old_total)
+            if old_q:
+                now[old_seg or "default"] += 1
+            draft.append(total)
+            if mql:
+                after[segment] += 1
+            if bool(old_q) == mql or candidate is current:
+                continue
+            target = entering if mql else leaving
+            if len(target) < MAX_LISTED:
+                target.append(row)
+        movers = _movers(conn, candidate, entering + leaving, as_of)
     edges, pub_counts, draft_counts = _bins(published, draft)
     return ModelPreview(
         model=model.identity(), previous=previous, summary=summary, edges=edges,
         published_counts=pub_counts, draft_counts=draft_counts, mqls_now=dict(now),
-        mqls_after=dict(after), entering=entering, leaving=leaving,
+        mqls_after=dict(after), entering=movers[: len(entering)], leaving=movers[len(entering) :],
     )  # fmt: skip

@@ -12,7 +12,7 @@ its ``csrf`` field matches the session's token.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.auth import PERMISSIONS
 from leadgate.service.keys import ApiKey, Role, verify_key
+from leadgate.web.report_jobs import ReportJobs
 from leadgate.web.session import COOKIE, Session, Sessions, same_token
 
 if TYPE_CHECKING:
@@ -65,10 +66,12 @@ class Viewer:
 
 @dataclass
 class WebState:
-    """What the web app keeps: the API's config (store, clock, write queue) and the sessions."""
+    """What the web app keeps: the API's config (store, clock, write queue), the sessions, and
+    the report views computed in the background."""
 
     config: ApiConfig
     sessions: Sessions
+    reports: ReportJobs = field(default_factory=ReportJobs)
 
 
 def state_of(request: Request) -> WebState:

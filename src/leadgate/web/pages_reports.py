@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from leadgate.errors import LeadgateError
 from leadgate.service import list_models
-from leadgate.web import charts
-from leadgate.web.guard import config_of, sign_in_check
+from leadgate.web import charts, report_jobs
+from leadgate.web.guard import config_of, sign_in_check, state_of
 from leadgate.web.render import page
 from leadgate.web.tables import layout
 
@@ -66,12 +66,15 @@ def _quality(ctx: _Ctx) -> dict[str, Any]:
 
 def _rejections(ctx: _Ctx) -> dict[str, Any]:
     from leadgate.report.rejections import rejection_report
+    from leadgate.report.store_frame import history_of_leads
 
-    history = ctx.history()
+    # Only the rejected cycles are scored again (for their top rule): read only their leads'
+    # profiles and events, not every event in the store. Same numbers as over the full history.
+    frame = ctx.frame()
+    rejected = frame.loc[frame["is_mql"] & frame["sal_status"].eq("rejected"), "lead_id"]
+    history = history_of_leads(ctx.store, rejected.astype(str), frame)
     plans = ctx.cache.plans.get(ctx.store)
-    result = rejection_report(
-        history.frame, ["channel", "segment"], history=history, plans=plans
-    ).to_dict()
+    result = rejection_report(frame, ["channel", "segment"], history=history, plans=plans).to_dict()
     return {"report": result}
 
 
@@ -168,22 +171,28 @@ HANDLERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
 }  # fmt: skip
 
 
-# Views read from the funnel frame; the others replay the history (events included).
-FRAME_VIEWS = frozenset({"funnel", "quality", "speed", "targets"})
+# Views that score leads again: keyed on the events too. Compare and calibration replay every
+# lead (the whole history, events included); the others read the funnel frame.
+REPLAY_VIEWS = frozenset({"rejections", "compare", "calibration"})
+HISTORY_VIEWS = frozenset({"compare", "calibration"})
 # Views computed as of now: as of the current minute, so a minute's requests share one result.
 AS_OF_VIEWS = frozenset({"speed", "compare"})
 Shown = tuple[dict[str, Any], list[Any], list[Any]]
 
 
-def _shown(ctx: _Ctx, view: str) -> Shown:
-    """The view's result with its facts and tables, computed once per view, form values (and
-    minute, for the views computed as of now) while the store is unchanged: asked again, a
-    report page costs the store's fingerprint and the template."""
-    cache = ctx.cache.frames if view in FRAME_VIEWS else ctx.cache.histories
-    minute = None
+def _key(ctx: _Ctx, view: str) -> tuple[Any, ...]:
+    """What the view's result is computed from: the store's fingerprint (with the events for the
+    views that replay them) and, for the views computed as of now, the minute (``ctx.now``)."""
+    cache = ctx.cache.histories if view in REPLAY_VIEWS else ctx.cache.frames
     if view in AS_OF_VIEWS:
-        ctx.now = minute = ctx.now.replace(second=0, microsecond=0)
-    name = (view, tuple(sorted(ctx.q.multi_items())), minute)
+        ctx.now = ctx.now.replace(second=0, microsecond=0)
+    return (cache.fingerprint(ctx.store), ctx.now if view in AS_OF_VIEWS else None)
+
+
+def _shown(ctx: _Ctx, view: str, key: tuple[Any, ...]) -> Shown:
+    """The view's result with its facts and tables, for the form values and ``key``."""
+    cache = ctx.cache.histories if view in HISTORY_VIEWS else ctx.cache.frames
+    name = (view, tuple(sorted(ctx.q.multi_items())), key)
 
     def make(value: Any) -> Shown:
         ctx.value = value
@@ -203,15 +212,29 @@ async def reports(request: Request) -> Response:
     view = view if view in HANDLERS else "funnel"
     versions = await run_in_threadpool(list_models, config_of(request).store)
     ctx = _Ctx(request, versions)
+    key = await run_in_threadpool(_key, ctx, view)
+    name = (view, tuple(sorted(ctx.q.multi_items())))
+    done, current = await run_in_threadpool(
+        state_of(request).reports.result, name, key, lambda: _shown(ctx, view, key),
+        report_jobs.WAIT_SECONDS,
+    )  # fmt: skip
     status, error = 200, None
     result: dict[str, Any] = {}
     facts: list[Any] = []
     tables: list[Any] = []
-    try:
-        result, facts, tables = await run_in_threadpool(_shown, ctx, view)
-    except LeadgateError as exc:
-        status, error = 422, str(exc)
+    if done is None:
+        status = 202  # being computed: the page reloads itself
+    elif done.error is not None:
+        status, error = 422, str(done.error)
+    else:
+        result, facts, tables = done.value
     return page(
         request, viewer, "reports.html", title="Reports", status=status, views=VIEWS, view=view,
-        error=error, facts=facts, tables=tables, groups=GROUPS, rates=RATES, **result,
+        error=error, facts=facts, tables=tables, groups=GROUPS, rates=RATES,
+        computing=done is None or not current, computed_at=None if done is None else done.at,
+        # Only the minute moved (a view computed as of now), not the store:
+        as_of_moved=done is not None and done.key[0] == key[0] and done.key[1] != key[1],
+        as_of_then=None if done is None else done.key[1],
+        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        **result,
     )  # fmt: skip

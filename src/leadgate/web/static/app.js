@@ -25,4 +25,9 @@
     });
   }
   if (counters.length) { setInterval(tick, 60000); }
+  // A report being computed: look again every few seconds (without script: the "Reload" link).
+  var waiting = document.querySelector("[data-reload-seconds]");
+  if (waiting) {
+    setTimeout(function () { window.location.reload(); }, Number(waiting.dataset.reloadSeconds) * 1000);
+  }
 })();
