@@ -7,7 +7,7 @@ agree with it to 1e-9 on every score. Pure: ``as_of`` is a parameter, no clock, 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -225,15 +225,16 @@ def _count_holds(count: ir.EventCount, events: list[_Aged]) -> tuple[bool, int]:
     return n >= count.min_count and (count.max_count is None or n <= count.max_count), n
 
 
-def _check(
-    chk: ir.Check, kind: str, profile: Mapping[str, Any], events: list[_Aged]
-) -> CheckResult:
+CountHolds = Callable[[ir.EventCount], tuple[bool, int]]
+
+
+def _check(chk: ir.Check, kind: str, profile: Mapping[str, Any], holds: CountHolds) -> CheckResult:
     matched = True
     counted: int | None = None
     if chk.when is not None:
         matched = predicate(chk.when)(profile)
     if chk.events is not None:
-        ok, counted = _count_holds(chk.events, events)
+        ok, counted = holds(chk.events)
         matched = matched and ok
     return CheckResult(chk.key, chk.name, kind, matched, counted)
 
@@ -262,22 +263,37 @@ def score_lead(
     aged = [_Aged(e, (now - e.epoch) / ir.SECONDS_PER_DAY) for e in events if e.epoch <= now]
     aged.sort(key=lambda a: (a.age_days, a.event.event_id))
 
-    rule_results: list[RuleResult] = []
-    dim_sums: dict[str, float] = {}
     scorer = _RuleScorer(profile, aged)
+    rule_results = [ir.visit_rule(rule, scorer) for rule in plan.rules]
+    return assemble_score(
+        plan, profile, rule_results, lambda count: _count_holds(count, aged), as_of, lead_id
+    )
+
+
+def assemble_score(
+    plan: ir.Plan,
+    profile: Mapping[str, Any],
+    rule_results: Sequence[RuleResult],
+    holds: CountHolds,
+    as_of: datetime,
+    lead_id: str | None = None,
+) -> Score:
+    """The score from each rule's result (in ``plan.rules`` order) and a count test on the
+    lead's events (``holds``): dimensions, segment, checks, qualification and explanation.
+
+    Shared by ``score_lead`` and the incremental state (``engine/incremental.py``), so both
+    assemble a score the same way.
+    """
+    dim_sums: dict[str, float] = {}
+    results = iter(rule_results)
     for dim in plan.dimensions:
-        parts: list[float] = []
-        for rule in dim.rules:
-            rr = ir.visit_rule(rule, scorer)
-            rule_results.append(rr)
-            parts.append(rr.points)
-        dim_sums[dim.name] = math.fsum(parts)
+        dim_sums[dim.name] = math.fsum(next(results).points for _ in dim.rules)
 
     segment = segment_of(plan, profile)
     policy = segment.policy
     floors = dict(policy.floors)
-    checks = [_check(c, "disqualifier", profile, aged) for c in policy.disqualifiers]
-    checks += [_check(c, "gate", profile, aged) for c in policy.gates]
+    checks = [_check(c, "disqualifier", profile, holds) for c in policy.disqualifiers]
+    checks += [_check(c, "gate", profile, holds) for c in policy.gates]
     scores: dict[str, float] = {}
     clipped: dict[str, bool] = {}
     for dim in plan.dimensions:
