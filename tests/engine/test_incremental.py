@@ -159,3 +159,44 @@ def test_after_a_publish_the_new_model_rebuilds() -> None:
     state = inc.new_state(spec_ref)
     assert not inc.usable(spec_other, state)
     assert inc.usable(spec_ref, json.loads(json.dumps(state)))
+
+
+EDGE_MODEL = plan_of(
+    {
+        "dimensions": {
+            "e": {
+                "rules": [
+                    {"name": "dl", "event": "download", "points": 10, "within_days": 7},
+                    {"name": "dl2", "event": "download", "points": 3, "within_days": 7,
+                     "half_life_days": 3, "max_count": 2},
+                    {"name": "visits", "events": {"type": "visit", "min_count": 2,
+                                                  "within_days": 1}, "points": 5},
+                ]
+            }
+        },
+        "require": [{"name": "recent", "events": {"type": "visit", "within_days": 0.5}}],
+    }
+)  # fmt: skip
+
+
+def test_window_edges_exactly() -> None:
+    """An event exactly ``within_days`` old counts; a microsecond later it does not, for event
+    rules, count rules and gates alike, and a prune at the edge keeps it."""
+    spec = inc.spec_of(EDGE_MODEL)
+    assert spec is not None
+    events = [
+        Event("L1", "download", AS_OF - timedelta(days=7), "d1"),
+        Event("L1", "download", AS_OF - timedelta(days=6), "d2"),
+        Event("L1", "visit", AS_OF - timedelta(days=1), "v1"),
+        Event("L1", "visit", AS_OF - timedelta(days=0.5), "v2"),
+    ]
+    state = inc.new_state(spec)
+    for ev in events:
+        inc.apply(spec, state, ev)
+    for when in (AS_OF, AS_OF + timedelta(microseconds=1), AS_OF + timedelta(days=1)):
+        inc.prune(spec, state, when)
+        assert _same(EDGE_MODEL, state, events, when, {})
+    # a back-dated event older than the last prune's window is never counted again
+    old = Event("L1", "download", AS_OF - timedelta(days=30), "d0")
+    inc.apply(spec, state, old)
+    assert _same(EDGE_MODEL, state, [*events, old], AS_OF + timedelta(days=1), {})
