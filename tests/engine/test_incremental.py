@@ -13,10 +13,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from agreement import TEXTS, TYPES, models
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agreement import TEXTS, TYPES, models
 from factories import AS_OF, REFERENCE_MODEL, explanation_differences, plan_of
 from leadgate.engine import Event, Plan, compile_model, score_lead
 from leadgate.engine import incremental as inc
@@ -113,7 +113,9 @@ FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthChe
 @given(st.data())
 def test_generated_models_incremental_equals_rebuild(data: st.DataObject) -> None:
     plan = plan_of(data.draw(models()))
-    profile = data.draw(st.dictionaries(st.sampled_from(["title", "email"]), st.sampled_from(TEXTS)))
+    profile = data.draw(
+        st.dictionaries(st.sampled_from(["title", "email"]), st.sampled_from(TEXTS))
+    )
     events = data.draw(_events(TYPES))
     cuts = data.draw(_cuts(len(events)))
     steps = data.draw(st.lists(step_st, min_size=len(cuts) + 1, max_size=len(cuts) + 1))
@@ -122,7 +124,9 @@ def test_generated_models_incremental_equals_rebuild(data: st.DataObject) -> Non
 
 @FAST
 @given(_events(REF_TYPES), st.data())
-def test_reference_model_incremental_equals_rebuild(events: list[Event], data: st.DataObject) -> None:
+def test_reference_model_incremental_equals_rebuild(
+    events: list[Event], data: st.DataObject
+) -> None:
     profile = {"title": "VP Sales", "email": "a@acme.com", "industry": "software"}
     cuts = data.draw(_cuts(len(events)))
     steps = data.draw(st.lists(step_st, min_size=len(cuts) + 1, max_size=len(cuts) + 1))

@@ -96,7 +96,9 @@ def _build_spec(plan: ir.Plan) -> Spec | None:
         else:  # a rule kind added after this module: the pure engine scores the model
             return None
         of_rule[rule.key] = tracks.setdefault(track, len(tracks))
-    every_check = [c for seg in plan.segments for c in (*seg.policy.gates, *seg.policy.disqualifiers)]
+    every_check = [
+        c for seg in plan.segments for c in (*seg.policy.gates, *seg.policy.disqualifiers)
+    ]
     for check in every_check:
         if check.events is not None:
             of_count[id(check.events)] = tracks.setdefault(_count_track(check.events), len(tracks))
@@ -108,9 +110,7 @@ def _build_spec(plan: ir.Plan) -> Spec | None:
     for i, track in enumerate(ordered):
         for t in dict.fromkeys(track.filter.types):
             by_type.setdefault(t, []).append(i)
-    return Spec(
-        plan.hash, ordered, of_rule, of_count, {t: tuple(ix) for t, ix in by_type.items()}
-    )
+    return Spec(plan.hash, ordered, of_rule, of_count, {t: tuple(ix) for t, ix in by_type.items()})
 
 
 # By the plan object's id (hashing a whole plan per event would cost more than the scoring);

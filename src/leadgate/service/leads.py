@@ -8,7 +8,7 @@ stage and score record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 from leadgate.engine import Event, as_utc
 from leadgate.errors import IngestError, NotFoundError
 from leadgate.lifecycle.stages import Cause
+from leadgate.service.lead_state import score_from_states
 from leadgate.service.models import active_model
 from leadgate.service.rescore import rescore, score_rows
 from leadgate.service.shapes import (
@@ -56,6 +57,12 @@ def state_of(lead: LeadRow) -> LeadState:
 def canonical_ids(conn: Connection, lead_ids: Iterable[str]) -> list[str]:
     """Each lead id, or the lead it duplicates, in first-seen order without repeats."""
     ids = list(dict.fromkeys(lead_ids))
+    primary = duplicates_of(conn, ids)
+    return list(dict.fromkeys(primary.get(i, i) for i in ids))
+
+
+def duplicates_of(conn: Connection, ids: Sequence[str]) -> dict[str, str]:
+    """The lead each duplicate among ``ids`` duplicates (the others are not in the answer)."""
     # Only the duplicates' rows, and only two columns: a streamed load asks this for every lead
     # it touched (a million leads as full rows would be gigabytes).
     primary: dict[str, str] = {}
@@ -64,7 +71,7 @@ def canonical_ids(conn: Connection, lead_ids: Iterable[str]) -> list[str]:
             leads.c.lead_id.in_(ids[start : start + 2000]), leads.c.duplicate_of.is_not(None)
         )
         primary.update((lead_id, dup) for lead_id, dup in conn.execute(q))
-    return list(dict.fromkeys(primary.get(i, i) for i in ids))
+    return primary
 
 
 def _rescore_ids(
@@ -88,9 +95,18 @@ def ingest_events(
     with store.write() as conn:
         lock_leads_table(conn, "write")  # a running publish or tick finishes first
         inserted = insert_events(conn, items, as_of)
-        ids = canonical_ids(conn, (e.lead_id for e in items))
-        fresh = canonical_ids(conn, (e.lead_id for e in inserted))
-        _rescore_ids(store, conn, fresh, as_of, Cause.SCORE, actor)
+        primary = duplicates_of(conn, list(dict.fromkeys(e.lead_id for e in items)))
+        ids = list(dict.fromkeys(primary.get(e.lead_id, e.lead_id) for e in items))
+        # The new events by the lead they count for: folded into its incremental state.
+        fresh: dict[str, list[Event]] = {}
+        for ev in inserted:
+            fresh.setdefault(primary.get(ev.lead_id, ev.lead_id), []).append(ev)
+        model = active_model(conn, store)
+        if model is not None and fresh:
+            rescore(
+                conn, model, list(fresh), as_of, cause=Cause.SCORE, actor=actor,
+                scorer=lambda c, m, rows, at: score_from_states(c, m, rows, at, fresh),
+            )  # fmt: skip
         rows = fetch_leads(conn, ids)
     return IngestResult(
         received=len(items),
