@@ -30,7 +30,6 @@ from leadgate.engine import Event, score_lead
 from leadgate.engine import incremental as inc
 from leadgate.service import ingest_events, publish_model, upsert_lead
 from leadgate.service import leads as live
-from leadgate.service.lead_state import score_from_states
 from leadgate.service.models import active_model
 from leadgate.service.rescore import load_accounts, load_events, profile_of, score_rows
 from leadgate.store import Store, open_store
