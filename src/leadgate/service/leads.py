@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from leadgate.engine import Event, as_utc
+from leadgate.engine.ir import EPSILON
 from leadgate.errors import IngestError, NotFoundError
 from leadgate.lifecycle.stages import Cause
 from leadgate.service.lead_state import score_from_states
@@ -189,8 +190,10 @@ def get_lead(store: Store, lead_id: str, as_of: datetime | None = None) -> LeadV
             # A stored score is rewritten only when it moves by the history resolution, so an
             # event that changed it by less is in the explanation but not in the stored total:
             # the view's score is the explained one, so its points always sum to its total.
+            # (Within EPSILON they are the same score: the incremental state keeps decayed sums
+            # against a reference time, so the stored total may differ in its last bits.)
             stored = score.get("total") if isinstance(score, dict) else None
-            if as_of is not None or stored != live.total:
+            if as_of is not None or stored is None or abs(stored - live.total) > EPSILON:
                 score = live.to_record()
         trans = conn.execute(
             select(transitions).where(transitions.c.lead_id == lead_id).order_by(transitions.c.id)
