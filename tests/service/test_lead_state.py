@@ -221,7 +221,7 @@ def test_states_follow_events_and_a_publish(backend: str, tmp_path: Path) -> Non
                 )
             with store.read() as conn:
                 row = conn.execute(select(lead_states)).one()
-            assert row.lead_id == "L1" and row.version == 5  # built once, then updated 4 times
+            assert row.lead_id == "L1" and row.version == 6  # built at the profile, then per event
             assert check_states(store, T0) == 1
             later = T0 + timedelta(days=3)
             ingest_events(

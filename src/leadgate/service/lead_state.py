@@ -2,8 +2,10 @@
 
 ``ingest_events`` re-scores the leads of new events with ``score_from_states`` instead of
 re-reading each lead's whole history: the lead's state (``engine/incremental.py``) is read, the
-new events folded in, the score evaluated and the state written back, in O(rules) per event. The
-state is a cache of the pure engine, so anything it cannot answer falls back to the events:
+new events folded in, the score evaluated and the state written back, in O(rules) per event.
+A profile or account change (``upsert_lead``, ``upsert_account``) re-scores from the state too:
+the state holds only what the events give, the profile is read as it is now. The state is a
+cache of the pure engine, so anything it cannot answer falls back to the events:
 
 - no state yet, a state of another model (a publish: states carry the model's hash) or of an
   older layout: rebuilt from the lead's events (one read of its history, then incremental);

@@ -76,11 +76,23 @@ def duplicates_of(conn: Connection, ids: Sequence[str]) -> dict[str, str]:
 
 
 def _rescore_ids(
-    store: Store, conn: Connection, ids: list[str], as_of: datetime, cause: Cause, actor: str
+    store: Store,
+    conn: Connection,
+    ids: list[str],
+    as_of: datetime,
+    cause: Cause,
+    actor: str,
+    fresh: Mapping[str, Sequence[Event]] | None = None,
 ) -> None:
+    """Re-score ``ids`` from their incremental states (``service/lead_state.py``), after
+    folding in ``fresh`` (new events by the lead they count for)."""
     model = active_model(conn, store)
     if model is not None and ids:
-        rescore(conn, model, ids, as_of, cause=cause, actor=actor)
+        new = fresh or {}
+        rescore(
+            conn, model, ids, as_of, cause=cause, actor=actor,
+            scorer=lambda c, m, rows, at: score_from_states(c, m, rows, at, new),
+        )  # fmt: skip
 
 
 def ingest_events(
@@ -102,12 +114,7 @@ def ingest_events(
         fresh: dict[str, list[Event]] = {}
         for ev in inserted:
             fresh.setdefault(primary.get(ev.lead_id, ev.lead_id), []).append(ev)
-        model = active_model(conn, store)
-        if model is not None and fresh:
-            rescore(
-                conn, model, list(fresh), as_of, cause=Cause.SCORE, actor=actor,
-                scorer=lambda c, m, rows, at: score_from_states(c, m, rows, at, fresh),
-            )  # fmt: skip
+        _rescore_ids(store, conn, list(fresh), as_of, Cause.SCORE, actor, fresh)
         rows = fetch_leads(conn, ids)
     return IngestResult(
         received=len(items),
