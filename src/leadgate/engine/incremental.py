@@ -22,8 +22,9 @@ The state holds no event ids: explanations' ``event_ids`` are listed by the pure
 (``get_lead``); rules results carry ``event_ids=()`` here. The state is JSON (a dict), and
 ``evaluate`` refuses (``None``: the caller rebuilds from the events) when it cannot answer
 exactly: an event later than ``as_of`` is folded in (it does not exist yet for that score), or
-``as_of`` is before the last prune. A plan with a rule kind this module does not know has no
-spec (``spec_of`` returns ``None``): such a model is always scored by the pure engine.
+``as_of`` is before the last prune. Rule results are built by the pure engine's own functions
+(``profile_rule_result``, ``event_rule_result``, ``count_rule_result``, ``decay_term``,
+``holds``) and dispatched with its rule visitor, so a new rule kind must be given a track here.
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ from typing import Any, Literal
 
 from leadgate.engine import ir
 from leadgate.engine.event import Event, as_utc
-from leadgate.engine.python import assemble_score, predicate
+from leadgate.engine.python import (
+    assemble_score,
+    count_rule_result,
+    decay_term,
+    event_rule_result,
+    holds,
+    predicate,
+    profile_rule_result,
+)
 from leadgate.engine.result import RuleResult, Score
 
 VERSION = 1
@@ -82,29 +91,33 @@ def _rule_track(rule: ir.EventRule) -> Track:
     return Track(rule.filter, "count")
 
 
-def _build_spec(plan: ir.Plan) -> Spec | None:
+class _RuleTrack(ir.RuleVisitor["Track | None"]):
+    """The track a rule reads (``None``: a profile rule reads no events)."""
+
+    def visit_ProfileRule(self, rule: ir.ProfileRule) -> Track | None:
+        return None
+
+    def visit_EventRule(self, rule: ir.EventRule) -> Track | None:
+        return _rule_track(rule)
+
+    def visit_CountRule(self, rule: ir.CountRule) -> Track | None:
+        return _count_track(rule.count)
+
+
+def _build_spec(plan: ir.Plan) -> Spec:
     tracks: dict[Track, int] = {}
     of_rule: dict[str, int] = {}
     of_count: dict[int, int] = {}
     for rule in plan.rules:
-        if isinstance(rule, ir.ProfileRule):
-            continue
-        if isinstance(rule, ir.EventRule):
-            track = _rule_track(rule)
-        elif isinstance(rule, ir.CountRule):
-            track = _count_track(rule.count)
-        else:  # a rule kind added after this module: the pure engine scores the model
-            return None
-        of_rule[rule.key] = tracks.setdefault(track, len(tracks))
-    every_check = [
-        c for seg in plan.segments for c in (*seg.policy.gates, *seg.policy.disqualifiers)
-    ]
-    for check in every_check:
-        if check.events is not None:
-            of_count[id(check.events)] = tracks.setdefault(_count_track(check.events), len(tracks))
-    for rule in plan.rules:
+        track = ir.visit_rule(rule, _RuleTrack())
+        if track is not None:
+            of_rule[rule.key] = tracks.setdefault(track, len(tracks))
         if isinstance(rule, ir.CountRule):
             of_count[id(rule.count)] = of_rule[rule.key]
+    policies = [seg.policy for seg in plan.segments]
+    for check in [c for p in policies for c in (*p.gates, *p.disqualifiers)]:
+        if check.events is not None:
+            of_count[id(check.events)] = tracks.setdefault(_count_track(check.events), len(tracks))
     ordered = tuple(tracks)
     by_type: dict[str, list[int]] = {}
     for i, track in enumerate(ordered):
@@ -115,11 +128,11 @@ def _build_spec(plan: ir.Plan) -> Spec | None:
 
 # By the plan object's id (hashing a whole plan per event would cost more than the scoring);
 # the plan is kept alongside so that its id cannot be reused by another plan meanwhile.
-_SPECS: dict[int, tuple[ir.Plan, Spec | None]] = {}
+_SPECS: dict[int, tuple[ir.Plan, Spec]] = {}
 
 
-def spec_of(plan: ir.Plan) -> Spec | None:
-    """The tracks of ``plan`` (built once per plan), or ``None`` when it cannot be tracked."""
+def spec_of(plan: ir.Plan) -> Spec:
+    """The tracks of ``plan`` (built once per plan)."""
     cached = _SPECS.get(id(plan))
     if cached is None or cached[0] is not plan:
         if len(_SPECS) > 64:
@@ -252,21 +265,34 @@ def _event_rule(rule: ir.EventRule, track: Track, data: Any, now: float) -> Rule
         decayed = rule.points * n
     elif track.mode == "decay":
         n, s, c, ref = data
-        decayed = 0.0 if not n else rule.points * 0.5 ** (((now - ref) / DAY) / hl) * (s + c)
+        assert hl is not None
+        decayed = 0.0 if not n else decay_term(rule.points, (now - ref) / DAY, hl) * (s + c)
     else:  # the same terms, summed the same way, as engine/python.py
         times = _in_scope(track, data, now)
         n = len(times)
         if hl is None:
             decayed = rule.points * n
         else:
-            decayed = math.fsum(rule.points * 0.5 ** (((now - e) / DAY) / hl) for e in times)
-    points, capped = decayed, False
-    if rule.max_points is not None and abs(decayed) > rule.max_points:
-        points, capped = math.copysign(rule.max_points, decayed), True
-    return RuleResult(
-        rule.key, rule.dimension, rule.name, rule.kind, n > 0, n, rule.points * n, decayed,
-        points, capped,
-    )  # fmt: skip
+            decayed = math.fsum(decay_term(rule.points, (now - e) / DAY, hl) for e in times)
+    return event_rule_result(rule, n, decayed)
+
+
+class _StateScorer(ir.RuleVisitor[RuleResult]):
+    """One lead's result for each rule: its profile and its state, at ``now``."""
+
+    def __init__(self, spec: Spec, profile: Mapping[str, Any], data: list[Any], now: float):
+        self.spec, self.profile, self.data, self.now = spec, profile, data, now
+
+    def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleResult:
+        return profile_rule_result(rule, self.profile)
+
+    def visit_EventRule(self, rule: ir.EventRule) -> RuleResult:
+        i = self.spec.of_rule[rule.key]
+        return _event_rule(rule, self.spec.tracks[i], self.data[i], self.now)
+
+    def visit_CountRule(self, rule: ir.CountRule) -> RuleResult:
+        i = self.spec.of_rule[rule.key]
+        return count_rule_result(rule, _count(self.spec.tracks[i], self.data[i], self.now))
 
 
 def evaluate(
@@ -285,37 +311,12 @@ def evaluate(
     if (latest is not None and latest > now) or (pruned is not None and now < pruned):
         return None
     data = state["t"]
-    results: list[RuleResult] = []
-    for rule in plan.rules:
-        if isinstance(rule, ir.ProfileRule):
-            hit = predicate(rule.when)(profile)
-            pts = rule.points if hit else 0.0
-            results.append(
-                RuleResult(
-                    rule.key, rule.dimension, rule.name, rule.kind, hit, 0, pts, pts, pts, False
-                )
-            )
-            continue
-        i = spec.of_rule[rule.key]
-        if isinstance(rule, ir.EventRule):
-            results.append(_event_rule(rule, spec.tracks[i], data[i], now))
-        else:
-            assert isinstance(rule, ir.CountRule)
-            hit, n = _holds(rule.count, spec.tracks[i], data[i], now)
-            pts = rule.points if hit else 0.0
-            results.append(
-                RuleResult(
-                    rule.key, rule.dimension, rule.name, rule.kind, hit, n, pts, pts, pts, False
-                )
-            )
+    scorer = _StateScorer(spec, profile, data, now)
+    results = [ir.visit_rule(rule, scorer) for rule in plan.rules]
 
-    def holds(count: ir.EventCount) -> tuple[bool, int]:
+    def count_holds(count: ir.EventCount) -> tuple[bool, int]:
         i = spec.of_count[id(count)]
-        return _holds(count, spec.tracks[i], data[i], now)
+        n = _count(spec.tracks[i], data[i], now)
+        return holds(count, n), n
 
-    return assemble_score(plan, profile, results, holds, as_of, lead_id)
-
-
-def _holds(count: ir.EventCount, track: Track, data: Any, now: float) -> tuple[bool, int]:
-    n = _count(track, data, now)
-    return n >= count.min_count and (count.max_count is None or n <= count.max_count), n
+    return assemble_score(plan, profile, results, count_holds, as_of, lead_id)

@@ -173,39 +173,36 @@ def _matching(flt: ir.EventFilter, events: list[_Aged]) -> list[_Aged]:
     ]
 
 
-class _RuleScorer(ir.RuleVisitor[RuleResult]):
-    """One lead's result for each rule: its profile and its events (aged, most recent first)."""
-
-    def __init__(self, profile: Mapping[str, Any], events: list[_Aged]) -> None:
-        self.profile, self.events = profile, events
-
-    def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleResult:
-        hit = predicate(rule.when)(self.profile)
-        pts = rule.points if hit else 0.0
-        return RuleResult(
-            rule.key, rule.dimension, rule.name, rule.kind, hit, 0, pts, pts, pts, False
-        )
-
-    def visit_EventRule(self, rule: ir.EventRule) -> RuleResult:
-        return _event_rule(rule, self.events)
-
-    def visit_CountRule(self, rule: ir.CountRule) -> RuleResult:
-        hit, n = _count_holds(rule.count, self.events)
-        pts = rule.points if hit else 0.0
-        return RuleResult(
-            rule.key, rule.dimension, rule.name, rule.kind, hit, n, pts, pts, pts, False
-        )
+def holds(count: ir.EventCount, n: int) -> bool:
+    """Does a count test hold for ``n`` matching events?"""
+    return n >= count.min_count and (count.max_count is None or n <= count.max_count)
 
 
-def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
-    found = _matching(rule.filter, events)  # most recent first
-    if rule.max_count is not None:
-        found = found[: rule.max_count]
-    if rule.half_life_days is None:
-        decayed = rule.points * len(found)
-    else:
-        hl = rule.half_life_days
-        decayed = math.fsum(rule.points * 0.5 ** (a.age_days / hl) for a in found)
+def decay_term(points: float, age_days: float, half_life_days: float) -> float:
+    """What one event ``age_days`` old is worth to a rule with this half-life."""
+    factor: float = 0.5 ** (age_days / half_life_days)
+    return points * factor
+
+
+def profile_rule_result(rule: ir.ProfileRule, profile: Mapping[str, Any]) -> RuleResult:
+    """A profile rule's result: its points when the profile matches."""
+    hit = predicate(rule.when)(profile)
+    pts = rule.points if hit else 0.0
+    return RuleResult(rule.key, rule.dimension, rule.name, rule.kind, hit, 0, pts, pts, pts, False)
+
+
+def count_rule_result(rule: ir.CountRule, n: int) -> RuleResult:
+    """A count rule's result for ``n`` matching events: flat points when its count holds."""
+    hit = holds(rule.count, n)
+    pts = rule.points if hit else 0.0
+    return RuleResult(rule.key, rule.dimension, rule.name, rule.kind, hit, n, pts, pts, pts, False)
+
+
+def event_rule_result(
+    rule: ir.EventRule, n: int, decayed: float, event_ids: tuple[str, ...] = ()
+) -> RuleResult:
+    """An event rule's result for ``n`` counted events worth ``decayed`` points: capped at
+    ``max_points`` (keeping the sign)."""
     points = decayed
     capped = False
     if rule.max_points is not None and abs(decayed) > rule.max_points:
@@ -216,19 +213,47 @@ def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
         dimension=rule.dimension,
         name=rule.name,
         kind=rule.kind,
-        matched=bool(found),
-        events_counted=len(found),
-        raw_points=rule.points * len(found),
+        matched=n > 0,
+        events_counted=n,
+        raw_points=rule.points * n,
         decayed_points=decayed,
         points=points,
         capped=capped,
-        event_ids=tuple(a.event.event_id for a in found),
+        event_ids=event_ids,
     )
+
+
+class _RuleScorer(ir.RuleVisitor[RuleResult]):
+    """One lead's result for each rule: its profile and its events (aged, most recent first)."""
+
+    def __init__(self, profile: Mapping[str, Any], events: list[_Aged]) -> None:
+        self.profile, self.events = profile, events
+
+    def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleResult:
+        return profile_rule_result(rule, self.profile)
+
+    def visit_EventRule(self, rule: ir.EventRule) -> RuleResult:
+        return _event_rule(rule, self.events)
+
+    def visit_CountRule(self, rule: ir.CountRule) -> RuleResult:
+        return count_rule_result(rule, len(_matching(rule.count.filter, self.events)))
+
+
+def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
+    found = _matching(rule.filter, events)  # most recent first
+    if rule.max_count is not None:
+        found = found[: rule.max_count]
+    if rule.half_life_days is None:
+        decayed = rule.points * len(found)
+    else:
+        hl = rule.half_life_days
+        decayed = math.fsum(decay_term(rule.points, a.age_days, hl) for a in found)
+    return event_rule_result(rule, len(found), decayed, tuple(a.event.event_id for a in found))
 
 
 def _count_holds(count: ir.EventCount, events: list[_Aged]) -> tuple[bool, int]:
     n = len(_matching(count.filter, events))
-    return n >= count.min_count and (count.max_count is None or n <= count.max_count), n
+    return holds(count, n), n
 
 
 CountHolds = Callable[[ir.EventCount], tuple[bool, int]]

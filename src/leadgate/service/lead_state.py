@@ -165,7 +165,7 @@ def score_from_states(
     carry no ``event_ids`` (``get_lead`` lists them from the events).
     """
     spec = inc.spec_of(model.plan)
-    if spec is None or not rows:
+    if not rows:
         return score_rows(conn, model, rows, as_of)
     stored = _read(conn, [r.lead_id for r in rows])
     states: dict[str, inc.State] = {}
