@@ -15,6 +15,13 @@ CPU next to the server (both share the machine: numbers are for this machine, as
 On a SQLite store the event load then runs on two more servers, one with the default
 ``synchronous=FULL`` and one with ``NORMAL`` (``LEADGATE_SQLITE_SYNCHRONOUS``), taking turns, and
 the ratio FULL/NORMAL is printed: what durable commits cost. ``--no-sync-compare`` skips it.
+
+The write path (issue 17, ``benchmarks/api_write.py``): the cost of one event against the
+lead's history length (10 to 10,000 events), incremental state against rebuild, in the library;
+batches of 100 and 1,000 events over HTTP; the time from an MQL-making event to its webhook's
+first delivery attempt; and with ``--pg URL`` the same seeded store on PostgreSQL, single events
+on ``leadgate serve --workers 1`` against ``--workers 4``. The issue's targets are printed last,
+each as a ratio measured in this run.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "src/leadgate/examples/b2b-inbound.yaml"
 
@@ -43,7 +51,8 @@ def _seed(db: str, n_leads: int, work: Path) -> tuple[str, list[str]]:
     from leadgate.synth import generate
 
     now = datetime.now(UTC)
-    data = generate(n_leads, 7, work / "data", as_of=now)
+    folder = work / ("data" if not (work / "data").exists() else "data-2")  # a second store
+    data = generate(n_leads, 7, folder, as_of=now)
     store = open_store(db)
     load_file(store, "accounts", data.accounts, as_of=now)
     load_file(store, "leads", data.leads, as_of=now)
@@ -72,10 +81,17 @@ def _free_port() -> int:
 
 
 def _start_server(
-    db: str, port: int, group_commit: bool, synchronous: str = "FULL"
+    db: str,
+    port: int,
+    group_commit: bool,
+    synchronous: str = "FULL",
+    *,
+    workers: int = 1,
+    webhooks: bool = False,
 ) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "leadgate", "serve", "--db", db, "--port", str(port),
-           "--tick-seconds", "0", "--no-webhooks", "--log-level", "warning",
+           "--tick-seconds", "0", "--webhooks" if webhooks else "--no-webhooks",
+           "--log-level", "warning", "--workers", str(workers),
            "--group-commit" if group_commit else "--no-group-commit"]  # fmt: skip
     env = {**os.environ, "LEADGATE_SQLITE_SYNCHRONOUS": synchronous}
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
@@ -157,6 +173,29 @@ def _stats(load: Load, elapsed: float) -> dict[str, float]:
     }
 
 
+def _event_requests(ids: list[str], token: str):  # type: ignore[no-untyped-def]
+    """A function making one ``POST /v1/events`` request (a new event for a random lead)."""
+    rng = random.Random(1)
+    counter = iter(range(10**9))
+    types = ["page_view", "email_open", "email_click", "content_download"]
+    tag = f"{rng.randrange(10**9)}-{os.getpid()}"
+
+    def event_request() -> bytes:
+        n = next(counter)
+        body = json.dumps({
+            "lead_id": rng.choice(ids), "type": rng.choice(types), "event_id": f"bench-{tag}-{n}",
+            "timestamp": (datetime.now(UTC) - timedelta(seconds=rng.uniform(0, 3600))).isoformat(),
+            "url": "/pricing" if n % 5 == 0 else "/blog/x",
+        }).encode()  # fmt: skip
+        return (
+            b"POST /v1/events HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+
+    return event_request
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -169,6 +208,13 @@ def main() -> None:
     parser.add_argument(
         "--no-group-commit", action="store_true", help="one write per request (for comparison)"
     )
+    parser.add_argument("--pg", default=None, help="also run on this PostgreSQL URL (--workers)")
+    parser.add_argument("--history", default="10,100,1000,10000", help="history lengths")
+    parser.add_argument("--per-size", type=int, default=100, help="events timed per history")
+    parser.add_argument("--batch-events", type=int, default=5000, help="events per batch size")
+    parser.add_argument("--mqls", type=int, default=60, help="MQL-making events timed to webhook")
+    parser.add_argument("--chart", default=None, help="draw the history curve to this PNG")
+    parser.add_argument("--no-write-path", action="store_true", help="skip the issue-17 part")
     parser.add_argument(
         "--no-sync-compare",
         action="store_true",
@@ -182,22 +228,7 @@ def main() -> None:
     token, ids = _seed(db, args.leads, work)
     port = _free_port()
     server = _start_server(db, port, not args.no_group_commit)
-    rng = random.Random(1)
-    counter = iter(range(10**9))
-    types = ["page_view", "email_open", "email_click", "content_download"]
-
-    def event_request() -> bytes:
-        n = next(counter)
-        body = json.dumps({
-            "lead_id": rng.choice(ids), "type": rng.choice(types), "event_id": f"bench-{n}",
-            "timestamp": (datetime.now(UTC) - timedelta(seconds=rng.uniform(0, 3600))).isoformat(),
-            "url": "/pricing" if n % 5 == 0 else "/blog/x",
-        }).encode()  # fmt: skip
-        return (
-            b"POST /v1/events HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-            + f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
+    event_request = _event_requests(ids, token)
 
     health = b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n"
 
@@ -218,6 +249,7 @@ def main() -> None:
 
     results = []
     lib = 0.0
+    write: dict[str, Any] = {}
     try:
         print(f"server pid {server.pid} on 127.0.0.1:{port}; load generator pid {os.getpid()}")
         print(f"machine: {os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.1f}")
@@ -241,22 +273,119 @@ def main() -> None:
             results.append({"clients": clients, "events": ev, "healthz": hz, "ratio": ratio})
         lib = library_rate(min(args.requests, 500))
         print(f"library baseline (ingest_events per event, no HTTP, 1 caller): {lib:,.0f} events/s")
+        if not args.no_write_path:
+            from api_write import batch_rates
+
+            print("batches over HTTP (one client, POST /v1/events {events: [...]}):")
+            write["batches"] = batch_rates(port, token, ids, [100, 1000], args.batch_events)
         print(
             f"load average after: {os.getloadavg()[0]:.1f} (other work on the machine skews figures)"
         )
     finally:
         server.terminate()
         server.wait(10)
+    if not args.no_write_path:
+        _write_path(args, db, work, write)
+        _targets(results, lib, write)
+        if args.chart:
+            from api_write import chart
+
+            chart(write, args.chart)
     sync = []
     if not args.no_sync_compare and "://" not in db:
         sync = _sync_compare(db, not args.no_group_commit, levels, args.requests, event_request)
     if args.json:
         Path(args.json).write_text(
             json.dumps(
-                {"leads": len(ids), "library_rps": lib, "results": results, "synchronous": sync},
+                {
+                    "leads": len(ids),
+                    "library_rps": lib,
+                    "results": results,
+                    "synchronous": sync,
+                    "write_path": write,
+                },
                 indent=2,
             )
         )
+
+
+def _write_path(args: argparse.Namespace, db: str, work: Path, write: dict[str, Any]) -> None:
+    """Issue 17: cost per event against history, webhook latency, PostgreSQL workers."""
+    from api_write import history_curve, webhook_latency, workers_rates
+
+    from leadgate.api.keys import create_key
+    from leadgate.store import open_store
+
+    sizes = [int(x) for x in args.history.split(",")]
+    print("cost of one event against the lead's history (library, SQLite, 1 caller):")
+    write["history_sqlite"] = history_curve(db, sizes, args.per_size)
+    store = open_store(db)
+    admin = create_key(store, "admin", name="bench-admin").token
+    marketing = create_key(store, "marketing", name="bench-hooks").token
+    store.close()
+    port = _free_port()
+    os.environ["LEADGATE_WEBHOOKS_ALLOW"] = "loopback"  # the receiver is this process
+    server = _start_server(db, port, True, webhooks=True)
+    try:
+        print("webhooks (SQLite, 1 worker, webhooks on):")
+        write["webhook"] = webhook_latency(port, admin, marketing, _free_port(), args.mqls)
+    finally:
+        server.terminate()
+        server.wait(10)
+    if not args.pg:
+        return
+    token, ids = _seed(args.pg, args.leads, work)
+    print("cost of one event against the lead's history (library, PostgreSQL, 1 caller):")
+    write["history_pg"] = history_curve(args.pg, sizes, args.per_size)
+    port = _free_port()
+    event_request = _event_requests(ids, token)
+
+    def run_load(clients: int) -> dict[str, float]:
+        load = Load(port, args.requests if clients > 4 else 100)
+        return _stats(load, asyncio.run(load.run(clients, event_request)))
+
+    def start(n: int) -> subprocess.Popen[bytes]:
+        return _start_server(args.pg, port, True, workers=n)
+
+    def stop(proc: subprocess.Popen[bytes]) -> None:
+        proc.terminate()
+        proc.wait(20)
+
+    print("PostgreSQL, single events at 32 clients, leadgate serve --workers N:")
+    write["pg_workers"] = workers_rates(start, stop, run_load, [1, 4])
+
+
+def _targets(results: list[dict[str, Any]], lib: float, write: dict[str, Any]) -> None:
+    """The issue's targets, each from this run's figures."""
+    print("targets (issue 17), measured in this run:")
+    at32 = next((r for r in results if r["clients"] == 32), None)
+    if at32:
+        ok = at32["ratio"] >= 0.5 and at32["events"]["p99_ms"] <= 50
+        print(f"  32 clients: {at32['ratio']:.2f} of /healthz (>= 0.50), "
+              f"p99 {at32['events']['p99_ms']:.0f} ms (<= 50): {'met' if ok else 'NOT met'}")  # fmt: skip
+    print(
+        f"  library, 1 caller: {lib:,.0f} events/s (>= 2,000): {'met' if lib >= 2000 else 'NOT met'}"
+    )
+    for b in write.get("batches", []):
+        if b["batch"] == 1000:
+            rate = b["events_per_s"]
+            print(f"  batches of 1,000: {rate:,.0f} events/s (>= 20,000): "
+                  f"{'met' if rate >= 20000 else 'NOT met'}")  # fmt: skip
+    for key in ("history_sqlite", "history_pg"):
+        curve = write.get(key)
+        if curve:
+            flat = curve[-1]["incremental_ms"] / curve[0]["incremental_ms"]
+            print(f"  {key}: cost at {curve[-1]['history']:,} events / at {curve[0]['history']:,}: "
+                  f"{flat:.2f} (flat: ~1)")  # fmt: skip
+    pg = write.get("pg_workers")
+    if pg and len(pg) == 2:
+        ratio = pg[1]["rps"] / pg[0]["rps"]
+        print(f"  PostgreSQL --workers 4 / --workers 1: {ratio:.2f} (>= 2.5): "
+              f"{'met' if ratio >= 2.5 else 'NOT met'}")  # fmt: skip
+    hook = write.get("webhook")
+    if hook:
+        print(f"  MQL event -> first webhook attempt p99: {hook['p99_s'] * 1000:.0f} ms (< 1,000): "
+              f"{'met' if hook['p99_s'] < 1 else 'NOT met'}")  # fmt: skip
 
 
 def _sync_compare(  # type: ignore[no-untyped-def]

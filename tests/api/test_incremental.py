@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_helpers import Clock, bearer, role_keys
+from factories import explanation_differences
 from leadgate.api.app import create_app
 from leadgate.engine import compile_model, score_lead
 from leadgate.io.readers import event_from_row
@@ -99,7 +100,10 @@ def test_events_one_by_one_equal_one_batch_and_a_rebuild(seed: int, backend: str
         folder.mkdir()
         with temp_store_url(backend, folder) as url:
             results.append(_run(url, way, leads, events, clock))
-    assert results[0] == results[1] == results[2]
+    # Scores within 1e-9 (issue 17: a lead's decayed sums are kept against a reference time, so
+    # a total may differ from the pure engine's in its last bits); the rest exactly.
+    assert not explanation_differences(results[0], results[1])
+    assert not explanation_differences(results[0], results[2])
     assert any(stage == "mql" for stage, *_ in results[0].values())  # the data exercises MQLs
 
     # The rebuild from scratch: the engine on the same profiles and events at the same as_of.
@@ -109,4 +113,4 @@ def test_events_one_by_one_equal_one_batch_and_a_rebuild(seed: int, backend: str
         record = score_lead(
             plan, {**attrs, "lead_id": lead_id}, mine, clock.now, lead_id
         ).to_record()
-        assert results[0][lead_id][2] == record
+        assert not explanation_differences(results[0][lead_id][2], record)

@@ -183,3 +183,40 @@ def test_undelivered_webhooks_survive_a_crash(store_url: str) -> None:
     assert hit.json["data"]["lead_id"] == "L9"
     assert int(hit.headers["X-Leadgate-Attempt"]) >= 2
     assert _attempts(store_url)[0][0] == "delivered"
+
+
+def test_workers_share_one_port_and_stop_together(store_url: str) -> None:
+    """``--workers 2``: two server processes answer on one port; a SIGTERM to the parent stops
+    them both. ``--workers 0`` is refused with one line naming the option."""
+    store = open_store(store_url)
+    admin = create_key(store, "admin").token
+    store.close()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = _spawn(store_url, port, "--workers", "2", "--no-webhooks")
+    try:
+        _wait_up(base, proc)
+        with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as fh:
+            workers = [int(x) for x in fh.read().split()]
+        assert len(workers) == 2
+        with httpx.Client(base_url=base, headers=bearer(admin), timeout=30) as http:
+            http.post("/v1/models", json={"yaml": TINY_MODEL}).raise_for_status()
+            now = datetime.now(UTC).isoformat()
+            for i in range(6):  # new connections: the kernel hands them to either worker
+                http.headers["Connection"] = "close"
+                demo = {"lead_id": f"W{i}", "type": "demo_request", "timestamp": now}
+                assert abs(http.post("/v1/events", json=demo).json()["score"]["total"] - 20) < 0.01
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+        if proc.stdout:
+            proc.stdout.close()
+    for pid in workers:
+        assert not os.path.exists(f"/proc/{pid}")  # stopped, and reaped by the parent
+    refused = subprocess.run(
+        [sys.executable, "-m", "leadgate", "serve", "--db", store_url, "--workers", "0"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "--workers: must be 1 or more" in refused.stderr
+    assert "Traceback" not in refused.stderr

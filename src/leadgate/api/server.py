@@ -3,6 +3,9 @@
 The worker and the tick run inside the app's lifespan (``create_app(webhooks=True,
 tick_seconds=...)``), so they start and stop with the server. Several servers may share one
 PostgreSQL store: deliveries are claimed with ``SKIP LOCKED`` and ``tick`` is idempotent.
+``--workers N`` runs N such server processes on one listening socket (bound once, then forked:
+each process opens its own store connections after the fork); the parent only waits and passes
+a stop signal on.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class ServeOptions:
     auth_failures_per_minute: int = DEFAULT_FAILURES_PER_MINUTE
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
+    workers: int = 1
 
     @property
     def scheme(self) -> str:
@@ -76,6 +80,8 @@ def check_tls(options: ServeOptions) -> None:
     """
     import ssl
 
+    if options.workers < 1:
+        raise LeadgateError("--workers: must be 1 or more")
     if options.auth_failures_per_minute < 0:
         raise LeadgateError("--auth-failures: must be 0 (no limit) or more")
     if bool(options.ssl_certfile) != bool(options.ssl_keyfile):
@@ -100,7 +106,6 @@ def serve(options: ServeOptions, announce: Callable[[str], None] | None = None) 
     logging.basicConfig(level=getattr(logging, options.log_level.upper(), logging.INFO))
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations on open: not news
     check_tls(options)
-    server = build_server(options)
     if announce is not None:
         base = f"{options.scheme}://{_host_for_url(options.host)}:{options.port}"
         announce(f"leadgate API on {base}")
@@ -108,7 +113,57 @@ def serve(options: ServeOptions, announce: Callable[[str], None] | None = None) 
         announce(f"  interactive docs: {base}/docs")
         announce(f"  web app: {base}/app (sign in with an API key)")
         announce(f"  health: {base}/healthz")
-    server.run()  # type: ignore[attr-defined]
+        if options.workers > 1:
+            announce(f"  {options.workers} worker processes")
+    if options.workers > 1:
+        _run_workers(options)
+        return
+    build_server(options).run()  # type: ignore[attr-defined]
+
+
+def _run_workers(options: ServeOptions) -> None:
+    """Bind once, fork ``options.workers`` servers on that socket, wait for them all.
+
+    A stop signal to this process (SIGTERM, or SIGINT) reaches each worker as SIGTERM: a
+    graceful shutdown. (SIGINT is not passed on as SIGINT: from a terminal the workers get their
+    own, and a second SIGINT makes uvicorn quit without finishing requests.)
+    """
+    import contextlib
+    import os
+    import signal
+    import socket
+
+    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    sock = socket.create_server((options.host, options.port), family=family, backlog=2048)
+    sock.set_inheritable(True)
+    children: list[int] = []
+    for _ in range(options.workers):
+        pid = os.fork()
+        if pid == 0:  # the worker: its own app, store connections and event loop
+            code = 0
+            try:
+                build_server(options).run(sockets=[sock])  # type: ignore[attr-defined]
+            except BaseException:  # reported by uvicorn's logging: the worker exits non-zero
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    sock.close()
+
+    def stop(signum: int, frame: object) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):  # already gone
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for pid in children:
+        while True:
+            try:
+                os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
 
 
 def _host_for_url(host: str) -> str:

@@ -75,6 +75,9 @@ def serve(
     ssl_keyfile: str | None = typer.Option(
         None, "--ssl-keyfile", help="The certificate's PEM private key (unencrypted)."
     ),
+    workers: int = typer.Option(
+        1, "--workers", help="Server processes sharing the port (best on PostgreSQL)."
+    ),
 ) -> None:
     """Start the HTTP API (prints where the OpenAPI schema and docs are)."""
     from leadgate.api.server import ServeOptions, check_tls
@@ -87,7 +90,7 @@ def serve(
         webhook_backoff=webhook_backoff, max_batch=max_batch, log_level=log_level,
         access_log=access_log, group_commit=group_commit,
         auth_failures_per_minute=auth_failures, ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
+        ssl_keyfile=ssl_keyfile, workers=workers,
     )  # fmt: skip
     check_tls(options)  # before the store is touched: a bad option changes nothing
     store = _open(db)

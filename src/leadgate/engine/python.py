@@ -7,7 +7,7 @@ agree with it to 1e-9 on every score. Pure: ``as_of`` is a parameter, no clock, 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -79,16 +79,22 @@ def _text_test(op: ir.Op, arg: Any) -> Callable[[str], bool]:
     raise AssertionError(op)
 
 
+def _suffixes(d: str) -> list[str]:
+    """``d`` and every part of it after a dot: ``x`` is among them exactly when ``d == x`` or
+    ``d.endswith("." + x)`` (a set lookup per suffix instead of a scan of a long domain list)."""
+    return [d, *(d[i + 1 :] for i, c in enumerate(d) if c == ".")]
+
+
 def _domain_test(op: ir.Op, arg: Any) -> Callable[[str], bool]:
     if op is ir.Op.DOMAIN_IN:
-        domains = tuple(arg)
-        return lambda d: any(d == x or d.endswith("." + x) for x in domains)
+        domains = frozenset(arg)
+        return lambda d: any(x in domains for x in _suffixes(d))
     if op is ir.Op.DOMAIN_MATCHES:
         rx = compile_regex(arg)
         return lambda d: rx.search(d) is not None
     want_free, free_list = arg
-    free = tuple(free_list)
-    return lambda d: any(d == x or d.endswith("." + x) for x in free) == want_free
+    free = frozenset(free_list)
+    return lambda d: any(x in free for x in _suffixes(d)) == want_free
 
 
 def _test(node: ir.Test) -> Predicate:
@@ -167,39 +173,36 @@ def _matching(flt: ir.EventFilter, events: list[_Aged]) -> list[_Aged]:
     ]
 
 
-class _RuleScorer(ir.RuleVisitor[RuleResult]):
-    """One lead's result for each rule: its profile and its events (aged, most recent first)."""
-
-    def __init__(self, profile: Mapping[str, Any], events: list[_Aged]) -> None:
-        self.profile, self.events = profile, events
-
-    def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleResult:
-        hit = predicate(rule.when)(self.profile)
-        pts = rule.points if hit else 0.0
-        return RuleResult(
-            rule.key, rule.dimension, rule.name, rule.kind, hit, 0, pts, pts, pts, False
-        )
-
-    def visit_EventRule(self, rule: ir.EventRule) -> RuleResult:
-        return _event_rule(rule, self.events)
-
-    def visit_CountRule(self, rule: ir.CountRule) -> RuleResult:
-        hit, n = _count_holds(rule.count, self.events)
-        pts = rule.points if hit else 0.0
-        return RuleResult(
-            rule.key, rule.dimension, rule.name, rule.kind, hit, n, pts, pts, pts, False
-        )
+def holds(count: ir.EventCount, n: int) -> bool:
+    """Does a count test hold for ``n`` matching events?"""
+    return n >= count.min_count and (count.max_count is None or n <= count.max_count)
 
 
-def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
-    found = _matching(rule.filter, events)  # most recent first
-    if rule.max_count is not None:
-        found = found[: rule.max_count]
-    if rule.half_life_days is None:
-        decayed = rule.points * len(found)
-    else:
-        hl = rule.half_life_days
-        decayed = math.fsum(rule.points * 0.5 ** (a.age_days / hl) for a in found)
+def decay_term(points: float, age_days: float, half_life_days: float) -> float:
+    """What one event ``age_days`` old is worth to a rule with this half-life."""
+    factor: float = 0.5 ** (age_days / half_life_days)
+    return points * factor
+
+
+def profile_rule_result(rule: ir.ProfileRule, profile: Mapping[str, Any]) -> RuleResult:
+    """A profile rule's result: its points when the profile matches."""
+    hit = predicate(rule.when)(profile)
+    pts = rule.points if hit else 0.0
+    return RuleResult(rule.key, rule.dimension, rule.name, rule.kind, hit, 0, pts, pts, pts, False)
+
+
+def count_rule_result(rule: ir.CountRule, n: int) -> RuleResult:
+    """A count rule's result for ``n`` matching events: flat points when its count holds."""
+    hit = holds(rule.count, n)
+    pts = rule.points if hit else 0.0
+    return RuleResult(rule.key, rule.dimension, rule.name, rule.kind, hit, n, pts, pts, pts, False)
+
+
+def event_rule_result(
+    rule: ir.EventRule, n: int, decayed: float, event_ids: tuple[str, ...] = ()
+) -> RuleResult:
+    """An event rule's result for ``n`` counted events worth ``decayed`` points: capped at
+    ``max_points`` (keeping the sign)."""
     points = decayed
     capped = False
     if rule.max_points is not None and abs(decayed) > rule.max_points:
@@ -210,30 +213,59 @@ def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
         dimension=rule.dimension,
         name=rule.name,
         kind=rule.kind,
-        matched=bool(found),
-        events_counted=len(found),
-        raw_points=rule.points * len(found),
+        matched=n > 0,
+        events_counted=n,
+        raw_points=rule.points * n,
         decayed_points=decayed,
         points=points,
         capped=capped,
-        event_ids=tuple(a.event.event_id for a in found),
+        event_ids=event_ids,
     )
+
+
+class _RuleScorer(ir.RuleVisitor[RuleResult]):
+    """One lead's result for each rule: its profile and its events (aged, most recent first)."""
+
+    def __init__(self, profile: Mapping[str, Any], events: list[_Aged]) -> None:
+        self.profile, self.events = profile, events
+
+    def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleResult:
+        return profile_rule_result(rule, self.profile)
+
+    def visit_EventRule(self, rule: ir.EventRule) -> RuleResult:
+        return _event_rule(rule, self.events)
+
+    def visit_CountRule(self, rule: ir.CountRule) -> RuleResult:
+        return count_rule_result(rule, len(_matching(rule.count.filter, self.events)))
+
+
+def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
+    found = _matching(rule.filter, events)  # most recent first
+    if rule.max_count is not None:
+        found = found[: rule.max_count]
+    if rule.half_life_days is None:
+        decayed = rule.points * len(found)
+    else:
+        hl = rule.half_life_days
+        decayed = math.fsum(decay_term(rule.points, a.age_days, hl) for a in found)
+    return event_rule_result(rule, len(found), decayed, tuple(a.event.event_id for a in found))
 
 
 def _count_holds(count: ir.EventCount, events: list[_Aged]) -> tuple[bool, int]:
     n = len(_matching(count.filter, events))
-    return n >= count.min_count and (count.max_count is None or n <= count.max_count), n
+    return holds(count, n), n
 
 
-def _check(
-    chk: ir.Check, kind: str, profile: Mapping[str, Any], events: list[_Aged]
-) -> CheckResult:
+CountHolds = Callable[[ir.EventCount], tuple[bool, int]]
+
+
+def _check(chk: ir.Check, kind: str, profile: Mapping[str, Any], holds: CountHolds) -> CheckResult:
     matched = True
     counted: int | None = None
     if chk.when is not None:
         matched = predicate(chk.when)(profile)
     if chk.events is not None:
-        ok, counted = _count_holds(chk.events, events)
+        ok, counted = holds(chk.events)
         matched = matched and ok
     return CheckResult(chk.key, chk.name, kind, matched, counted)
 
@@ -262,22 +294,37 @@ def score_lead(
     aged = [_Aged(e, (now - e.epoch) / ir.SECONDS_PER_DAY) for e in events if e.epoch <= now]
     aged.sort(key=lambda a: (a.age_days, a.event.event_id))
 
-    rule_results: list[RuleResult] = []
-    dim_sums: dict[str, float] = {}
     scorer = _RuleScorer(profile, aged)
+    rule_results = [ir.visit_rule(rule, scorer) for rule in plan.rules]
+    return assemble_score(
+        plan, profile, rule_results, lambda count: _count_holds(count, aged), as_of, lead_id
+    )
+
+
+def assemble_score(
+    plan: ir.Plan,
+    profile: Mapping[str, Any],
+    rule_results: Sequence[RuleResult],
+    holds: CountHolds,
+    as_of: datetime,
+    lead_id: str | None = None,
+) -> Score:
+    """The score from each rule's result (in ``plan.rules`` order) and a count test on the
+    lead's events (``holds``): dimensions, segment, checks, qualification and explanation.
+
+    Shared by ``score_lead`` and the incremental state (``engine/incremental.py``), so both
+    assemble a score the same way.
+    """
+    dim_sums: dict[str, float] = {}
+    results = iter(rule_results)
     for dim in plan.dimensions:
-        parts: list[float] = []
-        for rule in dim.rules:
-            rr = ir.visit_rule(rule, scorer)
-            rule_results.append(rr)
-            parts.append(rr.points)
-        dim_sums[dim.name] = math.fsum(parts)
+        dim_sums[dim.name] = math.fsum(next(results).points for _ in dim.rules)
 
     segment = segment_of(plan, profile)
     policy = segment.policy
     floors = dict(policy.floors)
-    checks = [_check(c, "disqualifier", profile, aged) for c in policy.disqualifiers]
-    checks += [_check(c, "gate", profile, aged) for c in policy.gates]
+    checks = [_check(c, "disqualifier", profile, holds) for c in policy.disqualifiers]
+    checks += [_check(c, "gate", profile, holds) for c in policy.gates]
     scores: dict[str, float] = {}
     clipped: dict[str, bool] = {}
     for dim in plan.dimensions:

@@ -48,6 +48,7 @@ from leadgate.store.schema import (
     crm_sync,
     dispositions,
     events,
+    lead_states,
     leads,
     mql_cycles,
     outbox,
@@ -140,6 +141,8 @@ def _erase_record(conn: Connection, old: str, tomb: str, at: datetime) -> dict[s
     # an outcome read back before the erasure is still applied once.
     rows["crm_sync"] = int(conn.execute(delete(crm_sync).where(crm_sync.c.lead_id == old)).rowcount)
     rows["crm_pulls"] = _set(conn, crm_pulls, old, tomb)
+    # The incremental scoring state is a cache keyed by the lead id: dropped, not renamed.
+    conn.execute(delete(lead_states).where(lead_states.c.lead_id == old))
     rows["audit_log"] = int(
         conn.execute(
             update(audit_log).where(audit_log.c.target == old).values(target=tomb)

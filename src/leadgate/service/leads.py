@@ -8,15 +8,17 @@ stage and score record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from leadgate.engine import Event, as_utc
+from leadgate.engine.ir import EPSILON
 from leadgate.errors import IngestError, NotFoundError
 from leadgate.lifecycle.stages import Cause
+from leadgate.service.lead_state import score_from_states
 from leadgate.service.models import active_model
 from leadgate.service.rescore import rescore, score_rows
 from leadgate.service.shapes import (
@@ -56,6 +58,12 @@ def state_of(lead: LeadRow) -> LeadState:
 def canonical_ids(conn: Connection, lead_ids: Iterable[str]) -> list[str]:
     """Each lead id, or the lead it duplicates, in first-seen order without repeats."""
     ids = list(dict.fromkeys(lead_ids))
+    primary = duplicates_of(conn, ids)
+    return list(dict.fromkeys(primary.get(i, i) for i in ids))
+
+
+def duplicates_of(conn: Connection, ids: Sequence[str]) -> dict[str, str]:
+    """The lead each duplicate among ``ids`` duplicates (the others are not in the answer)."""
     # Only the duplicates' rows, and only two columns: a streamed load asks this for every lead
     # it touched (a million leads as full rows would be gigabytes).
     primary: dict[str, str] = {}
@@ -64,15 +72,27 @@ def canonical_ids(conn: Connection, lead_ids: Iterable[str]) -> list[str]:
             leads.c.lead_id.in_(ids[start : start + 2000]), leads.c.duplicate_of.is_not(None)
         )
         primary.update((lead_id, dup) for lead_id, dup in conn.execute(q))
-    return list(dict.fromkeys(primary.get(i, i) for i in ids))
+    return primary
 
 
 def _rescore_ids(
-    store: Store, conn: Connection, ids: list[str], as_of: datetime, cause: Cause, actor: str
+    store: Store,
+    conn: Connection,
+    ids: list[str],
+    as_of: datetime,
+    cause: Cause,
+    actor: str,
+    fresh: Mapping[str, Sequence[Event]] | None = None,
 ) -> None:
+    """Re-score ``ids`` from their incremental states (``service/lead_state.py``), after
+    folding in ``fresh`` (new events by the lead they count for)."""
     model = active_model(conn, store)
     if model is not None and ids:
-        rescore(conn, model, ids, as_of, cause=cause, actor=actor)
+        new = fresh or {}
+        rescore(
+            conn, model, ids, as_of, cause=cause, actor=actor,
+            scorer=lambda c, m, rows, at: score_from_states(c, m, rows, at, new),
+        )  # fmt: skip
 
 
 def ingest_events(
@@ -88,9 +108,13 @@ def ingest_events(
     with store.write() as conn:
         lock_leads_table(conn, "write")  # a running publish or tick finishes first
         inserted = insert_events(conn, items, as_of)
-        ids = canonical_ids(conn, (e.lead_id for e in items))
-        fresh = canonical_ids(conn, (e.lead_id for e in inserted))
-        _rescore_ids(store, conn, fresh, as_of, Cause.SCORE, actor)
+        primary = duplicates_of(conn, list(dict.fromkeys(e.lead_id for e in items)))
+        ids = list(dict.fromkeys(primary.get(e.lead_id, e.lead_id) for e in items))
+        # The new events by the lead they count for: folded into its incremental state.
+        fresh: dict[str, list[Event]] = {}
+        for ev in inserted:
+            fresh.setdefault(primary.get(ev.lead_id, ev.lead_id), []).append(ev)
+        _rescore_ids(store, conn, list(fresh), as_of, Cause.SCORE, actor, fresh)
         rows = fetch_leads(conn, ids)
     return IngestResult(
         received=len(items),
@@ -173,8 +197,10 @@ def get_lead(store: Store, lead_id: str, as_of: datetime | None = None) -> LeadV
             # A stored score is rewritten only when it moves by the history resolution, so an
             # event that changed it by less is in the explanation but not in the stored total:
             # the view's score is the explained one, so its points always sum to its total.
+            # (Within EPSILON they are the same score: the incremental state keeps decayed sums
+            # against a reference time, so the stored total may differ in its last bits.)
             stored = score.get("total") if isinstance(score, dict) else None
-            if as_of is not None or stored != live.total:
+            if as_of is not None or stored is None or abs(stored - live.total) > EPSILON:
                 score = live.to_record()
         trans = conn.execute(
             select(transitions).where(transitions.c.lead_id == lead_id).order_by(transitions.c.id)

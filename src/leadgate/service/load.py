@@ -37,6 +37,7 @@ from leadgate.store.ingest import (
     upsert_accounts,
     upsert_leads,
 )
+from leadgate.store.lead_states import drop_states
 from leadgate.store.outcomes import import_outcomes
 from leadgate.store.settings import get_setting
 
@@ -196,4 +197,6 @@ def _load_events(
             refresh_stats(conn)
             analysed = report.inserted
     report.ignored = report.rows - report.inserted
-    return canonical_ids(conn, touched)
+    affected = canonical_ids(conn, touched)
+    drop_states(conn, affected)  # events added without folding them into the leads' states
+    return affected

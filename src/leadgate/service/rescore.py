@@ -179,6 +179,11 @@ def score_rows(
     ]
 
 
+# Scores a chunk of primary lead rows at ``as_of``: ``score_rows`` (from the stored events) unless
+# the caller has a faster equal one (live ingestion: ``service/lead_state.py``).
+Scorer = Callable[[Connection, "ActiveModel", Sequence[LeadRow], datetime], list[Score]]
+
+
 def _changed(lead: LeadRow, record: Mapping[str, Any], model_hash: str, resolution: float) -> bool:
     return score_changed(
         old_total=lead.score_total, old_qualifies=lead.qualifies, old_segment=lead.segment,
@@ -356,12 +361,14 @@ def rescore(
     examples: list[LeadChange] | None = None,
     progress: Progress | None = None,
     engine: str = "auto",
+    scorer: Scorer | None = None,
 ) -> RescoreSummary:
     """Re-score ``lead_ids`` (``None``: every lead) at ``as_of`` and record what changes.
 
     With ``apply=False`` nothing is written: the summary (and ``examples``) say what would change.
     Duplicates are never scored; their events count for the lead they duplicate. ``engine``:
-    ``python`` (per lead), ``duckdb`` (the batch path, full re-scores only) or ``auto``.
+    ``python`` (per lead), ``duckdb`` (the batch path, full re-scores only) or ``auto``;
+    ``scorer``: what scores a chunk of ``lead_ids`` (default ``score_rows``).
     """
     summary = summary if summary is not None else RescoreSummary()
     if _batch_engine(conn, engine, lead_ids):
@@ -373,12 +380,13 @@ def rescore(
         )  # fmt: skip
         return summary
     chunks = _chunks_all(conn) if lead_ids is None else _chunks_of(conn, lead_ids)
+    score_chunk = scorer or score_rows
     changes = Changes()
     for rows in chunks:
         apply_scores(
             changes,
             model,
-            zip(rows, score_rows(conn, model, rows, as_of), strict=True),
+            zip(rows, score_chunk(conn, model, rows, as_of), strict=True),
             at=as_of,
             cause=cause,
             actor=actor,

@@ -27,6 +27,7 @@ from leadgate.engine.horizon import Horizon, horizon
 from leadgate.errors import ConflictError
 from leadgate.store.audit import Actor, record_audit
 from leadgate.store.db import Store
+from leadgate.store.lead_states import drop_all_states
 from leadgate.store.schema import events, outbox, webhook_deliveries
 from leadgate.store.settings import get_setting
 
@@ -128,6 +129,8 @@ def apply_retention(
         for name, stmt in stmts:
             count = _count(conn, stmt) if dry_run else int(conn.execute(stmt).rowcount)
             setattr(report, name, getattr(report, name) + count)
+        if report.events and not dry_run:
+            drop_all_states(conn)  # the leads' incremental states counted the deleted events
         if not dry_run:
             record_audit(
                 conn, by, "retention.apply", at=as_of,

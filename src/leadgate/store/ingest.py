@@ -29,6 +29,7 @@ from leadgate.engine import Event, as_utc
 from leadgate.io.readers import event_id_of
 from leadgate.lifecycle.stages import Stage
 from leadgate.store.history import LeadRow, fetch_leads
+from leadgate.store.lead_states import drop_states
 from leadgate.store.schema import accounts, events, leads
 
 CHUNK = 2000
@@ -178,6 +179,7 @@ def upsert_leads(
             owners.setdefault(row.email, row.lead_id)
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    moved: set[str] = set()  # leads whose events now count for another lead
     for profile in profiles:
         lead_id = str(profile["lead_id"])
         attrs = {k: v for k, v in profile.items() if k != "lead_id" and v is not None}
@@ -197,6 +199,9 @@ def upsert_leads(
             "updated_at": at,
         }
         if lead_id in existing:
+            before = existing[lead_id].duplicate_of
+            if before != duplicate_of:
+                moved.update(i for i in (lead_id, before, duplicate_of) if i is not None)
             out.updated += 1
             updates.append({"b_lead_id": lead_id, **{f"v_{k}": v for k, v in values.items()}})
         else:
@@ -211,6 +216,10 @@ def upsert_leads(
         stmt = INSERT_IGNORE[conn.dialect.name](leads).on_conflict_do_nothing()
         done = set(conn.execute(stmt.returning(leads.c.lead_id), inserts).scalars())
         clashed = [r for r in inserts if r["lead_id"] not in done]
+        # A bare lead created meanwhile may have events: as a duplicate they move to its primary.
+        moved.update(
+            i for r in clashed if r["duplicate_of"] for i in (r["lead_id"], r["duplicate_of"])
+        )
         fetch_leads(conn, (r["lead_id"] for r in clashed), lock=True)
         updates += [
             {"b_lead_id": r["lead_id"], **{f"v_{c}": r[c] for c in _PROFILE}} for r in clashed
@@ -223,6 +232,8 @@ def upsert_leads(
             .values({c: bindparam(f"v_{c}") for c in cols})
         )
         conn.execute(stmt, updates)
+    if moved:  # their incremental states counted other events than they now do
+        drop_states(conn, moved)
     return out
 
 

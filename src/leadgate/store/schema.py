@@ -299,6 +299,20 @@ crm_sync = Table(
     Column("crm_id", String(64)),  # the CRM's record id once known
 )
 
+# Per-lead incremental scoring state (engine/incremental.py), a cache of the pure engine: what
+# each rule of the model ``model_hash`` needs of the lead's events, as JSON. ``version`` grows at
+# every write, so a writer that read an older version knows another wrote since and drops the
+# row instead (the next event rebuilds it). No row, or another model's: rebuilt from the events.
+lead_states = Table(
+    "lead_states",
+    metadata,
+    Column("lead_id", Id, primary_key=True),
+    Column("model_hash", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # Sales outcomes read back from a CRM and applied once: (connector, lead, cycle, action).
 crm_pulls = Table(
     "crm_pulls",
