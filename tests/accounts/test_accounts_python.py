@@ -97,7 +97,7 @@ _VIEWS = [
     [
         (Rollup("count"), 3.0, ("a", "b", "c")),
         (Rollup("count", where=ir.Test("mql", ir.Op.BOOL_EQ, True)), 2.0, ("b", "c")),
-        (Rollup("sum", "fit"), 6.0, ("b", "c", "a")),
+        (Rollup("sum", "fit"), 6.0, ("a", "b", "c")),
         (Rollup("max", "total"), 9.0, ("b",)),  # ties by lead id
         (Rollup("top_sum", "total", 2), 18.0, ("b", "c")),
         (Rollup("count_distinct", "dept"), 1.0, ("a", "b")),  # case-folded, missing skipped

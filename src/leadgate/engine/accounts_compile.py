@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from leadgate.engine import ir
 from leadgate.engine.accounts_ir import (
+    ABM_SEGMENT,
     AccountDimension,
     AccountPlan,
     AccountRule,
@@ -87,12 +88,17 @@ def compile_accounts(model: Model) -> AccountPlan:
         )
         for d in dims
     )
+    policy = ir.Policy(0.0, (), gates, disqualifiers)
+    abm_when = _cond(acc.abm_when)
+    segments = [ir.Segment(ir.DEFAULT_SEGMENT, None, policy)]
+    if abm_when is not None:
+        segments.insert(0, ir.Segment(ABM_SEGMENT, abm_when, policy))
     base = ir.Plan(
         name=lead.name,
         version=lead.version,
         hash=lead.hash,
         dimensions=base_dims,
-        segments=(ir.Segment(ir.DEFAULT_SEGMENT, None, ir.Policy(0.0, (), gates, disqualifiers)),),
+        segments=tuple(segments),
     )
     group = None
     if acc.buying_group is not None:
@@ -112,5 +118,5 @@ def compile_accounts(model: Model) -> AccountPlan:
         gates=gates,
         disqualifiers=disqualifiers,
         buying_group=group,
-        abm_when=_cond(acc.abm_when),
+        abm_when=abm_when,
     )

@@ -24,6 +24,9 @@ from leadgate.engine import ir
 T = TypeVar("T")
 RollupKind = Literal["count", "sum", "max", "top_sum", "count_distinct"]
 TOTAL = "total"  # a roll-up measure: the lead's total (else a lead dimension's name)
+# The base plan's segment of the accounts ``abm_when`` matches (its policy is the same as the
+# default segment's: the segment only tells the executors' shared answer, ``abm``).
+ABM_SEGMENT = "abm"
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,8 @@ class AccountPlan:
     """A model's accounts block in intermediate form.
 
     ``lead``: the lead plan (the roll-ups read its scores); ``base``: the account's own profile
-    and event rules, gates and disqualifiers as a plan over accounts (no clip, no threshold).
+    and event rules, gates and disqualifiers as a plan over accounts (no clip, no threshold),
+    whose segment is ``ABM_SEGMENT`` for an account ``abm_when`` matches.
     """
 
     lead: ir.Plan

@@ -17,6 +17,7 @@ from typing import Any
 
 from leadgate.engine import ir
 from leadgate.engine.accounts_ir import (
+    ABM_SEGMENT,
     TOTAL,
     AccountPlan,
     AccountRuleVisitor,
@@ -31,7 +32,7 @@ from leadgate.engine.accounts_result import (
     AccountScore,
     RoleResult,
 )
-from leadgate.engine.event import Event, as_utc
+from leadgate.engine.event import Event
 from leadgate.engine.python import predicate, score_lead
 from leadgate.engine.result import DimensionResult, RuleResult, Score
 from leadgate.engine.values import fold, get_field, text_of
@@ -74,8 +75,8 @@ def measure_of(view: Mapping[str, Any], measure: str) -> float:
 def rollup_value(r: Rollup, views: Sequence[Mapping[str, Any]]) -> tuple[float, tuple[str, ...]]:
     """A roll-up's value over the views (sorted by lead id) and the leads behind it.
 
-    The leads behind it: count, the leads matched; count_distinct, those with a value; sum, the
-    leads matched by measure, largest first (ties by id); max and top_sum, the leads it took.
+    The leads behind it: count and sum, the leads matched; count_distinct, those with a value;
+    max and top_sum, the leads it took, largest first (ties by id).
     """
     where = predicate(r.where) if r.where is not None else None
     hit = [v for v in views if where is None or where(v)]
@@ -88,8 +89,10 @@ def rollup_value(r: Rollup, views: Sequence[Mapping[str, Any]]) -> tuple[float, 
         present = [(fold(t), i) for t, i in zip(texts, ids, strict=True) if t is not None]
         return float(len({t for t, _ in present})), tuple(i for _, i in present)
     assert r.measure is not None
-    ranked = sorted(((measure_of(v, r.measure), i) for v, i in zip(hit, ids, strict=True)),
-                    key=lambda p: (-p[0], p[1]))  # fmt: skip
+    pairs = [(measure_of(v, r.measure), i) for v, i in zip(hit, ids, strict=True)]
+    if r.kind == "sum":
+        return math.fsum(m for m, _ in pairs), tuple(ids)
+    ranked = sorted(pairs, key=lambda p: (-p[0], p[1]))  # largest first, ties by id
     if r.kind == "max":
         ranked = ranked[:1]
     elif r.kind == "top_sum":
@@ -114,17 +117,17 @@ def cap(value: float, max_points: float | None) -> tuple[float, bool]:
 
 
 class _AccountRules(AccountRuleVisitor[AccountRuleResult]):
-    """One account's result for each rule: the base plan's results, and its lead views."""
+    """One account's result for each rule kind, from its lead views. Profile and event rules
+    are the base plan's (scored by the lead executor, ``assemble`` takes their results)."""
 
-    def __init__(self, base: Score, views: Sequence[Mapping[str, Any]]) -> None:
-        self.base = {r.key: r for r in base.explanation.rules}
+    def __init__(self, views: Sequence[Mapping[str, Any]]) -> None:
         self.views = views
 
     def visit_ProfileRule(self, rule: ir.ProfileRule) -> AccountRuleResult:
-        return _as_account(self.base[rule.key])
+        raise AssertionError("profile rules are scored in the base plan")
 
     def visit_EventRule(self, rule: ir.EventRule) -> AccountRuleResult:
-        return _as_account(self.base[rule.key])
+        raise AssertionError("event rules are scored in the base plan")
 
     def visit_RollupRule(self, rule: RollupRule) -> AccountRuleResult:
         value, leads = rollup_value(rule.rollup, self.views)
@@ -163,6 +166,74 @@ def clip(value: float, low: float | None, high: float | None) -> float:
     return value
 
 
+@dataclass(frozen=True)
+class Decided:
+    """What a compiled query already computed for an account: dimension rule sums and scores,
+    the total, and the bars met (floors by dimension, "total", "completeness")."""
+
+    sums: Mapping[str, float]
+    scores: Mapping[str, float]
+    total: float
+    met: Mapping[str, bool]
+
+
+def assemble(
+    plan: AccountPlan,
+    base: Score,
+    rollups: Mapping[str, AccountRuleResult],
+    roles: tuple[RoleResult, ...],
+    leads: tuple[str, ...],
+    decided: Decided | None = None,
+) -> AccountScore:
+    """An account's score from its parts, whichever executor computed them: ``base`` (its own
+    rules and checks, ``plan.base``), its roll-up results by rule key, its roles and its leads;
+    the sums, total and verdict are computed here unless ``decided`` gives them."""
+    by_key = {r.key: _as_account(r) for r in base.explanation.rules} | dict(rollups)
+    results = tuple(by_key[rule.key] for rule in plan.rules)
+    if decided is None:
+        sums = {d.name: math.fsum(by_key[r.key].points for r in d.rules) for d in plan.dimensions}
+        scores = {d.name: clip(sums[d.name], d.min, d.max) for d in plan.dimensions}
+        total = math.fsum(scores.values())
+        met = None
+    else:
+        sums, scores, total, met = (
+            dict(decided.sums),
+            dict(decided.scores),
+            decided.total,
+            decided.met,
+        )
+    checks = base.explanation.checks
+    verdict = qualify_account(plan, checks, scores, total, roles, met)
+    floors = dict(plan.floors)
+    dims = [
+        DimensionResult(
+            d.name, sums[d.name], scores[d.name], scores[d.name] != sums[d.name],
+            floors.get(d.name), verdict.floor_met.get(d.name, True),
+        )
+        for d in plan.dimensions
+    ]  # fmt: skip
+    explanation = AccountExplanation(
+        rules=results,
+        dimensions=tuple(dims),
+        checks=checks,
+        roles=roles,
+        completeness=completeness_of(roles) if roles else None,
+        lacks=verdict.lacks,
+        threshold=plan.threshold,
+        leads=leads,
+    )
+    return AccountScore(
+        account_id=base.lead_id,
+        as_of=base.as_of,
+        scores=scores,
+        total=total,
+        mqa=verdict.mqa,
+        abm=base.segment == ABM_SEGMENT,
+        model=plan.identity(),
+        explanation=explanation,
+    )
+
+
 def score_account(
     plan: AccountPlan,
     account: Mapping[str, Any],
@@ -176,48 +247,9 @@ def score_account(
     ``events``: its account-level events; ``leads``: its leads, scored by ``plan.lead`` at the
     same ``as_of``. Events after ``as_of`` do not exist for this score.
     """
-    as_of = as_utc(as_of)
     base = score_lead(plan.base, account, events, as_of, account_id)
     views = [lead.view() for lead in sorted(leads, key=lambda lead: lead.lead_id)]
-    visitor = _AccountRules(base, views)
-    results: list[AccountRuleResult] = []
-    scores: dict[str, float] = {}
-    sums: dict[str, float] = {}
-    for dim in plan.dimensions:
-        parts = [visit_account_rule(rule, visitor) for rule in dim.rules]
-        results += parts
-        sums[dim.name] = math.fsum(r.points for r in parts)
-        scores[dim.name] = clip(sums[dim.name], dim.min, dim.max)
-    total = math.fsum(scores.values())
-    roles = roles_of(plan, views)
-    checks = base.explanation.checks
-    verdict = qualify_account(plan, checks, scores, total, roles)
-    floors = dict(plan.floors)
-    dims = [
-        DimensionResult(
-            d.name, sums[d.name], scores[d.name], scores[d.name] != sums[d.name],
-            floors.get(d.name), verdict.floor_met.get(d.name, True),
-        )
-        for d in plan.dimensions
-    ]  # fmt: skip
-    explanation = AccountExplanation(
-        rules=tuple(results),
-        dimensions=tuple(dims),
-        checks=checks,
-        roles=roles,
-        completeness=completeness_of(roles) if roles else None,
-        lacks=verdict.lacks,
-        threshold=plan.threshold,
-        leads=tuple(str(v["lead_id"]) for v in views),
-    )
-    abm = plan.abm_when is not None and predicate(plan.abm_when)(account)
-    return AccountScore(
-        account_id=account_id,
-        as_of=as_of,
-        scores=scores,
-        total=total,
-        mqa=verdict.mqa,
-        abm=abm,
-        model=plan.identity(),
-        explanation=explanation,
-    )
+    visitor = _AccountRules(views)
+    rollups = {r.key: visit_account_rule(r, visitor) for r in plan.rollups}
+    ids = tuple(str(v["lead_id"]) for v in views)
+    return assemble(plan, base, rollups, roles_of(plan, views), ids)
