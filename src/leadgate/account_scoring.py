@@ -4,7 +4,7 @@ Reads the model, the accounts, the leads (joined with their accounts, as ``leadg
 does) and one events file holding lead events and account-level events
 (``io/account_events``); scores the leads, then each account of the accounts file, in its
 order, on the chosen engine: ``python`` (``engine/accounts_python``) or a SQL engine
-(``batch/accounts_runner``: DuckDB, SQLite, PostgreSQL), which agree to 1e-9.
+(``batch/accounts_runner``: DuckDB, SQLite, PostgreSQL, Spark), which agree to 1e-9.
 """
 
 from __future__ import annotations
@@ -20,21 +20,15 @@ from leadgate.engine.accounts_ir import AccountPlan
 from leadgate.engine.accounts_python import ScoredLead, score_account
 from leadgate.engine.accounts_result import AccountScore
 from leadgate.engine.python import score_lead
-from leadgate.errors import NotFoundError, OptionError
+from leadgate.errors import NotFoundError
 from leadgate.executors import (
-    DuckDBOptions,
     EngineOptions,
-    PostgresOptions,
     PythonOptions,
-    SQLiteOptions,
     options_for,
 )
 from leadgate.io.account_events import SplitEvents, read_split_events
 from leadgate.io.readers import read_accounts, read_leads
 from leadgate.model import load_model
-
-ACCOUNT_ENGINES = ("python", "duckdb", "sqlite", "postgres")
-AccountEngine = PythonOptions | DuckDBOptions | SQLiteOptions | PostgresOptions
 
 
 @dataclass
@@ -57,13 +51,8 @@ def read_account_inputs(
     return AccountInputs(rows, profiles, split)
 
 
-def _engine(engine: str | EngineOptions) -> AccountEngine:
-    options = options_for(engine) if isinstance(engine, str) else engine
-    if isinstance(options, PythonOptions | DuckDBOptions | SQLiteOptions | PostgresOptions):
-        return options
-    raise OptionError(
-        "engine", "accounts are scored on " + ", ".join(ACCOUNT_ENGINES) + " (not spark yet)"
-    )
+def _engine(engine: str | EngineOptions) -> EngineOptions:
+    return options_for(engine) if isinstance(engine, str) else engine
 
 
 def score_accounts(
@@ -76,7 +65,7 @@ def score_accounts(
     """Every account's score (``account``: that one only, with its event ids), in file order.
 
     Raises:
-        OptionError: an engine that cannot score accounts.
+        OptionError: an unknown engine.
     """
     options = _engine(engine)
     accounts = [a for a in inputs.accounts if account is None or a["account_id"] == account]
@@ -131,7 +120,7 @@ def score_account_files(
     Raises:
         ModelError: the model is invalid or has no ``accounts:`` block.
         IngestError: a bad input row (file, line, field).
-        OptionError: an engine that cannot score accounts.
+        OptionError: an unknown engine.
     """
     plan = compile_accounts(load_model(model))
     options = _engine(engine)

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from accounts_agreement import AS_OF, account_inputs, account_models, plan_of
 from factories import explanation_differences
 from leadgate.account_scoring import AccountInputs, score_accounts
+from leadgate.batch.spark_runner import spark_available
 from leadgate.engine.accounts_result import AccountScore
 
 SQL_ENGINES = [
@@ -63,3 +64,11 @@ def _compare(model: str, inputs: AccountInputs, engine: str) -> None:
 @given(model=account_models(), inputs=account_inputs())
 def test_sql_agrees_with_python(engine: str, model: str, inputs: AccountInputs) -> None:
     _compare(model, inputs, engine)
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(not spark_available(), reason="needs PySpark and Java")
+@settings(max_examples=3, deadline=None)  # a Spark job per query: a few examples
+@given(model=account_models(), inputs=account_inputs())
+def test_spark_agrees_with_python(model: str, inputs: AccountInputs) -> None:
+    _compare(model, inputs, "spark")

@@ -15,6 +15,7 @@ import pytest
 
 from accounts_helpers import ACCOUNTS, AS_OF, EVENTS, LEADS, MODEL
 from leadgate.account_scoring import explain_account, score_account_files
+from leadgate.batch.spark_runner import spark_available
 from leadgate.errors import IngestError, NotFoundError, OptionError
 from leadgate.executors import EngineOptions, PostgresOptions, options_for
 
@@ -29,6 +30,13 @@ ENGINES = [
             pytest.mark.skipif(
                 not os.environ.get("LEADGATE_TEST_PG_URL"), reason="LEADGATE_TEST_PG_URL not set"
             ),
+        ],
+    ),
+    pytest.param(
+        "spark",
+        marks=[
+            pytest.mark.spark,
+            pytest.mark.skipif(not spark_available(), reason="needs PySpark and Java"),
         ],
     ),
 ]
@@ -86,16 +94,16 @@ def test_every_engine_gives_the_hand_checked_accounts(engine: str, files: dict[s
     assert explained.explanation.leads == ("L1", "L2", "L3", "L4")
 
 
-def test_unknown_account_and_spark_and_bad_rows_are_refused(
+def test_unknown_account_and_engine_and_bad_rows_are_refused(
     files: dict[str, Path], tmp_path: Path
 ) -> None:
     with pytest.raises(NotFoundError, match="no account with account_id 'A9'"):
         explain_account(
             files["model"], files["leads"], files["events"], files["accounts"], "A9", AS_OF
         )
-    with pytest.raises(OptionError, match="not spark"):
+    with pytest.raises(OptionError, match="engine"):
         score_account_files(
-            files["model"], files["leads"], None, files["accounts"], AS_OF, engine="spark"
+            files["model"], files["leads"], None, files["accounts"], AS_OF, engine="oracle"
         )
     bad = _jsonl(tmp_path / "bad.jsonl", [{"type": "page_view", "timestamp": "2026-10-01"}])
     with pytest.raises(IngestError) as info:

@@ -29,9 +29,9 @@ from leadgate.engine.sql_conditions import TEXT
 from leadgate.engine.sql_shape import dimension_column
 from leadgate.engine.targets import target
 from leadgate.engine.values import text_of
-from leadgate.executors import DuckDBOptions, PostgresOptions, SQLiteOptions
+from leadgate.executors import DuckDBOptions, PostgresOptions, SparkOptions, SQLiteOptions
 
-AccountSqlOptions = DuckDBOptions | SQLiteOptions | PostgresOptions
+AccountSqlOptions = DuckDBOptions | SQLiteOptions | PostgresOptions | SparkOptions
 Rows = list[dict[str, Any]]
 Table = tuple[str, list[tuple[str, str]], list[tuple[Any, ...]]]
 
@@ -64,7 +64,8 @@ def _events_table(name: str, events: Sequence[Event], engine: str) -> tuple[Tabl
     def when(e: Event) -> Any:
         if engine == "sqlite":
             return e.epoch
-        return e.timestamp if engine == "postgres" else e.timestamp.replace(tzinfo=None)
+        # DuckDB's timestamp is naive UTC; PySpark converts an aware time by its zone.
+        return e.timestamp.replace(tzinfo=None) if engine == "duckdb" else e.timestamp
 
     cols = [("event_id", "text"), ("lead_id", "text"), ("type", "text"), ("timestamp", time_type)]
     cols += [(renames[f], "text") for f in props]
@@ -100,9 +101,10 @@ def account_rows(
 ) -> tuple[Rows, Rows, Rows]:
     """The account query's rows, the members query's rows and (``account``: that account only)
     the base plan's event matches, computed on ``options``' engine."""
-    engine = {DuckDBOptions: "duckdb", SQLiteOptions: "sqlite", PostgresOptions: "postgres"}[
-        type(options)
-    ]
+    engine = {
+        DuckDBOptions: "duckdb", SQLiteOptions: "sqlite", PostgresOptions: "postgres",
+        SparkOptions: "spark",
+    }[type(options)]  # fmt: skip
     dialect = target(engine).dialect
     leads_t, lead_names = _profiles_table("lg_leads", leads, "lead_id", True)
     events_t, prop_names = _events_table("lg_events", lead_events, engine)
@@ -138,9 +140,9 @@ def account_rows(
     )
     shape = AccountShape(lead_kinds=dict.fromkeys(lead_names, TEXT), lead_renames=lead_names)
     statements = [
-        _as_table("lg_lead_q", query_sql(plan.lead, as_of, engine, lead_shape)),
-        _as_table("lg_scored", scored.sql(dialect=dialect)),
-        _as_table("lg_base", query_sql(plan.base, as_of, engine, base_shape)),
+        ("lg_lead_q", query_sql(plan.lead, as_of, engine, lead_shape)),
+        ("lg_scored", scored.sql(dialect=dialect)),
+        ("lg_base", query_sql(plan.base, as_of, engine, base_shape)),
     ]
     queries = [account_query(plan, engine, shape), members_query(plan, engine, shape)]
     found = matches_query(plan.base, as_of, engine, base_shape) if account is not None else None
@@ -151,10 +153,15 @@ def account_rows(
         out = _sqlite(tables, statements, queries)
     elif isinstance(options, PostgresOptions):
         out = _postgres(tables, statements, queries, options.pg_url)
+    elif isinstance(options, SparkOptions):
+        out = _spark(tables, statements, queries, options.spark_master)
     else:
         out = _duckdb(tables, statements, queries, options)
     rows, members, *matches = out
     return rows, members, (matches[0] if matches else [])
+
+
+Statements = list[tuple[str, str]]  # (table name, the query that fills it)
 
 
 def _as_table(name: str, query: str) -> str:
@@ -165,7 +172,7 @@ def _fetch(cur: Any, names: list[str]) -> Rows:
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def _sqlite(tables: list[Table], statements: list[str], queries: list[str]) -> list[Rows]:
+def _sqlite(tables: list[Table], statements: Statements, queries: list[str]) -> list[Rows]:
     import sqlite3
 
     con = sqlite3.connect(":memory:")
@@ -175,8 +182,8 @@ def _sqlite(tables: list[Table], statements: list[str], queries: list[str]) -> l
             con.execute(_create(name, cols, "sqlite"))
             marks = ", ".join("?" * len(cols))
             con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
-        for sql in statements:
-            con.execute(sql)
+        for name, sql in statements:
+            con.execute(_as_table(name, sql))
         out = []
         for sql in queries:
             cur = con.execute(sql)
@@ -187,7 +194,7 @@ def _sqlite(tables: list[Table], statements: list[str], queries: list[str]) -> l
 
 
 def _postgres(
-    tables: list[Table], statements: list[str], queries: list[str], pg_url: str | None
+    tables: list[Table], statements: Statements, queries: list[str], pg_url: str | None
 ) -> list[Rows]:
     con = _pg_connect(pg_url)
     try:
@@ -197,8 +204,8 @@ def _postgres(
                 with cur.copy(f"COPY {name} FROM STDIN") as copy:
                     for r in rows:
                         copy.write_row(r)
-            for sql in statements:
-                cur.execute(sql)
+            for name, sql in statements:
+                cur.execute(_as_table(name, sql))
             out = []
             for sql in queries:
                 cur.execute(sql)
@@ -210,7 +217,7 @@ def _postgres(
 
 
 def _duckdb(
-    tables: list[Table], statements: list[str], queries: list[str], options: DuckDBOptions
+    tables: list[Table], statements: Statements, queries: list[str], options: DuckDBOptions
 ) -> list[Rows]:
     import duckdb
 
@@ -226,8 +233,8 @@ def _duckdb(
             if rows:
                 marks = ", ".join("?" * len(cols))
                 con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
-        for sql in statements:
-            con.execute(sql)
+        for name, sql in statements:
+            con.execute(_as_table(name, sql))
         out = []
         for sql in queries:
             cur = con.execute(sql)
@@ -235,6 +242,34 @@ def _duckdb(
         return out
     finally:
         con.close()
+
+
+def _spark(
+    tables: list[Table], statements: Statements, queries: list[str], master: str | None
+) -> list[Rows]:
+    """On Spark: the tables as DataFrames, each statement a cached temporary view."""
+    from pyspark.sql import types as T
+
+    from leadgate.batch.spark_runner import spark_session
+
+    kinds = {
+        "text": T.StringType(), "bigint": T.LongType(), "double": T.DoubleType(),
+        "timestamp": T.TimestampType(),
+    }  # fmt: skip
+    spark = spark_session(master)
+    views: list[str] = []
+    try:
+        for name, cols, rows in tables:
+            schema = T.StructType([T.StructField(c, kinds[t], True) for c, t in cols])
+            spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
+            views.append(name)
+        for name, sql in statements:
+            spark.sql(sql).cache().createOrReplaceTempView(name)
+            views.append(name)
+        return [[row.asDict() for row in spark.sql(sql).collect()] for sql in queries]
+    finally:
+        for name in views:
+            spark.catalog.dropTempView(name)
 
 
 def _f(value: Any) -> float:

@@ -69,7 +69,7 @@ def score(
     fmt: str | None = typer.Option(None, "--format", "-f", help="table, csv, jsonl or parquet."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write records here, not stdout."),
     engine: str = typer.Option(
-        "duckdb", "--engine", help="duckdb (default), python, sqlite or postgres."
+        "duckdb", "--engine", help="duckdb (default), python, sqlite, postgres or spark."
     ),
     limit: int = typer.Option(50, "--limit", help="Rows shown in the table format."),
     wide: bool = WIDE,
@@ -135,7 +135,7 @@ def explain(
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
     wide: bool = WIDE,
     engine: str = typer.Option(
-        "python", "--engine", help="python (default), duckdb, sqlite or postgres."
+        "python", "--engine", help="python (default), duckdb, sqlite, postgres or spark."
     ),
 ) -> None:
     """Explain one account: every rule and roll-up with the leads behind it, each buying-group
