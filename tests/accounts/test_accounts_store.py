@@ -7,13 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from accounts_helpers import ACCOUNTS, AS_OF, EVENTS, LEADS, MODEL
 from leadgate.errors import ConflictError, NotFoundError
 from leadgate.io.readers import event_from_row
 from leadgate.lifecycle.account_stages import plan_account_disposition, stage_after_score
 from leadgate.lifecycle.dispositions import DispositionError
-from leadgate.service import ingest_events, publish_model, upsert_account, upsert_lead
+from leadgate.service import ingest_events, publish_model, tick, upsert_account, upsert_lead
 from leadgate.service.accounts import (
     add_account_events,
     dispose_account,
@@ -22,6 +23,7 @@ from leadgate.service.accounts import (
     rescore_accounts,
 )
 from leadgate.store import Store, open_store
+from leadgate.store.schema import outbox
 from store_helpers import BACKENDS, temp_store_url
 
 BEFORE = AS_OF - timedelta(days=30)
@@ -72,8 +74,11 @@ def test_accounts_are_scored_moved_queued_and_disposed(store: Store) -> None:
         actor="t",
         as_of=AS_OF,
     )
-    report = rescore_accounts(store, AS_OF)
-    assert report.new_mqas == ["A1"]
+    tick(store, AS_OF)  # the tick re-scores accounts too: A1 is a new MQA, and says so
+    assert get_account(store, "A1").stage == "mqa"
+    with store.read() as conn:
+        (row,) = conn.execute(select(outbox).where(outbox.c.topic == "account.mqa")).all()
+    assert row.payload["account_id"] == "A1" and row.payload["score"]["mqa"] is True
     (item,) = mqa_queue(store, as_of=AS_OF + timedelta(hours=1))
     assert (item.account_id, item.cycle, item.sla_state) == ("A1", 1, "pending")
     assert item.buying_group["roles"]["champion"]["members"] == ["L2"]

@@ -71,6 +71,9 @@ def score(
     engine: str = typer.Option(
         "duckdb", "--engine", help="duckdb (default), python, sqlite, postgres or spark."
     ),
+    spark_master: str | None = typer.Option(
+        None, "--spark-master", help="Spark master URL for --engine spark (default local[*])."
+    ),
     limit: int = typer.Option(50, "--limit", help="Rows shown in the table format."),
     wide: bool = WIDE,
     explain: bool = typer.Option(
@@ -81,7 +84,7 @@ def score(
     from leadgate.account_scoring import score_account_files
     from leadgate.io.writers import check_output_path, flat_record, write_records
 
-    options = options_for(engine)
+    options = options_for(engine, spark_master=spark_master)
     output = _output_format(fmt, out)
     when = parse_as_of(as_of)
     if output == "parquet" and out is None:
@@ -137,6 +140,9 @@ def explain(
     engine: str = typer.Option(
         "python", "--engine", help="python (default), duckdb, sqlite, postgres or spark."
     ),
+    spark_master: str | None = typer.Option(
+        None, "--spark-master", help="Spark master URL for --engine spark (default local[*])."
+    ),
 ) -> None:
     """Explain one account: every rule and roll-up with the leads behind it, each buying-group
     role with its members, and what the account lacks to be an MQA."""
@@ -145,7 +151,13 @@ def explain(
     if fmt not in ("table", "json"):
         raise LeadgateError(f"--format: expected table or json, got '{fmt}'")
     result = explain_account(
-        model, leads, events, accounts, account_id, parse_as_of(as_of), engine=options_for(engine)
+        model,
+        leads,
+        events,
+        accounts,
+        account_id,
+        parse_as_of(as_of),
+        engine=options_for(engine, spark_master=spark_master),
     )
     if fmt == "json":
         typer.echo(json.dumps(_record(result, True), indent=2, default=str))

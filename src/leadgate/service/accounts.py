@@ -42,9 +42,11 @@ from leadgate.store.schema import (
     account_transitions,
     accounts,
     leads,
+    outbox,
 )
 
 SYSTEM = "system"
+MQA_TOPIC = "account.mqa"  # the webhook topic of a new MQA (webhooks/registry.TOPICS)
 
 
 class AccountState(BaseModel):
@@ -219,6 +221,11 @@ def rescore_accounts(store: Store, as_of: datetime, *, actor: str = SYSTEM) -> A
                     values |= {"mqa_at": as_of, "sla_due_at": sla_due_at(as_of, sla_hours),
                                "first_touch_at": None}  # fmt: skip
                     new_mqas.append(s.account_id)
+                    conn.execute(insert(outbox).values(
+                        topic=MQA_TOPIC, lead_id=None, created_at=as_of,
+                        payload={"account_id": s.account_id, "cycle": cycle, "at": as_of.isoformat(),
+                                 "score": record},
+                    ))  # fmt: skip
                 values |= {"stage": target, "stage_since": as_of, "cycle": cycle}
                 conn.execute(
                     insert(account_transitions).values(
@@ -238,6 +245,21 @@ def rescore_accounts(store: Store, as_of: datetime, *, actor: str = SYSTEM) -> A
                     .values(**values)
                 )
     return AccountsReport(scored=len(scores), new_mqas=new_mqas)
+
+
+def rescore_accounts_if_any(store: Store, as_of: datetime) -> AccountsReport | None:
+    """``rescore_accounts`` when the published model has an ``accounts:`` block (``tick``
+    calls it, so accounts follow their leads); None otherwise."""
+    with store.read() as conn:
+        model = active_model(conn, store)
+    if model is None:
+        return None
+    key = f"has_accounts:{model.hash}"
+    if key not in store.cache:
+        store.cache[key] = parse_model(model.yaml).spec.accounts is not None
+    if not store.cache[key]:
+        return None
+    return rescore_accounts(store, as_of)
 
 
 def _state(conn: Connection, account_id: str) -> Any:
