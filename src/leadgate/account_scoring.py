@@ -10,6 +10,7 @@ order, on the chosen engine: ``python`` (``engine/accounts_python``) or a SQL en
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,14 +41,24 @@ class AccountInputs:
     events: SplitEvents
 
 
+EventFiles = str | Path | Sequence[str | Path] | None
+
+
 def read_account_inputs(
-    leads: str | Path, events: str | Path | None, accounts: str | Path
+    leads: str | Path, events: EventFiles, accounts: str | Path
 ) -> AccountInputs:
-    """Read and validate every input row before anything is scored."""
+    """Read and validate every input row before anything is scored. ``events``: one file or
+    several (lead events and account events may be apart)."""
     by_id = read_accounts(accounts)
     rows = [{**row, "account_id": key} for key, row in by_id.items()]
     profiles = read_leads(leads, accounts)
-    split = read_split_events(events) if events is not None else SplitEvents()
+    files = [events] if isinstance(events, str | Path) else list(events or ())
+    split = SplitEvents()
+    for f in files:
+        part = read_split_events(f)
+        for mine, theirs in ((split.leads, part.leads), (split.accounts, part.accounts)):
+            for owner, evs in theirs.items():
+                mine.setdefault(owner, []).extend(evs)
     return AccountInputs(rows, profiles, split)
 
 
@@ -109,7 +120,7 @@ def _python_scores(
 def score_account_files(
     model: str | Path,
     leads: str | Path,
-    events: str | Path | None,
+    events: EventFiles,
     accounts: str | Path,
     as_of: datetime,
     *,
@@ -130,7 +141,7 @@ def score_account_files(
 def explain_account(
     model: str | Path,
     leads: str | Path,
-    events: str | Path | None,
+    events: EventFiles,
     accounts: str | Path,
     account_id: str,
     as_of: datetime,

@@ -30,7 +30,9 @@ accounts_app = typer.Typer(
 _MODEL = typer.Option(..., "--model", "-m", help="Model YAML file with an accounts: block.")
 _LEADS = typer.Option(..., "--leads", help="Leads file (CSV, JSONL or Parquet), with account_id.")
 _EVENTS = typer.Option(
-    None, "--events", help="Events: lead events (lead_id) and account events (account_id only)."
+    None,
+    "--events",
+    help="Events: lead events (lead_id) and account events (account_id only); repeatable.",
 )
 _ACCOUNTS = typer.Option(..., "--accounts", help="Accounts file, one row per account_id.")
 _AS_OF = typer.Option(None, "--as-of", help="Score as of this time (ISO 8601; default now).")
@@ -63,7 +65,7 @@ def render_accounts(records: list[dict[str, Any]], limit: int, *, wide: bool = F
 def score(
     model: Path = _MODEL,
     leads: Path = _LEADS,
-    events: Path | None = _EVENTS,
+    events: list[Path] | None = _EVENTS,
     accounts: Path = _ACCOUNTS,
     as_of: str | None = _AS_OF,
     fmt: str | None = typer.Option(None, "--format", "-f", help="table, csv, jsonl or parquet."),
@@ -132,7 +134,7 @@ def explain(
     account_id: str = typer.Argument(..., help="The account to explain."),
     model: Path = _MODEL,
     leads: Path = _LEADS,
-    events: Path | None = _EVENTS,
+    events: list[Path] | None = _EVENTS,
     accounts: Path = _ACCOUNTS,
     as_of: str | None = _AS_OF,
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
