@@ -23,6 +23,7 @@ from leadgate.engine.accounts_result import AccountScore
 from leadgate.engine.python import score_lead
 from leadgate.errors import NotFoundError
 from leadgate.executors import (
+    DuckDBOptions,
     EngineOptions,
     PythonOptions,
     options_for,
@@ -135,6 +136,16 @@ def score_account_files(
     """
     plan = compile_accounts(load_model(model))
     options = _engine(engine)
+    files = [events] if isinstance(events, str | Path) else list(events or ())
+    if isinstance(options, DuckDBOptions) and len(files) <= 1:
+        # DuckDB reads the files itself: no Python pass over every row.
+        from leadgate.batch.accounts_duckdb import duckdb_account_rows
+        from leadgate.batch.accounts_runner import scores_from_rows
+
+        rows, members = duckdb_account_rows(
+            plan, leads, files[0] if files else None, accounts, as_of, options
+        )
+        return list(scores_from_rows(plan, rows, members, None, as_of))
     return score_accounts(plan, read_account_inputs(leads, events, accounts), as_of, options)
 
 

@@ -105,7 +105,20 @@ def test_unknown_account_and_engine_and_bad_rows_are_refused(
         score_account_files(
             files["model"], files["leads"], None, files["accounts"], AS_OF, engine="oracle"
         )
-    bad = _jsonl(tmp_path / "bad.jsonl", [{"type": "page_view", "timestamp": "2026-10-01"}])
-    with pytest.raises(IngestError) as info:
-        score_account_files(files["model"], files["leads"], bad, files["accounts"], AS_OF)
-    assert "bad.jsonl:1" in str(info.value) and "account_id" in str(info.value)
+    rows = [
+        *EVENTS[:2],
+        {"lead_id": None, "account_id": None, "type": "x", "timestamp": "2026-10-01"},
+    ]
+    bad = _jsonl(tmp_path / "bad.jsonl", rows)
+    for engine in ("python", "duckdb"):
+        with pytest.raises(IngestError) as info:
+            score_account_files(
+                files["model"], files["leads"], bad, files["accounts"], AS_OF, engine=engine
+            )
+        assert "bad.jsonl:3" in str(info.value) and "account_id" in str(info.value), engine
+    dup = _jsonl(tmp_path / "dup.jsonl", [*ACCOUNTS, ACCOUNTS[0]])
+    for engine in ("python", "duckdb"):
+        with pytest.raises(IngestError, match=r"dup\.jsonl:3: .*duplicate account_id 'A1'"):
+            score_account_files(
+                files["model"], files["leads"], files["events"], dup, AS_OF, engine=engine
+            )

@@ -116,32 +116,10 @@ def account_rows(
         base_shape = _shape(
             "lg_acc", "lg_acc_events", acc_names, acc_props, bool(account_events), account
         )
-    scores = [
-        exp.alias_(exp.column("total", "q"), "s_total"),
-        *(
-            exp.alias_(exp.column(dimension_column(plan.lead, i), "q"), score_column(i))
-            for i in range(len(plan.lead.dimensions))
-        ),
-        exp.alias_(
-            exp.Case(
-                ifs=[exp.If(this=exp.column("mql", "q"), true=exp.Literal.string("true"))],
-                default=exp.Literal.string("false"),
-            ),
-            "s_mql",
-        ),
-    ]
-    scored = (
-        exp.select("l.*", *scores)
-        .from_(exp.to_table("lg_leads").as_("l"))
-        .join(
-            exp.to_table("lg_lead_q").as_("q"),
-            on=exp.EQ(this=exp.column("lead_id", "q"), expression=exp.column("lead_id", "l")),
-        )
-    )
     shape = AccountShape(lead_kinds=dict.fromkeys(lead_names, TEXT), lead_renames=lead_names)
     statements = [
         ("lg_lead_q", query_sql(plan.lead, as_of, engine, lead_shape)),
-        ("lg_scored", scored.sql(dialect=dialect)),
+        ("lg_scored", scored_select(plan, None).sql(dialect=dialect)),
         ("lg_base", query_sql(plan.base, as_of, engine, base_shape)),
     ]
     queries = [account_query(plan, engine, shape), members_query(plan, engine, shape)]
@@ -162,6 +140,35 @@ def account_rows(
 
 
 Statements = list[tuple[str, str]]  # (table name, the query that fills it)
+
+
+def scored_select(plan: AccountPlan, acct: exp.Expression | None) -> exp.Select:
+    """``lg_scored``: every lead of ``lg_leads`` with its scores from the lead query
+    (``lg_lead_q``) as the account query reads them; ``acct``: its account id (None: the
+    leads table has an ``acct`` column already)."""
+    scores = [
+        exp.alias_(exp.column("total", "q"), "s_total"),
+        *(
+            exp.alias_(exp.column(dimension_column(plan.lead, i), "q"), score_column(i))
+            for i in range(len(plan.lead.dimensions))
+        ),
+        exp.alias_(
+            exp.Case(
+                ifs=[exp.If(this=exp.column("mql", "q"), true=exp.Literal.string("true"))],
+                default=exp.Literal.string("false"),
+            ),
+            "s_mql",
+        ),
+    ]
+    lead_id = exp.cast(exp.column("lead_id", "l"), "text")
+    return (
+        exp.select("l.*", *([exp.alias_(acct, "acct")] if acct is not None else []), *scores)
+        .from_(exp.to_table("lg_leads").as_("l"))
+        .join(
+            exp.to_table("lg_lead_q").as_("q"),
+            on=exp.EQ(this=exp.column("lead_id", "q"), expression=lead_id),
+        )
+    )
 
 
 def _as_table(name: str, query: str) -> str:
