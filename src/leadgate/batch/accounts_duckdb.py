@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from leadgate.batch.accounts_runner import Rows, scored_select
+from leadgate.batch.accounts_runner import Rows, lead_scores_sql, scored_select
 from leadgate.batch.duckdb_runner import DuckDBScorer, _columns, _ident, _schema, _source
 from leadgate.engine.accounts_ir import AccountPlan
 from leadgate.engine.accounts_sql import AccountShape, account_query, members_query
@@ -128,7 +128,7 @@ def duckdb_account_rows(
         )  # fmt: skip
         lead_shape = replace(shape, sort_output=False)
         statements = [
-            ("lg_lead_q", query_sql(plan.lead, as_of, "duckdb", lead_shape)),
+            ("lg_lead_q", lead_scores_sql(plan, query_sql(plan.lead, as_of, "duckdb", lead_shape))),
             (
                 "lg_scored",
                 scored_select(plan, exp.cast(exp.column("account_id", "l"), "text")).sql("duckdb"),

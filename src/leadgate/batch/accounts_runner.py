@@ -118,7 +118,7 @@ def account_rows(
         )
     shape = AccountShape(lead_kinds=dict.fromkeys(lead_names, TEXT), lead_renames=lead_names)
     statements = [
-        ("lg_lead_q", query_sql(plan.lead, as_of, engine, lead_shape)),
+        ("lg_lead_q", lead_scores_sql(plan, query_sql(plan.lead, as_of, engine, lead_shape))),
         ("lg_scored", scored_select(plan, None).sql(dialect=dialect)),
         ("lg_base", query_sql(plan.base, as_of, engine, base_shape)),
     ]
@@ -140,6 +140,14 @@ def account_rows(
 
 
 Statements = list[tuple[str, str]]  # (table name, the query that fills it)
+
+
+def lead_scores_sql(plan: AccountPlan, query: str) -> str:
+    """The compiled lead query cut to what the account stage reads (id, scores, total, MQL
+    flag), so an engine that prunes columns skips the explanation's."""
+    cols = ["lead_id", "total", "mql"]
+    cols += [dimension_column(plan.lead, i) for i in range(len(plan.lead.dimensions))]
+    return f"SELECT {', '.join(cols)} FROM ({query}) AS lead_q"
 
 
 def scored_select(plan: AccountPlan, acct: exp.Expression | None) -> exp.Select:
