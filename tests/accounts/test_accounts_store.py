@@ -59,9 +59,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 
 def test_accounts_are_scored_moved_queued_and_disposed(store: Store) -> None:
-    report = rescore_accounts(store, AS_OF)
-    assert report.scored == 2 and report.new_mqas == []  # A1: 85 of 100
-    a1 = get_account(store, "A1")
+    tick(store, AS_OF)  # the tick scores the accounts after their leads
+    a1 = get_account(store, "A1")  # 85 of 100: engaged, not an MQA
     assert a1.stage == "engaged" and a1.score is not None and a1.score["total"] == 85.0
     roles = {m.lead_id: m.role for m in a1.members}
     assert roles == {"L1": "decision maker", "L2": "champion", "L3": None, "L4": "practitioner"}
@@ -74,7 +73,7 @@ def test_accounts_are_scored_moved_queued_and_disposed(store: Store) -> None:
         actor="t",
         as_of=AS_OF,
     )
-    tick(store, AS_OF)  # the tick re-scores accounts too: A1 is a new MQA, and says so
+    # publishing re-scores the accounts: A1 is a new MQA, and says so
     assert get_account(store, "A1").stage == "mqa"
     with store.read() as conn:
         (row,) = conn.execute(select(outbox).where(outbox.c.topic == "account.mqa")).all()
