@@ -41,6 +41,7 @@ COMMAND_MODULES = [
     "leadgate.cli.demo_cmds",
     "leadgate.cli.learn_cmds",
     "leadgate.cli.crm_cmds",
+    "leadgate.cli.accounts_cmds",
 ]
 
 _DEBUG = {"on": bool(os.environ.get("LEADGATE_DEBUG"))}

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from leadgate.errors import ModelError, Problem
+from leadgate.model.accounts_check import account_problems
 from leadgate.model.conditions import parse_condition
 from leadgate.model.spec import (
     CheckSpec,
@@ -98,7 +99,10 @@ class Model:
 
 def content_hash(spec: ModelSpec) -> str:
     """The model's identity: sha256 over its canonical JSON, so formatting and comments don't count."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    data = spec.model_dump(mode="json")
+    if data.get("accounts") is None:  # models without accounts keep the hash they always had
+        data.pop("accounts", None)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -309,6 +313,7 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
         floors(seg.floors, (*spath, "floors"))
         checks(seg.require or [], (*spath, "require"))
         checks(seg.disqualify or [], (*spath, "disqualify"))
+    problems.extend(account_problems(spec, doc.problem))
     return problems
 
 

@@ -6,12 +6,15 @@ which knows the operator language; ``model/loader.py`` runs both checks and loca
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
 from leadgate.model.conditions import CONDITION_JSON_SCHEMA
+
+if TYPE_CHECKING:
+    from leadgate.model.accounts_spec import AccountsSpec
 
 ConditionMap = Annotated[dict[str, Any], WithJsonSchema(CONDITION_JSON_SCHEMA)]
 EventTypes = Annotated[
@@ -125,6 +128,9 @@ class ModelSpec(_Strict):
     )
     recycle_after_days: Days | None = Field(
         None, description="An MQL with no sales action for this long goes back to nurture."
+    )
+    accounts: AccountsSpec | None = Field(
+        None, description="Account scores, buying group and the MQA (docs/model-guide.md)."
     )
 
     @field_validator("version", mode="before")

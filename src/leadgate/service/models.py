@@ -146,6 +146,11 @@ def publish_model(
                 details={**identity, "previous": previous, "new_mqls": summary.new_mqls,
                          "scored": summary.scored},
             )  # fmt: skip
+    if not dry_run:
+        # Accounts follow their leads (issue #15); imported here: service.accounts reads models.
+        from leadgate.service.accounts import rescore_accounts_if_any
+
+        rescore_accounts_if_any(store, as_of)
     return PublishReport(
         model=identity, previous=previous, dry_run=dry_run, summary=summary, examples=examples
     )

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, and_, select
 from leadgate.engine import as_utc
 from leadgate.lifecycle.recycling import EXPIRED, expired_at
 from leadgate.lifecycle.stages import Cause, Stage
+from leadgate.service.accounts import rescore_accounts_if_any
 from leadgate.service.models import active_model
 from leadgate.service.rescore import BATCH_MIN_LEADS, Progress, rescore
 from leadgate.service.shapes import RescoreSummary, TickReport
@@ -91,4 +92,5 @@ def tick(
                 progress=progress,
                 engine=engine,
             )
+    rescore_accounts_if_any(store, as_of)  # accounts follow their leads (issue #15)
     return TickReport(as_of=as_of, summary=summary)

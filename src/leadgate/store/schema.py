@@ -325,3 +325,54 @@ crm_pulls = Table(
     Column("applied_at", UTCDateTime, nullable=False),
     UniqueConstraint("connector", "lead_id", "cycle", "action"),
 )
+
+# Accounts (issue #15, migration 0003_accounts): account-level events (no lead), each
+# account's latest score and stage with its MQA cycle, and its stage moves and dispositions.
+account_events = Table(
+    "account_events",
+    metadata,
+    Column("event_id", Id, primary_key=True),
+    Column("account_id", Id, nullable=False),
+    Column("type", String(255), nullable=False),
+    Column("timestamp", UTCDateTime, nullable=False),
+    Column("properties", Json, nullable=False),
+    Column("ingested_at", UTCDateTime, nullable=False),
+    Index("ix_account_events_account_id_timestamp", "account_id", "timestamp"),
+)
+
+account_states = Table(
+    "account_states",
+    metadata,
+    Column("account_id", Id, primary_key=True),
+    Column("stage", String(32), nullable=False, index=True),
+    Column("stage_since", UTCDateTime, nullable=False),
+    Column("cycle", Integer, nullable=False),  # number of the current/last MQA cycle (0: never)
+    Column("score", Json),  # AccountScore.to_record()
+    Column("explanation", Json),  # AccountExplanation.to_dict()
+    Column("score_total", Float),
+    Column("mqa", Boolean),
+    Column("abm", Boolean),
+    Column("completeness", Float),
+    Column("model_hash", String(64)),
+    Column("scored_at", UTCDateTime),
+    Column("mqa_at", UTCDateTime),
+    Column("sla_due_at", UTCDateTime),
+    Column("first_touch_at", UTCDateTime),
+)
+
+account_transitions = Table(
+    "account_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Id, nullable=False, index=True),
+    Column("cycle", Integer, nullable=False),
+    Column("from_stage", String(32), nullable=False),
+    Column("to_stage", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("cause", String(32), nullable=False),  # score, disposition
+    Column("action", String(32)),  # the disposition's action (accept keeps the stage)
+    Column("actor", String(255), nullable=False),
+    Column("model_hash", String(64)),
+    Column("reason", String(64)),
+    Column("note", Text),
+)

@@ -21,7 +21,7 @@ from leadgate.store.db import Store
 from leadgate.store.schema import webhook_deliveries, webhooks
 from leadgate.webhooks.targets import allowed_networks, check_target
 
-TOPICS = ("lead.mql", "lead.disposition", "lead.erased")
+TOPICS = ("lead.mql", "lead.disposition", "lead.erased", "account.mqa")
 
 
 @dataclass(frozen=True)

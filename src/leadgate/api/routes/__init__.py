@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.routing import APIRoute
 
-from leadgate.api.routes import admin, events, health, leads, models, privacy, reports
+from leadgate.api.routes import accounts, admin, events, health, leads, models, privacy, reports
 
 ROUTERS = [
     health.router,
@@ -14,6 +14,7 @@ ROUTERS = [
     reports.router,
     admin.router,
     privacy.router,
+    accounts.router,
 ]
 
 __all__ = ["ROUTERS", "api_routes"]

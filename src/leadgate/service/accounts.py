@@ -1,0 +1,386 @@
+"""Accounts in the store (issue #15): account events, account scores and stages, the MQA queue,
+account dispositions.
+
+``rescore_accounts`` scores every stored account under the published model's ``accounts:``
+block with the per-account executor: its leads (as stored: profile, account, events, canonical
+leads only) scored at the same ``as_of``, its account-level events. The lifecycle decisions are
+``lifecycle/account_stages``'s; this module records them (``account_states``,
+``account_transitions``). The API's ``/v1/accounts`` routes and the CLI call these functions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, func, insert, select, update
+
+from leadgate.engine.accounts_compile import compile_accounts
+from leadgate.engine.accounts_ir import AccountPlan
+from leadgate.engine.accounts_python import ScoredLead, score_account
+from leadgate.engine.accounts_result import AccountScore
+from leadgate.engine.event import Event, as_utc
+from leadgate.errors import ConflictError, NotFoundError
+from leadgate.lifecycle.account_stages import (
+    MQA,
+    TARGET,
+    plan_account_disposition,
+    stage_after_score,
+)
+from leadgate.lifecycle.sla import sla_due_at, sla_state
+from leadgate.model import parse_model
+from leadgate.service.models import active_model
+from leadgate.service.rescore import profile_of, score_rows
+from leadgate.store.db import Store
+from leadgate.store.history import lead_rows, lead_select
+from leadgate.store.schema import (
+    account_events,
+    account_states,
+    account_transitions,
+    accounts,
+    leads,
+    outbox,
+)
+
+SYSTEM = "system"
+MQA_TOPIC = "account.mqa"  # the webhook topic of a new MQA (webhooks/registry.TOPICS)
+
+
+class AccountState(BaseModel):
+    """An account's stage and latest score (``AccountScore.to_record()``)."""
+
+    account_id: str
+    stage: str
+    cycle: int = 0
+    score: dict[str, Any] | None = None
+
+
+class AccountTransition(BaseModel):
+    at: datetime
+    cycle: int
+    from_stage: str
+    to_stage: str
+    cause: str
+    action: str | None = None
+    actor: str
+    reason: str | None = None
+    note: str | None = None
+
+
+class AccountMember(BaseModel):
+    """One of the account's leads: its stage, score and buying-group role."""
+
+    lead_id: str
+    stage: str
+    total: float | None = None
+    mql: bool | None = None
+    role: str | None = None
+    engaged: bool = False
+
+
+class AccountView(AccountState):
+    """An account: score, explanation, buying group, members, stage moves."""
+
+    explanation: dict[str, Any] | None = None
+    members: list[AccountMember] = []
+    transitions: list[AccountTransition] = []
+    mqa_at: datetime | None = None
+    sla_due_at: datetime | None = None
+    first_touch_at: datetime | None = None
+
+
+class MqaItem(BaseModel):
+    """One account in the MQA queue, listing its buying group."""
+
+    account_id: str
+    cycle: int
+    total: float
+    abm: bool
+    completeness: float | None
+    buying_group: dict[str, Any]
+    missing: list[str]
+    mqa_at: datetime
+    sla_due_at: datetime
+    sla_state: str
+
+
+class AccountsReport(BaseModel):
+    scored: int
+    new_mqas: list[str]
+
+
+def _plan(conn: Connection, store: Store) -> AccountPlan:
+    model = active_model(conn, store)
+    if model is None:
+        raise NotFoundError("no model is published yet")
+    key = f"accounts:{model.hash}"
+    if key not in store.cache:
+        parsed = parse_model(model.yaml, f"model {model.name} {model.version}")
+        store.cache[key] = compile_accounts(parsed)
+    plan: AccountPlan = store.cache[key]
+    return plan
+
+
+def add_account_events(store: Store, events: Iterable[Event], *, at: datetime) -> int:
+    """Store account-level events (``Event.lead_id`` is the account id); a replayed event id
+    adds nothing. Returns how many were new."""
+    rows = list({e.event_id: e for e in events}.values())
+    with store.write() as conn:
+        seen = set(
+            conn.execute(
+                select(account_events.c.event_id).where(
+                    account_events.c.event_id.in_([e.event_id for e in rows])
+                )
+            ).scalars()
+        )
+        fresh = [
+            {"event_id": e.event_id, "account_id": e.lead_id, "type": e.type,
+             "timestamp": e.timestamp, "properties": dict(e.properties), "ingested_at": as_utc(at)}
+            for e in rows
+            if e.event_id not in seen
+        ]  # fmt: skip
+        if fresh:
+            conn.execute(insert(account_events), fresh)
+    return len(fresh)
+
+
+def _account_events(conn: Connection) -> dict[str, list[Event]]:
+    out: dict[str, list[Event]] = defaultdict(list)
+    for row in conn.execute(select(account_events)):
+        out[row.account_id].append(
+            Event(row.account_id, row.type, as_utc(row.timestamp), row.event_id, row.properties)
+        )
+    return out
+
+
+def score_store_accounts(conn: Connection, store: Store, as_of: datetime) -> list[AccountScore]:
+    """Every stored account's score at ``as_of`` (leads as stored, canonical and not erased)."""
+    plan = _plan(conn, store)
+    model = active_model(conn, store)
+    assert model is not None
+    accts = {r.account_id: dict(r.attrs) for r in conn.execute(select(accounts))}
+    rows = lead_rows(
+        conn,
+        lead_select().where(
+            leads.c.account_id.is_not(None),
+            leads.c.duplicate_of.is_(None),
+            leads.c.erased_at.is_(None),
+        ),
+    )
+    rows = [r for r in rows if r.account_id in accts]
+    scores = score_rows(conn, model, rows, as_of)
+    by_account: dict[str, list[ScoredLead]] = defaultdict(list)
+    for r, s in zip(rows, scores, strict=True):
+        assert r.account_id is not None
+        by_account[r.account_id].append(ScoredLead.of(profile_of(r, accts[r.account_id]), s))
+    evs = _account_events(conn)
+    return [
+        score_account(plan, {**attrs, "account_id": aid}, evs.get(aid, ()), by_account[aid], as_of, aid)
+        for aid, attrs in sorted(accts.items())
+    ]  # fmt: skip
+
+
+def _engaged(score: AccountScore) -> bool:
+    roles = score.explanation.roles
+    if roles:
+        return any(r.filled for r in roles)
+    return bool(score.explanation.leads) and score.total > 0
+
+
+def rescore_accounts(store: Store, as_of: datetime, *, actor: str = SYSTEM) -> AccountsReport:
+    """Score every account, record each score and move each account as the score decides
+    (``lifecycle/account_stages.stage_after_score``); a new MQA opens a cycle with its SLA.
+
+    Raises:
+        NotFoundError: no model is published.
+        ModelError: the published model has no ``accounts:`` block.
+    """
+    as_of = as_utc(as_of)
+    new_mqas: list[str] = []
+    with store.write() as conn:
+        plan = _plan(conn, store)
+        sla_hours = plan.lead.segments[-1].policy.sla_hours
+        scores = score_store_accounts(conn, store, as_of)
+        states = {r.account_id: r for r in conn.execute(select(account_states))}
+        for s in scores:
+            record = s.to_record()
+            values: dict[str, Any] = {
+                "score": record, "explanation": s.explanation.to_dict(), "score_total": s.total,
+                "mqa": s.mqa, "abm": s.abm, "completeness": s.explanation.completeness,
+                "model_hash": plan.lead.hash, "scored_at": as_of,
+            }  # fmt: skip
+            old = states.get(s.account_id)
+            stage, cycle = (old.stage, old.cycle) if old is not None else (TARGET, 0)
+            target = stage_after_score(stage, s.mqa, _engaged(s))
+            if target is not None:
+                if target == MQA:
+                    cycle += 1
+                    values |= {"mqa_at": as_of, "sla_due_at": sla_due_at(as_of, sla_hours),
+                               "first_touch_at": None}  # fmt: skip
+                    new_mqas.append(s.account_id)
+                    conn.execute(insert(outbox).values(
+                        topic=MQA_TOPIC, lead_id=None, created_at=as_of,
+                        payload={"account_id": s.account_id, "cycle": cycle, "at": as_of.isoformat(),
+                                 "score": record},
+                    ))  # fmt: skip
+                values |= {"stage": target, "stage_since": as_of, "cycle": cycle}
+                conn.execute(
+                    insert(account_transitions).values(
+                        account_id=s.account_id, cycle=cycle, from_stage=stage, to_stage=target,
+                        at=as_of, cause="score", actor=actor, model_hash=plan.lead.hash,
+                    )
+                )  # fmt: skip
+            if old is None:
+                values.setdefault("stage", stage)
+                values.setdefault("stage_since", as_of)
+                values.setdefault("cycle", cycle)
+                conn.execute(insert(account_states).values(account_id=s.account_id, **values))
+            else:
+                conn.execute(
+                    update(account_states)
+                    .where(account_states.c.account_id == s.account_id)
+                    .values(**values)
+                )
+    return AccountsReport(scored=len(scores), new_mqas=new_mqas)
+
+
+def rescore_accounts_if_any(store: Store, as_of: datetime) -> AccountsReport | None:
+    """``rescore_accounts`` when the published model has an ``accounts:`` block (``tick``
+    calls it, so accounts follow their leads); None otherwise."""
+    with store.read() as conn:
+        model = active_model(conn, store)
+    if model is None:
+        return None
+    key = f"has_accounts:{model.hash}"
+    if key not in store.cache:
+        store.cache[key] = parse_model(model.yaml).spec.accounts is not None
+    if not store.cache[key]:
+        return None
+    return rescore_accounts(store, as_of)
+
+
+def _state(conn: Connection, account_id: str) -> Any:
+    row = conn.execute(
+        select(account_states).where(account_states.c.account_id == account_id)
+    ).first()
+    if row is None:
+        exists = conn.execute(
+            select(func.count()).select_from(accounts).where(accounts.c.account_id == account_id)
+        ).scalar_one()
+        if not exists:
+            raise NotFoundError(f"no account '{account_id}'")
+    return row
+
+
+def get_account(store: Store, account_id: str) -> AccountView:
+    """An account: stage, score, explanation, buying group, its leads, stage moves.
+
+    Raises:
+        NotFoundError: no such account.
+    """
+    with store.read() as conn:
+        row = _state(conn, account_id)
+        member_rows = conn.execute(
+            select(leads.c.lead_id, leads.c.stage, leads.c.score_total, leads.c.qualifies)
+            .where(leads.c.account_id == account_id, leads.c.duplicate_of.is_(None))
+            .order_by(leads.c.lead_id)
+        ).all()
+        moves = conn.execute(
+            select(account_transitions)
+            .where(account_transitions.c.account_id == account_id)
+            .order_by(account_transitions.c.id)
+        ).all()
+    if row is None:
+        return AccountView(account_id=account_id, stage=TARGET)
+    roles: dict[str, str] = {}
+    for name, role in ((row.score or {}).get("buying_group") or {}).get("roles", {}).items():
+        for member in role["members"]:
+            roles[member] = name
+    members = [
+        AccountMember(lead_id=m.lead_id, stage=m.stage, total=m.score_total, mql=m.qualifies,
+                      role=roles.get(m.lead_id), engaged=m.lead_id in roles)
+        for m in member_rows
+    ]  # fmt: skip
+    transitions = [
+        AccountTransition(
+            at=t.at, cycle=t.cycle, from_stage=t.from_stage, to_stage=t.to_stage, cause=t.cause,
+            action=t.action, actor=t.actor, reason=t.reason, note=t.note,
+        )
+        for t in moves
+    ]  # fmt: skip
+    return AccountView(
+        account_id=account_id, stage=row.stage, cycle=row.cycle, score=row.score,
+        explanation=row.explanation, members=members, transitions=transitions,
+        mqa_at=row.mqa_at, sla_due_at=row.sla_due_at, first_touch_at=row.first_touch_at,
+    )  # fmt: skip
+
+
+def mqa_queue(store: Store, *, as_of: datetime, limit: int = 100, offset: int = 0) -> list[MqaItem]:
+    """Accounts at ``mqa``, highest total first, then oldest MQA first (one item per account)."""
+    c = account_states.c
+    with store.read() as conn:
+        rows = conn.execute(
+            select(account_states)
+            .where(c.stage == MQA)
+            .order_by(c.score_total.desc(), c.mqa_at, c.account_id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+    return [
+        MqaItem(
+            account_id=r.account_id, cycle=r.cycle, total=r.score_total or 0.0, abm=bool(r.abm),
+            completeness=r.completeness, buying_group=(r.score or {}).get("buying_group", {}),
+            missing=(r.score or {}).get("missing", []), mqa_at=r.mqa_at, sla_due_at=r.sla_due_at,
+            sla_state=sla_state(r.sla_due_at, r.first_touch_at, as_utc(as_of)),
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+def dispose_account(
+    store: Store,
+    account_id: str,
+    action: str,
+    *,
+    reason: str | None = None,
+    note: str | None = None,
+    actor: str,
+    at: datetime,
+) -> AccountState:
+    """Record what sales did with an account (accept, reject with a reason, opportunity, won,
+    lost) and move it (``lifecycle/account_stages.plan_account_disposition``).
+
+    Raises:
+        NotFoundError: no such account.
+        DispositionError: unknown action, reject without a reason (HTTP 422).
+        ConflictError: not allowed from the account's stage (HTTP 409).
+    """
+    at = as_utc(at)
+    with store.write() as conn:
+        row = _state(conn, account_id)
+        if row is None:
+            raise ConflictError(f"cannot {action} account '{account_id}': it was never scored")
+        move = plan_account_disposition(row.stage, action, reason)
+        values: dict[str, Any] = {}
+        if move.touches and row.first_touch_at is None:
+            values["first_touch_at"] = at
+        to_stage = move.target or row.stage
+        if move.target is not None:
+            values |= {"stage": move.target, "stage_since": at}
+        if values:
+            conn.execute(
+                update(account_states)
+                .where(account_states.c.account_id == account_id)
+                .values(**values)
+            )
+        conn.execute(
+            insert(account_transitions).values(
+                account_id=account_id, cycle=row.cycle, from_stage=row.stage, to_stage=to_stage,
+                at=at, cause="disposition", action=action, actor=actor, model_hash=row.model_hash,
+                reason=reason, note=note,
+            )
+        )  # fmt: skip
+        return AccountState(account_id=account_id, stage=to_stage, cycle=row.cycle, score=row.score)
