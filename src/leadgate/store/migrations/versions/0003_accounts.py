@@ -14,7 +14,7 @@ from alembic import op
 from leadgate.store.schema import UTCDateTime
 
 revision = "0003_accounts"
-down_revision = "0002_web"
+down_revision = "0003_lead_state"
 branch_labels = None
 depends_on = None
 
