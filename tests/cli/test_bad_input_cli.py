@@ -39,7 +39,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         [sys.executable, "-m", "leadgate", *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # a Spark run starts a JVM: minutes on a loaded CI machine
         env={**os.environ, "LEADGATE_PG_URL": PG_URL, **(env or {})},
     )
 

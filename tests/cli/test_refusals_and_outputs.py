@@ -6,6 +6,7 @@ every command that writes."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -47,20 +48,32 @@ def _count(db: Path, table: str) -> int:
         return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Path:
-    """A store scored up to 2026-11-03: leads, the reference model, one event."""
-    db = tmp_path / "s.db"
-    (tmp_path / "leads.csv").write_text(LEADS)
-    (tmp_path / "events.csv").write_text(EVENTS)
+@pytest.fixture(scope="module")
+def scored_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store scored up to 2026-11-03 by the CLI: leads, the reference model, one event."""
+    folder = tmp_path_factory.mktemp("store")
+    db = folder / "s.db"
+    (folder / "leads.csv").write_text(LEADS)
+    (folder / "events.csv").write_text(EVENTS)
     steps = [
-        ("load", "leads", str(tmp_path / "leads.csv"), "--as-of", "2026-11-01"),
+        ("load", "leads", str(folder / "leads.csv"), "--as-of", "2026-11-01"),
         ("models", "publish", str(REFERENCE_MODEL), "--as-of", "2026-11-02"),
-        ("load", "events", str(tmp_path / "events.csv"), "--as-of", "2026-11-03"),
+        ("load", "events", str(folder / "events.csv"), "--as-of", "2026-11-03"),
     ]
     for step in steps:
         done = run(*step, "--db", str(db))
         assert done.returncode == 0, done.stderr
+    return db
+
+
+@pytest.fixture
+def store(scored_store: Path, tmp_path: Path) -> Path:
+    """A copy of the scored store of its own (built once a module: three CLI runs)."""
+    db = tmp_path / "s.db"
+    for suffix in ("", "-wal", "-shm"):  # a WAL left by the last run travels with the file
+        source = scored_store.with_name(scored_store.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, db.with_name(db.name + suffix))
     return db
 
 
