@@ -15,13 +15,15 @@ from typing import Any
 
 from leadgate.engine import ir
 from leadgate.engine.event import Event, as_utc
-from leadgate.engine.qualify import qualify
+from leadgate.engine.qualify import bound_text, is_pql, qualify
 from leadgate.engine.result import (
     CheckResult,
     DimensionResult,
     Explanation,
+    PqlResult,
     RuleResult,
     Score,
+    SignalResult,
 )
 from leadgate.engine.values import bool_of, domain_of, fold, get_field, number_of, text_of
 from leadgate.model.regex_safety import compile_regex
@@ -167,10 +169,21 @@ def _matching(flt: ir.EventFilter, events: list[_Aged]) -> list[_Aged]:
     ]
 
 
+@dataclass(frozen=True)
+class _Scoped:
+    """A lead's events and its account's (both aged, most recent first)."""
+
+    lead: list[_Aged]
+    account: list[_Aged]
+
+    def of(self, count: ir.EventCount) -> list[_Aged]:
+        return self.account if count.scope is ir.Scope.ACCOUNT else self.lead
+
+
 class _RuleScorer(ir.RuleVisitor[RuleResult]):
     """One lead's result for each rule: its profile and its events (aged, most recent first)."""
 
-    def __init__(self, profile: Mapping[str, Any], events: list[_Aged]) -> None:
+    def __init__(self, profile: Mapping[str, Any], events: _Scoped) -> None:
         self.profile, self.events = profile, events
 
     def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleResult:
@@ -181,25 +194,37 @@ class _RuleScorer(ir.RuleVisitor[RuleResult]):
         )
 
     def visit_EventRule(self, rule: ir.EventRule) -> RuleResult:
-        return _event_rule(rule, self.events)
+        return _event_rule(rule, self.events.lead)
 
     def visit_CountRule(self, rule: ir.CountRule) -> RuleResult:
-        hit, n = _count_holds(rule.count, self.events)
+        hit, n, value = _count_holds(rule.count, self.events)
         pts = rule.points if hit else 0.0
         return RuleResult(
-            rule.key, rule.dimension, rule.name, rule.kind, hit, n, pts, pts, pts, False
-        )
+            rule.key, rule.dimension, rule.name, rule.kind, hit, n, pts, pts, pts, False,
+            measured=value, bound=bound_text(rule.count),
+        )  # fmt: skip
+
+
+def _per_event(rule: ir.EventRule, a: _Aged) -> float:
+    """An event's points before decay: ``points``, or ``points`` per unit of ``points_per``."""
+    if rule.points_per is None:
+        return rule.points
+    return rule.points * (number_of(get_field(a.event.properties, rule.points_per)) or 0.0)
 
 
 def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
     found = _matching(rule.filter, events)  # most recent first
     if rule.max_count is not None:
         found = found[: rule.max_count]
+    if rule.points_per is not None:
+        raw = math.fsum(_per_event(rule, a) for a in found)
+    else:
+        raw = rule.points * len(found)
     if rule.half_life_days is None:
-        decayed = rule.points * len(found)
+        decayed = raw
     else:
         hl = rule.half_life_days
-        decayed = math.fsum(rule.points * 0.5 ** (a.age_days / hl) for a in found)
+        decayed = math.fsum(_per_event(rule, a) * 0.5 ** (a.age_days / hl) for a in found)
     points = decayed
     capped = False
     if rule.max_points is not None and abs(decayed) > rule.max_points:
@@ -212,7 +237,7 @@ def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
         kind=rule.kind,
         matched=bool(found),
         events_counted=len(found),
-        raw_points=rule.points * len(found),
+        raw_points=raw,
         decayed_points=decayed,
         points=points,
         capped=capped,
@@ -220,22 +245,92 @@ def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
     )
 
 
-def _count_holds(count: ir.EventCount, events: list[_Aged]) -> tuple[bool, int]:
-    n = len(_matching(count.filter, events))
-    return n >= count.min_count and (count.max_count is None or n <= count.max_count), n
+def day_of(epoch: float) -> int:
+    """The UTC calendar day of an epoch time (days since 1970-01-01): ``distinct_days``."""
+    return math.floor(epoch / ir.SECONDS_PER_DAY)
+
+
+def distinct_key(value: Any) -> tuple[str, object] | None:
+    """How ``{distinct: PROPERTY}`` tells values apart: numbers by value, text folded (as
+    ``eq`` compares them); None for a missing value."""
+    n = number_of(value)
+    if n is not None:
+        return ("n", n + 0.0)  # -0.0 and 0.0 are one value
+    t = text_of(value)
+    return None if t is None else ("t", fold(t))
+
+
+def measure_of(measure: ir.Measure, found: list[_Aged]) -> float:
+    """The measure's value over the matching events (docs/semantics.md "Measures")."""
+    kind, prop = measure.kind, measure.prop
+    if kind is ir.MeasureKind.COUNT:
+        return float(len(found))
+    if kind is ir.MeasureKind.DISTINCT_DAYS:
+        return float(len({day_of(a.event.epoch) for a in found}))
+    assert prop is not None
+    if kind is ir.MeasureKind.SUM:
+        return math.fsum(number_of(get_field(a.event.properties, prop)) or 0.0 for a in found)
+    if prop == ir.LEAD_ID:
+        return float(len({a.event.lead_id for a in found}))
+    keys = {distinct_key(get_field(a.event.properties, prop)) for a in found}
+    keys.discard(None)
+    return float(len(keys))
+
+
+def _count_holds(count: ir.EventCount, events: _Scoped) -> tuple[bool, int, float]:
+    found = _matching(count.filter, events.of(count))
+    value = measure_of(count.measure, found)
+    return count.holds(value), len(found), value
 
 
 def _check(
-    chk: ir.Check, kind: str, profile: Mapping[str, Any], events: list[_Aged]
+    chk: ir.Check,
+    kind: str,
+    profile: Mapping[str, Any],
+    events: _Scoped,
 ) -> CheckResult:
     matched = True
     counted: int | None = None
+    value: float | None = None
+    bound: str | None = None
     if chk.when is not None:
         matched = predicate(chk.when)(profile)
     if chk.events is not None:
-        ok, counted = _count_holds(chk.events, events)
+        ok, counted, value = _count_holds(chk.events, events)
+        bound = bound_text(chk.events)
         matched = matched and ok
-    return CheckResult(chk.key, chk.name, kind, matched, counted)
+    return CheckResult(chk.key, chk.name, kind, matched, counted, value, bound)
+
+
+def _pql(
+    pql: ir.Pql, profile: Mapping[str, Any], events: _Scoped, scores: Mapping[str, float],
+    total: float,
+) -> PqlResult:  # fmt: skip
+    """The PQL verdict; its gates read the profile and the lead's scores (``score.<dim>``,
+    ``score.total``)."""
+    signals = []
+    for sig in pql.signals:
+        held, n, value = _count_holds(sig.events, events)
+        signals.append(SignalResult(sig.key, sig.name, held, value, n, bound_text(sig.events)))
+    with_scores = {
+        **profile,
+        **{ir.SCORE_PREFIX + d: v for d, v in scores.items()},
+        ir.SCORE_TOTAL: total,
+    }
+    gates = [_check(g, "gate", with_scores, events) for g in pql.gates]
+    return PqlResult(is_pql(pql, signals, gates), pql.min_signals, tuple(signals), tuple(gates))
+
+
+def reads_accounts(plan: ir.Plan) -> bool:
+    """Some measure of ``plan`` reads the events of the lead's whole account."""
+    return any(c.scope is ir.Scope.ACCOUNT for c in plan.event_counts)
+
+
+def account_key(profile: Mapping[str, Any], lead_id: str) -> str:
+    """Which events ``scope: account`` reads: those of every lead with the same ``account_id``
+    (text); a lead without one is an account of its own."""
+    account = text_of(get_field(profile, "account_id"))
+    return "l" + lead_id if account is None else "a" + account
 
 
 def segment_of(plan: ir.Plan, profile: Mapping[str, Any]) -> ir.Segment:
@@ -252,15 +347,24 @@ def score_lead(
     events: Iterable[Event],
     as_of: datetime,
     lead_id: str | None = None,
+    account_events: Iterable[Event] | None = None,
 ) -> Score:
-    """Score one lead: segment, per-dimension scores, total, MQL flag and explanation.
+    """Score one lead: segment, per-dimension scores, total, MQL and PQL flags, explanation.
 
+    ``account_events``: every event of the lead's account (its own included), which
+    ``scope: account`` measures read; None: the lead's own events (a lead without an account).
     Events after ``as_of`` do not exist for this score (ARCHITECTURE.md invariant 2).
     """
     as_of = as_utc(as_of)
     now = as_of.timestamp()
-    aged = [_Aged(e, (now - e.epoch) / ir.SECONDS_PER_DAY) for e in events if e.epoch <= now]
-    aged.sort(key=lambda a: (a.age_days, a.event.event_id))
+
+    def aged_list(items: Iterable[Event]) -> list[_Aged]:
+        out = [_Aged(e, (now - e.epoch) / ir.SECONDS_PER_DAY) for e in items if e.epoch <= now]
+        out.sort(key=lambda a: (a.age_days, a.event.event_id))
+        return out
+
+    own = aged_list(events)
+    aged = _Scoped(own, own if account_events is None else aged_list(account_events))
 
     rule_results: list[RuleResult] = []
     dim_sums: dict[str, float] = {}
@@ -305,6 +409,7 @@ def score_lead(
         checks=tuple(checks),
         lacks=tuple(lacks),
         threshold=policy.threshold,
+        pql=None if plan.pql is None else _pql(plan.pql, profile, aged, scores, total),
     )
     return Score(
         lead_id=str(lead_id if lead_id is not None else get_field(profile, "lead_id") or ""),

@@ -24,8 +24,11 @@ from leadgate.model.spec import (
     DimensionSpec,
     EventCountSpec,
     ModelSpec,
+    PqlSpec,
     RuleSpec,
     SegmentSpec,
+    SignalSpec,
+    measure_parts,
 )
 
 PathKey = tuple[str | int, ...]
@@ -33,7 +36,16 @@ PathKey = tuple[str | int, ...]
 _ALL_KEYS = sorted(
     {
         k
-        for cls in (ModelSpec, DimensionSpec, RuleSpec, CheckSpec, EventCountSpec, SegmentSpec)
+        for cls in (
+            ModelSpec,
+            DimensionSpec,
+            RuleSpec,
+            CheckSpec,
+            EventCountSpec,
+            SegmentSpec,
+            PqlSpec,
+            SignalSpec,
+        )
         for k in cls.model_fields
     }
 )
@@ -220,12 +232,36 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
                 problems.append(doc.problem(cpath, "needs 'when' or 'events'", "what must hold?"))
             cond(chk.when, (*cpath, "when"))
             if chk.events is not None:
-                cond(chk.events.where, (*cpath, "events", "where"))
-                ev = chk.events
-                if ev.max_count is not None and ev.max_count < ev.min_count:
+                event_count(chk.events, (*cpath, "events"))
+
+    def event_count(ev: EventCountSpec, path: PathKey) -> None:
+        cond(ev.where, (*path, "where"))
+        if ev.max_count is not None and ev.max_count < ev.min_count:
+            problems.append(doc.problem((*path, "max_count"), "max_count is below min_count"))
+        given = ev.model_fields_set
+        if ev.measure != "count":
+            for key in ("min_count", "max_count"):
+                if key in given:
                     problems.append(
-                        doc.problem((*cpath, "events", "max_count"), "max_count is below min_count")
+                        doc.problem(
+                            (*path, key),
+                            f"'{key}' counts events; this test measures "
+                            f"{' '.join(p for p in measure_parts(ev.measure) if p)}",
+                            "bound the measure with min and max",
+                        )
                     )
+        else:
+            for key in ("min", "max"):
+                if f"{key}_count" in given and key in given:
+                    problems.append(
+                        doc.problem((*path, key), f"give '{key}' or '{key}_count', not both")
+                    )
+        if ev.min is not None and ev.max is not None and ev.min > ev.max:
+            problems.append(doc.problem((*path, "min"), f"min {ev.min} is above max {ev.max}"))
+        if measure_parts(ev.measure) == ("sum", "lead_id"):
+            problems.append(
+                doc.problem((*path, "measure", "sum"), "lead_id is not a number", "use distinct")
+            )
 
     def floors(values: dict[str, float] | None, path: PathKey) -> None:
         for dim in values or {}:
@@ -268,7 +304,9 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
                     )
                 )
             if rule.event is None:
-                for key in ("where", "within_days", "half_life_days", "max_points", "max_count"):
+                for key in (
+                    "where", "within_days", "half_life_days", "max_points", "max_count", "points_per",
+                ):  # fmt: skip
                     if getattr(rule, key) is not None:
                         problems.append(
                             doc.problem(
@@ -282,15 +320,34 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
             cond(rule.when, (*rpath, "when"))
             cond(rule.where, (*rpath, "where"))
             if rule.events is not None:
-                cond(rule.events.where, (*rpath, "events", "where"))
-                if (
-                    rule.events.max_count is not None
-                    and rule.events.max_count < rule.events.min_count
-                ):
-                    problems.append(
-                        doc.problem((*rpath, "events", "max_count"), "max_count is below min_count")
+                event_count(rule.events, (*rpath, "events"))
+            if rule.points_per is not None and rule.max_count is not None:
+                problems.append(
+                    doc.problem(
+                        (*rpath, "points_per"),
+                        "points_per cannot be combined with max_count",
+                        "cap the points with max_points instead",
                     )
+                )
     floors(spec.floors, ("floors",))
+    if spec.pql is not None:
+        signal_names: set[str] = set()
+        for i, sig in enumerate(spec.pql.signals):
+            if sig.name in signal_names:
+                problems.append(
+                    doc.problem(("pql", "signals", i, "name"), f"duplicate name '{sig.name}'")
+                )
+            signal_names.add(sig.name)
+            event_count(sig.events, ("pql", "signals", i, "events"))
+        if spec.pql.min_signals > len(spec.pql.signals):
+            problems.append(
+                doc.problem(
+                    ("pql", "min_signals"),
+                    f"min_signals {spec.pql.min_signals} is more than the "
+                    f"{len(spec.pql.signals)} signals",
+                )
+            )
+        checks(spec.pql.require, ("pql", "require"))
     checks(spec.require, ("require",))
     checks(spec.disqualify, ("disqualify",))
     seg_names: set[str] = set()
