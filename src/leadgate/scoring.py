@@ -20,6 +20,7 @@ from leadgate.engine.python import account_key, reads_accounts
 from leadgate.errors import NotFoundError
 from leadgate.executors import EngineOptions, PythonOptions, options_for
 from leadgate.io import read_events, read_leads
+from leadgate.io.numeric_checks import check_numeric
 from leadgate.model import load_model
 
 Progress = Callable[[int, int], None]
@@ -99,6 +100,7 @@ def score_files(
     options = options_for(engine) if isinstance(engine, str) else engine
     if isinstance(options, PythonOptions):
         inputs = read_inputs(leads, events, accounts)
+        check_numeric(plan, events)
         return [explained(s, explain) for s in iter_scores(plan, inputs, as_of, progress)]
     from leadgate import batch  # the SQL executors
 
@@ -149,6 +151,7 @@ def explain_lead(
             raise NotFoundError(f"{leads}: no lead with lead_id '{lead_id}'")
         return found
     inputs = read_inputs(leads, events, accounts)
+    check_numeric(plan, events)
     profile = next((p for p in inputs.leads if p["lead_id"] == lead_id), None)
     if profile is None:
         raise NotFoundError(f"{leads}: no lead with lead_id '{lead_id}'")

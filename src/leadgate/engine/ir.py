@@ -454,9 +454,7 @@ class Plan:
         props = [
             f for flt in filters if flt.where is not None for f in visit_cond(flt.where, reader)
         ]
-        props += [
-            p for c in self.event_counts for p in [c.measure.prop] if p and p != LEAD_ID
-        ]
+        props += [p for c in self.event_counts for p in [c.measure.prop] if p and p != LEAD_ID]
         props += [r.points_per for r in self.rules if isinstance(r, EventRule) and r.points_per]
         types = [t for flt in filters for t in flt.types]
         return Fields(*(tuple(dict.fromkeys(x)) for x in (profile, props, types)))

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from leadgate.errors import ModelError, Problem
-from leadgate.model.conditions import parse_condition
+from leadgate.model.conditions import Condition, FieldCondition, NotCondition, parse_condition
 from leadgate.model.spec import (
     CheckSpec,
     DimensionSpec,
@@ -348,6 +348,29 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
                 )
             )
         checks(spec.pql.require, ("pql", "require"))
+        for i, gate in enumerate(spec.pql.require):
+            node, _ = parse_condition(gate.when) if gate.when is not None else (None, [])
+            for field, op in _fields_of(node):
+                if not field.startswith("score."):
+                    continue
+                scored = field[len("score.") :]
+                if scored != "total" and scored not in spec.dimensions:
+                    problems.append(
+                        doc.problem(
+                            ("pql", "require", i, "when"),
+                            f"'{field}' is not a score",
+                            "scores: "
+                            + ", ".join(f"score.{d}" for d in [*spec.dimensions, "total"]),
+                        )
+                    )
+                elif op not in _SCORE_OPS:
+                    problems.append(
+                        doc.problem(
+                            ("pql", "require", i, "when"),
+                            f"'{op}' does not compare a score",
+                            "use gt, gte, lt, lte, between, eq, ne, in or not_in with numbers",
+                        )
+                    )
     checks(spec.require, ("require",))
     checks(spec.disqualify, ("disqualify",))
     seg_names: set[str] = set()
@@ -367,6 +390,24 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
         checks(seg.require or [], (*spath, "require"))
         checks(seg.disqualify or [], (*spath, "disqualify"))
     return problems
+
+
+_SCORE_OPS = ("gt", "gte", "lt", "lte", "between", "eq", "ne", "in", "not_in", "exists")
+
+
+def _fields_of(node: Condition | None) -> list[tuple[str, str]]:
+    """(field, operator) of every test in a parsed condition."""
+    if node is None:
+        return []
+    if isinstance(node, FieldCondition):
+        numeric = node.op not in ("eq", "ne", "in", "not_in") or all(
+            isinstance(v, int | float) and not isinstance(v, bool)
+            for v in (node.value if isinstance(node.value, list) else [node.value])
+        )
+        return [(node.field, node.op if numeric else "text " + node.op)]
+    if isinstance(node, NotCondition):
+        return _fields_of(node.item)
+    return [f for item in node.items for f in _fields_of(item)]
 
 
 def parse_model(text: str, filename: str = "<model>") -> Model:
