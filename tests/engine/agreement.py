@@ -309,9 +309,7 @@ def measure_models(draw: st.DrawFn) -> dict[str, Any]:
     measures, bounds and scopes than ``models``."""
     rules = draw(
         st.lists(
-            st.one_of(
-                st.builds(lambda c: {"events": c, "points": 8}, measured_st), per_unit_rule
-            ),
+            st.one_of(st.builds(lambda c: {"events": c, "points": 8}, measured_st), per_unit_rule),
             min_size=1,
             max_size=4,
         )

@@ -61,12 +61,13 @@ def horizon(plan: ir.Plan) -> Horizon:
         if age is None:
             return Horizon(None, f"rule '{rule.name}'")
         ages.append((age, f"rule '{rule.name}'"))
-    for check in (*plan.checks, *plan.pql_gates, *plan.signals):
-        events = check.events
+    tests = [(c.name, c.events) for c in (*plan.checks, *plan.pql_gates)]
+    tests += [(s.name, s.events) for s in plan.signals]
+    for name, events in tests:
         if events is not None:
             if events.filter.within_days is None:
-                return Horizon(None, f"check '{check.name}'")
-            ages.append((events.filter.within_days, f"check '{check.name}'"))
+                return Horizon(None, f"check '{name}'")
+            ages.append((events.filter.within_days, f"check '{name}'"))
     if not ages:
         return Horizon(0.0)
     days, by = max(ages)

@@ -28,9 +28,16 @@ from leadgate.engine import Event, Plan, Score, as_utc, score_lead
 from leadgate.engine.ir import Policy
 from leadgate.errors import UnsupportedTargetError
 from leadgate.io.account_join import with_account
-from leadgate.lifecycle.scores import score_changed
+from leadgate.lifecycle.scores import pql_state, score_changed
 from leadgate.lifecycle.sla import sla_hours_of
-from leadgate.lifecycle.stages import Cause, Stage, enters_mql, new_activity
+from leadgate.lifecycle.stages import (
+    Cause,
+    Stage,
+    enters_mql,
+    hands_off,
+    new_activity,
+    qualified_by,
+)
 from leadgate.service.shapes import LeadChange, RescoreSummary
 from leadgate.store.history import Changes, LeadRow, lead_rows, lead_select
 from leadgate.store.schema import accounts, events, leads
@@ -184,7 +191,7 @@ def _changed(lead: LeadRow, record: Mapping[str, Any], model_hash: str, resoluti
         old_total=lead.score_total, old_qualifies=lead.qualifies, old_segment=lead.segment,
         old_model_hash=lead.score_model_hash, total=record["total"],
         qualifies=bool(record["mql"]), segment=record["segment"], model_hash=model_hash,
-        resolution=resolution,
+        resolution=resolution, old_pql=pql_state(lead.score), pql=pql_state(record),
     )  # fmt: skip
 
 
@@ -201,7 +208,11 @@ def cycle_terms(policy: Policy | None) -> dict[str, float | None]:
 
 def _cycle_terms(model: ActiveModel, record: Mapping[str, Any]) -> dict[str, Any]:
     policy = next(s.policy for s in model.plan.segments if s.name == record["segment"])
-    return {"segment": record["segment"], "score_total": record["total"], **cycle_terms(policy)}
+    qualified = qualified_by(bool(record["mql"]), bool(record.get("pql")))
+    return {
+        "segment": record["segment"], "score_total": record["total"], **cycle_terms(policy),
+        "qualified_by": qualified,
+    }  # fmt: skip
 
 
 class Recorded(Protocol):
@@ -253,7 +264,10 @@ def apply_scores(
                     summary.no_longer_qualifying += 1
                     change = "no_longer_qualifies"
             changes.record_score(lead, record, at=at, cause=cause.value, model_hash=model.hash)
-        if enters_mql(lead.stage, new_q, new_activity(lead.last_event_at, lead.stage_since)):
+        # An MQL or a PQL hands off alike; a lead in a live cycle is not handed off again
+        # (``enters_mql`` opens a cycle only from ``lead`` or ``nurture``).
+        handoff = hands_off(record)
+        if enters_mql(lead.stage, handoff, new_activity(lead.last_event_at, lead.stage_since)):
             summary.new_mqls += 1
             change = "new_mql" if lead.stage == Stage.LEAD else "requalifies"
             changes.move(
@@ -272,6 +286,7 @@ def apply_scores(
                     "lead_id": lead.lead_id,
                     "stage": lead.stage,
                     "cycle": lead.cycle,
+                    "qualified_by": qualified_by(bool(record["mql"]), bool(record.get("pql"))),
                     "score": record,
                 },
                 at,

@@ -1,0 +1,111 @@
+"""A PQL hands off like an MQL: a cycle in the queue with its SLA, a ``lead.mql`` webhook
+message naming what qualified it, never a second cycle while one is live; the cycle records
+``qualified_by`` (``mql``, ``pql`` or ``mql+pql``), on the per-lead and the batch paths."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from leadgate.engine import Event
+from leadgate.lifecycle.stages import qualified_by
+from leadgate.service import get_lead, ingest_events, publish_model, upsert_lead
+from leadgate.store import Store
+from leadgate.store.schema import mql_cycles, outbox
+
+AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
+# MQL: a VP (20) with a demo (20) reaches 30. PQL: an upgrade, or 3 active days in a week,
+# for a lead with some fit.
+PQL_MODEL = """\
+name: pql
+version: 1
+threshold: 30
+sla_hours: 4
+dimensions:
+  fit:
+    rules:
+      - {name: vp, when: {title: {contains: vp}}, points: 20}
+      - {name: manager, when: {title: {contains: manager}}, points: 5}
+  engagement:
+    rules:
+      - {name: demo, event: demo_request, points: 20}
+pql:
+  signals:
+    - {name: upgrade, events: {type: plan_upgraded}}
+    - {name: active, events: {type: session_start, within_days: 7, measure: distinct_days, min: 3}}
+  require: [{name: some fit, when: {score.fit: {gt: 0}}}]
+"""
+
+
+def test_qualified_by() -> None:
+    assert qualified_by(True, False) == "mql"
+    assert qualified_by(False, True) == "pql"
+    assert qualified_by(True, True) == "mql+pql"
+    assert qualified_by(False, False) is None
+
+
+def _ev(lead: str, type_: str, days_ago: float, n: int) -> Event:
+    return Event(lead, type_, AS_OF - timedelta(days=days_ago), f"{lead}-{n}", {})
+
+
+def _cycles(store: Store) -> dict[str, list[tuple[int, str | None, str]]]:
+    out: dict[str, list[tuple[int, str | None, str]]] = {}
+    with store.engine.connect() as conn:
+        q = select(mql_cycles.c.lead_id, mql_cycles.c.cycle, mql_cycles.c.qualified_by,
+                   mql_cycles.c.stage).order_by(mql_cycles.c.lead_id, mql_cycles.c.cycle)  # fmt: skip
+        for row in conn.execute(q):
+            out.setdefault(row.lead_id, []).append((row.cycle, row.qualified_by, row.stage))
+    return out
+
+
+LEADS = {
+    "mql": {"title": "VP Sales"},  # VP + demo: 40, no signal
+    "pql": {"title": "Product Manager"},  # 5 points; upgraded
+    "both": {"title": "VP Product"},  # VP + demo, and active 3 days
+    "student": {"title": "student"},  # upgraded, but no fit: not a PQL
+}
+EVENTS = [
+    _ev("mql", "demo_request", 1, 0),
+    _ev("pql", "plan_upgraded", 2, 0),
+    _ev("both", "demo_request", 1, 0),
+    *[_ev("both", "session_start", d, d) for d in (1, 2, 3)],
+    _ev("student", "plan_upgraded", 2, 0),
+]
+EXPECTED = {"mql": [(1, "mql", "mql")], "pql": [(1, "pql", "mql")], "both": [(1, "mql+pql", "mql")]}
+
+
+def test_a_pql_hands_off_once_and_records_what_qualified_it(store: Store) -> None:
+    publish_model(store, PQL_MODEL, actor="t", as_of=AS_OF)
+    for lead_id, attrs in LEADS.items():
+        upsert_lead(store, lead_id, attrs, AS_OF)
+    ingest_events(store, EVENTS, AS_OF)
+    assert _cycles(store) == EXPECTED
+    view = get_lead(store, "pql")
+    assert view.stage == "mql" and view.score is not None
+    assert view.score["pql"] and view.score["pql_signals"] == ["upgrade"]
+    assert not view.score["mql"]
+    assert get_lead(store, "student").stage == "lead"
+    # a live cycle is not opened twice: more signals and a demo change nothing
+    later = AS_OF + timedelta(hours=1)
+    ingest_events(
+        store,
+        [Event("pql", "session_start", later - timedelta(days=d), f"x{d}", {}) for d in (0, 1, 2)]
+        + [Event("pql", "demo_request", later, "x9", {})],
+        later,
+    )
+    assert _cycles(store)["pql"] == [(1, "pql", "mql")]
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(outbox.c.lead_id, outbox.c.topic, outbox.c.payload))
+        messages = {row.lead_id: row.payload for row in rows if row.topic == "lead.mql"}
+    assert {k: v["qualified_by"] for k, v in messages.items()} == {
+        "mql": "mql", "pql": "pql", "both": "mql+pql",
+    }  # fmt: skip
+
+
+def test_the_batch_rescore_hands_off_pqls_too(store: Store) -> None:
+    for lead_id, attrs in LEADS.items():
+        upsert_lead(store, lead_id, attrs, AS_OF)
+    ingest_events(store, EVENTS, AS_OF)
+    publish_model(store, PQL_MODEL, actor="t", as_of=AS_OF, engine="duckdb")
+    assert _cycles(store) == EXPECTED
