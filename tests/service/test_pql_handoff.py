@@ -109,3 +109,19 @@ def test_the_batch_rescore_hands_off_pqls_too(store: Store) -> None:
     ingest_events(store, EVENTS, AS_OF)
     publish_model(store, PQL_MODEL, actor="t", as_of=AS_OF, engine="duckdb")
     assert _cycles(store) == EXPECTED
+
+
+def test_the_funnel_is_split_by_qualification(store: Store) -> None:
+    from leadgate.report.funnel import funnel_report
+    from leadgate.report.store_frame import frame_from_store
+
+    publish_model(store, PQL_MODEL, actor="t", as_of=AS_OF)
+    for lead_id, attrs in LEADS.items():
+        upsert_lead(store, lead_id, attrs, AS_OF)
+    ingest_events(store, EVENTS, AS_OF)
+    report = funnel_report(frame_from_store(store))
+    rows = {r.group["qualified_by"]: r for r in report.rows}
+    assert set(rows) == {"mql", "pql", "mql+pql", "none"}
+    assert rows["pql"].counts["mqls"] == 1 and rows["none"].counts["mqls"] == 0
+    rate = rows["pql"].rates["mql:won"].to_dict()
+    assert rate["n"] == 1 and rate["lo"] == 0.0 and 0 < rate["hi"] < 1  # Wilson, n = 1
