@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from leadgate.engine import Event
@@ -125,3 +126,33 @@ def test_the_funnel_is_split_by_qualification(store: Store) -> None:
     assert rows["pql"].counts["mqls"] == 1 and rows["none"].counts["mqls"] == 0
     rate = rows["pql"].rates["mql:won"].to_dict()
     assert rate["n"] == 1 and rate["lo"] == 0.0 and 0 < rate["hi"] < 1  # Wilson, n = 1
+
+
+ACCOUNT_MODEL = """\
+name: team
+version: 1
+threshold: 10
+dimensions:
+  usage:
+    rules:
+      - name: team adoption
+        events: {type: session_start, scope: account, measure: {distinct: lead_id}, min: 2}
+        points: 10
+"""
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_account_scope_reads_the_stored_account(store: Store, engine: str) -> None:
+    """A re-score (per lead or batch) measures over every stored lead of the account."""
+    for lead_id, account in (("a1", "A"), ("a2", "A"), ("b1", "B"), ("solo", None)):
+        upsert_lead(store, lead_id, {"account_id": account} if account else {}, AS_OF)
+    ingest_events(
+        store, [_ev(lead, "session_start", 1, 0) for lead in ("a1", "a2", "b1", "solo")], AS_OF
+    )
+    publish_model(store, ACCOUNT_MODEL, actor="t", as_of=AS_OF, engine=engine)
+    totals = {}
+    for lead in ("a1", "a2", "b1", "solo"):
+        score = get_lead(store, lead).score
+        assert score is not None
+        totals[lead] = score["total"]
+    assert totals == {"a1": 10.0, "a2": 10.0, "b1": 0.0, "solo": 0.0}

@@ -267,6 +267,8 @@ def batch_scores(
         ).from_(exp.to_table("lg_raw_leads").as_("l"))
         for name in sorted(fields - {"lead_id"}):
             value: exp.Expression = _extract("l", "attrs", name)
+            if name == "account_id":  # the stored lead's account (``rescore.score_rows`` too)
+                value = exp.Coalesce(this=exp.column("account_id", table="l"), expressions=[value])
             if name.startswith(ACCOUNT_PREFIX) and raw_accounts is not None:
                 value = account_value(value, _extract("a", "attrs", name[len(ACCOUNT_PREFIX) :]))
             view = view.select(exp.alias_(value, _ident(name)))

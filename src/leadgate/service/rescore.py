@@ -26,6 +26,7 @@ from sqlalchemy import Connection, String, Text, func, select, type_coerce
 
 from leadgate.engine import Event, Plan, Score, as_utc, score_lead
 from leadgate.engine.ir import Policy
+from leadgate.engine.python import account_key, reads_accounts
 from leadgate.errors import UnsupportedTargetError
 from leadgate.io.account_join import with_account
 from leadgate.lifecycle.scores import pql_state, score_changed
@@ -145,7 +146,31 @@ def load_events(conn: Connection, leads_: Sequence[LeadRow]) -> dict[str, list[E
     Columns are read raw (``type_coerce`` to text) so that no per-row type processing runs;
     timestamps and properties are decoded here, properties lazily.
     """
-    ids = [lead.lead_id for lead in leads_]
+    return events_of(conn, [lead.lead_id for lead in leads_])
+
+
+def account_events(
+    conn: Connection, rows: Sequence[LeadRow], own: Mapping[str, list[Event]]
+) -> dict[str, list[Event]]:
+    """Events by account (``engine.python.account_key``) for ``scope: account``: those of every
+    primary lead sharing an account with one of ``rows`` (``own``: the rows' events, loaded)."""
+    ids = sorted({r.account_id for r in rows if r.account_id is not None})
+    members: dict[str, str] = {}
+    for start in range(0, len(ids), CHUNK):
+        q = select(leads.c.lead_id, leads.c.account_id).where(
+            leads.c.account_id.in_(ids[start : start + CHUNK]), leads.c.duplicate_of.is_(None)
+        )
+        members.update({row.lead_id: row.account_id for row in conn.execute(q)})
+    others = events_of(conn, [lead for lead in members if lead not in own])
+    out: dict[str, list[Event]] = defaultdict(list)
+    for lead_id, account in members.items():
+        out["a" + account].extend(own.get(lead_id) or others.get(lead_id) or ())
+    return dict(out)
+
+
+def events_of(conn: Connection, lead_ids: Sequence[str]) -> dict[str, list[Event]]:
+    """``load_events`` for lead ids."""
+    ids = list(lead_ids)
     owner = {i: i for i in ids}
     for start in range(0, len(ids), CHUNK):
         q = select(leads.c.lead_id, leads.c.duplicate_of).where(
@@ -174,16 +199,20 @@ def score_rows(
     """Score lead rows as stored (profile + account + events) at ``as_of``."""
     accts = load_accounts(conn, (r.account_id for r in rows))
     evs = load_events(conn, rows)
-    return [
-        score_lead(
-            model.plan,
-            profile_of(r, accts.get(r.account_id) if r.account_id else None),
-            evs.get(r.lead_id, ()),
-            as_of,
-            r.lead_id,
+    by_account = account_events(conn, rows, evs) if reads_accounts(model.plan) else None
+    out = []
+    for r in rows:
+        profile = profile_of(r, accts.get(r.account_id) if r.account_id else None)
+        account = None
+        if by_account is not None:
+            # The stored lead's account is its account_id column (the batch path's too).
+            if r.account_id is not None:
+                profile["account_id"] = r.account_id
+            account = by_account.get(account_key(profile, r.lead_id), evs.get(r.lead_id, []))
+        out.append(
+            score_lead(model.plan, profile, evs.get(r.lead_id, ()), as_of, r.lead_id, account)
         )
-        for r in rows
-    ]
+    return out
 
 
 def _changed(lead: LeadRow, record: Mapping[str, Any], model_hash: str, resolution: float) -> bool:
