@@ -36,7 +36,7 @@ from leadgate.engine.sql_conditions import (
     lit,
     num,
 )
-from leadgate.engine.sql_events import EventsCompiler
+from leadgate.engine.sql_events import EventsCompiler, summed
 from leadgate.engine.sql_shape import (
     EVENT_COLUMNS,
     RULE_FIELDS,
@@ -203,6 +203,7 @@ class _Compiler(EventsCompiler):
         )  # fmt: skip
         self.filters: dict[ir.EventFilter, int] = {}
         self.measures: dict[tuple[ir.EventFilter, ir.Measure, ir.Scope], int] = {}
+        self.distinct_ctes: list[tuple[str, str, exp.Expression]] = []
         self.ctes: list[tuple[str, exp.Expression]] = []
         self.pql_when: dict[str, exp.Expression] = {}
 
@@ -286,7 +287,7 @@ class _Compiler(EventsCompiler):
             else []
         )
         accounts = []
-        if self.shape.has_events and self.by_account:
+        if self.shape.has_events and self.reads_accounts:
             lead_id = cast(_col("lead_id", "l"), "text")
             accounts = [alias(self._account_of("l", lead_id), "ak")]
         prof = exp.select(
@@ -314,10 +315,28 @@ class _Compiler(EventsCompiler):
                 join_type="left",
                 copy=False,
             )
-            if accounts:
+            for name, key, _ in self.distinct_ctes:
+                d = "d" + name[2:]
+                rules = rules.join(
+                    exp.to_table(name).as_(d),
+                    on=exp.EQ(
+                        this=_col(key, d), expression=_col("ak" if key == "ak" else "lead_id", "p")
+                    ),
+                    join_type="left",
+                    copy=False,
+                )
+            if self.by_account:
                 rules = rules.join(
                     exp.to_table("ev_acct").as_("b"),
                     on=exp.EQ(this=_col("ak", "b"), expression=_col("ak", "p")),
+                    join_type="left",
+                    copy=False,
+                )
+            if accounts and any(s is ir.Scope.ACCOUNT and summed(m) for _, m, s in self.measures):
+                self.ctes.append(("acct_sum", self.account_sums(self._account_leads())))
+                rules = rules.join(
+                    exp.to_table("acct_sum").as_("c"),
+                    on=exp.EQ(this=_col("ak", "c"), expression=_col("ak", "p")),
                     join_type="left",
                     copy=False,
                 )
@@ -355,6 +374,17 @@ class _Compiler(EventsCompiler):
             clipped = exp.NEQ(this=_clip(raw.copy(), dim), expression=raw)
             dim_cols.append(alias(clipped, clipped_column(self.plan, i)))
         self.ctes.append(("dims", exp.select("*", *dim_cols).from_("sums")))
+
+    def _account_leads(self) -> exp.Expression:
+        """(``lead_id``, ``ak``) of every lead: ``prof`` itself, unless it holds one lead only
+        (``leadgate explain``), then the leads table again."""
+        if self.shape.lead is None:
+            return exp.to_table("prof")
+        lead_id = cast(_col("lead_id", "l"), "text")
+        every = exp.select(
+            alias(lead_id, "lead_id"), alias(self._account_of("l", lead_id.copy()), "ak")
+        ).from_(exp.to_table(self.shape.leads_table).as_("l"))
+        return every.subquery()
 
     def _pql_conditions(self) -> dict[str, exp.Expression]:
         """The PQL gates' conditions by key, over the ``totals`` CTE: ``score.<dim>`` and
@@ -479,7 +509,7 @@ class _Compiler(EventsCompiler):
         self.events_ctes()
         hits = [alias(_col(f"m{self.filter_index(r.filter)}"), f"hit_{r.key}") for r in rules]
         query = exp.select("eid", "ep", *hits).from_("ev_m")
-        if self.by_account:  # ev_m holds the whole file's events then
+        if self.reads_accounts:  # ev_m holds the whole file's events then
             assert self.shape.lead is not None
             query = query.where(exp.EQ(this=_col("lid"), expression=lit(self.shape.lead)))
         for name, cte in self.ctes[:2]:  # ev and ev_m

@@ -16,6 +16,8 @@ for the events that rule counts). Both are exact rewrites: the same arithmetic o
 
 from __future__ import annotations
 
+import math
+
 from sqlglot import exp
 
 from leadgate.engine import ir
@@ -33,6 +35,23 @@ from leadgate.engine.sql_shape import col as _col
 from leadgate.engine.targets import SqlTarget, cast
 
 
+def summed(measure: ir.Measure) -> bool:
+    """An account's value of this measure is the sum over its leads of a per-lead aggregate:
+    a count, a sum, or the number of leads with an event (``{distinct: lead_id}``)."""
+    return measure.kind in (ir.MeasureKind.COUNT, ir.MeasureKind.SUM) or (
+        measure.kind is ir.MeasureKind.DISTINCT and measure.prop == ir.LEAD_ID
+    )
+
+
+def _table(count: ir.EventCount) -> str:
+    """Where the ``rules`` CTE reads a measure: ``a`` (``ev_agg``, per lead), ``b``
+    (``ev_acct``, per account from its events) or ``c`` (``acct_sum``, per account from its
+    leads' aggregates)."""
+    if count.scope is ir.Scope.LEAD:
+        return "a"
+    return "c" if summed(count.measure) else "b"
+
+
 class EventsCompiler:
     """Builds the event CTEs; ``engine/sql._Compiler`` sets these attributes."""
 
@@ -46,6 +65,8 @@ class EventsCompiler:
     # Measures aggregated per lead (``x<j>`` of ``ev_agg``) and per account (``x<j>`` of
     # ``ev_acct``), by (filter, measure); a lead's plain count is its filter's ``n<i>``.
     measures: dict[tuple[ir.EventFilter, ir.Measure, ir.Scope], int]
+    # ``dv<j>`` CTEs: (name, key column: lid or ak, query), joined to the leads by sql.py.
+    distinct_ctes: list[tuple[str, str, exp.Expression]]
 
     def filter_index(self, flt: ir.EventFilter) -> int:
         return self.filters.setdefault(flt, len(self.filters))
@@ -60,6 +81,8 @@ class EventsCompiler:
         for count in self.plan.event_counts:
             if count.scope is ir.Scope.ACCOUNT or count.measure.kind is not ir.MeasureKind.COUNT:
                 self.measure_index(count)
+            if count.scope is ir.Scope.ACCOUNT and count.measure.kind is ir.MeasureKind.SUM:
+                self.measure_index(ir.EventCount(count.filter, measure=count.measure))
         for rule in self.plan.rules:
             if isinstance(rule, ir.EventRule) and rule.points_per is not None:
                 per = ir.Measure(ir.MeasureKind.SUM, rule.points_per)
@@ -67,8 +90,45 @@ class EventsCompiler:
 
     @property
     def by_account(self) -> bool:
-        """Some measure reads the events of the lead's account (``ev_acct``)."""
+        """Some measure reads the events of the lead's account (``ev_acct``: each event joined
+        to its lead's account); the measures that add up per lead do not (``summed``)."""
+        return any(scope is ir.Scope.ACCOUNT and not summed(m) for _, m, scope in self.measures)
+
+    @property
+    def reads_accounts(self) -> bool:
+        """Some measure is account-scoped: the profile carries the account key ``ak``."""
         return any(scope is ir.Scope.ACCOUNT for _, _, scope in self.measures)
+
+    def account_sums(self, leads: exp.Expression) -> exp.Select:
+        """``acct_sum``: the account-scoped measures that add up over the account's leads (a
+        count, a sum, the leads with an event: ``summed``), from each lead's ``ev_agg`` row, so
+        the events are not joined to the leads. ``leads``: (``lead_id``, ``ak``) of every lead."""
+        cols: list[exp.Expression] = [_col("ak", "p")]
+        for (flt, measure, scope), j in self.measures.items():
+            if scope is not ir.Scope.ACCOUNT or not summed(measure):
+                continue
+            n = exp.Coalesce(
+                this=_col(f"n{self.filter_index(flt)}", "a"), expressions=[exp.Literal.number(0)]
+            )
+            value: exp.Expression
+            if measure.kind is ir.MeasureKind.COUNT:
+                value = exp.Sum(this=n.copy())
+            elif measure.kind is ir.MeasureKind.SUM:
+                own = self.measure_index(ir.EventCount(flt, measure=measure))  # per lead
+                value = exp.Sum(this=_col(f"x{own}", "a"))
+            else:  # distinct lead_id: the account's leads with a matching event
+                value = exp.CountIf(this=exp.GT(this=n.copy(), expression=exp.Literal.number(0)))
+            cols += [alias(value, f"x{j}"), alias(exp.Sum(this=n), f"c{j}")]
+        return (
+            exp.select(*cols)
+            .from_(leads.as_("p"))
+            .join(
+                exp.to_table("ev_agg").as_("a"),
+                on=exp.EQ(this=_col("lid", "a"), expression=_col("lead_id", "p")),
+                join_type="left",
+            )
+            .group_by(_col("ak", "p"))
+        )
 
     def measure_value(self, count: ir.EventCount) -> exp.Expression:
         """The measure's value for the lead (a double, 0 without events), over the ``rules``
@@ -77,9 +137,11 @@ class EventsCompiler:
             return num(0.0)
         if count.scope is ir.Scope.LEAD and count.measure.kind is ir.MeasureKind.COUNT:
             n = _col(f"n{self.filter_index(count.filter)}", "a")
+        elif count.measure.kind is ir.MeasureKind.DISTINCT and count.measure.prop != ir.LEAD_ID:
+            j = self.measure_index(count)
+            n = _col(f"x{j}", f"d{j}")  # its own CTE, dv<j>
         else:
-            table = "b" if count.scope is ir.Scope.ACCOUNT else "a"
-            n = _col(f"x{self.measure_index(count)}", table)
+            n = _col(f"x{self.measure_index(count)}", _table(count))
         return exp.Coalesce(this=cast(n, "double"), expressions=[num(0.0)])
 
     def events_count(self, count: ir.EventCount) -> exp.Expression:
@@ -89,7 +151,7 @@ class EventsCompiler:
         if count.scope is ir.Scope.LEAD:
             n = _col(f"n{self.filter_index(count.filter)}", "a")
         else:
-            n = _col(f"c{self.measure_index(count)}", "b")
+            n = _col(f"c{self.measure_index(count)}", _table(count))
         return exp.Coalesce(this=n, expressions=[exp.Literal.number(0)])
 
     def _measure_aggs(self, scope: ir.Scope) -> list[exp.Expression]:
@@ -97,8 +159,8 @@ class EventsCompiler:
         over ``ev_m``; reading a property registers its inline slot, so this runs before
         ``ev`` is projected."""
         out: list[exp.Expression] = []
-        for (flt, measure, sc), j in self.measures.items():
-            if sc is not scope:
+        for (flt, measure, sc), j in list(self.measures.items()):
+            if sc is not scope or (sc is ir.Scope.ACCOUNT and summed(measure)):
                 continue
             m = _col(f"m{self.filter_index(flt)}")
             kind, prop = measure.kind, measure.prop
@@ -106,8 +168,7 @@ class EventsCompiler:
             if kind is ir.MeasureKind.COUNT:
                 value = exp.CountIf(this=m)
             elif kind is ir.MeasureKind.DISTINCT_DAYS:
-                day = exp.Floor(this=exp.Div(this=_col("ep"), expression=num(ir.SECONDS_PER_DAY)))
-                value = exp.Count(this=exp.Distinct(expressions=[case([(m, day)])]))
+                value = self._distinct_days(m, flt)
             elif kind is ir.MeasureKind.SUM:
                 assert prop is not None
                 value = exp.Sum(this=case([(m, self.props.slot(prop, "n"))]))
@@ -115,24 +176,55 @@ class EventsCompiler:
                 value = exp.Count(this=exp.Distinct(expressions=[case([(m, _col("lid"))])]))
             else:
                 assert prop is not None
-                number = self.props.slot(prop, "n")
-                zero = exp.Add(this=number, expression=num(0.0))  # -0.0 and 0.0: one value
-                text = case(
-                    [
-                        (
-                            exp.Is(this=number.copy(), expression=exp.Null()),
-                            self.props.slot(prop, "f"),
-                        )
-                    ]
-                )
-                value = exp.Add(
-                    this=exp.Count(this=exp.Distinct(expressions=[case([(m.copy(), zero)])])),
-                    expression=exp.Count(this=exp.Distinct(expressions=[case([(m.copy(), text)])])),
-                )
+                self._distinct_values(j, scope, m, prop)
+                if scope is ir.Scope.ACCOUNT:
+                    out.append(alias(exp.CountIf(this=m.copy()), f"c{j}"))
+                continue
             out.append(alias(value, f"x{j}"))
             if scope is ir.Scope.ACCOUNT:
                 out.append(alias(exp.CountIf(this=m.copy()), f"c{j}"))
         return out
+
+    def _distinct_values(self, j: int, scope: ir.Scope, m: exp.Expression, prop: str) -> None:
+        """``dv<j>``: a property's distinct values per lead (or account), numbers by value and
+        other values as folded text, as DISTINCT rows counted per key: cheaper than a
+        COUNT(DISTINCT) inside ``ev_agg``. Built once ``ev_m`` exists (``_distinct_ctes``)."""
+        number = self.props.slot(prop, "n")
+        zero = exp.Add(this=number, expression=num(0.0))  # -0.0 and 0.0: one value
+        text = case(
+            [(exp.Is(this=number.copy(), expression=exp.Null()), self.props.slot(prop, "f"))]
+        )
+        key = "ak" if scope is ir.Scope.ACCOUNT else "lid"
+        present = exp.Or(
+            this=exp.Not(this=exp.Is(this=zero.copy(), expression=exp.Null())),
+            expression=exp.Not(this=exp.Is(this=text.copy(), expression=exp.Null())),
+        )
+        values = (
+            exp.select(_col(key), alias(zero, "vn"), alias(text, "vt"))
+            .distinct()
+            .from_("ev_m")
+            .where(exp.and_(m.copy(), exp.paren(present)))
+        )
+        counted = exp.select(_col(key), alias(exp.Count(this=exp.Star()), f"x{j}"))
+        self.distinct_ctes.append(
+            (f"dv{j}", key, counted.from_(values.subquery("v")).group_by(_col(key)))
+        )
+
+    def _distinct_days(self, m: exp.Expression, flt: ir.EventFilter) -> exp.Expression:
+        """How many UTC days (``floor(ep / 86400)``) have a matching event. Within a window of
+        at most 62 days, where the target can (``day_bits``), the days are bits of a BIGINT,
+        ``as_of``'s day bit 0: the same count without a COUNT(DISTINCT)'s hash table."""
+        day = exp.Floor(this=exp.Div(this=_col("ep"), expression=num(ir.SECONDS_PER_DAY)))
+        within = flt.within_days
+        if not (self.target.day_bits and within is not None and math.ceil(within) <= 62):
+            return exp.Count(this=exp.Distinct(expressions=[case([(m, day)])]))
+        today = math.floor(self.as_of_epoch / ir.SECONDS_PER_DAY)
+        back = cast(exp.Sub(this=exp.Literal.number(today), expression=day), "int")
+        bit = exp.BitwiseLeftShift(this=cast(exp.Literal.number(1), "bigint"), expression=back)
+        return exp.Anonymous(
+            this="bit_count",
+            expressions=[exp.Anonymous(this="bit_or", expressions=[case([(m, bit)])])],
+        )
 
     def _measured_props(self) -> list[str]:
         """The raw property columns ``ev_m`` carries for the measures (and ``points_per``)."""
@@ -206,7 +298,7 @@ class EventsCompiler:
             *self.props.projections(),
             *ids,
         ).from_(events)
-        if self.shape.lead is not None and not self.by_account:
+        if self.shape.lead is not None and not self.reads_accounts:
             ev = ev.where(
                 exp.EQ(this=cast(_col("lead_id", "e"), "text"), expression=lit(self.shape.lead)),
                 copy=False,
@@ -255,6 +347,7 @@ class EventsCompiler:
             # the flag directly instead of projecting a CASE per event first.
             aggs.append(alias(exp.CountIf(this=_col(f"m{i}")), f"n{i}"))
         aggs += [*lead_measures, *decays]
+        self.ctes += [(name, cte) for name, _, cte in self.distinct_ctes]
         for rule in self.plan.rules:
             if isinstance(rule, ir.EventRule) and rule.half_life_days and rule.max_count:
                 self._top_cte(rule)  # the N most recent, each with its own decay
