@@ -110,8 +110,30 @@ class Model:
 
 def content_hash(spec: ModelSpec) -> str:
     """The model's identity: sha256 over its canonical JSON, so formatting and comments don't count."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    dumped = _without_later_defaults(spec.model_dump(mode="json"))
+    canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+# Keys added after models were first published, left out of the canonical JSON while they hold
+# their defaults, so a model that does not use them keeps the hash (the identity) it had.
+_EVENT_COUNT_DEFAULTS = {"measure": "count", "min": None, "max": None, "scope": "lead"}
+
+
+def _without_later_defaults(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_without_later_defaults(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _without_later_defaults(v) for k, v in value.items()}
+    if "min_count" in out:  # an event count (EventCountSpec)
+        for key, default in _EVENT_COUNT_DEFAULTS.items():
+            if key in out and out[key] == default:
+                del out[key]
+    for key in ("points_per", "pql"):  # a rule's, the model's
+        if key in out and out[key] is None:
+            del out[key]
+    return out
 
 
 def format_path(path: PathKey) -> str:
