@@ -52,6 +52,10 @@ def render_scores(
         table.add_column(d, justify="right")
     table.add_column("total", justify="right")
     table.add_column("MQL")
+    # A model with a PQL block: who is a PQL, by which signals (records always carry them).
+    pql = any(r.get("pql") or r.get("pql_signals") for r in records)
+    if pql:
+        table.add_column("PQL")
     table.add_column("missing", overflow="fold")
     ordered = sorted(records, key=lambda r: (not r["mql"], -r["total"]))
     for r in ordered[:limit]:
@@ -61,6 +65,7 @@ def render_scores(
             *(fmt_points(r["scores"][d]) for d in dims),
             fmt_points(r["total"]),
             "[green]yes[/]" if r["mql"] else "no",
+            *([_pql_cell(r)] if pql else []),
             "; ".join(r["missing"]),
         )
     print_table(console, table, wide=wide)
@@ -303,6 +308,13 @@ def render_explanation(result: Any, *, wide: bool = False) -> None:
             print_table(console, gates, wide=wide)
     for lack in ex.lacks:
         console.print(f"[red]✗[/] {escape(str(lack))}", highlight=False)
+
+
+def _pql_cell(record: dict[str, Any]) -> str:
+    signals = escape(", ".join(record.get("pql_signals") or []))
+    if record.get("pql"):
+        return f"[green]yes[/] ({signals})"
+    return f"no ({signals})" if signals else "no"
 
 
 def fmt_measure(value: float | None) -> str:
