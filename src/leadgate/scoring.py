@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from leadgate.engine import Event, Plan, Score, compile_model, score_lead
+from leadgate.engine.python import account_key, reads_accounts
 from leadgate.errors import NotFoundError
 from leadgate.executors import EngineOptions, PythonOptions, options_for
 from leadgate.io import read_events, read_leads
+from leadgate.io.numeric_checks import check_numeric
 from leadgate.model import load_model
 
 Progress = Callable[[int, int], None]
@@ -30,6 +32,25 @@ class Inputs:
 
     leads: list[dict[str, Any]]
     events: dict[str, list[Event]]
+
+    def account_events(self) -> dict[str, list[Event]]:
+        """Events by account (``engine.python.account_key``), for ``scope: account``."""
+        keys = {p["lead_id"]: account_key(p, p["lead_id"]) for p in self.leads}
+        out: dict[str, list[Event]] = defaultdict(list)
+        for lead_id, evs in self.events.items():
+            out[keys.get(lead_id, "l" + lead_id)].extend(evs)
+        return dict(out)
+
+    def score(
+        self, plan: Plan, profile: dict[str, Any], as_of: datetime,
+        by_account: dict[str, list[Event]] | None,
+    ) -> Score:  # fmt: skip
+        """One lead's score; ``by_account``: ``account_events()`` when the plan reads them."""
+        lead_id = profile["lead_id"]
+        account = None
+        if by_account is not None:
+            account = by_account.get(account_key(profile, lead_id), ())
+        return score_lead(plan, profile, self.events.get(lead_id, ()), as_of, lead_id, account)
 
 
 def read_inputs(
@@ -49,9 +70,9 @@ def iter_scores(
 ) -> Iterator[Score]:
     """Score every lead with the per-lead executor, in the leads file's order."""
     total = len(inputs.leads)
+    by_account = inputs.account_events() if reads_accounts(plan) else None
     for i, profile in enumerate(inputs.leads, start=1):
-        lead_id = profile["lead_id"]
-        yield score_lead(plan, profile, inputs.events.get(lead_id, ()), as_of, lead_id)
+        yield inputs.score(plan, profile, as_of, by_account)
         if progress is not None and (i % 500 == 0 or i == total):
             progress(i, total)
 
@@ -79,6 +100,7 @@ def score_files(
     options = options_for(engine) if isinstance(engine, str) else engine
     if isinstance(options, PythonOptions):
         inputs = read_inputs(leads, events, accounts)
+        check_numeric(plan, events)
         return [explained(s, explain) for s in iter_scores(plan, inputs, as_of, progress)]
     from leadgate import batch  # the SQL executors
 
@@ -129,7 +151,9 @@ def explain_lead(
             raise NotFoundError(f"{leads}: no lead with lead_id '{lead_id}'")
         return found
     inputs = read_inputs(leads, events, accounts)
+    check_numeric(plan, events)
     profile = next((p for p in inputs.leads if p["lead_id"] == lead_id), None)
     if profile is None:
         raise NotFoundError(f"{leads}: no lead with lead_id '{lead_id}'")
-    return score_lead(plan, profile, inputs.events.get(lead_id, ()), as_of, lead_id)
+    by_account = inputs.account_events() if reads_accounts(plan) else None
+    return inputs.score(plan, profile, as_of, by_account)

@@ -144,13 +144,22 @@ def _check(lead_id: str, score: Score, want: dict[str, Any]) -> list[str]:
     for key in ("total", "threshold"):
         if key in want and not _close(record[key], float(want[key])):
             differs(key, record[key], want[key])
-    for key in ("mql", "segment", "missing"):
+    for key in ("mql", "segment", "missing", "pql", "pql_signals"):
         if key in want and record[key] != want[key]:
             differs(key, record[key], want[key])
     for dim, value in want.get("scores", {}).items():
         if not _close(record["scores"][dim], float(value)):
             differs(f"scores.{dim}", record["scores"][dim], value)
     rules = {r.name: r for r in score.explanation.rules}
+    for name, value in want.get("measured", {}).items():
+        got = rules[name].measured
+        if got is None or not _close(got, float(value)):
+            differs(f"rule '{name}' measured", got, value)
+    pql = score.explanation.pql
+    for name, value in want.get("signals", {}).items():
+        sig = next(s for s in pql.signals if s.name == name) if pql else None
+        if sig is None or not _close(sig.measured, float(value)):
+            differs(f"signal '{name}' measured", sig and sig.measured, value)
     for name, points in want.get("rules", {}).items():
         if not _close(rules[name].points, float(points)):
             differs(f"rule '{name}' points", rules[name].points, points)
@@ -222,7 +231,7 @@ def test_case_records_written_by_duckdb(path: Path, tmp_path: Path) -> None:
         for key in ("total", "threshold"):
             if key in want and not _close(got[key], float(want[key])):
                 problems.append(f"{lead_id} {key}: got {got[key]!r}, expected {want[key]!r}")
-        for key in ("mql", "segment", "missing"):
+        for key in ("mql", "segment", "missing", "pql", "pql_signals"):
             if key in want and got[key] != want[key]:
                 problems.append(f"{lead_id} {key}: got {got[key]!r}, expected {want[key]!r}")
         for dim, value in want.get("scores", {}).items():

@@ -27,6 +27,7 @@ FIELDS = (
     "ünï", "account.tier", "select", "it's",
 )  # fmt: skip
 PROPS = ("url", "channel", "amount", 'q"uote', "; DELETE", "ä")
+EVENT_PROPS = (*PROPS, "qty")  # qty: numeric or absent (summed by measures and points_per)
 TYPES = ("open", "click", "view", "demo", "Open", "it's;")
 TEXTS = (
     "vp sales", "VP", "Director", "acme", "o'brien", "semi;colon", "--", "É", "é", "select",
@@ -104,11 +105,23 @@ def _merge(*parts: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-count_st = st.builds(
+plain_count_st = st.builds(
     lambda t, w, d, lo, hi: _merge({"type": t}, w, d, {"min_count": lo}, hi),
     types_st, _opt("where", where_st), _opt("within_days", days_st), st.integers(0, 3),
     _opt("max_count", st.integers(3, 6)),
 )  # fmt: skip
+# Measures: "qty" is numeric (or absent) in every event, so a sum never meets a non-number.
+MEASURES = (
+    "count", "distinct_days", {"sum": "qty"}, {"distinct": "url"}, {"distinct": "amount"},
+    {"distinct": "lead_id"},
+)  # fmt: skip
+measured_st = st.builds(
+    lambda t, w, d, m, lo, hi, sc: _merge({"type": t, "measure": m}, w, d, lo, hi, sc),
+    types_st, _opt("where", where_st), _opt("within_days", days_st), st.sampled_from(MEASURES),
+    _opt("min", st.sampled_from([0, 1, 2, 3, 12.5])), _opt("max", st.sampled_from([3, 4, 200])),
+    _opt("scope", st.sampled_from(["account", "lead"])),
+).filter(lambda c: c.get("min", 1) <= c.get("max", 1e9))  # fmt: skip
+count_st = st.one_of(plain_count_st, measured_st)
 profile_rule = st.builds(
     lambda w, p: {"when": w, "points": p}, when_st, st.sampled_from([5, 10, -7, 2.5, 0])
 )
@@ -118,13 +131,35 @@ event_rule = st.builds(
     _opt("max_points", st.sampled_from([5, 12.5, 30])), _opt("max_count", st.integers(1, 3)),
     st.sampled_from([3, 10, -4, 0.7]),
 )  # fmt: skip
+per_unit_rule = st.builds(
+    lambda e, w, d, h, mp, p: _merge({"event": e, "points": p, "points_per": "qty"}, w, d, h, mp),
+    types_st, _opt("where", where_st), _opt("within_days", days_st), _opt("half_life_days", days_st),
+    _opt("max_points", st.sampled_from([5, 12.5, 30])), st.sampled_from([2, -0.5]),
+)  # fmt: skip
 count_rule = st.builds(lambda c, p: {"events": c, "points": p}, count_st, st.sampled_from([8, -5]))
-rule_st = st.one_of(profile_rule, event_rule, count_rule)
+rule_st = st.one_of(profile_rule, event_rule, count_rule, per_unit_rule)
 DIM_NAMES = ("fit", "engagement", 'we"ird dim', "intent; DROP TABLE x", "ünï")
 check_st = st.builds(
     lambda n, w, e: _merge({"name": n}, w, e) if (w or e) else {"name": n, "when": {"title": {"exists": True}}},
     st.sampled_from(["business email", "o'reilly; --", "ünï"]), _opt("when", when_st), _opt("events", count_st),
 )  # fmt: skip
+
+
+def pql_st(dims: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """A PQL block: signals of any measure and scope, gates on scores, profile or events."""
+    score_gate = st.builds(
+        lambda d, v: {"name": "fit floor", "when": {f"score.{d}": {"gte": v}}},
+        st.sampled_from([*dims, "total"]), st.sampled_from([0, 5, 20]),
+    )  # fmt: skip
+    signals = st.lists(count_st, min_size=1, max_size=3).map(
+        lambda cs: [{"name": f"s{i} o'brien;", "events": c} for i, c in enumerate(cs)]
+    )
+    return st.builds(
+        lambda sigs, k, gates: {
+            "signals": sigs, "min_signals": min(k, len(sigs)), "require": gates,
+        },
+        signals, st.integers(1, 2), st.lists(st.one_of(score_gate, check_st), max_size=2),
+    )  # fmt: skip
 
 
 @st.composite
@@ -167,8 +202,10 @@ def models(draw: st.DrawFn) -> dict[str, Any]:
         {"disqualify": draw(st.lists(check_st, max_size=1))},
         {"segments": segments} if segments else {},
     )
+    if draw(st.booleans()):
+        out["pql"] = draw(pql_st(list(dims)))
     # check names are unique within a list (the loader says so); keep them hostile but distinct
-    for holder in (out, *segments):
+    for holder in (out, *segments, out.get("pql", {})):
         for key in ("require", "disqualify"):
             for i, chk in enumerate(holder.get(key) or []):
                 chk["name"] = f"{chk['name']} {i}"
@@ -187,10 +224,18 @@ profile_st = st.dictionaries(
 event_st = st.tuples(
     st.integers(0, 4),  # lead
     st.sampled_from(TYPES),
-    st.integers(-3 * 86400, 120 * 86400),  # seconds before AS_OFS[0]
+    # seconds before AS_OFS[0]; whole days apart often, so events fall either side of midnight
+    st.one_of(
+        st.integers(-3 * 86400, 120 * 86400),
+        st.builds(lambda d, s: d * 86400 + s, st.integers(-1, 10), st.sampled_from([-1, 0, 1])),
+    ),
     st.sampled_from([0, 250000, 999999]),  # microseconds
-    st.dictionaries(
-        prop_st, st.one_of(st.sampled_from(TEXTS), st.sampled_from(NUMBERS)), max_size=3
+    st.builds(
+        lambda props, qty: {**props, **qty},
+        st.dictionaries(
+            prop_st, st.one_of(st.sampled_from(TEXTS), st.sampled_from(NUMBERS)), max_size=3
+        ),
+        _opt("qty", st.sampled_from(NUMBERS)),
     ),
 )
 inputs_st = st.tuples(st.lists(profile_st, min_size=1, max_size=5), st.lists(event_st, max_size=25))
@@ -203,12 +248,14 @@ def write_inputs(
     leads, evs = folder / "leads.csv", folder / "events.csv"
     # Only fields some lead has become columns: a field no file has must act as missing.
     fields = [f for f in FIELDS if any(f in p for p in profiles)]
-    props_used = [f for f in PROPS if any(f in e[4] for e in events)]
+    props_used = [f for f in EVENT_PROPS if any(f in e[4] for e in events)]
     with leads.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["lead_id", *fields])
+        w.writerow(["lead_id", "account_id", *fields])
         for i, p in enumerate(profiles):
-            w.writerow([f"L{i}", *(_cell(p.get(f)) for f in fields)])
+            # two accounts of two leads each, the fifth lead alone (scope: account)
+            account = f"A{i // 2}" if i < 4 else ""
+            w.writerow([f"L{i}", account, *(_cell(p.get(f)) for f in fields)])
     with evs.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["event_id", "lead_id", "type", "timestamp", *props_used])
@@ -245,6 +292,7 @@ def assert_agree(expected: list[dict[str, Any]], got: list[dict[str, Any]], engi
         where = f"{engine}: lead {a['lead_id']}"
         assert b["segment"] == a["segment"], where
         assert b["mql"] == a["mql"], where
+        assert (b["pql"], b["pql_signals"]) == (a["pql"], a["pql_signals"]), where
         assert abs(b["total"] - a["total"]) <= 1e-9, (where, a["total"], b["total"])
         for dim, value in a["scores"].items():
             assert abs(b["scores"][dim] - value) <= 1e-9, (where, dim, value, b["scores"][dim])
@@ -253,3 +301,24 @@ def assert_agree(expected: list[dict[str, Any]], got: list[dict[str, Any]], engi
             where
         )
         assert b["threshold"] == a["threshold"] and b["model"] == a["model"], where
+
+
+@st.composite
+def measure_models(draw: st.DrawFn) -> dict[str, Any]:
+    """A model of measured count rules, per-unit event rules and a PQL block only: denser in
+    measures, bounds and scopes than ``models``."""
+    rules = draw(
+        st.lists(
+            st.one_of(st.builds(lambda c: {"events": c, "points": 8}, measured_st), per_unit_rule),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    model: dict[str, Any] = {
+        "threshold": draw(st.sampled_from([0, 10, 20])),
+        "dimensions": {"usage": {"rules": [{"name": f"r{i}", **r} for i, r in enumerate(rules)]}},
+        "pql": draw(pql_st(["usage"])),
+    }
+    for i, chk in enumerate(model["pql"]["require"]):
+        chk["name"] = f"{chk['name']} {i}"
+    return model

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agreement import inputs_st, models
+from agreement import inputs_st, measure_models, models
 from hypothesis import HealthCheck, given, settings
 from test_agreement import check_agreement
 from test_sql import GOLDEN, _score_one
@@ -29,6 +29,15 @@ pytestmark = [
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(models(), inputs_st)
 def test_postgres_agrees_with_python(
+    model: dict[str, Any], inputs: tuple[list[Any], list[Any]]
+) -> None:
+    profiles, events = inputs
+    check_agreement(model, profiles, events, engines=["postgres"])
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(measure_models(), inputs_st)
+def test_postgres_measures_agree_with_python(
     model: dict[str, Any], inputs: tuple[list[Any], list[Any]]
 ) -> None:
     profiles, events = inputs

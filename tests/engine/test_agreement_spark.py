@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agreement import inputs_st, models
+from agreement import inputs_st, measure_models, models
 from hypothesis import HealthCheck, given, settings
 from test_agreement import check_agreement
 from test_sql import check_accounts_join
@@ -28,6 +28,15 @@ pytestmark = [
 @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
 @given(models(), inputs_st)
 def test_spark_agrees_with_python(
+    model: dict[str, Any], inputs: tuple[list[Any], list[Any]]
+) -> None:
+    profiles, events = inputs
+    check_agreement(model, profiles, events, engines=["spark"])
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
+@given(measure_models(), inputs_st)
+def test_spark_measures_agree_with_python(
     model: dict[str, Any], inputs: tuple[list[Any], list[Any]]
 ) -> None:
     profiles, events = inputs

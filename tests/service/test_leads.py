@@ -26,7 +26,8 @@ def test_each_change_returns_the_score_record(store: Store) -> None:
     state = upsert_lead(store, "L1", {"title": "VP"}, T0)
     assert state.score is not None
     assert list(state.score) == [
-        "lead_id", "segment", "scores", "total", "mql", "missing", "threshold", "as_of", "model",
+        "lead_id", "segment", "scores", "total", "mql", "pql", "pql_signals", "missing",
+        "threshold", "as_of", "model",
     ]  # fmt: skip
     assert (state.score["total"], state.score["mql"], state.stage) == (20.0, False, "lead")
     state = ingest_events(store, [Event("L1", "demo_request", T0, "d1", {})], T0).leads[0]

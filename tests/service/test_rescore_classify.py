@@ -107,7 +107,11 @@ def _fresh_scores(ids: list[str], states: list[dict[str, Any]]) -> str:
         f"'{s['fresh_segment']}')"
         for i, (lead_id, s) in enumerate(zip(ids, states, strict=True))
     )
-    return f"SELECT * FROM (VALUES {rows}) AS t(lead_id, input_row, total, mql, segment)"
+    return (
+        "SELECT *, mql AS handoff, false AS pql, 0 AS pql_held "
+        f"FROM (VALUES {rows}) AS t(lead_id, input_row, total, mql, "
+        "segment)"
+    )
 
 
 @settings(

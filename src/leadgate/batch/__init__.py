@@ -36,6 +36,7 @@ from leadgate.executors import (
     SqlOptions,
     options_for,
 )
+from leadgate.io.numeric_checks import check_numeric
 
 if TYPE_CHECKING:
     from leadgate.batch.duckdb_runner import DuckDBScorer
@@ -59,11 +60,11 @@ def sql_options(engine: Engine) -> SqlOptions:
 
 @contextmanager
 def _duckdb(
-    leads: PathLike, events: PathLike | None, accounts: PathLike | None,
+    plan: Plan, leads: PathLike, events: PathLike | None, accounts: PathLike | None,
     options: DuckDBOptions, *, check_leads: bool, check_events: bool = True,
 ) -> Iterator[DuckDBScorer]:  # fmt: skip
     """A DuckDB scorer with the files mounted (and, ``check_events``, the event rows checked by
-    a scan of their own); closed on exit."""
+    a scan of their own; the numbers ``plan`` adds up always are); closed on exit."""
     from leadgate.batch.duckdb_runner import DuckDBScorer, duckdb_error
     from leadgate.io.readers import first_refusal
 
@@ -72,6 +73,8 @@ def _duckdb(
         scorer.mount(leads, events, accounts, check_leads=check_leads)
         if events is not None and check_events:
             scorer.check_events()
+        if events is not None:
+            scorer.check_numeric(plan)
         yield scorer
     except duckdb_error():
         # DuckDB reads the files lazily, so a bad byte or a short row far down a file fails the
@@ -94,15 +97,17 @@ def _rows(
     """Result rows; ``columns``: the ones the caller reads (DuckDB fetches only those);
     ``lead``: that lead's row only, with its ``event_matches``."""
     if isinstance(options, DuckDBOptions):
-        with _duckdb(leads, events, accounts, options, check_leads=True) as scorer:
+        with _duckdb(plan, leads, events, accounts, options, check_leads=True) as scorer:
             yield from scorer.rows(plan, as_of, sort=sort, columns=columns, lead=lead)
     elif isinstance(options, SQLiteOptions | PostgresOptions):
         from leadgate.batch.loaded import loaded_rows
 
+        check_numeric(plan, events)
         yield from loaded_rows(plan, leads, events, as_of, options, accounts, lead)
     elif isinstance(options, SparkOptions):
         from leadgate.batch.spark_runner import spark_rows
 
+        check_numeric(plan, events)
         yield from spark_rows(plan, leads, events, as_of, accounts, options.spark_master, lead)
     else:
         assert_never(options)
@@ -196,8 +201,9 @@ def write_score_records(
 
     # Lead and event checks ride on the scoring pass (record_files._scored).
     with _duckdb(
-        leads, events, accounts, options or DuckDBOptions(), check_leads=False, check_events=False
-    ) as scorer:
+        plan, leads, events, accounts, options or DuckDBOptions(), check_leads=False,
+        check_events=False,
+    ) as scorer:  # fmt: skip
         if out is not None:
             return write_file(scorer, plan, as_of, fmt, out, progress)
         if stream is None or fmt == "parquet":
@@ -220,8 +226,9 @@ def top_score_records(
     from leadgate.batch.record_files import top_records
 
     with _duckdb(
-        leads, events, accounts, options or DuckDBOptions(), check_leads=False, check_events=False
-    ) as scorer:
+        plan, leads, events, accounts, options or DuckDBOptions(), check_leads=False,
+        check_events=False,
+    ) as scorer:  # fmt: skip
         return top_records(scorer, plan, as_of, limit)
 
 
@@ -239,7 +246,7 @@ def score_files(
 
     options = sql_options(engine)
     if isinstance(options, DuckDBOptions):
-        with _duckdb(leads, events, accounts, options, check_leads=True) as scorer:
+        with _duckdb(plan, leads, events, accounts, options, check_leads=True) as scorer:
             return scorer.arrow(plan, as_of)
     return pa.Table.from_pylist(list(_rows(plan, leads, events, as_of, options, accounts)))
 

@@ -20,13 +20,14 @@ from sqlglot import exp
 
 from leadgate.engine import ir
 from leadgate.engine.sql import EVENT_COLUMNS, InputShape, matches_query, query_sql
-from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, alias
+from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, ValueScope, alias
 from leadgate.engine.targets import target
 from leadgate.errors import IngestError
 from leadgate.executors import DuckDBOptions
 from leadgate.io.account_join import account_value, join_account, merge_account_fields
 from leadgate.io.checks import check_input, jsonl_without_rows
 from leadgate.io.formats import format_of
+from leadgate.io.numeric_checks import first_non_numeric, numeric_needs
 from leadgate.io.readers import bad_time, first_refusal
 
 ORD = "__leadgate_row"
@@ -331,6 +332,36 @@ class DuckDBScorer:
                 else "is required"
             )
             raise IngestError(message, file=file, line=line, field=field)
+
+    def check_numeric(self, plan: ir.Plan) -> None:
+        """The properties ``plan`` adds up (``io.numeric_checks``): one scan counting the
+        values that are there but are not numbers, then (only when one is) the Python reader
+        names its line."""
+        needs = numeric_needs(plan)
+        kinds = self.shape.event_columns or {}
+        needs = {prop: types for prop, types in needs.items() if prop in kinds}
+        if not needs or not self.shape.has_events:
+            return
+        scope = ValueScope(
+            target("duckdb"), "e", "e", kinds, frozenset(EVENT_COLUMNS), self.shape.event_renames
+        )
+        typ = target("duckdb").strip(exp.cast(exp.column("type", table="e"), "text"))
+        tests = [
+            exp.and_(
+                exp.In(this=typ.copy(), expressions=[exp.Literal.string(t) for t in types]),
+                exp.Not(this=exp.Is(this=scope.text_expr(prop), expression=exp.Null())),
+                exp.Is(this=scope.number_expr(prop), expression=exp.Null()),
+            )
+            for prop, types in needs.items()
+        ]
+        query = exp.select(exp.CountIf(this=exp.or_(*tests))).from_(
+            exp.to_table("lg_events").as_("e")
+        )
+        bad = self._first(query.sql("duckdb"))
+        if bad and bad[0]:
+            found = first_non_numeric(needs, self.files["events"])
+            if found is not None:
+                raise found
 
     def query(
         self, plan: ir.Plan, as_of: datetime, sort: bool = True, columns: list[str] | None = None,

@@ -26,11 +26,10 @@ from sqlglot import exp
 from leadgate.batch.records import (
     Const,
     FieldValue,
-    Lacks,
     LackText,
     PerSegment,
+    Texts,
     by_segment,
-    lack_parts,
     lack_text_sql,
     literal_sql,
     record_values_sql,
@@ -122,19 +121,23 @@ def _json_lack(text: LackText) -> exp.Expression:
     return lack_text_sql(['"', *pieces, '"'])
 
 
-def _missing(plan: ir.Plan, *, json_text: bool) -> exp.Expression:
-    """The lacks joined as ``flat_record`` joins them ("; "), or as the items of a JSON list.
+def _missing(plan: ir.Plan, texts: Texts, *, json_text: bool) -> exp.Expression:
+    """A list of texts (the lacks, the PQL signals) joined as ``flat_record`` joins them
+    ("; "), or as the items of a JSON list.
 
-    ``concat_ws`` skips the NULL of every lack the lead does not have: no list is built per lead.
+    ``concat_ws`` skips the NULL of every item the lead does not have: no list is built per lead.
     """
     values = []
-    for seg in plan.segments:
+    for parts in texts.per_segment:
         items = [
             exp.Case(
                 ifs=[exp.If(this=cond, true=_json_lack(text) if json_text else lack_text_sql(text))]
             )
-            for cond, text in lack_parts(plan, seg.policy)
+            for cond, text in parts
         ]
+        if not items:  # concat_ws needs an item
+            values.append(_lit(""))
+            continue
         values.append(sql_call("concat_ws", _lit(", " if json_text else LIST_SEPARATOR), *items))
     return by_segment(plan, values)
 
@@ -166,8 +169,8 @@ def _json_value(plan: ir.Plan, field: Field, value: FieldValue) -> list[str | ex
         return [dumps(value.value)]
     if isinstance(value, PerSegment):
         return [_segment_literal(plan, [dumps(v) for v in value.values])]
-    if isinstance(value, Lacks):
-        return ["[", _missing(plan, json_text=True), "]"]
+    if isinstance(value, Texts):
+        return ["[", _missing(plan, value, json_text=True), "]"]
     if isinstance(value, list):  # an object of numbers
         out: list[str | exp.Expression] = ["{"]
         for i, (key, number) in enumerate(value):
@@ -209,8 +212,8 @@ def flat_values_sql(plan: ir.Plan, as_of: datetime) -> list[tuple[exp.Expression
             out += [(_lit(str(v)), kind) for v in items]
         elif isinstance(value, PerSegment):
             out.append((by_segment(plan, [literal_sql(field.kind, v) for v in value.values]), kind))
-        elif isinstance(value, Lacks):
-            out.append((_missing(plan, json_text=False), "text"))
+        elif isinstance(value, Texts):
+            out.append((_missing(plan, value, json_text=False), "text"))
         elif isinstance(value, list):
             out += [(number, "number") for _, number in value]
         else:

@@ -17,14 +17,24 @@ from sqlglot import exp
 
 from leadgate.engine import ir
 from leadgate.engine.event import as_utc
-from leadgate.engine.qualify import Columns, Requirement, meets, qualify, requirements, unmet_sql
+from leadgate.engine.qualify import (
+    Columns,
+    Requirement,
+    bound_text,
+    meets,
+    qualify,
+    requirements,
+    unmet_sql,
+)
 from leadgate.engine.record_spec import RECORD, Kind
 from leadgate.engine.result import (
     CheckResult,
     DimensionResult,
     Explanation,
+    PqlResult,
     RuleResult,
     Score,
+    SignalResult,
     number_text,
     shortfall_text,
 )
@@ -47,10 +57,12 @@ def _rule_result(
     k = rule.key
     n = int(row[f"events_{k}"] or 0)
     ids = counted_event_ids(k, matches, n) if matches is not None else ()
+    measured = row[f"measured_{k}"]
+    bound = bound_text(rule.count) if isinstance(rule, ir.CountRule) else None
     return RuleResult(
         k, rule.dimension, rule.name, rule.kind, bool(row[f"matched_{k}"]), n,
         _f(row[f"raw_{k}"]), _f(row[f"decayed_{k}"]), _f(row[f"points_{k}"]),
-        bool(row[f"capped_{k}"]), ids,
+        bool(row[f"capped_{k}"]), ids, None if measured is None else float(measured), bound,
     )  # fmt: skip
 
 
@@ -84,14 +96,8 @@ def score_from_row(
     policy = segment.policy
     floors = dict(policy.floors)
     rules = tuple(_rule_result(r, row, matches) for r in plan.rules)
-    checks = [
-        CheckResult(c.key, c.name, "disqualifier", bool(row[f"check_{c.key}"]), _n(row, c.key))
-        for c in policy.disqualifiers
-    ]
-    checks += [
-        CheckResult(c.key, c.name, "gate", bool(row[f"check_{c.key}"]), _n(row, c.key))
-        for c in policy.gates
-    ]
+    checks = [_check_result(c, "disqualifier", row) for c in policy.disqualifiers]
+    checks += [_check_result(c, "gate", row) for c in policy.gates]
     scores = {d.name: _f(row[dimension_column(plan, i)]) for i, d in enumerate(plan.dimensions)}
     total = _f(row["total"])
     met = {d.name: bool(row[floor_met_column(plan, i)]) for i, d in enumerate(plan.dimensions)}
@@ -104,7 +110,9 @@ def score_from_row(
         )
         for i, d in enumerate(plan.dimensions)
     ]  # fmt: skip
-    explanation = Explanation(rules, tuple(dims), tuple(checks), verdict.lacks, policy.threshold)
+    explanation = Explanation(
+        rules, tuple(dims), tuple(checks), verdict.lacks, policy.threshold, _pql_result(plan, row)
+    )
     return Score(
         lead_id=str(row["lead_id"]),
         as_of=as_utc(as_of),
@@ -120,6 +128,34 @@ def score_from_row(
 def _n(row: Mapping[str, Any], key: str) -> int | None:
     value = row.get(f"check_events_{key}")
     return None if value is None else int(value)
+
+
+def _check_result(chk: ir.Check, kind: str, row: Mapping[str, Any]) -> CheckResult:
+    value = row.get(f"check_value_{chk.key}")
+    return CheckResult(
+        chk.key, chk.name, kind, bool(row[f"check_{chk.key}"]), _n(row, chk.key),
+        None if value is None else float(value),
+        None if chk.events is None else bound_text(chk.events),
+    )  # fmt: skip
+
+
+def _pql_result(plan: ir.Plan, row: Mapping[str, Any]) -> PqlResult | None:
+    """The PQL verdict from the query's ``signal_*``, ``check_*`` and ``pql`` columns."""
+    if plan.pql is None:
+        return None
+    signals = tuple(
+        SignalResult(
+            s.key,
+            s.name,
+            bool(row[f"signal_{s.key}"]),
+            _f(row[f"signal_value_{s.key}"]),
+            int(row[f"signal_events_{s.key}"] or 0),
+            bound_text(s.events),
+        )
+        for s in plan.pql.signals
+    )
+    gates = tuple(_check_result(g, "gate", row) for g in plan.pql.gates)
+    return PqlResult(bool(row["pql"]), plan.pql.min_signals, signals, gates)
 
 
 def record_maker(plan: ir.Plan, as_of: datetime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
@@ -146,6 +182,8 @@ def record_maker(plan: ir.Plan, as_of: datetime) -> Callable[[Mapping[str, Any]]
             )
         )
 
+    signals = [(f"signal_{s.key}", s.name) for s in plan.signals]
+
     def record(row: Mapping[str, Any]) -> dict[str, Any]:
         name, threshold, disqualifiers, gates, bars = policies[int(row["segment_index"])]
         scores = {dim: _f(row[col]) for dim, col in dims}
@@ -165,6 +203,8 @@ def record_maker(plan: ir.Plan, as_of: datetime) -> Callable[[Mapping[str, Any]]
             "scores": scores,
             "total": total,
             "mql": bool(row["mql"]),
+            "pql": bool(row["pql"]),
+            "pql_signals": [text for col, text in signals if row[col]],
             "missing": lacks,
             "threshold": threshold,
             "as_of": when,
@@ -189,8 +229,11 @@ def _requirement_reader(plan: ir.Plan, req: Requirement) -> tuple[str, str, floa
 def record_columns(plan: ir.Plan) -> list[str]:
     """The query columns ``record_maker``'s records read (the explanation columns are not)."""
     checks = [f"check_{c.key}" for c in plan.checks]
+    signals = [f"signal_{s.key}" for s in plan.signals]
     dims = [dimension_column(plan, i) for i in range(len(plan.dimensions))]
-    return ["lead_id", "segment_index", *dims, "total", "mql", *checks, "input_row"]
+    return [
+        "lead_id", "segment_index", *dims, "total", "mql", "pql", *checks, *signals, "input_row",
+    ]  # fmt: skip
 
 
 # Column-wise records (DuckDB SQL): the same record as ``record_maker``, built as JSON text by the
@@ -279,6 +322,19 @@ def lack_text_sql(text: LackText) -> exp.Expression:
 
 def lacks_sql(plan: ir.Plan, policy: ir.Policy) -> exp.Expression:
     """What a lead of this segment lacks, as a list of texts in ``record_maker``'s order."""
+    return texts_sql(lack_parts(plan, policy))
+
+
+def signal_parts(plan: ir.Plan) -> list[tuple[exp.Expression, LackText]]:
+    """(condition, text) of every PQL signal a lead may hold: the record's ``pql_signals``."""
+    return [
+        (exp.Coalesce(this=exp.column(f"signal_{s.key}"), expressions=[exp.false()]), [s.name])
+        for s in plan.signals
+    ]
+
+
+def texts_sql(parts: list[tuple[exp.Expression, LackText]]) -> exp.Expression:
+    """The texts whose condition holds, as a list in ``parts``' order."""
     empty = _text_list([])
     return sql_call(
         "flatten",
@@ -288,7 +344,7 @@ def lacks_sql(plan: ir.Plan, policy: ir.Policy) -> exp.Expression:
                     ifs=[exp.If(this=cond, true=_text_list([lack_text_sql(text)]))],
                     default=empty.copy(),
                 )
-                for cond, text in lack_parts(plan, policy)
+                for cond, text in parts
             ]
         ),
     )
@@ -355,13 +411,17 @@ class PerSegment:
     values: list[Any]
 
 
-class Lacks:
-    """The ``missing`` field: what a lead lacks (``lack_parts``), written per output format."""
+@dataclass(frozen=True)
+class Texts:
+    """A list-of-texts field (``missing``, ``pql_signals``): per segment (one entry: the same
+    in every segment), the (condition, text) of each item a lead may have, in order."""
+
+    per_segment: list[list[tuple[exp.Expression, LackText]]]
 
 
 # A record field's value in SQL: an expression over the query's columns, a constant, a value per
-# segment, the (dimension, expression) pairs of an object of numbers, or the lacks.
-FieldValue = exp.Expression | Const | PerSegment | list[tuple[str, exp.Expression]] | Lacks
+# segment, the (dimension, expression) pairs of an object of numbers, or a list of texts.
+FieldValue = exp.Expression | Const | PerSegment | list[tuple[str, exp.Expression]] | Texts
 
 
 def record_values_sql(plan: ir.Plan, as_of: datetime) -> dict[str, FieldValue]:
@@ -376,7 +436,9 @@ def record_values_sql(plan: ir.Plan, as_of: datetime) -> dict[str, FieldValue]:
         "scores": [(d.name, score_sql(plan, i)) for i, d in enumerate(plan.dimensions)],
         "total": total_sql(),
         "mql": mql_sql(),
-        "missing": Lacks(),
+        "pql": exp.Coalesce(this=exp.cast(exp.column("pql"), "boolean"), expressions=[exp.false()]),
+        "pql_signals": Texts([signal_parts(plan)]),
+        "missing": Texts([lack_parts(plan, s.policy) for s in plan.segments]),
         "threshold": PerSegment([s.policy.threshold for s in plan.segments]),
         "as_of": Const(as_utc(as_of).isoformat()),
         "model": Const(plan.identity()),
@@ -406,9 +468,9 @@ def record_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
             pairs.append((field.name, by_segment(plan, lits)))
         elif isinstance(value, list):
             pairs.append((field.name, _object(value)))
-        elif isinstance(value, Lacks):
-            lacks = [lacks_sql(plan, s.policy) for s in plan.segments]
-            pairs.append((field.name, by_segment(plan, lacks)))
+        elif isinstance(value, Texts):
+            lists = [texts_sql(parts) for parts in value.per_segment]
+            pairs.append((field.name, by_segment(plan, lists)))
         else:
             pairs.append((field.name, value))
     return _object(pairs)

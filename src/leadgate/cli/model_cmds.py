@@ -30,7 +30,12 @@ def validate(model: Path = typer.Argument(..., help="Model YAML file.")) -> None
     console.print(
         f"[green]✓[/] {model}: model [bold]{m.name}[/] version {m.version} "
         f"(hash {m.hash}): {dims}; threshold {m.spec.threshold:g}; "
-        f"{len(m.spec.segments)} segment(s)",
+        f"{len(m.spec.segments)} segment(s)"
+        + (
+            f"; PQL: {m.spec.pql.min_signals} of {len(m.spec.pql.signals)} signal(s)"
+            if m.spec.pql is not None
+            else ""
+        ),
         highlight=False,
         soft_wrap=True,
     )

@@ -52,6 +52,10 @@ def render_scores(
         table.add_column(d, justify="right")
     table.add_column("total", justify="right")
     table.add_column("MQL")
+    # A model with a PQL block: who is a PQL, by which signals (records always carry them).
+    pql = any(r.get("pql") or r.get("pql_signals") for r in records)
+    if pql:
+        table.add_column("PQL")
     table.add_column("missing", overflow="fold")
     ordered = sorted(records, key=lambda r: (not r["mql"], -r["total"]))
     for r in ordered[:limit]:
@@ -61,6 +65,7 @@ def render_scores(
             *(fmt_points(r["scores"][d]) for d in dims),
             fmt_points(r["total"]),
             "[green]yes[/]" if r["mql"] else "no",
+            *([_pql_cell(r)] if pql else []),
             "; ".join(r["missing"]),
         )
     print_table(console, table, wide=wide)
@@ -237,6 +242,8 @@ def render_explanation(result: Any, *, wide: bool = False) -> None:
     """Rules, dimensions, checks and verdict as readable tables."""
     ex = result.explanation
     verdict = "[bold green]MQL[/]" if result.mql else "[bold red]not an MQL[/]"
+    if ex.pql is not None:
+        verdict += " · " + ("[bold green]PQL[/]" if result.pql else "[bold red]not a PQL[/]")
     console.print(
         f"lead [bold]{result.lead_id}[/] · segment {result.segment} · total {fmt_points(result.total)} "
         f"/ threshold {fmt_points(ex.threshold)} · {verdict} · model {result.model['name']} "
@@ -244,10 +251,14 @@ def render_explanation(result: Any, *, wide: bool = False) -> None:
         highlight=False,
     )
     rules = Table(title="rules", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
-    for col in ("dimension", "rule", "matched", "events", "raw", "decayed", "points", "capped"):
+    measured = any(r.bound is not None for r in ex.rules)
+    columns = ["dimension", "rule", "matched", "events", "raw", "decayed", "points", "capped"]
+    for col in columns + (["measured", "needs"] if measured else []):
         rules.add_column(
             col,
-            justify="right" if col in ("events", "raw", "decayed", "points") else "left",
+            justify="right"
+            if col in ("events", "raw", "decayed", "points", "measured")
+            else "left",
             no_wrap=col == "rule",
         )
     for r in ex.rules:
@@ -256,6 +267,7 @@ def render_explanation(result: Any, *, wide: bool = False) -> None:
             str(r.events_counted) if r.kind != "profile" else "",
             fmt_points(r.raw_points), fmt_points(r.decayed_points), fmt_points(r.points),
             "cap" if r.capped else "",
+            *([fmt_measure(r.measured), escape(r.bound or "")] if measured else []),
         )  # fmt: skip
     print_table(console, rules, wide=wide)
     dims = Table(title="dimensions", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -269,18 +281,59 @@ def render_explanation(result: Any, *, wide: bool = False) -> None:
     print_table(console, dims, wide=wide)
     if ex.checks:
         checks = Table(title="gates and disqualifiers", box=box.SIMPLE_HEAD, pad_edge=False)
-        for col in ("kind", "name", "matched", "ok"):
-            checks.add_column(col)
+        _check_rows(checks)
         for c in ex.checks:
-            checks.add_row(
-                c.kind,
-                c.name,
-                "yes" if c.matched else "no",
-                "[green]ok[/]" if c.ok else "[red]fails[/]",
-            )
+            _check_row(checks, c)
         print_table(console, checks, wide=wide)
+    if ex.pql is not None:
+        held = sum(s.held for s in ex.pql.signals)
+        signals = Table(
+            title=f"PQL signals ({held} held, {ex.pql.min_signals} needed)",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        for col in ("signal", "held", "events", "measured", "needs"):
+            signals.add_column(col, justify="right" if col in ("events", "measured") else "left")
+        for sig in ex.pql.signals:
+            signals.add_row(
+                escape(sig.name), "[green]yes[/]" if sig.held else "no", str(sig.events_counted),
+                fmt_measure(sig.measured), escape(sig.bound),
+            )  # fmt: skip
+        print_table(console, signals, wide=wide)
+        if ex.pql.gates:
+            gates = Table(title="PQL gates", box=box.SIMPLE_HEAD, pad_edge=False)
+            _check_rows(gates)
+            for c in ex.pql.gates:
+                _check_row(gates, c)
+            print_table(console, gates, wide=wide)
     for lack in ex.lacks:
         console.print(f"[red]✗[/] {escape(str(lack))}", highlight=False)
+
+
+def _pql_cell(record: dict[str, Any]) -> str:
+    signals = escape(", ".join(record.get("pql_signals") or []))
+    if record.get("pql"):
+        return f"[green]yes[/] ({signals})"
+    return f"no ({signals})" if signals else "no"
+
+
+def fmt_measure(value: float | None) -> str:
+    """A measure's value: whole numbers without decimals, others as points are shown."""
+    if value is None:
+        return ""
+    return str(int(value)) if value == int(value) else fmt_points(value)
+
+
+def _check_rows(table: Table) -> None:
+    for col in ("kind", "name", "matched", "ok", "measured", "needs"):
+        table.add_column(col)
+
+
+def _check_row(table: Table, c: Any) -> None:
+    table.add_row(
+        c.kind, escape(c.name), "yes" if c.matched else "no",
+        "[green]ok[/]" if c.ok else "[red]fails[/]", fmt_measure(c.measured), escape(c.bound or ""),
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

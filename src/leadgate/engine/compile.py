@@ -20,7 +20,7 @@ from leadgate.model.conditions import (
 )
 from leadgate.model.free_email import FREE_EMAIL_DOMAINS
 from leadgate.model.loader import Model
-from leadgate.model.spec import CheckSpec, EventCountSpec, ModelSpec
+from leadgate.model.spec import CheckSpec, EventCountSpec, ModelSpec, PqlSpec, measure_parts
 
 _NUM_OPS = {"gt": ir.Op.NUM_GT, "gte": ir.Op.NUM_GTE, "lt": ir.Op.NUM_LT, "lte": ir.Op.NUM_LTE}
 _TEXT_OPS = {
@@ -103,10 +103,16 @@ def _types(event: str | list[str]) -> tuple[str, ...]:
 
 
 def _event_count(spec: EventCountSpec) -> ir.EventCount:
+    kind, prop = measure_parts(spec.measure)
+    counting = kind == "count"
+    low = spec.min if spec.min is not None else (spec.min_count if counting else 1.0)
+    high = spec.max if spec.max is not None else (spec.max_count if counting else None)
     return ir.EventCount(
         filter=ir.EventFilter(_types(spec.type), _cond(spec.where), spec.within_days),
-        min_count=spec.min_count,
-        max_count=spec.max_count,
+        min=float(low),
+        max=None if high is None else float(high),
+        measure=ir.Measure(ir.MeasureKind(kind), prop),
+        scope=ir.Scope(spec.scope),
     )
 
 
@@ -169,6 +175,7 @@ def _dimensions(spec: ModelSpec) -> tuple[ir.Dimension, ...]:
                     half_life_days=half_life,
                     max_points=rule.max_points,
                     max_count=rule.max_count,
+                    points_per=rule.points_per,
                 )
             )
         dims.append(ir.Dimension(dname, tuple(rules), dim.max, dim.min))
@@ -214,4 +221,17 @@ def compile_model(model: Model) -> ir.Plan:
         hash=model.hash,
         dimensions=_dimensions(spec),
         segments=tuple(segments),
+        pql=_pql(spec.pql, registry),
     )
+
+
+def _pql(spec: PqlSpec | None, registry: dict[str, ir.Check]) -> ir.Pql | None:
+    """The PQL block: signals keyed ``s<i>``, gates keyed ``p<i>`` (apart from the MQL's
+    checks: their conditions may read scores)."""
+    if spec is None:
+        return None
+    signals = tuple(
+        ir.Signal(f"s{i}", sig.name, _event_count(sig.events)) for i, sig in enumerate(spec.signals)
+    )
+    gates = _checks(spec.require, "p", registry)
+    return ir.Pql(signals, spec.min_signals, gates)

@@ -35,8 +35,8 @@ def rule_horizon_days(rule: ir.Rule) -> float | None:
         case ir.EventRule():
             if rule.filter.within_days is not None:
                 return rule.filter.within_days
-            if rule.half_life_days is None:
-                return None
+            if rule.half_life_days is None or rule.points_per is not None:
+                return None  # points per unit: no bound on an event's points
             if abs(rule.points) <= TOLERANCE:
                 return 0.0
             return rule.half_life_days * math.log2(abs(rule.points) / TOLERANCE)
@@ -61,11 +61,13 @@ def horizon(plan: ir.Plan) -> Horizon:
         if age is None:
             return Horizon(None, f"rule '{rule.name}'")
         ages.append((age, f"rule '{rule.name}'"))
-    for check in plan.checks:
-        if check.events is not None:
-            if check.events.filter.within_days is None:
-                return Horizon(None, f"check '{check.name}'")
-            ages.append((check.events.filter.within_days, f"check '{check.name}'"))
+    tests = [(c.name, c.events) for c in (*plan.checks, *plan.pql_gates)]
+    tests += [(s.name, s.events) for s in plan.signals]
+    for name, events in tests:
+        if events is not None:
+            if events.filter.within_days is None:
+                return Horizon(None, f"check '{name}'")
+            ages.append((events.filter.within_days, f"check '{name}'"))
     if not ages:
         return Horizon(0.0)
     days, by = max(ages)

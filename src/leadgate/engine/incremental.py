@@ -131,6 +131,21 @@ def _build_spec(plan: ir.Plan) -> Spec:
 _SPECS: dict[int, tuple[ir.Plan, Spec]] = {}
 
 
+def supports(plan: ir.Plan) -> bool:
+    """Can a state of counts, decayed sums and event times stand for ``plan``? Not when it
+    measures more than a count (distinct days, sums, distinct values), reads the account's
+    events, gives points per a property or has a PQL block: those leads are scored from their
+    events (``score_rows``), as before the state existed."""
+    if plan.pql is not None:
+        return False
+    if any(r.points_per is not None for r in plan.rules if isinstance(r, ir.EventRule)):
+        return False
+    return all(
+        c.measure.kind is ir.MeasureKind.COUNT and c.scope is ir.Scope.LEAD
+        for c in plan.event_counts
+    )
+
+
 def spec_of(plan: ir.Plan) -> Spec:
     """The tracks of ``plan`` (built once per plan)."""
     cached = _SPECS.get(id(plan))
@@ -314,9 +329,9 @@ def evaluate(
     scorer = _StateScorer(spec, profile, data, now)
     results = [ir.visit_rule(rule, scorer) for rule in plan.rules]
 
-    def count_holds(count: ir.EventCount) -> tuple[bool, int]:
+    def count_holds(count: ir.EventCount) -> tuple[bool, int, float]:
         i = spec.of_count[id(count)]
         n = _count(spec.tracks[i], data[i], now)
-        return holds(count, n), n
+        return holds(count, n), n, float(n)
 
     return assemble_score(plan, profile, results, count_holds, as_of, lead_id)

@@ -106,13 +106,56 @@ class EventFilter:
     within_days: float | None = None
 
 
+class MeasureKind(StrEnum):
+    """What a count test measures over its matching events (docs/semantics.md "Measures")."""
+
+    COUNT = "count"
+    DISTINCT_DAYS = "distinct_days"  # UTC calendar days with at least one event
+    SUM = "sum"  # of a numeric property (missing: 0)
+    DISTINCT = "distinct"  # distinct values of a property (numbers by value, text folded)
+
+
+class Scope(StrEnum):
+    """Whose events a count test reads: the lead's own, or every event of its account."""
+
+    LEAD = "lead"
+    ACCOUNT = "account"
+
+
+# The property ``{distinct: lead_id}`` reads: the event's lead, not a property.
+LEAD_ID = "lead_id"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A measure: its kind and, for ``sum``/``distinct``, the property it reads."""
+
+    kind: MeasureKind = MeasureKind.COUNT
+    prop: str | None = None
+
+    def __str__(self) -> str:
+        return self.kind.value if self.prop is None else f"{self.kind.value} {self.prop}"
+
+
+COUNT = Measure()
+
+
 @dataclass(frozen=True)
 class EventCount:
-    """A count test on events: at least ``min_count`` (and at most ``max_count``) matching events."""
+    """A count test on events: the measure over the matching events (of the lead, or of its
+    account) within ``[min, max]`` (inclusive; ``count`` keeps ``min_count``/``max_count``).
+
+    Holds when ``value + EPSILON >= min`` and ``value - EPSILON <= max`` (``holds``), so two
+    executors whose sums differ in the last bits agree."""
 
     filter: EventFilter
-    min_count: int = 1
-    max_count: int | None = None
+    min: float = 1.0
+    max: float | None = None
+    measure: Measure = COUNT
+    scope: Scope = Scope.LEAD
+
+    def holds(self, value: float) -> bool:
+        return value + EPSILON >= self.min and (self.max is None or value - EPSILON <= self.max)
 
 
 @dataclass(frozen=True)
@@ -144,11 +187,13 @@ class EventRule:
     half_life_days: float | None = None
     max_points: float | None = None
     max_count: int | None = None
+    points_per: str | None = None  # points per unit of this numeric property (missing: 0)
 
 
 @dataclass(frozen=True)
 class CountRule:
-    """Flat ``points`` when an event count holds (e.g. 3+ visits in 30 days), no decay."""
+    """Flat ``points`` when an event count (or another measure) holds (e.g. 3+ visits in 30
+    days, active on 3 distinct days), no decay."""
 
     kind: ClassVar[str] = "count"  # RuleResult.kind
     key: str
@@ -307,6 +352,30 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class Signal:
+    """A named PQL signal: an event-count test (any measure, any scope)."""
+
+    key: str  # "s<i>"
+    name: str
+    events: EventCount
+
+
+# A PQL gate's condition reads the lead's scores as these fields: ``score.<dimension>`` and
+# ``score.total`` (docs/semantics.md "The PQL").
+SCORE_PREFIX = "score."
+SCORE_TOTAL = "score.total"
+
+
+@dataclass(frozen=True)
+class Pql:
+    """What makes a Product Qualified Lead: every gate passes and ``min_signals`` signals hold."""
+
+    signals: tuple[Signal, ...]
+    min_signals: int
+    gates: tuple[Check, ...]
+
+
+@dataclass(frozen=True)
 class Segment:
     """A segment: the first whose ``when`` matches wins; the last one (``when=None``) is default."""
 
@@ -324,6 +393,7 @@ class Plan:
     hash: str
     dimensions: tuple[Dimension, ...]
     segments: tuple[Segment, ...]
+    pql: Pql | None = None
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -339,10 +409,28 @@ class Plan:
         return tuple(seen.values())
 
     @property
+    def pql_gates(self) -> tuple[Check, ...]:
+        return self.pql.gates if self.pql is not None else ()
+
+    @property
+    def signals(self) -> tuple[Signal, ...]:
+        return self.pql.signals if self.pql is not None else ()
+
+    @property
+    def event_counts(self) -> tuple[EventCount, ...]:
+        """Every event-count test: count rules, checks, PQL gates and signals."""
+        out = [r.count for r in self.rules if isinstance(r, CountRule)]
+        out += [c.events for c in (*self.checks, *self.pql_gates) if c.events is not None]
+        return tuple(out + [s.events for s in self.signals])
+
+    @property
     def event_filters(self) -> tuple[EventFilter, ...]:
-        """Every event filter the model counts with: event and count rules, then checks."""
+        """Every event filter the model counts with: event and count rules, checks, then the
+        PQL's gates and signals."""
         out = [f for rule in self.rules for f in visit_rule(rule, _Filters())]
         out += [c.events.filter for c in self.checks if c.events is not None]
+        out += [c.events.filter for c in self.pql_gates if c.events is not None]
+        out += [s.events.filter for s in self.signals]
         return tuple(out)
 
     def fields(self) -> Fields:
@@ -353,10 +441,21 @@ class Plan:
         conds += [s.when for s in self.segments if s.when is not None]
         conds += [c.when for c in self.checks if c.when is not None]
         profile = [f for c in conds for f in visit_cond(c, reader)]
+        profile += [
+            f
+            for c in self.pql_gates
+            if c.when is not None
+            for f in visit_cond(c.when, reader)
+            if not f.startswith(SCORE_PREFIX)
+        ]
+        if any(c.scope is Scope.ACCOUNT for c in self.event_counts):
+            profile.append("account_id")  # the account an account-scoped measure reads
         filters = self.event_filters
         props = [
             f for flt in filters if flt.where is not None for f in visit_cond(flt.where, reader)
         ]
+        props += [p for c in self.event_counts for p in [c.measure.prop] if p and p != LEAD_ID]
+        props += [r.points_per for r in self.rules if isinstance(r, EventRule) and r.points_per]
         types = [t for flt in filters for t in flt.types]
         return Fields(*(tuple(dict.fromkeys(x)) for x in (profile, props, types)))
 

@@ -15,13 +15,15 @@ from typing import Any
 
 from leadgate.engine import ir
 from leadgate.engine.event import Event, as_utc
-from leadgate.engine.qualify import qualify
+from leadgate.engine.qualify import bound_text, is_pql, qualify
 from leadgate.engine.result import (
     CheckResult,
     DimensionResult,
     Explanation,
+    PqlResult,
     RuleResult,
     Score,
+    SignalResult,
 )
 from leadgate.engine.values import bool_of, domain_of, fold, get_field, number_of, text_of
 from leadgate.model.regex_safety import compile_regex
@@ -79,22 +81,16 @@ def _text_test(op: ir.Op, arg: Any) -> Callable[[str], bool]:
     raise AssertionError(op)
 
 
-def _suffixes(d: str) -> list[str]:
-    """``d`` and every part of it after a dot: ``x`` is among them exactly when ``d == x`` or
-    ``d.endswith("." + x)`` (a set lookup per suffix instead of a scan of a long domain list)."""
-    return [d, *(d[i + 1 :] for i, c in enumerate(d) if c == ".")]
-
-
 def _domain_test(op: ir.Op, arg: Any) -> Callable[[str], bool]:
     if op is ir.Op.DOMAIN_IN:
-        domains = frozenset(arg)
-        return lambda d: any(x in domains for x in _suffixes(d))
+        domains = tuple(arg)
+        return lambda d: any(d == x or d.endswith("." + x) for x in domains)
     if op is ir.Op.DOMAIN_MATCHES:
         rx = compile_regex(arg)
         return lambda d: rx.search(d) is not None
     want_free, free_list = arg
-    free = frozenset(free_list)
-    return lambda d: any(x in free for x in _suffixes(d)) == want_free
+    free = tuple(free_list)
+    return lambda d: any(d == x or d.endswith("." + x) for x in free) == want_free
 
 
 def _test(node: ir.Test) -> Predicate:
@@ -174,8 +170,8 @@ def _matching(flt: ir.EventFilter, events: list[_Aged]) -> list[_Aged]:
 
 
 def holds(count: ir.EventCount, n: int) -> bool:
-    """Does a count test hold for ``n`` matching events?"""
-    return n >= count.min_count and (count.max_count is None or n <= count.max_count)
+    """Does a plain count test (``measure: count``) hold for ``n`` matching events?"""
+    return count.holds(float(n))
 
 
 def decay_term(points: float, age_days: float, half_life_days: float) -> float:
@@ -191,18 +187,28 @@ def profile_rule_result(rule: ir.ProfileRule, profile: Mapping[str, Any]) -> Rul
     return RuleResult(rule.key, rule.dimension, rule.name, rule.kind, hit, 0, pts, pts, pts, False)
 
 
-def count_rule_result(rule: ir.CountRule, n: int) -> RuleResult:
-    """A count rule's result for ``n`` matching events: flat points when its count holds."""
-    hit = holds(rule.count, n)
+def count_rule_result(rule: ir.CountRule, n: int, value: float | None = None) -> RuleResult:
+    """A count rule's result for ``n`` matching events whose measure is ``value`` (the count
+    itself when None): flat points when the measure is within its bounds."""
+    measured = float(n) if value is None else value
+    hit = rule.count.holds(measured)
     pts = rule.points if hit else 0.0
-    return RuleResult(rule.key, rule.dimension, rule.name, rule.kind, hit, n, pts, pts, pts, False)
+    return RuleResult(
+        rule.key, rule.dimension, rule.name, rule.kind, hit, n, pts, pts, pts, False,
+        measured=measured, bound=bound_text(rule.count),
+    )  # fmt: skip
 
 
 def event_rule_result(
-    rule: ir.EventRule, n: int, decayed: float, event_ids: tuple[str, ...] = ()
+    rule: ir.EventRule,
+    n: int,
+    decayed: float,
+    event_ids: tuple[str, ...] = (),
+    raw: float | None = None,
 ) -> RuleResult:
-    """An event rule's result for ``n`` counted events worth ``decayed`` points: capped at
-    ``max_points`` (keeping the sign)."""
+    """An event rule's result for ``n`` counted events worth ``raw`` points before decay
+    (``points`` each when None) and ``decayed`` after: capped at ``max_points`` (keeping the
+    sign)."""
     points = decayed
     capped = False
     if rule.max_points is not None and abs(decayed) > rule.max_points:
@@ -215,7 +221,7 @@ def event_rule_result(
         kind=rule.kind,
         matched=n > 0,
         events_counted=n,
-        raw_points=rule.points * n,
+        raw_points=rule.points * n if raw is None else raw,
         decayed_points=decayed,
         points=points,
         capped=capped,
@@ -223,51 +229,144 @@ def event_rule_result(
     )
 
 
+@dataclass(frozen=True)
+class _Scoped:
+    """A lead's events and its account's (both aged, most recent first)."""
+
+    lead: list[_Aged]
+    account: list[_Aged]
+
+    def of(self, count: ir.EventCount) -> list[_Aged]:
+        return self.account if count.scope is ir.Scope.ACCOUNT else self.lead
+
+
 class _RuleScorer(ir.RuleVisitor[RuleResult]):
     """One lead's result for each rule: its profile and its events (aged, most recent first)."""
 
-    def __init__(self, profile: Mapping[str, Any], events: list[_Aged]) -> None:
+    def __init__(self, profile: Mapping[str, Any], events: _Scoped) -> None:
         self.profile, self.events = profile, events
 
     def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleResult:
         return profile_rule_result(rule, self.profile)
 
     def visit_EventRule(self, rule: ir.EventRule) -> RuleResult:
-        return _event_rule(rule, self.events)
+        return _event_rule(rule, self.events.lead)
 
     def visit_CountRule(self, rule: ir.CountRule) -> RuleResult:
-        return count_rule_result(rule, len(_matching(rule.count.filter, self.events)))
+        _, n, value = _count_holds(rule.count, self.events)
+        return count_rule_result(rule, n, value)
+
+
+def _per_event(rule: ir.EventRule, a: _Aged) -> float:
+    """An event's points before decay: ``points``, or ``points`` per unit of ``points_per``."""
+    if rule.points_per is None:
+        return rule.points
+    return rule.points * (number_of(get_field(a.event.properties, rule.points_per)) or 0.0)
 
 
 def _event_rule(rule: ir.EventRule, events: list[_Aged]) -> RuleResult:
     found = _matching(rule.filter, events)  # most recent first
     if rule.max_count is not None:
         found = found[: rule.max_count]
+    if rule.points_per is not None:
+        raw = math.fsum(_per_event(rule, a) for a in found)
+    else:
+        raw = rule.points * len(found)
     if rule.half_life_days is None:
-        decayed = rule.points * len(found)
+        decayed = raw
     else:
         hl = rule.half_life_days
-        decayed = math.fsum(decay_term(rule.points, a.age_days, hl) for a in found)
-    return event_rule_result(rule, len(found), decayed, tuple(a.event.event_id for a in found))
+        decayed = math.fsum(decay_term(_per_event(rule, a), a.age_days, hl) for a in found)
+    ids = tuple(a.event.event_id for a in found)
+    return event_rule_result(rule, len(found), decayed, ids, raw)
 
 
-def _count_holds(count: ir.EventCount, events: list[_Aged]) -> tuple[bool, int]:
-    n = len(_matching(count.filter, events))
-    return holds(count, n), n
+def day_of(epoch: float) -> int:
+    """The UTC calendar day of an epoch time (days since 1970-01-01): ``distinct_days``."""
+    return math.floor(epoch / ir.SECONDS_PER_DAY)
 
 
-CountHolds = Callable[[ir.EventCount], tuple[bool, int]]
+def distinct_key(value: Any) -> tuple[str, object] | None:
+    """How ``{distinct: PROPERTY}`` tells values apart: numbers by value, text folded (as
+    ``eq`` compares them); None for a missing value."""
+    n = number_of(value)
+    if n is not None:
+        return ("n", n + 0.0)  # -0.0 and 0.0 are one value
+    t = text_of(value)
+    return None if t is None else ("t", fold(t))
+
+
+def measure_of(measure: ir.Measure, found: list[_Aged]) -> float:
+    """The measure's value over the matching events (docs/semantics.md "Measures")."""
+    kind, prop = measure.kind, measure.prop
+    if kind is ir.MeasureKind.COUNT:
+        return float(len(found))
+    if kind is ir.MeasureKind.DISTINCT_DAYS:
+        return float(len({day_of(a.event.epoch) for a in found}))
+    assert prop is not None
+    if kind is ir.MeasureKind.SUM:
+        return math.fsum(number_of(get_field(a.event.properties, prop)) or 0.0 for a in found)
+    if prop == ir.LEAD_ID:
+        return float(len({a.event.lead_id for a in found}))
+    keys = {distinct_key(get_field(a.event.properties, prop)) for a in found}
+    keys.discard(None)
+    return float(len(keys))
+
+
+def _count_holds(count: ir.EventCount, events: _Scoped) -> tuple[bool, int, float]:
+    found = _matching(count.filter, events.of(count))
+    value = measure_of(count.measure, found)
+    return count.holds(value), len(found), value
+
+
+# A lead's count tests: (holds, events counted, measured value) of an ``EventCount``; from its
+# events here, from its incremental state in engine/incremental.py.
+CountHolds = Callable[[ir.EventCount], tuple[bool, int, float]]
 
 
 def _check(chk: ir.Check, kind: str, profile: Mapping[str, Any], holds: CountHolds) -> CheckResult:
     matched = True
     counted: int | None = None
+    value: float | None = None
+    bound: str | None = None
     if chk.when is not None:
         matched = predicate(chk.when)(profile)
     if chk.events is not None:
-        ok, counted = holds(chk.events)
+        ok, counted, value = holds(chk.events)
+        bound = bound_text(chk.events)
         matched = matched and ok
-    return CheckResult(chk.key, chk.name, kind, matched, counted)
+    return CheckResult(chk.key, chk.name, kind, matched, counted, value, bound)
+
+
+def _pql(
+    pql: ir.Pql, profile: Mapping[str, Any], holds: CountHolds, scores: Mapping[str, float],
+    total: float,
+) -> PqlResult:  # fmt: skip
+    """The PQL verdict; its gates read the profile and the lead's scores (``score.<dim>``,
+    ``score.total``)."""
+    signals = []
+    for sig in pql.signals:
+        held, n, value = holds(sig.events)
+        signals.append(SignalResult(sig.key, sig.name, held, value, n, bound_text(sig.events)))
+    with_scores = {
+        **profile,
+        **{ir.SCORE_PREFIX + d: v for d, v in scores.items()},
+        ir.SCORE_TOTAL: total,
+    }
+    gates = [_check(g, "gate", with_scores, holds) for g in pql.gates]
+    return PqlResult(is_pql(pql, signals, gates), pql.min_signals, tuple(signals), tuple(gates))
+
+
+def reads_accounts(plan: ir.Plan) -> bool:
+    """Some measure of ``plan`` reads the events of the lead's whole account."""
+    return any(c.scope is ir.Scope.ACCOUNT for c in plan.event_counts)
+
+
+def account_key(profile: Mapping[str, Any], lead_id: str) -> str:
+    """Which events ``scope: account`` reads: those of every lead with the same ``account_id``
+    (text); a lead without one is an account of its own."""
+    account = text_of(get_field(profile, "account_id"))
+    return "l" + lead_id if account is None else "a" + account
 
 
 def segment_of(plan: ir.Plan, profile: Mapping[str, Any]) -> ir.Segment:
@@ -284,15 +383,24 @@ def score_lead(
     events: Iterable[Event],
     as_of: datetime,
     lead_id: str | None = None,
+    account_events: Iterable[Event] | None = None,
 ) -> Score:
-    """Score one lead: segment, per-dimension scores, total, MQL flag and explanation.
+    """Score one lead: segment, per-dimension scores, total, MQL and PQL flags, explanation.
 
+    ``account_events``: every event of the lead's account (its own included), which
+    ``scope: account`` measures read; None: the lead's own events (a lead without an account).
     Events after ``as_of`` do not exist for this score (ARCHITECTURE.md invariant 2).
     """
     as_of = as_utc(as_of)
     now = as_of.timestamp()
-    aged = [_Aged(e, (now - e.epoch) / ir.SECONDS_PER_DAY) for e in events if e.epoch <= now]
-    aged.sort(key=lambda a: (a.age_days, a.event.event_id))
+
+    def aged_list(items: Iterable[Event]) -> list[_Aged]:
+        out = [_Aged(e, (now - e.epoch) / ir.SECONDS_PER_DAY) for e in items if e.epoch <= now]
+        out.sort(key=lambda a: (a.age_days, a.event.event_id))
+        return out
+
+    own = aged_list(events)
+    aged = _Scoped(own, own if account_events is None else aged_list(account_events))
 
     scorer = _RuleScorer(profile, aged)
     rule_results = [ir.visit_rule(rule, scorer) for rule in plan.rules]
@@ -309,8 +417,8 @@ def assemble_score(
     as_of: datetime,
     lead_id: str | None = None,
 ) -> Score:
-    """The score from each rule's result (in ``plan.rules`` order) and a count test on the
-    lead's events (``holds``): dimensions, segment, checks, qualification and explanation.
+    """The score from each rule's result (in ``plan.rules`` order) and the lead's count tests
+    (``holds``): dimensions, segment, checks, qualification, the PQL and the explanation.
 
     Shared by ``score_lead`` and the incremental state (``engine/incremental.py``), so both
     assemble a score the same way.
@@ -352,6 +460,7 @@ def assemble_score(
         checks=tuple(checks),
         lacks=tuple(lacks),
         threshold=policy.threshold,
+        pql=None if plan.pql is None else _pql(plan.pql, profile, holds, scores, total),
     )
     return Score(
         lead_id=str(lead_id if lead_id is not None else get_field(profile, "lead_id") or ""),

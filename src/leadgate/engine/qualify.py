@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
 from leadgate.engine import ir
-from leadgate.engine.result import CheckResult, Lack
+from leadgate.engine.result import CheckResult, Lack, SignalResult, number_text
 
 LackKind = Literal["disqualified", "gate", "floor", "threshold"]
 
@@ -173,4 +173,34 @@ def qualifies_sql(plan: ir.Plan, policy: ir.Policy, cols: Columns) -> exp.Expres
     from sqlglot import exp
 
     parts = [met_sql(r, cols) for r in requirements(plan, policy)]
+    return cast(exp.Expression, exp.and_(*parts, copy=False))
+
+
+def bound_text(count: ir.EventCount) -> str:
+    """What an event test needs, as the explanation shows it: "distinct_days >= 3",
+    "count 1 to 2", "sum seats <= 10" (the scope is named when it is the account)."""
+    what = str(count.measure) + (" (account)" if count.scope is ir.Scope.ACCOUNT else "")
+    if count.max is None:
+        return f"{what} >= {number_text(count.min)}"
+    return f"{what} {number_text(count.min)} to {number_text(count.max)}"
+
+
+def is_pql(pql: ir.Pql, signals: Sequence[SignalResult], gates: Sequence[CheckResult]) -> bool:
+    """docs/semantics.md "The PQL": every gate passes and at least ``min_signals`` signals hold."""
+    return all(g.ok for g in gates) and sum(s.held for s in signals) >= pql.min_signals
+
+
+def pql_sql(pql: ir.Pql, signal: Callable[[str], exp.Expression], cols: Columns) -> exp.Expression:
+    """``is_pql`` as a SQL condition (``signal``: a signal's held flag by key)."""
+    held: exp.Expression = exp.Literal.number(0)
+    for s in pql.signals:
+        one = exp.Case(
+            ifs=[exp.If(this=signal(s.key), true=exp.Literal.number(1))],
+            default=exp.Literal.number(0),
+        )
+        held = exp.Add(this=held, expression=one)
+    parts = [cols.check(g.key) for g in pql.gates]
+    parts.append(
+        exp.GTE(this=exp.paren(held, copy=False), expression=exp.Literal.number(pql.min_signals))
+    )
     return cast(exp.Expression, exp.and_(*parts, copy=False))

@@ -48,6 +48,8 @@ RECORD: tuple[Field, ...] = (
     Field("scores", Kind.NUMBERS, "score_"),
     Field("total", Kind.NUMBER),
     Field("mql", Kind.BOOL),
+    Field("pql", Kind.BOOL),
+    Field("pql_signals", Kind.TEXTS),
     Field("missing", Kind.TEXTS),
     Field("threshold", Kind.NUMBER),
     Field("as_of", Kind.TEXT),

@@ -29,6 +29,8 @@ class RuleResult:
     points: float  # what counts: after decay and cap
     capped: bool
     event_ids: tuple[str, ...] = ()
+    measured: float | None = None  # count rules: the measure's value (``bound`` says what held)
+    bound: str | None = None  # count rules: the measure and its bounds, e.g. "distinct_days >= 3"
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,39 @@ class CheckResult:
     kind: str  # "gate" | "disqualifier"
     matched: bool
     events_counted: int | None = None
+    measured: float | None = None  # with an event test: its measure's value
+    bound: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.matched if self.kind == "gate" else not self.matched
+
+
+@dataclass(frozen=True)
+class SignalResult:
+    """A PQL signal: did it hold, the measure's value over how many events, and its bound."""
+
+    key: str
+    name: str
+    held: bool
+    measured: float
+    events_counted: int
+    bound: str
+
+
+@dataclass(frozen=True)
+class PqlResult:
+    """The PQL verdict: every signal and gate, and whether the lead is a PQL."""
+
+    pql: bool
+    min_signals: int
+    signals: tuple[SignalResult, ...]
+    gates: tuple[CheckResult, ...]
+
+    @property
+    def held(self) -> list[str]:
+        """The names of the signals that hold (the record's ``pql_signals``)."""
+        return [s.name for s in self.signals if s.held]
 
 
 @dataclass(frozen=True)
@@ -101,12 +132,16 @@ class Explanation:
     checks: tuple[CheckResult, ...]
     lacks: tuple[Lack, ...]
     threshold: float
+    pql: PqlResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["lacks"] = [{**asdict(lack), "text": str(lack)} for lack in self.lacks]
         for c, d in zip(self.checks, out["checks"], strict=True):
             d["ok"] = c.ok
+        if self.pql is not None:
+            for c, d in zip(self.pql.gates, out["pql"]["gates"], strict=True):
+                d["ok"] = c.ok
         return out
 
 
@@ -124,6 +159,14 @@ class Score:
     explanation: Explanation = field(repr=False)
 
     @property
+    def pql(self) -> bool:
+        return self.explanation.pql is not None and self.explanation.pql.pql
+
+    @property
+    def pql_signals(self) -> list[str]:
+        return self.explanation.pql.held if self.explanation.pql is not None else []
+
+    @property
     def missing(self) -> list[str]:
         return [str(lack) for lack in self.explanation.lacks]
 
@@ -136,6 +179,8 @@ class Score:
                 "scores": dict(self.scores),
                 "total": self.total,
                 "mql": self.mql,
+                "pql": self.pql,
+                "pql_signals": self.pql_signals,
                 "missing": self.missing,
                 "threshold": self.explanation.threshold,
                 "as_of": self.as_of.isoformat(),

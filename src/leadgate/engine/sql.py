@@ -19,14 +19,14 @@ matched) and ``check_events_<key>``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlglot import exp
 
 from leadgate.engine import ir
 from leadgate.engine.event import as_utc
-from leadgate.engine.qualify import Columns, met_sql, qualifies_sql, requirements
+from leadgate.engine.qualify import Columns, met_sql, pql_sql, qualifies_sql, requirements
 from leadgate.engine.sql_conditions import (
     ValueScope,
     alias,
@@ -36,7 +36,7 @@ from leadgate.engine.sql_conditions import (
     lit,
     num,
 )
-from leadgate.engine.sql_events import EventsCompiler
+from leadgate.engine.sql_events import EventsCompiler, summed
 from leadgate.engine.sql_shape import (
     EVENT_COLUMNS,
     RULE_FIELDS,
@@ -51,6 +51,10 @@ from leadgate.engine.sql_shape import (
 )
 from leadgate.engine.sql_shape import col as _col
 from leadgate.engine.targets import SqlTarget, cast, target
+
+
+def _null_double() -> exp.Expression:
+    return cast(exp.Null(), "double")
 
 
 def _sum0(e: exp.Expression) -> exp.Expression:
@@ -75,6 +79,26 @@ def _clip(value: exp.Expression, dim: ir.Dimension) -> exp.Expression:
     return value
 
 
+@dataclass
+class ScoreScope(ValueScope):
+    """The fields a PQL gate reads: ``scores`` (``score.<dim>``, ``score.total``: columns of
+    the ``totals`` CTE, numbers), any other field through ``profile``'s slots."""
+
+    scores: dict[str, exp.Expression] = field(default_factory=dict)
+    profile: ValueScope | None = None
+
+    def slot(self, name: str, kind: str) -> exp.Expression:
+        if name in self.scores:
+            value = self.scores[name].copy()
+            if kind == "n":
+                return cast(value, "double")
+            if kind == "t":  # only ``exists`` reads a score's text (the loader allows no more)
+                return cast(value, "text")
+            return cast(exp.Null(), "text")
+        assert self.profile is not None
+        return self.profile.slot(name, kind)
+
+
 @dataclass(frozen=True)
 class RuleSql:
     """A rule in the query: ``inputs``, its columns of the ``rules`` CTE (read from the lead and
@@ -88,6 +112,7 @@ class RuleSql:
     raw: exp.Expression  # before decay
     decayed: exp.Expression  # after decay, before the cap
     capped: exp.Expression
+    measured: exp.Expression  # count rules: the measure's value (NULL for other kinds)
 
     def fields(self) -> dict[str, exp.Expression]:
         return {f: getattr(self, f) for f in RULE_FIELDS}
@@ -104,22 +129,34 @@ class _RuleColumns(ir.RuleVisitor[RuleSql]):
         points = case([(_col(hit), num(rule.points))], num(0.0))
         return RuleSql(
             [alias(condition_expr(rule.when, self.c.profile), hit)], points, _col(hit),
-            exp.Literal.number(0), points.copy(), points.copy(), exp.false(),
+            exp.Literal.number(0), points.copy(), points.copy(), exp.false(), _null_double(),
         )  # fmt: skip
 
     def visit_CountRule(self, rule: ir.CountRule) -> RuleSql:
-        n = f"r_n_{rule.key}"
-        holds = self.c.count_holds(rule.count, _col(n))
+        n, v = f"r_n_{rule.key}", f"r_v_{rule.key}"
+        holds = self.c.count_holds(rule.count, _col(v))
         points = case([(holds, num(rule.points))], num(0.0))
+        inputs = [
+            alias(self.c.events_count(rule.count), n),
+            alias(self.c.measure_value(rule.count), v),
+        ]
         return RuleSql(
-            [alias(self.c.filter_count(rule.count.filter), n)], points, holds.copy(), _col(n),
-            points.copy(), points.copy(), exp.false(),
+            inputs, points, holds.copy(), _col(n), points.copy(), points.copy(), exp.false(),
+            _col(v),
         )  # fmt: skip
 
     def visit_EventRule(self, rule: ir.EventRule) -> RuleSql:
         k, c = rule.key, self.c
         n: exp.Expression
         decayed: exp.Expression
+        raw: exp.Expression = exp.Mul(this=num(rule.points), expression=_col(f"r_n_{k}"))
+        inputs: list[exp.Expression] = []
+        total: exp.Expression = num(0.0)
+        if rule.points_per is not None:  # points per unit: the property's sum (missing: 0)
+            per = ir.Measure(ir.MeasureKind.SUM, rule.points_per)
+            total = c.measure_value(ir.EventCount(rule.filter, measure=per))
+            inputs = [alias(total.copy(), f"r_s_{k}")]
+            raw = exp.Mul(this=num(rule.points), expression=_col(f"r_s_{k}"))
         if not c.shape.has_events:
             n, decayed = exp.Literal.number(0), num(0.0)
         elif rule.half_life_days is not None and rule.max_count is not None:
@@ -131,7 +168,9 @@ class _RuleColumns(ir.RuleVisitor[RuleSql]):
                 limit = exp.Literal.number(rule.max_count)
                 over = exp.GT(this=n.copy(), expression=limit.copy())
                 n = case([(over, limit)], n)
-            if rule.half_life_days is None:  # exactly the Python executor's points * count
+            if rule.half_life_days is None and rule.points_per is not None:
+                decayed = exp.Mul(this=num(rule.points), expression=total)
+            elif rule.half_life_days is None:  # exactly the Python executor's points * count
                 decayed = exp.Mul(this=num(rule.points), expression=n.copy())
             else:
                 decayed = _sum0(_col(f"dec_{k}", "a"))
@@ -140,13 +179,14 @@ class _RuleColumns(ir.RuleVisitor[RuleSql]):
         if rule.max_points is not None:
             capped = exp.GT(this=exp.Abs(this=dec.copy()), expression=num(rule.max_points))
         return RuleSql(
-            [alias(decayed, f"r_dec_{k}"), alias(n, f"r_n_{k}")],
+            [*inputs, alias(decayed, f"r_dec_{k}"), alias(n, f"r_n_{k}")],
             _cap(dec, rule.max_points),
             exp.GT(this=cnt, expression=exp.Literal.number(0)),
             cnt.copy(),
-            exp.Mul(this=num(rule.points), expression=cnt.copy()),
+            raw,
             dec.copy(),
             capped,
+            _null_double(),
         )
 
 
@@ -162,14 +202,20 @@ class _Compiler(EventsCompiler):
             inline=True,
         )  # fmt: skip
         self.filters: dict[ir.EventFilter, int] = {}
+        self.measures: dict[tuple[ir.EventFilter, ir.Measure, ir.Scope], int] = {}
+        self.distinct_ctes: list[tuple[str, str, exp.Expression]] = []
         self.ctes: list[tuple[str, exp.Expression]] = []
+        self.pql_when: dict[str, exp.Expression] = {}
 
-    def count_holds(self, count: ir.EventCount, n: exp.Expression) -> exp.Expression:
+    def count_holds(self, count: ir.EventCount, value: exp.Expression) -> exp.Expression:
+        """``ir.EventCount.holds`` over the measure's value (a double, never NULL)."""
+        eps = num(ir.EPSILON)
         parts: list[exp.Expression] = [
-            exp.GTE(this=n, expression=exp.Literal.number(count.min_count))
+            exp.GTE(this=exp.Add(this=value, expression=eps), expression=num(count.min))
         ]
-        if count.max_count is not None:
-            parts.append(exp.LTE(this=n, expression=exp.Literal.number(count.max_count)))
+        if count.max is not None:
+            low = exp.Sub(this=value.copy(), expression=eps.copy())
+            parts.append(exp.LTE(this=low, expression=num(count.max)))
         return and_all(parts)
 
     def filter_count(self, flt: ir.EventFilter) -> exp.Expression:
@@ -179,15 +225,33 @@ class _Compiler(EventsCompiler):
             this=_col(f"n{self.filter_index(flt)}", "a"), expressions=[exp.Literal.number(0)]
         )
 
-    def check_columns(self, chk: ir.Check) -> list[exp.Expression]:
+    def check_columns(self, chk: ir.Check, when: bool = True) -> list[exp.Expression]:
+        """``check_<key>``, ``check_events_<key>``, ``check_value_<key>``; without ``when``,
+        ``r_ev_<key>`` (the event test alone) instead of ``check_<key>`` (a PQL gate: its
+        condition may read scores, so it is decided after them)."""
         parts: list[exp.Expression] = []
         n: exp.Expression = cast(exp.Null(), "bigint")
-        if chk.when is not None:
+        value: exp.Expression = _null_double()
+        if chk.when is not None and when:
             parts.append(condition_expr(chk.when, self.profile))
         if chk.events is not None:
-            n = self.filter_count(chk.events.filter)
-            parts.append(self.count_holds(chk.events, n.copy()))
-        return [alias(and_all(parts), f"check_{chk.key}"), alias(n, f"check_events_{chk.key}")]
+            n = self.events_count(chk.events)
+            value = self.measure_value(chk.events)
+            parts.append(self.count_holds(chk.events, value.copy()))
+        name = f"check_{chk.key}" if when else f"r_ev_{chk.key}"
+        return [
+            alias(and_all(parts), name),
+            alias(n, f"check_events_{chk.key}"),
+            alias(value, f"check_value_{chk.key}"),
+        ]
+
+    def signal_columns(self, sig: ir.Signal) -> list[exp.Expression]:
+        value = self.measure_value(sig.events)
+        return [
+            alias(self.count_holds(sig.events, value.copy()), f"signal_{sig.key}"),
+            alias(value, f"signal_value_{sig.key}"),
+            alias(self.events_count(sig.events), f"signal_events_{sig.key}"),
+        ]
 
     def segment_index(self) -> exp.Expression:
         ifs = [
@@ -207,6 +271,14 @@ class _Compiler(EventsCompiler):
         rule_sql = [ir.visit_rule(r, visitor) for r in self.plan.rules]
         rule_cols = [c for r in rule_sql for c in r.inputs]
         check_cols = [c for chk in self.plan.checks for c in self.check_columns(chk)]
+        check_cols += [c for g in self.plan.pql_gates for c in self.check_columns(g, when=False)]
+        check_cols += [c for sig in self.plan.signals for c in self.signal_columns(sig)]
+        self.pql_when = self._pql_conditions()
+        carried = (
+            [_col(f"{self.profile.prefix}{i}_{k}") for i, k in self.profile.used]
+            if self.pql_when
+            else []
+        )  # the profile slots the PQL's gates read after the scores
         seg = self.segment_index()
         leads = exp.to_table(self.shape.leads_table).as_("l")
         extra = (
@@ -214,10 +286,15 @@ class _Compiler(EventsCompiler):
             if self.shape.order_column
             else []
         )
+        accounts = []
+        if self.shape.has_events and self.reads_accounts:
+            lead_id = cast(_col("lead_id", "l"), "text")
+            accounts = [alias(self._account_of("l", lead_id), "ak")]
         prof = exp.select(
             alias(cast(_col("lead_id", "l"), "text"), "lead_id"),
             *extra,
             *self.profile.projections(),
+            *accounts,
         ).from_(leads)
         if self.shape.lead is not None:
             only = exp.EQ(this=cast(_col("lead_id", "l"), "text"), expression=lit(self.shape.lead))
@@ -229,6 +306,7 @@ class _Compiler(EventsCompiler):
             alias(seg, "segment_index"),
             *rule_cols,
             *check_cols,
+            *carried,
         ).from_(exp.to_table("prof").as_("p"))
         if self.shape.has_events:
             rules = rules.join(
@@ -237,6 +315,31 @@ class _Compiler(EventsCompiler):
                 join_type="left",
                 copy=False,
             )
+            for name, key, _ in self.distinct_ctes:
+                d = "d" + name[2:]
+                rules = rules.join(
+                    exp.to_table(name).as_(d),
+                    on=exp.EQ(
+                        this=_col(key, d), expression=_col("ak" if key == "ak" else "lead_id", "p")
+                    ),
+                    join_type="left",
+                    copy=False,
+                )
+            if self.by_account:
+                rules = rules.join(
+                    exp.to_table("ev_acct").as_("b"),
+                    on=exp.EQ(this=_col("ak", "b"), expression=_col("ak", "p")),
+                    join_type="left",
+                    copy=False,
+                )
+            if accounts and any(s is ir.Scope.ACCOUNT and summed(m) for _, m, s in self.measures):
+                self.ctes.append(("acct_sum", self.account_sums(self._account_leads())))
+                rules = rules.join(
+                    exp.to_table("acct_sum").as_("c"),
+                    on=exp.EQ(this=_col("ak", "c"), expression=_col("ak", "p")),
+                    join_type="left",
+                    copy=False,
+                )
             for rule in self.plan.rules:
                 if (
                     isinstance(rule, ir.EventRule)
@@ -271,6 +374,32 @@ class _Compiler(EventsCompiler):
             clipped = exp.NEQ(this=_clip(raw.copy(), dim), expression=raw)
             dim_cols.append(alias(clipped, clipped_column(self.plan, i)))
         self.ctes.append(("dims", exp.select("*", *dim_cols).from_("sums")))
+
+    def _account_leads(self) -> exp.Expression:
+        """(``lead_id``, ``ak``) of every lead: ``prof`` itself, unless it holds one lead only
+        (``leadgate explain``), then the leads table again."""
+        if self.shape.lead is None:
+            return exp.to_table("prof")
+        lead_id = cast(_col("lead_id", "l"), "text")
+        every = exp.select(
+            alias(lead_id, "lead_id"), alias(self._account_of("l", lead_id.copy()), "ak")
+        ).from_(exp.to_table(self.shape.leads_table).as_("l"))
+        return every.subquery()
+
+    def _pql_conditions(self) -> dict[str, exp.Expression]:
+        """The PQL gates' conditions by key, over the ``totals`` CTE: ``score.<dim>`` and
+        ``score.total`` read the scores, other fields the profile slots carried there."""
+        dims = {
+            ir.SCORE_PREFIX + d.name: _col(dimension_column(self.plan, i))
+            for i, d in enumerate(self.plan.dimensions)
+        }
+        scope = ScoreScope(
+            self.target, "", "s", None, scores={**dims, ir.SCORE_TOTAL: _col("total")},
+            profile=self.profile,
+        )  # fmt: skip
+        return {
+            g.key: condition_expr(g.when, scope) for g in self.plan.pql_gates if g.when is not None
+        }
 
     # -- qualification ---------------------------------------------------------------------------
     def final_select(self) -> exp.Select:
@@ -328,6 +457,21 @@ class _Compiler(EventsCompiler):
         met_cols.append(alias(by_segment(met["total"]), "threshold_met"))
         with_total = exp.select("*", alias(total, "total")).from_("dims")
         self.ctes.append(("totals", with_total))
+        last = "totals"
+        pql: exp.Expression = exp.false()
+        if plan.pql is not None:
+            gates = [
+                alias(
+                    and_all([*([self.pql_when[g.key]] if g.key in self.pql_when else []),
+                             _col(f"r_ev_{g.key}")]),
+                    f"check_{g.key}",
+                )
+                for g in plan.pql.gates
+            ]  # fmt: skip
+            if gates:
+                self.ctes.append(("pqlc", exp.select("*", *gates).from_("totals")))
+                last = "pqlc"
+            pql = pql_sql(plan.pql, lambda key: _col(f"signal_{key}"), cols)
         explain = explanation_columns(plan)
         query = exp.select(
             "lead_id",
@@ -337,12 +481,13 @@ class _Compiler(EventsCompiler):
             "total",
             alias(by_segment([num(s.policy.threshold) for s in plan.segments]), "threshold"),
             alias(by_segment(ok), "mql"),
+            alias(pql, "pql"),
             *floor_cols,
             *met_cols,
             *explain,
             *([alias(_col("ord"), "input_row")] if self.shape.order_column else []),
             *self._bad_events_column(),
-        ).from_("totals")
+        ).from_(last)
         if self.shape.order_column and self.shape.sort_output:
             query = query.order_by("ord", copy=False)
         return query
@@ -364,6 +509,9 @@ class _Compiler(EventsCompiler):
         self.events_ctes()
         hits = [alias(_col(f"m{self.filter_index(r.filter)}"), f"hit_{r.key}") for r in rules]
         query = exp.select("eid", "ep", *hits).from_("ev_m")
+        if self.reads_accounts:  # ev_m holds the whole file's events then
+            assert self.shape.lead is not None
+            query = query.where(exp.EQ(this=_col("lid"), expression=lit(self.shape.lead)))
         for name, cte in self.ctes[:2]:  # ev and ev_m
             query = query.with_(name, as_=cte, copy=False)
         return query

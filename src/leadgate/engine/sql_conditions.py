@@ -164,6 +164,10 @@ class ValueScope:
             return self._slot_expr(name, kind)
         return exp.column(f"{self.prefix}{index}_{kind}")
 
+    def kind_of(self, name: str) -> str | None:
+        """How the input holds field ``name`` (None: no such column, or never a field)."""
+        return self._kind(name)
+
     def _kind(self, name: str) -> str | None:
         if name in self.hidden:
             return None

@@ -16,6 +16,8 @@ for the events that rule counts). Both are exact rewrites: the same arithmetic o
 
 from __future__ import annotations
 
+import math
+
 from sqlglot import exp
 
 from leadgate.engine import ir
@@ -34,6 +36,23 @@ from leadgate.engine.sql_shape import col as _col
 from leadgate.engine.targets import SqlTarget, cast
 
 
+def summed(measure: ir.Measure) -> bool:
+    """An account's value of this measure is the sum over its leads of a per-lead aggregate:
+    a count, a sum, or the number of leads with an event (``{distinct: lead_id}``)."""
+    return measure.kind in (ir.MeasureKind.COUNT, ir.MeasureKind.SUM) or (
+        measure.kind is ir.MeasureKind.DISTINCT and measure.prop == ir.LEAD_ID
+    )
+
+
+def _table(count: ir.EventCount) -> str:
+    """Where the ``rules`` CTE reads a measure: ``a`` (``ev_agg``, per lead), ``b``
+    (``ev_acct``, per account from its events) or ``c`` (``acct_sum``, per account from its
+    leads' aggregates)."""
+    if count.scope is ir.Scope.LEAD:
+        return "a"
+    return "c" if summed(count.measure) else "b"
+
+
 class EventsCompiler:
     """Builds the event CTEs; ``engine/sql._Compiler`` sets these attributes."""
 
@@ -44,13 +63,195 @@ class EventsCompiler:
     props: ValueScope
     filters: dict[ir.EventFilter, int]
     ctes: list[tuple[str, exp.Expression]]
+    # Measures aggregated per lead (``x<j>`` of ``ev_agg``) and per account (``x<j>`` of
+    # ``ev_acct``), by (filter, measure); a lead's plain count is its filter's ``n<i>``.
+    measures: dict[tuple[ir.EventFilter, ir.Measure, ir.Scope], int]
+    # ``dv<j>`` CTEs: (name, key column: lid or ak, query), joined to the leads by sql.py.
+    distinct_ctes: list[tuple[str, str, exp.Expression]]
 
     def filter_index(self, flt: ir.EventFilter) -> int:
         return self.filters.setdefault(flt, len(self.filters))
 
+    def measure_index(self, count: ir.EventCount) -> int:
+        key = (count.filter, count.measure, count.scope)
+        return self.measures.setdefault(key, len(self.measures))
+
     def _collect_filters(self) -> None:
         for flt in self.plan.event_filters:
             self.filter_index(flt)
+        for count in self.plan.event_counts:
+            if count.scope is ir.Scope.ACCOUNT or count.measure.kind is not ir.MeasureKind.COUNT:
+                self.measure_index(count)
+            if count.scope is ir.Scope.ACCOUNT and count.measure.kind is ir.MeasureKind.SUM:
+                self.measure_index(ir.EventCount(count.filter, measure=count.measure))
+        for rule in self.plan.rules:
+            if isinstance(rule, ir.EventRule) and rule.points_per is not None:
+                per = ir.Measure(ir.MeasureKind.SUM, rule.points_per)
+                self.measure_index(ir.EventCount(rule.filter, measure=per))
+
+    @property
+    def by_account(self) -> bool:
+        """Some measure reads the events of the lead's account (``ev_acct``: each event joined
+        to its lead's account); the measures that add up per lead do not (``summed``)."""
+        return any(scope is ir.Scope.ACCOUNT and not summed(m) for _, m, scope in self.measures)
+
+    @property
+    def reads_accounts(self) -> bool:
+        """Some measure is account-scoped: the profile carries the account key ``ak``."""
+        return any(scope is ir.Scope.ACCOUNT for _, _, scope in self.measures)
+
+    def account_sums(self, leads: exp.Expression) -> exp.Select:
+        """``acct_sum``: the account-scoped measures that add up over the account's leads (a
+        count, a sum, the leads with an event: ``summed``), from each lead's ``ev_agg`` row, so
+        the events are not joined to the leads. ``leads``: (``lead_id``, ``ak``) of every lead."""
+        cols: list[exp.Expression] = [_col("ak", "p")]
+        for (flt, measure, scope), j in self.measures.items():
+            if scope is not ir.Scope.ACCOUNT or not summed(measure):
+                continue
+            n = exp.Coalesce(
+                this=_col(f"n{self.filter_index(flt)}", "a"), expressions=[exp.Literal.number(0)]
+            )
+            value: exp.Expression
+            if measure.kind is ir.MeasureKind.COUNT:
+                value = exp.Sum(this=n.copy())
+            elif measure.kind is ir.MeasureKind.SUM:
+                own = self.measure_index(ir.EventCount(flt, measure=measure))  # per lead
+                value = exp.Sum(this=_col(f"x{own}", "a"))
+            else:  # distinct lead_id: the account's leads with a matching event
+                value = exp.CountIf(this=exp.GT(this=n.copy(), expression=exp.Literal.number(0)))
+            cols += [alias(value, f"x{j}"), alias(exp.Sum(this=n), f"c{j}")]
+        return (
+            exp.select(*cols)
+            .from_(leads.as_("p"))
+            .join(
+                exp.to_table("ev_agg").as_("a"),
+                on=exp.EQ(this=_col("lid", "a"), expression=_col("lead_id", "p")),
+                join_type="left",
+            )
+            .group_by(_col("ak", "p"))
+        )
+
+    def measure_value(self, count: ir.EventCount) -> exp.Expression:
+        """The measure's value for the lead (a double, 0 without events), over the ``rules``
+        CTE's inputs: ``ev_agg`` as ``a``, ``ev_acct`` as ``b``."""
+        if not self.shape.has_events:
+            return num(0.0)
+        if count.scope is ir.Scope.LEAD and count.measure.kind is ir.MeasureKind.COUNT:
+            n = _col(f"n{self.filter_index(count.filter)}", "a")
+        elif count.measure.kind is ir.MeasureKind.DISTINCT and count.measure.prop != ir.LEAD_ID:
+            j = self.measure_index(count)
+            n = _col(f"x{j}", f"d{j}")  # its own CTE, dv<j>
+        else:
+            n = _col(f"x{self.measure_index(count)}", _table(count))
+        return exp.Coalesce(this=cast(n, "double"), expressions=[num(0.0)])
+
+    def events_count(self, count: ir.EventCount) -> exp.Expression:
+        """How many events the test matched (of the lead, or of its account)."""
+        if not self.shape.has_events:
+            return exp.Literal.number(0)
+        if count.scope is ir.Scope.LEAD:
+            n = _col(f"n{self.filter_index(count.filter)}", "a")
+        else:
+            n = _col(f"c{self.measure_index(count)}", _table(count))
+        return exp.Coalesce(this=n, expressions=[exp.Literal.number(0)])
+
+    def _measure_aggs(self, scope: ir.Scope) -> list[exp.Expression]:
+        """``x<j>`` (and per account ``c<j>``, the events matched) of every measure of ``scope``,
+        over ``ev_m``; reading a property registers its inline slot, so this runs before
+        ``ev`` is projected."""
+        out: list[exp.Expression] = []
+        for (flt, measure, sc), j in list(self.measures.items()):
+            if sc is not scope or (sc is ir.Scope.ACCOUNT and summed(measure)):
+                continue
+            m = _col(f"m{self.filter_index(flt)}")
+            kind, prop = measure.kind, measure.prop
+            value: exp.Expression
+            if kind is ir.MeasureKind.COUNT:
+                value = exp.CountIf(this=m)
+            elif kind is ir.MeasureKind.DISTINCT_DAYS:
+                value = self._distinct_days(m, flt)
+            elif kind is ir.MeasureKind.SUM:
+                assert prop is not None
+                value = exp.Sum(this=case([(m, self.props.slot(prop, "n"))]))
+            elif prop == ir.LEAD_ID:
+                value = exp.Count(this=exp.Distinct(expressions=[case([(m, _col("lid"))])]))
+            else:
+                assert prop is not None
+                self._distinct_values(j, scope, m, prop)
+                if scope is ir.Scope.ACCOUNT:
+                    out.append(alias(exp.CountIf(this=m.copy()), f"c{j}"))
+                continue
+            out.append(alias(value, f"x{j}"))
+            if scope is ir.Scope.ACCOUNT:
+                out.append(alias(exp.CountIf(this=m.copy()), f"c{j}"))
+        return out
+
+    def _distinct_values(self, j: int, scope: ir.Scope, m: exp.Expression, prop: str) -> None:
+        """``dv<j>``: a property's distinct values per lead (or account), numbers by value and
+        other values as folded text, as DISTINCT rows counted per key: cheaper than a
+        COUNT(DISTINCT) inside ``ev_agg``. Built once ``ev_m`` exists (``_distinct_ctes``)."""
+        number = self.props.slot(prop, "n")
+        zero = exp.Add(this=number, expression=num(0.0))  # -0.0 and 0.0: one value
+        text = case(
+            [(exp.Is(this=number.copy(), expression=exp.Null()), self.props.slot(prop, "f"))]
+        )
+        key = "ak" if scope is ir.Scope.ACCOUNT else "lid"
+        present = exp.Or(
+            this=exp.Not(this=exp.Is(this=zero.copy(), expression=exp.Null())),
+            expression=exp.Not(this=exp.Is(this=text.copy(), expression=exp.Null())),
+        )
+        values = (
+            exp.select(_col(key), alias(zero, "vn"), alias(text, "vt"))
+            .distinct()
+            .from_("ev_m")
+            .where(exp.and_(m.copy(), exp.paren(present)))
+        )
+        counted = exp.select(_col(key), alias(exp.Count(this=exp.Star()), f"x{j}"))
+        self.distinct_ctes.append(
+            (f"dv{j}", key, counted.from_(values.subquery("v")).group_by(_col(key)))
+        )
+
+    def _distinct_days(self, m: exp.Expression, flt: ir.EventFilter) -> exp.Expression:
+        """How many UTC days (``floor(ep / 86400)``) have a matching event. Within a window of
+        at most 62 days, where the target can (``day_bits``), the days are bits of a BIGINT,
+        ``as_of``'s day bit 0: the same count without a COUNT(DISTINCT)'s hash table."""
+        day = exp.Floor(this=exp.Div(this=_col("ep"), expression=num(ir.SECONDS_PER_DAY)))
+        within = flt.within_days
+        if not (self.target.day_bits and within is not None and math.ceil(within) <= 62):
+            return exp.Count(this=exp.Distinct(expressions=[case([(m, day)])]))
+        today = math.floor(self.as_of_epoch / ir.SECONDS_PER_DAY)
+        back = cast(exp.Sub(this=exp.Literal.number(today), expression=day), "int")
+        bit = exp.BitwiseLeftShift(this=cast(exp.Literal.number(1), "bigint"), expression=back)
+        return exp.Anonymous(
+            this="bit_count",
+            expressions=[exp.Anonymous(this="bit_or", expressions=[case([(m, bit)])])],
+        )
+
+    def _measured_props(self) -> list[str]:
+        """The raw property columns ``ev_m`` carries for the measures (and ``points_per``)."""
+        names = [p for _, measure, _ in self.measures for p in [measure.prop] if p]
+        return [
+            f"{self.props.prefix}{self.props.slots[name]}_r"
+            for name in dict.fromkeys(names)
+            if name in self.props.slots and self.props.kind_of(name) is not None
+        ]
+
+    def _account_of(self, table: str, lead_id: exp.Expression) -> exp.Expression:
+        """``engine.python.account_key`` over a leads table aliased ``table``: 'a' and the
+        lead's account_id (text), or 'l' and its lead id."""
+        scope = ValueScope(
+            self.target, table, table, self.shape.lead_columns, renames=self.shape.lead_renames
+        )
+        account = scope.text_expr("account_id")
+        return case(
+            [
+                (
+                    exp.Is(this=account, expression=exp.Null()),
+                    exp.DPipe(this=lit("l"), expression=lead_id),
+                )
+            ],
+            exp.DPipe(this=lit("a"), expression=account.copy()),
+        )
 
     def match_expr(self, flt: ir.EventFilter) -> exp.Expression:
         """Type, window and ``where``: one boolean per event (docs/semantics.md "Rules").
@@ -73,12 +274,19 @@ class EventsCompiler:
         flags = [
             alias(self.match_expr(flt), f"m{i}") for flt, i in self.filters.items()
         ]  # builds the property slots, so it runs before `ev` is projected
+        lead_measures = self._measure_aggs(ir.Scope.LEAD)
+        account_measures = self._measure_aggs(ir.Scope.ACCOUNT)
+        decays = self._decay_aggs()
+        raw = self._measured_props()
         types = sorted({t for flt in self.filters for t in flt.types})
         events = exp.to_table(self.shape.events_table).as_("e")
         ids: list[exp.Expression] = []
         if self.shape.lead is not None:  # one lead explained: its events' ids are listed
             eid = _col("event_id", "e") if self.shape.has_event_ids else exp.Null()
             ids = [alias(cast(eid, "text"), "eid")]
+        accounts: list[exp.Expression] = []
+        if self.by_account:
+            accounts = [alias(self._account_of("k", _col("lid", "v")), "ak")]
         ev = exp.select(
             alias(cast(_col("lead_id", "e"), "text"), "lid"),
             alias(
@@ -89,9 +297,18 @@ class EventsCompiler:
             *self.props.projections(),
             *ids,
         ).from_(events)
-        if self.shape.lead is not None:
+        if self.shape.lead is not None and not self.reads_accounts:
             ev = ev.where(
                 exp.EQ(this=cast(_col("lead_id", "e"), "text"), expression=lit(self.shape.lead)),
+                copy=False,
+            )
+        if accounts:  # each event's account, from its lead (``engine.python.account_key``)
+            every = exp.Column(this=exp.Star(), table=exp.to_identifier("v"))
+            ev = exp.select(every, *accounts).from_(ev.subquery("v"), copy=False)
+            ev = ev.join(
+                exp.to_table(self.shape.leads_table).as_("k"),
+                on=exp.EQ(this=cast(_col("lead_id", "k"), "text"), expression=_col("lid", "v")),
+                join_type="left",
                 copy=False,
             )
         age = exp.Div(
@@ -117,8 +334,9 @@ class EventsCompiler:
         else:
             aged = aged.where(counted, copy=False)
         ev_m = exp.select(
-            "lid", "ep", "age", *flags, *(["bad"] if bad else []), *(["eid"] if ids else [])
-        ).from_(aged.subquery("a"))
+            "lid", "ep", "age", *flags, *(["bad"] if bad else []), *(["eid"] if ids else []),
+            *(["ak"] if accounts else []), *raw,
+        ).from_(aged.subquery("a"))  # fmt: skip
         self.ctes += [("ev", ev), ("ev_m", ev_m)]
         aggs: list[exp.Expression] = [_col("lid")]
         if bad:
@@ -127,17 +345,28 @@ class EventsCompiler:
             # COUNT_IF (sqlglot writes SUM(CASE ...) where a dialect lacks it): DuckDB counts
             # the flag directly instead of projecting a CASE per event first.
             aggs.append(alias(exp.CountIf(this=_col(f"m{i}")), f"n{i}"))
+        aggs += [*lead_measures, *decays]
+        self.ctes += [(name, cte) for name, _, cte in self.distinct_ctes]
+        for rule in self.plan.rules:
+            if isinstance(rule, ir.EventRule) and rule.half_life_days and rule.max_count:
+                self._top_cte(rule)  # the N most recent, each with its own decay
+        self.ctes.append(("ev_agg", exp.select(*aggs).from_("ev_m").group_by("lid")))
+        if accounts:
+            by_account = exp.select(_col("ak"), *account_measures).from_("ev_m").group_by("ak")
+            self.ctes.append(("ev_acct", by_account))
+
+    def _decay_aggs(self) -> list[exp.Expression]:
+        """``dec_<rule>``: the decayed sum of every decayed event rule without ``max_count``
+        (those with one get a ``top_<rule>`` CTE)."""
+        aggs: list[exp.Expression] = []
         for rule in self.plan.rules:
             if not isinstance(rule, ir.EventRule):
                 continue
-            if rule.half_life_days is None:
-                continue  # points * count (at most max_count), from n<i>
-            if rule.max_count is not None:
-                self._top_cte(rule)  # the N most recent, each with its own decay
-                continue
+            if rule.half_life_days is None or rule.max_count is not None:
+                continue  # points * count (or the sum of points_per), or a top_<rule> CTE
             m = _col(f"m{self.filter_index(rule.filter)}")
             aggs.append(alias(exp.Sum(this=case([(m, self._decay(rule))])), f"dec_{rule.key}"))
-        self.ctes.append(("ev_agg", exp.select(*aggs).from_("ev_m").group_by("lid")))
+        return aggs
 
     def _bad_event(self) -> exp.Expression:
         """No lead id, no type (after the strip), or no readable time, on ``ev``'s columns
@@ -161,7 +390,11 @@ class EventsCompiler:
         """
         assert rule.half_life_days is not None
         age = exp.Div(this=_col("age"), expression=num(rule.half_life_days))
-        return exp.Mul(this=num(rule.points), expression=exp.Pow(this=num(0.5), expression=age))
+        points: exp.Expression = num(rule.points)
+        if rule.points_per is not None:  # points per unit of the property (missing: 0)
+            per = exp.Coalesce(this=self.props.slot(rule.points_per, "n"), expressions=[num(0.0)])
+            points = exp.Mul(this=points, expression=per)
+        return exp.Mul(this=points, expression=exp.Pow(this=num(0.5), expression=age))
 
     def _top_cte(self, rule: ir.EventRule) -> None:
         """The rule's ``max_count`` most recent matching events, summed per lead."""

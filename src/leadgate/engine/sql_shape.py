@@ -16,7 +16,11 @@ from leadgate.engine import ir
 
 EVENT_COLUMNS = ("event_id", "lead_id", "type", "timestamp")
 # Every rule's explanation columns, ``<field>_<rule key>``: RuleResult's fields, in its order.
-RULE_FIELDS = ("points", "matched", "events", "raw", "decayed", "capped")
+RULE_FIELDS = ("points", "matched", "events", "raw", "decayed", "capped", "measured")
+# Per check (gates, disqualifiers and the PQL's gates): matched, events counted, measured.
+CHECK_FIELDS = ("check", "check_events", "check_value")
+# Per PQL signal: held, its measure's value, the events it matched.
+SIGNAL_FIELDS = ("signal", "signal_value", "signal_events")
 _SIMPLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 
 
@@ -97,15 +101,17 @@ def output_columns(plan: ir.Plan) -> list[str]:
     n = len(plan.dimensions)
     cols = ["lead_id", "segment", "segment_index"]
     cols += [dimension_column(plan, i) for i in range(n)]
-    cols += ["total", "threshold", "mql"] + [floor_column(plan, i) for i in range(n)]
+    cols += ["total", "threshold", "mql", "pql"] + [floor_column(plan, i) for i in range(n)]
     cols += [floor_met_column(plan, i) for i in range(n)] + ["threshold_met"]
     return cols + explanation_columns(plan)
 
 
 def explanation_columns(plan: ir.Plan) -> list[str]:
-    """Per rule: ``RULE_FIELDS``; per dimension: rule sum and clipped; per check: matched and
-    events counted."""
+    """Per rule: ``RULE_FIELDS``; per dimension: rule sum and clipped; per check (the PQL's
+    gates included): ``CHECK_FIELDS``; per PQL signal: ``SIGNAL_FIELDS``."""
     cols = [f"{f}_{r.key}" for r in plan.rules for f in RULE_FIELDS]
     for i in range(len(plan.dimensions)):
         cols += [sum_column(plan, i), clipped_column(plan, i)]
-    return cols + [f"{p}_{c.key}" for c in plan.checks for p in ("check", "check_events")]
+    checks = (*plan.checks, *plan.pql_gates)
+    cols += [f"{p}_{c.key}" for c in checks for p in CHECK_FIELDS]
+    return cols + [f"{p}_{s.key}" for s in plan.signals for p in SIGNAL_FIELDS]

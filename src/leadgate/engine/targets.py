@@ -184,6 +184,8 @@ class SqlTarget:
         domain_regex: test "a domain or a subdomain of one of these" with one case-sensitive RE2
             search (DuckDB: long IN lists become joins there) instead of IN per suffix length.
         runnable: leadgate can execute queries on it (the others are printed for warehouses).
+        day_bits: count the distinct days of a window of at most 62 days as the set bits of a
+            BIGINT (``bit_count(bit_or(1 << day))``, DuckDB) instead of COUNT(DISTINCT day).
     """
 
     name: str
@@ -195,6 +197,7 @@ class SqlTarget:
     dynamic_types: bool = False
     runnable: bool = True
     domain_regex: bool = False
+    day_bits: bool = False
     notes: str = ""
     strip: Builder = _strip
 
@@ -203,7 +206,8 @@ TARGETS: dict[str, SqlTarget] = {
     t.name: t
     for t in (
         SqlTarget("duckdb", "duckdb", _duckdb_fold, _micros_epoch("epoch_us"),
-                  _search("re2", "(?i)"), _split_last, domain_regex=True, strip=_duckdb_strip),
+                  _search("re2", "(?i)"), _split_last, domain_regex=True, strip=_duckdb_strip,
+                  day_bits=True),
         SqlTarget("sqlite", "sqlite", _lower_fold, _sqlite_epoch, _sqlite_search, _sqlite_last,
                   dynamic_types=True, notes="SQLite 3.38+ with math functions; register a "
                   "regexp(pattern, text) function: RE2 search, case-insensitive"),

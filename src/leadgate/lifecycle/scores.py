@@ -16,7 +16,9 @@ stored states.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from leadgate.lifecycle.stages import enters_mql, new_activity
 
@@ -32,15 +34,28 @@ def score_changed(
     segment: str | None,
     model_hash: str,
     resolution: float,
+    old_pql: tuple[bool, int] = (False, 0),
+    pql: tuple[bool, int] = (False, 0),
 ) -> bool:
-    """Whether a fresh score differs from the stored one enough to be recorded."""
+    """Whether a fresh score differs from the stored one enough to be recorded (``pql``: the
+    PQL flag and signals held, ``pql_state``)."""
     if old_total is None or old_model_hash != model_hash:
         return True
     return (
         abs(total - old_total) >= resolution
         or qualifies != bool(old_qualifies)
         or segment != old_segment
+        or pql != old_pql
     )
+
+
+def pql_state(record: Mapping[str, Any] | None) -> tuple[bool, int]:
+    """A score record's PQL flag and how many signals it holds: a change in either is recorded
+    (a signal traded for another with nothing else changing is not: the count is what the
+    batch path compares)."""
+    if not record:
+        return (False, 0)
+    return (bool(record.get("pql")), len(record.get("pql_signals") or ()))
 
 
 def may_move(
@@ -50,9 +65,12 @@ def may_move(
     last_event_at: datetime | None,
     old_qualifies: bool | None,
     qualifies: bool,
+    handoff: bool | None = None,
 ) -> bool:
     """Whether a fresh score does more than replace the stored score: its MQL flag flips, or it
-    hands the lead to sales (``enters_mql``)."""
+    hands the lead to sales (``enters_mql``; ``handoff``: an MQL or a PQL, ``stages.hands_off``,
+    the MQL flag when not given)."""
+    hands = qualifies if handoff is None else handoff
     return qualifies != bool(old_qualifies) or enters_mql(
-        stage, qualifies, new_activity(last_event_at, stage_since)
+        stage, hands, new_activity(last_event_at, stage_since)
     )

@@ -13,8 +13,10 @@ recycled lead that qualifies again is counted as a second cycle, not lost in an 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from leadgate.errors import ConflictError
 
@@ -116,3 +118,25 @@ def enters_mql(stage: str, qualifies: bool, new_activity: bool) -> bool:
     if not qualifies or not opens_cycle(stage):
         return False
     return Stage(stage) is S.LEAD or new_activity
+
+
+# What qualifies a lead for a hand-off to sales (a cycle's ``qualified_by``).
+MQL, PQL, BOTH = "mql", "pql", "mql+pql"
+QUALIFICATIONS = (MQL, PQL, BOTH)
+
+
+def qualified_by(mql: bool, pql: bool) -> str | None:
+    """What a fresh score qualifies the lead as: "mql", "pql", "mql+pql", or None (neither).
+
+    An MQL and a PQL hand off alike (queue, SLA, dispositions, webhooks): the stage is ``mql``
+    either way, and the cycle records which qualification opened it."""
+    if mql and pql:
+        return BOTH
+    if mql:
+        return MQL
+    return PQL if pql else None
+
+
+def hands_off(record: Mapping[str, Any]) -> bool:
+    """A score record qualifies its lead for a hand-off: an MQL or a PQL (``qualified_by``)."""
+    return qualified_by(bool(record.get("mql")), bool(record.get("pql"))) is not None

@@ -19,14 +19,17 @@ from pydantic import BaseModel, ValidationError
 
 from leadgate.errors import ModelError, Problem
 from leadgate.model.accounts_check import account_problems
-from leadgate.model.conditions import parse_condition
+from leadgate.model.conditions import Condition, FieldCondition, NotCondition, parse_condition
 from leadgate.model.spec import (
     CheckSpec,
     DimensionSpec,
     EventCountSpec,
     ModelSpec,
+    PqlSpec,
     RuleSpec,
     SegmentSpec,
+    SignalSpec,
+    measure_parts,
 )
 
 PathKey = tuple[str | int, ...]
@@ -34,7 +37,16 @@ PathKey = tuple[str | int, ...]
 _ALL_KEYS = sorted(
     {
         k
-        for cls in (ModelSpec, DimensionSpec, RuleSpec, CheckSpec, EventCountSpec, SegmentSpec)
+        for cls in (
+            ModelSpec,
+            DimensionSpec,
+            RuleSpec,
+            CheckSpec,
+            EventCountSpec,
+            SegmentSpec,
+            PqlSpec,
+            SignalSpec,
+        )
         for k in cls.model_fields
     }
 )
@@ -99,11 +111,30 @@ class Model:
 
 def content_hash(spec: ModelSpec) -> str:
     """The model's identity: sha256 over its canonical JSON, so formatting and comments don't count."""
-    data = spec.model_dump(mode="json")
-    if data.get("accounts") is None:  # models without accounts keep the hash they always had
-        data.pop("accounts", None)
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    dumped = _without_later_defaults(spec.model_dump(mode="json"))
+    canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+# Keys added after models were first published, left out of the canonical JSON while they hold
+# their defaults, so a model that does not use them keeps the hash (the identity) it had.
+_EVENT_COUNT_DEFAULTS = {"measure": "count", "min": None, "max": None, "scope": "lead"}
+
+
+def _without_later_defaults(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_without_later_defaults(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _without_later_defaults(v) for k, v in value.items()}
+    if "min_count" in out:  # an event count (EventCountSpec)
+        for key, default in _EVENT_COUNT_DEFAULTS.items():
+            if key in out and out[key] == default:
+                del out[key]
+    for key in ("points_per", "pql", "accounts"):  # a rule's, the model's (two blocks)
+        if key in out and out[key] is None:
+            del out[key]
+    return out
 
 
 def format_path(path: PathKey) -> str:
@@ -224,12 +255,36 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
                 problems.append(doc.problem(cpath, "needs 'when' or 'events'", "what must hold?"))
             cond(chk.when, (*cpath, "when"))
             if chk.events is not None:
-                cond(chk.events.where, (*cpath, "events", "where"))
-                ev = chk.events
-                if ev.max_count is not None and ev.max_count < ev.min_count:
+                event_count(chk.events, (*cpath, "events"))
+
+    def event_count(ev: EventCountSpec, path: PathKey) -> None:
+        cond(ev.where, (*path, "where"))
+        if ev.max_count is not None and ev.max_count < ev.min_count:
+            problems.append(doc.problem((*path, "max_count"), "max_count is below min_count"))
+        given = ev.model_fields_set
+        if ev.measure != "count":
+            for key in ("min_count", "max_count"):
+                if key in given:
                     problems.append(
-                        doc.problem((*cpath, "events", "max_count"), "max_count is below min_count")
+                        doc.problem(
+                            (*path, key),
+                            f"'{key}' counts events; this test measures "
+                            f"{' '.join(p for p in measure_parts(ev.measure) if p)}",
+                            "bound the measure with min and max",
+                        )
                     )
+        else:
+            for key in ("min", "max"):
+                if f"{key}_count" in given and key in given:
+                    problems.append(
+                        doc.problem((*path, key), f"give '{key}' or '{key}_count', not both")
+                    )
+        if ev.min is not None and ev.max is not None and ev.min > ev.max:
+            problems.append(doc.problem((*path, "min"), f"min {ev.min} is above max {ev.max}"))
+        if measure_parts(ev.measure) == ("sum", "lead_id"):
+            problems.append(
+                doc.problem((*path, "measure", "sum"), "lead_id is not a number", "use distinct")
+            )
 
     def floors(values: dict[str, float] | None, path: PathKey) -> None:
         for dim in values or {}:
@@ -272,7 +327,9 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
                     )
                 )
             if rule.event is None:
-                for key in ("where", "within_days", "half_life_days", "max_points", "max_count"):
+                for key in (
+                    "where", "within_days", "half_life_days", "max_points", "max_count", "points_per",
+                ):  # fmt: skip
                     if getattr(rule, key) is not None:
                         problems.append(
                             doc.problem(
@@ -286,15 +343,57 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
             cond(rule.when, (*rpath, "when"))
             cond(rule.where, (*rpath, "where"))
             if rule.events is not None:
-                cond(rule.events.where, (*rpath, "events", "where"))
-                if (
-                    rule.events.max_count is not None
-                    and rule.events.max_count < rule.events.min_count
-                ):
-                    problems.append(
-                        doc.problem((*rpath, "events", "max_count"), "max_count is below min_count")
+                event_count(rule.events, (*rpath, "events"))
+            if rule.points_per is not None and rule.max_count is not None:
+                problems.append(
+                    doc.problem(
+                        (*rpath, "points_per"),
+                        "points_per cannot be combined with max_count",
+                        "cap the points with max_points instead",
                     )
+                )
     floors(spec.floors, ("floors",))
+    if spec.pql is not None:
+        signal_names: set[str] = set()
+        for i, sig in enumerate(spec.pql.signals):
+            if sig.name in signal_names:
+                problems.append(
+                    doc.problem(("pql", "signals", i, "name"), f"duplicate name '{sig.name}'")
+                )
+            signal_names.add(sig.name)
+            event_count(sig.events, ("pql", "signals", i, "events"))
+        if spec.pql.min_signals > len(spec.pql.signals):
+            problems.append(
+                doc.problem(
+                    ("pql", "min_signals"),
+                    f"min_signals {spec.pql.min_signals} is more than the "
+                    f"{len(spec.pql.signals)} signals",
+                )
+            )
+        checks(spec.pql.require, ("pql", "require"))
+        for i, gate in enumerate(spec.pql.require):
+            node, _ = parse_condition(gate.when) if gate.when is not None else (None, [])
+            for field, op in _fields_of(node):
+                if not field.startswith("score."):
+                    continue
+                scored = field[len("score.") :]
+                if scored != "total" and scored not in spec.dimensions:
+                    problems.append(
+                        doc.problem(
+                            ("pql", "require", i, "when"),
+                            f"'{field}' is not a score",
+                            "scores: "
+                            + ", ".join(f"score.{d}" for d in [*spec.dimensions, "total"]),
+                        )
+                    )
+                elif op not in _SCORE_OPS:
+                    problems.append(
+                        doc.problem(
+                            ("pql", "require", i, "when"),
+                            f"'{op}' does not compare a score",
+                            "use gt, gte, lt, lte, between, eq, ne, in or not_in with numbers",
+                        )
+                    )
     checks(spec.require, ("require",))
     checks(spec.disqualify, ("disqualify",))
     seg_names: set[str] = set()
@@ -315,6 +414,24 @@ def _semantic_problems(doc: _Located, spec: ModelSpec) -> list[Problem]:
         checks(seg.disqualify or [], (*spath, "disqualify"))
     problems.extend(account_problems(spec, doc.problem))
     return problems
+
+
+_SCORE_OPS = ("gt", "gte", "lt", "lte", "between", "eq", "ne", "in", "not_in", "exists")
+
+
+def _fields_of(node: Condition | None) -> list[tuple[str, str]]:
+    """(field, operator) of every test in a parsed condition."""
+    if node is None:
+        return []
+    if isinstance(node, FieldCondition):
+        numeric = node.op not in ("eq", "ne", "in", "not_in") or all(
+            isinstance(v, int | float) and not isinstance(v, bool)
+            for v in (node.value if isinstance(node.value, list) else [node.value])
+        )
+        return [(node.field, node.op if numeric else "text " + node.op)]
+    if isinstance(node, NotCondition):
+        return _fields_of(node.item)
+    return [f for item in node.items for f in _fields_of(item)]
 
 
 def parse_model(text: str, filename: str = "<model>") -> Model:

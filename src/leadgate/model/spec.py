@@ -6,7 +6,7 @@ which knows the operator language; ``model/loader.py`` runs both checks and loca
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
@@ -38,14 +38,53 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+MEASURES = "count, distinct_days, {sum: PROPERTY} or {distinct: PROPERTY}"
+Measure = Annotated[
+    str | dict[str, str],
+    Field(
+        description="What is measured over the matching events: count (default), distinct_days "
+        "(UTC calendar days with an event), {sum: PROPERTY} or {distinct: PROPERTY}."
+    ),
+]
+
+
+def measure_parts(measure: str | dict[str, str]) -> tuple[str, str | None]:
+    """(kind, property) of a validated measure: ("count", None), ("sum", "seats")..."""
+    if isinstance(measure, str):
+        return measure, None
+    ((kind, prop),) = measure.items()
+    return kind, prop
+
+
+Bound = Annotated[float, Field(ge=-MAX_POINTS * MAX_COUNT, le=MAX_POINTS * MAX_COUNT)]
+
+
 class EventCountSpec(_Strict):
-    """An event-count test: ``min_count`` or more events of ``type`` in the window."""
+    """An event-count test: ``min_count`` or more events of ``type`` in the window; or, with
+    ``measure``, the measure within ``[min, max]``."""
 
     type: EventTypes
     where: ConditionMap | None = None
     within_days: Days | None = None
     min_count: Count = 1
     max_count: Count | None = None
+    measure: Measure = "count"
+    min: Bound | None = Field(None, description="The measure is at least this (inclusive).")
+    max: Bound | None = Field(None, description="The measure is at most this (inclusive).")
+    scope: Literal["lead", "account"] = Field(
+        "lead", description="account: over every event of the lead's account."
+    )
+
+    @field_validator("measure", mode="before")
+    @classmethod
+    def _measure(cls, value: object) -> object:
+        if value in ("count", "distinct_days"):
+            return value
+        if isinstance(value, dict) and len(value) == 1:
+            ((kind, prop),) = value.items()
+            if kind in ("sum", "distinct") and isinstance(prop, str) and prop.strip():
+                return {kind: prop.strip()}
+        raise ValueError(f"expected {MEASURES}")
 
 
 class RuleSpec(_Strict):
@@ -70,6 +109,11 @@ class RuleSpec(_Strict):
     max_count: int | None = Field(
         None, gt=0, le=MAX_COUNT, description="Count only the N most recent events."
     )
+    points_per: str | None = Field(
+        None,
+        min_length=1,
+        description="Points per unit of this numeric event property (e.g. seats added).",
+    )
 
 
 class DimensionSpec(_Strict):
@@ -89,6 +133,25 @@ class CheckSpec(_Strict):
     name: str = Field(min_length=1)
     when: ConditionMap | None = None
     events: EventCountSpec | None = None
+
+
+class SignalSpec(_Strict):
+    """A named PQL signal: an event-count test (any measure, any scope)."""
+
+    name: str = Field(min_length=1)
+    events: EventCountSpec
+
+
+class PqlSpec(_Strict):
+    """The Product Qualified Lead: gates pass and at least ``min_signals`` signals hold."""
+
+    signals: list[SignalSpec] = Field(min_length=1)
+    min_signals: int = Field(1, ge=1, le=MAX_COUNT)
+    require: list[CheckSpec] = Field(
+        default_factory=list,
+        description="Gates; their conditions may read the lead's scores (score.<dimension>, "
+        "score.total).",
+    )
 
 
 class SegmentSpec(_Strict):
@@ -132,6 +195,7 @@ class ModelSpec(_Strict):
     accounts: AccountsSpec | None = Field(
         None, description="Account scores, buying group and the MQA (docs/model-guide.md)."
     )
+    pql: PqlSpec | None = Field(None, description="What makes a Product Qualified Lead.")
 
     @field_validator("version", mode="before")
     @classmethod

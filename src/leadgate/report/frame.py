@@ -28,6 +28,7 @@ from leadgate.errors import IngestError, LeadgateError, OptionError
 from leadgate.io import read_leads, read_table
 from leadgate.io.readers import parse_timestamp
 from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
+from leadgate.lifecycle.stages import MQL
 
 TIME_COLUMNS = (
     "created_at",
@@ -61,6 +62,7 @@ FRAME_COLUMNS = (
     "outcome",
     "amount",
     "closed_time",
+    "qualified_by",
 )
 # Dimensions a report can group by (``--by``), and the frame column each one reads.
 GROUPS = {
@@ -73,8 +75,11 @@ GROUPS = {
     "cohort": "cohort",
     "model_version": "model_version",
     "model": "model_version",
+    "qualified_by": "qualified_by",
+    "qualification": "qualified_by",
 }
 UNKNOWN = "unknown"
+NO_QUALIFICATION = "none"
 
 # Persona bands from the lead's seniority (when the source has it) or its title. Title patterns
 # are tried in order: "VP of Engineering Operations" is a VP, not an engineer.
@@ -280,6 +285,12 @@ def finish_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for col in ("channel", "segment", "persona", "region", "industry", "model_version"):
         out[col] = out[col].fillna(UNKNOWN).astype(str)
     out["cycle"] = out["cycle"].fillna(0).astype(int)
+    # What qualified a hand-off: mql, pql or mql+pql (a cycle that does not say: an MQL); a
+    # lead never handed off has none.
+    has_cycle = out["mql_time"].notna()
+    out["qualified_by"] = out["qualified_by"].where(out["qualified_by"].notna(), None)
+    out.loc[has_cycle & out["qualified_by"].isna(), "qualified_by"] = MQL
+    out["qualified_by"] = out["qualified_by"].fillna(NO_QUALIFICATION).astype(str)
     # Months as "YYYY-MM" text: sortable, readable, the same in every output format.
     out["cohort"] = _month(out["mql_time"])
     out["lead_cohort"] = _month(out["created_at"])

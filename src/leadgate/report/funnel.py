@@ -6,6 +6,10 @@ MQLs of the window (by MQL time), how many were accepted,
 reached SQL, an opportunity, a won deal -- whenever that happened. Each rate carries its cohort
 size and a Wilson interval (``report/stats.py``).
 
+A hand-off qualified by a PQL (``mql_cycles.qualified_by``) is reported beside the MQLs: once
+any cycle was opened by a PQL, every funnel is split by ``qualified_by`` (mql, pql, mql+pql;
+leads never handed off: none).
+
 Model versions are never mixed unless asked: with several versions in the window and no
 ``model_version`` chosen, the report groups by version. ``FunnelReport.versions`` says which
 versions a report covers.
@@ -21,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from leadgate.errors import NotFoundError
+from leadgate.lifecycle.stages import MQL
 from leadgate.report.frame import group_columns, select
 from leadgate.report.stats import Rate
 
@@ -168,6 +173,11 @@ def funnel_report(
     """
     cols = group_columns(by)
     frame, cols, versions = choose_versions(frame, cols, model_version, mix_versions)
+    # PQLs beside MQLs: every funnel is split by what qualified the hand-off once PQLs exist
+    # (PQL -> won beside MQL -> won, each with its interval).
+    handed = frame.loc[frame["is_mql"], "qualified_by"]
+    if "qualified_by" not in cols and bool((handed != MQL).any()):
+        cols = [*cols, "qualified_by"]
     # The lead cohort is grouped by creation month, the MQL cohort by MQL month.
     lead_rows = select(frame, since=since, until=until, column="created_at")
     lead_rows = lead_rows.assign(cohort=lead_rows["lead_cohort"])

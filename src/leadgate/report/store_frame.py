@@ -125,6 +125,7 @@ def _cycles(conn: Any, labels: Mapping[str, str]) -> list[dict[str, Any]]:
                 "outcome": outcome,
                 "amount": amounts.get(key, c.amount),
                 "closed_time": s.get("won") or s.get("lost"),
+                "qualified_by": c.qualified_by,
             }
         )
     return out

@@ -49,12 +49,26 @@ def model_fields(plan: ir.Plan) -> tuple[set[str], set[str], set[str]]:
 
 
 def property_types(plan: ir.Plan) -> set[str]:
-    """Event types whose properties the model reads: the types of filters with a ``where``.
+    """Event types whose properties the model reads: the types of filters with a ``where``,
+    of measures reading a property (``sum``, ``distinct``) and of ``points_per`` rules.
 
     A filter's ``where`` is only evaluated for its own types (docs/semantics.md; the compiled
     query tests it inside the branch for those types), so other events need no properties.
     """
-    return {t for f in plan.event_filters if f.where is not None for t in f.types}
+    types = {t for f in plan.event_filters if f.where is not None for t in f.types}
+    types |= {
+        t
+        for c in plan.event_counts
+        if c.measure.prop not in (None, ir.LEAD_ID)
+        for t in c.filter.types
+    }
+    types |= {
+        t
+        for r in plan.rules
+        if isinstance(r, ir.EventRule) and r.points_per is not None
+        for t in r.filter.types
+    }
+    return types
 
 
 def _properties(types: set[str]) -> Any:
@@ -145,8 +159,19 @@ def _ident(name: str) -> exp.Identifier:
 # ``lifecycle.stages.enters_mql``), exported with each lead's profile when asked for.
 SNAPSHOT = (
     "stage", "stage_since", "last_event_at", "score_total", "qualifies", "segment",
-    "score_model_hash",
+    "score_model_hash", "pql", "pql_held",
 )  # fmt: skip
+
+
+def _pql_state(conn: Connection) -> list[Any]:
+    """The stored record's PQL flag (0/1) and signals held (``lifecycle.scores.pql_state``)."""
+    score = leads.c.score
+    flag = func.coalesce(cast(score["pql"].as_boolean(), Integer), 0)
+    if conn.dialect.name == "sqlite":
+        held = func.json_array_length(score, "$.pql_signals")
+    else:
+        held = func.json_array_length(score.op("->")("pql_signals"))
+    return [flag, func.coalesce(held, 0)]
 
 
 def _lead_export(conn: Connection, snapshot: bool) -> Any:
@@ -164,9 +189,9 @@ def _lead_export(conn: Connection, snapshot: bool) -> Any:
     if snapshot:
         ts = pa.timestamp("us", tz="UTC") if conn.dialect.name == "postgresql" else s
         cols += [c.stage, c.stage_since, c.last_event_at, c.score_total]
-        cols += [cast(c.qualifies, Integer), c.segment, c.score_model_hash]
+        cols += [cast(c.qualifies, Integer), c.segment, c.score_model_hash, *_pql_state(conn)]
         names += [f"old_{n}" for n in SNAPSHOT]
-        types += [s, ts, ts, pa.float64(), pa.int64(), s, s]
+        types += [s, ts, ts, pa.float64(), pa.int64(), s, s, pa.int64(), pa.int64()]
     q = select(*cols).where(c.duplicate_of.is_(None)).order_by(c.lead_id)
     table = _arrow(conn, q, names, types)
     return table.append_column("ord", pa.array(range(table.num_rows), type=pa.int64()))
@@ -242,6 +267,8 @@ def batch_scores(
         ).from_(exp.to_table("lg_raw_leads").as_("l"))
         for name in sorted(fields - {"lead_id"}):
             value: exp.Expression = _extract("l", "attrs", name)
+            if name == "account_id":  # the stored lead's account (``rescore.score_rows`` too)
+                value = exp.Coalesce(this=exp.column("account_id", table="l"), expressions=[value])
             if name.startswith(ACCOUNT_PREFIX) and raw_accounts is not None:
                 value = account_value(value, _extract("a", "attrs", name[len(ACCOUNT_PREFIX) :]))
             view = view.select(exp.alias_(value, _ident(name)))

@@ -164,9 +164,9 @@ def score_from_states(
     Equal to ``score_rows`` (the pure engine over every stored event) to 1e-9; explanations
     carry no ``event_ids`` (``get_lead`` lists them from the events).
     """
-    spec = inc.spec_of(model.plan)
-    if not rows:
+    if not rows or not inc.supports(model.plan):
         return score_rows(conn, model, rows, as_of)
+    spec = inc.spec_of(model.plan)
     stored = _read(conn, [r.lead_id for r in rows])
     states: dict[str, inc.State] = {}
     rebuild: list[LeadRow] = []

@@ -26,11 +26,19 @@ from sqlalchemy import Connection, String, Text, func, select, type_coerce
 
 from leadgate.engine import Event, Plan, Score, as_utc, score_lead
 from leadgate.engine.ir import Policy
+from leadgate.engine.python import account_key, reads_accounts
 from leadgate.errors import UnsupportedTargetError
 from leadgate.io.account_join import with_account
-from leadgate.lifecycle.scores import score_changed
+from leadgate.lifecycle.scores import pql_state, score_changed
 from leadgate.lifecycle.sla import sla_hours_of
-from leadgate.lifecycle.stages import Cause, Stage, enters_mql, new_activity
+from leadgate.lifecycle.stages import (
+    Cause,
+    Stage,
+    enters_mql,
+    hands_off,
+    new_activity,
+    qualified_by,
+)
 from leadgate.service.shapes import LeadChange, RescoreSummary
 from leadgate.store.history import Changes, LeadRow, lead_rows, lead_select
 from leadgate.store.schema import accounts, events, leads
@@ -138,7 +146,31 @@ def load_events(conn: Connection, leads_: Sequence[LeadRow]) -> dict[str, list[E
     Columns are read raw (``type_coerce`` to text) so that no per-row type processing runs;
     timestamps and properties are decoded here, properties lazily.
     """
-    ids = [lead.lead_id for lead in leads_]
+    return events_of(conn, [lead.lead_id for lead in leads_])
+
+
+def account_events(
+    conn: Connection, rows: Sequence[LeadRow], own: Mapping[str, list[Event]]
+) -> dict[str, list[Event]]:
+    """Events by account (``engine.python.account_key``) for ``scope: account``: those of every
+    primary lead sharing an account with one of ``rows`` (``own``: the rows' events, loaded)."""
+    ids = sorted({r.account_id for r in rows if r.account_id is not None})
+    members: dict[str, str] = {}
+    for start in range(0, len(ids), CHUNK):
+        q = select(leads.c.lead_id, leads.c.account_id).where(
+            leads.c.account_id.in_(ids[start : start + CHUNK]), leads.c.duplicate_of.is_(None)
+        )
+        members.update({row.lead_id: row.account_id for row in conn.execute(q)})
+    others = events_of(conn, [lead for lead in members if lead not in own])
+    out: dict[str, list[Event]] = defaultdict(list)
+    for lead_id, account in members.items():
+        out["a" + account].extend(own.get(lead_id) or others.get(lead_id) or ())
+    return dict(out)
+
+
+def events_of(conn: Connection, lead_ids: Sequence[str]) -> dict[str, list[Event]]:
+    """``load_events`` for lead ids."""
+    ids = list(lead_ids)
     owner = {i: i for i in ids}
     for start in range(0, len(ids), CHUNK):
         q = select(leads.c.lead_id, leads.c.duplicate_of).where(
@@ -167,16 +199,20 @@ def score_rows(
     """Score lead rows as stored (profile + account + events) at ``as_of``."""
     accts = load_accounts(conn, (r.account_id for r in rows))
     evs = load_events(conn, rows)
-    return [
-        score_lead(
-            model.plan,
-            profile_of(r, accts.get(r.account_id) if r.account_id else None),
-            evs.get(r.lead_id, ()),
-            as_of,
-            r.lead_id,
+    by_account = account_events(conn, rows, evs) if reads_accounts(model.plan) else None
+    out = []
+    for r in rows:
+        profile = profile_of(r, accts.get(r.account_id) if r.account_id else None)
+        account = None
+        if by_account is not None:
+            # The stored lead's account is its account_id column (the batch path's too).
+            if r.account_id is not None:
+                profile["account_id"] = r.account_id
+            account = by_account.get(account_key(profile, r.lead_id), evs.get(r.lead_id, []))
+        out.append(
+            score_lead(model.plan, profile, evs.get(r.lead_id, ()), as_of, r.lead_id, account)
         )
-        for r in rows
-    ]
+    return out
 
 
 # Scores a chunk of primary lead rows at ``as_of``: ``score_rows`` (from the stored events) unless
@@ -189,7 +225,7 @@ def _changed(lead: LeadRow, record: Mapping[str, Any], model_hash: str, resoluti
         old_total=lead.score_total, old_qualifies=lead.qualifies, old_segment=lead.segment,
         old_model_hash=lead.score_model_hash, total=record["total"],
         qualifies=bool(record["mql"]), segment=record["segment"], model_hash=model_hash,
-        resolution=resolution,
+        resolution=resolution, old_pql=pql_state(lead.score), pql=pql_state(record),
     )  # fmt: skip
 
 
@@ -206,7 +242,11 @@ def cycle_terms(policy: Policy | None) -> dict[str, float | None]:
 
 def _cycle_terms(model: ActiveModel, record: Mapping[str, Any]) -> dict[str, Any]:
     policy = next(s.policy for s in model.plan.segments if s.name == record["segment"])
-    return {"segment": record["segment"], "score_total": record["total"], **cycle_terms(policy)}
+    qualified = qualified_by(bool(record["mql"]), bool(record.get("pql")))
+    return {
+        "segment": record["segment"], "score_total": record["total"], **cycle_terms(policy),
+        "qualified_by": qualified,
+    }  # fmt: skip
 
 
 class Recorded(Protocol):
@@ -258,7 +298,10 @@ def apply_scores(
                     summary.no_longer_qualifying += 1
                     change = "no_longer_qualifies"
             changes.record_score(lead, record, at=at, cause=cause.value, model_hash=model.hash)
-        if enters_mql(lead.stage, new_q, new_activity(lead.last_event_at, lead.stage_since)):
+        # An MQL or a PQL hands off alike; a lead in a live cycle is not handed off again
+        # (``enters_mql`` opens a cycle only from ``lead`` or ``nurture``).
+        handoff = hands_off(record)
+        if enters_mql(lead.stage, handoff, new_activity(lead.last_event_at, lead.stage_since)):
             summary.new_mqls += 1
             change = "new_mql" if lead.stage == Stage.LEAD else "requalifies"
             changes.move(
@@ -277,6 +320,7 @@ def apply_scores(
                     "lead_id": lead.lead_id,
                     "stage": lead.stage,
                     "cycle": lead.cycle,
+                    "qualified_by": qualified_by(bool(record["mql"]), bool(record.get("pql"))),
                     "score": record,
                 },
                 at,

@@ -51,7 +51,8 @@ MEMORY_LIMIT = "4GB"
 
 # The SQL form of the per-lead decisions (``q``: the fresh score, ``l``: the stored state):
 # ``changed`` is ``lifecycle.scores.score_changed`` and ``work`` is ``lifecycle.scores.may_move``
-# (its MQL flag flips, or ``stages.enters_mql``: it qualifies at a stage that opens a cycle, a
+# (its MQL flag flips, or ``stages.enters_mql``: it hands off (``handoff``: an MQL or a PQL,
+# ``stages.hands_off``) at a stage that opens a cycle, a
 # ``lead`` or a ``nurture`` lead with an event after its stage began). Both are exact, not
 # approximations: tests/service/test_rescore_classify.py evaluates them over generated stored
 # states on SQLite and PostgreSQL and compares lead by lead with the Python functions. The
@@ -63,11 +64,12 @@ SELECT q.*,
     l.old_score_total IS NULL OR l.old_score_model_hash IS DISTINCT FROM $model_hash
     OR abs(q.total - l.old_score_total) >= $resolution
     OR q.mql <> coalesce(l.old_qualifies <> 0, false)
-    OR q.segment IS DISTINCT FROM l.old_segment,
+    OR q.segment IS DISTINCT FROM l.old_segment
+    OR q.pql <> coalesce(l.old_pql <> 0, false) OR q.pql_held <> coalesce(l.old_pql_held, 0),
   true) AS changed,
   coalesce(
     q.mql <> coalesce(l.old_qualifies <> 0, false)
-    OR (q.mql AND list_contains($entry, l.old_stage) AND (
+    OR (q.handoff AND list_contains($entry, l.old_stage) AND (
       l.old_stage = $lead_stage
       OR coalesce(CAST(l.old_last_event_at AS TIMESTAMPTZ)
                   > CAST(l.old_stage_since AS TIMESTAMPTZ), false))),
@@ -110,6 +112,7 @@ def _scores_query(model: ActiveModel, query: str) -> str:
             "lead_id", "segment", "segment_index", "input_row",
             *(dimension_column(plan, i) for i in range(len(plan.dimensions))),
             *(f"check_{c.key}" for c in plan.checks),
+            *(f"signal_{s.key}" for s in plan.signals),
         )
     ]  # fmt: skip
     # As ``records.record_maker`` reads them: a missing total is 0, a missing flag false.
@@ -117,8 +120,23 @@ def _scores_query(model: ActiveModel, query: str) -> str:
         this=exp.cast(exp.column("total"), "double"), expressions=[exp.Literal.number(0)]
     )
     mql = exp.Coalesce(this=exp.cast(exp.column("mql"), "boolean"), expressions=[exp.false()])
+    pql = exp.Coalesce(this=exp.cast(exp.column("pql"), "boolean"), expressions=[exp.false()])
+    held: exp.Expression = exp.Literal.number(0)
+    for sig in plan.signals:  # the signals held (``lifecycle.scores.pql_state``)
+        one = exp.Case(
+            ifs=[exp.If(this=exp.column(f"signal_{sig.key}"), true=exp.Literal.number(1))],
+            default=exp.Literal.number(0),
+        )
+        held = exp.Add(this=held, expression=one)
     return (
-        exp.select(*cols, exp.alias_(total, "total"), exp.alias_(mql, "mql"))
+        exp.select(
+            *cols,
+            exp.alias_(total, "total"),
+            exp.alias_(mql, "mql"),
+            exp.alias_(pql, "pql"),
+            exp.alias_(exp.or_(mql.copy(), pql.copy()), "handoff"),
+            exp.alias_(held, "pql_held"),
+        )
         .from_(exp.paren(exp.maybe_parse(query, dialect="duckdb")).as_("q0"))
         .sql("duckdb")
     )

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from leadgate.lifecycle.sla import sla_due_at, sla_hours_of
-from leadgate.lifecycle.stages import CYCLE_END, Stage, check_move
+from leadgate.lifecycle.stages import CYCLE_END, MQL, Stage, check_move
 from leadgate.store.schema import (
     dispositions,
     leads,
@@ -156,7 +156,8 @@ class Changes:
         """Move a lead to ``to`` (checked against the stage machine) and record the transition.
 
         Entering ``mql`` opens a new MQL cycle; ``cycle`` gives its SLA and recycling terms
-        (segment, sla_hours, recycle_after_days, score_total). Any other move updates the open
+        (segment, sla_hours, recycle_after_days, score_total) and what qualified it
+        (``qualified_by``: ``lifecycle.stages.qualified_by``; an MQL when not given). Any other move updates the open
         cycle: the stage it reached, its end, and for a sales action the first touch.
         """
         check_move(lead.lead_id, lead.stage, to)
@@ -181,6 +182,7 @@ class Changes:
                     "stage": Stage.MQL.value,
                     "ended_at": None,
                     "amount": None,
+                    "qualified_by": terms.get("qualified_by", MQL),
                 }
             )
         else:

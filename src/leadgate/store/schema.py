@@ -187,6 +187,8 @@ mql_cycles = Table(
     Column("stage", String(32), nullable=False),  # furthest stage this cycle reached
     Column("ended_at", UTCDateTime),  # when the cycle left the funnel (nurture, disq., won, lost)
     Column("amount", Float),
+    # What qualified the hand-off: "mql", "pql" or "mql+pql" (NULL: before PQLs, an MQL).
+    Column("qualified_by", String(16)),
     UniqueConstraint("lead_id", "cycle"),
     Index("ix_mql_cycles_queue", "lead_id", "cycle", "mql_at", "sla_due_at", "first_touch_at"),
 )
