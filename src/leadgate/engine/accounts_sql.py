@@ -193,7 +193,11 @@ class _Compiler:
         for r in self.plan.rollups:
             k, ru = r.key, r.rollup
             hit = col(f"in_{k}")
-            cols.append(alias(exp.Sum(this=case([(hit.copy(), _i(1))], _i(0))), f"ru_n_{k}"))
+            counted: exp.Expression = hit.copy()
+            if ru.kind == "count_distinct":  # the leads behind it are those with a value
+                present = exp.Not(this=exp.Is(this=col(f"cd_{k}"), expression=exp.Null()))
+                counted = exp.and_(counted, present)
+            cols.append(alias(exp.Sum(this=case([(counted, _i(1))], _i(0))), f"ru_n_{k}"))
             value: exp.Expression
             if ru.kind == "count":
                 value = exp.Sum(this=case([(hit.copy(), num(1.0))], num(0.0)))

@@ -112,6 +112,7 @@ def qualify(
             the threshold), as a query's columns give them; decided here with ``meets`` when
             absent.
     """
+
     matched = {c.key: c.matched for c in checks}
     floor_met: dict[str, bool] = {}
     threshold_met = True
@@ -192,6 +193,8 @@ def is_pql(pql: ir.Pql, signals: Sequence[SignalResult], gates: Sequence[CheckRe
 
 def pql_sql(pql: ir.Pql, signal: Callable[[str], exp.Expression], cols: Columns) -> exp.Expression:
     """``is_pql`` as a SQL condition (``signal``: a signal's held flag by key)."""
+    from sqlglot import exp
+
     held: exp.Expression = exp.Literal.number(0)
     for s in pql.signals:
         one = exp.Case(
