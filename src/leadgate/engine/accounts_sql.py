@@ -196,7 +196,7 @@ class _Compiler:
             counted: exp.Expression = hit.copy()
             if ru.kind == "count_distinct":  # the leads behind it are those with a value
                 present = exp.Not(this=exp.Is(this=col(f"cd_{k}"), expression=exp.Null()))
-                counted = exp.and_(counted, present)
+                counted = exp.And(this=counted, expression=present)
             cols.append(alias(exp.Sum(this=case([(counted, _i(1))], _i(0))), f"ru_n_{k}"))
             value: exp.Expression
             if ru.kind == "count":
