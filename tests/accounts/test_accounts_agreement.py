@@ -68,7 +68,7 @@ def test_sql_agrees_with_python(engine: str, model: str, inputs: AccountInputs) 
 
 @pytest.mark.spark
 @pytest.mark.skipif(not spark_available(), reason="needs PySpark and Java")
-@settings(max_examples=3, deadline=None)  # a Spark job per query: a few examples
+@settings(max_examples=2, deadline=None)  # a Spark job per query: a couple of examples
 @given(model=account_models(), inputs=account_inputs())
 def test_spark_agrees_with_python(model: str, inputs: AccountInputs) -> None:
     _compare(model, inputs, "spark")
