@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from leadgate.engine import ir
 from leadgate.engine.accounts_ir import AccountPlan
 from leadgate.engine.accounts_result import RoleResult
-from leadgate.engine.qualify import meets, requirements
+from leadgate.engine.qualify import meets, qualify
 from leadgate.engine.result import CheckResult, Lack
 
 COMPLETENESS = "completeness"  # the key of the completeness bar in ``met``
@@ -54,37 +54,28 @@ def qualify_account(
     met: Mapping[str, bool] | None = None,
 ) -> AccountVerdict:
     """The verdict on one account (``met``: floors by dimension, "total" and "completeness"
-    already decided, as the SQL's columns give them; decided here when absent)."""
-    matched = {c.key: c.matched for c in checks}
-    floor_met: dict[str, bool] = {}
-    threshold_met, completeness_met = True, True
-    lacks: list[Lack] = []
+    already decided, as the SQL's columns give them; decided here when absent).
+
+    The lead verdict (``qualify.qualify``) over the account's disqualifiers, gates, floors and
+    threshold, with the buying group's completeness bar between the floors and the threshold.
+    """
+    verdict = qualify(plan.base, policy_of(plan), checks, scores, total, met)
+    completeness_met = True
+    role_lacks: list[Lack] = []
     group = plan.buying_group
-    for req in requirements(plan.base, policy_of(plan)):
-        if req.kind == "threshold" and group is not None and group.min_completeness is not None:
-            value = completeness_of(roles)
-            completeness_met = (
-                met[COMPLETENESS] if met is not None else bool(meets(value, group.min_completeness))
-            )
-            if not completeness_met:
-                lacks += [
-                    Lack("role", r.name, float(r.required - r.filled), r.filled, r.required)
-                    for r in roles
-                    if r.filled < r.required
-                ]
-        number: float | None = None
-        if req.kind == "disqualified":
-            ok = not matched[req.key]
-        elif req.kind == "gate":
-            ok = matched[req.key]
-        else:
-            number = total if req.kind == "threshold" else scores[req.key]
-            assert req.need is not None
-            ok = met[req.key] if met is not None else bool(meets(number, req.need))
-            if req.kind == "threshold":
-                threshold_met = ok
-            else:
-                floor_met[req.key] = ok
-        if not ok:
-            lacks.append(req.lack(number))
-    return AccountVerdict(floor_met, completeness_met, threshold_met, tuple(lacks))
+    if group is not None and group.min_completeness is not None:
+        completeness_met = (
+            met[COMPLETENESS]
+            if met is not None
+            else bool(meets(completeness_of(roles), group.min_completeness))
+        )
+        if not completeness_met:
+            role_lacks = [
+                Lack("role", r.name, float(r.required - r.filled), r.filled, r.required)
+                for r in roles
+                if r.filled < r.required
+            ]
+    lacks = list(verdict.lacks)
+    at = len(lacks) - (0 if verdict.threshold_met else 1)  # the threshold's lack comes last
+    lacks[at:at] = role_lacks
+    return AccountVerdict(verdict.floor_met, completeness_met, verdict.threshold_met, tuple(lacks))
