@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from leadgate.cli.common import fmt_points, parse_as_of, progress_bar
-from leadgate.cli.score_cmds import _output_format
+from leadgate.cli.score_cmds import emit_records, output_format
 from leadgate.cli.tables import WIDE, print_table
 from leadgate.engine.accounts_result import AccountScore, lack_text
 from leadgate.errors import LeadgateError
@@ -84,15 +82,11 @@ def score(
 ) -> None:
     """Score every account of the accounts file; one record per account."""
     from leadgate.account_scoring import score_account_files
-    from leadgate.io.writers import check_output_path, flat_record, write_records
+    from leadgate.io.writers import check_output_path
 
     options = options_for(engine, spark_master=spark_master)
-    output = _output_format(fmt, out)
+    output = output_format(fmt, out, explain)
     when = parse_as_of(as_of)
-    if output == "parquet" and out is None:
-        raise LeadgateError("--format parquet needs --out FILE")
-    if explain and output != "jsonl":
-        raise LeadgateError("--explain: the explanation is a nested object; use --format jsonl")
     if out is not None:
         check_output_path(out)
     with progress_bar("scoring accounts") as bar:
@@ -102,24 +96,7 @@ def score(
     if output == "table":
         render_accounts(records, limit, wide=wide)
         return
-    if out is not None:
-        n = write_records(records, out, output)
-        mqas = sum(r["mqa"] for r in records)
-        Console(stderr=True).print(
-            f"wrote {n} records ({mqas} MQAs) to {out}",
-            highlight=False,
-            soft_wrap=True,
-            markup=False,
-        )
-        return
-    if output == "jsonl":
-        for r in records:
-            sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
-        return
-    rows = [flat_record(r) for r in records]
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["account_id"])
-    writer.writeheader()
-    writer.writerows(rows)
+    emit_records(records, output, out, "account_id", "mqa", "MQAs")
 
 
 def _record(score: AccountScore, explain: bool) -> dict[str, Any]:

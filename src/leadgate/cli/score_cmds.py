@@ -22,16 +22,57 @@ from leadgate.executors import DuckDBOptions, options_for
 console = Console()
 
 
-def _output_format(fmt: str | None, out: Path | None) -> str:
+def output_format(fmt: str | None, out: Path | None, explain: bool = False) -> str:
+    """The records' format: ``--format``, else the ``--out`` suffix, else a table; refuses a
+    Parquet without a file and an explanation in a flat format."""
     if fmt:
         if fmt not in ("table", "csv", "jsonl", "parquet"):
             raise LeadgateError(f"--format: expected table, csv, jsonl or parquet, got '{fmt}'")
-        return fmt
-    if out is not None:
-        return {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}.get(
+        output = fmt
+    elif out is not None:
+        output = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}.get(
             out.suffix.lower(), "jsonl"
         )
-    return "table"
+    else:
+        output = "table"
+    if output == "parquet" and out is None:
+        raise LeadgateError("--format parquet needs --out FILE")
+    if explain and output != "jsonl":
+        raise LeadgateError("--explain: the explanation is a nested object; use --format jsonl")
+    return output
+
+
+def emit_records(
+    records: list[dict[str, Any]], output: str, out: Path | None, id_field: str, flag: str,
+    noun: str,
+) -> None:  # fmt: skip
+    """Write ``records`` (keyed by ``id_field``) as csv, jsonl or parquet to ``out``, or to
+    stdout when None; a file written is told on stderr with its count of ``flag`` records
+    (``noun``: "MQLs", "MQAs")."""
+    if out is not None:
+        from leadgate.io.writers import write_records
+
+        n = write_records(records, out, output)
+        counted = sum(r[flag] for r in records)
+        Console(stderr=True).print(
+            f"wrote {n} records ({counted} {noun}) to {out}",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
+        return
+    if output == "jsonl":
+        for r in records:
+            sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+        return
+    import csv
+
+    from leadgate.io.writers import flat_record
+
+    rows = [flat_record(r) for r in records]
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else [id_field])
+    writer.writeheader()
+    writer.writerows(rows)
 
 
 def render_scores(
@@ -107,7 +148,7 @@ def score(
     ),
 ) -> None:
     """Score every lead; one record per lead."""
-    from leadgate.io.writers import check_output_path, write_records
+    from leadgate.io.writers import check_output_path
     from leadgate.scoring import score_files
 
     options = options_for(engine, spark_master=spark_master)
@@ -115,12 +156,8 @@ def score(
         from leadgate.cli import set_verbose
 
         set_verbose()
-    output = _output_format(fmt, out)
+    output = output_format(fmt, out, explain)
     when = parse_as_of(as_of)
-    if output == "parquet" and out is None:
-        raise LeadgateError("--format parquet needs --out FILE")
-    if explain and output != "jsonl":
-        raise LeadgateError("--explain: the explanation is a nested object; use --format jsonl")
     if out is not None:
         check_output_path(out)  # before reading the data, on every engine
     if isinstance(options, DuckDBOptions) and not explain:
@@ -138,27 +175,7 @@ def score(
     if output == "table":
         render_scores(records, limit, wide=wide)
         return
-    if out is None:
-        if output == "parquet":
-            raise LeadgateError("--format parquet needs --out FILE")
-        if output == "jsonl":
-            for r in records:
-                sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
-        else:
-            import csv
-
-            from leadgate.io.writers import flat_record
-
-            rows = [flat_record(r) for r in records]
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["lead_id"])
-            writer.writeheader()
-            writer.writerows(rows)
-        return
-    n = write_records(records, out, output)
-    mqls = sum(r["mql"] for r in records)
-    Console(stderr=True).print(
-        f"wrote {n} records ({mqls} MQLs) to {out}", highlight=False, soft_wrap=True, markup=False
-    )
+    emit_records(records, output, out, "lead_id", "mql", "MQLs")
 
 
 def _score_with_duckdb(
