@@ -485,16 +485,22 @@ def _child(payload: str) -> None:
     print(json.dumps(result), flush=True)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def add_data_args(ap: argparse.ArgumentParser) -> None:
+    """The data set's options (size, seed, cache) and DuckDB's, shared by the benchmarks that
+    score ``dataset``'s files."""
     ap.add_argument("--leads", type=int, default=200_000)
     ap.add_argument("--events", type=int, default=None, help="resize events to exactly this many")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--cache", default=str(ROOT / ".bench-cache"))
     ap.add_argument("--memory-limit", default="1GB", help="DuckDB memory_limit")
     ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: all cores)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_data_args(ap)
     ap.add_argument(
         "--sample", type=float, default=0.01, help="share of leads for the Python engine"
     )

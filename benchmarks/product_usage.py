@@ -123,12 +123,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--leads", type=int, default=200_000)
-    ap.add_argument("--events", type=int, default=None, help="resize events to exactly this many")
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--cache", default=str(ROOT / ".bench-cache"))
-    ap.add_argument("--memory-limit", default="1GB", help="DuckDB memory_limit")
-    ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: all cores)")
+    batch.add_data_args(ap)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     files = batch.dataset(Path(args.cache), args.leads, args.seed, args.events)
