@@ -69,17 +69,11 @@ class EventBatch(BaseModel):
     events: list[EventIn]
 
 
-class DispositionIn(BaseModel):
-    """What sales did with a lead (``reason`` is a reject reason code; ``amount`` for deals)."""
+class ActedByKey(BaseModel):
+    """A body recording what someone did: who acted is the request's key, never the body."""
 
     model_config = ConfigDict(extra="forbid")
 
-    action: Action
-    reason: Id | None = None
-    note: Annotated[Text, Field(max_length=MAX_NOTE)] | None = Field(
-        None, description="free text; who acted is always the request's API key"
-    )
-    amount: Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)] | None = None
     # Not in the schema: who acted is the request's key. Refused (not ignored) so that a client
     # that believes it sets the actor learns otherwise.
     actor: SkipJsonSchema[Any] = None
@@ -90,6 +84,17 @@ class DispositionIn(BaseModel):
         if value is not None:
             raise ValueError("who acted is always the request's API key; put other names in 'note'")
         return None
+
+
+class DispositionIn(ActedByKey):
+    """What sales did with a lead (``reason`` is a reject reason code; ``amount`` for deals)."""
+
+    action: Action
+    reason: Id | None = None
+    note: Annotated[Text, Field(max_length=MAX_NOTE)] | None = Field(
+        None, description="free text; who acted is always the request's API key"
+    )
+    amount: Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)] | None = None
 
 
 class ModelIn(BaseModel):

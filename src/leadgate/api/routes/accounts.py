@@ -4,16 +4,15 @@ dispositions. Roles as for leads: reading an account is ``leads:read``, the queu
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
-from leadgate.api.schemas import MAX_NOTE, Id, LeadId, Text
+from leadgate.api.schemas import MAX_NOTE, ActedByKey, Id, LeadId, Text
 from leadgate.service.accounts import (
     AccountState,
     AccountView,
@@ -26,22 +25,12 @@ from leadgate.service.accounts import (
 router = APIRouter(route_class=GuardedRoute, tags=["accounts"])
 
 
-class AccountDispositionIn(BaseModel):
+class AccountDispositionIn(ActedByKey):
     """What sales did with an MQA (``reason``: a reject's reason code)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     action: Literal["accept", "reject", "opportunity", "won", "lost"]
     reason: Id | None = None
     note: Annotated[Text, Field(max_length=MAX_NOTE)] | None = None
-    actor: SkipJsonSchema[Any] = None  # who acted is the request's key (refused, as for leads)
-
-    @field_validator("actor", mode="before")
-    @classmethod
-    def _no_actor(cls, value: object) -> None:
-        if value is not None:
-            raise ValueError("who acted is always the request's API key; put other names in 'note'")
-        return None
 
 
 @router.get(
