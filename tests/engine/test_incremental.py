@@ -60,8 +60,10 @@ def _same(plan: Plan, state: inc.State, seen: list[Event], when: Any, profile: d
     spec = inc.spec_of(plan)
     assert spec is not None
     # The state goes through the store as JSON: it must come back the same.
-    state = json.loads(json.dumps(state))
-    got = inc.evaluate(spec, plan, state, profile, when, "L1")
+    stored = json.loads(json.dumps(state))
+    got = inc.evaluate(spec, plan, stored, profile, when, "L1")
+    if "p" in stored:  # the profile rules' results it kept, for the next evaluation
+        state["p"] = stored["p"]
     latest = max((e.epoch for e in seen), default=None)
     future = latest is not None and latest > when.timestamp()
     if got is None:
@@ -81,14 +83,20 @@ def _same(plan: Plan, state: inc.State, seen: list[Event], when: Any, profile: d
     return True
 
 
-def _run(plan: Plan, profile: dict, events: list[Event], cuts: list[int], steps: list[int]) -> None:
+def _run(
+    plan: Plan, profiles: list[dict], events: list[Event], cuts: list[int], steps: list[int]
+) -> None:
+    """Fold ``events`` in batches (``cuts``), moving ``as_of`` by ``steps``, the profile taking
+    each of ``profiles`` in turn (a profile change between batches, or the same one again): at
+    every step the state, with the profile-rule results it kept, scores what the engine does."""
     spec = inc.spec_of(plan)
     assert spec is not None
     when = AS_OF
     state = inc.new_state(spec)
     seen: list[Event] = []
     batches = [events[a:b] for a, b in zip([0, *cuts], [*cuts, len(events)], strict=True)]
-    for batch, step in zip(batches, steps + [0] * len(batches), strict=False):
+    for i, (batch, step) in enumerate(zip(batches, steps + [0] * len(batches), strict=False)):
+        profile = profiles[i % len(profiles)]
         when = when + timedelta(seconds=step)
         for ev in batch:
             inc.apply(spec, state, ev)
@@ -120,13 +128,17 @@ def test_generated_models_incremental_equals_rebuild(data: st.DataObject) -> Non
     model.pop("pql", None)  # a PQL block, like a measure beyond a count, is scored from events
     plan = plan_of(model)
     assume(inc.supports(plan))
-    profile = data.draw(
-        st.dictionaries(st.sampled_from(["title", "email"]), st.sampled_from(TEXTS))
+    profiles = data.draw(
+        st.lists(
+            st.dictionaries(st.sampled_from(["title", "email"]), st.sampled_from(TEXTS)),
+            min_size=1,
+            max_size=3,
+        )
     )
     events = data.draw(_events(TYPES))
     cuts = data.draw(_cuts(len(events)))
     steps = data.draw(st.lists(step_st, min_size=len(cuts) + 1, max_size=len(cuts) + 1))
-    _run(plan, profile, events, cuts, steps)
+    _run(plan, profiles, events, cuts, steps)
 
 
 @FAST
@@ -135,9 +147,12 @@ def test_reference_model_incremental_equals_rebuild(
     events: list[Event], data: st.DataObject
 ) -> None:
     profile = {"title": "VP Sales", "email": "a@acme.com", "industry": "software"}
+    # A profile change between batches (another e-mail domain, title and industry) and back.
+    other = {"title": "Student", "email": "b@gmail.com", "industry": "education"}
+    profiles = data.draw(st.sampled_from([[profile], [profile, other], [other, profile, profile]]))
     cuts = data.draw(_cuts(len(events)))
     steps = data.draw(st.lists(step_st, min_size=len(cuts) + 1, max_size=len(cuts) + 1))
-    _run(REFERENCE, profile, events, cuts, steps)
+    _run(REFERENCE, profiles, events, cuts, steps)
 
 
 def test_decayed_sum_stays_finite_over_decades() -> None:

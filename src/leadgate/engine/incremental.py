@@ -18,6 +18,11 @@ are shared):
 - ``window``: the timestamps of the matching events still inside ``within_days`` as of the last
   prune (``prune``): those that left the window can never come back, as ``as_of`` only moves on.
 
+Besides the tracks, ``evaluate`` keeps which profile rules the profile matched (key ``"p"``: a
+digest of the profile and one ``0``/``1`` per profile rule): a profile rule depends on the profile
+alone, so while the digest is the same the regexes and domain tests are not run again; another
+profile (a profile or account change) recomputes them, and a publish rebuilds the whole state.
+
 The state holds no event ids: explanations' ``event_ids`` are listed by the pure engine
 (``get_lead``); rules results carry ``event_ids=()`` here. The state is JSON (a dict), and
 ``evaluate`` refuses (``None``: the caller rebuilds from the events) when it cannot answer
@@ -30,6 +35,8 @@ exactly: an event later than ``as_of`` is folded in (it does not exist yet for t
 from __future__ import annotations
 
 import bisect
+import hashlib
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -45,7 +52,7 @@ from leadgate.engine.python import (
     event_rule_result,
     holds,
     predicate,
-    profile_rule_result,
+    profile_hit_result,
 )
 from leadgate.engine.result import RuleResult, Score
 
@@ -75,6 +82,7 @@ class Spec:
     of_rule: dict[str, int]  # rule key -> track index
     of_count: dict[int, int]  # id of an EventCount of the plan -> track index
     by_type: dict[str, tuple[int, ...]]
+    profile_rules: tuple[ir.ProfileRule, ...] = ()
 
 
 def _count_track(count: ir.EventCount) -> Track:
@@ -123,7 +131,9 @@ def _build_spec(plan: ir.Plan) -> Spec:
     for i, track in enumerate(ordered):
         for t in dict.fromkeys(track.filter.types):
             by_type.setdefault(t, []).append(i)
-    return Spec(plan.hash, ordered, of_rule, of_count, {t: tuple(ix) for t, ix in by_type.items()})
+    types = {t: tuple(ix) for t, ix in by_type.items()}
+    profile_rules = tuple(r for r in plan.rules if isinstance(r, ir.ProfileRule))
+    return Spec(plan.hash, ordered, of_rule, of_count, types, profile_rules)
 
 
 # By the plan object's id (hashing a whole plan per event would cost more than the scoring);
@@ -295,11 +305,11 @@ def _event_rule(rule: ir.EventRule, track: Track, data: Any, now: float) -> Rule
 class _StateScorer(ir.RuleVisitor[RuleResult]):
     """One lead's result for each rule: its profile and its state, at ``now``."""
 
-    def __init__(self, spec: Spec, profile: Mapping[str, Any], data: list[Any], now: float):
-        self.spec, self.profile, self.data, self.now = spec, profile, data, now
+    def __init__(self, spec: Spec, hits: Mapping[str, bool], data: list[Any], now: float):
+        self.spec, self.hits, self.data, self.now = spec, hits, data, now
 
     def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleResult:
-        return profile_rule_result(rule, self.profile)
+        return profile_hit_result(rule, self.hits[rule.key])
 
     def visit_EventRule(self, rule: ir.EventRule) -> RuleResult:
         i = self.spec.of_rule[rule.key]
@@ -308,6 +318,25 @@ class _StateScorer(ir.RuleVisitor[RuleResult]):
     def visit_CountRule(self, rule: ir.CountRule) -> RuleResult:
         i = self.spec.of_rule[rule.key]
         return count_rule_result(rule, _count(self.spec.tracks[i], self.data[i], self.now))
+
+
+def _digest(profile: Mapping[str, Any]) -> str:
+    text = json.dumps(profile, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _profile_hits(spec: Spec, state: State, profile: Mapping[str, Any]) -> dict[str, bool]:
+    """Which profile rules ``profile`` matches: from the state when it was computed for the same
+    profile (digest), else computed and kept in the state."""
+    rules = spec.profile_rules
+    digest = _digest(profile)
+    kept = state.get("p")
+    if isinstance(kept, list) and len(kept) == 2 and kept[0] == digest:
+        flags = kept[1]
+    else:
+        flags = "".join("1" if predicate(r.when)(profile) else "0" for r in rules)
+        state["p"] = [digest, flags]
+    return {r.key: f == "1" for r, f in zip(rules, flags, strict=True)}
 
 
 def evaluate(
@@ -326,7 +355,7 @@ def evaluate(
     if (latest is not None and latest > now) or (pruned is not None and now < pruned):
         return None
     data = state["t"]
-    scorer = _StateScorer(spec, profile, data, now)
+    scorer = _StateScorer(spec, _profile_hits(spec, state, profile), data, now)
     results = [ir.visit_rule(rule, scorer) for rule in plan.rules]
 
     def count_holds(count: ir.EventCount) -> tuple[bool, int, float]:
