@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, delete, select
 
 from leadgate.engine import Event, Score, score_lead
 from leadgate.engine import incremental as inc
@@ -40,20 +39,14 @@ from leadgate.service.rescore import (
 )
 from leadgate.store.history import LeadRow
 from leadgate.store.ingest import INSERT_IGNORE
+from leadgate.store.live_write import StoredState, update_states_sqlite
 from leadgate.store.schema import lead_states
 
 CHUNK = 2000
 
 
-@dataclass
-class _Stored:
-    version: int
-    model_hash: str
-    state: Any
-
-
-def _read(conn: Connection, ids: Sequence[str]) -> dict[str, _Stored]:
-    out: dict[str, _Stored] = {}
+def _read(conn: Connection, ids: Sequence[str]) -> dict[str, StoredState]:
+    out: dict[str, StoredState] = {}
     s = lead_states.c
     for start in range(0, len(ids), CHUNK):
         q = select(s.lead_id, s.version, s.model_hash, s.state).where(
@@ -64,7 +57,7 @@ def _read(conn: Connection, ids: Sequence[str]) -> dict[str, _Stored]:
                 state = json.loads(text)
             except ValueError:
                 state = None  # unreadable: rebuilt like a missing one
-            out[lead_id] = _Stored(version, model_hash, state)
+            out[lead_id] = StoredState(version, model_hash, state)
     return out
 
 
@@ -74,16 +67,7 @@ def _text(state: inc.State) -> str:
 
 def _update_sqlite(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
     # One writer at a time (BEGIN IMMEDIATE): the row read in this transaction is still current.
-    s = lead_states.c
-    stmt = (
-        update(lead_states)
-        .where(s.lead_id == bindparam("b_id"))
-        .values(
-            state=bindparam("v_state"), version=bindparam("v_version"),
-            model_hash=bindparam("v_hash"), updated_at=bindparam("v_at"),
-        )
-    )  # fmt: skip
-    conn.execute(stmt, [{**r, "v_version": r["b_version"] + 1} for r in rows])
+    update_states_sqlite(conn, [(r["v_state"], r["v_hash"], r["v_at"], r["b_id"]) for r in rows])
     return []
 
 
@@ -118,7 +102,7 @@ _UPDATE: dict[str, Callable[[Connection, list[dict[str, Any]]], list[str]]] = {
 
 def _write(
     conn: Connection,
-    stored: Mapping[str, _Stored],
+    stored: Mapping[str, StoredState],
     states: Mapping[str, inc.State],
     model_hash: str,
     at: datetime,
@@ -166,8 +150,25 @@ def score_from_states(
     """
     if not rows or not inc.supports(model.plan):
         return score_rows(conn, model, rows, as_of)
-    spec = inc.spec_of(model.plan)
     stored = _read(conn, [r.lead_id for r in rows])
+    accts = load_accounts(conn, (r.account_id for r in rows))
+    return score_with_states(conn, model, rows, as_of, fresh, stored, accts)
+
+
+def score_with_states(
+    conn: Connection,
+    model: ActiveModel,
+    rows: Sequence[LeadRow],
+    as_of: datetime,
+    fresh: Mapping[str, Sequence[Event]],
+    stored: Mapping[str, StoredState],
+    accts: Mapping[str, Mapping[str, Any]],
+) -> list[Score]:
+    """``score_from_states`` for a caller that read the rows' states (``stored``) and accounts
+    (``accts``) already (the live write path reads them with the rows, in one statement)."""
+    if not rows or not inc.supports(model.plan):
+        return score_rows(conn, model, rows, as_of)
+    spec = inc.spec_of(model.plan)
     states: dict[str, inc.State] = {}
     rebuild: list[LeadRow] = []
     for r in rows:
@@ -181,7 +182,6 @@ def score_from_states(
     history = load_events(conn, rebuild) if rebuild else {}
     for r in rebuild:  # its stored events include this call's
         states[r.lead_id] = inc.build(spec, history.get(r.lead_id, ()), as_of)
-    accts = load_accounts(conn, (r.account_id for r in rows))
     out: list[Score | None] = []
     refused: list[LeadRow] = []
     for r in rows:

@@ -18,6 +18,7 @@ from leadgate.engine import Event, as_utc
 from leadgate.engine.ir import EPSILON
 from leadgate.errors import IngestError, NotFoundError
 from leadgate.lifecycle.stages import Cause
+from leadgate.service.ingest_live import ingest_live, state_of
 from leadgate.service.lead_state import score_from_states
 from leadgate.service.models import active_model
 from leadgate.service.rescore import rescore, score_rows
@@ -31,28 +32,14 @@ from leadgate.service.shapes import (
     TransitionView,
 )
 from leadgate.store.db import Store
-from leadgate.store.history import LeadRow, fetch_leads
+from leadgate.store.history import fetch_leads
 from leadgate.store.ingest import (
-    insert_events,
     leads_of_accounts,
     lock_leads_table,
     upsert_accounts,
     upsert_leads,
 )
 from leadgate.store.schema import dispositions, leads, mql_cycles, score_history, transitions
-
-
-def state_of(lead: LeadRow) -> LeadState:
-    """The ``{"lead_id", "stage", "score", ...}`` answer for a lead row."""
-    return LeadState(
-        lead_id=lead.lead_id,
-        stage=lead.stage,
-        score=lead.score,
-        cycle=lead.cycle,
-        qualifies=lead.qualifies,
-        no_longer_qualifies=lead.no_longer_qualifies,
-        duplicate_of=lead.duplicate_of,
-    )
 
 
 def canonical_ids(conn: Connection, lead_ids: Iterable[str]) -> list[str]:
@@ -101,27 +88,9 @@ def ingest_events(
     """Store events (a replayed event id is ignored) and re-score the leads they belong to.
 
     Returns one ``LeadState`` per lead the events count for: a duplicate lead's events count for
-    the lead it duplicates, whose state is returned.
+    the lead it duplicates, whose state is returned. The write itself: ``service/ingest_live.py``.
     """
-    items = list(events)
-    as_of = as_utc(as_of)
-    with store.write() as conn:
-        lock_leads_table(conn, "write")  # a running publish or tick finishes first
-        inserted = insert_events(conn, items, as_of)
-        primary = duplicates_of(conn, list(dict.fromkeys(e.lead_id for e in items)))
-        ids = list(dict.fromkeys(primary.get(e.lead_id, e.lead_id) for e in items))
-        # The new events by the lead they count for: folded into its incremental state.
-        fresh: dict[str, list[Event]] = {}
-        for ev in inserted:
-            fresh.setdefault(primary.get(ev.lead_id, ev.lead_id), []).append(ev)
-        _rescore_ids(store, conn, list(fresh), as_of, Cause.SCORE, actor, fresh)
-        rows = fetch_leads(conn, ids)
-    return IngestResult(
-        received=len(items),
-        inserted=len(inserted),
-        ignored=len(items) - len(inserted),
-        leads=[state_of(rows[i]) for i in ids if i in rows],
-    )
+    return ingest_live(store, list(events), as_utc(as_of), actor=actor)
 
 
 def _check_attrs(attrs: Mapping[str, Any], what: str) -> dict[str, Any]:

@@ -51,6 +51,19 @@ def active_model(conn: Connection, store: Store | None = None) -> ActiveModel | 
     return None if row is None else _plan_for(store, row)
 
 
+def live_model(conn: Connection, store: Store) -> ActiveModel | None:
+    """``active_model`` for the live write path: only the newest version's id is read (a
+    published version never changes, so the model is cached by its row id), not its YAML."""
+    newest = conn.exec_driver_sql("SELECT max(id) FROM model_versions").scalar()
+    if newest is None:
+        return None
+    key = f"model:{newest}"
+    if key not in store.cache:
+        store.cache[key] = active_model(conn, store)
+    model: ActiveModel | None = store.cache[key]
+    return model if model is not None and model.id == newest else active_model(conn, store)
+
+
 def read_model_source(source: str | Path) -> tuple[Model, str]:
     """A model and its YAML text, from a ``Path`` or from YAML text (an API body).
 

@@ -21,7 +21,7 @@ from leadgate.lifecycle.dispositions import (
     plan_disposition,
 )
 from leadgate.lifecycle.stages import Cause, Stage
-from leadgate.service.leads import state_of
+from leadgate.service.ingest_live import state_of
 from leadgate.service.shapes import LeadState, QueueItem, SlaBreach
 from leadgate.store.audit import SYSTEM, Actor, record_audit
 from leadgate.store.db import Store
