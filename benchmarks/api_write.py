@@ -45,7 +45,7 @@ def history_curve(db: str, sizes: list[int], per_size: int) -> list[dict[str, fl
     """ms per single-event ``ingest_events`` against history length, incremental and rebuild."""
     from leadgate.engine import Event
     from leadgate.service import ingest_events
-    from leadgate.service import leads as live
+    from leadgate.service import ingest_live as live
     from leadgate.service.rescore import score_rows
     from leadgate.store import open_store
 
@@ -54,7 +54,7 @@ def history_curve(db: str, sizes: list[int], per_size: int) -> list[dict[str, fl
     counter = iter(range(10**9))
     out = []
 
-    def pure(c: Any, m: Any, rows: Any, at: datetime, fresh: Any) -> Any:
+    def pure(c: Any, m: Any, rows: Any, at: datetime, *_: Any) -> Any:
         return score_rows(c, m, rows, at)
 
     def run(lead_id: str, n: int) -> float:
@@ -76,7 +76,7 @@ def history_curve(db: str, sizes: list[int], per_size: int) -> list[dict[str, fl
                 ingest_events(store, batch, now, actor="bench")
             run(lead_id, 5)  # the first event builds the state from the history
             inc = run(lead_id, per_size)
-            with mock.patch.object(live, "score_from_states", pure):
+            with mock.patch.object(live, "score_with_states", pure):
                 slow = run(lead_id, max(5, per_size // max(1, size // 1000)))
             print(f"{size:>8,} {inc:>21.2f} {slow:>17.2f} {slow / inc:>6.1f}", flush=True)
             out.append({"history": size, "incremental_ms": inc, "rebuild_ms": slow})

@@ -28,7 +28,7 @@ from engine.agreement import TYPES, models
 from factories import model_text
 from leadgate.engine import Event, score_lead
 from leadgate.engine import incremental as inc
-from leadgate.service import ingest_events, publish_model, upsert_lead
+from leadgate.service import ingest_events, ingest_live, publish_model, upsert_lead
 from leadgate.service import leads as live
 from leadgate.service.models import active_model
 from leadgate.service.rescore import load_accounts, load_events, profile_of, score_rows
@@ -50,7 +50,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _pure(c: Any, m: Any, rows: Any, at: datetime, fresh: Any) -> Any:
+def _pure(c: Any, m: Any, rows: Any, at: datetime, *_: Any) -> Any:
     return score_rows(c, m, rows, at)
 
 
@@ -194,7 +194,10 @@ def test_incremental_ingestion_equals_rebuild(
         texts = (model_text(model_a), model_text({**model_b, "version": 2}))
         for when in _scenario(fast, run, *texts, batches, publish_at):
             check_states(fast, when)
-        with mock.patch.object(live, "score_from_states", _pure):
+        with (
+            mock.patch.object(live, "score_from_states", _pure),
+            mock.patch.object(ingest_live, "score_with_states", _pure),
+        ):
             for _ in _scenario(slow, run, *texts, batches, publish_at):
                 pass
         a, b = _dump(fast), _dump(slow)

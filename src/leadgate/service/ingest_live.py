@@ -14,10 +14,11 @@ A write of events for N leads, in one transaction:
    the transition, cycle and outbox rows, each one ``executemany`` (``Changes.flush``);
 5. the states written back (one statement).
 
-A single event on a lead with a state is six statements on SQLite (seven on PostgreSQL: the
-table lock); a batch of events costs the same statements for all its leads, each lead read and
-written once (tests/service/test_ingest_live.py counts them). The answer is built from the rows
-as written, not read again.
+A single event on a lead with a state is these six statements, plus SQLite's ``BEGIN IMMEDIATE``
+or PostgreSQL's table lock; a batch costs the same statements for all its leads, each lead read
+and written once (three more when it makes MQLs: transitions, cycles, outbox;
+tests/service/test_ingest_live.py counts them). The answer is built from the rows as written,
+not read again.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def ingest_live(
                 changes, model, zip(targets, scores, strict=True), at=as_of, cause=Cause.SCORE,
                 actor=actor, summary=RescoreSummary(),
             )  # fmt: skip
+        _one_lead_update(changes, rows)
         changes.flush(conn)
         # The lead writes are done here: a step that re-scores more than these leads (an
         # account's other leads) belongs at this point, inside the same transaction.
@@ -127,6 +129,14 @@ def ingest_live(
         ignored=len(items) - len(inserted),
         leads=answer,
     )
+
+
+def _one_lead_update(changes: Changes, rows: dict[str, LeadRow]) -> None:
+    """Give every changed lead the same changed columns (their values as now in the rows), so
+    ``Changes.flush`` writes them in one UPDATE instead of one per set of columns."""
+    columns = {c for values in changes.lead_updates.values() for c in values}
+    for lead_id, values in changes.lead_updates.items():
+        values.update((c, getattr(rows[lead_id], c)) for c in columns if c not in values)
 
 
 def state_of(lead: LeadRow) -> LeadState:
