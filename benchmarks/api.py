@@ -72,12 +72,26 @@ def _seed(db: str, n_leads: int, work: Path) -> tuple[str, list[str]]:
     return token, ids
 
 
+_TAKEN: set[int] = set()
+
+
 def _free_port() -> int:
+    """A free loopback port: any, or one of ``LEADGATE_BENCH_PORTS`` ("18500-18599") on a
+    shared machine where each user has a range."""
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    first, _, last = os.environ.get("LEADGATE_BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(first), int(last or first) + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            got = int(s.getsockname()[1])
+            if port == 0 or got not in _TAKEN:
+                _TAKEN.add(got)
+                return got
+    raise SystemExit(f"no free port in LEADGATE_BENCH_PORTS={first}-{last}")
 
 
 def _start_server(

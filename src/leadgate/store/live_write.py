@@ -51,10 +51,20 @@ def _placeholder(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
+_PROCESSORS: dict[tuple[Any, ...], list[Callable[[Any], Any] | None]] = {}
+
+
 def _processors(conn: Connection, description: Any) -> list[Callable[[Any], Any] | None]:
-    # The driver's type code of each column (PostgreSQL's numeric processors depend on it).
-    dialect = conn.dialect
+    # By the driver's type code of each column (PostgreSQL's numeric processors depend on it).
     codes = [d[1] for d in description]
+    key = (conn.dialect.name, *codes)
+    if key not in _PROCESSORS:
+        _PROCESSORS[key] = _build_processors(conn, codes)
+    return _PROCESSORS[key]
+
+
+def _build_processors(conn: Connection, codes: list[Any]) -> list[Callable[[Any], Any] | None]:
+    dialect = conn.dialect
     types = [*(leads.c[n].type for n in LEAD_COLUMNS), accounts.c.attrs.type]
     last = [len(LEAD_COLUMNS) + 3]  # the account's attrs, after the state's three columns
     return [
