@@ -73,7 +73,9 @@ def _read_leads(conn: Connection, lead_ids: list[str], at: datetime) -> ReadForW
             read_for_write(conn, clashed, got)
     primaries = {r.duplicate_of for r in got.rows.values() if r.duplicate_of} - set(got.rows)
     if primaries:
-        read_for_write(conn, sorted(p for p in primaries if p), got)
+        # Not locked (as before issue 17): locking them after the leads above would take locks
+        # out of ``lead_id`` order, and two writers could deadlock.
+        read_for_write(conn, sorted(p for p in primaries if p), got, lock=False)
     return got
 
 

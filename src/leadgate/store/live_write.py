@@ -84,11 +84,14 @@ def _read_sql(conn: Connection, n: int, lock: bool) -> str:
     )
 
 
-def read_for_write(conn: Connection, lead_ids: Sequence[str], into: ReadForWrite) -> None:
+def read_for_write(
+    conn: Connection, lead_ids: Sequence[str], into: ReadForWrite, *, lock: bool = True
+) -> None:
     """Read the stored leads among ``lead_ids`` with their states and accounts into ``into``;
-    on PostgreSQL their rows are locked, in ``lead_id`` order (as ``fetch_leads(lock=True)``)."""
+    with ``lock``, on PostgreSQL their rows are locked, in ``lead_id`` order (as
+    ``fetch_leads(lock=True)``)."""
     ids = sorted(set(lead_ids))
-    lock = ROW_LOCKS[conn.dialect.name]
+    lock = lock and ROW_LOCKS[conn.dialect.name]
     n_lead = len(LEAD_COLUMNS)
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
