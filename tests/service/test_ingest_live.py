@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -140,3 +141,37 @@ def test_a_failed_batch_writes_nothing(live: Store) -> None:
     ):
         ingest_events(live, batch, at, actor="t")
     assert snapshot(live) == before
+
+
+def test_profile_rule_results_follow_account_and_profile_changes(tmp_path: Path) -> None:
+    """The state keeps which profile rules matched; an account or profile change between events
+    makes the next event see the new profile (the kept results are by a digest of it)."""
+    model = TINY_MODEL.replace(
+        "      - {name: vp,",
+        "      - {name: big, when: {account.tier: {eq: gold}}, points: 5}\n      - {name: vp,",
+    )
+    store = open_store(str(tmp_path / "s.db"))
+    try:
+        publish_model(store, model, actor="t", as_of=T0)
+        upsert_account(store, "A1", {"tier": "silver"}, T0)
+        upsert_lead(store, "L1", {"title": "Analyst", "account_id": "A1"}, T0)
+        steps: list[float] = []
+
+        def event(n: int) -> None:
+            at = T0 + timedelta(minutes=n)
+            result = ingest_events(store, [Event("L1", "page_view", at, f"p{n}")], at)
+            score = result.leads[0].score
+            assert score is not None
+            steps.append(score["total"])
+
+        event(1)
+        event(2)  # the kept results, same profile
+        upsert_account(store, "A1", {"tier": "gold"}, T0 + timedelta(minutes=2))
+        event(3)
+        upsert_lead(store, "L1", {"title": "VP", "account_id": "A1"}, T0 + timedelta(minutes=3))
+        event(4)
+        upsert_account(store, "A1", {"tier": "silver"}, T0 + timedelta(minutes=4))
+        event(5)
+        assert steps == [0.0, 0.0, 5.0, 25.0, 20.0]
+    finally:
+        store.close()

@@ -28,8 +28,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
-from leadgate.engine import Event, Score, score_lead
+from leadgate.engine import Event, Plan, Score, score_lead
 from leadgate.engine import incremental as inc
+from leadgate.io.account_join import ACCOUNT_PREFIX
 from leadgate.service.rescore import (
     ActiveModel,
     load_accounts,
@@ -151,8 +152,21 @@ def score_from_states(
     if not rows or not inc.supports(model.plan):
         return score_rows(conn, model, rows, as_of)
     stored = _read(conn, [r.lead_id for r in rows])
-    accts = load_accounts(conn, (r.account_id for r in rows))
+    needed = _reads_account_attrs(model.plan)
+    accts = load_accounts(conn, (r.account_id for r in rows)) if needed else {}
     return score_with_states(conn, model, rows, as_of, fresh, stored, accts)
+
+
+_ACCOUNT_ATTRS: dict[str, bool] = {}
+
+
+def _reads_account_attrs(plan: Plan) -> bool:
+    """Does any rule, segment or check of ``plan`` test an ``account.<attr>`` field? If not,
+    the accounts' attributes cannot change a score and are not read."""
+    if plan.hash not in _ACCOUNT_ATTRS:
+        fields = plan.fields().profile
+        _ACCOUNT_ATTRS[plan.hash] = any(f.startswith(ACCOUNT_PREFIX) for f in fields)
+    return _ACCOUNT_ATTRS[plan.hash]
 
 
 def score_with_states(
