@@ -21,12 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from leadgate.engine import Event
 from leadgate.service import IngestResult, LeadState, ingest_events
-from leadgate.store.schema import events as events_table
-from leadgate.store.schema import leads as leads_table
 
 if TYPE_CHECKING:
     from leadgate.api.app import ApiConfig
@@ -120,27 +116,10 @@ class EventBatcher:
             self._draining = False
 
     def _write(self, items: Sequence[Event], actor: str) -> _Merged:
-        store = self.config.store
-        ids = list({e.event_id for e in items})
-        with store.read() as conn:
-            existing = set(
-                conn.execute(
-                    select(events_table.c.event_id).where(events_table.c.event_id.in_(ids))
-                ).scalars()
-            )
-        result = ingest_events(store, items, self.config.now(), actor=actor)
-        merged = _Merged(result, existing)
-        answered = {s.lead_id for s in result.leads}
-        missing = {e.lead_id for e in items} - answered
-        if missing:  # duplicates: their events count for the lead they duplicate
-            with store.read() as conn:
-                rows = conn.execute(
-                    select(leads_table.c.lead_id, leads_table.c.duplicate_of).where(
-                        leads_table.c.lead_id.in_(missing)
-                    )
-                )
-                merged.canonical = {r.lead_id: r.duplicate_of for r in rows if r.duplicate_of}
-        return merged
+        result = ingest_events(self.config.store, items, self.config.now(), actor=actor)
+        # The write says which ids were new and where duplicates' events went: no other read.
+        existing = {e.event_id for e in items if e.event_id} - result.inserted_ids
+        return _Merged(result, existing, dict(result.canonical))
 
 
 def _fail(item: _Pending, exc: BaseException) -> None:

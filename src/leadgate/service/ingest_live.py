@@ -130,6 +130,8 @@ def ingest_live(
         inserted=len(inserted),
         ignored=len(items) - len(inserted),
         leads=answer,
+        inserted_ids=new_ids,
+        canonical={i: r.duplicate_of for i, r in rows.items() if r.duplicate_of},
     )
 
 

@@ -102,6 +102,11 @@ class IngestResult(BaseModel):
     inserted: int
     ignored: int  # already seen (same event id): replays add nothing
     leads: list[LeadState]
+    # Not part of any answer: which event ids were new, and the lead each duplicate lead's
+    # events counted for, so that the API's group commit splits the answer without reading
+    # the store again.
+    inserted_ids: set[str] = Field(default_factory=set, exclude=True)
+    canonical: dict[str, str] = Field(default_factory=dict, exclude=True)
 
 
 class QueueItem(BaseModel):
