@@ -1,8 +1,9 @@
 """Scoring live events from each lead's stored incremental state (``lead_states``), issue 17.
 
-``ingest_events`` re-scores the leads of new events with ``score_from_states`` instead of
-re-reading each lead's whole history: the lead's state (``engine/incremental.py``) is read, the
-new events folded in, the score evaluated and the state written back, in O(rules) per event.
+``ingest_events`` (``service/ingest_live.py``) re-scores the leads of new events with
+``score_with_states`` instead of re-reading each lead's whole history: the lead's state
+(``engine/incremental.py``, read with the lead row in one statement) has the new events folded
+in, the score evaluated and the state written back, in O(rules) per event.
 A profile or account change (``upsert_lead``, ``upsert_account``) re-scores from the state too:
 the state holds only what the events give, the profile is read as it is now. The state is a
 cache of the pure engine, so anything it cannot answer falls back to the events:
