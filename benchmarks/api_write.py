@@ -45,6 +45,7 @@ def history_curve(db: str, sizes: list[int], per_size: int) -> list[dict[str, fl
     """ms per single-event ``ingest_events`` against history length, incremental and rebuild."""
     from leadgate.engine import Event
     from leadgate.service import ingest_events
+
     try:  # where the live path scores from the state (before service/ingest_live.py: leads)
         from leadgate.service import ingest_live as live
 

@@ -273,7 +273,9 @@ def test_a_state_written_meanwhile_is_dropped_not_overwritten(backend: str, tmp_
                 model = active_model(conn, store)
                 assert model is not None
                 stored = ls._read(conn, ["L1"])
-                stale = {"L1": ls.StoredState(stored["L1"].version - 1, model.hash, stored["L1"].state)}
+                stale = {
+                    "L1": ls.StoredState(stored["L1"].version - 1, model.hash, stored["L1"].state)
+                }
                 ls._write(conn, stale, {"L1": stored["L1"].state}, model.hash, T0)
                 left = conn.execute(select(lead_states)).all()
             if backend == "sqlite":  # one writer at a time: what it read is current
