@@ -1,4 +1,5 @@
-"""The demo: synthetic funnel -> reference model -> MQL queue and a short funnel summary.
+"""The demo: synthetic funnel -> reference model -> MQL queue and a short funnel summary; the
+data includes the product-led motion, and Mattermost's PQL definition picks its PQLs.
 
 ``leadgate demo`` is the first thing a new user runs; it shows the whole flow on realistic data
 in well under a minute, with nothing to configure.
@@ -16,6 +17,7 @@ from leadgate.io import read_table
 from leadgate.scoring import Progress, score_files
 
 REFERENCE_MODEL = Path(__file__).parent / "examples" / "b2b-inbound.yaml"
+PQL_MODEL = Path(__file__).parent / "examples" / "mattermost-pql.yaml"
 
 
 @dataclass
@@ -43,6 +45,8 @@ class DemoResult:
     funnel: list[FunnelLine]
     segments: Counter[str] = field(default_factory=Counter)
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
+    pqls: list[dict[str, Any]] = field(default_factory=list)  # PQL_MODEL's, best total first
+    pql_signals: Counter[str] = field(default_factory=Counter)
 
 
 def _outcomes(path: Path) -> dict[str, dict[str, Any]]:
@@ -80,7 +84,7 @@ def run_demo(
     from leadgate.synth import generate
 
     data = Path(out_dir)
-    synth = generate(n_leads, seed, data)
+    synth = generate(n_leads, seed, data, product_led=True)
     as_of = synth.as_of
     records = score_files(
         REFERENCE_MODEL,
@@ -91,6 +95,10 @@ def run_demo(
         engine=engine,
         progress=progress,
     )
+    pql_records = score_files(
+        PQL_MODEL, synth.leads, synth.events, as_of, accounts=synth.accounts, engine=engine
+    )
+    pqls = sorted((r for r in pql_records if r["pql"]), key=lambda r: (-r["total"], r["lead_id"]))
     queue = sorted((r for r in records if r["mql"]), key=lambda r: -r["total"])
     reasons: Counter[str] = Counter()
     for r in records:
@@ -105,6 +113,8 @@ def run_demo(
         funnel=funnel_lines(records, _outcomes(Path(synth.outcomes))),
         segments=Counter(r["segment"] for r in queue),
         top_reasons=reasons.most_common(5),
+        pqls=pqls,
+        pql_signals=Counter(name for r in pqls for name in r["pql_signals"]),
     )
 
 

@@ -24,12 +24,20 @@ def test_demo_prints_queue_funnel_and_commands_that_run_as_printed(tmp_path: Pat
     # The closing lines are whole commands with a real lead id: run them exactly as printed.
     tail = res.stdout.split("next (copy and run):\n", 1)[1].splitlines()
     commands = [shlex.split(line) for line in tail if line.strip()]
-    assert [c[c.index("-m") + 2 if "-m" in c else 1] for c in commands] == ["explain", "score"]
+    verbs = [c[c.index("-m") + 2 if "-m" in c else 1] for c in commands]
+    assert verbs == ["explain", "score", "explain"]
     lead = commands[0][commands[0].index("explain") + 1]
     assert lead in res.stdout.split("next (copy and run):")[0]  # the top of the queue shown
+    # The product-led motion's PQLs: a line naming them, and the third command explains one.
+    pql = commands[2][commands[2].index("explain") + 1]
+    pql_line = next(line for line in res.stdout.splitlines() if line.startswith("PQLs by"))
+    assert "mattermost-pql.yaml" in pql_line and "mattermost-pql.yaml" in " ".join(commands[2])
+    assert pql in res.stdout.split("next (copy and run):")[0].split("PQLs by")[1]
     for command in commands:
         ran = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
         assert ran.returncode == 0, (command, ran.stderr)
+        if command is commands[2]:
+            assert "· PQL ·" in ran.stdout.split("\n\n")[0], ran.stdout  # explained: a PQL
     assert (tmp_path / "d" / "scores.csv").exists()
 
 

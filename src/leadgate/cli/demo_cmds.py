@@ -96,7 +96,7 @@ def demo(
     With --serve: load it into a store, create an admin key and start the server (web app at
     /app); the URL and the key are printed.
     """
-    from leadgate.demo import REFERENCE_MODEL, run_demo
+    from leadgate.demo import PQL_MODEL, REFERENCE_MODEL, run_demo
     from leadgate.errors import LeadgateError
     from leadgate.io import read_table
 
@@ -145,18 +145,44 @@ def demo(
             highlight=False,
         )
     lead = str(result.queue[0]["lead_id"]) if result.queue else str(result.records[0]["lead_id"])
-    files = (
-        f"--model {_shown(REFERENCE_MODEL)} --leads {_shown(result.data_dir / 'leads.csv')} "
+    data = (
+        f"--leads {_shown(result.data_dir / 'leads.csv')} "
         f"--events {_shown(result.data_dir / 'events.parquet')} --as-of {result.as_of:%Y-%m-%d}"
     )
+    files = f"--model {_shown(REFERENCE_MODEL)} {data}"
     prog = _prog()
-    console.print("next (copy and run):", highlight=False)
-    # soft_wrap: a long command stays one line (the terminal wraps it), so it copies as it runs.
-    for line in (
+    lines = [
         f"  {prog} explain {lead} {files}",
         f"  {prog} score {files} --out {_shown(result.data_dir / 'scores.csv')}",
-    ):
+    ]
+    if result.pqls:
+        _print_pqls(result)
+        pql = str(result.pqls[0]["lead_id"])
+        lines.append(
+            f"  {prog} explain {pql} --model {_shown(PQL_MODEL)} {data} "
+            f"--accounts {_shown(result.data_dir / 'accounts.csv')}"
+        )
+    console.print("next (copy and run):", highlight=False)
+    # soft_wrap: a long command stays one line (the terminal wraps it), so it copies as it runs.
+    for line in lines:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _print_pqls(result: Any) -> None:
+    """The product qualified leads of the demo's product-led motion: how many, by which
+    signal, and the first few ids."""
+    from leadgate.demo import PQL_MODEL
+
+    n = len(result.pqls)
+    signals = ", ".join(f"{name} {k:,}" for name, k in result.pql_signals.most_common())
+    mqls = {r["lead_id"] for r in result.queue}
+    both = sum(1 for r in result.pqls if r["lead_id"] in mqls)
+    console.print(
+        f"PQLs by {PQL_MODEL.name} (product usage): {n:,} leads "
+        f"({_pct(n, len(result.records))}), {both:,} of them also MQLs; signals: {signals}; "
+        "e.g. " + ", ".join(str(r["lead_id"]) for r in result.pqls[:5]),
+        highlight=False,
+    )
 
 
 def _shown(path: Path) -> str:
