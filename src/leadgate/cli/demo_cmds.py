@@ -91,7 +91,8 @@ def demo(
     host: str = typer.Option("127.0.0.1", "--host", help="With --serve: interface to listen on."),
     port: int = typer.Option(8000, "--port", help="With --serve: TCP port."),
 ) -> None:
-    """Generate a realistic funnel, score it with the reference model, show the MQL queue.
+    """Generate a realistic funnel, score it with the reference model, show the MQL queue
+    and the PQLs of its product-led motion.
 
     With --serve: load it into a store, create an admin key and start the server (web app at
     /app); the URL and the key are printed.
