@@ -132,9 +132,13 @@ def test_every_example_pql_model_finds_pqls_that_convert_better(
     assert z >= 3.0, (model, z, wins[pql].mean(), wins[~pql].mean())
 
 
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+    return generate(250, 9, tmp_path_factory.mktemp("small"), product_led=True)
+
+
 @pytest.mark.parametrize("model", PQL_MODELS, ids=lambda m: m.stem)
-def test_python_and_duckdb_agree_on_product_led_data(model: Path, tmp_path: Path) -> None:
-    small = generate(250, 9, tmp_path, product_led=True)
+def test_python_and_duckdb_agree_on_product_led_data(model: Path, small: SynthResult) -> None:
     by_engine = [
         {r["lead_id"]: r for r in _score(small, model, engine)} for engine in ("python", "duckdb")
     ]
