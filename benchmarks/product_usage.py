@@ -169,6 +169,43 @@ def report(summary: dict[str, Any]) -> None:
         )
 
 
+def profile(files: dict[str, str], opts: dict[str, Any], model: Path, top: int = 15) -> None:
+    """Run ``model``'s query as ``copy_to`` does with DuckDB's JSON profiling on; print the
+    wall time, the operator time summed over threads and the ``top`` costliest operators."""
+    from batch import AS_OF
+    from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
+    from leadgate.batch.records import record_columns
+    from leadgate.engine import compile_model
+    from leadgate.model import load_model
+
+    plan = compile_model(load_model(model))
+    scorer = DuckDBScorer(DuckDBOptions(memory_limit=opts["memory_limit"], threads=opts["threads"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            scorer.mount(files["leads"], files["events"], files["accounts"], check_leads=False)
+            query = scorer.query(plan, AS_OF, sort=False, columns=record_columns(plan))
+            scorer.con.execute("PRAGMA enable_profiling='json'")
+            scorer.con.execute(f"PRAGMA profiling_output='{tmp}/profile.json'")
+            t0 = time.perf_counter()
+            scorer.con.execute(f"COPY ({query}) TO '{tmp}/out.parquet' (FORMAT parquet)")
+            wall = time.perf_counter() - t0
+        finally:
+            scorer.close()
+        prof = json.loads(Path(tmp, "profile.json").read_text())
+    ops: list[tuple[float, str, Any, str]] = []
+    stack = list(prof["operator"])
+    while stack:
+        node = stack.pop()
+        info = json.dumps(node.get("extra_info", {}))[:160]
+        ops.append(
+            (node.get("timing") or 0.0, node.get("name", "?"), node.get("intermediate_rows"), info)
+        )
+        stack.extend(node.get("children", []))
+    print(f"{model.name}: {wall:.2f} s wall, {sum(o[0] for o in ops):.2f} s operator time")
+    for t, name, rows, info in sorted(ops, key=lambda o: -o[0])[:top]:
+        print(f"  {t:7.3f} s  {name:16s} {rows!s:>10} rows  {info}")
+
+
 def main() -> None:
     import batch  # benchmarks/batch.py: the data set
 
@@ -177,10 +214,21 @@ def main() -> None:
     )
     batch.add_data_args(ap)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--profile", action="store_true",
+        help="instead of timing: one profiled run of the reference and product-usage queries",
+    )  # fmt: skip
     args = ap.parse_args()
     files = batch.dataset(Path(args.cache), args.leads, args.seed, args.events, product_led=True)
     opts = {"memory_limit": args.memory_limit, "threads": args.threads or None,
             "repeat": args.repeat}  # fmt: skip
+    if args.profile:
+        with tempfile.TemporaryDirectory() as tmp:
+            product = Path(tmp) / "product-usage.yaml"
+            product.write_text(PRODUCT_MODEL, encoding="utf-8")
+            for model in (REFERENCE, product):
+                profile(files, opts, model)
+        return
     summary = step_product(files, opts)
     print(json.dumps(summary, indent=2))
     print(f"product-led data, {args.leads:,} leads, events {args.events or 'as generated'}; "
