@@ -128,11 +128,11 @@ def demo(
     funnel = Table(
         box=box.SIMPLE_HEAD,
         pad_edge=False,
-        title="today's MQLs vs. what sales did with these leads historically",
+        title="today's MQLs and PQLs vs. what sales did with these leads historically",
     )
     for col in ("group", "leads", "to sales", "SAL", "SQL", "won", "win rate", "revenue"):
         funnel.add_column(col, justify="left" if col == "group" else "right", no_wrap=True)
-    for f in result.funnel:
+    for f in [*result.funnel, *result.pql_funnel]:
         funnel.add_row(
             f.group, f"{f.leads:,}", f"{f.handed_to_sales:,}", _pct(f.sal, f.handed_to_sales),
             _pct(f.sql, f.handed_to_sales), f"{f.won:,}", _pct(f.won, f.handed_to_sales),
