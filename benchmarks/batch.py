@@ -48,22 +48,31 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 MODEL = ROOT / "src/leadgate/examples/b2b-inbound.yaml"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 # -- data ------------------------------------------------------------------------------------
 def dataset(
-    cache: Path, leads: int, seed: int, events: int | None, typed: bool = False
+    cache: Path,
+    leads: int,
+    seed: int,
+    events: int | None,
+    typed: bool = False,
+    product_led: bool = False,
 ) -> dict[str, Any]:
     """Synthetic files for ``leads`` leads (cached); events resized to ``events`` rows if given;
-    ``typed``: the events' times as a Parquet TIMESTAMP column instead of ISO-8601 text."""
+    ``typed``: the events' times as a Parquet TIMESTAMP column instead of ISO-8601 text;
+    ``product_led``: with the product-led motion's events and properties (``synth.product``);
+    cut to fewer events, those are thinned evenly (by a hash of the id), not the newest dropped,
+    so every lead keeps its share of product usage."""
     from leadgate.synth import generate
 
-    folder = cache / f"synth-{leads}-{seed}"
+    folder = cache / f"synth-{'product-' if product_led else ''}{leads}-{seed}"
     if not (folder / "events.parquet").exists():
         print(f"generating {leads:,} leads into {folder} ...", flush=True)
-        generate(leads, seed, folder, as_of=AS_OF, events_format="parquet")
+        generate(leads, seed, folder, as_of=AS_OF, events_format="parquet", product_led=product_led)
     files = {
         "leads": folder / "leads.csv",
         "accounts": folder / "accounts.csv",
@@ -78,10 +87,13 @@ def dataset(
             n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{src}')").fetchall()[0][0]
             copies = -(-events // n)
             print(f"resizing {n:,} events to {events:,} ({copies} copies) ...", flush=True)
+            # Thinning keeps a little more than needed (1%), so LIMIT cuts the last few rows.
+            keep = min(1.0, 1.01 * events / n) if product_led else 1.0
+            thin = f"WHERE hash(e.event_id) % 1000000 < {round(keep * 1e6)} " if keep < 1 else ""
             duckdb.sql(
-                f"COPY (SELECT event_id || '-' || k AS event_id, lead_id, type, "
-                f"strftime(CAST(timestamp AS TIMESTAMP) - to_minutes(k), '%Y-%m-%dT%H:%M:%SZ') AS timestamp, url, asset, channel "
-                f"FROM read_parquet('{src}'), range({copies}) AS r(k) LIMIT {events}) "
+                f"COPY (SELECT e.* REPLACE (e.event_id || '-' || k AS event_id, "
+                f"strftime(CAST(timestamp AS TIMESTAMP) - to_minutes(k), '%Y-%m-%dT%H:%M:%SZ') AS timestamp) "
+                f"FROM read_parquet('{src}') AS e, range({copies}) AS r(k) {thin}LIMIT {events}) "
                 f"TO '{str(sized).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)"
             )
         files["events"] = sized
@@ -452,9 +464,17 @@ def step_spark(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def step_product(files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    """Issue #16: the product-usage and example PQL models against the reference model
+    (benchmarks/product_usage.py)."""
+    import product_usage
+
+    return product_usage.step_product(files, opts)
+
+
 STEPS = {"duckdb": step_duckdb, "records": step_records, "records_duckdb": step_records_duckdb,
          "pandas": step_pandas,
-         "python": step_python, "spark": step_spark}  # fmt: skip
+         "python": step_python, "spark": step_spark, "product": step_product}  # fmt: skip
 
 
 def run_step(name: str, files: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
@@ -517,6 +537,12 @@ def main() -> None:
         action="store_true",
         help="events' times as a Parquet TIMESTAMP column (as warehouses export them), not text",
     )
+    ap.add_argument(
+        "--product-usage",
+        action="store_true",
+        help="product-led data (synth product_led) and step 5: a product-usage model and the "
+        "example PQL models against the reference model, same files, same run (issue #16)",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -524,7 +550,7 @@ def main() -> None:
         return
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
-    files = dataset(cache, args.leads, args.seed, args.events, args.typed_times)
+    files = dataset(cache, args.leads, args.seed, args.events, args.typed_times, args.product_usage)
     import duckdb
 
     n_events = duckdb.sql(f"SELECT count(*) FROM read_parquet('{files['events']}')").fetchall()[0][
@@ -538,6 +564,9 @@ def main() -> None:
         if name not in skip:
             print(f"running {name} ...", flush=True)
             res[name] = run_step(name, files, opts)
+    if args.product_usage:
+        print("running product ...", flush=True)
+        res["product"] = run_step("product", files, opts)
     if args.spark_leads and "spark" not in skip:
         print("running spark ...", flush=True)
         res["spark"] = run_step("spark", dataset(cache, args.spark_leads, args.seed, None), opts)
@@ -614,6 +643,12 @@ def main() -> None:
         print(
             f"   spark local          {sp['seconds']:8.2f} s for {sp['leads']:,} leads (+{sp['startup']:.1f} s session start)  peak driver {sp['peak_mb']:,.0f} MB"
         )
+    if "product" in res:
+        import product_usage
+
+        print(f"5. product usage (issue #16), peak {res['product'].pop('peak_mb'):,.0f} MB; "
+              "each model on the same files, best / median:")  # fmt: skip
+        product_usage.report(res["product"])
     (cache / "results.json").write_text(
         json.dumps({"args": vars(args), "events": n_events, "results": res}, indent=2)
     )

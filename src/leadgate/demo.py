@@ -1,4 +1,6 @@
-"""The demo: synthetic funnel -> reference model -> MQL queue and a short funnel summary.
+"""The demo: synthetic funnel -> reference model -> MQL queue and a short funnel summary; the
+data includes the product-led motion, and PostHog's PQL definition picks its PQLs (with their
+own funnel lines).
 
 ``leadgate demo`` is the first thing a new user runs; it shows the whole flow on realistic data
 in well under a minute, with nothing to configure.
@@ -16,6 +18,8 @@ from leadgate.io import read_table
 from leadgate.scoring import Progress, score_files
 
 REFERENCE_MODEL = Path(__file__).parent / "examples" / "b2b-inbound.yaml"
+# PostHog's definition has no time window, so older PQLs have closed deals to compare with.
+PQL_MODEL = Path(__file__).parent / "examples" / "posthog-pql.yaml"
 
 
 @dataclass
@@ -43,6 +47,9 @@ class DemoResult:
     funnel: list[FunnelLine]
     segments: Counter[str] = field(default_factory=Counter)
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
+    pqls: list[dict[str, Any]] = field(default_factory=list)  # PQL_MODEL's, best total first
+    pql_signals: Counter[str] = field(default_factory=Counter)
+    pql_funnel: list[FunnelLine] = field(default_factory=list)
 
 
 def _outcomes(path: Path) -> dict[str, dict[str, Any]]:
@@ -50,12 +57,14 @@ def _outcomes(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def funnel_lines(
-    records: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]]
+    records: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]], flag: str = "mql"
 ) -> list[FunnelLine]:
-    """MQLs and non-MQLs of the model beside their historical sales outcomes."""
-    lines = {"MQL": FunnelLine("MQL", 0), "not MQL": FunnelLine("not MQL", 0)}
+    """MQLs and non-MQLs of the model (PQLs and non-PQLs with ``flag="pql"``) beside their
+    historical sales outcomes."""
+    name = flag.upper()
+    lines = {name: FunnelLine(name, 0), f"not {name}": FunnelLine(f"not {name}", 0)}
     for rec in records:
-        line = lines["MQL" if rec["mql"] else "not MQL"]
+        line = lines[name if rec[flag] else f"not {name}"]
         line.leads += 1
         out = outcomes.get(str(rec["lead_id"]))
         if not out:
@@ -80,7 +89,7 @@ def run_demo(
     from leadgate.synth import generate
 
     data = Path(out_dir)
-    synth = generate(n_leads, seed, data)
+    synth = generate(n_leads, seed, data, product_led=True)
     as_of = synth.as_of
     records = score_files(
         REFERENCE_MODEL,
@@ -91,7 +100,12 @@ def run_demo(
         engine=engine,
         progress=progress,
     )
+    pql_records = score_files(
+        PQL_MODEL, synth.leads, synth.events, as_of, accounts=synth.accounts, engine=engine
+    )
+    pqls = sorted((r for r in pql_records if r["pql"]), key=lambda r: (-r["total"], r["lead_id"]))
     queue = sorted((r for r in records if r["mql"]), key=lambda r: -r["total"])
+    outcomes = _outcomes(Path(synth.outcomes))
     reasons: Counter[str] = Counter()
     for r in records:
         for m in r["missing"]:
@@ -102,9 +116,12 @@ def run_demo(
         model=records[0]["model"] if records else {},
         records=records,
         queue=queue,
-        funnel=funnel_lines(records, _outcomes(Path(synth.outcomes))),
+        funnel=funnel_lines(records, outcomes),
         segments=Counter(r["segment"] for r in queue),
         top_reasons=reasons.most_common(5),
+        pqls=pqls,
+        pql_signals=Counter(name for r in pqls for name in r["pql_signals"]),
+        pql_funnel=funnel_lines(pql_records, outcomes, "pql"),
     )
 
 

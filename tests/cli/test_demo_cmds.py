@@ -24,12 +24,20 @@ def test_demo_prints_queue_funnel_and_commands_that_run_as_printed(tmp_path: Pat
     # The closing lines are whole commands with a real lead id: run them exactly as printed.
     tail = res.stdout.split("next (copy and run):\n", 1)[1].splitlines()
     commands = [shlex.split(line) for line in tail if line.strip()]
-    assert [c[c.index("-m") + 2 if "-m" in c else 1] for c in commands] == ["explain", "score"]
+    verbs = [c[c.index("-m") + 2 if "-m" in c else 1] for c in commands]
+    assert verbs == ["explain", "score", "explain"]
     lead = commands[0][commands[0].index("explain") + 1]
     assert lead in res.stdout.split("next (copy and run):")[0]  # the top of the queue shown
+    # The product-led motion's PQLs: a line naming them, and the third command explains one.
+    pql = commands[2][commands[2].index("explain") + 1]
+    pql_line = next(line for line in res.stdout.splitlines() if line.startswith("PQLs by"))
+    assert "posthog-pql.yaml" in pql_line and "posthog-pql.yaml" in " ".join(commands[2])
+    assert pql in res.stdout.split("next (copy and run):")[0].split("PQLs by")[1]
     for command in commands:
         ran = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
         assert ran.returncode == 0, (command, ran.stderr)
+        if command is commands[2]:
+            assert "· PQL ·" in ran.stdout.split("\n\n")[0], ran.stdout  # explained: a PQL
     assert (tmp_path / "d" / "scores.csv").exists()
 
 
@@ -39,6 +47,10 @@ def test_demo_mqls_convert_better_than_the_rest(tmp_path: Path) -> None:
     assert mql.leads == len(result.queue) == sum(r["mql"] for r in result.records)
     assert mql.leads + rest.leads == 1500
     assert mql.won / max(mql.handed_to_sales, 1) > rest.won / max(rest.handed_to_sales, 1)
+    pql, not_pql = result.pql_funnel  # the product-led motion's PQLs, in their own lines
+    assert (pql.group, not_pql.group) == ("PQL", "not PQL")
+    assert pql.leads == len(result.pqls) > 0 and pql.leads + not_pql.leads == 1500
+    assert all(r["pql"] for r in result.pqls)
     assert [r["total"] for r in result.queue] == sorted(
         (r["total"] for r in result.queue), reverse=True
     )

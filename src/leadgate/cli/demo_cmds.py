@@ -91,12 +91,13 @@ def demo(
     host: str = typer.Option("127.0.0.1", "--host", help="With --serve: interface to listen on."),
     port: int = typer.Option(8000, "--port", help="With --serve: TCP port."),
 ) -> None:
-    """Generate a realistic funnel, score it with the reference model, show the MQL queue.
+    """Generate a realistic funnel, score it with the reference model, show the MQL queue
+    and the PQLs of its product-led motion.
 
     With --serve: load it into a store, create an admin key and start the server (web app at
     /app); the URL and the key are printed.
     """
-    from leadgate.demo import REFERENCE_MODEL, run_demo
+    from leadgate.demo import PQL_MODEL, REFERENCE_MODEL, run_demo
     from leadgate.errors import LeadgateError
     from leadgate.io import read_table
 
@@ -127,11 +128,11 @@ def demo(
     funnel = Table(
         box=box.SIMPLE_HEAD,
         pad_edge=False,
-        title="today's MQLs vs. what sales did with these leads historically",
+        title="today's MQLs and PQLs vs. what sales did with these leads historically",
     )
     for col in ("group", "leads", "to sales", "SAL", "SQL", "won", "win rate", "revenue"):
         funnel.add_column(col, justify="left" if col == "group" else "right", no_wrap=True)
-    for f in result.funnel:
+    for f in [*result.funnel, *result.pql_funnel]:
         funnel.add_row(
             f.group, f"{f.leads:,}", f"{f.handed_to_sales:,}", _pct(f.sal, f.handed_to_sales),
             _pct(f.sql, f.handed_to_sales), f"{f.won:,}", _pct(f.won, f.handed_to_sales),
@@ -145,18 +146,44 @@ def demo(
             highlight=False,
         )
     lead = str(result.queue[0]["lead_id"]) if result.queue else str(result.records[0]["lead_id"])
-    files = (
-        f"--model {_shown(REFERENCE_MODEL)} --leads {_shown(result.data_dir / 'leads.csv')} "
+    data = (
+        f"--leads {_shown(result.data_dir / 'leads.csv')} "
         f"--events {_shown(result.data_dir / 'events.parquet')} --as-of {result.as_of:%Y-%m-%d}"
     )
+    files = f"--model {_shown(REFERENCE_MODEL)} {data}"
     prog = _prog()
-    console.print("next (copy and run):", highlight=False)
-    # soft_wrap: a long command stays one line (the terminal wraps it), so it copies as it runs.
-    for line in (
+    lines = [
         f"  {prog} explain {lead} {files}",
         f"  {prog} score {files} --out {_shown(result.data_dir / 'scores.csv')}",
-    ):
+    ]
+    if result.pqls:
+        _print_pqls(result)
+        pql = str(result.pqls[0]["lead_id"])
+        lines.append(
+            f"  {prog} explain {pql} --model {_shown(PQL_MODEL)} {data} "
+            f"--accounts {_shown(result.data_dir / 'accounts.csv')}"
+        )
+    console.print("next (copy and run):", highlight=False)
+    # soft_wrap: a long command stays one line (the terminal wraps it), so it copies as it runs.
+    for line in lines:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _print_pqls(result: Any) -> None:
+    """The product qualified leads of the demo's product-led motion: how many, by which
+    signal, and the first few ids."""
+    from leadgate.demo import PQL_MODEL
+
+    n = len(result.pqls)
+    signals = ", ".join(f"{name} {k:,}" for name, k in result.pql_signals.most_common())
+    mqls = {r["lead_id"] for r in result.queue}
+    both = sum(1 for r in result.pqls if r["lead_id"] in mqls)
+    console.print(
+        f"PQLs by {PQL_MODEL.name} (product usage): {n:,} leads "
+        f"({_pct(n, len(result.records))}), {both:,} of them also MQLs; signals: {signals}; "
+        "e.g. " + ", ".join(str(r["lead_id"]) for r in result.pqls[:5]),
+        highlight=False,
+    )
 
 
 def _shown(path: Path) -> str:

@@ -24,6 +24,12 @@ def synth(
         None, "--as-of", help="The data set's 'now' (ISO 8601); default 2026-11-01T00:00:00Z."
     ),
     fmt: str = typer.Option("parquet", "--format", "-f", help="Events file: parquet, csv, jsonl."),
+    product_led: bool = typer.Option(
+        False,
+        "--product-led",
+        help="Add the product-led motion: trial sign-ups, activation, usage, invitations, "
+        "upgrades and hand raises, with their ground truth (for PQL models).",
+    ),
 ) -> None:
     """Generate accounts, leads, events, outcomes and ground truth for a B2B funnel."""
     from leadgate.synth import generate
@@ -45,6 +51,7 @@ def synth(
             as_of=when,
             events_format=fmt,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            product_led=product_led,
         )
     seconds = time.perf_counter() - started
     table = Table(show_header=True, header_style="bold")

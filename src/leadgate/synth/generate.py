@@ -1,7 +1,8 @@
 """``generate``: write a complete synthetic data set (accounts, leads, events, outcomes, truth).
 
-Deterministic: the same ``(n_leads, seed, as_of, events_format)`` gives the same files byte for
-byte. Events are generated and written in blocks of ``BLOCK_LEADS`` leads so memory stays bounded
+Deterministic: the same ``(n_leads, seed, as_of, events_format, product_led)`` gives the same
+files byte for byte. ``product_led`` adds the product-led motion (synth/product.py) to the same
+leads: product events in the events file and product columns in truth.csv. Events are generated and written in blocks of ``BLOCK_LEADS`` leads so memory stays bounded
 however many events there are. Files are written into a temporary folder inside ``out_dir`` and
 moved into place at the end, so a failed run leaves no half-written data set.
 """
@@ -28,6 +29,7 @@ from leadgate.synth.calendar import make_calendar
 from leadgate.synth.events import make_events
 from leadgate.synth.leads import Leads, make_leads
 from leadgate.synth.outcomes import Funnel, make_funnel
+from leadgate.synth.product import PRODUCT_TYPES, PROPERTIES, make_plan, make_product_events
 from leadgate.synth.writers import EVENT_FORMATS, EventWriter, iso_utc, text_or_null, write_csv
 
 DEFAULT_AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
@@ -37,7 +39,7 @@ LATEST_AS_OF = datetime(2200, 1, 1, tzinfo=UTC)
 BLOCK_LEADS = 20_000
 MAX_LEADS = 50_000_000
 # Independent random streams, so changing one part of the generator leaves the others alone.
-_ACCOUNTS, _LEADS, _EVENTS, _FUNNEL = 1, 2, 3, 4
+_ACCOUNTS, _LEADS, _EVENTS, _FUNNEL, _PRODUCT, _PRODUCT_EVENTS = 1, 2, 3, 4, 5, 6
 
 Progress = Callable[[int, int], None]
 
@@ -103,6 +105,7 @@ def generate(
     as_of: datetime | None = None,
     events_format: str = "parquet",
     progress: Progress | None = None,
+    product_led: bool = False,
 ) -> SynthResult:
     """Generate ``n_leads`` leads with their accounts, events, outcomes and ground truth.
 
@@ -114,6 +117,9 @@ def generate(
         as_of: the data set's "now": every timestamp is at or before it; default 2026-11-01 UTC.
         events_format: parquet, csv or jsonl.
         progress: called with (leads done, n_leads) as event blocks are written.
+        product_led: add the product-led motion (trial sign-ups, activation, usage,
+            invitations, upgrades, hand raises) driven by a hidden product propensity that
+            also drives the outcomes (synth/product.py).
 
     Raises:
         SynthError: for a bad count, seed or format, or a folder that cannot be written.
@@ -137,18 +143,30 @@ def generate(
         leads = make_leads(_rng(seed, _LEADS), n_leads, accounts, now)
         cal = make_calendar(now)
         activity = Activity.empty(n_leads)
-        writer = EventWriter(tmp / names["events"], events_format, cal, leads.lead_id)
+        plan = make_plan(_rng(seed, _PRODUCT), leads, accounts, now) if product_led else None
+        sessions = np.zeros(n_leads, dtype=np.int64)
+        writer = EventWriter(
+            tmp / names["events"], events_format, cal, leads.lead_id,
+            *((PROPERTIES, PRODUCT_TYPES) if product_led else ()),
+        )  # fmt: skip
         try:
             for block, lo in enumerate(range(0, n_leads, BLOCK_LEADS)):
                 hi = min(n_leads, lo + BLOCK_LEADS)
                 events = make_events(_rng(seed, _EVENTS, block), leads, lo, hi, cal, now)
                 activity.add_block(events, lo, hi, cal)
                 writer.write(events)
+                if plan is not None:
+                    rng = _rng(seed, _PRODUCT_EVENTS, block)
+                    counts, rows = make_product_events(rng, plan, lo, hi, now)
+                    sessions[lo:hi] = counts["sessions"]
+                    writer.write_rows(rows)
                 if progress is not None:
                     progress(hi, n_leads)
         finally:
             writer.close()
-        funnel = make_funnel(_rng(seed, _FUNNEL), leads, accounts, activity, now)
+        funnel = make_funnel(_rng(seed, _FUNNEL), leads, accounts, activity, now, plan)
+        if plan is not None:
+            funnel.truth.update(plan.truth(sessions))
         _write_tables(tmp, names, accounts, leads, funnel)
         for name in names.values():
             os.replace(tmp / name, out / name)

@@ -35,6 +35,7 @@ from leadgate.synth.accounts import BUSINESS, Accounts
 from leadgate.synth.activity import NONE, Activity
 from leadgate.synth.events import sigmoid
 from leadgate.synth.leads import CHANNEL_INDEX, DAY, Leads
+from leadgate.synth.product import ProductPlan
 
 BASE = -5.8
 HOUR = 3600
@@ -141,9 +142,17 @@ def _flaws(
 
 
 def make_funnel(
-    rng: np.random.Generator, leads: Leads, accounts: Accounts, act: Activity, as_of: int
+    rng: np.random.Generator,
+    leads: Leads,
+    accounts: Accounts,
+    act: Activity,
+    as_of: int,
+    product: ProductPlan | None = None,
 ) -> Funnel:
-    """Propensity, counterfactual outcome and the observed funnel for every lead."""
+    """Propensity, counterfactual outcome and the observed funnel for every lead.
+
+    ``product``: the product-led motion's plan; its effect joins the log-odds and its hand
+    raises (and half the upgrades) were handed to sales at their time."""
     n = len(leads)
     effects = profile_effects(leads, accounts)
     fit = sum(effects[k] for k in ("seniority_effect", "department_effect", "industry_effect",
@@ -159,12 +168,17 @@ def make_funnel(
     logit = (
         BASE + fit + effects["channel_effect"] + effects["email_effect"] + engagement + intent_eff
     )
+    if product is not None:
+        logit = logit + product.effect()
     p = sigmoid(logit)
 
     # Two streams: who is handed over (and when) never shifts the draws of each lead's
     # counterfactual outcome and stage delays, so editing the hand-off process leaves them be.
     handoff_rng, rng = rng.spawn(2)
     mql = _handoff(handoff_rng, leads, act, as_of)
+    if product is not None:
+        by = product.handoff
+        mql = np.where((by != NONE) & ((mql == NONE) | (by < mql)), by, mql)
     handed = mql != NONE
     flaw = _flaws(leads, mql, handoff_rng, accounts)
     flaw_pass = FLAW_PASS[flaw]

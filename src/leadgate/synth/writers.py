@@ -121,10 +121,23 @@ def _concat(lines: Any) -> str:
 class EventWriter:
     """Streams event blocks to one file, block by block, so memory stays bounded."""
 
-    def __init__(self, path: Path, fmt: str, cal: Calendar, lead_ids: np.ndarray) -> None:
+    def __init__(
+        self,
+        path: Path,
+        fmt: str,
+        cal: Calendar,
+        lead_ids: np.ndarray,
+        extra: tuple[str, ...] = (),
+        extra_types: tuple[str, ...] = (),
+    ) -> None:
+        """``extra``: more text property columns (after the base ones) that ``write_rows``
+        fills; ``extra_types``: the vocabulary of its rows' ``type`` codes."""
         self.path = path
         self.fmt = fmt
         self.count = 0
+        self.schema = pa.schema([*EVENT_SCHEMA, *(pa.field(c, pa.string()) for c in extra)])
+        self._extra = extra
+        self._extra_types = pa.array(extra_types, type=pa.string())
         self._types = pa.array(cat.EVENT_TYPES)
         self._urls = pa.array(cal.urls)
         self._assets = pa.array(cal.assets)
@@ -139,43 +152,67 @@ class EventWriter:
             # "everything" and "nothing".
             self._writer = pq.ParquetWriter(
                 path,
-                EVENT_SCHEMA,
+                self.schema,
                 compression="zstd",
-                use_dictionary=["lead_id", "type", "url", "asset", "channel"],
+                use_dictionary=["lead_id", "type", "url", "asset", "channel", *extra[:1]],
             )
         elif fmt == "csv":
-            self._writer = pacsv.CSVWriter(path, EVENT_SCHEMA, write_options=_CSV_OPTIONS)
+            self._writer = pacsv.CSVWriter(path, self.schema, write_options=_CSV_OPTIONS)
         else:
             self._fh = path.open("w", encoding="utf-8", newline="\n")
 
-    def _table(self, block: EventBlock) -> pa.Table:
-        n = len(block)
+    def _ids(self, n: int) -> pa.Array:
         ids = pc.cast(pa.array(np.arange(self.count + 1, self.count + n + 1)), pa.string())
-        ids = pc.binary_join_element_wise("E", pc.utf8_lpad(ids, 9, "0"), "")
-        lo = int(block.lead[0]) if n else 0
-        hi = int(block.lead[-1]) + 1 if n else 0
-        leads = pa.array(self._lead_ids[lo:hi], type=pa.string())
+        return pc.binary_join_element_wise("E", pc.utf8_lpad(ids, 9, "0"), "")
 
+    def _lead_ids_of(self, lead: np.ndarray) -> pa.Array:
+        lo = int(lead.min()) if len(lead) else 0
+        hi = int(lead.max()) + 1 if len(lead) else 0
+        return pa.array(self._lead_ids[lo:hi], type=pa.string()).take(pa.array(lead - lo))
+
+    def _table(self, block: EventBlock) -> pa.Table:
         def codes(vocab: pa.Array, c: np.ndarray) -> pa.Array:
             return vocab.take(pa.array(c, mask=c < 0))
 
+        nulls = pa.nulls(len(block), pa.string())
         return pa.table(
             {
-                "event_id": ids,
-                "lead_id": leads.take(pa.array(block.lead - lo)),
+                "event_id": self._ids(len(block)),
+                "lead_id": self._lead_ids_of(block.lead),
                 "type": self._types.take(pa.array(block.type.astype(np.int32))),
                 "timestamp": iso_utc(block.timestamp),
                 "url": codes(self._urls, block.url),
                 "asset": codes(self._assets, block.asset),
                 "channel": codes(self._channels, block.channel),
+                **{c: nulls for c in self._extra},
             },
-            schema=EVENT_SCHEMA,
+            schema=self.schema,
         )
 
     def write(self, block: EventBlock) -> None:
         """Append one block of events (ids continue from the previous block)."""
-        table = self._table(block)
-        self.count += len(block)
+        self._emit(self._table(block))
+
+    def write_rows(self, rows: pa.Table) -> None:
+        """Append rows of ``lead`` (lead number), ``type`` (code into ``extra_types``),
+        ``timestamp`` (epoch seconds) and the ``extra`` columns; the base properties are null."""
+        n = len(rows)
+        nulls = pa.nulls(n, pa.string())
+        table = pa.table(
+            {
+                "event_id": self._ids(n),
+                "lead_id": self._lead_ids_of(rows.column("lead").to_numpy()),
+                "type": self._extra_types.take(pc.cast(rows.column("type"), pa.int32())),
+                "timestamp": iso_utc(rows.column("timestamp").to_numpy()),
+                "url": nulls, "asset": nulls, "channel": nulls,
+                **{c: rows.column(c) for c in self._extra},
+            },
+            schema=self.schema,
+        )  # fmt: skip
+        self._emit(table)
+
+    def _emit(self, table: pa.Table) -> None:
+        self.count += len(table)
         if self.fmt == "parquet":
             self._writer.write_table(table, row_group_size=1 << 20)
         elif self.fmt == "csv":
