@@ -95,13 +95,24 @@ class LeadView(LeadState):
     dispositions: list[DispositionView] = Field(default_factory=list)
 
 
+class AccountState(BaseModel):
+    """An account's stage and latest score (``AccountScore.to_record()``)."""
+
+    account_id: str
+    stage: str
+    cycle: int = 0
+    score: dict[str, Any] | None = None
+
+
 class IngestResult(BaseModel):
-    """What ``ingest_events`` did: events stored or ignored as replays, and each lead's state."""
+    """What ``ingest_events`` did: events stored or ignored as replays, and each lead's state
+    (``accounts``: the state of each account whose account-level events were given)."""
 
     received: int
     inserted: int
     ignored: int  # already seen (same event id): replays add nothing
     leads: list[LeadState]
+    accounts: list[AccountState] = []
 
 
 class QueueItem(BaseModel):
