@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, func, insert, select, update
 
 from leadgate.engine.accounts_compile import compile_accounts
@@ -38,7 +38,7 @@ from leadgate.model import parse_model
 from leadgate.service.account_events import insert_account_events
 from leadgate.service.models import active_model
 from leadgate.service.rescore import ActiveModel, profile_of, score_rows
-from leadgate.service.shapes import AccountState
+from leadgate.service.shapes import AccountState as AccountState  # its home before
 from leadgate.store.db import Store
 from leadgate.store.history import lead_rows, lead_select
 from leadgate.store.schema import (
@@ -83,8 +83,8 @@ class AccountView(AccountState):
     """An account: score, explanation, buying group, members, stage moves."""
 
     explanation: dict[str, Any] | None = None
-    members: list[AccountMember] = []
-    transitions: list[AccountTransition] = []
+    members: list[AccountMember] = Field(default_factory=list)
+    transitions: list[AccountTransition] = Field(default_factory=list)
     mqa_at: datetime | None = None
     sla_due_at: datetime | None = None
     first_touch_at: datetime | None = None

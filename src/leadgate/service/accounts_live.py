@@ -34,9 +34,10 @@ from leadgate.service.account_events import (
     lock_accounts,
     unknown_accounts,
 )
-from leadgate.service.accounts import AccountState, has_accounts, rescore_accounts_in
+from leadgate.service.accounts import has_accounts, rescore_accounts_in
 from leadgate.service.models import active_model
 from leadgate.service.rescore import rescore
+from leadgate.service.shapes import AccountState
 from leadgate.store.db import Store
 from leadgate.store.ingest import ROW_LOCKS, leads_of_accounts
 from leadgate.store.schema import account_states, leads
@@ -48,10 +49,8 @@ class UnknownAccountError(IngestError):
     """An account-level event names an account the store does not know."""
 
     def __init__(self, account_id: str) -> None:
-        super().__init__(
-            f"no account '{account_id}' (load or PUT the account before its events)",
-            field="account_id",
-        )
+        self.reason = f"no account '{account_id}' (load or PUT the account before its events)"
+        super().__init__(self.reason, field="account_id")
         self.account_id = account_id
 
 
@@ -81,7 +80,9 @@ def begin_account_writes(
     if account_events:
         missing = unknown_accounts(conn, owners)
         if missing:
-            raise UnknownAccountError(next(e.lead_id for e in account_events if e.lead_id in missing))
+            raise UnknownAccountError(
+                next(e.lead_id for e in account_events if e.lead_id in missing)
+            )
     if ROW_LOCKS[conn.dialect.name]:
         lock_accounts(conn, owners.union(accounts_of_leads(conn, lead_ids)))
     return insert_account_events(conn, account_events, at) if account_events else []
