@@ -130,8 +130,9 @@ def ingest_events(
             fresh.setdefault(primary.get(ev.lead_id, ev.lead_id), []).append(ev)
         _rescore_ids(store, conn, list(fresh), as_of, Cause.SCORE, actor, fresh)
         touched = follow_accounts(
-            store, conn, list(fresh), as_of, actor=actor, account_ids=[e.lead_id for e in added]
-        )
+            store, conn, list(fresh), as_of, actor=actor,
+            account_ids=[e.lead_id for e in account_events],
+        )  # fmt: skip
         rows = fetch_leads(conn, ids)
     received = len(items) + len(account_events)
     return IngestResult(
