@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from accounts_helpers import ACCOUNTS, EVENTS, LEADS, MODEL
-from leadgate.store.schema import account_events, events, mql_cycles, mqa_cycles, outbox
+from leadgate.store.schema import account_events, events, mqa_cycles, mql_cycles, outbox
 
 ABM_MODEL = MODEL.replace("threshold: 100", "threshold: 80")
 
