@@ -37,7 +37,7 @@ from leadgate.lifecycle.sla import sla_due_at, sla_hours_of, sla_state
 from leadgate.model import parse_model
 from leadgate.service.account_events import insert_account_events
 from leadgate.service.models import active_model
-from leadgate.service.rescore import ActiveModel, profile_of, score_rows
+from leadgate.service.rescore import ActiveModel, Scorer, profile_of, score_rows
 from leadgate.service.shapes import AccountState as AccountState  # its home before
 from leadgate.store.db import Store
 from leadgate.store.history import lead_rows, lead_select
@@ -110,8 +110,8 @@ class AccountsReport(BaseModel):
     new_mqas: list[str]
 
 
-def _plan(conn: Connection, store: Store) -> AccountPlan:
-    model = active_model(conn, store)
+def _plan(conn: Connection, store: Store, model: ActiveModel | None = None) -> AccountPlan:
+    model = model or active_model(conn, store)
     if model is None:
         raise NotFoundError("no model is published yet")
     key = f"accounts:{model.hash}"
@@ -143,12 +143,20 @@ def _account_events(conn: Connection, ids: Sequence[str] | None) -> dict[str, li
 
 
 def score_store_accounts(
-    conn: Connection, store: Store, as_of: datetime, account_ids: Sequence[str] | None = None
+    conn: Connection,
+    store: Store,
+    as_of: datetime,
+    account_ids: Sequence[str] | None = None,
+    *,
+    model: ActiveModel | None = None,
+    scorer: Scorer | None = None,
 ) -> list[AccountScore]:
     """Every stored account's score at ``as_of`` (leads as stored, canonical and not erased);
-    ``account_ids``: those accounts only (reading their leads and events alone)."""
-    plan = _plan(conn, store)
-    model = active_model(conn, store)
+    ``account_ids``: those accounts only (reading their leads and events alone). ``model``: the
+    published model when the caller has it; ``scorer``: what scores the leads (default
+    ``score_rows``; the live path passes the leads' incremental states)."""
+    model = model or active_model(conn, store)
+    plan = _plan(conn, store, model)
     assert model is not None
     q = select(accounts)
     lq = lead_select().where(
@@ -160,7 +168,7 @@ def score_store_accounts(
     accts = {r.account_id: dict(r.attrs) for r in conn.execute(q)}
     rows = lead_rows(conn, lq)
     rows = [r for r in rows if r.account_id in accts]
-    scores = score_rows(conn, model, rows, as_of)
+    scores = (scorer or score_rows)(conn, model, rows, as_of)
     by_account: dict[str, list[ScoredLead]] = defaultdict(list)
     for r, s in zip(rows, scores, strict=True):
         assert r.account_id is not None
@@ -198,18 +206,22 @@ def rescore_accounts_in(
     account_ids: Sequence[str] | None,
     *,
     actor: str = SYSTEM,
+    model: ActiveModel | None = None,
+    scorer: Scorer | None = None,
 ) -> AccountsReport:
-    """``rescore_accounts`` inside the caller's transaction, for ``account_ids`` (None: all).
+    """``rescore_accounts`` inside the caller's transaction, for ``account_ids`` (None: all);
+    ``model`` and ``scorer`` as ``score_store_accounts``'s.
 
     A new MQA records its cycle in ``mqa_cycles`` (``handoff``: the account is ABM, so this MQA
     is its hand-off to sales; ``qualified_by`` "mqa") and queues the ``account.mqa`` message.
     """
     as_of = as_utc(as_of)
     new_mqas: list[str] = []
-    plan = _plan(conn, store)
+    model = model or active_model(conn, store)
+    plan = _plan(conn, store, model)
     policy = plan.lead.segments[-1].policy
     sla_hours = sla_hours_of(policy.sla_hours)
-    scores = score_store_accounts(conn, store, as_of, account_ids)
+    scores = score_store_accounts(conn, store, as_of, account_ids, model=model, scorer=scorer)
     sq = select(account_states)
     if account_ids is not None:
         sq = sq.where(account_states.c.account_id.in_(account_ids))

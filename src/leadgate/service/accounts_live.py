@@ -24,6 +24,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from leadgate.engine import Score
 from leadgate.engine.event import Event
 from leadgate.engine.python import reads_accounts
 from leadgate.errors import IngestError
@@ -35,10 +36,12 @@ from leadgate.service.account_events import (
     unknown_accounts,
 )
 from leadgate.service.accounts import has_accounts, rescore_accounts_in
+from leadgate.service.lead_state import score_from_states
 from leadgate.service.models import active_model
-from leadgate.service.rescore import rescore
+from leadgate.service.rescore import ActiveModel, rescore
 from leadgate.service.shapes import AccountState
 from leadgate.store.db import Store
+from leadgate.store.history import LeadRow
 from leadgate.store.ingest import ROW_LOCKS, leads_of_accounts
 from leadgate.store.schema import account_states, leads
 
@@ -111,8 +114,18 @@ def follow_accounts(
         if others:
             rescore(conn, model, others, as_of, cause=Cause.SCORE, actor=actor)
     if touched and has_accounts(store, model):
-        rescore_accounts_in(conn, store, as_of, touched, actor=actor)
+        # The leads from their incremental states (equal to their events' scores, in O(rules)
+        # a lead, service/lead_state.py): reading every lead's events was most of the cost.
+        rescore_accounts_in(
+            conn, store, as_of, touched, actor=actor, model=model, scorer=_from_states
+        )
     return account_states_of(conn, answer)
+
+
+def _from_states(
+    conn: Connection, model: ActiveModel, rows: Sequence[LeadRow], as_of: datetime
+) -> list[Score]:
+    return score_from_states(conn, model, rows, as_of, {})
 
 
 def account_states_of(conn: Connection, account_ids: Sequence[str]) -> list[AccountState]:
