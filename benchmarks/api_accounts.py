@@ -160,6 +160,21 @@ def _profile(db: str, pairs: list[tuple[str, str]], out: str, n: int) -> None:
     rng = random.Random(2)
     now = datetime.now(UTC)
     calls = [rng.choice(pairs) for _ in range(n)]
+    for label, hook in (("with", None), ("without", "off")):
+        # The same events with the account path (follow_accounts) and without it: its share.
+        import leadgate.service.leads as live
+
+        saved = live.follow_accounts
+        if hook:
+            live.follow_accounts = lambda *a, **k: []  # type: ignore[assignment]
+        start = time.process_time()
+        for i, (lead, account) in enumerate(calls):
+            ev = Event(lead, "page_view", now, f"cpu-{label}-{i}", {"url": "/pricing"})
+            ingest_events(store, [ev], now)
+            get_account(store, account)
+        live.follow_accounts = saved
+        cpu = 1000 * (time.process_time() - start) / n
+        print(f"in-process, {label} re-scoring the account: {cpu:.1f} ms CPU per event + answer")
     prof = cProfile.Profile(time.process_time)  # CPU: the machine is shared
     start = time.process_time()
     prof.enable()
