@@ -35,7 +35,7 @@ from leadgate.lifecycle.account_stages import (
 )
 from leadgate.lifecycle.sla import sla_due_at, sla_hours_of, sla_state
 from leadgate.model import parse_model
-from leadgate.service.account_events import insert_account_events
+from leadgate.service.account_events import insert_account_events, lock_accounts
 from leadgate.service.models import active_model
 from leadgate.service.rescore import ActiveModel, Scorer, profile_of, score_rows
 from leadgate.service.shapes import AccountState as AccountState  # its home before
@@ -196,6 +196,9 @@ def rescore_accounts(store: Store, as_of: datetime, *, actor: str = SYSTEM) -> A
         ModelError: the published model has no ``accounts:`` block.
     """
     with store.write() as conn:
+        # Live writers re-score accounts too (service/accounts_live.py): take every account's
+        # lock first, in their order (PostgreSQL), so none inserts a state row meanwhile.
+        lock_accounts(conn, conn.execute(select(accounts.c.account_id)).scalars())
         return rescore_accounts_in(conn, store, as_of, None, actor=actor)
 
 
