@@ -20,7 +20,10 @@ from leadgate.errors import IngestError
 from leadgate.io.account_events import split_row
 from leadgate.service import ingest_events, publish_model, tick, upsert_account, upsert_lead
 from leadgate.service.load import load_file
+from leadgate.service.retention import apply_retention
+from leadgate.service.settings import change_setting
 from leadgate.store import Store, open_store
+from leadgate.store.audit import Actor
 from leadgate.store.schema import (
     account_events,
     account_states,
@@ -262,3 +265,19 @@ def test_load_refuses_an_unknown_account_naming_file_line_and_field(
         assert len(conn.execute(select(account_events.c.event_id)).all()) == 1
         (a1,) = conn.execute(select(account_states).where(account_states.c.account_id == "A1"))
     assert a1.score["scores"]["intent"] == 5.0  # re-scored by the load
+
+
+def test_retention_deletes_old_account_events_with_the_lead_events(store: Store) -> None:
+    old, recent = (AS_OF - timedelta(days=d) for d in (200, 5))
+    visits = [
+        split_row({"account_id": "A1", "type": "page_view", "timestamp": t.isoformat()}).event
+        for t in (old, recent)
+    ]
+    ingest_events(store, [], AS_OF, account_events=visits)
+    ops = Actor("cli:ops")
+    change_setting(store, "retention.events_days", 100, at=AS_OF, by=ops, force=True)
+    report = apply_retention(store, AS_OF, by=ops, force=True)
+    assert report.events == 1
+    with store.read() as conn:
+        kept = conn.execute(select(account_events.c.timestamp)).scalars().all()
+    assert kept == [recent]
