@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -116,8 +117,11 @@ def follow_accounts(
     if touched and has_accounts(store, model):
         # The leads from their incremental states (equal to their events' scores, in O(rules)
         # a lead, service/lead_state.py): reading every lead's events was most of the cost.
+        # A bulk load touches many accounts: re-score them all in one pass (a superset; no id
+        # list longer than a statement may bind).
+        which = touched if len(touched) <= CHUNK else None
         rescore_accounts_in(
-            conn, store, as_of, touched, actor=actor, model=model, scorer=_from_states
+            conn, store, as_of, which, actor=actor, model=model, scorer=_from_states
         )
     return account_states_of(conn, answer)
 
@@ -131,12 +135,11 @@ def _from_states(
 def account_states_of(conn: Connection, account_ids: Sequence[str]) -> list[AccountState]:
     """Each account's stored stage and score (``target`` and no score before its first)."""
     c = account_states.c
-    rows = {
-        r.account_id: r
-        for r in conn.execute(
-            select(c.account_id, c.stage, c.cycle, c.score).where(c.account_id.in_(account_ids))
-        )
-    }
+    rows: dict[str, Any] = {}
+    for start in range(0, len(account_ids), CHUNK):
+        part = account_ids[start : start + CHUNK]
+        q = select(c.account_id, c.stage, c.cycle, c.score).where(c.account_id.in_(part))
+        rows.update((r.account_id, r) for r in conn.execute(q))
     return [
         AccountState(account_id=a, stage=rows[a].stage, cycle=rows[a].cycle, score=rows[a].score)
         if a in rows
