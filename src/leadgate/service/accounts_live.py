@@ -71,7 +71,11 @@ def accounts_of_leads(conn: Connection, lead_ids: Iterable[str]) -> list[str]:
 
 
 def begin_account_writes(
-    conn: Connection, lead_ids: Iterable[str], account_events: Sequence[Event], at: datetime
+    store: Store,
+    conn: Connection,
+    lead_ids: Iterable[str],
+    account_events: Sequence[Event],
+    at: datetime,
 ) -> list[Event]:
     """First step of a write that touches accounts: lock the accounts of ``lead_ids`` and of
     ``account_events`` (PostgreSQL; before any lead's row lock, ``lock_accounts``), refuse an
@@ -87,9 +91,16 @@ def begin_account_writes(
             raise UnknownAccountError(
                 next(e.lead_id for e in account_events if e.lead_id in missing)
             )
-    if ROW_LOCKS[conn.dialect.name]:
+    if ROW_LOCKS[conn.dialect.name] and reads_accounts_of(store, conn):
         lock_accounts(conn, owners.union(accounts_of_leads(conn, lead_ids)))
     return insert_account_events(conn, account_events, at) if account_events else []
+
+
+def reads_accounts_of(store: Store, conn: Connection) -> bool:
+    """Does the published model re-score accounts or read accounts' events (so a write of one
+    lead re-scores others)?"""
+    model = active_model(conn, store)
+    return model is not None and (reads_accounts(model.plan) or has_accounts(store, model))
 
 
 def follow_accounts(
@@ -108,13 +119,16 @@ def follow_accounts(
     model = active_model(conn, store)
     if model is None:
         return [AccountState(account_id=a, stage=TARGET) for a in answer]
+    teammates, accounts = reads_accounts(model.plan), has_accounts(store, model)
+    if not (teammates or accounts):  # nothing reads accounts: no account query at all
+        return account_states_of(conn, answer)
     touched = sorted(set(accounts_of_leads(conn, lead_ids)).union(answer))
-    if touched and reads_accounts(model.plan):
+    if touched and teammates:
         done = set(lead_ids)
         others = [i for i in leads_of_accounts(conn, touched) if i not in done]
         if others:
             rescore(conn, model, others, as_of, cause=Cause.SCORE, actor=actor)
-    if touched and has_accounts(store, model):
+    if touched and accounts:
         # The leads from their incremental states (equal to their events' scores, in O(rules)
         # a lead, service/lead_state.py): reading every lead's events was most of the cost.
         # A bulk load touches many accounts: re-score them all in one pass (a superset; no id

@@ -120,7 +120,7 @@ def ingest_events(
     as_of = as_utc(as_of)
     with store.write() as conn:
         lock_leads_table(conn, "write")  # a running publish or tick finishes first
-        added = begin_account_writes(conn, (e.lead_id for e in items), account_events, as_of)
+        added = begin_account_writes(store, conn, (e.lead_id for e in items), account_events, as_of)
         inserted = insert_events(conn, items, as_of)
         primary = duplicates_of(conn, list(dict.fromkeys(e.lead_id for e in items)))
         ids = list(dict.fromkeys(primary.get(e.lead_id, e.lead_id) for e in items))
@@ -171,7 +171,7 @@ def upsert_lead(
     as_of = as_utc(as_of)
     with store.write() as conn:
         lock_leads_table(conn, "write")
-        begin_account_writes(conn, [str(lead_id)], (), as_of)  # its account's lock first
+        begin_account_writes(store, conn, [str(lead_id)], (), as_of)  # its account's lock first
         upsert_leads(conn, [profile], as_of)
         _rescore_ids(store, conn, [str(lead_id)], as_of, Cause.SCORE, actor)
         follow_accounts(store, conn, [str(lead_id)], as_of, actor=actor)

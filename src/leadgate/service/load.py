@@ -24,7 +24,7 @@ from leadgate.io import Position, read_accounts, read_leads
 from leadgate.io.account_events import OwnedEvent, iter_split_events
 from leadgate.lifecycle.stages import Cause
 from leadgate.service.account_events import insert_account_events, lock_accounts, unknown_accounts
-from leadgate.service.accounts_live import accounts_of_leads, follow_accounts
+from leadgate.service.accounts_live import accounts_of_leads, follow_accounts, reads_accounts_of
 from leadgate.service.models import active_model
 from leadgate.service.rescore import ActiveModel, Progress, cycle_terms, rescore
 from leadgate.service.sales import REASONS_KEY
@@ -123,8 +123,9 @@ def load_file(
             affected = leads_of_accounts(conn, accounts)
         elif kind == "events":
             affected = _load_events(
-                conn, path, as_of, report, read_progress, chunk_rows, account_ids
-            )
+                conn, path, as_of, report, read_progress, chunk_rows, account_ids,
+                reads_accounts_of(store, conn),
+            )  # fmt: skip
         else:
             reasons = get_setting(conn, REASONS_KEY)
             done_o = import_outcomes(
@@ -197,6 +198,7 @@ def _load_events(
     read_progress: ReadProgress | None,
     chunk_rows: int,
     account_ids: list[str],
+    lock_accounts_first: bool,
 ) -> list[str]:
     """Stream an events file into the store in chunks; return the leads to re-score (and add
     to ``account_ids`` the accounts of its new account-level events, ``_account_rows``).
@@ -223,7 +225,8 @@ def _load_events(
         owners: set[str] = set()
         for o in iter_split_events(path):
             (owners if o.account else lead_ids).add(o.event.lead_id)
-        lock_accounts(conn, owners.union(accounts_of_leads(conn, lead_ids)))  # accounts first
+        if lock_accounts_first:  # accounts are re-scored: their locks before the leads'
+            lock_accounts(conn, owners.union(accounts_of_leads(conn, lead_ids)))
         held = lock_lead_times(conn, lead_ids)
     position = Position()
     every = min(chunk_rows, PROGRESS_ROWS)
