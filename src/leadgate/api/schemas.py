@@ -26,8 +26,9 @@ from leadgate.api.limits import (
 )
 from leadgate.engine import Event
 from leadgate.errors import IngestError, LeadgateError
+from leadgate.io.account_events import OwnedEvent, split_row
 from leadgate.io.formats import flatten
-from leadgate.io.readers import bad_time, event_from_row, parse_timestamp
+from leadgate.io.readers import bad_time, parse_timestamp
 
 _ID_CHECK = AfterValidator(text_validator(free_text=False))
 _TEXT_CHECK = AfterValidator(text_validator(free_text=True))
@@ -53,11 +54,17 @@ Action = Literal["accept", "reject", "sql", "opportunity", "won", "lost", "recyc
 
 
 class EventIn(BaseModel):
-    """One event: who, what, when; any other key is a property of the event (``url``, ...)."""
+    """One event: who, what, when; any other key is a property of the event (``url``, ...).
+
+    Who: a ``lead_id`` (a lead's event; an ``account_id`` beside it is a property), or an
+    ``account_id`` alone (an account-level event, scored by the accounts' ``intent:`` rules)."""
 
     model_config = ConfigDict(extra="allow")
 
-    lead_id: str | int
+    lead_id: str | int | None = Field(None, description="the lead's event (or give account_id)")
+    account_id: str | int | None = Field(
+        None, description="with no lead_id: an account-level event (a de-anonymised visit)"
+    )
     type: str
     timestamp: str = Field(description="ISO 8601; without a zone it means UTC")
     event_id: str | int | None = Field(None, description="given, or derived from the content")
@@ -191,13 +198,25 @@ def _located(exc: IngestError, prefix: str) -> FieldError:
 
 
 def parse_events(body: Any, max_batch: int) -> tuple[list[Event], bool]:
-    """Validate an events body; returns the events and whether it was a batch.
+    """``parse_event_body``'s events (an account-level event's owner is its account id)."""
+    owned, batch = parse_event_body(body, max_batch)
+    return [o.event for o in owned], batch
+
+
+def event_prefixes(batch: bool, count: int) -> list[str]:
+    """Where each event of a body is: ``events[3]`` in a batch, ``event`` alone."""
+    return [f"events[{i}]" for i in range(count)] if batch else ["event"]
+
+
+def parse_event_body(body: Any, max_batch: int) -> tuple[list[OwnedEvent], bool]:
+    """Validate an events body; returns the events (each a lead's or an account's,
+    ``io/account_events.split_row``) and whether it was a batch.
 
     Raises:
         IngestError: a malformed body or event, ``field`` naming where (``events[2].type``).
         BatchTooLargeError: more than ``max_batch`` events.
     """
-    if isinstance(body, dict) and "events" in body and "lead_id" not in body:
+    if isinstance(body, dict) and "events" in body and not {"lead_id", "account_id"} & set(body):
         items = body["events"]
         if not isinstance(items, list):
             raise FieldError("expected a list of events", "events")
@@ -208,16 +227,16 @@ def parse_events(body: Any, max_batch: int) -> tuple[list[Event], bool]:
         extra = sorted(set(body) - {"events"})
         if extra:
             raise FieldError("unknown key next to 'events'", extra[0])
-        batch, prefixes = True, [f"events[{i}]" for i in range(len(items))]
+        batch, prefixes = True, event_prefixes(True, len(items))
     elif isinstance(body, dict):
-        items, batch, prefixes = [body], False, ["event"]
+        items, batch, prefixes = [body], False, event_prefixes(False, 1)
     else:
         raise FieldError('expected an event object or {"events": [...]}', "body")
-    out: list[Event] = []
+    out: list[OwnedEvent] = []
     for item, prefix in zip(items, prefixes, strict=True):
         if not isinstance(item, dict):
             raise FieldError("expected an event object", prefix)
-        for name in ("lead_id", "event_id", "type", "timestamp"):
+        for name in ("lead_id", "account_id", "event_id", "type", "timestamp"):
             value = item.get(name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
                 raise FieldError(f"must be text, got {value!r}", f"{prefix}.{name}")
@@ -225,7 +244,7 @@ def parse_events(body: Any, max_batch: int) -> tuple[list[Event], bool]:
         check_value(item, prefix)
         row = flatten(item)
         try:
-            out.append(event_from_row(row))
+            out.append(split_row(row))
         except IngestError as exc:
             raise _located(exc, prefix) from None
     return out, batch

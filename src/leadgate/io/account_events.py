@@ -9,12 +9,14 @@ refused, naming its line.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from leadgate.engine.event import Event
 from leadgate.errors import IngestError
-from leadgate.io.readers import event_from_row, read_table
+from leadgate.io.readers import Position, event_from_row, read_table
 
 ACCOUNT_ID = "account_id"
 
@@ -27,25 +29,45 @@ class SplitEvents:
     accounts: dict[str, list[Event]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class OwnedEvent:
+    """One row of a mixed events file: its line, the event, and whether the owner
+    (``event.lead_id``) is an account (an account-level event) rather than a lead."""
+
+    line: int
+    event: Event
+    account: bool
+
+
+def split_row(row: dict[str, Any], file: str = "", line: int | None = None) -> OwnedEvent:
+    """Validate one event row: a lead's event (``lead_id``) or an account's (``account_id`` and
+    no ``lead_id``); neither is refused, naming ``lead_id``."""
+    if row.get("lead_id") is not None:
+        return OwnedEvent(line or 0, event_from_row(row, file, line), False)
+    account = row.pop(ACCOUNT_ID, None)
+    if account is None:
+        raise IngestError(
+            "needs a lead_id (a lead's event) or an account_id (an account's event)",
+            file=file,
+            line=line,
+            field="lead_id",
+        )
+    row["lead_id"] = account
+    return OwnedEvent(line or 0, event_from_row(row, file, line), True)
+
+
+def iter_split_events(path: str | Path, position: Position | None = None) -> Iterator[OwnedEvent]:
+    """The file's events one at a time as it is read (``io.readers.iter_events``, account-level
+    events included); a bad row raises when it is reached."""
+    file = str(path)
+    for line, row in read_table(path, position=position, required=("type", "timestamp")):
+        yield split_row(row, file, line)
+
+
 def read_split_events(path: str | Path) -> SplitEvents:
     """Every event of the file, validated first, split into lead and account-level events."""
-    file = str(path)
     leads: dict[str, list[Event]] = defaultdict(list)
     accounts: dict[str, list[Event]] = defaultdict(list)
-    for line, row in read_table(path, required=("type", "timestamp")):
-        if row.get("lead_id") is not None:
-            ev = event_from_row(row, file, line)
-            leads[ev.lead_id].append(ev)
-            continue
-        account = row.pop(ACCOUNT_ID, None)
-        if account is None:
-            raise IngestError(
-                "needs a lead_id (a lead's event) or an account_id (an account's event)",
-                file=file,
-                line=line,
-                field="lead_id",
-            )
-        row["lead_id"] = account
-        ev = event_from_row(row, file, line)
-        accounts[ev.lead_id].append(ev)
+    for item in iter_split_events(path):
+        (accounts if item.account else leads)[item.event.lead_id].append(item.event)
     return SplitEvents(dict(leads), dict(accounts))

@@ -11,11 +11,11 @@ leads only) scored at the same ``as_of``, its account-level events. The lifecycl
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, func, insert, select, update
 
 from leadgate.engine.accounts_compile import compile_accounts
@@ -25,15 +25,20 @@ from leadgate.engine.accounts_result import AccountScore
 from leadgate.engine.event import Event, as_utc
 from leadgate.errors import ConflictError, NotFoundError
 from leadgate.lifecycle.account_stages import (
+    CUSTOMER,
+    ENGAGED,
     MQA,
+    OPPORTUNITY,
     TARGET,
     plan_account_disposition,
     stage_after_score,
 )
-from leadgate.lifecycle.sla import sla_due_at, sla_state
+from leadgate.lifecycle.sla import sla_due_at, sla_hours_of, sla_state
 from leadgate.model import parse_model
+from leadgate.service.account_events import insert_account_events, lock_accounts
 from leadgate.service.models import active_model
-from leadgate.service.rescore import profile_of, score_rows
+from leadgate.service.rescore import ActiveModel, Scorer, profile_of, score_rows
+from leadgate.service.shapes import AccountState as AccountState  # its home before
 from leadgate.store.db import Store
 from leadgate.store.history import lead_rows, lead_select
 from leadgate.store.schema import (
@@ -42,20 +47,13 @@ from leadgate.store.schema import (
     account_transitions,
     accounts,
     leads,
+    mqa_cycles,
     outbox,
 )
 
 SYSTEM = "system"
 MQA_TOPIC = "account.mqa"  # the webhook topic of a new MQA (webhooks/registry.TOPICS)
-
-
-class AccountState(BaseModel):
-    """An account's stage and latest score (``AccountScore.to_record()``)."""
-
-    account_id: str
-    stage: str
-    cycle: int = 0
-    score: dict[str, Any] | None = None
+QUALIFIED_BY = "mqa"  # what qualified an account hand-off (mql_cycles say mql, pql, mql+pql)
 
 
 class AccountTransition(BaseModel):
@@ -85,8 +83,8 @@ class AccountView(AccountState):
     """An account: score, explanation, buying group, members, stage moves."""
 
     explanation: dict[str, Any] | None = None
-    members: list[AccountMember] = []
-    transitions: list[AccountTransition] = []
+    members: list[AccountMember] = Field(default_factory=list)
+    transitions: list[AccountTransition] = Field(default_factory=list)
     mqa_at: datetime | None = None
     sla_due_at: datetime | None = None
     first_touch_at: datetime | None = None
@@ -112,8 +110,8 @@ class AccountsReport(BaseModel):
     new_mqas: list[str]
 
 
-def _plan(conn: Connection, store: Store) -> AccountPlan:
-    model = active_model(conn, store)
+def _plan(conn: Connection, store: Store, model: ActiveModel | None = None) -> AccountPlan:
+    model = model or active_model(conn, store)
     if model is None:
         raise NotFoundError("no model is published yet")
     key = f"accounts:{model.hash}"
@@ -126,57 +124,56 @@ def _plan(conn: Connection, store: Store) -> AccountPlan:
 
 def add_account_events(store: Store, events: Iterable[Event], *, at: datetime) -> int:
     """Store account-level events (``Event.lead_id`` is the account id); a replayed event id
-    adds nothing. Returns how many were new."""
-    rows = list({e.event_id: e for e in events}.values())
+    adds nothing. Returns how many were new. (No re-score: ``ingest_events`` with
+    ``account_events`` stores them and re-scores their accounts in one transaction.)"""
     with store.write() as conn:
-        seen = set(
-            conn.execute(
-                select(account_events.c.event_id).where(
-                    account_events.c.event_id.in_([e.event_id for e in rows])
-                )
-            ).scalars()
-        )
-        fresh = [
-            {"event_id": e.event_id, "account_id": e.lead_id, "type": e.type,
-             "timestamp": e.timestamp, "properties": dict(e.properties), "ingested_at": as_utc(at)}
-            for e in rows
-            if e.event_id not in seen
-        ]  # fmt: skip
-        if fresh:
-            conn.execute(insert(account_events), fresh)
-    return len(fresh)
+        return len(insert_account_events(conn, list(events), at))
 
 
-def _account_events(conn: Connection) -> dict[str, list[Event]]:
+def _account_events(conn: Connection, ids: Sequence[str] | None) -> dict[str, list[Event]]:
     out: dict[str, list[Event]] = defaultdict(list)
-    for row in conn.execute(select(account_events)):
+    q = select(account_events)
+    if ids is not None:
+        q = q.where(account_events.c.account_id.in_(ids))
+    for row in conn.execute(q):
         out[row.account_id].append(
             Event(row.account_id, row.type, as_utc(row.timestamp), row.event_id, row.properties)
         )
     return out
 
 
-def score_store_accounts(conn: Connection, store: Store, as_of: datetime) -> list[AccountScore]:
-    """Every stored account's score at ``as_of`` (leads as stored, canonical and not erased)."""
-    plan = _plan(conn, store)
-    model = active_model(conn, store)
+def score_store_accounts(
+    conn: Connection,
+    store: Store,
+    as_of: datetime,
+    account_ids: Sequence[str] | None = None,
+    *,
+    model: ActiveModel | None = None,
+    scorer: Scorer | None = None,
+) -> list[AccountScore]:
+    """Every stored account's score at ``as_of`` (leads as stored, canonical and not erased);
+    ``account_ids``: those accounts only (reading their leads and events alone). ``model``: the
+    published model when the caller has it; ``scorer``: what scores the leads (default
+    ``score_rows``; the live path passes the leads' incremental states)."""
+    model = model or active_model(conn, store)
+    plan = _plan(conn, store, model)
     assert model is not None
-    accts = {r.account_id: dict(r.attrs) for r in conn.execute(select(accounts))}
-    rows = lead_rows(
-        conn,
-        lead_select().where(
-            leads.c.account_id.is_not(None),
-            leads.c.duplicate_of.is_(None),
-            leads.c.erased_at.is_(None),
-        ),
+    q = select(accounts)
+    lq = lead_select().where(
+        leads.c.account_id.is_not(None), leads.c.duplicate_of.is_(None), leads.c.erased_at.is_(None)
     )
+    if account_ids is not None:
+        q = q.where(accounts.c.account_id.in_(account_ids))
+        lq = lq.where(leads.c.account_id.in_(account_ids))
+    accts = {r.account_id: dict(r.attrs) for r in conn.execute(q)}
+    rows = lead_rows(conn, lq)
     rows = [r for r in rows if r.account_id in accts]
-    scores = score_rows(conn, model, rows, as_of)
+    scores = (scorer or score_rows)(conn, model, rows, as_of)
     by_account: dict[str, list[ScoredLead]] = defaultdict(list)
     for r, s in zip(rows, scores, strict=True):
         assert r.account_id is not None
         by_account[r.account_id].append(ScoredLead.of(profile_of(r, accts[r.account_id]), s))
-    evs = _account_events(conn)
+    evs = _account_events(conn, account_ids)
     return [
         score_account(plan, {**attrs, "account_id": aid}, evs.get(aid, ()), by_account[aid], as_of, aid)
         for aid, attrs in sorted(accts.items())
@@ -198,53 +195,94 @@ def rescore_accounts(store: Store, as_of: datetime, *, actor: str = SYSTEM) -> A
         NotFoundError: no model is published.
         ModelError: the published model has no ``accounts:`` block.
     """
+    with store.write() as conn:
+        # Live writers re-score accounts too (service/accounts_live.py): take every account's
+        # lock first, in their order (PostgreSQL), so none inserts a state row meanwhile.
+        lock_accounts(conn, conn.execute(select(accounts.c.account_id)).scalars())
+        return rescore_accounts_in(conn, store, as_of, None, actor=actor)
+
+
+def rescore_accounts_in(
+    conn: Connection,
+    store: Store,
+    as_of: datetime,
+    account_ids: Sequence[str] | None,
+    *,
+    actor: str = SYSTEM,
+    model: ActiveModel | None = None,
+    scorer: Scorer | None = None,
+) -> AccountsReport:
+    """``rescore_accounts`` inside the caller's transaction, for ``account_ids`` (None: all);
+    ``model`` and ``scorer`` as ``score_store_accounts``'s.
+
+    A new MQA records its cycle in ``mqa_cycles`` (``handoff``: the account is ABM, so this MQA
+    is its hand-off to sales; ``qualified_by`` "mqa") and queues the ``account.mqa`` message.
+    """
     as_of = as_utc(as_of)
     new_mqas: list[str] = []
-    with store.write() as conn:
-        plan = _plan(conn, store)
-        sla_hours = plan.lead.segments[-1].policy.sla_hours
-        scores = score_store_accounts(conn, store, as_of)
-        states = {r.account_id: r for r in conn.execute(select(account_states))}
-        for s in scores:
-            record = s.to_record()
-            values: dict[str, Any] = {
-                "score": record, "explanation": s.explanation.to_dict(), "score_total": s.total,
-                "mqa": s.mqa, "abm": s.abm, "completeness": s.explanation.completeness,
-                "model_hash": plan.lead.hash, "scored_at": as_of,
-            }  # fmt: skip
-            old = states.get(s.account_id)
-            stage, cycle = (old.stage, old.cycle) if old is not None else (TARGET, 0)
-            target = stage_after_score(stage, s.mqa, _engaged(s))
-            if target is not None:
-                if target == MQA:
-                    cycle += 1
-                    values |= {"mqa_at": as_of, "sla_due_at": sla_due_at(as_of, sla_hours),
-                               "first_touch_at": None}  # fmt: skip
-                    new_mqas.append(s.account_id)
-                    conn.execute(insert(outbox).values(
-                        topic=MQA_TOPIC, lead_id=None, created_at=as_of,
-                        payload={"account_id": s.account_id, "cycle": cycle, "at": as_of.isoformat(),
-                                 "score": record},
-                    ))  # fmt: skip
-                values |= {"stage": target, "stage_since": as_of, "cycle": cycle}
-                conn.execute(
-                    insert(account_transitions).values(
-                        account_id=s.account_id, cycle=cycle, from_stage=stage, to_stage=target,
-                        at=as_of, cause="score", actor=actor, model_hash=plan.lead.hash,
-                    )
-                )  # fmt: skip
-            if old is None:
-                values.setdefault("stage", stage)
-                values.setdefault("stage_since", as_of)
-                values.setdefault("cycle", cycle)
-                conn.execute(insert(account_states).values(account_id=s.account_id, **values))
-            else:
-                conn.execute(
-                    update(account_states)
-                    .where(account_states.c.account_id == s.account_id)
-                    .values(**values)
+    model = model or active_model(conn, store)
+    plan = _plan(conn, store, model)
+    policy = plan.lead.segments[-1].policy
+    sla_hours = sla_hours_of(policy.sla_hours)
+    scores = score_store_accounts(conn, store, as_of, account_ids, model=model, scorer=scorer)
+    sq = select(account_states)
+    if account_ids is not None:
+        sq = sq.where(account_states.c.account_id.in_(account_ids))
+    states = {r.account_id: r for r in conn.execute(sq)}
+    for s in scores:
+        record = s.to_record()
+        values: dict[str, Any] = {
+            "score": record, "explanation": s.explanation.to_dict(), "score_total": s.total,
+            "mqa": s.mqa, "abm": s.abm, "completeness": s.explanation.completeness,
+            "model_hash": plan.lead.hash, "scored_at": as_of,
+        }  # fmt: skip
+        old = states.get(s.account_id)
+        stage, cycle = (old.stage, old.cycle) if old is not None else (TARGET, 0)
+        target = stage_after_score(stage, s.mqa, _engaged(s))
+        if target is not None:
+            if target == MQA:
+                cycle += 1
+                due = sla_due_at(as_of, sla_hours)
+                values |= {"mqa_at": as_of, "sla_due_at": due, "first_touch_at": None}
+                new_mqas.append(s.account_id)
+                conn.execute(insert(mqa_cycles).values(
+                    account_id=s.account_id, cycle=cycle, mqa_at=as_of, qualified_by=QUALIFIED_BY,
+                    handoff=s.abm, model_hash=plan.lead.hash, score_total=s.total,
+                    completeness=s.explanation.completeness, sla_hours=sla_hours,
+                    sla_due_at=due, stage=MQA,
+                ))  # fmt: skip
+                conn.execute(insert(outbox).values(
+                    topic=MQA_TOPIC, lead_id=None, created_at=as_of,
+                    payload={"account_id": s.account_id, "cycle": cycle, "at": as_of.isoformat(),
+                             "abm": s.abm, "score": record},
+                ))  # fmt: skip
+            values |= {"stage": target, "stage_since": as_of, "cycle": cycle}
+            conn.execute(
+                insert(account_transitions).values(
+                    account_id=s.account_id, cycle=cycle, from_stage=stage, to_stage=target,
+                    at=as_of, cause="score", actor=actor, model_hash=plan.lead.hash,
                 )
+            )  # fmt: skip
+        if old is None:
+            values.setdefault("stage", stage)
+            values.setdefault("stage_since", as_of)
+            values.setdefault("cycle", cycle)
+            conn.execute(insert(account_states).values(account_id=s.account_id, **values))
+        else:
+            conn.execute(
+                update(account_states)
+                .where(account_states.c.account_id == s.account_id)
+                .values(**values)
+            )
     return AccountsReport(scored=len(scores), new_mqas=new_mqas)
+
+
+def has_accounts(store: Store, model: ActiveModel) -> bool:
+    """Does the published ``model`` have an ``accounts:`` block (cached by its hash)?"""
+    key = f"has_accounts:{model.hash}"
+    if key not in store.cache:
+        store.cache[key] = parse_model(model.yaml).spec.accounts is not None
+    return bool(store.cache[key])
 
 
 def rescore_accounts_if_any(store: Store, as_of: datetime) -> AccountsReport | None:
@@ -252,12 +290,7 @@ def rescore_accounts_if_any(store: Store, as_of: datetime) -> AccountsReport | N
     calls it, so accounts follow their leads); None otherwise."""
     with store.read() as conn:
         model = active_model(conn, store)
-    if model is None:
-        return None
-    key = f"has_accounts:{model.hash}"
-    if key not in store.cache:
-        store.cache[key] = parse_model(model.yaml).spec.accounts is not None
-    if not store.cache[key]:
+    if model is None or not has_accounts(store, model):
         return None
     return rescore_accounts(store, as_of)
 
@@ -376,6 +409,7 @@ def dispose_account(
                 .where(account_states.c.account_id == account_id)
                 .values(**values)
             )
+            _follow_cycle(conn, account_id, row.cycle, values, at)
         conn.execute(
             insert(account_transitions).values(
                 account_id=account_id, cycle=row.cycle, from_stage=row.stage, to_stage=to_stage,
@@ -384,3 +418,22 @@ def dispose_account(
             )
         )  # fmt: skip
         return AccountState(account_id=account_id, stage=to_stage, cycle=row.cycle, score=row.score)
+
+
+def _follow_cycle(
+    conn: Connection, account_id: str, cycle: int, values: dict[str, Any], at: datetime
+) -> None:
+    """Carry a disposition into the account's MQA cycle row: first touch, furthest stage, end."""
+    c = mqa_cycles.c
+    change: dict[str, Any] = {}
+    if "first_touch_at" in values:
+        change["first_touch_at"] = values["first_touch_at"]
+    stage = values.get("stage")
+    if stage in (OPPORTUNITY, CUSTOMER):
+        change["stage"] = stage
+    if stage in (ENGAGED, CUSTOMER):  # rejected, lost or won: the cycle has left the funnel
+        change["ended_at"] = at
+    if change:
+        conn.execute(
+            update(mqa_cycles).where(c.account_id == account_id, c.cycle == cycle).values(change)
+        )

@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 from leadgate.engine import Event
 from leadgate.io.readers import event_id_of
 from leadgate.lifecycle.stages import Cause
+from leadgate.service.accounts_live import begin_account_writes, follow_accounts
 from leadgate.service.lead_state import score_with_states
 from leadgate.service.models import live_model
 from leadgate.service.rescore import apply_scores
@@ -80,14 +81,23 @@ def _read_leads(conn: Connection, lead_ids: list[str], at: datetime) -> ReadForW
 
 
 def ingest_live(
-    store: Store, items: Sequence[Event], as_of: datetime, *, actor: str
+    store: Store,
+    items: Sequence[Event],
+    as_of: datetime,
+    *,
+    actor: str,
+    account_events: Sequence[Event] = (),
 ) -> IngestResult:
-    """``service.ingest_events``: store the events (replays ignored) and re-score their leads,
-    in one transaction; one ``LeadState`` per lead the events count for."""
+    """``service.ingest_events``: store the events (replays ignored) and re-score their leads
+    and the accounts they touch (``service/accounts_live.py``), in one transaction; one
+    ``LeadState`` per lead the events count for, one ``AccountState`` per account of
+    ``account_events``."""
     events = _with_ids(items)
     lead_ids = list(dict.fromkeys(ev.lead_id for ev in events))
     with store.write() as conn:
         lock_leads_table(conn, "write")  # a running publish or tick finishes first
+        # Accounts are locked before any lead row (PostgreSQL), the order every writer keeps.
+        added = begin_account_writes(store, conn, lead_ids, account_events, as_of)
         model = live_model(conn, store)
         got = _read_leads(conn, lead_ids, as_of)
         rows = got.rows
@@ -121,15 +131,21 @@ def ingest_live(
             )  # fmt: skip
         _one_lead_update(changes, rows)
         changes.flush(conn)
-        # The lead writes are done here: a step that re-scores more than these leads (an
-        # account's other leads) belongs at this point, inside the same transaction.
+        # The lead writes are done: their accounts (and, for ``scope: account`` models, the
+        # accounts' other leads) follow in the same transaction.
+        touched = follow_accounts(
+            store, conn, list(fresh), as_of, actor=actor,
+            account_ids=[e.lead_id for e in account_events],
+        )  # fmt: skip
         ids = list(dict.fromkeys(canonical(ev.lead_id) for ev in events))
         answer = [state_of(rows[i]) for i in ids if i in rows]
+    received = len(items) + len(account_events)
     return IngestResult(
-        received=len(items),
-        inserted=len(inserted),
-        ignored=len(items) - len(inserted),
+        received=received,
+        inserted=len(inserted) + len(added),
+        ignored=received - len(inserted) - len(added),
         leads=answer,
+        accounts=touched if account_events else [],
         inserted_ids=new_ids,
         canonical={i: r.duplicate_of for i, r in rows.items() if r.duplicate_of},
     )

@@ -19,6 +19,8 @@ from leadgate.engine.ir import EPSILON
 from leadgate.errors import IngestError, NotFoundError
 from leadgate.lifecycle.stages import Cause
 from leadgate.service.ingest_live import ingest_live, state_of
+from leadgate.service.account_events import lock_accounts
+from leadgate.service.accounts_live import begin_account_writes, follow_accounts
 from leadgate.service.lead_state import score_from_states
 from leadgate.service.models import active_model
 from leadgate.service.rescore import rescore, score_rows
@@ -83,14 +85,27 @@ def _rescore_ids(
 
 
 def ingest_events(
-    store: Store, events: Iterable[Event], as_of: datetime, *, actor: str = "api"
+    store: Store,
+    events: Iterable[Event],
+    as_of: datetime,
+    *,
+    actor: str = "api",
+    account_events: Sequence[Event] = (),
 ) -> IngestResult:
-    """Store events (a replayed event id is ignored) and re-score the leads they belong to.
+    """Store events (a replayed event id is ignored) and re-score the leads they belong to, and
+    their accounts (``service/accounts_live.py``).
 
     Returns one ``LeadState`` per lead the events count for: a duplicate lead's events count for
-    the lead it duplicates, whose state is returned. The write itself: ``service/ingest_live.py``.
+    the lead it duplicates, whose state is returned. ``account_events``: account-level events
+    (``Event.lead_id`` is the account id), stored with the others; ``accounts`` answers each of
+    their accounts' new state. The write itself: ``service/ingest_live.py``.
+
+    Raises:
+        UnknownAccountError: an account event names no stored account (nothing written).
     """
-    return ingest_live(store, list(events), as_utc(as_of), actor=actor)
+    return ingest_live(
+        store, list(events), as_utc(as_of), actor=actor, account_events=account_events
+    )
 
 
 def _check_attrs(attrs: Mapping[str, Any], what: str) -> dict[str, Any]:
@@ -120,8 +135,10 @@ def upsert_lead(
     as_of = as_utc(as_of)
     with store.write() as conn:
         lock_leads_table(conn, "write")
+        begin_account_writes(store, conn, [str(lead_id)], (), as_of)  # its account's lock first
         upsert_leads(conn, [profile], as_of)
         _rescore_ids(store, conn, [str(lead_id)], as_of, Cause.SCORE, actor)
+        follow_accounts(store, conn, [str(lead_id)], as_of, actor=actor)
         row = fetch_leads(conn, [str(lead_id)])[str(lead_id)]
     return state_of(row)
 
@@ -135,9 +152,11 @@ def upsert_account(
     as_of = as_utc(as_of)
     with store.write() as conn:
         lock_leads_table(conn, "write")
+        lock_accounts(conn, [str(account_id)])  # before its leads' locks (accounts_live)
         upsert_accounts(conn, {str(account_id): _check_attrs(attrs, "account")}, as_of)
         ids = leads_of_accounts(conn, [str(account_id)])
         _rescore_ids(store, conn, ids, as_of, Cause.SCORE, actor)
+        follow_accounts(store, conn, ids, as_of, actor=actor, account_ids=[str(account_id)])
         rows = fetch_leads(conn, ids)
     return [state_of(rows[i]) for i in sorted(rows)]
 

@@ -14,13 +14,17 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection
 
-from leadgate.engine import Event, as_utc
+from leadgate.engine import as_utc
 from leadgate.errors import IngestError
-from leadgate.io import Position, iter_events, read_accounts, read_leads
+from leadgate.io import Position, read_accounts, read_leads
+from leadgate.io.account_events import OwnedEvent, iter_split_events
 from leadgate.lifecycle.stages import Cause
+from leadgate.service.account_events import insert_account_events, lock_accounts, unknown_accounts
+from leadgate.service.accounts_live import accounts_of_leads, follow_accounts, reads_accounts_of
 from leadgate.service.models import active_model
 from leadgate.service.rescore import ActiveModel, Progress, cycle_terms, rescore
 from leadgate.service.sales import REASONS_KEY
@@ -101,6 +105,7 @@ def load_file(
         as_of = forward_as_of(conn, as_of, pinned=pinned, force=force)
         model = active_model(conn, store)
         affected: list[str] = []
+        account_ids: list[str] = []  # accounts of account-level events
         cause = Cause.SCORE
         if kind == "leads":
             done = upsert_leads(conn, profiles, as_of)
@@ -117,7 +122,10 @@ def load_file(
             report.rows, report.inserted, report.updated = len(accounts), inserted, updated
             affected = leads_of_accounts(conn, accounts)
         elif kind == "events":
-            affected = _load_events(conn, path, as_of, report, read_progress, chunk_rows)
+            affected = _load_events(
+                conn, path, as_of, report, read_progress, chunk_rows, account_ids,
+                reads_accounts_of(store, conn),
+            )  # fmt: skip
         else:
             reasons = get_setting(conn, REASONS_KEY)
             done_o = import_outcomes(
@@ -133,17 +141,45 @@ def load_file(
             report.summary = rescore(
                 conn, model, affected, as_of, cause=cause, actor=actor, progress=progress
             )
+        if kind != "outcomes":  # accounts follow their leads (service/accounts_live.py)
+            follow_accounts(store, conn, affected, as_of, actor=actor, account_ids=account_ids)
     return report
 
 
-def _chunks(items: Iterator[Event], size: int) -> Iterator[list[Event]]:
+def _account_rows(
+    conn: Connection,
+    owned: list[OwnedEvent],
+    as_of: datetime,
+    account_ids: list[str],
+    file: str,
+) -> int:
+    """Store a chunk's account-level events; return how many were new. An unknown account is
+    refused naming the file's line and ``account_id`` (the load rolls back)."""
+    if not owned:
+        return 0
+    missing = unknown_accounts(conn, {o.event.lead_id for o in owned})
+    for o in owned:
+        if o.event.lead_id in missing:
+            raise IngestError(
+                f"no account '{o.event.lead_id}' (load the accounts file before its events)",
+                file=file, line=o.line, field="account_id",
+            )  # fmt: skip
+    fresh = insert_account_events(conn, [o.event for o in owned], as_of)
+    account_ids.extend(a for a in dict.fromkeys(e.lead_id for e in fresh) if a not in account_ids)
+    return len(fresh)
+
+
+T = TypeVar("T")
+
+
+def _chunks(items: Iterator[T], size: int) -> Iterator[list[T]]:
     while chunk := list(islice(items, size)):
         yield chunk
 
 
 def _reported(
-    items: Iterator[Event], position: Position, every: int, read_progress: ReadProgress | None
-) -> Iterator[Event]:
+    items: Iterator[T], position: Position, every: int, read_progress: ReadProgress | None
+) -> Iterator[T]:
     """``items``, telling ``read_progress`` every ``every`` rows read and once at the end."""
     rows = 0
     for rows, item in enumerate(items, start=1):
@@ -161,8 +197,11 @@ def _load_events(
     report: LoadReport,
     read_progress: ReadProgress | None,
     chunk_rows: int,
+    account_ids: list[str],
+    lock_accounts_first: bool,
 ) -> list[str]:
-    """Stream an events file into the store in chunks; return the leads to re-score.
+    """Stream an events file into the store in chunks; return the leads to re-score (and add
+    to ``account_ids`` the accounts of its new account-level events, ``_account_rows``).
 
     Chunk by chunk gives the store and the counts that one ``insert_events`` over the whole
     file gives: an id repeated in a later chunk finds the earlier one already written in this
@@ -182,15 +221,24 @@ def _load_events(
         raise ValueError(f"chunk_rows must be positive, got {chunk_rows}")
     held: dict[str, datetime | None] = {}  # leads created or locked: their last_event_at
     if ROW_LOCKS[conn.dialect.name]:
-        held = lock_lead_times(conn, {e.lead_id for e in iter_events(path)})
+        lead_ids: set[str] = set()
+        owners: set[str] = set()
+        for o in iter_split_events(path):
+            (owners if o.account else lead_ids).add(o.event.lead_id)
+        if lock_accounts_first:  # accounts are re-scored: their locks before the leads'
+            lock_accounts(conn, owners.union(accounts_of_leads(conn, lead_ids)))
+        held = lock_lead_times(conn, lead_ids)
     position = Position()
     every = min(chunk_rows, PROGRESS_ROWS)
-    items = _reported(iter_events(path, position), position, every, read_progress)
+    items = _reported(iter_split_events(path, position), position, every, read_progress)
     touched: dict[str, None] = {}  # the leads of new events, in first-seen order
     analysed = 0  # events inserted when the planner's statistics were last refreshed
-    for chunk in _chunks(items, chunk_rows):
-        fresh = insert_events(conn, chunk, as_of, held=held)
-        report.rows += len(chunk)
+    for owned in _chunks(items, chunk_rows):
+        chunk = [o.event for o in owned if not o.account]
+        report.rows += len(owned)
+        accts = [o for o in owned if o.account]
+        report.inserted += _account_rows(conn, accts, as_of, account_ids, str(path))
+        fresh = insert_events(conn, chunk, as_of, held=held) if chunk else []
         report.inserted += len(fresh)
         touched.update(dict.fromkeys(e.lead_id for e in fresh))
         if report.inserted > 2 * analysed:  # each time the load has doubled what it wrote

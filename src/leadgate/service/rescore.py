@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -39,6 +39,7 @@ from leadgate.lifecycle.stages import (
     new_activity,
     qualified_by,
 )
+from leadgate.service.account_handoff import abm_leads
 from leadgate.service.shapes import LeadChange, RescoreSummary
 from leadgate.store.history import Changes, LeadRow, lead_rows, lead_select
 from leadgate.store.schema import accounts, events, leads
@@ -266,11 +267,14 @@ def apply_scores(
     summary: RescoreSummary,
     examples: list[LeadChange] | None = None,
     max_examples: int = 20,
+    held: Container[str] = frozenset(),
 ) -> None:
     """Decide, for each (lead, fresh score), the score history and stage transitions.
 
     - the score is stored and appended to the history when it changed (``_changed``);
-    - a qualifying ``lead`` (or a ``nurture`` lead with new activity) becomes an MQL: a new cycle;
+    - a qualifying ``lead`` (or a ``nurture`` lead with new activity) becomes an MQL: a new cycle,
+      unless it is ``held`` (its account is ABM: ``service/account_handoff.abm_leads``; the
+      account's MQA hands it off);
     - an MQL that stops qualifying before sales acts stays in the queue, flagged
       ``no_longer_qualifies`` (the qualifies flag), so nobody drops it silently.
     """
@@ -300,7 +304,7 @@ def apply_scores(
             changes.record_score(lead, record, at=at, cause=cause.value, model_hash=model.hash)
         # An MQL or a PQL hands off alike; a lead in a live cycle is not handed off again
         # (``enters_mql`` opens a cycle only from ``lead`` or ``nurture``).
-        handoff = hands_off(record)
+        handoff = hands_off(record) and lead.lead_id not in held
         if enters_mql(lead.stage, handoff, new_activity(lead.last_event_at, lead.stage_since)):
             summary.new_mqls += 1
             change = "new_mql" if lead.stage == Stage.LEAD else "requalifies"
@@ -436,6 +440,7 @@ def rescore(
             actor=actor,
             summary=summary,
             examples=examples,
+            held=abm_leads(conn, model, rows),
         )
         if apply:
             changes.flush(conn)

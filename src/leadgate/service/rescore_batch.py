@@ -32,6 +32,7 @@ from leadgate.batch.records import record_sql, scores_sql
 from leadgate.engine.sql import dimension_column
 from leadgate.lifecycle.stages import SCORE_ENTRY, Cause, Stage
 from leadgate.service import batch
+from leadgate.service.account_handoff import abm_leads
 from leadgate.service.rescore import (
     CHUNK,
     ActiveModel,
@@ -208,7 +209,8 @@ def _apply_work(
         q = lead_select().where(leads.c.lead_id.in_([lead_id for lead_id, _ in part]))
         rows: Mapping[str, Any] = {r.lead_id: r for r in lead_rows(conn, q)}
         pairs = ((rows[lead_id], _Record(json.loads(rec))) for lead_id, rec in part)
-        apply_scores(changes, model, pairs, **kw)
+        held = abm_leads(conn, model, list(rows.values()))  # ABM: the account hands off
+        apply_scores(changes, model, pairs, held=held, **kw)
         if apply:
             changes.flush(conn)
         else:

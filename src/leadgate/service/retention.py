@@ -28,7 +28,7 @@ from leadgate.errors import ConflictError
 from leadgate.store.audit import Actor, record_audit
 from leadgate.store.db import Store
 from leadgate.store.lead_states import drop_all_states
-from leadgate.store.schema import events, outbox, webhook_deliveries
+from leadgate.store.schema import account_events, events, outbox, webhook_deliveries
 from leadgate.store.settings import get_setting
 
 EVENTS_KEY = "retention.events_days"
@@ -114,6 +114,9 @@ def apply_retention(
         if report.events_days is not None:
             cut = as_of - timedelta(days=report.events_days)
             stmts.append(("events", delete(events).where(events.c.timestamp < cut)))
+            # Account-level events age out with the leads' (issue #15): counted as events.
+            old_acc = delete(account_events).where(account_events.c.timestamp < cut)
+            stmts.append(("events", old_acc))
         if report.deliveries_days is not None:
             cut = as_of - timedelta(days=report.deliveries_days)
             old = select(o.c.id).where(o.c.created_at < cut)

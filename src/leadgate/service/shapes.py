@@ -95,8 +95,18 @@ class LeadView(LeadState):
     dispositions: list[DispositionView] = Field(default_factory=list)
 
 
+class AccountState(BaseModel):
+    """An account's stage and latest score (``AccountScore.to_record()``)."""
+
+    account_id: str
+    stage: str
+    cycle: int = 0
+    score: dict[str, Any] | None = None
+
+
 class IngestResult(BaseModel):
-    """What ``ingest_events`` did: events stored or ignored as replays, and each lead's state."""
+    """What ``ingest_events`` did: events stored or ignored as replays, and each lead's state
+    (``accounts``: the state of each account whose account-level events were given)."""
 
     received: int
     inserted: int
@@ -107,6 +117,7 @@ class IngestResult(BaseModel):
     # the store again.
     inserted_ids: set[str] = Field(default_factory=set, exclude=True)
     canonical: dict[str, str] = Field(default_factory=dict, exclude=True)
+    accounts: list[AccountState] = []
 
 
 class QueueItem(BaseModel):

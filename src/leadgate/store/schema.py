@@ -378,3 +378,27 @@ account_transitions = Table(
     Column("reason", String(64)),
     Column("note", Text),
 )
+
+# Account hand-offs (migration 0004_account_events): one row per MQA cycle, as ``mql_cycles``
+# is per lead. ``handoff`` is the account's ``abm`` when it became an MQA: an ABM account's MQA
+# is its hand-off to sales (its leads are not handed off at their own MQL/PQL), so reports count
+# ``mql_cycles`` plus the ``handoff`` rows here, each hand-off once. ``qualified_by`` is "mqa".
+mqa_cycles = Table(
+    "mqa_cycles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Id, nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("mqa_at", UTCDateTime, nullable=False),
+    Column("qualified_by", String(16), nullable=False),
+    Column("handoff", Boolean, nullable=False),
+    Column("model_hash", String(64)),
+    Column("score_total", Float),
+    Column("completeness", Float),
+    Column("sla_hours", Float, nullable=False),
+    Column("sla_due_at", UTCDateTime, nullable=False),
+    Column("first_touch_at", UTCDateTime),
+    Column("stage", String(32), nullable=False),  # furthest stage this cycle reached
+    Column("ended_at", UTCDateTime),  # when the cycle left the funnel (rejected, won, lost)
+    UniqueConstraint("account_id", "cycle"),
+)

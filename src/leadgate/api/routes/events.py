@@ -13,10 +13,21 @@ from fastapi import APIRouter, Body, Request, Response
 
 from leadgate.api.app import config_of
 from leadgate.api.auth import GuardedRoute, actor_of, needs
+from leadgate.api.batching import Answer
 from leadgate.api.keys import FieldError
 from leadgate.api.limits import check_value
-from leadgate.api.schemas import SIZED_ATTRIBUTES, EventBatch, EventIn, LeadId, parse_events
-from leadgate.service import LeadState, upsert_account, upsert_lead
+from leadgate.api.schemas import (
+    SIZED_ATTRIBUTES,
+    EventBatch,
+    EventIn,
+    LeadId,
+    event_prefixes,
+    parse_event_body,
+)
+from leadgate.io.account_events import OwnedEvent
+from leadgate.service import LeadState, ingest_events, upsert_account, upsert_lead
+from leadgate.service.accounts_live import UnknownAccountError
+from leadgate.service.shapes import AccountState
 
 router = APIRouter(route_class=GuardedRoute, tags=["events and profiles"])
 
@@ -69,26 +80,51 @@ async def json_body(request: Request) -> Any:
 
 @router.post(
     "/v1/events",
-    response_model=LeadState | list[LeadState],
+    response_model=LeadState | AccountState | list[LeadState | AccountState],
     openapi_extra={**needs("events:write"), **_EVENTS_BODY},
     responses={413: {"description": "more events than the server's batch limit"}},
 )
 async def post_events(request: Request, response: Response) -> Any:
     """Ingest one event or ``{"events": [...]}``; return the state of each affected lead.
 
-    One event answers one ``{"lead_id", "stage", "score"}``; a batch answers a list of them, one
-    per affected lead. An event id seen before is ignored (replays add nothing);
+    One event answers one ``{"lead_id", "stage", "score"}`` (an account-level event, with an
+    ``account_id`` and no ``lead_id``: its account's ``{"account_id", "stage", "cycle",
+    "score"}``); a batch answers a list of them, one per affected lead, then one per account of
+    its account-level events. An event id seen before is ignored (replays add nothing);
     ``X-Leadgate-Inserted`` / ``X-Leadgate-Ignored`` count them.
     """
     config = config_of(request)
-    items, batch = parse_events(await json_body(request), config.max_batch)
-    assert config.batcher is not None
-    answer = await config.batcher.submit(items, actor_of(request))
+    owned, batch = parse_event_body(await json_body(request), config.max_batch)
+    actor = actor_of(request)
+    if any(o.account for o in owned):
+        answer = await _with_account_events(request, owned, batch, actor)
+    else:
+        assert config.batcher is not None
+        answer = await config.batcher.submit([o.event for o in owned], actor)
     response.headers["X-Leadgate-Inserted"] = str(answer.inserted)
     response.headers["X-Leadgate-Ignored"] = str(answer.ignored)
     if answer.inserted:
         config.wake_worker()
     return answer.leads if batch else answer.leads[0]
+
+
+async def _with_account_events(
+    request: Request, owned: list[OwnedEvent], batch: bool, actor: str
+) -> Answer:
+    """A body with account-level events: written in one transaction of its own (not merged
+    with other requests); an unknown account is a 422 naming that event's ``account_id``."""
+    config = config_of(request)
+    try:
+        result = await config.write(
+            ingest_events, config.store, [o.event for o in owned if not o.account],
+            config.now(), actor=actor, account_events=[o.event for o in owned if o.account],
+        )  # fmt: skip
+    except UnknownAccountError as exc:
+        where = event_prefixes(batch, len(owned))
+        at = next(i for i, o in enumerate(owned) if o.account and o.event.lead_id == exc.account_id)
+        raise FieldError(exc.reason, f"{where[at]}.account_id") from None
+    states: list[Any] = [*result.leads, *result.accounts]
+    return Answer(states, result.inserted, result.ignored)
 
 
 def _finite(attrs: dict[str, Any]) -> dict[str, Any]:

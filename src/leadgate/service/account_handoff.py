@@ -1,0 +1,67 @@
+"""Which leads are handed to sales with their account (issue #15, ``abm_when``).
+
+Leads of an account that matches the model's ``accounts: abm_when`` are scored and explained as
+usual, but they are not handed off at their own MQL or PQL: their account's MQA is the hand-off
+(one queue item per account, ``GET /v1/mqas``; a cycle in ``mqa_cycles`` with
+``qualified_by: mqa``). ``rescore.apply_scores`` asks ``abm_leads`` which of the leads it
+decides are held so. Whether an account is ABM is the account executor's own decision: the
+account plan's base segment (``accounts_ir.ABM_SEGMENT``) on the account's fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, select
+
+from leadgate.engine.accounts_compile import compile_accounts
+from leadgate.engine.accounts_ir import ABM_SEGMENT, AccountPlan
+from leadgate.engine.python import segment_of
+from leadgate.model import parse_model
+from leadgate.store.history import LeadRow
+from leadgate.store.schema import accounts
+
+if TYPE_CHECKING:
+    from leadgate.service.rescore import ActiveModel
+
+CHUNK = 2000
+# Account plans with an ``abm_when`` by model hash (None: the model hands off no account);
+# a few models are ever live in one process.
+_PLANS: dict[str, AccountPlan | None] = {}
+
+
+def abm_plan(model: ActiveModel) -> AccountPlan | None:
+    """The model's account plan when it has an ``abm_when``; None otherwise."""
+    if model.hash not in _PLANS:
+        parsed = parse_model(model.yaml, f"model {model.name} {model.version}")
+        plan = compile_accounts(parsed) if parsed.spec.accounts is not None else None
+        if len(_PLANS) > 64:
+            _PLANS.clear()
+        _PLANS[model.hash] = plan if plan is not None and plan.abm_when is not None else None
+    return _PLANS[model.hash]
+
+
+def abm_accounts(conn: Connection, plan: AccountPlan, account_ids: Sequence[str]) -> set[str]:
+    """The accounts among ``account_ids`` that match ``plan``'s ``abm_when``."""
+    ids = sorted(set(account_ids))
+    out: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        q = select(accounts.c.account_id, accounts.c.attrs).where(
+            accounts.c.account_id.in_(ids[start : start + CHUNK])
+        )
+        for account_id, attrs in conn.execute(q):
+            profile = {**dict(attrs or {}), "account_id": account_id}
+            if segment_of(plan.base, profile).name == ABM_SEGMENT:
+                out.add(account_id)
+    return out
+
+
+def abm_leads(conn: Connection, model: ActiveModel, rows: Sequence[LeadRow]) -> frozenset[str]:
+    """The ids of ``rows`` whose account is ABM under ``model``: not handed off on their own."""
+    plan = abm_plan(model)
+    if plan is None:
+        return frozenset()
+    ids = [r.account_id for r in rows if r.account_id is not None]
+    abm = abm_accounts(conn, plan, ids) if ids else set()
+    return frozenset(r.lead_id for r in rows if r.account_id in abm)
