@@ -76,10 +76,12 @@ def begin_account_writes(
     lead_ids: Iterable[str],
     account_events: Sequence[Event],
     at: datetime,
+    model: ActiveModel | None = None,
 ) -> list[Event]:
     """First step of a write that touches accounts: lock the accounts of ``lead_ids`` and of
     ``account_events`` (PostgreSQL; before any lead's row lock, ``lock_accounts``), refuse an
     account event of an unknown account, store the new account events; return those.
+    ``model``: the published model when the caller has it (else it is read).
 
     Raises:
         UnknownAccountError: an account event names no stored account (nothing written).
@@ -91,15 +93,15 @@ def begin_account_writes(
             raise UnknownAccountError(
                 next(e.lead_id for e in account_events if e.lead_id in missing)
             )
-    if ROW_LOCKS[conn.dialect.name] and reads_accounts_of(store, conn):
+    if ROW_LOCKS[conn.dialect.name] and reads_accounts_of(store, conn, model):
         lock_accounts(conn, owners.union(accounts_of_leads(conn, lead_ids)))
     return insert_account_events(conn, account_events, at) if account_events else []
 
 
-def reads_accounts_of(store: Store, conn: Connection) -> bool:
-    """Does the published model re-score accounts or read accounts' events (so a write of one
-    lead re-scores others)?"""
-    model = active_model(conn, store)
+def reads_accounts_of(store: Store, conn: Connection, model: ActiveModel | None = None) -> bool:
+    """Does the published model (``model``, or read) re-score accounts or read accounts' events
+    (so a write of one lead re-scores others)?"""
+    model = model or active_model(conn, store)
     return model is not None and (reads_accounts(model.plan) or has_accounts(store, model))
 
 
@@ -111,12 +113,13 @@ def follow_accounts(
     *,
     actor: str,
     account_ids: Iterable[str] = (),
+    model: ActiveModel | None = None,
 ) -> list[AccountState]:
     """Re-score, in the caller's transaction, the accounts of ``lead_ids`` (leads the caller has
     just re-scored) and ``account_ids``, and their other leads when the model reads accounts'
     events; return the new state of each of ``account_ids`` (in their order)."""
     answer = list(dict.fromkeys(account_ids))
-    model = active_model(conn, store)
+    model = model or active_model(conn, store)
     if model is None:
         return [AccountState(account_id=a, stage=TARGET) for a in answer]
     teammates, accounts = reads_accounts(model.plan), has_accounts(store, model)

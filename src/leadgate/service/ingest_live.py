@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 from leadgate.engine import Event
 from leadgate.io.readers import event_id_of
 from leadgate.lifecycle.stages import Cause
+from leadgate.service.account_handoff import abm_leads
 from leadgate.service.accounts_live import begin_account_writes, follow_accounts
 from leadgate.service.lead_state import score_with_states
 from leadgate.service.models import live_model
@@ -97,8 +98,8 @@ def ingest_live(
     with store.write() as conn:
         lock_leads_table(conn, "write")  # a running publish or tick finishes first
         # Accounts are locked before any lead row (PostgreSQL), the order every writer keeps.
-        added = begin_account_writes(store, conn, lead_ids, account_events, as_of)
         model = live_model(conn, store)
+        added = begin_account_writes(store, conn, lead_ids, account_events, as_of, model)
         got = _read_leads(conn, lead_ids, as_of)
         rows = got.rows
         new_ids = insert_new_events(conn, events, as_of) if events else set()
@@ -127,7 +128,7 @@ def ingest_live(
             scores = score_with_states(conn, model, targets, as_of, fresh, got.states, got.accounts)
             apply_scores(
                 changes, model, zip(targets, scores, strict=True), at=as_of, cause=Cause.SCORE,
-                actor=actor, summary=RescoreSummary(),
+                actor=actor, summary=RescoreSummary(), held=abm_leads(conn, model, targets),
             )  # fmt: skip
         _one_lead_update(changes, rows)
         changes.flush(conn)
@@ -135,7 +136,7 @@ def ingest_live(
         # accounts' other leads) follow in the same transaction.
         touched = follow_accounts(
             store, conn, list(fresh), as_of, actor=actor,
-            account_ids=[e.lead_id for e in account_events],
+            account_ids=[e.lead_id for e in account_events], model=model,
         )  # fmt: skip
         ids = list(dict.fromkeys(canonical(ev.lead_id) for ev in events))
         answer = [state_of(rows[i]) for i in ids if i in rows]

@@ -18,9 +18,9 @@ from leadgate.engine import Event, as_utc
 from leadgate.engine.ir import EPSILON
 from leadgate.errors import IngestError, NotFoundError
 from leadgate.lifecycle.stages import Cause
-from leadgate.service.ingest_live import ingest_live, state_of
 from leadgate.service.account_events import lock_accounts
 from leadgate.service.accounts_live import begin_account_writes, follow_accounts
+from leadgate.service.ingest_live import ingest_live, state_of
 from leadgate.service.lead_state import score_from_states
 from leadgate.service.models import active_model
 from leadgate.service.rescore import rescore, score_rows
