@@ -1,0 +1,96 @@
+"""A store loaded with synthetic ABM data (synth + synth/abm.py) and account dispositions taken
+from its ground truth: for the MQA report's tests and the web account pages' tests.
+
+``load_abm_store(folder, store)``: the example b2b-abm model published, accounts (with tiers),
+leads, events, outcomes (imported MQL cycles) and account-level visits loaded, accounts scored;
+then every MQA account is disposed by the truth: an in-market account (some lead would be won)
+becomes an opportunity, won when two or more of its leads would be won, else lost; the others
+are rejected. ``AbmTruth`` holds what the tests compare against, read from the files.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from leadgate.io.readers import event_from_row
+from leadgate.service import load_file, publish_model
+from leadgate.service.accounts import add_account_events, dispose_account, rescore_accounts
+from leadgate.store import Store
+from leadgate.synth import generate
+from leadgate.synth.abm import add_abm
+from leadgate.synth.generate import DEFAULT_AS_OF
+
+EXAMPLE = Path(__file__).parents[1] / "src" / "leadgate" / "examples" / "b2b-abm.yaml"
+AS_OF = DEFAULT_AS_OF
+ABM_TIERS = ("1", "2")  # the example's abm_when
+
+
+@dataclass
+class AbmTruth:
+    """The synthetic files' facts, by account and lead, and the MQAs the store made."""
+
+    tier: dict[str, str]  # account -> tier
+    in_market: dict[str, bool]
+    would_win: dict[str, int]  # account -> leads that would be won
+    lead_account: dict[str, str]
+    outcomes: list[dict[str, str]]  # outcomes.csv rows (imported MQL cycles)
+    mqas: list[str]  # accounts the store made MQAs
+    won: set[str]
+    opportunities: set[str]
+
+
+def make_abm_folder(folder: Path, n_leads: int = 400, seed: int = 5) -> Path:
+    generate(n_leads, seed=seed, out_dir=folder, events_format="csv")
+    add_abm(folder, seed=seed)
+    return folder
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def load_abm_store(folder: Path, store: Store) -> AbmTruth:
+    """Load the folder into ``store`` and dispose its MQAs by the truth (module docstring)."""
+    before = AS_OF - timedelta(days=1)
+    publish_model(store, EXAMPLE, actor="t", as_of=before)
+    load_file(store, "accounts", folder / "abm_accounts.csv", as_of=before)
+    load_file(store, "leads", folder / "leads.csv", as_of=before)
+    load_file(store, "events", folder / "events.csv", as_of=before)
+    load_file(store, "outcomes", folder / "outcomes.csv", as_of=before)
+    visits = [
+        event_from_row({**{k: v for k, v in e.items() if k != "account_id"},
+                        "lead_id": e["account_id"]})
+        for e in _rows(folder / "account_events.csv")
+    ]  # fmt: skip
+    add_account_events(store, visits, at=before)
+    mqas = rescore_accounts(store, AS_OF).new_mqas
+    truth = {r["account_id"]: r for r in _rows(folder / "account_truth.csv")}
+    won: set[str] = set()
+    opps: set[str] = set()
+    for k, aid in enumerate(mqas):
+        at = AS_OF + timedelta(hours=1 + k / 100)
+        t = truth[aid]
+        if t["in_market"] != "1":
+            dispose_account(store, aid, "reject", reason="no_intent", actor="sdr", at=at)
+            continue
+        dispose_account(store, aid, "accept", actor="sdr", at=at)
+        dispose_account(store, aid, "opportunity", actor="ae", at=at + timedelta(days=1))
+        opps.add(aid)
+        final = "won" if int(t["n_would_win"]) >= 2 else "lost"
+        dispose_account(store, aid, final, actor="ae", at=at + timedelta(days=30))
+        if final == "won":
+            won.add(aid)
+    return AbmTruth(
+        tier={a: t["tier"] for a, t in truth.items()},
+        in_market={a: t["in_market"] == "1" for a, t in truth.items()},
+        would_win={a: int(t["n_would_win"]) for a, t in truth.items()},
+        lead_account={r["lead_id"]: r["account_id"] for r in _rows(folder / "leads.csv")},
+        outcomes=_rows(folder / "outcomes.csv"),
+        mqas=mqas,
+        won=won,
+        opportunities=opps,
+    )
