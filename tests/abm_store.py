@@ -53,8 +53,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def load_abm_store(folder: Path, store: Store) -> AbmTruth:
-    """Load the folder into ``store`` and dispose its MQAs by the truth (module docstring)."""
+def load_abm_store(folder: Path, store: Store, *, keep_in_queue: int = 0) -> AbmTruth:
+    """Load the folder into ``store`` and dispose its MQAs by the truth (module docstring);
+    the first ``keep_in_queue`` MQAs are left in the MQA queue."""
     before = AS_OF - timedelta(days=1)
     publish_model(store, EXAMPLE, actor="t", as_of=before)
     load_file(store, "accounts", folder / "abm_accounts.csv", as_of=before)
@@ -71,7 +72,7 @@ def load_abm_store(folder: Path, store: Store) -> AbmTruth:
     truth = {r["account_id"]: r for r in _rows(folder / "account_truth.csv")}
     won: set[str] = set()
     opps: set[str] = set()
-    for k, aid in enumerate(mqas):
+    for k, aid in enumerate(mqas[keep_in_queue:]):
         at = AS_OF + timedelta(hours=1 + k / 100)
         t = truth[aid]
         if t["in_market"] != "1":

@@ -155,7 +155,9 @@ def handoff_rows(accounts: pd.DataFrame, leads: pd.DataFrame) -> tuple[list[Coun
     for kind in sorted(set(kinds) | {"mql"}, key=lambda k: (k != "mql", k)):
         part = inbound[kinds == kind]
         revenue = float(part.loc[part["won"], "amount"].fillna(0).sum())
-        rows.append(_handoff_row(HANDOFF_LABELS.get(kind, f"inbound ({kind})"), kind, part, revenue))
+        rows.append(
+            _handoff_row(HANDOFF_LABELS.get(kind, f"inbound ({kind})"), kind, part, revenue)
+        )
     rows.append(_handoff_row(ABM_LABEL, MQA_QUALIFIED, abm, None))
     both = pd.concat([inbound[["accepted", "opp", "won"]], abm[["accepted", "opp", "won"]]])
     rows.append(_handoff_row("all hand-offs", "all", both, None))
