@@ -141,3 +141,18 @@ def test_dispositions_from_the_queue_and_the_page(abm_web: AbmWeb) -> None:
     assert "cannot accept" in wrong.text  # shown on the page, not a 500
     missing = client.get("/app/accounts/NOPE")
     assert missing.status_code == 404
+
+
+def test_mqa_report_view(abm_web: AbmWeb) -> None:
+    from leadgate.report.mqa_store import mqa_report_from_store
+
+    client = abm_web.client("sales")
+    html = client.get("/app/reports", params={"view": "mqa", "by": "tier"}).text
+    assert "MQA / ABM" in html and "ABM (MQA)" in html and "inbound (MQL)" in html
+    store = abm_web.app.state.config.store  # type: ignore[attr-defined]
+    report = mqa_report_from_store(store, by=["tier"])
+    abm = next(h for h in report.handoffs if h.group["handoff"] == "ABM (MQA)")
+    assert f"<td>{abm.counts['handoffs']}</td>" in html
+    assert "<svg" in html and "Wilson" in html
+    bad = client.get("/app/reports", params={"view": "mqa", "by": "colour"})
+    assert bad.status_code == 200  # an unknown group is ignored, as on the other views

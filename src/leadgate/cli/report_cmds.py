@@ -419,8 +419,9 @@ def mqa_cmd(
     store = open_store(source.db)
     try:
         report = mqa_report_from_store(
-            store, by=_by(by), since=parse_time(since, "--since"), until=parse_time(until, "--until")
-        )
+            store, by=_by(by), since=parse_time(since, "--since"),
+            until=parse_time(until, "--until"),
+        )  # fmt: skip
     finally:
         store.close()
     payload = report.to_dict()

@@ -120,6 +120,23 @@ def account_frame_from_store(store: Any) -> tuple[pd.DataFrame, dict[str, bool]]
     return frame, lead_abm
 
 
+def accounts_fingerprint(store: Any) -> tuple[Any, ...]:
+    """What the account frame is read from, in a few numbers: accounts and their stage moves
+    (count and newest id; transitions are append-only), their profiles (count, newest
+    change) and the newest published model."""
+    from sqlalchemy import func
+
+    from leadgate.store.schema import account_transitions as at
+    from leadgate.store.schema import accounts
+    from leadgate.store.schema import model_versions as mv
+
+    with store.read() as conn:
+        moves = conn.execute(select(func.count(), func.max(at.c.id))).one()
+        profiles = conn.execute(select(func.count(), func.max(accounts.c.updated_at))).one()
+        model = conn.execute(select(func.max(mv.c.id))).scalar_one()
+    return (*moves, *profiles, model)
+
+
 def with_abm(frame: pd.DataFrame, lead_abm: Mapping[str, bool]) -> pd.DataFrame:
     """The funnel frame with ``abm``: whether each lead's account is ABM."""
     return frame.assign(abm=frame["lead_id"].map(lead_abm).fillna(False).astype(bool))
