@@ -95,3 +95,17 @@ def load_abm_store(folder: Path, store: Store, *, keep_in_queue: int = 0) -> Abm
         won=won,
         opportunities=opps,
     )
+
+
+KEEP = 6  # MQAs ``build_abm_db`` leaves in the queue (for the web pages)
+
+
+def build_abm_db(folder: Path) -> tuple[str, AbmTruth]:
+    """A SQLite store in ``folder`` with the ABM data, ``KEEP`` MQAs left in the queue."""
+    from leadgate.store import open_store
+
+    make_abm_folder(folder)
+    url = str(folder / "abm.db")
+    with open_store(url) as store:
+        truth = load_abm_store(folder, store, keep_in_queue=KEEP)
+    return url, truth

@@ -4,19 +4,15 @@ dispositions, escaping; over a store of synthetic ABM data (tests/abm_store.py).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from abm_store import AS_OF, AbmTruth, load_abm_store, make_abm_folder
+from abm_store import AS_OF, KEEP, AbmTruth, build_abm_db
 from api_helpers import Clock, bearer, role_keys
 from leadgate.api.app import create_app
 from leadgate.service.accounts import get_account
-from leadgate.store import open_store
 from web_helpers import csrf_of, sign_in
-
-KEEP = 6  # MQAs left in the queue
 
 
 class AbmWeb:
@@ -27,14 +23,6 @@ class AbmWeb:
         client = TestClient(self.app, raise_server_exceptions=True)  # type: ignore[arg-type]
         sign_in(client, self.keys[role])
         return client
-
-
-def build_abm_db(folder: Path) -> tuple[str, AbmTruth]:
-    make_abm_folder(folder)
-    url = str(folder / "abm.db")
-    with open_store(url) as store:
-        truth = load_abm_store(folder, store, keep_in_queue=KEEP)
-    return url, truth
 
 
 @pytest.fixture(scope="module")
