@@ -86,7 +86,7 @@ async def account(request: Request, account_id: str) -> Response:
     score = view.score or {}
     explained = explain(view.explanation, score.get("total"))
     waterfall = (
-        charts.waterfall(explained.steps, explained.total, explained.threshold)
+        charts.waterfall(explained.steps, explained.total, explained.threshold, "MQA line")
         if explained
         else None
     )
