@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,17 +85,11 @@ class Site:
         return answer.json()
 
 
-@pytest.fixture(scope="module")
-def site(web_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@contextmanager
+def _serving(app: Any, port: int) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on loopback ``port``; its URL. Closes its store."""
     import uvicorn
 
-    from leadgate.api.app import create_app
-
-    shots = Path(os.environ.get("LEADGATE_WEB_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
-    shots.mkdir(parents=True, exist_ok=True)
-    app = create_app(web_db, clock=Clock(NOW))
-    keys = role_keys(app.state.config.store)
-    port = _port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -102,15 +97,28 @@ def site(web_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
         time.sleep(0.02)
-    with playwright_api.sync_playwright() as pw:
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        app.state.config.store.close()
+
+
+@pytest.fixture(scope="module")
+def site(web_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from leadgate.api.app import create_app
+
+    shots = Path(os.environ.get("LEADGATE_WEB_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    app = create_app(web_db, clock=Clock(NOW))
+    keys = role_keys(app.state.config.store)
+    with _serving(app, _port()) as url, playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            yield Site(f"http://127.0.0.1:{port}", web_db, keys, browser, shots)
+            yield Site(url, web_db, keys, browser, shots)
         finally:
             browser.close()
-            server.should_exit = True
-            thread.join(10)
-            app.state.config.store.close()
 
 
 def test_sign_in_and_sign_out(site: Site) -> None:
@@ -413,28 +421,15 @@ def test_screenshots_of_every_page(site: Site) -> None:
 
 @pytest.fixture(scope="module")
 def abm_site(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    import uvicorn
-
     from abm_store import AS_OF, build_abm_db
     from leadgate.api.app import create_app
 
     db, _ = build_abm_db(tmp_path_factory.mktemp("abm-site"))
     app = create_app(db, clock=Clock(AS_OF))
     keys = role_keys(app.state.config.store)
-    port = _port() if not os.environ.get("LEADGATE_TEST_WEB_PORT") else _port() + 1
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield Site(f"http://127.0.0.1:{port}", db, keys, site.browser, site.shots)
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        app.state.config.store.close()
+    port = _port() + 1 if os.environ.get("LEADGATE_TEST_WEB_PORT") else _port()
+    with _serving(app, port) as url:
+        yield Site(url, db, keys, site.browser, site.shots)
 
 
 def test_account_pages_pass_the_accessibility_check_fit_a_phone_and_are_saved(

@@ -60,11 +60,7 @@ class FunnelRow:
         out.update(self.counts)
         out["revenue"] = self.revenue
         for name, rate in self.rates.items():
-            d = rate.to_dict()
-            out[name] = d["rate"]
-            out[f"{name}_n"] = d["n"]
-            out[f"{name}_lo"] = d["lo"]
-            out[f"{name}_hi"] = d["hi"]
+            out.update(rate.fields(name))
         return out
 
 

@@ -82,11 +82,7 @@ class CountsRow:
         if self.revenue is not None:
             out["revenue"] = self.revenue
         for name, rate in self.rates.items():
-            d = rate.to_dict()
-            out[name] = d["rate"]
-            out[f"{name}_n"] = d["n"]
-            out[f"{name}_lo"] = d["lo"]
-            out[f"{name}_hi"] = d["hi"]
+            out.update(rate.fields(name))
         return out
 
 

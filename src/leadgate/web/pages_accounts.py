@@ -27,19 +27,15 @@ from leadgate.service.accounts import dispose_account, get_account
 from leadgate.web import charts
 from leadgate.web.explain import explain
 from leadgate.web.guard import config_of, posted_form, sign_in_check
+from leadgate.web.pages_queue import PAGE_SIZE, choice, page_start
 from leadgate.web.render import page
 
 router = APIRouter()
-PAGE_SIZE = 100
 
 
 def account_url(account_id: str) -> str:
     """``/app/accounts/<id>`` with every URL character of the id escaped."""
     return "/app/accounts/" + quote(str(account_id), safe="")
-
-
-def _choice(value: str | None) -> str | None:
-    return value.strip() or None if value else None
 
 
 @router.get("/accounts")
@@ -51,12 +47,9 @@ async def accounts_queue(request: Request) -> Response:
     q = request.query_params
     sort = q.get("sort", "score") if q.get("sort", "score") in ACCOUNT_SORTS else "score"
     descending = q.get("dir") == "desc"
-    filters = {name: _choice(q.get(name)) for name in ("tier", "owner", "abm")}
+    filters = {name: choice(q.get(name)) for name in ("tier", "owner", "abm")}
     abm = {"yes": True, "no": False}.get(filters["abm"] or "")
-    try:
-        start = max(0, int(q.get("page", "1")) - 1) * PAGE_SIZE
-    except ValueError:
-        start = 0
+    start = page_start(q.get("page"))
     now = config.now()
     board = await run_in_threadpool(
         lambda: account_board(

@@ -18,8 +18,17 @@ router = APIRouter()
 PAGE_SIZE = 100
 
 
-def _choice(value: str | None) -> str | None:
+def choice(value: str | None) -> str | None:
+    """A filter's value from the query: None when absent or blank."""
     return value.strip() or None if value else None
+
+
+def page_start(value: str | None, size: int = PAGE_SIZE) -> int:
+    """The first row of ``?page=N`` (1-based; anything else is the first page)."""
+    try:
+        return max(0, int(value or "1") - 1) * size
+    except ValueError:
+        return 0
 
 
 @router.get("/queue")
@@ -30,11 +39,8 @@ async def queue(request: Request) -> Response:
     q = request.query_params
     sort = q.get("sort", "sla") if q.get("sort", "sla") in SORTS else "sla"
     descending = q.get("dir") == "desc"
-    filters = {name: _choice(q.get(name)) for name in ("segment", "channel", "owner")}
-    try:
-        start = max(0, int(q.get("page", "1")) - 1) * PAGE_SIZE
-    except ValueError:
-        start = 0
+    filters = {name: choice(q.get(name)) for name in ("segment", "channel", "owner")}
+    start = page_start(q.get("page"))
     now = config.now()
     board = await run_in_threadpool(
         lambda: queue_board(
