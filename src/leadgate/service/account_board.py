@@ -67,6 +67,22 @@ def account_profiles(store: Store, ids: Sequence[str]) -> dict[str, dict[str, An
     return out
 
 
+LABEL_KEYS = ("name", "company", "tier", "owner")  # what the board shows of a profile
+
+
+def _labels(store: Store, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The board's fields of each account's profile, read in SQL (not the whole profile)."""
+    fields = [accounts.c.attrs[k].as_string().label(k) for k in LABEL_KEYS]
+    out: dict[str, dict[str, Any]] = {}
+    with store.read() as conn:
+        for start in range(0, len(ids), CHUNK):
+            q = select(accounts.c.account_id, *fields).where(
+                accounts.c.account_id.in_(ids[start : start + CHUNK])
+            )
+            out.update((r.account_id, dict(r._mapping)) for r in conn.execute(q))
+    return out
+
+
 def account_board(
     store: Store,
     *,
@@ -81,7 +97,7 @@ def account_board(
     highest first; SLA and age: most urgent first); ``descending`` reverses."""
     now = as_utc(as_of)
     queue = mqa_queue(store, as_of=now, limit=MAX_BOARD)
-    profiles = account_profiles(store, [q.account_id for q in queue])
+    profiles = _labels(store, [q.account_id for q in queue])
     every: list[AccountItem] = []
     for q in queue:
         p = profiles.get(q.account_id, {})

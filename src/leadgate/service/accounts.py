@@ -321,9 +321,11 @@ def get_account(store: Store, account_id: str) -> AccountView:
 def mqa_queue(store: Store, *, as_of: datetime, limit: int = 100, offset: int = 0) -> list[MqaItem]:
     """Accounts at ``mqa``, highest total first, then oldest MQA first (one item per account)."""
     c = account_states.c
+    # Not the explanation: the largest column, and the queue does not show it.
+    columns = [col for col in account_states.c if col.name != "explanation"]
     with store.read() as conn:
         rows = conn.execute(
-            select(account_states)
+            select(*columns)
             .where(c.stage == MQA)
             .order_by(c.score_total.desc(), c.mqa_at, c.account_id)
             .limit(limit)
