@@ -19,13 +19,15 @@ from leadgate.report.mqa_store import account_frame_from_store, mqa_report_from_
 from leadgate.report.stats import wilson
 from leadgate.store import Store, open_store
 from leadgate.store.schema import mql_cycles
+from store_helpers import BACKENDS, temp_store_url
 
 
-@pytest.fixture(scope="module")
-def abm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store, AbmTruth]]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def abm(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Store, AbmTruth]]:
     folder = make_abm_folder(tmp_path_factory.mktemp("mqa"))
-    url = str(folder / "abm.db")
-    with open_store(url) as store:
+    with temp_store_url(request.param, folder) as url, open_store(url) as store:
         truth = load_abm_store(folder, store)
         yield url, store, truth
 
