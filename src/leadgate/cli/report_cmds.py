@@ -29,7 +29,9 @@ from leadgate.errors import LeadgateError
 # (--wide shows all); piped to a file they get 160 columns instead of rich's default 80.
 console = stdout_console()
 err = Console(stderr=True, soft_wrap=True)  # paths in messages stay whole, one line
-report_app = typer.Typer(help="Funnel, quality, rejections, speed-to-lead and model comparison.")
+report_app = typer.Typer(
+    help="Funnel, quality, rejections, speed-to-lead, model comparison and MQAs."
+)
 
 DB = typer.Option(
     None,
