@@ -144,3 +144,29 @@ def test_mqa_report_view(abm_web: AbmWeb) -> None:
     assert "<svg" in html and "Wilson" in html
     bad = client.get("/app/reports", params={"view": "mqa", "by": "colour"})
     assert bad.status_code == 200  # an unknown group is ignored, as on the other views
+
+
+def test_bulk_accept_from_the_queue(abm_web: AbmWeb) -> None:
+    client = abm_web.client("sales")
+    queue = client.get("/app/accounts").text
+    assert 'id="bulk"' in queue and 'name="account"' in queue
+    token = csrf_of(queue)
+    waiting = [i["account_id"] for i in client.get(
+        "/v1/mqas", headers=bearer(abm_web.keys["sales"])).json()]  # fmt: skip
+    none = client.post("/app/accounts/dispose", data={"csrf": token, "action": "accept"})
+    assert "no account chosen" in none.text
+    picked = waiting[:2]
+    done = client.post(
+        "/app/accounts/dispose",
+        data={"csrf": token, "action": "accept", "account": [*picked, "NOPE"]},
+    )
+    assert "2 accounts accepted" in done.text and "NOPE: no account" in done.text
+    for aid in picked:
+        view = client.get(f"/v1/accounts/{aid}", headers=bearer(abm_web.keys["sales"])).json()
+        assert view["transitions"][-1]["action"] == "accept"
+    reader = abm_web.client("read-only")
+    refused = reader.post("/app/accounts/dispose",
+                          data={"csrf": csrf_of(reader.get("/app/accounts").text),
+                                "action": "accept", "account": picked[0]},
+                          follow_redirects=False)  # fmt: skip
+    assert refused.status_code == 403

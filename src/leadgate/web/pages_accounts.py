@@ -27,7 +27,7 @@ from leadgate.service.accounts import dispose_account, get_account
 from leadgate.web import charts
 from leadgate.web.explain import explain
 from leadgate.web.guard import config_of, posted_form, sign_in_check
-from leadgate.web.pages_queue import PAGE_SIZE, choice, page_start
+from leadgate.web.pages_queue import PAGE_SIZE, apply_dispositions, choice, page_start
 from leadgate.web.render import page
 
 router = APIRouter()
@@ -65,6 +65,12 @@ async def accounts_queue(request: Request) -> Response:
         descending=descending, start=start, page_size=PAGE_SIZE, query=urlencode(kept),
         account_url=account_url, can_dispose=viewer.may("dispositions:write"),
     )  # fmt: skip
+
+
+@router.post("/accounts/dispose")
+async def dispose_many(request: Request) -> Response:
+    """Accept or reject the chosen accounts (one row's form, or the bulk form with many)."""
+    return await apply_dispositions(request, "account", "/app/accounts", dispose_account)
 
 
 @router.get("/accounts/{account_id:path}")
