@@ -64,7 +64,7 @@ def _mqa(ctx: _Ctx) -> dict[str, Any]:
     by = [g for g in ctx.q.getlist("by") if g in ACCOUNT_GROUPS] or ["tier"]
     result = mqa_report_from_store(ctx.store, ctx.frame(), by=by).to_dict()
     bars = [
-        (" · ".join(str(r[g]) for g in by), r.get("mqa:won"), r.get("mqa:won_lo") or 0.0,
+        (" · ".join(f"{g} {r[g]}" for g in by), r.get("mqa:won"), r.get("mqa:won_lo") or 0.0,
          r.get("mqa:won_hi") or 0.0)
         for r in result["rows"]
     ] + [
