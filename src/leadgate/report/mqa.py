@@ -28,7 +28,7 @@ import pandas as pd
 
 from leadgate.errors import OptionError
 from leadgate.report.frame import select
-from leadgate.report.funnel import _groups
+from leadgate.report.funnel import cohort_groups
 from leadgate.report.stats import Rate
 
 ACCOUNT_GROUPS = ("tier", "segment", "abm")
@@ -179,20 +179,13 @@ def mqa_report(
     account_rows = select(accounts, since=since, until=until, column="created_at")
     mqa_rows = select(accounts[accounts["is_mqa"]], since=since, until=until, column="mqa_time")
     lead_rows = select(leads[leads["is_mql"]], since=since, until=until, column="mql_time")
-    rows: list[CountsRow] = []
-    if cols:
-        yes_no = {True: "yes", False: "no"}
-        account_rows = account_rows.assign(abm=account_rows["abm"].map(yes_no))
-        grouped_mqas = mqa_rows.assign(abm=mqa_rows["abm"].map(yes_no))
-        keys = pd.concat([account_rows[cols], grouped_mqas[cols]]).drop_duplicates()
-        keys = keys.fillna("unknown").astype(str).sort_values(cols)
-        by_account = _groups(account_rows, cols)
-        by_mqa = _groups(grouped_mqas, cols)
-        empty = accounts.iloc[0:0]
-        for key in keys.itertuples(index=False):
-            k = tuple(key)
-            group = dict(zip(cols, k, strict=True))
-            rows.append(_mqa_row(group, by_account.get(k, empty), by_mqa.get(k, empty)))
+    yes_no = {True: "yes", False: "no"}  # the abm group's values
+    groups = cohort_groups(
+        cols,
+        account_rows.assign(abm=account_rows["abm"].map(yes_no)),
+        mqa_rows.assign(abm=mqa_rows["abm"].map(yes_no)),
+    )
+    rows = [_mqa_row(group, accts, mqas) for group, accts, mqas in groups]
     total = _mqa_row({c: "all" for c in cols}, account_rows, mqa_rows)
     if not cols:
         rows = [total]
