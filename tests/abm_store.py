@@ -1,11 +1,12 @@
-"""A store loaded with synthetic ABM data (synth + synth/abm.py) and account dispositions taken
-from its ground truth: for the MQA report's tests and the web account pages' tests.
+"""A store loaded with synthetic ABM data (synth + synth/abm.py), its account outcomes loaded
+from the synthetic ``account_outcomes.csv``: for the MQA report's tests and the web account pages'
+tests.
 
 ``load_abm_store(folder, store)``: the example b2b-abm model published, accounts (with tiers),
-leads, events, outcomes (imported MQL cycles) and account-level visits loaded, accounts scored;
-then every MQA account is disposed by the truth: an in-market account (some lead would be won)
-becomes an opportunity, won when two or more of its leads would be won, else lost; the others
-are rejected. ``AbmTruth`` holds what the tests compare against, read from the files.
+leads, events, outcomes (imported MQL cycles) and account-level visits loaded, accounts scored
+(the MQAs); then ``leadgate load account-outcomes`` on ``account_outcomes.csv`` (opportunities,
+won, lost: rows of accounts that are not MQAs are skipped) and every MQA the file leaves in the
+queue is rejected. ``AbmTruth`` holds what the tests compare against, read from the files.
 """
 
 from __future__ import annotations
@@ -70,21 +71,20 @@ def load_abm_store(folder: Path, store: Store, *, keep_in_queue: int = 0) -> Abm
     add_account_events(store, visits, at=before)
     mqas = rescore_accounts(store, AS_OF).new_mqas
     truth = {r["account_id"]: r for r in _rows(folder / "account_truth.csv")}
-    won: set[str] = set()
-    opps: set[str] = set()
-    for k, aid in enumerate(mqas[keep_in_queue:]):
+    kept = set(mqas[:keep_in_queue])
+    rows = _rows(folder / "account_outcomes.csv")
+    loaded = folder / "account_outcomes.loaded.csv"  # the file minus the accounts kept in queue
+    with loaded.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(r for r in rows if r["account_id"] not in kept)
+    load_file(store, "account-outcomes", loaded, as_of=AS_OF, actor="crm")
+    handed = set(mqas) - kept
+    opps = {r["account_id"] for r in rows if r["stage"] == "opportunity"} & handed
+    won = {r["account_id"] for r in rows if r["stage"] == "won"} & handed
+    for k, aid in enumerate(a for a in mqas[keep_in_queue:] if a not in opps):
         at = AS_OF + timedelta(hours=1 + k / 100)
-        t = truth[aid]
-        if t["in_market"] != "1":
-            dispose_account(store, aid, "reject", reason="no_intent", actor="sdr", at=at)
-            continue
-        dispose_account(store, aid, "accept", actor="sdr", at=at)
-        dispose_account(store, aid, "opportunity", actor="ae", at=at + timedelta(days=1))
-        opps.add(aid)
-        final = "won" if int(t["n_would_win"]) >= 2 else "lost"
-        dispose_account(store, aid, final, actor="ae", at=at + timedelta(days=30))
-        if final == "won":
-            won.add(aid)
+        dispose_account(store, aid, "reject", reason="no_intent", actor="sdr", at=at)
     return AbmTruth(
         tier={a: t["tier"] for a, t in truth.items()},
         in_market={a: t["in_market"] == "1" for a, t in truth.items()},
