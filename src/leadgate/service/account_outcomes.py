@@ -99,8 +99,12 @@ def import_account_outcomes(
     rows = [_parse(file, line, row) for line, row in read_table(path)]
     out = AccountOutcomeImport(rows=len(rows))
     ids = sorted({r.account_id for r in rows})
-    known = {r.account_id for r in _select_in(conn, accounts.c.account_id, ids, accounts.c.account_id)}
-    states = {s.account_id: s for s in _select_in(conn, account_states.c.account_id, ids, account_states)}
+    known = {
+        r.account_id for r in _select_in(conn, accounts.c.account_id, ids, accounts.c.account_id)
+    }
+    states = {
+        s.account_id: s for s in _select_in(conn, account_states.c.account_id, ids, account_states)
+    }
     t = account_transitions.c
     done = {
         (m.account_id, m.action, m.at)

@@ -141,7 +141,7 @@ def _outcomes(
         if not in_market and draw >= _OUT_OPPORTUNITY:
             continue
         won = in_market and (int(str(t["n_would_win"])) >= 2 or draw < _WIN_DRAW)
-        amount = max(1000.0, round(7500 * max(size[aid], 1) ** 0.45 * spread, -2))
+        amount = int(max(1000.0, round(7500 * max(size[aid], 1) ** 0.45 * spread, -2)))
         at = as_of + timedelta(days=float(opened))
         closed = at + timedelta(days=float(days))
         rows.append({"account_id": aid, "stage": "opportunity", "at": _stamp(at), "amount": amount})
