@@ -92,7 +92,7 @@ def test_load_records_moves_once_and_skips_accounts_not_handed_off(
 
 
 BAD = [
-    ([("A1", "closed", _at(1), "1")], 2, "stage", "must be opportunity, won, lost, got 'closed'"),
+    ([("A1", "closed", _at(1), "1")], 2, "stage", "must be opportunity, won or lost, got 'closed'"),
     ([("A1", "opportunity", _at(1), "1"), ("", "won", _at(2), "1")], 3, "account_id", "required"),
     ([("A1", "opportunity", "yesterday", "1")], 2, "at", "timestamp"),
     ([("A1", "opportunity", _at(1), "lots")], 2, "amount", "must be a number"),
@@ -117,3 +117,8 @@ def test_a_bad_row_is_refused_with_its_line_and_field_and_nothing_is_written(
         assert str(caught.value).startswith(f"{path}:{line}: {field}: ")
         assert message in str(caught.value)
         assert _snapshot(store) == before  # the valid rows before it were rolled back
+    headless = tmp_path / "no_stage.csv"
+    headless.write_text(f"account_id,at\nA1,{_at(1)}\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="no stage column in the header"):
+        load_file(store, "account-outcomes", headless, as_of=AS_OF)
+    assert _snapshot(store) == before

@@ -35,6 +35,7 @@ from leadgate.store.ingest import CHUNK, text_id
 from leadgate.store.schema import account_states, account_transitions, accounts
 
 STAGES = ("opportunity", "won", "lost")
+REQUIRED = ("account_id", "stage", "at")  # columns a CSV header must name
 IMPORT = "import"  # the cause of the moves an import records
 
 
@@ -64,7 +65,7 @@ def _parse(file: str, line: int, row: dict[str, Any]) -> _Row:
     stage = row.get("stage")
     if stage not in STAGES:
         raise IngestError(
-            f"must be {', '.join(STAGES)}, got {stage!r}", file=file, line=line, field="stage"
+            f"must be opportunity, won or lost, got {stage!r}", file=file, line=line, field="stage"
         )
     if row.get("at") is None:
         raise IngestError("is required", file=file, line=line, field="at")
@@ -96,7 +97,7 @@ def import_account_outcomes(
         IngestError: a bad row (file, line, field); the caller rolls back.
     """
     file = str(path)
-    rows = [_parse(file, line, row) for line, row in read_table(path)]
+    rows = [_parse(file, line, row) for line, row in read_table(path, required=REQUIRED)]
     out = AccountOutcomeImport(rows=len(rows))
     ids = sorted({r.account_id for r in rows})
     known = {
