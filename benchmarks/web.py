@@ -1,7 +1,7 @@
 """How fast do the web app's pages render? (by hand)
 
     python benchmarks/web.py [--leads 20000] [--events N] [--mql-threshold 10] [--requests 30]
-                             [--preview-requests 3] [--cache .bench-cache]
+                             [--preview-requests 3] [--cache .bench-cache] [--abm]
 
 A SQLite store of synthetic leads (``leadgate.synth``, seed 7) with accounts, events (topped up to
 ``--events`` with copies of the first ones, a minute earlier under new ids) and outcomes, loaded
@@ -18,6 +18,11 @@ shows the result (reports are computed in the background: the page answers 202 m
 its p50/p95 are those of the kept result, what users see after the first visit. Last, the
 model page's Preview of a draft (the dry-run publish over every lead) ``--preview-requests``
 times.
+
+``--abm`` builds the store under the ABM example (``examples/b2b-abm.yaml``: the same lead model
+plus ``accounts:``) with account tiers and visits (``synth/abm.py``) and scored accounts, and adds
+the account pages (the MQA queue, an account, the MQA report; baselines ``GET /v1/mqas``,
+``GET /v1/accounts/{id}``, ``GET /v1/reports/mqa``).
 
 The issue's target: each page under 300 ms p95 on 100k leads / 2.5M events, the queue with 10k
 open MQLs: ``--leads 100000 --events 2500000 --mql-threshold 45`` (11.9k open MQLs; building it
@@ -40,6 +45,7 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "src/leadgate/examples/b2b-inbound.yaml"
+ABM_EXAMPLE = ROOT / "src/leadgate/examples/b2b-abm.yaml"  # the same lead model, plus accounts:
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
@@ -69,13 +75,33 @@ def _top_up(events: Path, n_events: int, have: int) -> Path | None:
     return out
 
 
-def _store(n_leads: int, threshold: float, cache: Path, n_events: int = 0) -> Path:
-    """The benchmark store, built on first use."""
+def _abm(store: Any, folder: Path) -> None:
+    """Account tiers and account-level visits (``synth/abm.py``) loaded, accounts scored."""
+    import csv
+
+    from leadgate.io.readers import event_from_row
+    from leadgate.service import load_file
+    from leadgate.service.accounts import add_account_events, rescore_accounts
+    from leadgate.synth.abm import add_abm
+
+    add_abm(folder, seed=7, as_of=NOW)
+    load_file(store, "accounts", folder / "abm_accounts.csv", as_of=NOW)
+    with (folder / "account_events.csv").open(encoding="utf-8", newline="") as fh:
+        visits = [event_from_row({**{k: v for k, v in e.items() if k != "account_id"},
+                                  "lead_id": e["account_id"]}) for e in csv.DictReader(fh)]  # fmt: skip
+    add_account_events(store, visits, at=NOW)
+    rescore_accounts(store, NOW)
+
+
+def _store(n_leads: int, threshold: float, cache: Path, n_events: int = 0, abm: bool = False
+           ) -> Path:  # fmt: skip
+    """The benchmark store, built on first use (``abm``: under the ABM example, with tiers,
+    account visits and account scores)."""
     from leadgate.service import load_file, publish_model
     from leadgate.store import open_store
     from leadgate.synth import generate
 
-    path = cache / f"web-{n_leads}-{threshold:g}-{n_events}.db"
+    path = cache / f"web-{'abm-' if abm else ''}{n_leads}-{threshold:g}-{n_events}.db"
     if path.exists():
         return path
     cache.mkdir(parents=True, exist_ok=True)
@@ -84,7 +110,7 @@ def _store(n_leads: int, threshold: float, cache: Path, n_events: int = 0) -> Pa
     started = time.perf_counter()
     data = generate(n_leads, 7, cache / f"web-{n_leads}-data", as_of=NOW)
     store = open_store(str(building))
-    model = EXAMPLE.read_text()
+    model = (ABM_EXAMPLE if abm else EXAMPLE).read_text()
     publish_model(store, model, actor="bench", as_of=NOW)
     for kind in ("accounts", "leads", "events", "outcomes"):
         load_file(store, kind, getattr(data, kind), as_of=NOW)
@@ -95,6 +121,8 @@ def _store(n_leads: int, threshold: float, cache: Path, n_events: int = 0) -> Pa
     v2 = re.sub(r"^threshold: \d+", f"threshold: {threshold:g}", v2, flags=re.M)
     v2 = re.sub(r"^floors: .*$", "floors: {}", v2, flags=re.M)
     publish_model(store, v2, actor="bench", as_of=NOW, note="a low line: a long queue")
+    if abm:
+        _abm(store, Path(data.leads).parent)
     store.close()
     building.rename(path)
     print(f"built {path.name} in {time.perf_counter() - started:.0f} s "
@@ -171,6 +199,11 @@ def main() -> None:
         "--preview-requests", type=int, default=3, help="previews of a draft (0: none)"
     )
     parser.add_argument(
+        "--abm",
+        action="store_true",
+        help="the ABM example with account tiers and visits; adds the account pages",
+    )
+    parser.add_argument(
         "--only",
         default="",
         help="only the pages whose name contains one of these (comma-separated)",
@@ -182,7 +215,7 @@ def main() -> None:
     from leadgate.api.app import create_app
     from leadgate.service.keys import create_key
 
-    path = _store(args.leads, args.mql_threshold, args.cache, args.events)
+    path = _store(args.leads, args.mql_threshold, args.cache, args.events, args.abm)
     app = create_app(str(path), clock=lambda: NOW, tick_seconds=None)
     store = app.state.config.store
     token = create_key(store, "admin", name="bench").token
@@ -215,6 +248,20 @@ def main() -> None:
     def lead_api() -> None:
         get("/v1/leads/" + quote(next(lead_ids), safe=""), api)()
 
+    with store.read() as conn:
+        accounts = [r[0] for r in conn.exec_driver_sql(
+            "SELECT account_id FROM account_states ORDER BY score_total DESC")]  # fmt: skip
+        n_mqas = conn.exec_driver_sql(
+            "SELECT count(*) FROM account_states WHERE stage='mqa'").scalar()  # fmt: skip
+    some_accounts = rng.sample(accounts, min(len(accounts), args.requests))
+    account_picks, account_ids = iter(some_accounts * 2), iter(some_accounts * 2)
+
+    def account_page() -> None:
+        get("/app/accounts/" + quote(next(account_picks), safe=""))()
+
+    def account_api() -> None:
+        get("/v1/accounts/" + quote(next(account_ids), safe=""), api)()
+
     last_page = max(1, -(-open_mqls // 100))
     pages: list[tuple[str, Callable[[], Any], Callable[[], Any] | None]] = [
         ("queue (SLA order, page 1)", get("/app/queue"), get("/v1/mqls?limit=100", api)),
@@ -242,9 +289,18 @@ def main() -> None:
         ("reports: compare", get("/app/reports?view=compare"), None),
         ("reports: calibration", get("/app/reports?view=calibration"), None),
     ]  # fmt: skip
+    if args.abm:
+        pages += [
+            ("MQA queue (accounts)", get("/app/accounts"), get("/v1/mqas?limit=100", api)),
+            ("MQA queue by buying group", get("/app/accounts?sort=completeness&abm=yes"), None),
+            ("account page", account_page, account_api),
+            ("reports: mqa", get("/app/reports?view=mqa"), get("/v1/reports/mqa", api)),
+        ]  # fmt: skip
     print(f"load average {os.getloadavg()[0]:.1f}")
     print(f"{args.leads:,} leads, {n_events:,} events in the store, {open_mqls:,} open MQLs; "
           f"{args.requests} requests per page; times in ms")  # fmt: skip
+    if args.abm:
+        print(f"{len(accounts):,} accounts scored, {n_mqas:,} at MQA")
     print("first: the first request (a report: until its page shows the result; the reports")
     print("share the server's caches, so the first report pays for reading the store)")
     print(

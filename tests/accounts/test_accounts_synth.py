@@ -72,5 +72,48 @@ def test_add_abm_is_deterministic(folder: Path, tmp_path: Path) -> None:
         (tmp_path / name).write_bytes((folder / name).read_bytes())
     counts = add_abm(tmp_path, seed=3)
     assert counts["in_market"] > 0 and counts["visits"] > 0
-    for name in ("abm_accounts.csv", "account_events.csv", "account_truth.csv"):
+    for name in (
+        "abm_accounts.csv",
+        "account_events.csv",
+        "account_truth.csv",
+        "account_outcomes.csv",
+    ):
         assert (tmp_path / name).read_bytes() == (folder / name).read_bytes()
+    add_abm(tmp_path, seed=4)  # another seed: other outcomes
+    assert (tmp_path / "account_outcomes.csv").read_bytes() != (
+        folder / "account_outcomes.csv"
+    ).read_bytes()
+
+
+def test_account_outcomes_follow_the_truth(folder: Path) -> None:
+    """Opportunities and wins go to in-market accounts far beyond chance; out-of-market
+    accounts get some (lost) opportunities, so opportunities alone do not give the truth."""
+    truth = {r["account_id"]: r for r in csv.DictReader((folder / "account_truth.csv").open())}
+    rows = list(csv.DictReader((folder / "account_outcomes.csv").open()))
+    assert set(rows[0]) == {"account_id", "stage", "at", "amount"}
+    stages: dict[str, list[str]] = {}
+    for r in rows:
+        stages.setdefault(r["account_id"], []).append(r["stage"])
+        assert r["at"] > "2026-11-01" and float(r["amount"]) >= 1000  # after all activity (as_of)
+    # each account: one opportunity, then won or lost, later
+    assert all(s in (["opportunity", "won"], ["opportunity", "lost"]) for s in stages.values())
+    opened = {
+        a: r["at"]
+        for a in stages
+        for r in rows
+        if r["account_id"] == a and r["stage"] == "opportunity"
+    }
+    assert all(r["at"] > opened[r["account_id"]] for r in rows if r["stage"] != "opportunity")
+    in_market = {a for a, t in truth.items() if t["in_market"] == "1"}
+    base = len(in_market) / len(truth)
+    won = [a for a, s in stages.items() if s[-1] == "won"]
+    opps = list(stages)
+    for group in (won, opps):
+        k, n = len([a for a in group if a in in_market]), len(group)
+        # 4 standard errors above the base rate: chance would not reach it at this size
+        assert k / n > base + 4 * (base * (1 - base) / n) ** 0.5, (k, n, base)
+    assert in_market <= set(stages)  # every in-market account has an opportunity
+    assert {a for a in opps if a not in in_market}  # ... and some others too, all lost
+    assert all(stages[a][-1] == "lost" for a in opps if a not in in_market)
+    two = [a for a in in_market if int(truth[a]["n_would_win"]) >= 2]
+    assert two and all(stages[a][-1] == "won" for a in two)

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,17 +85,11 @@ class Site:
         return answer.json()
 
 
-@pytest.fixture(scope="module")
-def site(web_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@contextmanager
+def _serving(app: Any, port: int) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on loopback ``port``; its URL. Closes its store."""
     import uvicorn
 
-    from leadgate.api.app import create_app
-
-    shots = Path(os.environ.get("LEADGATE_WEB_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
-    shots.mkdir(parents=True, exist_ok=True)
-    app = create_app(web_db, clock=Clock(NOW))
-    keys = role_keys(app.state.config.store)
-    port = _port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -102,15 +97,28 @@ def site(web_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
         time.sleep(0.02)
-    with playwright_api.sync_playwright() as pw:
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        app.state.config.store.close()
+
+
+@pytest.fixture(scope="module")
+def site(web_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from leadgate.api.app import create_app
+
+    shots = Path(os.environ.get("LEADGATE_WEB_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    app = create_app(web_db, clock=Clock(NOW))
+    keys = role_keys(app.state.config.store)
+    with _serving(app, _port()) as url, playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            yield Site(f"http://127.0.0.1:{port}", web_db, keys, browser, shots)
+            yield Site(url, web_db, keys, browser, shots)
         finally:
             browser.close()
-            server.should_exit = True
-            thread.join(10)
-            app.state.config.store.close()
 
 
 def test_sign_in_and_sign_out(site: Site) -> None:
@@ -405,3 +413,85 @@ def test_screenshots_of_every_page(site: Site) -> None:
     # sign-in pages; whether they ran first depends on the worker's order).
     saved = {p.name for p in site.shots.glob("*.png")}
     assert {f"{n}.png" for n in [*pages, "queue-phone", "lead-phone"]} <= saved
+
+
+# -- the account pages (issue #15): a second server over a store of synthetic ABM data, in the
+# module's browser ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def abm_site(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from abm_store import AS_OF, build_abm_db
+    from leadgate.api.app import create_app
+
+    db, _ = build_abm_db(tmp_path_factory.mktemp("abm-site"))
+    app = create_app(db, clock=Clock(AS_OF))
+    keys = role_keys(app.state.config.store)
+    port = _port() + 1 if os.environ.get("LEADGATE_TEST_WEB_PORT") else _port()
+    with _serving(app, port) as url:
+        yield Site(url, db, keys, site.browser, site.shots)
+
+
+def test_account_pages_pass_the_accessibility_check_fit_a_phone_and_are_saved(
+    abm_site: Site,
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    tab = abm_site.page("sales")
+    tab.goto("/app/accounts")
+    assert tab.locator("h1").inner_text().startswith("MQA queue")
+    first = tab.locator("tr[data-account]").first.get_attribute("data-account")
+    tab.get_by_role("link", name="Buying group").click()  # sort by completeness
+    tab.wait_for_url("**sort=completeness**")
+    abm_site.shot(tab, "accounts", full=True)
+    tab.goto(f"/app/accounts/{first}")
+    view = abm_site.api(f"/v1/accounts/{first}")
+    for name, role in view["score"]["buying_group"]["roles"].items():
+        text = tab.locator(f"li[data-role='{name}']").inner_text()
+        assert f"{role['filled']} of {role['required']}" in text
+    total = float(tab.locator("[data-waterfall-total]").get_attribute("data-waterfall-total"))
+    assert abs(total - view["score"]["total"]) < 1e-9
+    abm_site.shot(tab, "account", full=True)
+    axe = Axe()
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}}
+    problems: list[Any] = []
+    for path in ("/app/accounts", f"/app/accounts/{first}", "/app/reports?view=mqa"):
+        tab.goto(path)
+        found = axe.run(tab, options=options).response["violations"]
+        problems.extend((path, v["id"], [n["target"] for n in v["nodes"]]) for v in found)
+        if path.startswith("/app/reports"):
+            abm_site.shot(tab, "reports-mqa", full=True)
+    assert not problems
+    tab.close()
+    phone = abm_site.page("sales", PHONE)
+    for name, path in (("accounts-phone", "/app/accounts"),
+                       ("account-phone", f"/app/accounts/{first}")):  # fmt: skip
+        phone.goto(path)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        wide = phone.evaluate(WIDER_THAN_THE_SCREEN) if width > PHONE["width"] else []
+        assert width <= PHONE["width"], f"{path} scrolls sideways on a phone ({width}px): {wide}"
+        abm_site.shot(phone, name)
+    phone.close()
+
+
+def test_sales_disposes_an_account_in_the_browser(abm_site: Site) -> None:
+    tab = abm_site.page("sales")
+    tab.goto("/app/accounts")
+    rows = tab.locator("tr[data-account]")
+    before = rows.count()
+    last = rows.nth(before - 1).get_attribute("data-account")
+    tab.get_by_role("button", name=f"Accept {last}").click()
+    tab.wait_for_load_state()
+    assert "accept" in tab.locator(".flash.ok").inner_text()
+    tab.goto(f"/app/accounts/{last}")
+    tab.select_option("select[name=action]", "opportunity")
+    tab.get_by_role("button", name="Record").click()
+    tab.wait_for_load_state()
+    assert tab.locator(".badge.stage").first.inner_text() == "opportunity"
+    reader = abm_site.page("read-only")
+    reader.goto(f"/app/accounts/{last}")
+    assert reader.get_by_role("button", name="Record").count() == 0
+    reader.close()
+    tab.goto("/app/accounts")
+    assert tab.locator("tr[data-account]").count() == before - 1
+    tab.close()

@@ -1,4 +1,4 @@
-"""``leadgate report funnel|quality|rejections|speed|compare`` (here), ``leadgate calibrate`` and
+"""``leadgate report funnel|quality|rejections|speed|compare|mqa`` (here), ``leadgate calibrate`` and
 ``leadgate targets`` (``cli/calibrate_cmds.py``, registered from here): thin adapters over
 ``leadgate.report``.
 
@@ -29,7 +29,9 @@ from leadgate.errors import LeadgateError
 # (--wide shows all); piped to a file they get 160 columns instead of rich's default 80.
 console = stdout_console()
 err = Console(stderr=True, soft_wrap=True)  # paths in messages stay whole, one line
-report_app = typer.Typer(help="Funnel, quality, rejections, speed-to-lead and model comparison.")
+report_app = typer.Typer(
+    help="Funnel, quality, rejections, speed-to-lead, model comparison and MQAs."
+)
 
 DB = typer.Option(
     None,
@@ -398,6 +400,66 @@ def compare_cmd(
         table.add_row(s.name, f"{s.leads:,}", f"{s.known:,}", pct(s.sal_acceptance), pct(s.mql_sql),
                       pct(s.mql_won), num(s.revenue, 0))  # fmt: skip
     print_table(console, table, wide=wide)
+
+
+# -- report mqa ------------------------------------------------------------------------------------
+
+
+@report_app.command("mqa")
+def mqa_cmd(
+    by: str = typer.Option("tier", "--by", help="Group MQAs by: tier, segment, abm."),
+    since: str | None = SINCE, until: str | None = UNTIL, db: str | None = DB,
+    fmt: str = FORMAT, wide: bool = WIDE,
+) -> None:  # fmt: skip
+    """MQA -> opportunity -> won by tier or segment; inbound and ABM hand-offs side by side."""
+    from leadgate.report.mqa_store import mqa_report_from_store
+    from leadgate.store.db import open_store
+
+    fmt = output_format(fmt)
+    source = history_source(db, None, None)
+    source.check()
+    store = open_store(source.db)
+    try:
+        report = mqa_report_from_store(
+            store, by=_by(by), since=parse_time(since, "--since"),
+            until=parse_time(until, "--until"),
+        )  # fmt: skip
+    finally:
+        store.close()
+    payload = report.to_dict()
+    if emit(fmt, payload, [*report.records(), *payload["handoffs"]]):
+        return
+    table = Table(title="MQA funnel")
+    for col in report.by:
+        table.add_column(col)
+    for name in ("accounts", "MQAs", "accepted", "opps", "won", "MQA→won"):
+        table.add_column(name, justify="right")
+    for r in report.rows + ([report.total] if report.by else []):
+        c, rt = r.counts, r.rates
+        table.add_row(
+            *r.group.values(), f"{c['accounts']:,}", cell(c["mqas"], rt["account:mqa"]),
+            cell(c["accepted"], rt["mqa:accepted"]), cell(c["opps"], rt["mqa:opp"]),
+            cell(c["wins"], rt["opp:won"]), cell(None, rt["mqa:won"]),
+            end_section=r is report.rows[-1] and bool(report.by),
+        )  # fmt: skip
+    print_table(console, table, wide=wide)
+    hand = Table(title="Hand-offs, each counted once")
+    for name in ("hand-off", "count", "accepted", "opps", "won", "→won"):
+        hand.add_column(name, justify="left" if name == "hand-off" else "right")
+    for h in report.handoffs:
+        c, rt = h.counts, h.rates
+        hand.add_row(
+            h.group["handoff"], f"{c['handoffs']:,}", cell(c["accepted"], rt["handoff:accepted"]),
+            cell(c["opps"], rt["handoff:opp"]), cell(c["wins"], rt["opp:won"]),
+            cell(None, rt["handoff:won"]),
+        )  # fmt: skip
+    print_table(console, hand, wide=wide)
+    console.print(
+        f"each stage: count, conversion from the stage before, [95% Wilson interval]; "
+        f"{report.not_counted:,} MQL/PQL cycles of ABM accounts' leads are counted with their "
+        "account's MQA, not as inbound",
+        style="dim",
+    )
 
 
 def register(app: typer.Typer) -> None:

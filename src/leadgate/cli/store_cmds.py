@@ -150,7 +150,7 @@ def _summary_line(summary: Any) -> str:
 
 
 def load(
-    kind: str = typer.Argument(..., help="leads, accounts, events or outcomes."),
+    kind: str = typer.Argument(..., help="leads, accounts, events, outcomes or account-outcomes."),
     file: Path = typer.Argument(..., help="CSV, JSONL or Parquet file."),
     db: str | None = DB_OPTION,
     as_of: str | None = AS_OF_OPTION,
@@ -182,6 +182,12 @@ def load(
             f"  {report.adjusted} outcome row(s) have times before the lead's live MQL cycle: "
             "sales steps recorded at the cycle's start (with a note), earlier touches not "
             "counted as its first touch",
+            highlight=False,
+        )
+    if report.skipped:
+        console.print(
+            f"  {report.skipped} account outcome row(s) skipped: their accounts are not MQAs "
+            "(never handed off)",
             highlight=False,
         )
     if report.summary is not None:

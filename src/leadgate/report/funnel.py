@@ -17,7 +17,7 @@ versions a report covers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,11 +60,7 @@ class FunnelRow:
         out.update(self.counts)
         out["revenue"] = self.revenue
         for name, rate in self.rates.items():
-            d = rate.to_dict()
-            out[name] = d["rate"]
-            out[f"{name}_n"] = d["n"]
-            out[f"{name}_lo"] = d["lo"]
-            out[f"{name}_hi"] = d["hi"]
+            out.update(rate.fields(name))
         return out
 
 
@@ -182,23 +178,33 @@ def funnel_report(
     lead_rows = select(frame, since=since, until=until, column="created_at")
     lead_rows = lead_rows.assign(cohort=lead_rows["lead_cohort"])
     mql_rows = select(frame[frame["is_mql"]], since=since, until=until, column="mql_time")
-    rows: list[FunnelRow] = []
-    if cols:
-        keys = pd.concat([lead_rows[cols], mql_rows[cols]]).drop_duplicates()
-        keys = keys.fillna("unknown").astype(str).sort_values(cols)
-        lead_groups = _groups(lead_rows, cols)
-        mql_groups = _groups(mql_rows, cols)
-        empty = frame.iloc[0:0]
-        for key in keys.itertuples(index=False):
-            k = tuple(key)
-            group = dict(zip(cols, k, strict=True))
-            rows.append(_row(group, lead_groups.get(k, empty), mql_groups.get(k, empty)))
+    rows = [
+        _row(group, leads, mqls) for group, leads, mqls in cohort_groups(cols, lead_rows, mql_rows)
+    ]
     total = _row({c: "all" for c in cols}, lead_rows, mql_rows)
     if not cols:
         rows = [total]
     return FunnelReport(
         cols, versions, mix_versions and len(versions) > 1, since, until, rows, total
     )
+
+
+def cohort_groups(
+    cols: list[str], cohort: pd.DataFrame, handed: pd.DataFrame
+) -> Iterator[tuple[dict[str, str], pd.DataFrame, pd.DataFrame]]:
+    """Each group of ``cols`` found in either frame, in order: its key values and its rows of
+    the cohort (e.g. leads created) and of the hand-offs (e.g. MQLs), empty where it has none.
+    Nothing when ``cols`` is empty."""
+    if not cols:
+        return
+    keys = pd.concat([cohort[cols], handed[cols]]).drop_duplicates()
+    keys = keys.fillna("unknown").astype(str).sort_values(cols)
+    by_cohort, by_handed = _groups(cohort, cols), _groups(handed, cols)
+    empty_cohort, empty_handed = cohort.iloc[0:0], handed.iloc[0:0]
+    for key in keys.itertuples(index=False):
+        k = tuple(key)
+        group = dict(zip(cols, k, strict=True))
+        yield group, by_cohort.get(k, empty_cohort), by_handed.get(k, empty_handed)
 
 
 def _groups(frame: pd.DataFrame, cols: list[str]) -> dict[tuple[str, ...], pd.DataFrame]:

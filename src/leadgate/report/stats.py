@@ -52,6 +52,12 @@ class Rate:
         lo, hi = self.interval
         return {"k": self.k, "n": self.n, "rate": self.value, "lo": lo, "hi": hi}
 
+    def fields(self, name: str) -> dict[str, Any]:
+        """The flat record fields of the rate called ``name``: ``name`` (the value),
+        ``name_n``, ``name_lo``, ``name_hi`` (csv/json rows of every report)."""
+        lo, hi = self.interval
+        return {name: self.value, f"{name}_n": self.n, f"{name}_lo": lo, f"{name}_hi": hi}
+
     def text(self) -> str:
         """``42.0% (21/50, 28.9–56.1)`` for tables; ``–`` when nothing was measured."""
         if not self.n:

@@ -354,9 +354,11 @@ def get_account(store: Store, account_id: str) -> AccountView:
 def mqa_queue(store: Store, *, as_of: datetime, limit: int = 100, offset: int = 0) -> list[MqaItem]:
     """Accounts at ``mqa``, highest total first, then oldest MQA first (one item per account)."""
     c = account_states.c
+    # Not the explanation: the largest column, and the queue does not show it.
+    columns = [col for col in account_states.c if col.name != "explanation"]
     with store.read() as conn:
         rows = conn.execute(
-            select(account_states)
+            select(*columns)
             .where(c.stage == MQA)
             .order_by(c.score_total.desc(), c.mqa_at, c.account_id)
             .limit(limit)
@@ -396,28 +398,52 @@ def dispose_account(
         row = _state(conn, account_id)
         if row is None:
             raise ConflictError(f"cannot {action} account '{account_id}': it was never scored")
-        move = plan_account_disposition(row.stage, action, reason)
-        values: dict[str, Any] = {}
-        if move.touches and row.first_touch_at is None:
-            values["first_touch_at"] = at
-        to_stage = move.target or row.stage
-        if move.target is not None:
-            values |= {"stage": move.target, "stage_since": at}
-        if values:
-            conn.execute(
-                update(account_states)
-                .where(account_states.c.account_id == account_id)
-                .values(**values)
-            )
-            _follow_cycle(conn, account_id, row.cycle, values, at)
-        conn.execute(
-            insert(account_transitions).values(
-                account_id=account_id, cycle=row.cycle, from_stage=row.stage, to_stage=to_stage,
-                at=at, cause="disposition", action=action, actor=actor, model_hash=row.model_hash,
-                reason=reason, note=note,
-            )
-        )  # fmt: skip
+        to_stage = record_disposition(
+            conn, row, action, reason=reason, note=note, actor=actor, at=at
+        )
         return AccountState(account_id=account_id, stage=to_stage, cycle=row.cycle, score=row.score)
+
+
+def record_disposition(
+    conn: Connection,
+    row: Any,
+    action: str,
+    *,
+    reason: str | None = None,
+    note: str | None = None,
+    actor: str,
+    at: datetime,
+    cause: str = "disposition",
+) -> str:
+    """Move the account of ``row`` (its ``account_states`` row) by ``action`` in the caller's
+    transaction and record the move; return the stage it is at after. ``dispose_account`` and
+    the account-outcomes import (cause ``import``) both go through it.
+
+    Raises:
+        DispositionError, ConflictError: as ``plan_account_disposition``.
+    """
+    move = plan_account_disposition(row.stage, action, reason)
+    values: dict[str, Any] = {}
+    if move.touches and row.first_touch_at is None:
+        values["first_touch_at"] = at
+    to_stage = move.target or row.stage
+    if move.target is not None:
+        values |= {"stage": move.target, "stage_since": at}
+    if values:
+        conn.execute(
+            update(account_states)
+            .where(account_states.c.account_id == row.account_id)
+            .values(**values)
+        )
+        _follow_cycle(conn, row.account_id, row.cycle, values, at)
+    conn.execute(
+        insert(account_transitions).values(
+            account_id=row.account_id, cycle=row.cycle, from_stage=row.stage, to_stage=to_stage,
+            at=at, cause=cause, action=action, actor=actor, model_hash=row.model_hash,
+            reason=reason, note=note,
+        )
+    )  # fmt: skip
+    return to_stage
 
 
 def _follow_cycle(

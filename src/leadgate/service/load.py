@@ -1,4 +1,5 @@
-"""Bulk loads (``leadgate load leads|accounts|events|outcomes FILE``): all or nothing.
+"""Bulk loads (``leadgate load leads|accounts|events|outcomes|account-outcomes FILE``): all or
+nothing.
 
 Leads, accounts and outcomes files are read and every row validated first (``leadgate.io``);
 then one transaction writes the rows and re-scores the affected leads with the published model.
@@ -45,7 +46,7 @@ from leadgate.store.lead_states import drop_states
 from leadgate.store.outcomes import import_outcomes
 from leadgate.store.settings import get_setting
 
-KINDS = ("leads", "accounts", "events", "outcomes")
+KINDS = ("leads", "accounts", "events", "outcomes", "account-outcomes")
 
 # Events written per step of a streamed load: memory holds about this many events (a few KB
 # each as Python objects and bound parameters), whatever the size of the file.
@@ -73,7 +74,8 @@ def load_file(
     force: bool = False,
     pinned: bool = True,
 ) -> LoadReport:
-    """Load a file of ``kind`` (leads, accounts, events, outcomes) atomically and idempotently.
+    """Load a file of ``kind`` (leads, accounts, events, outcomes, account-outcomes) atomically
+    and idempotently.
 
     Leads whose data changed are re-scored at ``as_of`` when a model is published; an
     unpinned ``as_of`` (now) moves up to the store's latest scoring (``timeline.forward_as_of``).
@@ -126,6 +128,12 @@ def load_file(
                 conn, path, as_of, report, read_progress, chunk_rows, account_ids,
                 reads_accounts_of(store, conn),
             )  # fmt: skip
+        elif kind == "account-outcomes":  # account stage moves: no lead to re-score
+            from leadgate.service.account_outcomes import import_account_outcomes
+
+            done_a = import_account_outcomes(conn, path, actor=actor)
+            report.rows, report.inserted = done_a.rows, done_a.imported
+            report.ignored, report.skipped = done_a.ignored, done_a.skipped
         else:
             reasons = get_setting(conn, REASONS_KEY)
             done_o = import_outcomes(

@@ -230,4 +230,5 @@ class LoadReport(BaseModel):
     ignored: int  # replays (events seen before, outcomes already imported)
     duplicates: int  # leads flagged as duplicates of an existing email
     adjusted: int = 0  # outcome rows with times before the lead's live MQL cycle
+    skipped: int = 0  # account outcome rows for accounts not handed off (not MQAs)
     summary: RescoreSummary | None = None  # re-scoring of the affected leads (model published)

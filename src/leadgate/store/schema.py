@@ -371,7 +371,7 @@ account_transitions = Table(
     Column("from_stage", String(32), nullable=False),
     Column("to_stage", String(32), nullable=False),
     Column("at", UTCDateTime, nullable=False),
-    Column("cause", String(32), nullable=False),  # score, disposition
+    Column("cause", String(32), nullable=False),  # score, disposition, import
     Column("action", String(32)),  # the disposition's action (accept keeps the stage)
     Column("actor", String(255), nullable=False),
     Column("model_hash", String(64)),

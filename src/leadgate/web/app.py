@@ -49,6 +49,7 @@ def _status_of(exc: LeadgateError) -> int:
 def create_web_app(config: ApiConfig) -> FastAPI:
     """The ``/app`` pages over ``config``'s store (mount it at ``/app``)."""
     from leadgate.web import (
+        pages_accounts,
         pages_auth,
         pages_leads,
         pages_model,
@@ -61,7 +62,8 @@ def create_web_app(config: ApiConfig) -> FastAPI:
     web.state.web = WebState(config=config, sessions=Sessions())
     web.add_middleware(_SecurityHeaders)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages_auth, pages_queue, pages_leads, pages_model, pages_reports):
+    pages = (pages_auth, pages_queue, pages_accounts, pages_leads, pages_model, pages_reports)
+    for module in pages:
         web.include_router(module.router)
     web.include_router(pages_settings.router)
 

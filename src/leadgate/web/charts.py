@@ -49,8 +49,11 @@ class Step:
     note: str = ""
 
 
-def waterfall(steps: Sequence[Step], total: float, threshold: float | None) -> Markup:
-    """Horizontal waterfall: each step starts where the previous ended; the last bar is the total."""
+def waterfall(
+    steps: Sequence[Step], total: float, threshold: float | None, line: str = "MQL line"
+) -> Markup:
+    """Horizontal waterfall: each step starts where the previous ended; the last bar is the total;
+    ``line`` names the threshold's dashed line."""
     rows = len(steps) + 1
     width, label_w, row_h, top = 760, 230, 24, 8
     height = top + rows * row_h + 24
@@ -94,7 +97,7 @@ def waterfall(steps: Sequence[Step], total: float, threshold: float | None) -> M
             f'<line x1="{tx:.1f}" y1="{top}" x2="{tx:.1f}" y2="{height - 20}" stroke="{INK}" '
             f'stroke-dasharray="4 3"/>'
         )
-        body.append(_text(tx, height - 6, f"MQL line {_fmt(threshold)}", anchor="middle", size=11))
+        body.append(_text(tx, height - 6, f"{line} {_fmt(threshold)}", anchor="middle", size=11))
     return _svg(width, height, f"Score waterfall: {len(steps)} steps to a total of {_fmt(total)}",
                 body)  # fmt: skip
 

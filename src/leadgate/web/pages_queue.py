@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -18,8 +20,17 @@ router = APIRouter()
 PAGE_SIZE = 100
 
 
-def _choice(value: str | None) -> str | None:
+def choice(value: str | None) -> str | None:
+    """A filter's value from the query: None when absent or blank."""
     return value.strip() or None if value else None
+
+
+def page_start(value: str | None, size: int = PAGE_SIZE) -> int:
+    """The first row of ``?page=N`` (1-based; anything else is the first page)."""
+    try:
+        return max(0, int(value or "1") - 1) * size
+    except ValueError:
+        return 0
 
 
 @router.get("/queue")
@@ -30,11 +41,8 @@ async def queue(request: Request) -> Response:
     q = request.query_params
     sort = q.get("sort", "sla") if q.get("sort", "sla") in SORTS else "sla"
     descending = q.get("dir") == "desc"
-    filters = {name: _choice(q.get(name)) for name in ("segment", "channel", "owner")}
-    try:
-        start = max(0, int(q.get("page", "1")) - 1) * PAGE_SIZE
-    except ValueError:
-        start = 0
+    filters = {name: choice(q.get(name)) for name in ("segment", "channel", "owner")}
+    start = page_start(q.get("page"))
     now = config.now()
     board = await run_in_threadpool(
         lambda: queue_board(
@@ -55,39 +63,48 @@ async def queue(request: Request) -> Response:
 @router.post("/queue/dispose")
 async def dispose_many(request: Request) -> Response:
     """Accept or reject the chosen leads (one row's form, or the bulk form with many)."""
+    return await apply_dispositions(request, "lead", "/app/queue", dispose)
+
+
+async def apply_dispositions(
+    request: Request, noun: str, back_path: str, dispose_one: Callable[..., Any]
+) -> Response:
+    """Accept or reject the ``noun`` ids the form names (field ``noun``), each with
+    ``dispose_one(store, id, action, reason=, note=, actor=, at=)``; back to ``back_path`` with
+    what was done and what was refused. The MQL queue's and the MQA queue's bulk forms."""
     viewer = await sign_in_check(request, "dispositions:write")
     form = await posted_form(request, viewer)
     config = config_of(request)
     action = form.get("action")
     reason = form.get("reason").strip() or None
     note = form.get("note").strip() or None
-    ids = list(dict.fromkeys(form.all("lead")))
-    back = "/app/queue" + (f"?{form.get('back')}" if form.get("back") else "")
+    ids = list(dict.fromkeys(form.all(noun)))
+    back = back_path + (f"?{form.get('back')}" if form.get("back") else "")
     if action not in ("accept", "reject"):
         viewer.session.flash("error", "choose Accept or Reject")
         return RedirectResponse(back, 303)
     if not ids:
-        viewer.session.flash("error", "no lead chosen: tick the leads first")
+        viewer.session.flash("error", f"no {noun} chosen: tick the {noun}s first")
         return RedirectResponse(back, 303)
     if action == "reject" and not reason:
         viewer.session.flash("error", "a rejection needs a reason code: choose one")
         return RedirectResponse(back, 303)
     done, failed = 0, []
-    for lead_id in ids:
+    for one in ids:
         try:
             await config.write(
-                lambda lead_id=lead_id: dispose(
-                    config.store, lead_id, action, reason=reason if action == "reject" else None,
+                lambda one=one: dispose_one(
+                    config.store, one, action, reason=reason if action == "reject" else None,
                     note=note, actor=viewer.actor, at=config.now(),
                 )
             )  # fmt: skip
             done += 1
         except LeadgateError as exc:
-            failed.append(f"{lead_id}: {exc}")
+            failed.append(f"{one}: {exc}")
     config.wake_worker()
     verb = "accepted" if action == "accept" else f"rejected ({reason})"
     if done:
-        viewer.session.flash("ok", f"{done} lead{'s' if done != 1 else ''} {verb}")
+        viewer.session.flash("ok", f"{done} {noun}{'s' if done != 1 else ''} {verb}")
     for message in failed[:10]:
         viewer.session.flash("error", message)
     if len(failed) > 10:

@@ -26,7 +26,7 @@ router = APIRouter()
 
 VIEWS = (
     ("funnel", "Funnel"), ("quality", "Quality"), ("rejections", "Rejections"),
-    ("speed", "Speed to lead"), ("compare", "Compare models"), ("calibration", "Calibration"),
+    ("speed", "Speed to lead"), ("mqa", "MQA / ABM"), ("compare", "Compare models"), ("calibration", "Calibration"),
     ("targets", "Targets"),
 )  # fmt: skip
 GROUPS = ("channel", "segment", "cohort", "persona", "region", "industry", "model_version")
@@ -55,6 +55,26 @@ def _funnel(ctx: _Ctx) -> dict[str, Any]:
     ]  # fmt: skip
     chart = charts.rate_bars(bars, f"{rate} conversion by {', '.join(by)}, with Wilson intervals")
     return {"report": result, "chart": chart, "by": by, "rate": rate, "caption": WILSON}
+
+
+def _mqa(ctx: _Ctx) -> dict[str, Any]:
+    from leadgate.report.mqa import ACCOUNT_GROUPS
+    from leadgate.report.mqa_store import mqa_report_from_store
+
+    by = [g for g in ctx.q.getlist("by") if g in ACCOUNT_GROUPS] or ["tier"]
+    result = mqa_report_from_store(ctx.store, ctx.frame(), by=by).to_dict()
+    bars = [
+        (" · ".join(f"{g} {r[g]}" for g in by), r.get("mqa:won"), r.get("mqa:won_lo") or 0.0,
+         r.get("mqa:won_hi") or 0.0)
+        for r in result["rows"]
+    ] + [
+        (h["handoff"], h.get("handoff:won"), h.get("handoff:won_lo") or 0.0,
+         h.get("handoff:won_hi") or 0.0)
+        for h in result["handoffs"]
+    ]  # fmt: skip
+    chart = charts.rate_bars(bars, f"MQA to won by {', '.join(by)}; hand-offs to won")
+    return {"report": result, "chart": chart, "by": by, "caption": WILSON,
+            "account_groups": ACCOUNT_GROUPS}  # fmt: skip
 
 
 def _quality(ctx: _Ctx) -> dict[str, Any]:
@@ -166,7 +186,7 @@ class _Ctx:
 
 
 HANDLERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
-    "funnel": _funnel, "quality": _quality, "rejections": _rejections, "speed": _speed,
+    "funnel": _funnel, "quality": _quality, "rejections": _rejections, "speed": _speed, "mqa": _mqa,
     "compare": _compare, "calibration": _calibration, "targets": _targets,
 }  # fmt: skip
 
@@ -186,7 +206,12 @@ def _key(ctx: _Ctx, view: str) -> tuple[Any, ...]:
     cache = ctx.cache.histories if view in REPLAY_VIEWS else ctx.cache.frames
     if view in AS_OF_VIEWS:
         ctx.now = ctx.now.replace(second=0, microsecond=0)
-    return (cache.fingerprint(ctx.store), ctx.now if view in AS_OF_VIEWS else None)
+    key = cache.fingerprint(ctx.store)
+    if view == "mqa":  # account stages are not in the history's fingerprint
+        from leadgate.report.mqa_store import accounts_fingerprint
+
+        key = (*key, *accounts_fingerprint(ctx.store))
+    return (key, ctx.now if view in AS_OF_VIEWS else None)
 
 
 def _shown(ctx: _Ctx, view: str, key: tuple[Any, ...]) -> Shown:

@@ -19,6 +19,7 @@ from leadgate.web.guard import Viewer, lead_url
 # (path, label, permission): the navigation, each entry shown to the roles that may open it.
 NAV = (
     ("/app/queue", "Queue", "queue:read"),
+    ("/app/accounts", "Accounts", "queue:read"),
     ("/app/leads", "Leads", "leads:read"),
     ("/app/model", "Model", "models:read"),
     ("/app/reports", "Reports", "reports:read"),

@@ -1,4 +1,4 @@
-"""Reports over HTTP: funnel, quality, rejections, speed-to-lead, model comparison, targets.
+"""Reports over HTTP: funnel, quality, rejections, speed-to-lead, model comparison, targets, MQA.
 
 Thin adapters over ``leadgate.report``, the same library ``leadgate report ...`` and
 ``leadgate targets`` call: each route parses its query (the CLI's options under snake_case
@@ -226,6 +226,31 @@ async def compare(
     b = await run_in_threadpool(_store_plan, store, model_b, "model_b")
     return await _run(
         lambda: compare_models(_store_history(request), a, b, as_of=at, since=start, until=end)
+    )
+
+
+@router.get("/v1/reports/mqa", openapi_extra=READ)
+async def mqa(
+    request: Request,
+    by: Annotated[str, Query(description="comma-separated: tier, segment, abm")] = "tier",
+    since: Since = None, until: Until = None,
+) -> dict[str, Any]:  # fmt: skip
+    """MQA -> opportunity -> won by tier or segment; inbound (MQL/PQL) and ABM (MQA) hand-offs
+    side by side, each counted once (a lead of an ABM account is its account's hand-off)."""
+    from leadgate.report.mqa import account_groups
+    from leadgate.report.mqa_store import mqa_report_from_store
+
+    names = [v for v in (p.strip() for p in by.split(",")) if v]
+    try:
+        account_groups(names)
+    except LeadgateError as exc:
+        raise FieldError(_message(exc, "by"), "by") from None
+    start, end = query_time(since, "since"), query_time(until, "until")
+    store = config_of(request).store
+    return await _run(
+        lambda: mqa_report_from_store(
+            store, _store_frame(request), by=names, since=start, until=end
+        )
     )
 
 

@@ -1,12 +1,12 @@
 // leadgate web app: small progressive enhancements; every page works without this file.
 (function () {
   "use strict";
-  // "Tick all" for the bulk form of the queue.
+  // "Tick all" for the bulk form of the MQL and MQA queues.
   var all = document.getElementById("tick-all");
   if (all) {
     all.hidden = false;
     all.addEventListener("change", function () {
-      document.querySelectorAll('input[type=checkbox][name=lead][form=bulk]').forEach(function (box) {
+      document.querySelectorAll('input[type=checkbox][form=bulk]:not(#tick-all)').forEach(function (box) {
         box.checked = all.checked;
       });
     });
