@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from leadgate.io.readers import event_from_row
 from leadgate.service import load_file, publish_model
 from leadgate.service.accounts import add_account_events, dispose_account, rescore_accounts
 from leadgate.store import Store
+from leadgate.store.schema import mqa_cycles
 from leadgate.synth import generate
 from leadgate.synth.abm import add_abm
 from leadgate.synth.generate import DEFAULT_AS_OF
@@ -69,7 +72,16 @@ def load_abm_store(folder: Path, store: Store, *, keep_in_queue: int = 0) -> Abm
         for e in _rows(folder / "account_events.csv")
     ]  # fmt: skip
     add_account_events(store, visits, at=before)
-    mqas = rescore_accounts(store, AS_OF).new_mqas
+    rescore_accounts(store, AS_OF)
+    # Accounts become MQAs as their leads and visits are loaded (the live account path), or in
+    # the re-score: every MQA cycle, oldest first.
+    with store.read() as conn:
+        c = mqa_cycles.c
+        mqas = list(
+            dict.fromkeys(
+                conn.execute(select(c.account_id).order_by(c.mqa_at, c.account_id)).scalars()
+            )
+        )
     truth = {r["account_id"]: r for r in _rows(folder / "account_truth.csv")}
     kept = set(mqas[:keep_in_queue])
     rows = _rows(folder / "account_outcomes.csv")
