@@ -34,11 +34,11 @@ MODEL = ROOT / "src/leadgate/examples/b2b-abm.yaml"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def data(n: int) -> Path:
+def data(n: int, cache: Path | None = None) -> Path:
     from leadgate.synth import generate
     from leadgate.synth.abm import add_abm
 
-    folder = ROOT / ".bench-cache" / f"accounts-{n}"
+    folder = (cache or ROOT / ".bench-cache") / f"accounts-{n}"
     if not (folder / "account_truth.csv").exists():
         folder.mkdir(parents=True, exist_ok=True)
         generate(n, seed=0, out_dir=folder, events_format="csv")
@@ -60,11 +60,14 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-python", action="store_true")
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="Data folder (default .bench-cache/ here)."
+    )
     args = parser.parse_args()
     from leadgate.account_scoring import score_account_files
     from leadgate.scoring import score_files
 
-    d = data(args.leads)
+    d = data(args.leads, args.cache)
     events = d / "events.csv"
     n_events = sum(1 for _ in events.open()) - 1
 
