@@ -8,6 +8,9 @@ that both give the same scores to 1e-9 (invariant 1). Its shape (CTEs, in order)
   and each gate/disqualifier; ``dims``: dimension sums and clipped scores; then the final SELECT
   with total, threshold, floors and the MQL flag.
 
+The check, PQL signal and PQL gate columns (and the leads an account-scoped measure sums over)
+are built by ``engine/sql_pql.py``, which ``_Compiler`` extends.
+
 Ages come from epoch seconds, ``(as_of_epoch - epoch) / 86400`` (docs/semantics.md "Time"),
 never from a dialect's date difference. ``as_of`` is a literal: the query is pure.
 
