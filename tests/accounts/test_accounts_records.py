@@ -194,3 +194,27 @@ def test_random_models_write_the_python_writers_bytes(model: str, inputs: Accoun
         files = _files(Path(folder), model, *_raw(inputs))
         records = _same(files, Path(folder), "jsonl", stream=False)
         _same(files, Path(folder), "csv", stream=False, records=records)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"lead_id": None, "account_id": "", "type": "x", "timestamp": "2026-10-01T00:00:00Z"},
+        {"lead_id": None, "account_id": "A3", "type": " ", "timestamp": "2026-10-01T00:00:00Z"},
+        {"lead_id": "L2", "account_id": None, "type": "x", "timestamp": "yesterday"},
+    ],
+)
+def test_a_bad_event_row_is_named_as_the_python_reader_names_it_and_nothing_is_written(
+    files: list[Path], tmp_path: Path, row: dict[str, Any]
+) -> None:
+    from leadgate.errors import IngestError
+
+    model, leads, _, accounts = files
+    events = _write(tmp_path, "bad", [*EVENTS[:2], row, *EVENTS[2:]])
+    with pytest.raises(IngestError) as python:
+        score_account_files(model, leads, events, accounts, AS_OF, engine="python")
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(IngestError) as duckdb:
+        write_account_files(model, leads, events, accounts, AS_OF, "jsonl", out)
+    assert str(duckdb.value) == str(python.value) and "bad.jsonl:3" in str(python.value)
+    assert not out.exists() and not list(tmp_path.glob(".leadgate-*"))

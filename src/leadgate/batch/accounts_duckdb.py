@@ -45,6 +45,7 @@ from leadgate.io.readers import bad_time
 from leadgate.io.writers import atomic_output, flat_record, write_records
 
 _ACC_ORD = "__leadgate_acc_row"
+_BAD = "__leadgate_bad_"  # lg_ev_rest's flag columns: a row fails check i
 
 
 def _first(con: Any, sql: str) -> tuple[Any, ...] | None:
@@ -52,10 +53,14 @@ def _first(con: Any, sql: str) -> tuple[Any, ...] | None:
     return rows[0] if rows else None
 
 
-def _check_events(con: Any, file: str, has_account: bool) -> None:
-    """Each event row has a lead or an account, a type and a readable time (the Python
-    reader's checks, ``io.account_events``), else the first bad row is named."""
-    owner = "(lead_id IS NULL OR CAST(lead_id AS TEXT) = '')"
+def _rest_of_events(con: Any, file: str, has_account: bool) -> None:
+    """``lg_ev_rest``: the events file's rows that are not a lead's well-formed event (the
+    account events, and any bad row), kept in one pass; then the Python reader's checks
+    (``io.account_events``: each row has a lead or an account, a type and a readable time) on
+    those rows, the first bad row named. The lead query reads the file once more; the account
+    events are read from here, not from the file a third time."""
+    no_lead = "(lead_id IS NULL OR CAST(lead_id AS TEXT) = '')"
+    owner = no_lead
     if has_account:
         owner += " AND (account_id IS NULL OR CAST(account_id AS TEXT) = '')"
     tests = {
@@ -63,13 +68,17 @@ def _check_events(con: Any, file: str, has_account: bool) -> None:
         "type": "type IS NULL OR trim(CAST(type AS TEXT)) = ''",
         "timestamp": 'TRY_CAST("timestamp" AS TIMESTAMPTZ) IS NULL',
     }
-    # One parallel pass says whether any row is bad; only then is the first one looked for
-    # (a window over the rows in file order runs on one thread).
-    flags = ", ".join(f"coalesce(bool_or({test}), false)" for test in tests.values())
-    bad = _first(con, f"SELECT {flags} FROM lg_src_events")
+    flags = ", ".join(f"({test}) AS {_BAD}{i}" for i, test in enumerate(tests.values()))
+    keep = " OR ".join(f"({test})" for test in [no_lead, *tests.values()])
+    con.execute(
+        f"CREATE TEMP TABLE lg_ev_rest AS SELECT {flags}, * FROM lg_src_events WHERE {keep}"
+    )
+    any_bad = ", ".join(f"coalesce(bool_or({_BAD}{i}), false)" for i in range(len(tests)))
+    bad = _first(con, f"SELECT {any_bad} FROM lg_ev_rest")
     for (field, test), is_bad in zip(tests.items(), bad or (), strict=True):
         if not is_bad:
             continue
+        # The line: a window over the rows in file order (one thread), only for a bad file.
         found = _first(
             con,
             f'SELECT rn, CAST("{field}" AS TEXT) FROM (SELECT row_number() OVER () AS rn, * '
@@ -133,14 +142,15 @@ def _staged(
         event_kinds = dict(shape.event_columns or {})
         if events is not None:
             has_account = "account_id" in con.table("lg_src_events").columns
-            _check_events(con, str(events), has_account)
+            _rest_of_events(con, str(events), has_account)
             # A column of nulls only (JSON) does not reach lg_events: no account events then.
             if has_account and "account_id" in con.table("lg_events").columns:
                 has_account_events = True
                 event_kinds.pop("account_id", None)
+                typed = exp.select(*scorer.event_selects).from_("lg_ev_rest").sql("duckdb")
                 con.execute(
                     "CREATE TEMP VIEW lg_acc_events AS SELECT CAST(account_id AS TEXT) AS lead_id, "
-                    "* EXCLUDE (lead_id, account_id) FROM lg_events "
+                    f"* EXCLUDE (lead_id, account_id) FROM ({typed}) "
                     "WHERE (lead_id IS NULL OR CAST(lead_id AS TEXT) = '') "
                     "AND account_id IS NOT NULL AND CAST(account_id AS TEXT) <> ''"
                 )
