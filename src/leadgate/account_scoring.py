@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from leadgate.engine.accounts_compile import compile_accounts
 from leadgate.engine.accounts_ir import AccountPlan
@@ -147,6 +147,40 @@ def score_account_files(
         )
         return list(scores_from_rows(plan, rows, members, None, as_of))
     return score_accounts(plan, read_account_inputs(leads, events, accounts), as_of, options)
+
+
+def write_account_files(
+    model: str | Path,
+    leads: str | Path,
+    events: EventFiles,
+    accounts: str | Path,
+    as_of: datetime,
+    fmt: str,
+    out: str | Path | None,
+    *,
+    options: DuckDBOptions | None = None,
+    stream: IO[str] | None = None,
+) -> tuple[int, int]:
+    """Every account's record written by DuckDB to ``out`` (jsonl, csv or parquet), or to
+    ``stream`` (jsonl, csv) when ``out`` is None: the bytes ``io.writers`` writes for
+    ``score_account_files``' ``to_record()``s, with no Python object per account. One events
+    file at most (several: the Python readers' rows, ``score_account_files``). Returns
+    (records, MQAs).
+
+    Raises:
+        ModelError: the model is invalid or has no ``accounts:`` block.
+        IngestError: a bad input row (file, line, field); nothing is written to ``out``.
+    """
+    from leadgate.batch.accounts_duckdb import write_account_records
+
+    plan = compile_accounts(load_model(model))
+    files = [events] if isinstance(events, str | Path) else list(events or ())
+    if len(files) > 1:
+        raise ValueError("DuckDB writes the account records of one events file at most")
+    return write_account_records(
+        plan, leads, files[0] if files else None, accounts, as_of, options or DuckDBOptions(),
+        fmt, out, stream,
+    )  # fmt: skip
 
 
 def explain_account(

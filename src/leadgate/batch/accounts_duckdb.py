@@ -11,15 +11,29 @@ would refuse are refused here too, naming file, line and field (checked by queri
 
 from __future__ import annotations
 
+import csv
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlglot import exp
 
-from leadgate.batch.accounts_runner import Rows, lead_scores_sql, scored_select
+from leadgate.batch.account_text import (
+    csv_header,
+    csv_line_sql,
+    flat_values_sql,
+    jsonl_line_sql,
+    mqa_sql,
+    role_columns,
+    role_members_sql,
+)
+from leadgate.batch.accounts_runner import Rows, lead_scores_sql, scored_select, scores_from_rows
 from leadgate.batch.duckdb_runner import DuckDBScorer, _columns, _ident, _schema, _source
+from leadgate.batch.record_files import copy_lines, stream_lines
 from leadgate.engine.accounts_ir import AccountPlan
 from leadgate.engine.accounts_sql import AccountShape, account_query, members_query
 from leadgate.engine.sql import InputShape, query_sql
@@ -28,8 +42,10 @@ from leadgate.errors import IngestError
 from leadgate.executors import DuckDBOptions
 from leadgate.io.formats import format_of
 from leadgate.io.readers import bad_time
+from leadgate.io.writers import atomic_output, flat_record, write_records
 
 _ACC_ORD = "__leadgate_acc_row"
+_BAD = "__leadgate_bad_"  # lg_ev_rest's flag columns: a row fails check i
 
 
 def _first(con: Any, sql: str) -> tuple[Any, ...] | None:
@@ -37,10 +53,14 @@ def _first(con: Any, sql: str) -> tuple[Any, ...] | None:
     return rows[0] if rows else None
 
 
-def _check_events(con: Any, file: str, has_account: bool) -> None:
-    """Each event row has a lead or an account, a type and a readable time (the Python
-    reader's checks, ``io.account_events``), else the first bad row is named."""
-    owner = "(lead_id IS NULL OR CAST(lead_id AS TEXT) = '')"
+def _rest_of_events(con: Any, file: str, has_account: bool) -> None:
+    """``lg_ev_rest``: the events file's rows that are not a lead's well-formed event (the
+    account events, and any bad row), kept in one pass; then the Python reader's checks
+    (``io.account_events``: each row has a lead or an account, a type and a readable time) on
+    those rows, the first bad row named. The lead query reads the file once more; the account
+    events are read from here, not from the file a third time."""
+    no_lead = "(lead_id IS NULL OR CAST(lead_id AS TEXT) = '')"
+    owner = no_lead
     if has_account:
         owner += " AND (account_id IS NULL OR CAST(account_id AS TEXT) = '')"
     tests = {
@@ -48,7 +68,17 @@ def _check_events(con: Any, file: str, has_account: bool) -> None:
         "type": "type IS NULL OR trim(CAST(type AS TEXT)) = ''",
         "timestamp": 'TRY_CAST("timestamp" AS TIMESTAMPTZ) IS NULL',
     }
-    for field, test in tests.items():
+    flags = ", ".join(f"({test}) AS {_BAD}{i}" for i, test in enumerate(tests.values()))
+    keep = " OR ".join(f"({test})" for test in [no_lead, *tests.values()])
+    con.execute(
+        f"CREATE TEMP TABLE lg_ev_rest AS SELECT {flags}, * FROM lg_src_events WHERE {keep}"
+    )
+    any_bad = ", ".join(f"coalesce(bool_or({_BAD}{i}), false)" for i in range(len(tests)))
+    bad = _first(con, f"SELECT {any_bad} FROM lg_ev_rest")
+    for (field, test), is_bad in zip(tests.items(), bad or (), strict=True):
+        if not is_bad:
+            continue
+        # The line: a window over the rows in file order (one thread), only for a bad file.
         found = _first(
             con,
             f'SELECT rn, CAST("{field}" AS TEXT) FROM (SELECT row_number() OVER () AS rn, * '
@@ -79,15 +109,17 @@ def _check_accounts(con: Any, file: str) -> None:
         )
 
 
-def duckdb_account_rows(
+@contextmanager
+def _staged(
     plan: AccountPlan,
     leads: str | Path,
     events: str | Path | None,
     accounts: str | Path,
     as_of: datetime,
     options: DuckDBOptions,
-) -> tuple[Rows, Rows]:
-    """The account query's rows and the members query's rows, DuckDB reading the files."""
+) -> Iterator[tuple[Any, AccountShape]]:
+    """A connection holding the scored leads (``lg_scored``) and the base rows (``lg_base``)
+    the account and members queries read, the files checked; closed on exit."""
     scorer = DuckDBScorer(options)
     try:
         con = scorer.con
@@ -110,13 +142,15 @@ def duckdb_account_rows(
         event_kinds = dict(shape.event_columns or {})
         if events is not None:
             has_account = "account_id" in con.table("lg_src_events").columns
-            _check_events(con, str(events), has_account)
-            if has_account:
+            _rest_of_events(con, str(events), has_account)
+            # A column of nulls only (JSON) does not reach lg_events: no account events then.
+            if has_account and "account_id" in con.table("lg_events").columns:
                 has_account_events = True
                 event_kinds.pop("account_id", None)
+                typed = exp.select(*scorer.event_selects).from_("lg_ev_rest").sql("duckdb")
                 con.execute(
                     "CREATE TEMP VIEW lg_acc_events AS SELECT CAST(account_id AS TEXT) AS lead_id, "
-                    "* EXCLUDE (lead_id, account_id) FROM lg_events "
+                    f"* EXCLUDE (lead_id, account_id) FROM ({typed}) "
                     "WHERE (lead_id IS NULL OR CAST(lead_id AS TEXT) = '') "
                     "AND account_id IS NOT NULL AND CAST(account_id AS TEXT) <> ''"
                 )
@@ -137,18 +171,121 @@ def duckdb_account_rows(
         ]
         for name, sql in statements:
             con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
-        acc_shape = AccountShape(
-            lead_kinds=dict(shape.lead_columns or {}), lead_renames=dict(shape.lead_renames)
+        yield (
+            con,
+            AccountShape(
+                lead_kinds=dict(shape.lead_columns or {}), lead_renames=dict(shape.lead_renames)
+            ),
         )
-        out: list[Rows] = []
-        for sql in (
-            account_query(plan, "duckdb", acc_shape),
-            members_query(plan, "duckdb", acc_shape),
-        ):
-            cur = con.execute(sql)
-            names = [d[0] for d in cur.description or ()]
-            out.append([dict(zip(names, row, strict=True)) for row in cur.fetchall()])
-        rows, members = out
-        return rows, members
     finally:
         scorer.close()
+
+
+def _fetch(con: Any, sql: str) -> Rows:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def duckdb_account_rows(
+    plan: AccountPlan,
+    leads: str | Path,
+    events: str | Path | None,
+    accounts: str | Path,
+    as_of: datetime,
+    options: DuckDBOptions,
+) -> tuple[Rows, Rows]:
+    """The account query's rows and the members query's rows, DuckDB reading the files."""
+    with _staged(plan, leads, events, accounts, as_of, options) as (con, shape):
+        rows = _fetch(con, account_query(plan, "duckdb", shape))
+        return rows, _fetch(con, members_query(plan, "duckdb", shape))
+
+
+def write_account_records(
+    plan: AccountPlan,
+    leads: str | Path,
+    events: str | Path | None,
+    accounts: str | Path,
+    as_of: datetime,
+    options: DuckDBOptions,
+    fmt: str,
+    out: str | Path | None = None,
+    stream: IO[str] | None = None,
+) -> tuple[int, int]:
+    """Every account's record (jsonl, csv or parquet) written by DuckDB to ``out``, or to
+    ``stream`` (jsonl, csv) when ``out`` is None: the bytes ``io.writers`` writes for
+    ``AccountScore.to_record()``, in the accounts file's order. Returns (records, MQAs).
+
+    The Python records are written instead when the accounts file is empty or, in a flat
+    format, a member id is not ASCII (``account_text``: the buying group's JSON escapes it).
+    """
+    with _staged(plan, leads, events, accounts, as_of, options) as (con, shape):
+        con.execute(f"CREATE TEMP TABLE lg_acc_rows AS {account_query(plan, 'duckdb', shape)}")
+        members = f"({members_query(plan, 'duckdb', shape)})"
+        con.execute(f"CREATE TEMP TABLE lg_roles AS {role_members_sql(plan, members)}")
+        picked = ", ".join(f"r.{c}" for c in role_columns(plan))
+        source = (
+            f"(SELECT a.*{', ' + picked if picked else ''}, r.members_ascii FROM lg_acc_rows AS a "
+            "LEFT JOIN lg_roles AS r ON r.acct = CAST(a.lead_id AS TEXT))"
+        )
+        mqa = mqa_sql(plan).sql("duckdb")
+        n, mqas, ascii_only = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {mqa}), coalesce(bool_and(members_ascii), "
+            f"true) FROM {source} AS s"
+        ).fetchall()[0]
+        if n == 0 or (fmt != "jsonl" and not ascii_only):
+            rows = _fetch(con, "SELECT * FROM lg_acc_rows")
+            scores = scores_from_rows(plan, rows, _fetch(con, members[1:-1]), None, as_of)
+            _python_write([s.to_record() for s in scores], fmt, out, stream)
+        elif out is None:
+            if stream is None or fmt == "parquet":
+                raise ValueError("a stream and a text format (jsonl, csv) are needed without out")
+            if fmt == "csv":
+                stream.write(csv_header(plan, as_of))
+            stream_lines(con, source, _line(plan, as_of, fmt), stream, int(n))
+        else:
+            with atomic_output(out) as tmp:
+                if fmt == "parquet":
+                    cols = [
+                        exp.alias_(v, exp.to_identifier(name, quoted=True))
+                        for name, v, _ in flat_values_sql(plan, as_of)
+                    ]
+                    sql = (
+                        exp.select(*cols)
+                        .from_(exp.maybe_parse(source, dialect="duckdb"))
+                        .order_by(exp.column("input_row"))
+                        .sql("duckdb")
+                    )
+                    path = exp.Literal.string(str(tmp)).sql("duckdb")
+                    con.execute(f"COPY ({sql}) TO {path} (FORMAT parquet)")
+                else:
+                    header = csv_header(plan, as_of) if fmt == "csv" else None
+                    copy_lines(con, source, _line(plan, as_of, fmt), header, tmp)
+        return int(n), int(mqas)
+
+
+def _line(plan: AccountPlan, as_of: datetime, fmt: str) -> exp.Expression:
+    if fmt == "jsonl":
+        return jsonl_line_sql(plan, as_of)
+    # DuckDB ends each line with LF; csv.writer ends rows with CRLF.
+    return exp.Anonymous(
+        this="concat", expressions=[csv_line_sql(plan, as_of), exp.Literal.string("\r")]
+    )
+
+
+def _python_write(
+    records: list[dict[str, Any]], fmt: str, out: str | Path | None, stream: IO[str] | None
+) -> None:
+    """The records through ``io.writers`` (a file), or as ``leadgate accounts score`` prints
+    them (a stream)."""
+    if out is not None:
+        write_records(records, out, fmt)
+        return
+    assert stream is not None
+    if fmt == "jsonl":
+        stream.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        return
+    rows = [flat_record(r) for r in records]
+    writer = csv.DictWriter(stream, fieldnames=list(rows[0]) if rows else ["account_id"])
+    writer.writeheader()
+    writer.writerows(rows)

@@ -180,6 +180,7 @@ class DuckDBScorer:
             ).sql("duckdb")
         )
         self.shape = InputShape()
+        self.event_selects: list[exp.Expression] = []
         self.files: dict[str, str] = {}
         self._leads_unchecked = False
 
@@ -253,6 +254,7 @@ class DuckDBScorer:
                     event_kinds[name] = kind
             ev_view = exp.select(*ev_selects).from_("lg_src_events")
             self.con.execute(f"CREATE TEMP VIEW lg_events AS {ev_view.sql('duckdb')}")
+            self.event_selects = ev_selects  # lg_events' columns over lg_src_events
         self.shape = InputShape(
             leads_table="lg_leads", events_table="lg_events", lead_columns=kinds,
             event_columns=event_kinds, order_column=ORD, has_events=events is not None,

@@ -86,15 +86,24 @@ def write_lines(
             return 0, 0
         if fmt == "csv":
             stream.write(csv_header(plan))
-        line = exp.alias_(_line_sql(plan, as_of, fmt), "line")
-        done = 0
-        for batch in scorer.con.sql(_ordered(source, [line])).to_arrow_reader(BATCH):
-            lines = batch.column(0).to_pylist()
-            stream.write("\n".join(lines) + "\n")
-            done += len(lines)
-            if progress is not None:
-                progress(done, rows)
+        stream_lines(scorer.con, source, _line_sql(plan, as_of, fmt), stream, rows, progress)
     return rows, mqls
+
+
+def stream_lines(
+    con: Any, source: str, line: exp.Expression, stream: IO[str], rows: int,
+    progress: Progress | None = None,
+) -> None:  # fmt: skip
+    """Write ``line`` of every row of ``source`` (SQL: a table or a query) to ``stream`` in
+    ``input_row`` order, a batch of lines at a time (``rows``: their number, for ``progress``)."""
+    done = 0
+    sql = _ordered(source, [exp.alias_(line, "line")])
+    for batch in con.sql(sql).to_arrow_reader(BATCH):
+        lines = batch.column(0).to_pylist()
+        stream.write("\n".join(lines) + "\n")
+        done += len(lines)
+        if progress is not None:
+            progress(done, rows)
 
 
 def top_records(
@@ -135,26 +144,32 @@ def write_file(
             sql = _ordered(source, columns)
             scorer.con.execute(f"COPY ({sql}) TO {_text(tmp)} (FORMAT parquet)")
         else:
-            line = exp.alias_(_line_sql(plan, as_of, fmt), "line")
-            rows_sql: exp.Query = exp.select(line, exp.column("input_row")).from_(
-                exp.maybe_parse(source, dialect="duckdb")
-            )
-            if fmt == "csv":  # the header first: a row before every lead's
-                header = exp.Literal.string(csv_header(plan).removesuffix("\n"))
-                first = exp.select(
-                    exp.alias_(header, "line"), exp.alias_(exp.Literal.number(-1), "input_row")
-                )
-                rows_sql = exp.union(first, rows_sql, distinct=False)
-            sql = (
-                exp.select("line")
-                .from_(exp.paren(rows_sql).as_("r"))
-                .order_by(exp.column("input_row"))
-                .sql("duckdb")
-            )
-            # No quoting or escaping: each row is already the finished line.
-            scorer.con.execute(
-                f"COPY ({sql}) TO {_text(tmp)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')"
-            )
+            header = csv_header(plan) if fmt == "csv" else None
+            copy_lines(scorer.con, source, _line_sql(plan, as_of, fmt), header, tmp)
     if progress is not None:
         progress(rows, rows)
     return rows, mqls
+
+
+def copy_lines(
+    con: Any, source: str, line: exp.Expression, header: str | None, path: str | Path
+) -> None:
+    """Write ``line`` of every row of ``source`` to ``path`` in ``input_row`` order, after
+    ``header`` (a CSV header with its line end) when given; one parallel ``COPY``."""
+    rows_sql: exp.Query = exp.select(exp.alias_(line, "line"), exp.column("input_row")).from_(
+        exp.maybe_parse(source, dialect="duckdb")
+    )
+    if header is not None:  # the header first: a row before every record's
+        first = exp.select(
+            exp.alias_(exp.Literal.string(header.removesuffix("\n")), "line"),
+            exp.alias_(exp.Literal.number(-1), "input_row"),
+        )
+        rows_sql = exp.union(first, rows_sql, distinct=False)
+    sql = (
+        exp.select("line")
+        .from_(exp.paren(rows_sql).as_("r"))
+        .order_by(exp.column("input_row"))
+        .sql("duckdb")
+    )
+    # No quoting or escaping: each row is already the finished line.
+    con.execute(f"COPY ({sql}) TO {_text(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')")

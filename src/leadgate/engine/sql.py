@@ -8,6 +8,9 @@ that both give the same scores to 1e-9 (invariant 1). Its shape (CTEs, in order)
   and each gate/disqualifier; ``dims``: dimension sums and clipped scores; then the final SELECT
   with total, threshold, floors and the MQL flag.
 
+The check, PQL signal and PQL gate columns (and the leads an account-scoped measure sums over)
+are built by ``engine/sql_pql.py``, which ``_Compiler`` extends.
+
 Ages come from epoch seconds, ``(as_of_epoch - epoch) / 86400`` (docs/semantics.md "Time"),
 never from a dialect's date difference. ``as_of`` is a literal: the query is pure.
 
@@ -19,7 +22,7 @@ matched) and ``check_events_<key>``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlglot import exp
@@ -30,13 +33,13 @@ from leadgate.engine.qualify import Columns, met_sql, pql_sql, qualifies_sql, re
 from leadgate.engine.sql_conditions import (
     ValueScope,
     alias,
-    and_all,
     case,
     condition_expr,
     lit,
     num,
 )
-from leadgate.engine.sql_events import EventsCompiler, summed
+from leadgate.engine.sql_events import summed
+from leadgate.engine.sql_pql import PqlCompiler
 from leadgate.engine.sql_shape import (
     EVENT_COLUMNS,
     RULE_FIELDS,
@@ -77,26 +80,6 @@ def _clip(value: exp.Expression, dim: ir.Dimension) -> exp.Expression:
     if dim.min is not None:
         value = case([(exp.LT(this=value.copy(), expression=num(dim.min)), num(dim.min))], value)
     return value
-
-
-@dataclass
-class ScoreScope(ValueScope):
-    """The fields a PQL gate reads: ``scores`` (``score.<dim>``, ``score.total``: columns of
-    the ``totals`` CTE, numbers), any other field through ``profile``'s slots."""
-
-    scores: dict[str, exp.Expression] = field(default_factory=dict)
-    profile: ValueScope | None = None
-
-    def slot(self, name: str, kind: str) -> exp.Expression:
-        if name in self.scores:
-            value = self.scores[name].copy()
-            if kind == "n":
-                return cast(value, "double")
-            if kind == "t":  # only ``exists`` reads a score's text (the loader allows no more)
-                return cast(value, "text")
-            return cast(exp.Null(), "text")
-        assert self.profile is not None
-        return self.profile.slot(name, kind)
 
 
 @dataclass(frozen=True)
@@ -190,7 +173,7 @@ class _RuleColumns(ir.RuleVisitor[RuleSql]):
         )
 
 
-class _Compiler(EventsCompiler):
+class _Compiler(PqlCompiler):
     """Builds the query for one plan, target, input shape and as-of time."""
 
     def __init__(self, plan: ir.Plan, as_of: datetime, tgt: SqlTarget, shape: InputShape) -> None:
@@ -207,51 +190,12 @@ class _Compiler(EventsCompiler):
         self.ctes: list[tuple[str, exp.Expression]] = []
         self.pql_when: dict[str, exp.Expression] = {}
 
-    def count_holds(self, count: ir.EventCount, value: exp.Expression) -> exp.Expression:
-        """``ir.EventCount.holds`` over the measure's value (a double, never NULL)."""
-        eps = num(ir.EPSILON)
-        parts: list[exp.Expression] = [
-            exp.GTE(this=exp.Add(this=value, expression=eps), expression=num(count.min))
-        ]
-        if count.max is not None:
-            low = exp.Sub(this=value.copy(), expression=eps.copy())
-            parts.append(exp.LTE(this=low, expression=num(count.max)))
-        return and_all(parts)
-
     def filter_count(self, flt: ir.EventFilter) -> exp.Expression:
         if not self.shape.has_events:
             return exp.Literal.number(0)
         return exp.Coalesce(
             this=_col(f"n{self.filter_index(flt)}", "a"), expressions=[exp.Literal.number(0)]
         )
-
-    def check_columns(self, chk: ir.Check, when: bool = True) -> list[exp.Expression]:
-        """``check_<key>``, ``check_events_<key>``, ``check_value_<key>``; without ``when``,
-        ``r_ev_<key>`` (the event test alone) instead of ``check_<key>`` (a PQL gate: its
-        condition may read scores, so it is decided after them)."""
-        parts: list[exp.Expression] = []
-        n: exp.Expression = cast(exp.Null(), "bigint")
-        value: exp.Expression = _null_double()
-        if chk.when is not None and when:
-            parts.append(condition_expr(chk.when, self.profile))
-        if chk.events is not None:
-            n = self.events_count(chk.events)
-            value = self.measure_value(chk.events)
-            parts.append(self.count_holds(chk.events, value.copy()))
-        name = f"check_{chk.key}" if when else f"r_ev_{chk.key}"
-        return [
-            alias(and_all(parts), name),
-            alias(n, f"check_events_{chk.key}"),
-            alias(value, f"check_value_{chk.key}"),
-        ]
-
-    def signal_columns(self, sig: ir.Signal) -> list[exp.Expression]:
-        value = self.measure_value(sig.events)
-        return [
-            alias(self.count_holds(sig.events, value.copy()), f"signal_{sig.key}"),
-            alias(value, f"signal_value_{sig.key}"),
-            alias(self.events_count(sig.events), f"signal_events_{sig.key}"),
-        ]
 
     def segment_index(self) -> exp.Expression:
         ifs = [
@@ -273,7 +217,7 @@ class _Compiler(EventsCompiler):
         check_cols = [c for chk in self.plan.checks for c in self.check_columns(chk)]
         check_cols += [c for g in self.plan.pql_gates for c in self.check_columns(g, when=False)]
         check_cols += [c for sig in self.plan.signals for c in self.signal_columns(sig)]
-        self.pql_when = self._pql_conditions()
+        self.pql_when = self.pql_conditions()
         carried = (
             [_col(f"{self.profile.prefix}{i}_{k}") for i, k in self.profile.used]
             if self.pql_when
@@ -333,7 +277,7 @@ class _Compiler(EventsCompiler):
                     copy=False,
                 )
             if accounts and any(s is ir.Scope.ACCOUNT and summed(m) for _, m, s in self.measures):
-                self.ctes.append(("acct_sum", self.account_sums(self._account_leads())))
+                self.ctes.append(("acct_sum", self.account_sums(self.account_leads())))
                 rules = rules.join(
                     exp.to_table("acct_sum").as_("c"),
                     on=exp.EQ(this=_col("ak", "c"), expression=_col("ak", "p")),
@@ -374,32 +318,6 @@ class _Compiler(EventsCompiler):
             clipped = exp.NEQ(this=_clip(raw.copy(), dim), expression=raw)
             dim_cols.append(alias(clipped, clipped_column(self.plan, i)))
         self.ctes.append(("dims", exp.select("*", *dim_cols).from_("sums")))
-
-    def _account_leads(self) -> exp.Expression:
-        """(``lead_id``, ``ak``) of every lead: ``prof`` itself, unless it holds one lead only
-        (``leadgate explain``), then the leads table again."""
-        if self.shape.lead is None:
-            return exp.to_table("prof")
-        lead_id = cast(_col("lead_id", "l"), "text")
-        every = exp.select(
-            alias(lead_id, "lead_id"), alias(self._account_of("l", lead_id.copy()), "ak")
-        ).from_(exp.to_table(self.shape.leads_table).as_("l"))
-        return every.subquery()
-
-    def _pql_conditions(self) -> dict[str, exp.Expression]:
-        """The PQL gates' conditions by key, over the ``totals`` CTE: ``score.<dim>`` and
-        ``score.total`` read the scores, other fields the profile slots carried there."""
-        dims = {
-            ir.SCORE_PREFIX + d.name: _col(dimension_column(self.plan, i))
-            for i, d in enumerate(self.plan.dimensions)
-        }
-        scope = ScoreScope(
-            self.target, "", "s", None, scores={**dims, ir.SCORE_TOTAL: _col("total")},
-            profile=self.profile,
-        )  # fmt: skip
-        return {
-            g.key: condition_expr(g.when, scope) for g in self.plan.pql_gates if g.when is not None
-        }
 
     # -- qualification ---------------------------------------------------------------------------
     def final_select(self) -> exp.Select:
@@ -460,14 +378,7 @@ class _Compiler(EventsCompiler):
         last = "totals"
         pql: exp.Expression = exp.false()
         if plan.pql is not None:
-            gates = [
-                alias(
-                    and_all([*([self.pql_when[g.key]] if g.key in self.pql_when else []),
-                             _col(f"r_ev_{g.key}")]),
-                    f"check_{g.key}",
-                )
-                for g in plan.pql.gates
-            ]  # fmt: skip
+            gates = self.pql_gate_columns()
             if gates:
                 self.ctes.append(("pqlc", exp.select("*", *gates).from_("totals")))
                 last = "pqlc"
