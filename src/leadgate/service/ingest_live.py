@@ -24,14 +24,13 @@ not read again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection
 
 from leadgate.engine import Event
-from leadgate.io.readers import event_id_of
 from leadgate.lifecycle.stages import Cause
+from leadgate.service.account_events import with_ids
 from leadgate.service.account_handoff import abm_leads
 from leadgate.service.accounts_live import begin_account_writes, follow_accounts
 from leadgate.service.lead_state import score_with_states
@@ -43,19 +42,6 @@ from leadgate.store.history import Changes, LeadRow
 from leadgate.store.ingest import INSERT_IGNORE, lock_leads_table, new_lead_row
 from leadgate.store.live_write import ReadForWrite, insert_new_events, read_for_write
 from leadgate.store.schema import leads
-
-
-def _with_ids(items: Sequence[Event]) -> list[Event]:
-    """The events with an id each (derived from content when missing, as the file readers do,
-    so replays add nothing), the first of each id only."""
-    fresh: dict[str, Event] = {}
-    for ev in items:
-        if not ev.event_id:
-            ev = replace(
-                ev, event_id=event_id_of(ev.lead_id, ev.type, ev.timestamp, dict(ev.properties))
-            )
-        fresh.setdefault(ev.event_id, ev)
-    return list(fresh.values())
 
 
 def _read_leads(conn: Connection, lead_ids: list[str], at: datetime) -> ReadForWrite:
@@ -93,7 +79,7 @@ def ingest_live(
     and the accounts they touch (``service/accounts_live.py``), in one transaction; one
     ``LeadState`` per lead the events count for, one ``AccountState`` per account of
     ``account_events``."""
-    events = _with_ids(items)
+    events = with_ids(items)
     lead_ids = list(dict.fromkeys(ev.lead_id for ev in events))
     with store.write() as conn:
         lock_leads_table(conn, "write")  # a running publish or tick finishes first
