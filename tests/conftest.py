@@ -17,6 +17,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 # servers and commands they start. Tests of the allow-list itself remove it (monkeypatch).
 os.environ["LEADGATE_WEBHOOKS_ALLOW"] = "loopback"
 
+# Spark's JVM (in the workers and in the `leadgate score --engine spark` processes tests start)
+# on a few rows: the C1 compiler only (the JVM spent more CPU compiling Spark's own code at full
+# optimisation than running the queries), no adaptive query execution (a re-plan per stage) and
+# one partition. About half the JVM's CPU per test; the queries and their results are the same.
+os.environ.setdefault(
+    "PYSPARK_SUBMIT_ARGS",
+    "--conf spark.sql.adaptive.enabled=false --conf spark.sql.shuffle.partitions=1"
+    " --conf spark.default.parallelism=1 --driver-java-options=-XX:TieredStopAtLevel=1"
+    " pyspark-shell",
+)
+
 # One example count for ./dev.sh test and CI (which runs it): a run draws fresh examples, so the
 # properties are searched across runs; 60 in CI cost minutes without finding more.
 settings.register_profile(
