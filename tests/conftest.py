@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 # (src/leadgate/webhooks/targets.py): the tests allow it explicitly, here, for every test and the
 # servers and commands they start. Tests of the allow-list itself remove it (monkeypatch).
 os.environ["LEADGATE_WEBHOOKS_ALLOW"] = "loopback"
+
+# Spark's JVM (in the workers and in the `leadgate score --engine spark` processes tests start)
+# on a few rows: the C1 compiler only (the JVM spent more CPU compiling Spark's own code at full
+# optimisation than running the queries), no adaptive query execution (a re-plan per stage) and
+# one partition. About half the JVM's CPU per test; the queries and their results are the same.
+os.environ.setdefault(
+    "PYSPARK_SUBMIT_ARGS",
+    "--conf spark.sql.adaptive.enabled=false --conf spark.sql.shuffle.partitions=1"
+    " --conf spark.default.parallelism=1 --driver-java-options=-XX:TieredStopAtLevel=1"
+    " pyspark-shell",
+)
 
 # One example count for ./dev.sh test and CI (which runs it): a run draws fresh examples, so the
 # properties are searched across runs; 60 in CI cost minutes without finding more.
@@ -29,16 +41,44 @@ INTEGRATION_MARKERS = ("postgres", "spark", "browser")
 _skipped_integration: list[str] = []
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def _group(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("spark"):
+        return "spark"
+    if item.get_closest_marker("browser"):
+        return "browser"
+    return None
+
+
+@pytest.hookimpl(wrapper=True)  # around xdist's hook, which reads the groups (--dist loadgroup)
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> Generator[None, None, None]:
     # One xdist worker runs every Spark test: one JVM starts and warms up, not one per worker.
     # Likewise one worker runs the browser tests: they share one server and one Chromium per
     # module, and the screenshot test counts the pictures the module's other tests saved.
     for item in items:
-        if item.get_closest_marker("spark"):
-            item.add_marker(pytest.mark.xdist_group("spark"))
-        elif item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
+        group = _group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    yield
+    # xdist tells its scheduler an item's group by a "@group" suffix on the node id, which it
+    # sets as ``item._nodeid``; pytest 9 keeps the id in ``item._id``, so that assignment is
+    # lost and every Spark test went to whichever worker was free (two JVMs). Set it here when
+    # xdist's did not take.
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        group = _group(item)
+        if group is not None and not item.nodeid.endswith("@" + group):
+            _set_nodeid(item, f"{item.nodeid}@{group}")
+
+
+def _set_nodeid(item: pytest.Item, nodeid: str) -> None:
+    current = getattr(item, "_id", None)
+    if current is not None and hasattr(type(current), "parse"):  # pytest >= 9: a NodeId
+        item._id = type(current).parse(nodeid)
+    else:
+        item._nodeid = nodeid
 
 
 def pytest_runtest_logreport(report) -> None:  # type: ignore[no-untyped-def]
