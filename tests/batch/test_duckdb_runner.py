@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,3 +87,53 @@ def test_rows_check_deferred_leads_before_returning_any(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match=r"l\.csv:3: lead_id: duplicate lead_id 'L1'"):
         next(scorer.rows(plan, AS_OF))
     scorer.close()
+
+
+DISTINCT_MODEL = """
+name: d
+version: 1
+threshold: 1
+dimensions:
+  usage:
+    rules:
+      - {name: opens, event: open, points: 1}
+      - name: breadth
+        events: {type: feature_used, measure: {distinct: feature}, min: 2}
+        points: 10
+"""
+
+
+def test_each_reader_of_the_events_gets_its_type_filter_in_the_parquet_scan(
+    tmp_path: Path,
+) -> None:
+    """A ``{distinct: PROPERTY}`` measure reads the events a second time; each reader's scan
+    still returns only the event types it counts (no shared scan of every row: #16's cost)."""
+    leads, events = tmp_path / "l.csv", tmp_path / "e.parquet"
+    leads.write_text("lead_id\nL1\nL2\n")
+    rows = [("L1", "open"), ("L1", "feature_used"), ("L2", "feature_used")] + [("L2", "view")] * 97
+    values = [
+        f"('{lead}', '{typ}', '2026-10-30T00:00:00Z', 'f{i % 3}')"
+        for i, (lead, typ) in enumerate(rows)
+    ]
+    duckdb.sql(
+        f"SELECT * FROM (VALUES {','.join(values)}) AS t(lead_id, type, timestamp, feature)"
+    ).write_parquet(str(events))
+    plan = compile_model(parse_model(DISTINCT_MODEL, "d.yaml"))
+    scorer = DuckDBScorer()
+    try:
+        scorer.mount(leads, events, check_leads=False)
+        query = scorer.query(plan, AS_OF, sort=False)
+        profile = tmp_path / "profile.json"
+        scorer.con.execute("PRAGMA enable_profiling='json'")
+        scorer.con.execute(f"PRAGMA profiling_output='{profile}'")
+        scorer.con.execute(query).fetchall()
+        scorer.con.execute("PRAGMA disable_profiling")
+    finally:
+        scorer.close()
+    nodes, scanned = json.loads(profile.read_text())["operator"], []
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.get("children", []))
+        if node.get("name") in ("PARQUET_SCAN", "READ_PARQUET", "TABLE_SCAN"):
+            scanned.append(node["intermediate_rows"])
+    assert scanned and max(scanned) <= 3, scanned  # 3 opens and features of 100 rows

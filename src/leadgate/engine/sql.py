@@ -424,8 +424,13 @@ class _Compiler(PqlCompiler):
             assert self.shape.lead is not None
             query = query.where(exp.EQ(this=_col("lid"), expression=lit(self.shape.lead)))
         for name, cte in self.ctes[:2]:  # ev and ev_m
-            query = query.with_(name, as_=cte, copy=False)
+            query = query.with_(name, as_=cte, copy=False, materialized=self._materialized(name))
         return query
+
+    def _materialized(self, cte: str) -> bool | None:
+        """False (``AS NOT MATERIALIZED``) for the event CTEs where the target asks for it
+        (``SqlTarget.inline_events``); None (the engine decides) for the others."""
+        return False if self.target.inline_events and cte in ("ev", "ev_m") else None
 
     def build(self) -> exp.Select:
         self._collect_filters()
@@ -438,7 +443,7 @@ class _Compiler(PqlCompiler):
         self.lead_ctes()
         query = self.final_select()
         for name, cte in self.ctes:
-            query = query.with_(name, as_=cte, copy=False)
+            query = query.with_(name, as_=cte, copy=False, materialized=self._materialized(name))
         return query
 
 

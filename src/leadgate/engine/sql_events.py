@@ -196,15 +196,14 @@ class EventsCompiler:
             [(exp.Is(this=number.copy(), expression=exp.Null()), self.props.slot(prop, "f"))]
         )
         key = "ak" if scope is ir.Scope.ACCOUNT else "lid"
-        present = exp.Or(
-            this=exp.Not(this=exp.Is(this=zero.copy(), expression=exp.Null())),
-            expression=exp.Not(this=exp.Is(this=text.copy(), expression=exp.Null())),
-        )
+        # A value is there (a number, or else folded text) exactly when its text is: the test
+        # reads the text alone, without parsing the number again (docs/performance.md, #16).
+        present = exp.Not(this=exp.Is(this=self.props.slot(prop, "t"), expression=exp.Null()))
         values = (
             exp.select(_col(key), alias(zero, "vn"), alias(text, "vt"))
             .distinct()
             .from_("ev_m")
-            .where(exp.and_(m.copy(), exp.paren(present)))
+            .where(exp.and_(m.copy(), present))
         )
         counted = exp.select(_col(key), alias(exp.Count(this=exp.Star()), f"x{j}"))
         self.distinct_ctes.append(

@@ -186,6 +186,11 @@ class SqlTarget:
         runnable: leadgate can execute queries on it (the others are printed for warehouses).
         day_bits: count the distinct days of a window of at most 62 days as the set bits of a
             BIGINT (``bit_count(bit_or(1 << day))``, DuckDB) instead of COUNT(DISTINCT day).
+        inline_events: write the event CTEs (``ev``, ``ev_m``) ``AS NOT MATERIALIZED``, so that
+            each reader scans the events with its own filter pushed into the scan. DuckDB
+            materializes a CTE that is read twice (a ``{distinct: PROPERTY}`` measure's ``dv<j>``
+            beside ``ev_agg``), and then reads every event row with every column before the
+            type filter (docs/performance.md, #16).
     """
 
     name: str
@@ -198,6 +203,7 @@ class SqlTarget:
     runnable: bool = True
     domain_regex: bool = False
     day_bits: bool = False
+    inline_events: bool = False
     notes: str = ""
     strip: Builder = _strip
 
@@ -207,7 +213,7 @@ TARGETS: dict[str, SqlTarget] = {
     for t in (
         SqlTarget("duckdb", "duckdb", _duckdb_fold, _micros_epoch("epoch_us"),
                   _search("re2", "(?i)"), _split_last, domain_regex=True, strip=_duckdb_strip,
-                  day_bits=True),
+                  day_bits=True, inline_events=True),
         SqlTarget("sqlite", "sqlite", _lower_fold, _sqlite_epoch, _sqlite_search, _sqlite_last,
                   dynamic_types=True, notes="SQLite 3.38+ with math functions; register a "
                   "regexp(pattern, text) function: RE2 search, case-insensitive"),
