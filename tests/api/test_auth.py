@@ -50,6 +50,7 @@ EXPECTED = {
     "GET /v1/reports/speed": ALL,
     "GET /v1/reports/compare": ALL,
     "GET /v1/reports/targets": ALL,
+    "GET /v1/reports/mqa": ALL,
     "GET /v1/whoami": ALL,
     "GET /v1/keys": {"admin"},
     "POST /v1/keys": {"admin"},
