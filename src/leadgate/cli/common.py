@@ -34,7 +34,6 @@ def parse_time(value: str | None, option: str) -> datetime | None:
         raise LeadgateError(f"{option}: {bad_time(value)}") from None
 
 
-
 def operator() -> Actor:
     """Who runs this command, for the audit log: ``cli:<os user>`` (``cli:unknown`` when the
     system cannot say). Command-line writes are audited as the local operator, whatever
