@@ -98,8 +98,13 @@ def stream_lines(
     ``input_row`` order, a batch of lines at a time (``rows``: their number, for ``progress``)."""
     done = 0
     sql = _ordered(source, [exp.alias_(line, "line")])
-    for batch in con.sql(sql).to_arrow_reader(BATCH):
-        lines = batch.column(0).to_pylist()
+    if rows <= BATCH:
+        # One batch: plain rows, so a small file's score does not import pyarrow (and numpy),
+        # a large part of a short command's start-up (issue #14); Arrow batches for the rest.
+        batches: Iterator[list[str]] = iter([[row[0] for row in con.sql(sql).fetchall()]])
+    else:
+        batches = (batch.column(0).to_pylist() for batch in con.sql(sql).to_arrow_reader(BATCH))
+    for lines in batches:
         stream.write("\n".join(lines) + "\n")
         done += len(lines)
         if progress is not None:
@@ -124,7 +129,11 @@ def top_records(
             .sql("duckdb")
         )
         make = record_maker(plan, as_of)
-        top = [make(row) for row in scorer.con.sql(sql).to_arrow_table().to_pylist()]
+        # Plain rows, not an Arrow table: at most ``limit`` of them, and the table a person
+        # reads should not import pyarrow and numpy (issue #14).
+        result = scorer.con.sql(sql)
+        names = result.columns
+        top = [make(dict(zip(names, row, strict=True))) for row in result.fetchall()]
     return top, rows, mqls
 
 

@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich import box
@@ -17,9 +17,12 @@ from rich.table import Table
 from leadgate.cli.common import fmt_points, parse_as_of, progress_bar
 from leadgate.cli.score_cmds import emit_records, output_format
 from leadgate.cli.tables import WIDE, print_table
-from leadgate.engine.accounts_result import AccountScore, lack_text
 from leadgate.errors import LeadgateError
 from leadgate.executors import DuckDBOptions, options_for
+
+if TYPE_CHECKING:
+    # The engine package is imported by the commands that score, not at start-up (#14).
+    from leadgate.engine.accounts_result import AccountScore
 
 console = Console()
 accounts_app = typer.Typer(
@@ -174,6 +177,8 @@ def explain(
 
 def render_account(result: AccountScore, *, wide: bool = False) -> None:
     """Rules (roll-ups with their value and leads), dimensions, checks, roles, lacks."""
+    from leadgate.engine.accounts_result import lack_text
+
     ex = result.explanation
     verdict = "[bold green]MQA[/]" if result.mqa else "[bold red]not an MQA[/]"
     console.print(

@@ -8,10 +8,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from leadgate.errors import LeadgateError
-from leadgate.io.readers import bad_time, parse_timestamp
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from leadgate.store.audit import Actor
+
+# Heavy modules (the readers pull in the engine, rich.progress its own tree) are imported inside
+# the functions that need them: every command module imports this one, and `leadgate --help`
+# or a CSV score should not pay for what they never use (issue #14).
 
 
 def parse_time(value: str | None, option: str) -> datetime | None:
@@ -19,15 +25,13 @@ def parse_time(value: str | None, option: str) -> datetime | None:
     not given. One wording for a bad time in every command."""
     if value is None:
         return None
+    from leadgate.io.readers import bad_time, parse_timestamp
+
     try:
         return parse_timestamp(value, field=option)
     except LeadgateError:
         # The option's name, not the "<input>:" of a file without a name.
         raise LeadgateError(f"{option}: {bad_time(value)}") from None
-
-
-if TYPE_CHECKING:
-    from leadgate.store.audit import Actor
 
 
 def operator() -> Actor:
@@ -52,6 +56,13 @@ def parse_as_of(value: str | None) -> datetime:
 def progress_bar(description: str, *, transient: bool = True) -> Iterator[Progress]:
     """A rich progress bar on stderr (hidden when stderr is not a terminal)."""
     from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     console = Console(stderr=True)
     # disable: off a terminal rich would still end the (invisible) bar with a blank line.

@@ -10,13 +10,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from leadgate.errors import ModelError
-from leadgate.model import load_model, model_json_schema
 
 console = Console()
 
 
 def validate(model: Path = typer.Argument(..., help="Model YAML file.")) -> None:
     """Check a model file; report every problem with line, column and a hint."""
+    # Here, not at the top: the model spec (pydantic, the engine) is the heaviest import of
+    # the command line, and `leadgate --help` registers this module (issue #14).
+    from leadgate.model import load_model
+
     try:
         m = load_model(model)
     except ModelError as exc:
@@ -43,6 +46,8 @@ def validate(model: Path = typer.Argument(..., help="Model YAML file.")) -> None
 
 def schema() -> None:
     """Print the JSON Schema of model files (for editor autocompletion)."""
+    from leadgate.model import model_json_schema
+
     typer.echo(json.dumps(model_json_schema(), indent=2))
 
 
