@@ -134,6 +134,10 @@ run_tests() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   use_tmpfs
+  # Bytecode for the project's own files, once: with PYTHONDONTWRITEBYTECODE set (as on some
+  # machines), every `leadgate` process a test starts would compile the whole package again.
+  unset PYTHONDONTWRITEBYTECODE
+  "$VENV/bin/python" -m compileall -q -j 0 src >/dev/null
   [ -n "${LEADGATE_TEST_PG_URL:-}" ] || start_pg
   # Every integration test runs: tests/conftest.py fails the run if one of them skips.
   export LEADGATE_REQUIRE_INTEGRATION=${LEADGATE_REQUIRE_INTEGRATION:-1}
