@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from leadgate.batch.record_text import csv_field_sql, json_text_sql, number_sql
+from leadgate.batch.record_text import csv_field_sql, json_text_sql, number_sql, text_pieces
 from leadgate.batch.records import lack_text_sql, literal_sql, num_text_sql, sql_call
 from leadgate.engine.accounts_ir import ABM_SEGMENT, AccountPlan
 from leadgate.engine.accounts_qualify import policy_of
@@ -65,23 +65,6 @@ def _double(name: str) -> exp.Expression:
 
 def _not(e: exp.Expression) -> exp.Expression:
     return exp.Not(this=exp.paren(e, copy=False))
-
-
-def _concat(parts: Text) -> exp.Expression:
-    """The pieces as one text; neighbouring literals merged (one variadic concat per value)."""
-    merged: list[exp.Expression] = []
-    text = ""
-    for part in parts:
-        if isinstance(part, str):
-            text += part
-            continue
-        if text:
-            merged.append(_lit(text))
-            text = ""
-        merged.append(part)
-    if text or not merged:
-        merged.append(_lit(text))
-    return merged[0] if len(merged) == 1 else sql_call("concat", *merged)
 
 
 def _filled(i: int) -> exp.Expression:
@@ -243,7 +226,7 @@ def jsonl_line_sql(plan: AccountPlan, as_of: datetime) -> exp.Expression:
     parts: Text = ["{"]
     for n, name in enumerate(ACCOUNT_RECORD):
         parts += [(", " if n else "") + _dumps(name) + ": ", *by_field[name]]
-    return _concat([*parts, "}"])
+    return text_pieces([*parts, "}"])
 
 
 def flat_values_sql(plan: AccountPlan, as_of: datetime) -> list[tuple[str, exp.Expression, str]]:
@@ -259,7 +242,7 @@ def flat_values_sql(plan: AccountPlan, as_of: datetime) -> list[tuple[str, exp.E
         ("mqa", v["mqa"], "bool"),
         ("abm", v["abm"], "bool"),
         ("missing", _missing(plan, json_text=False), "text"),
-        ("buying_group", _concat(_group(plan, flat=True)), "text"),
+        ("buying_group", text_pieces(_group(plan, flat=True)), "text"),
         ("threshold", literal_sql(Kind.NUMBER, v["threshold"]), "number"),
         ("as_of", _lit(v["as_of"]), "text"),
     ]
@@ -288,7 +271,7 @@ def csv_line_sql(plan: AccountPlan, as_of: datetime) -> exp.Expression:
             parts.append(number_sql(value, json_text=False))
         else:
             parts.append(csv_field_sql(value))
-    return _concat(parts)
+    return text_pieces(parts)
 
 
 def role_members_sql(plan: AccountPlan, members: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -142,8 +143,9 @@ def _missing(plan: ir.Plan, texts: Texts, *, json_text: bool) -> exp.Expression:
     return by_segment(plan, values)
 
 
-def _pieces(parts: list[str | exp.Expression]) -> exp.Expression:
-    """Text pieces joined, neighbouring Python texts merged into one literal."""
+def text_pieces(parts: Sequence[str | exp.Expression]) -> exp.Expression:
+    """Text pieces joined, neighbouring Python texts merged into one literal (one variadic
+    concat per value; no pieces: the empty text)."""
     merged: list[exp.Expression] = []
     text = ""
     for part in parts:
@@ -154,7 +156,7 @@ def _pieces(parts: list[str | exp.Expression]) -> exp.Expression:
             merged.append(_lit(text))
             text = ""
         merged.append(part)
-    if text:
+    if text or not merged:
         merged.append(_lit(text))
     return _concat(*merged)
 
@@ -191,7 +193,7 @@ def jsonl_line_sql(plan: ir.Plan, as_of: datetime) -> exp.Expression:
     for i, field in enumerate(RECORD):
         parts.append((", " if i else "") + json.dumps(field.name, ensure_ascii=False) + ": ")
         parts += _json_value(plan, field, values[field.name])
-    return _pieces([*parts, "}"])
+    return text_pieces([*parts, "}"])
 
 
 def flat_columns(plan: ir.Plan) -> list[str]:
