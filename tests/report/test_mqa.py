@@ -151,3 +151,19 @@ def test_empty_store_reports_zeros(tmp_path: Path) -> None:
         report = mqa_report_from_store(store, by=["tier"])
     assert report.rows == [] and report.total.counts["mqas"] == 0
     assert [h.counts["handoffs"] for h in report.handoffs] == [0, 0, 0]
+    from leadgate.cli import _register
+    from leadgate.cli import app as cli
+
+    if not any(g.name == "report" for g in cli.registered_groups):
+        _register()
+    # The table of an empty store: a row of zeros per table, no traceback.
+    run = CliRunner().invoke(cli, ["report", "mqa", "--db", str(tmp_path / "empty.db")])
+    assert run.exit_code == 0, run.output
+    assert "Traceback" not in run.output and "MQA funnel" in run.output
+    assert "inbound (MQL)" in run.output
+    # The lead funnel's twin table, grouped, on the same empty store.
+    run = CliRunner().invoke(
+        cli, ["report", "funnel", "--db", str(tmp_path / "empty.db"), "--by", "channel"]
+    )
+    assert run.exit_code == 0, run.output
+    assert "Traceback" not in run.output and "Funnel" in run.output

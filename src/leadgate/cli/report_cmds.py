@@ -164,6 +164,7 @@ def funnel_cmd(
         table.add_column(col)
     for name in ("leads", "MQLs", "SALs", "SQLs", "opps", "won", "MQL→SQL", "MQL→won", "revenue"):
         table.add_column(name, justify="right")
+    last = report.rows[-1] if report.rows and report.by else None  # a line under the groups
     rows = report.rows + ([report.total] if report.by else [])
     for r in rows:
         c, rt = r.counts, r.rates
@@ -172,7 +173,7 @@ def funnel_cmd(
             cell(c["sals"], rt["mql:sal"]), cell(c["sqls"], rt["sal:sql"]),
             cell(c["opps"], rt["sql:opp"]), cell(c["wins"], rt["opp:won"]),
             cell(None, rt["mql:sql"]), cell(None, rt["mql:won"]), num(r.revenue, 0),
-            end_section=r is report.rows[-1] and bool(report.by),
+            end_section=r is last,
         )  # fmt: skip
     print_table(console, table, wide=wide)
     console.print(
@@ -434,13 +435,14 @@ def mqa_cmd(
         table.add_column(col)
     for name in ("accounts", "MQAs", "accepted", "opps", "won", "MQA→won"):
         table.add_column(name, justify="right")
+    last = report.rows[-1] if report.rows and report.by else None  # a line under the groups
     for r in report.rows + ([report.total] if report.by else []):
         c, rt = r.counts, r.rates
         table.add_row(
             *r.group.values(), f"{c['accounts']:,}", cell(c["mqas"], rt["account:mqa"]),
             cell(c["accepted"], rt["mqa:accepted"]), cell(c["opps"], rt["mqa:opp"]),
             cell(c["wins"], rt["opp:won"]), cell(None, rt["mqa:won"]),
-            end_section=r is report.rows[-1] and bool(report.by),
+            end_section=r is last,
         )  # fmt: skip
     print_table(console, table, wide=wide)
     hand = Table(title="Hand-offs, each counted once")
