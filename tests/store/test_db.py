@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from leadgate.store import Store, StoreError, open_store, resolve_db_url
-from leadgate.store.db import MIGRATIONS
+from leadgate.store.db import MIGRATIONS, SCHEMA_HEAD
 from leadgate.store.schema import metadata
 
 
@@ -75,6 +77,32 @@ def test_opening_twice_is_idempotent(store_url: str) -> None:
     with open_store(store_url) as s, s.read() as conn:
         head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head
+
+
+def test_the_known_head_is_alembics_head() -> None:
+    # A store at SCHEMA_HEAD skips alembic: a new migration must move it, or stores stay behind.
+    assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == SCHEMA_HEAD
+
+
+def test_a_store_behind_the_head_is_upgraded_and_one_at_the_head_skips_alembic(
+    tmp_path: Path,
+) -> None:
+    url = str(tmp_path / "s.db")
+    open_store(url).close()
+    with open_store(url) as s, s.write() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003_pql'")
+        conn.exec_driver_sql("DROP TABLE mqa_cycles")
+    code = (
+        "import sys\n"
+        "from leadgate.store.db import open_store\n"
+        f"open_store({url!r}).close()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert (first.stdout.strip(), again.stdout.strip()) == ("True", "False")
+    with open_store(url) as s, s.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM mqa_cycles").scalar() == 0
 
 
 def test_migrations_create_exactly_the_schema_module(store: Store) -> None:
