@@ -4,7 +4,6 @@ print one line naming the file, the line and the problem, exit 1, and write noth
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
