@@ -74,6 +74,7 @@ def in_process(
     env: dict[str, str] | None = None,
     cwd: Path | str | None = None,
     input: str | None = None,
+    umask: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``leadgate ARGS`` through ``leadgate.cli.main`` in this process: exit code, stdout and
     stderr as the process gives them (stdout and stderr are pipes, not a terminal)."""
@@ -87,11 +88,14 @@ def in_process(
     code = 0
     with _swapped(_env(env), cwd, ["leadgate", *args]):
         sys.stdin, sys.stdout, sys.stderr = stdin, out, err
+        saved_umask = os.umask(umask) if umask is not None else None
         try:
             cli.main()
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         finally:
+            if saved_umask is not None:
+                os.umask(saved_umask)
             sys.stdin, sys.stdout, sys.stderr = saved
             cli._DEBUG.update(debug)
     return subprocess.CompletedProcess(["leadgate", *args], code, _text(out), _text(err))
