@@ -51,12 +51,21 @@ def leadgate(
     )  # fmt: skip
 
 
+def _set_environ(env: dict[str, str]) -> None:
+    """Make ``os.environ`` equal ``env`` key by key (never empty in between: a thread of the
+    test, such as a stand-in server, may read it meanwhile)."""
+    for key in [k for k in os.environ if k not in env]:
+        del os.environ[key]
+    for key, value in env.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
 @contextmanager
 def _swapped(env: dict[str, str], cwd: Path | str | None, argv: list[str]) -> Iterator[None]:
     """The process-wide state a run reads or changes, restored afterwards."""
     saved_env, saved_cwd, saved_argv = dict(os.environ), os.getcwd(), sys.argv
-    os.environ.clear()
-    os.environ.update(env)
+    _set_environ(env)
     sys.argv = argv
     try:
         if cwd is not None:
@@ -65,8 +74,7 @@ def _swapped(env: dict[str, str], cwd: Path | str | None, argv: list[str]) -> It
     finally:
         os.chdir(saved_cwd)
         sys.argv = saved_argv
-        os.environ.clear()
-        os.environ.update(saved_env)
+        _set_environ(saved_env)
 
 
 def in_process(
