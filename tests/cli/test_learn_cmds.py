@@ -180,7 +180,8 @@ def test_fit_without_the_learn_extra_prints_the_brackets(tmp_path: Path) -> None
     data = tmp_path / "d.csv"
     data.write_text("lead_id,converted\n1,1\n")
     done = subprocess.run(
-        [sys.executable, "-m", "leadgate", "fit", "--data", str(data), "--out", str(tmp_path / "m.yaml")],
+        [sys.executable, "-m", "leadgate", "fit", "--data", str(data), "--target", "converted",
+         "--id", "lead_id", "--out", str(tmp_path / "m.yaml")],
         capture_output=True, text=True, timeout=120, env=env,
     )  # fmt: skip
     assert done.returncode == 1
