@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from accounts_helpers import ACCOUNTS, EVENTS, LEAD_MODEL, LEADS, MODEL
+from cli_helpers import in_process, leadgate
 
 FILES = ("--leads", "leads.jsonl", "--events", "events.jsonl", "--accounts", "accounts.jsonl")
 AS_OF = ("--as-of", "2026-11-01")
 
 
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "leadgate", *args], capture_output=True, text=True, cwd=cwd,
-        timeout=120,
-    )  # fmt: skip
+def run(cwd: Path, *args: str, process: bool = False) -> subprocess.CompletedProcess[str]:
+    """``leadgate ARGS`` in ``cwd``: a process of its own when ``process`` (the first run of each
+    test, as a user runs it), else through the same CLI in this process."""
+    return (leadgate if process else in_process)(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +33,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_score_jsonl_has_the_issue_fields(folder: Path) -> None:
-    done = run(folder, "accounts", "score", "-m", "model.yaml", *FILES, *AS_OF, "-f", "jsonl")
+    done = run(folder, "accounts", "score", "-m", "model.yaml", *FILES, *AS_OF, "-f", "jsonl",
+               process=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     a1, a2 = (json.loads(line) for line in done.stdout.splitlines())
     for field in ("account_id", "scores", "total", "mqa", "missing", "buying_group",
@@ -64,7 +64,8 @@ def test_files_written_on_each_engine(folder: Path, engine: str) -> None:
 
 
 def test_table_and_explain(folder: Path) -> None:
-    done = run(folder, "accounts", "score", "-m", "model.yaml", *FILES, *AS_OF, "--wide")
+    done = run(folder, "accounts", "score", "-m", "model.yaml", *FILES, *AS_OF, "--wide",
+               process=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "2 accounts, 0 MQAs" in done.stdout and "A1" in done.stdout
     done = run(folder, "accounts", "explain", "A1", "-m", "model.yaml", *FILES, *AS_OF, "--wide")
@@ -82,7 +83,7 @@ def test_table_and_explain(folder: Path) -> None:
 
 
 def test_errors_are_one_line(folder: Path) -> None:
-    done = run(folder, "accounts", "score", "-m", "leads_only.yaml", *FILES, *AS_OF)
+    done = run(folder, "accounts", "score", "-m", "leads_only.yaml", *FILES, *AS_OF, process=True)
     assert done.returncode == 1
     assert "leads_only.yaml: the model has no 'accounts:' block" in done.stderr
     assert "Traceback" not in done.stderr

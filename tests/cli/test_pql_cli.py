@@ -7,7 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from test_score_cmds import run
+
+from cli_helpers import in_process, leadgate
+
+# The first run of each test as a user runs it (a process of its own), the others in process.
+run = in_process
 
 MODEL = """\
 name: pu
@@ -57,7 +61,8 @@ def _args(files: dict[str, Path]) -> list[str]:
 
 @pytest.mark.parametrize("engine", ["python", "duckdb"])
 def test_explain_shows_measures_and_the_pql(files: dict[str, Path], engine: str) -> None:
-    out = run("explain", "L1", *_args(files), "--engine", engine, "--wide")
+    by = leadgate if engine == "duckdb" else in_process
+    out = by("explain", "L1", *_args(files), "--engine", engine, "--wide")
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "· PQL ·" in text and "PQL signals (1 held, 1 needed)" in text
@@ -75,7 +80,7 @@ def test_explain_shows_measures_and_the_pql(files: dict[str, Path], engine: str)
 
 
 def test_score_table_has_a_pql_column(files: dict[str, Path]) -> None:
-    out = run("score", *_args(files), "--wide")
+    out = leadgate("score", *_args(files), "--wide")
     assert out.returncode == 0, out.stderr
     assert "PQL" in out.stdout and "yes (team)" in out.stdout and "no (team)" in out.stdout
 
@@ -86,6 +91,7 @@ def test_a_summed_value_that_is_not_a_number_is_one_line(
 ) -> None:
     with files["events"].open("a") as fh:
         fh.write("e5,L2,post_created,2026-10-29T10:00:00Z,a dozen\n")
-    out = run("score", *_args(files), "--engine", engine, "-f", "jsonl")
+    by = leadgate if engine == "duckdb" else in_process
+    out = by("score", *_args(files), "--engine", engine, "-f", "jsonl")
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "events.csv:6: count: expected a number, got 'a dozen'" in out.stderr

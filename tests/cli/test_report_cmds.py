@@ -5,15 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from cli_helpers import in_process, leadgate
 from factories import REFERENCE_MODEL
 from leadgate.cli import _register, app
 from leadgate.errors import LeadgateError
@@ -139,12 +137,11 @@ def test_targets(data: Any) -> None:
     assert {r["channel"] for r in out["rows"][1:]} >= {"referral", "cold_list"}
 
 
-def _run(*args: str, db: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "LEADGATE_DB"}
-    if db is not None:
-        env["LEADGATE_DB"] = db
-    return subprocess.run([sys.executable, "-m", "leadgate", *args], capture_output=True, text=True,
-                          timeout=120, env=env)  # fmt: skip
+def _run(*args: str, db: str | None = None, process: bool = False) -> Any:
+    """``leadgate ARGS`` (a process of its own when ``process``, else in this process), with
+    ``LEADGATE_DB`` set to ``db`` or unset."""
+    env = {"LEADGATE_DB": db} if db is not None else None
+    return (leadgate if process else in_process)(*args, env=env)
 
 
 def test_reports_read_the_store_named_by_leadgate_db(data: Any, tmp_path: Path) -> None:
@@ -158,7 +155,7 @@ def test_reports_read_the_store_named_by_leadgate_db(data: Any, tmp_path: Path) 
         for kind, path in (("accounts", data.accounts), ("leads", data.leads),
                            ("outcomes", data.outcomes)):  # fmt: skip
             load_file(store, kind, path, as_of=datetime(2026, 11, 1, tzinfo=UTC))
-    from_env = _run("report", "funnel", "--format", "json", "--mix-versions", db=db)
+    from_env = _run("report", "funnel", "--format", "json", "--mix-versions", db=db, process=True)
     assert from_env.returncode == 0, from_env.stderr
     given = _run("report", "funnel", "--format", "json", "--mix-versions", "--db", db)
     assert json.loads(from_env.stdout) == json.loads(given.stdout)
@@ -169,7 +166,7 @@ def test_reports_read_the_store_named_by_leadgate_db(data: Any, tmp_path: Path) 
 
 
 def test_user_errors_are_one_line_with_exit_code(tmp_path: Path) -> None:
-    r = _run("report", "funnel")
+    r = _run("report", "funnel", process=True)
     assert r.returncode == 1
     assert r.stderr.strip() == "error: no history: give --db URL, or --leads and --outcomes"
     leads = tmp_path / "leads.csv"

@@ -4,15 +4,13 @@ password never printed or logged."""
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cli_helpers import in_process, leadgate
 from factories import REFERENCE_MODEL
 from leadgate.redact import mask_password
 from leadgate.store import StoreError, open_store
@@ -28,19 +26,11 @@ BAD_URLS = [
 ]
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "leadgate", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
-
-
 @pytest.mark.parametrize("url", BAD_URLS)
 @pytest.mark.parametrize("command", [["queue"], ["tick"]])
 def test_a_bad_store_url_is_one_line_without_the_password(url: str, command: list[str]) -> None:
+    # Each URL once as a user runs it (queue); the same URL in tick in this process.
+    run = leadgate if command == ["queue"] else in_process
     done = run(*command, "--db", url)
     assert done.returncode == 1
     assert SECRET not in done.stdout + done.stderr
@@ -66,10 +56,10 @@ def test_the_postgres_engine_checks_its_server_before_reading(tmp_path: Path) ->
     leads.write_bytes(b"")
     base = ["score", "-m", str(REFERENCE_MODEL), "--leads", str(leads), "--engine", "postgres"]
     unset = {"LEADGATE_PG_URL": "", "LEADGATE_TEST_PG_URL": ""}
-    done = run(*base, env=unset)
+    done = leadgate(*base, env=unset)
     assert done.returncode == 1 and "needs a server: set LEADGATE_PG_URL" in done.stderr
     down = {**unset, "LEADGATE_PG_URL": f"postgresql://user:{SECRET}@127.0.0.1:1/db"}
-    done = run(*base, env=down)
+    done = in_process(*base, env=down)
     assert done.returncode == 1 and "the postgres engine cannot reach" in done.stderr
     assert SECRET not in done.stderr and "Traceback" not in done.stderr
     assert len([line for line in done.stderr.splitlines() if line.strip()]) == 1

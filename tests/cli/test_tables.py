@@ -1,15 +1,14 @@
 """Tables fit 80 columns without cutting a value; ``--wide`` shows every column.
 
-The commands run as a user runs them (a subprocess with ``COLUMNS=80``, output piped); the
+The commands run as a user runs them (a subprocess with ``COLUMNS=80``, output piped: the first
+run of each test; the others through the same ``leadgate.cli.main`` in this process); the
 fitting rule itself is a property over random tables and widths.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +19,15 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
+from cli_helpers import in_process, leadgate
 from factories import REFERENCE_MODEL
 from leadgate.cli.tables import print_table
 
 
-def run(*args: str, columns: int = 80, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "LEADGATE_DB"}
-    env["COLUMNS"] = str(columns)
-    res = subprocess.run(
-        [sys.executable, "-m", "leadgate", *args],
-        capture_output=True, text=True, timeout=300, env=env, cwd=cwd,
-    )  # fmt: skip
+def run(*args: str, columns: int = 80, process: bool = False) -> subprocess.CompletedProcess[str]:
+    """``leadgate ARGS`` with ``COLUMNS`` set, output piped: a process of its own (the first run
+    of each test, as a user runs it) or in this process (the test's other runs)."""
+    res = (leadgate if process else in_process)(*args, env={"COLUMNS": str(columns)})
     assert res.returncode == 0, res.stderr
     return res
 
@@ -66,7 +63,7 @@ def db(data: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def test_report_funnel_fits_80_columns_and_wide_shows_every_column(data: Any, db: str) -> None:
     # one run per source (each a subprocess): narrow from the store, --wide from files
-    narrow = run("report", "funnel", "--by", "channel", "--db", db).stdout
+    narrow = run("report", "funnel", "--by", "channel", "--db", db, process=True).stdout
     assert_fits(narrow)
     assert "left out to fit 80 columns: " in narrow and "revenue" in narrow.split("left out")[1]
     files = ["--leads", str(data.leads), "--outcomes", str(data.outcomes)]
@@ -77,7 +74,7 @@ def test_report_funnel_fits_80_columns_and_wide_shows_every_column(data: Any, db
 
 
 def test_store_tables_keep_timestamps_whole(db: str) -> None:
-    models = run("models", "list", "--db", db).stdout
+    models = run("models", "list", "--db", db, process=True).stdout
     assert_fits(models)
     assert "099a51541aa62bcf" in models  # the hash is kept, the publisher is left out first
     assert "published at" in models and "T" in models.split("published at")[1]
@@ -92,7 +89,7 @@ def test_store_tables_keep_timestamps_whole(db: str) -> None:
 def test_score_and_explain_tables_fit(data: Any) -> None:
     files = ["--model", str(REFERENCE_MODEL), "--leads", str(data.leads), "--events",
              str(data.events), "--as-of", "2026-11-01"]  # fmt: skip
-    assert_fits(run("score", *files).stdout)
+    assert_fits(run("score", *files, process=True).stdout)
     explained = run("explain", "L0000042", *files).stdout
     assert_fits(explained)
     assert "target industry" in explained or "senior title" in explained  # rule names whole
@@ -101,9 +98,11 @@ def test_score_and_explain_tables_fit(data: Any) -> None:
 def test_nothing_on_stderr_but_what_is_said(data: Any, tmp_path: Path) -> None:
     out = tmp_path / "scores.csv"
     res = run("score", "--model", str(REFERENCE_MODEL), "--leads", str(data.leads), "--out",
-              str(out), "--as-of", "2026-11-01")  # fmt: skip
+              str(out), "--as-of", "2026-11-01", process=True)  # fmt: skip
     assert res.stderr.startswith("wrote ") and res.stderr.count("\n") == 1
-    res = run("report", "funnel", "--leads", str(data.leads), "--outcomes", str(data.outcomes))
+    # both by process: a stray line could come from below Python (a library writing to fd 2)
+    res = run("report", "funnel", "--leads", str(data.leads), "--outcomes", str(data.outcomes),
+              process=True)  # fmt: skip
     assert res.stderr == ""
 
 
@@ -140,7 +139,8 @@ def test_every_kept_cell_is_whole_and_the_table_fits(rows: list[list[str]], widt
 def test_store_charts_are_named_by_their_grouping(db: str, tmp_path: Path) -> None:
     # Several model versions in the store and no --by: the bars are the versions, and the file
     # says so (it was conversion_by_channel.png); the funnel chart's title says it pools them.
-    res = run("report", "funnel", "--db", db, "--chart", str(tmp_path), "--format", "json")
+    res = run("report", "funnel", "--db", db, "--chart", str(tmp_path), "--format", "json",
+              process=True)  # fmt: skip
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "conversion_by_model_version.png", "funnel.png",
     ]  # fmt: skip

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cli_helpers import in_process, leadgate
 from crm.standins import TOKEN, HubSpotStandIn
 from leadgate.crm.hubspot import _batches
 from leadgate.crm.pull_map import outcome_from
@@ -109,11 +110,13 @@ def test_the_furthest_mapped_action_wins(record: dict[str, str]) -> None:
         assert not ("won" in mapped and got.action != "won")
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **(env or {})}
-    full.pop("LEADGATE_HUBSPOT_TOKEN", None) if env is None else None
-    return subprocess.run([sys.executable, "-m", "leadgate", *args], capture_output=True,
-                          text=True, env=full)  # fmt: skip
+def _cli(
+    *args: str, env: dict[str, str] | None = None, process: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``leadgate ARGS``: a process of its own when ``process`` (as a user runs it), else in this
+    process; without ``env``, no token from the developer's shell."""
+    full = {"PYTHONPATH": os.pathsep.join(sys.path), **(env or {"LEADGATE_HUBSPOT_TOKEN": ""})}
+    return (leadgate if process else in_process)(*args, env=full)
 
 
 def test_crm_commands_end_to_end(tmp_path: Path, hubspot: HubSpotStandIn) -> None:
@@ -131,7 +134,7 @@ def test_crm_commands_end_to_end(tmp_path: Path, hubspot: HubSpotStandIn) -> Non
     assert dry.returncode == 0, dry.stderr
     assert "would write 1 lead" in dry.stdout and "marketingqualifiedlead" in dry.stdout
     assert hubspot.requests == []
-    pushed = _cli("crm", "push", "--db", db, env=env)
+    pushed = _cli("crm", "push", "--db", db, env=env, process=True)
     assert "hubspot: 1 pushed, 0 to retry, 0 failed" in pushed.stdout
     assert "l1@corp.com" in hubspot.contacts
     hubspot.set("l1@corp.com", hs_lead_status="IN_PROGRESS")
@@ -142,7 +145,7 @@ def test_crm_commands_end_to_end(tmp_path: Path, hubspot: HubSpotStandIn) -> Non
     for out in (added, dry, pushed, pulled, listed):
         assert TOKEN not in out.stdout + out.stderr
 
-    no_creds = _cli("crm", "push", "--db", db, env={"LEADGATE_HUBSPOT_TOKEN": ""})
+    no_creds = _cli("crm", "push", "--db", db, env={"LEADGATE_HUBSPOT_TOKEN": ""}, process=True)
     assert no_creds.returncode == 1
     assert "no credentials: set LEADGATE_HUBSPOT_TOKEN" in no_creds.stderr
     assert "Traceback" not in no_creds.stderr

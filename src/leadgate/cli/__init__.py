@@ -80,9 +80,16 @@ def message(exc: LeadgateError) -> str:
     return str(exc)
 
 
+_REGISTERED: list[str] = []
+
+
 def _register() -> None:
+    # Once a process: tests run ``main`` many times in one process, and typer keeps every
+    # registration (the app would grow by a set of commands a run).
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app)
+        if name not in _REGISTERED:
+            importlib.import_module(name).register(app)
+            _REGISTERED.append(name)
 
 
 def main() -> None:

@@ -64,6 +64,32 @@ def fit(
     base_odds: float = typer.Option(50.0, "--base-odds", help="Odds (x:1) at the base score."),
 ) -> None:
     """Learn a points scorecard from historical outcomes; write it as an ordinary model."""
+    # The options first: they need no library, and scikit-learn takes seconds to import.
+    if layout not in ("split", "predictive"):
+        raise LeadgateError(f"--layout: expected split or predictive, got '{layout}'")
+    if max_rules < 1:
+        raise LeadgateError(f"--max-rules: expected a positive number, got {max_rules}")
+    if pdo <= 0 or base_odds <= 0:
+        raise LeadgateError("--pdo and --base-odds must be positive")
+    from leadgate.io.writers import check_output_path
+
+    check_output_path(out)  # before the work, not after it
+    table: tuple[Path, str, str] | None = None  # --data, --target, --id
+    history: tuple[Path, Path] | None = None  # --leads, --outcomes
+    if data is not None:
+        if leads is not None or outcomes is not None or events is not None:
+            raise LeadgateError("use either --data or --leads/--events/--outcomes, not both")
+        if target is None or id_column is None:
+            raise LeadgateError("--data needs --target COLUMN and --id COLUMN")
+        table = (data, target, id_column)
+    else:
+        if leads is None or outcomes is None:
+            raise LeadgateError(
+                "give --leads and --outcomes (and usually --events), or --data with --target and --id"
+            )
+        if positive is not None:
+            raise LeadgateError("--positive applies to --data; with --leads use --target")
+        history = (leads, outcomes)
     try:
         import sklearn  # noqa: F401
     except ImportError:
@@ -72,12 +98,6 @@ def fit(
         ) from None
     from leadgate.learn import FitOptions, Scaling, fit_files, fit_table
 
-    if layout not in ("split", "predictive"):
-        raise LeadgateError(f"--layout: expected split or predictive, got '{layout}'")
-    if max_rules < 1:
-        raise LeadgateError(f"--max-rules: expected a positive number, got {max_rules}")
-    if pdo <= 0 or base_odds <= 0:
-        raise LeadgateError("--pdo and --base-odds must be positive")
     options = FitOptions(
         name=name,
         scaling=Scaling(base_score, base_odds, pdo),
@@ -88,33 +108,19 @@ def fit(
         hybrid_with=hybrid_with,
         max_rules=max_rules,
     )
-    from leadgate.io.writers import check_output_path
-
-    check_output_path(out)  # before the work, not after it
     with progress_bar("fitting") as bar:
         task = bar.add_task("reading files", total=None)
 
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total or None)
 
-        if data is not None:
-            if leads is not None or outcomes is not None or events is not None:
-                raise LeadgateError("use either --data or --leads/--events/--outcomes, not both")
-            if target is None or id_column is None:
-                raise LeadgateError("--data needs --target COLUMN and --id COLUMN")
-            result = fit_table(
-                data, target, id_column, out, tuple(exclude), positive, options, progress
-            )
+        if table is not None:
+            result = fit_table(*table, out, tuple(exclude), positive, options, progress)
         else:
-            if leads is None or outcomes is None:
-                raise LeadgateError(
-                    "give --leads and --outcomes (and usually --events), or --data with --target and --id"
-                )
-            if positive is not None:
-                raise LeadgateError("--positive applies to --data; with --leads use --target")
+            assert history is not None  # one of the two, checked above
             result = fit_files(
-                leads, events, outcomes, out, target or "won", as_of_field, tuple(exclude),
-                options, progress,
+                history[0], events, history[1], out, target or "won", as_of_field,
+                tuple(exclude), options, progress,
             )  # fmt: skip
     render_fit(result.report, result.model_path)
 
