@@ -135,6 +135,10 @@ def _run_workers(options: ServeOptions) -> None:
 
     family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
     sock = socket.create_server((options.host, options.port), family=family, backlog=2048)
+    # The same socket with its proto named: asyncio disables Nagle (TCP_NODELAY) only on
+    # sockets whose proto is TCP, and accepted sockets copy the listener's. With proto 0 every
+    # response on a kept-alive connection waited ~40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=sock.detach())
     sock.set_inheritable(True)
     children: list[int] = []
     for _ in range(options.workers):
