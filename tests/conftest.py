@@ -21,11 +21,16 @@ os.environ["LEADGATE_WEBHOOKS_ALLOW"] = "loopback"
 # on a few rows: the C1 compiler only (the JVM spent more CPU compiling Spark's own code at full
 # optimisation than running the queries), no adaptive query execution (a re-plan per stage) and
 # one partition. About half the JVM's CPU per test; the queries and their results are the same.
+# Interpreted expressions, no whole-stage code generation: on a few rows, compiling the
+# generated Java (Janino) cost more than running it (a sixth less JVM CPU on the conformance
+# cases); the serial garbage collector: a small heap, no parallel GC threads competing with
+# the other worker for the two cores.
 os.environ.setdefault(
     "PYSPARK_SUBMIT_ARGS",
     "--conf spark.sql.adaptive.enabled=false --conf spark.sql.shuffle.partitions=1"
-    " --conf spark.default.parallelism=1 --driver-java-options=-XX:TieredStopAtLevel=1"
-    " pyspark-shell",
+    " --conf spark.default.parallelism=1 --conf spark.sql.codegen.wholeStage=false"
+    " --conf spark.sql.codegen.factoryMode=NO_CODEGEN"
+    " '--driver-java-options=-XX:TieredStopAtLevel=1 -XX:+UseSerialGC' pyspark-shell",
 )
 
 # One example count for ./dev.sh test and CI (which runs it): a run draws fresh examples, so the

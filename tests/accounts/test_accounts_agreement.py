@@ -60,7 +60,7 @@ def _compare(model: str, inputs: AccountInputs, engine: str) -> None:
 
 
 @pytest.mark.parametrize("engine", SQL_ENGINES)
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=6, deadline=None)  # fresh examples a run; the hand-checked case pins it
 @given(model=account_models(), inputs=account_inputs())
 def test_sql_agrees_with_python(engine: str, model: str, inputs: AccountInputs) -> None:
     _compare(model, inputs, engine)

@@ -6,12 +6,14 @@ examples because every query is a Spark job.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from agreement import inputs_st, measure_models, models
+from agreement import AS_OFS, inputs_st, measure_models, models
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_agreement import check_agreement
 from test_sql import check_accounts_join
 
@@ -23,24 +25,27 @@ pytestmark = [
 ]
 
 
-# Every Spark query costs seconds: 2 random models a run; the conformance cases pin each rule
-# kind on Spark, and the tests below the reference model, accounts and regexes.
+# Every Spark query costs seconds: 2 random models a run, each at one of the as-of times (drawn:
+# the other engines score every example at all three, and Spark runs the same compiled query
+# with another literal), so three Spark queries an example instead of five. The conformance
+# cases pin each rule kind on Spark, and the tests below the reference model, accounts and
+# regexes.
 @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
-@given(models(), inputs_st)
+@given(models(), inputs_st, st.sampled_from(AS_OFS))
 def test_spark_agrees_with_python(
-    model: dict[str, Any], inputs: tuple[list[Any], list[Any]]
+    model: dict[str, Any], inputs: tuple[list[Any], list[Any]], as_of: datetime
 ) -> None:
     profiles, events = inputs
-    check_agreement(model, profiles, events, engines=["spark"])
+    check_agreement(model, profiles, events, engines=["spark"], as_ofs=(as_of,))
 
 
 @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
-@given(measure_models(), inputs_st)
+@given(measure_models(), inputs_st, st.sampled_from(AS_OFS))
 def test_spark_measures_agree_with_python(
-    model: dict[str, Any], inputs: tuple[list[Any], list[Any]]
+    model: dict[str, Any], inputs: tuple[list[Any], list[Any]], as_of: datetime
 ) -> None:
     profiles, events = inputs
-    check_agreement(model, profiles, events, engines=["spark"])
+    check_agreement(model, profiles, events, engines=["spark"], as_ofs=(as_of,))
 
 
 def test_spark_scores_the_reference_model_like_python() -> None:
@@ -64,7 +69,8 @@ def test_spark_scores_the_reference_model_like_python() -> None:
     ]
     events = [(0, "open", 3600 * h, 0, {}) for h in (1, 30, 200)]
     events += [(0, "view", 86400 * d, 250000, {"url": "/PRICING"}) for d in (1, 2, 3)]
-    check_agreement(model, profiles, events, engines=["spark"])
+    # one as-of time (the random models above draw theirs)
+    check_agreement(model, profiles, events, engines=["spark"], as_ofs=AS_OFS[:1])
 
 
 def test_spark_joins_accounts(tmp_path: Path) -> None:
