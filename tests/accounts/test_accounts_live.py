@@ -239,6 +239,7 @@ def test_a_teammates_activity_rescores_the_accounts_other_leads(store: Store) ->
 def test_an_account_level_event_rescores_every_lead_of_its_account(store: Store) -> None:
     """Issue #16: an account-level event counts in the ``scope: account`` measures of each of
     the account's leads, and re-scores them all in its own request; it adds no distinct lead."""
+
     def view(owner: dict[str, str], days: int) -> Any:
         at = (AS_OF - timedelta(days=days)).isoformat()
         return split_row({**owner, "type": "page_view", "timestamp": at}).event
