@@ -20,7 +20,7 @@ from leadgate.engine.accounts_compile import compile_accounts
 from leadgate.engine.accounts_ir import AccountPlan
 from leadgate.engine.accounts_python import ScoredLead, score_account
 from leadgate.engine.accounts_result import AccountScore
-from leadgate.engine.python import score_lead
+from leadgate.engine.python import reads_accounts
 from leadgate.errors import NotFoundError
 from leadgate.executors import (
     DuckDBOptions,
@@ -31,6 +31,7 @@ from leadgate.executors import (
 from leadgate.io.account_events import SplitEvents, read_split_events
 from leadgate.io.readers import read_accounts, read_leads
 from leadgate.model import load_model
+from leadgate.scoring import Inputs
 
 
 @dataclass
@@ -102,12 +103,14 @@ def _python_scores(
 ) -> list[AccountScore]:
     wanted = {a["account_id"] for a in accounts}
     by_account: dict[str, list[ScoredLead]] = defaultdict(list)
+    # scope: account measures read the account's leads' and account-level events (issue #16)
+    lead_inputs = Inputs(inputs.leads, inputs.events.leads, inputs.events.accounts)
+    events_of = lead_inputs.account_events() if reads_accounts(plan.lead) else None
     for profile in inputs.leads:
         acct = profile.get("account_id")
         if acct is None or str(acct) not in wanted:
             continue
-        lead_id = profile["lead_id"]
-        s = score_lead(plan.lead, profile, inputs.events.leads.get(lead_id, ()), as_of, lead_id)
+        s = lead_inputs.score(plan.lead, profile, as_of, events_of)
         by_account[str(acct)].append(ScoredLead.of(profile, s))
     return [
         score_account(

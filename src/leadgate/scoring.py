@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from leadgate.engine import Event, Plan, Score, compile_model, score_lead
-from leadgate.engine.python import account_key, reads_accounts
+from leadgate.engine.python import account_key, account_level, reads_accounts
 from leadgate.errors import NotFoundError
 from leadgate.executors import EngineOptions, PythonOptions, options_for
-from leadgate.io import read_events, read_leads
+from leadgate.io import read_leads
+from leadgate.io.account_events import iter_lead_file_events
 from leadgate.io.numeric_checks import check_numeric
 from leadgate.model import load_model
 
@@ -28,17 +29,22 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class Inputs:
-    """Leads and their events, read and validated."""
+    """Leads and their events, read and validated; ``accounts``: account-level events (no lead)
+    by account id, which only ``scope: account`` measures read."""
 
     leads: list[dict[str, Any]]
     events: dict[str, list[Event]]
+    accounts: dict[str, list[Event]] = field(default_factory=dict)
 
     def account_events(self) -> dict[str, list[Event]]:
-        """Events by account (``engine.python.account_key``), for ``scope: account``."""
+        """Events by account (``engine.python.account_key``), for ``scope: account``: its
+        leads' and its account-level events (``engine.python.account_level``)."""
         keys = {p["lead_id"]: account_key(p, p["lead_id"]) for p in self.leads}
         out: dict[str, list[Event]] = defaultdict(list)
         for lead_id, evs in self.events.items():
             out[keys.get(lead_id, "l" + lead_id)].extend(evs)
+        for account, evs in self.accounts.items():
+            out["a" + account].extend(account_level(e) for e in evs)
         return dict(out)
 
     def score(
@@ -56,13 +62,15 @@ class Inputs:
 def read_inputs(
     leads: str | Path, events: str | Path | None, accounts: str | Path | None = None
 ) -> Inputs:
-    """Read leads (joined with accounts) and events grouped by lead; validate every row first."""
+    """Read leads (joined with accounts) and events grouped by lead (account-level events by
+    account); validate every row first."""
     profiles = read_leads(leads, accounts, need_rows=True)
     by_lead: dict[str, list[Event]] = defaultdict(list)
+    by_account: dict[str, list[Event]] = defaultdict(list)
     if events is not None:
-        for ev in read_events(events):
-            by_lead[ev.lead_id].append(ev)
-    return Inputs(profiles, dict(by_lead))
+        for item in iter_lead_file_events(events):
+            (by_account if item.account else by_lead)[item.event.lead_id].append(item.event)
+    return Inputs(profiles, dict(by_lead), dict(by_account))
 
 
 def iter_scores(

@@ -54,6 +54,10 @@ dimensions:
       - name: team active
         events: {type: page_view, within_days: 60, scope: account, measure: {distinct: lead_id}, min: 2}
         points: 10
+      # account-level page views count too (issue #16)
+      - name: account browsing
+        events: {type: page_view, within_days: 60, scope: account, min_count: 3}
+        points: 5
 accounts:
   threshold: 30
   abm_when: {tier: {in: [1]}}
@@ -116,7 +120,8 @@ def _at_once(store: Store, batch: list[dict[str, Any]], folder: Path) -> None:
     path = folder / "events.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in batch), encoding="utf-8")
     load_file(store, "events", path, as_of=AS_OF)
-    tick(store, AS_OF)  # the batch re-score: every lead with events, every account
+    # the batch re-score (DuckDB over the store, as at 5,000 leads and more): every account
+    tick(store, AS_OF, engine="duckdb")
 
 
 def _snapshot(store: Store) -> dict[str, Any]:
@@ -228,6 +233,29 @@ def test_a_teammates_activity_rescores_the_accounts_other_leads(store: Store) ->
         score = dict(conn.execute(select(leads.c.lead_id, leads.c.score)).all())
     # L3 had no event of its own since L4's, yet its team-activity rule now holds: 10 + 10 = 20
     assert score["L3"]["scores"]["engagement"] == 10.0
+    assert score["L1"]["scores"]["engagement"] == 0.0  # another account: untouched
+
+
+def test_an_account_level_event_rescores_every_lead_of_its_account(store: Store) -> None:
+    """Issue #16: an account-level event counts in the ``scope: account`` measures of each of
+    the account's leads, and re-scores them all in its own request; it adds no distinct lead."""
+
+    def view(owner: dict[str, str], days: int) -> Any:
+        at = (AS_OF - timedelta(days=days)).isoformat()
+        return split_row({**owner, "type": "page_view", "timestamp": at}).event
+
+    ingest_events(store, [view({"lead_id": "L3"}, 2)], AS_OF)
+    ingest_events(store, [], AS_OF, account_events=[view({"account_id": "A2"}, 3)])
+    with store.read() as conn:
+        before = dict(conn.execute(select(leads.c.lead_id, leads.c.score)).all())
+    ingest_events(store, [], AS_OF, account_events=[view({"account_id": "A2"}, 4)])
+    with store.read() as conn:
+        score = dict(conn.execute(select(leads.c.lead_id, leads.c.score)).all())
+    # one lead page view and two account page views: 3 in the account, "account browsing" (5)
+    # holds; "team active" needs 2 distinct leads and an account's event is no lead: 0
+    assert before["L3"]["scores"]["engagement"] == 0.0  # 2 page views: not yet
+    assert score["L3"]["scores"]["engagement"] == 5.0
+    assert score["L4"]["scores"]["engagement"] == 5.0  # no event of its own, re-scored
     assert score["L1"]["scores"]["engagement"] == 0.0  # another account: untouched
 
 

@@ -8,7 +8,8 @@ starts them (markers ``postgres`` and ``spark``). Where the agreement tests prov
 agree with each other, these prove they agree with docs/semantics.md; an expected value here is
 worked out by hand in the case's comments, never copied from an engine's output.
 
-Case format: ``events`` are ``[lead_id, type, timestamp, {properties}]``; ``expect`` maps a lead
+Case format: ``events`` are ``[lead_id, type, timestamp, {properties}]`` (``{account_id: A1}``
+in place of the lead id: an account-level event); ``expect`` maps a lead
 to the fields to check (``rules``, ``events_counted``, ``matched``, ``capped`` and ``event_ids``
 by rule name; event ids are ``e<i>``, ``i`` the event's place in the case); fields not given are
 not checked. Beyond the hand-checked fields, every engine's whole explanation (every field of
@@ -84,7 +85,8 @@ def _inputs(case: dict[str, Any], folder: Path) -> tuple[Path, Path, Path, Path 
     events = [
         {
             "event_id": f"e{i}",
-            "lead_id": e[0],
+            # {account_id: A1} for an account-level event (no lead)
+            **(e[0] if isinstance(e[0], dict) else {"lead_id": e[0]}),
             "type": e[1],
             "timestamp": _text_time(e[2]),
             **(e[3] if len(e) > 3 else {}),
@@ -111,7 +113,8 @@ def _explained_on_spark(case: dict[str, Any]) -> set[str]:
     hand-checked field but event ids, and the whole explanation equal to Python's but ids."""
     counts = {lead["lead_id"]: 0 for lead in case["leads"]}
     for event in case["events"]:
-        counts[event[0]] += 1
+        if not isinstance(event[0], dict):  # an account-level event is no lead's
+            counts[event[0]] += 1
     busiest = max(counts, key=lambda lead_id: counts[lead_id])
     checked = {lead_id for lead_id, want in case["expect"].items() if "event_ids" in want}
     return checked | {busiest}
@@ -205,7 +208,10 @@ def test_every_case_is_well_formed() -> None:
         assert {"description", "as_of", "model", "leads", "events", "expect"} <= set(case), path
         lead_ids = {lead["lead_id"] for lead in case["leads"]}
         assert set(case["expect"]) <= lead_ids, path
-        assert {e[0] for e in case["events"]} <= lead_ids, path
+        owners = {e[0] for e in case["events"] if not isinstance(e[0], dict)}
+        assert owners <= lead_ids, path
+        for e in case["events"]:  # an account-level event: {account_id: ...} alone
+            assert not isinstance(e[0], dict) or set(e[0]) == {"account_id"}, (path, e)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -49,6 +49,7 @@ REGEXES = (
     r"o'b",
 )
 NUMBERS = (0, 1, 5, 12, 12.5, 200, 1000, -3, 0.5)
+ACCOUNT_EVENT = 5  # an event's drawn lead from here on: an account-level event (issue #16)
 
 field_st = st.sampled_from(FIELDS)
 prop_st = st.sampled_from(PROPS)
@@ -222,7 +223,7 @@ profile_st = st.dictionaries(
     field_st, st.one_of(st.sampled_from(TEXTS), st.sampled_from(NUMBERS)), max_size=6
 )
 event_st = st.tuples(
-    st.integers(0, 4),  # lead
+    st.integers(0, 6),  # lead; 5 and 6: an account-level event of account A0 or A1 (no lead)
     st.sampled_from(TYPES),
     # seconds before AS_OFS[0]; whole days apart often, so events fall either side of midnight
     st.one_of(
@@ -249,6 +250,9 @@ def write_inputs(
     # Only fields some lead has become columns: a field no file has must act as missing.
     fields = [f for f in FIELDS if any(f in p for p in profiles)]
     props_used = [f for f in EVENT_PROPS if any(f in e[4] for e in events)]
+    # an account_id column only when some event is account-level: the files without one keep
+    # the SQL engines' per-lead sums of account measures covered (sql_events.summed)
+    with_accounts = any(e[0] >= ACCOUNT_EVENT for e in events)
     with leads.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["lead_id", "account_id", *fields])
@@ -258,19 +262,16 @@ def write_inputs(
             w.writerow([f"L{i}", account, *(_cell(p.get(f)) for f in fields)])
     with evs.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["event_id", "lead_id", "type", "timestamp", *props_used])
+        owner = ["account_id"] if with_accounts else []
+        w.writerow(["event_id", "lead_id", *owner, "type", "timestamp", *props_used])
         for j, (lead, type_, secs, micros, props) in enumerate(events):
             ts = AS_OFS[0] - timedelta(seconds=secs, microseconds=micros)
             stamp = ts.isoformat().replace("+00:00", "Z")
-            w.writerow(
-                [
-                    f"e{j}",
-                    f"L{lead % max(1, len(profiles))}",
-                    type_,
-                    stamp,
-                    *(_cell(props.get(f)) for f in props_used),
-                ]
-            )
+            if lead >= ACCOUNT_EVENT:
+                who = ["", f"A{lead - ACCOUNT_EVENT}"]
+            else:
+                who = [f"L{lead % max(1, len(profiles))}", *([""] if with_accounts else [])]
+            w.writerow([f"e{j}", *who, type_, stamp, *(_cell(props.get(f)) for f in props_used)])
     return leads, evs
 
 

@@ -3,7 +3,8 @@ signals and PQL flags (Hypothesis: generated measures, bounds, scopes, windows, 
 either side of UTC midnight; PostgreSQL and Spark run the same in their marked files).
 
 The inputs put leads L0-L1 and L2-L3 in two accounts and L4 alone, so ``scope: account`` reads
-other leads' events; ``qty`` is numeric or absent in every event (summed and ``points_per``).
+other leads' events, and draw account-level events of A0 and A1 (no lead: issue #16), which it
+reads too; ``qty`` is numeric or absent in every event (summed and ``points_per``).
 """
 
 from __future__ import annotations

@@ -17,13 +17,14 @@ from typing import Any
 
 from sqlglot import exp
 
-from leadgate.batch.loaded import _create, _pg_connect, _regexp
+from leadgate.batch.loaded import ACCOUNT_COLUMN, _create, _pg_connect, _regexp
 from leadgate.batch.records import score_from_row
 from leadgate.engine.accounts_ir import AccountPlan
 from leadgate.engine.accounts_python import Decided, assemble
 from leadgate.engine.accounts_result import AccountRuleResult, AccountScore, RoleResult
 from leadgate.engine.accounts_sql import AccountShape, account_query, members_query, score_column
 from leadgate.engine.event import Event
+from leadgate.engine.python import reads_accounts
 from leadgate.engine.sql import InputShape, matches_query, query_sql
 from leadgate.engine.sql_conditions import TEXT
 from leadgate.engine.sql_shape import dimension_column
@@ -56,8 +57,12 @@ def _profiles_table(
     return (name, cols, rows), renames
 
 
-def _events_table(name: str, events: Sequence[Event], engine: str) -> tuple[Table, dict[str, str]]:
-    props = list(dict.fromkeys(k for e in events for k in e.properties))
+def _events_table(
+    name: str, events: Sequence[Event], engine: str, account_level: Sequence[Event] = ()
+) -> tuple[Table, dict[str, str]]:
+    """``events`` as a table; ``account_level``: account-level events (``Event.lead_id`` their
+    account) in it too, with no lead and their account in ``ACCOUNT_COLUMN`` (issue #16)."""
+    props = list(dict.fromkeys(k for e in (*events, *account_level) for k in e.properties))
     renames = {f: f"f{i}" for i, f in enumerate(props)}
     time_type = {"sqlite": "double", "postgres": "timestamptz"}.get(engine, "timestamp")
 
@@ -73,19 +78,26 @@ def _events_table(name: str, events: Sequence[Event], engine: str) -> tuple[Tabl
         (e.event_id, e.lead_id, e.type, when(e), *(text_of(e.properties.get(f)) for f in props))
         for e in events
     ]
+    if account_level:
+        cols.append((ACCOUNT_COLUMN, "text"))
+        rows = [(*r, None) for r in rows] + [
+            (e.event_id, None, e.type, when(e), *(text_of(e.properties.get(f)) for f in props),
+             e.lead_id)
+            for e in account_level
+        ]  # fmt: skip
     return (name, cols, rows), renames
 
 
 def _shape(
     table: str, events: str, profile: dict[str, str], props: dict[str, str], has_events: bool,
-    lead: str | None = None,
+    lead: str | None = None, event_account: str | None = None,
 ) -> InputShape:  # fmt: skip
     names = profile | {"lead_id": "lead_id"}
     return InputShape(
         leads_table=table, events_table=events,
         lead_columns=dict.fromkeys(names, TEXT), event_columns=dict.fromkeys(props, TEXT),
         order_column="ord", sort_output=False, has_events=has_events,
-        lead_renames=names, event_renames=props, lead=lead,
+        lead_renames=names, event_renames=props, lead=lead, event_account=event_account,
     )  # fmt: skip
 
 
@@ -107,10 +119,15 @@ def account_rows(
     }[type(options)]  # fmt: skip
     dialect = target(engine).dialect
     leads_t, lead_names = _profiles_table("lg_leads", leads, "lead_id", True)
-    events_t, prop_names = _events_table("lg_events", lead_events, engine)
+    # scope: account measures of the leads read the account-level events too (issue #16)
+    level = account_events if reads_accounts(plan.lead) else ()
+    events_t, prop_names = _events_table("lg_events", lead_events, engine, level)
     acc_t, acc_names = _profiles_table("lg_acc", accounts, "account_id", False)
     acc_ev_t, acc_props = _events_table("lg_acc_events", account_events, engine)
-    lead_shape = _shape("lg_leads", "lg_events", lead_names, prop_names, bool(lead_events))
+    lead_shape = _shape(
+        "lg_leads", "lg_events", lead_names, prop_names, bool(lead_events) or bool(level),
+        event_account=ACCOUNT_COLUMN if level else None,
+    )  # fmt: skip
     base_shape = _shape("lg_acc", "lg_acc_events", acc_names, acc_props, bool(account_events))
     if account is not None:
         base_shape = _shape(

@@ -24,7 +24,12 @@ from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, ValueScope, al
 from leadgate.engine.targets import target
 from leadgate.errors import IngestError
 from leadgate.executors import DuckDBOptions
-from leadgate.io.account_join import account_value, join_account, merge_account_fields
+from leadgate.io.account_join import (
+    ACCOUNT_ID,
+    account_value,
+    join_account,
+    merge_account_fields,
+)
 from leadgate.io.checks import check_input, jsonl_without_rows
 from leadgate.io.formats import format_of
 from leadgate.io.numeric_checks import first_non_numeric, numeric_needs
@@ -259,6 +264,7 @@ class DuckDBScorer:
             leads_table="lg_leads", events_table="lg_events", lead_columns=kinds,
             event_columns=event_kinds, order_column=ORD, has_events=events is not None,
             has_event_ids=events is not None and "event_id" in present,
+            event_account=ACCOUNT_ID if events is not None and ACCOUNT_ID in present else None,
         )  # fmt: skip
         return self.shape
 
@@ -309,8 +315,11 @@ class DuckDBScorer:
         text_time = src.types[src.columns.index("timestamp")].id == "varchar"
         stripped_type = target("duckdb").strip(exp.column("type")).sql("duckdb")
         parsed = 'TRY_CAST("timestamp" AS TIMESTAMPTZ)' if text_time else '"timestamp"'
+        no_lead = "lead_id IS NULL OR CAST(lead_id AS TEXT) = ''"
+        if ACCOUNT_ID in src.columns:  # or an account-level event (io.account_events)
+            no_lead = f"({no_lead}) AND (account_id IS NULL OR CAST(account_id AS TEXT) = '')"
         tests = {
-            "lead_id": "lead_id IS NULL OR CAST(lead_id AS TEXT) = ''",
+            "lead_id": no_lead,
             "type": f"type IS NULL OR {stripped_type} = ''",
             "timestamp": f"{parsed} IS NULL",
         }

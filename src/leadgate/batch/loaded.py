@@ -24,11 +24,13 @@ from leadgate.engine.targets import target
 from leadgate.engine.values import text_of
 from leadgate.errors import UnsupportedTargetError
 from leadgate.executors import PostgresOptions, SQLiteOptions
-from leadgate.io import read_events, read_leads
+from leadgate.io import read_leads
+from leadgate.io.account_events import iter_lead_file_events
 from leadgate.model.regex_safety import compile_regex
 from leadgate.redact import mask_password
 
 PG_URL_ENV = "LEADGATE_TEST_PG_URL"
+ACCOUNT_COLUMN = "account"  # properties are f<i>: no clash
 
 
 def _regexp(pattern: str, value: Any) -> bool:
@@ -85,7 +87,10 @@ def _loaded_rows(
     accounts: str | Path | None, con: Any, lead: str | None,
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
     profiles = read_leads(leads, accounts, need_rows=True)
-    evs = read_events(events) if events is not None else []
+    # account-level events (no lead) carry their account in ACCOUNT_COLUMN (``scope: account``)
+    owned = list(iter_lead_file_events(events)) if events is not None else []
+    evs = [o.event for o in owned]
+    with_accounts = any(o.account for o in owned)
     lead_fields = list(dict.fromkeys(k for p in profiles for k in p if k != "lead_id"))
     prop_fields = list(dict.fromkeys(k for e in evs for k in e.properties))
     lead_names = {f: f"f{i}" for i, f in enumerate(lead_fields)} | {"lead_id": "lead_id"}
@@ -95,15 +100,18 @@ def _loaded_rows(
         lead_columns=dict.fromkeys(lead_names, TEXT), event_columns=dict.fromkeys(prop_names, TEXT),
         order_column="ord", has_events=events is not None,
         lead_renames=lead_names, event_renames=prop_names, lead=lead,
+        event_account=ACCOUNT_COLUMN if with_accounts else None,
     )  # fmt: skip
     lead_rows = [
         (i, p["lead_id"], *(text_of(p.get(f)) for f in lead_fields)) for i, p in enumerate(profiles)
     ]
     time_type = "double" if engine == "sqlite" else "timestamptz"
     event_rows = [
-        (e.event_id, e.lead_id, e.type, e.epoch if engine == "sqlite" else e.timestamp,
-         *(text_of(e.properties.get(f)) for f in prop_fields))
-        for e in evs
+        (e.event_id, None if o.account else e.lead_id, e.type,
+         e.epoch if engine == "sqlite" else e.timestamp,
+         *(text_of(e.properties.get(f)) for f in prop_fields),
+         *([e.lead_id if o.account else None] if with_accounts else []))
+        for o in owned for e in [o.event]
     ]  # fmt: skip
     lead_cols = [("ord", "bigint"), ("lead_id", "text")] + [
         (lead_names[f], "text") for f in lead_fields
@@ -115,6 +123,7 @@ def _loaded_rows(
         ("timestamp", time_type),
     ]
     event_cols += [(prop_names[f], "text") for f in prop_fields]
+    event_cols += [(ACCOUNT_COLUMN, "text")] if with_accounts else []
     queries = [query_sql(plan, as_of, engine, shape)]
     found = matches_query(plan, as_of, engine, shape) if lead is not None else None
     if found is not None:

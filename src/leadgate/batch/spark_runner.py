@@ -252,6 +252,7 @@ def spark_rows(
         leads_table="lg_leads", events_table="lg_events", lead_columns=kinds,
         event_columns=event_kinds, order_column=ORD, has_events=events is not None,
         lead=lead, has_event_ids="event_id" in {n for n, _, _ in ev_cols} if events else False,
+        event_account=ACCOUNT_ID if ACCOUNT_ID in event_kinds else None,
     )  # fmt: skip
     matches: list[dict[str, Any]] = []
     found = matches_query(plan, as_of, "spark", shape) if lead is not None else None

@@ -144,8 +144,9 @@ _SPECS: dict[int, tuple[ir.Plan, Spec]] = {}
 def supports(plan: ir.Plan) -> bool:
     """Can a state of counts, decayed sums and event times stand for ``plan``? Not when it
     measures more than a count (distinct days, sums, distinct values), reads the account's
-    events, gives points per a property or has a PQL block: those leads are scored from their
-    events (``score_rows``), as before the state existed."""
+    events (a teammate's or an account-level event changes them, not only the lead's own),
+    gives points per a property or has a PQL block: those leads are scored from their events
+    (``score_rows``, which reads the account's), as before the state existed."""
     if plan.pql is not None:
         return False
     if any(r.points_per is not None for r in plan.rules if isinstance(r, ir.EventRule)):

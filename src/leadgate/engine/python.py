@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -327,8 +327,8 @@ def measure_of(measure: ir.Measure, found: list[_Aged]) -> float:
     assert prop is not None
     if kind is ir.MeasureKind.SUM:
         return math.fsum(number_of(get_field(a.event.properties, prop)) or 0.0 for a in found)
-    if prop == ir.LEAD_ID:
-        return float(len({a.event.lead_id for a in found}))
+    if prop == ir.LEAD_ID:  # an account-level event has no lead: it adds no distinct lead
+        return float(len({a.event.lead_id for a in found} - {NO_LEAD}))
     keys = {distinct_key(get_field(a.event.properties, prop)) for a in found}
     keys.discard(None)
     return float(len(keys))
@@ -383,6 +383,17 @@ def reads_accounts(plan: ir.Plan) -> bool:
     return any(c.scope is ir.Scope.ACCOUNT for c in plan.event_counts)
 
 
+# The lead id of an account-level event among ``score_lead``'s ``account_events``.
+NO_LEAD = ""
+
+
+def account_level(event: Event) -> Event:
+    """An account-level event (``io.account_events`` keeps its account id as ``lead_id``) as
+    ``score_lead``'s ``account_events`` take it: with no lead (``NO_LEAD``), so that
+    ``{distinct: lead_id}`` does not count it as a lead (docs/semantics.md "Measures")."""
+    return replace(event, lead_id=NO_LEAD)
+
+
 def account_key(profile: Mapping[str, Any], lead_id: str) -> str:
     """Which events ``scope: account`` reads: those of every lead with the same ``account_id``
     (text); a lead without one is an account of its own."""
@@ -408,8 +419,9 @@ def score_lead(
 ) -> Score:
     """Score one lead: segment, per-dimension scores, total, MQL and PQL flags, explanation.
 
-    ``account_events``: every event of the lead's account (its own included), which
-    ``scope: account`` measures read; None: the lead's own events (a lead without an account).
+    ``account_events``: every event of the lead's account (its own included, its other leads'
+    and the account-level events, ``account_level``), which ``scope: account`` measures read;
+    None: the lead's own events (a lead without an account).
     Events after ``as_of`` do not exist for this score (ARCHITECTURE.md invariant 2).
     """
     as_of = as_utc(as_of)

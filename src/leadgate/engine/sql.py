@@ -38,7 +38,6 @@ from leadgate.engine.sql_conditions import (
     lit,
     num,
 )
-from leadgate.engine.sql_events import summed
 from leadgate.engine.sql_pql import PqlCompiler
 from leadgate.engine.sql_shape import (
     EVENT_COLUMNS,
@@ -276,7 +275,9 @@ class _Compiler(PqlCompiler):
                     join_type="left",
                     copy=False,
                 )
-            if accounts and any(s is ir.Scope.ACCOUNT and summed(m) for _, m, s in self.measures):
+            if accounts and any(
+                s is ir.Scope.ACCOUNT and self.summed(m) for _, m, s in self.measures
+            ):
                 self.ctes.append(("acct_sum", self.account_sums(self.account_leads())))
                 rules = rules.join(
                     exp.to_table("acct_sum").as_("c"),

@@ -22,6 +22,7 @@ from sqlglot import exp
 
 from leadgate.engine import ir
 from leadgate.engine.sql_conditions import (
+    TEXT,
     ValueScope,
     alias,
     and_all,
@@ -44,15 +45,6 @@ def summed(measure: ir.Measure) -> bool:
     )
 
 
-def _table(count: ir.EventCount) -> str:
-    """Where the ``rules`` CTE reads a measure: ``a`` (``ev_agg``, per lead), ``b``
-    (``ev_acct``, per account from its events) or ``c`` (``acct_sum``, per account from its
-    leads' aggregates)."""
-    if count.scope is ir.Scope.LEAD:
-        return "a"
-    return "c" if summed(count.measure) else "b"
-
-
 class EventsCompiler:
     """Builds the event CTEs; ``engine/sql._Compiler`` sets these attributes."""
 
@@ -71,6 +63,20 @@ class EventsCompiler:
 
     def filter_index(self, flt: ir.EventFilter) -> int:
         return self.filters.setdefault(flt, len(self.filters))
+
+    def summed(self, measure: ir.Measure) -> bool:
+        """``summed``, unless the events table holds account-level events (``InputShape.
+        event_account``): they belong to no lead, so an account's measures are read from its
+        events (``ev_acct``), theirs included."""
+        return self.shape.event_account is None and summed(measure)
+
+    def _table(self, count: ir.EventCount) -> str:
+        """Where the ``rules`` CTE reads a measure: ``a`` (``ev_agg``, per lead), ``b``
+        (``ev_acct``, per account from its events) or ``c`` (``acct_sum``, per account from its
+        leads' aggregates)."""
+        if count.scope is ir.Scope.LEAD:
+            return "a"
+        return "c" if self.summed(count.measure) else "b"
 
     def measure_index(self, count: ir.EventCount) -> int:
         key = (count.filter, count.measure, count.scope)
@@ -93,7 +99,9 @@ class EventsCompiler:
     def by_account(self) -> bool:
         """Some measure reads the events of the lead's account (``ev_acct``: each event joined
         to its lead's account); the measures that add up per lead do not (``summed``)."""
-        return any(scope is ir.Scope.ACCOUNT and not summed(m) for _, m, scope in self.measures)
+        return any(
+            scope is ir.Scope.ACCOUNT and not self.summed(m) for _, m, scope in self.measures
+        )
 
     @property
     def reads_accounts(self) -> bool:
@@ -106,7 +114,7 @@ class EventsCompiler:
         the events are not joined to the leads. ``leads``: (``lead_id``, ``ak``) of every lead."""
         cols: list[exp.Expression] = [_col("ak", "p")]
         for (flt, measure, scope), j in self.measures.items():
-            if scope is not ir.Scope.ACCOUNT or not summed(measure):
+            if scope is not ir.Scope.ACCOUNT or not self.summed(measure):
                 continue
             n = exp.Coalesce(
                 this=_col(f"n{self.filter_index(flt)}", "a"), expressions=[exp.Literal.number(0)]
@@ -142,7 +150,7 @@ class EventsCompiler:
             j = self.measure_index(count)
             n = _col(f"x{j}", f"d{j}")  # its own CTE, dv<j>
         else:
-            n = _col(f"x{self.measure_index(count)}", _table(count))
+            n = _col(f"x{self.measure_index(count)}", self._table(count))
         return exp.Coalesce(this=cast(n, "double"), expressions=[num(0.0)])
 
     def events_count(self, count: ir.EventCount) -> exp.Expression:
@@ -152,7 +160,7 @@ class EventsCompiler:
         if count.scope is ir.Scope.LEAD:
             n = _col(f"n{self.filter_index(count.filter)}", "a")
         else:
-            n = _col(f"c{self.measure_index(count)}", _table(count))
+            n = _col(f"c{self.measure_index(count)}", self._table(count))
         return exp.Coalesce(this=n, expressions=[exp.Literal.number(0)])
 
     def _measure_aggs(self, scope: ir.Scope) -> list[exp.Expression]:
@@ -161,7 +169,7 @@ class EventsCompiler:
         ``ev`` is projected."""
         out: list[exp.Expression] = []
         for (flt, measure, sc), j in list(self.measures.items()):
-            if sc is not scope or (sc is ir.Scope.ACCOUNT and summed(measure)):
+            if sc is not scope or (sc is ir.Scope.ACCOUNT and self.summed(measure)):
                 continue
             m = _col(f"m{self.filter_index(flt)}")
             kind, prop = measure.kind, measure.prop
@@ -235,6 +243,24 @@ class EventsCompiler:
             if name in self.props.slots and self.props.kind_of(name) is not None
         ]
 
+    def _account_column(self) -> list[exp.Expression]:
+        """``acc``: an account-level event's account (text; ``InputShape.event_account``)."""
+        name = self.shape.event_account
+        if name is None:
+            return []
+        kinds = {name: (self.shape.event_columns or {}).get(name, TEXT)}
+        scope = ValueScope(self.target, "e", "e", kinds)
+        return [alias(scope.text_expr(name), "acc")]
+
+    def _event_account(self) -> exp.Expression:
+        """``ak`` of an event of ``ev``'s subquery ``v`` joined to its lead ``k``: its lead's
+        account (``_account_of``), or for an account-level event (no lead) 'a' and ``acc``."""
+        lead = self._account_of("k", _col("lid", "v"))
+        if self.shape.event_account is None:
+            return lead
+        no_lead = exp.Is(this=_col("lid", "v"), expression=exp.Null())
+        return case([(no_lead, exp.DPipe(this=lit("a"), expression=_col("acc", "v")))], lead)
+
     def _account_of(self, table: str, lead_id: exp.Expression) -> exp.Expression:
         """``engine.python.account_key`` over a leads table aliased ``table``: 'a' and the
         lead's account_id (text), or 'l' and its lead id."""
@@ -285,7 +311,7 @@ class EventsCompiler:
             ids = [alias(cast(eid, "text"), "eid")]
         accounts: list[exp.Expression] = []
         if self.by_account:
-            accounts = [alias(self._account_of("k", _col("lid", "v")), "ak")]
+            accounts = [alias(self._event_account(), "ak")]
         ev = exp.select(
             alias(cast(_col("lead_id", "e"), "text"), "lid"),
             alias(
@@ -295,6 +321,7 @@ class EventsCompiler:
             alias(self.target.strip(cast(_col("type", "e"), "text")), "typ"),
             *self.props.projections(),
             *ids,
+            *self._account_column(),
         ).from_(events)
         if self.shape.lead is not None and not self.reads_accounts:
             ev = ev.where(
@@ -370,8 +397,13 @@ class EventsCompiler:
     def _bad_event(self) -> exp.Expression:
         """No lead id, no type (after the strip), or no readable time, on ``ev``'s columns
         (``DuckDBScorer.check_events`` tests the same three on the source rows)."""
+        no_lead: exp.Expression = exp.Is(this=_col("lid"), expression=exp.Null())
+        if self.shape.event_account is not None:  # an account-level event names its account
+            no_lead = exp.And(
+                this=no_lead, expression=exp.Is(this=_col("acc"), expression=exp.Null())
+            )
         tests: list[exp.Expression] = [
-            exp.Is(this=_col("lid"), expression=exp.Null()),
+            exp.paren(no_lead),
             exp.EQ(this=_col("lid"), expression=lit("")),
             exp.Is(this=_col("typ"), expression=exp.Null()),
             exp.EQ(this=_col("typ"), expression=lit("")),

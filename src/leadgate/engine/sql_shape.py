@@ -46,6 +46,9 @@ class InputShape:
             which ``matches_query`` lists.
         has_event_ids: the events table has an ``event_id`` column (without one the ids the
             file readers derive from an event's content are not known to SQL).
+        event_account: the events table's column naming the account of an account-level
+            event (a row with no lead id, issue #16), which ``scope: account`` measures read;
+            None: the table holds lead events only.
     """
 
     leads_table: str = "leads"
@@ -60,6 +63,7 @@ class InputShape:
     event_checks: bool = False
     lead: str | None = None
     has_event_ids: bool = True
+    event_account: str | None = None
 
 
 def dimension_column(plan: ir.Plan, index: int) -> str:

@@ -64,6 +64,19 @@ def iter_split_events(path: str | Path, position: Position | None = None) -> Ite
         yield split_row(row, file, line)
 
 
+def iter_lead_file_events(path: str | Path) -> Iterator[OwnedEvent]:
+    """A lead events file (``leadgate score``'s) that may hold account-level events too (read
+    by ``scope: account`` measures, issue #16): needs a ``lead_id`` column; a row without a
+    lead id is an account's event when it has an ``account_id``, else refused as
+    ``io.readers`` refuses it (``lead_id: is required``)."""
+    file = str(path)
+    for line, row in read_table(path, required=("lead_id", "type", "timestamp")):
+        if row.get("lead_id") is None and row.get(ACCOUNT_ID) is not None:
+            yield split_row(row, file, line)
+        else:
+            yield OwnedEvent(line, event_from_row(row, file, line), False)
+
+
 def read_split_events(path: str | Path) -> SplitEvents:
     """Every event of the file, validated first, split into lead and account-level events."""
     leads: dict[str, list[Event]] = defaultdict(list)

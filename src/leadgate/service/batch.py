@@ -36,10 +36,14 @@ from sqlalchemy import (
 from sqlglot import exp
 
 from leadgate.engine import Score, ir
+from leadgate.engine.python import reads_accounts
 from leadgate.io.account_join import ACCOUNT_PREFIX, account_value, join_account
-from leadgate.store.schema import accounts, events, leads
+from leadgate.store.schema import account_events, accounts, events, leads
 
 FETCH = 50_000
+
+
+ACCOUNT_COLUMN = "lg_account"  # an account-level event's account (properties may be any name)
 
 
 def model_fields(plan: ir.Plan) -> tuple[set[str], set[str], set[str]]:
@@ -75,6 +79,32 @@ def _properties(types: set[str]) -> Any:
     # Properties text only for the types that need it (the rest: NULL): less to move and parse.
     c = events.c
     return case((c.type.in_(sorted(types)), type_coerce(c.properties, Text)), else_=null())
+
+
+def _account_events(conn: Connection, types: list[str], prop_types: set[str], ts: Any) -> Any:
+    """The account-level events of ``types`` as Arrow (``lg_account``, type, timestamp and the
+    properties as ``_properties``), which ``scope: account`` measures read (issue #16)."""
+    import pyarrow as pa
+
+    c = account_events.c
+    stamp = type_coerce(c.timestamp, String) if conn.dialect.name == "sqlite" else c.timestamp
+    cols: list[Any] = [c.account_id, c.type, stamp]
+    names, kinds = [ACCOUNT_COLUMN, "type", "timestamp"], [pa.string(), pa.string(), ts]
+    if prop_types:
+        props = type_coerce(c.properties, Text)
+        cols.append(case((c.type.in_(sorted(prop_types)), props), else_=null()))
+        names.append("properties")
+        kinds.append(pa.string())
+    return _arrow(conn, select(*cols).where(c.type.in_(types)), names, kinds)
+
+
+# Lead events and account-level events (no lead) as one events table (issue #16).
+_WITH_ACCOUNTS = """
+CREATE TEMP VIEW lg_all_events AS
+SELECT lead_id, CAST(NULL AS VARCHAR) AS {acc}, type, "timestamp"{props} FROM lg_raw_events
+UNION ALL
+SELECT CAST(NULL AS VARCHAR), {acc}, type, "timestamp"{props} FROM lg_raw_account_events
+"""
 
 
 def _cursor_rows(conn: Connection, query: Any) -> Iterator[list[tuple[Any, ...]]]:
@@ -249,7 +279,9 @@ def batch_scores(
         .select_from(events.outerjoin(leads, leads.c.lead_id == events.c.lead_id))
         .where(events.c.type.in_(sorted(types)))
     )
-    raw_events = dupes = None
+    raw_events = dupes = raw_account_events = None
+    if types and reads_accounts(plan):
+        raw_account_events = _account_events(conn, sorted(types), prop_types, ts)
     grouped = conn.dialect.name == "sqlite"
     if types and grouped:
         raw_events, dupes = _grouped_events(conn, sorted(types), prop_types)
@@ -299,11 +331,17 @@ def batch_scores(
             con.execute(_UNGROUP.format(props=", e[3] AS properties" if prop_types else ""))
         elif raw_events is not None:
             con.register("lg_raw_events", raw_events)
+        if raw_account_events is not None:
+            con.register("lg_raw_account_events", raw_account_events)
+            props_col = ", properties" if prop_types else ""
+            con.execute(_WITH_ACCOUNTS.format(acc=ACCOUNT_COLUMN, props=props_col))
+            ev = ev.select(ACCOUNT_COLUMN).from_("lg_all_events")
         if raw_events is not None:
             con.execute(f"CREATE TEMP VIEW lg_events AS {ev.sql('duckdb')}")
         shape = InputShape(
             leads_table="lg_leads", events_table="lg_events", lead_columns=None, event_columns=None,
             order_column="ord", sort_output=sort, has_events=raw_events is not None,
+            event_account=ACCOUNT_COLUMN if raw_account_events is not None else None,
         )  # fmt: skip
         yield con, compile_query(plan, as_of, "duckdb", shape).sql("duckdb")
     finally:

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, String, Text, func, select, type_coerce
 
 from leadgate.engine import Event, Plan, Score, as_utc, score_lead
 from leadgate.engine.ir import Policy
-from leadgate.engine.python import account_key, reads_accounts
+from leadgate.engine.python import account_key, account_level, reads_accounts
 from leadgate.errors import UnsupportedTargetError
 from leadgate.io.account_join import with_account
 from leadgate.lifecycle.scores import pql_state, score_changed
@@ -42,6 +42,7 @@ from leadgate.lifecycle.stages import (
 from leadgate.service.account_handoff import abm_leads
 from leadgate.service.shapes import LeadChange, RescoreSummary
 from leadgate.store.history import Changes, LeadRow, lead_rows, lead_select
+from leadgate.store.schema import account_events as account_events_table
 from leadgate.store.schema import accounts, events, leads
 
 CHUNK = 2000
@@ -154,7 +155,8 @@ def account_events(
     conn: Connection, rows: Sequence[LeadRow], own: Mapping[str, list[Event]]
 ) -> dict[str, list[Event]]:
     """Events by account (``engine.python.account_key``) for ``scope: account``: those of every
-    primary lead sharing an account with one of ``rows`` (``own``: the rows' events, loaded)."""
+    primary lead sharing an account with one of ``rows`` (``own``: the rows' events, loaded)
+    and the account's account-level events (``engine.python.account_level``)."""
     ids = sorted({r.account_id for r in rows if r.account_id is not None})
     members: dict[str, str] = {}
     for start in range(0, len(ids), CHUNK):
@@ -166,7 +168,22 @@ def account_events(
     out: dict[str, list[Event]] = defaultdict(list)
     for lead_id, account in members.items():
         out["a" + account].extend(own.get(lead_id) or others.get(lead_id) or ())
+    for account, evs in stored_account_events(conn, ids).items():
+        out["a" + account].extend(account_level(e) for e in evs)
     return dict(out)
+
+
+def stored_account_events(conn: Connection, account_ids: Sequence[str]) -> dict[str, list[Event]]:
+    """The account-level events of these accounts, by account id."""
+    out: dict[str, list[Event]] = defaultdict(list)
+    c = account_events_table.c
+    raw_ts = type_coerce(c.timestamp, String) if conn.dialect.name == "sqlite" else c.timestamp
+    cols = (c.event_id, c.account_id, c.type, raw_ts, type_coerce(c.properties, Text))
+    for start in range(0, len(account_ids), CHUNK):
+        q = select(*cols).where(c.account_id.in_(account_ids[start : start + CHUNK]))
+        for event_id, account, type_, ts, props in conn.execute(q):
+            out[account].append(Event(account, type_, _timestamp(ts), event_id, _properties(props)))
+    return out
 
 
 def events_of(conn: Connection, lead_ids: Sequence[str]) -> dict[str, list[Event]]:
