@@ -10,7 +10,6 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from leadgate.engine import ir
@@ -161,10 +160,22 @@ class _Predicates(ir.CondVisitor[Predicate]):
         return lambda rec: not inner(rec)
 
 
-@lru_cache(maxsize=8192)
+# By the node's id, not its value: hashing a frozen node (and its children) on every lookup cost
+# more than the test it finds, once per rule and lead (issue 17). The node is kept with its
+# function, so its id cannot be taken by another node while it is cached.
+_PREDICATES: dict[int, tuple[ir.Cond, Predicate]] = {}
+
+
 def predicate(cond: ir.Cond) -> Predicate:
     """Build (once per node) a function that evaluates ``cond`` on a record."""
-    return ir.visit_cond(cond, _Predicates())
+    hit = _PREDICATES.get(id(cond))
+    if hit is not None and hit[0] is cond:
+        return hit[1]
+    if len(_PREDICATES) >= 8192:
+        _PREDICATES.clear()
+    built = ir.visit_cond(cond, _Predicates())
+    _PREDICATES[id(cond)] = (cond, built)
+    return built
 
 
 @dataclass(frozen=True)
