@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from leadgate.lifecycle.sla import sla_due_at, sla_hours_of
 from leadgate.lifecycle.stages import CYCLE_END, MQL, Stage, check_move
+from leadgate.store.driver_sql import run
 from leadgate.store.schema import (
     dispositions,
     leads,
@@ -334,14 +335,14 @@ def _update_leads(conn: Connection, key: tuple[str, ...], rows: list[dict[str, A
     names = [*key, "lead_id"]
     procs = _processors(conn, leads, names)
     renamed = [{**{k: r[f"v_{k}"] for k in key}, "lead_id": r["b_lead_id"]} for r in rows]
-    conn.exec_driver_sql(sql, _rows(renamed, names, procs))
+    run(conn, sql, _rows(renamed, names, procs), many=True)
 
 
 def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     """``INSERT INTO table`` of rows that all have the same keys."""
     names = list(rows[0])
     sql = _insert_sql(conn, table, names)
-    conn.exec_driver_sql(sql, _rows(rows, names, _processors(conn, table, names)))
+    run(conn, sql, _rows(rows, names, _processors(conn, table, names)), many=True)
 
 
 def store_scores(
