@@ -299,15 +299,25 @@ def _processors(conn: Connection, table: Any, names: Sequence[str]) -> list[Any]
 def _rows(
     rows: list[dict[str, Any]], names: Sequence[str], procs: list[Any]
 ) -> list[tuple[Any, ...]]:
+    # A column often holds the same object in every row (the time scored at, the model hash):
+    # converted once (processors are pure), as each time and JSON value cost a call.
+    last: list[Any] = [_NOTHING] * len(names)
+    done: list[Any] = [None] * len(names)
     out = []
     for row in rows:
-        out.append(
-            tuple(
-                v if p is None else p(v)
-                for v, p in zip((row[n] for n in names), procs, strict=True)
-            )
-        )
+        values = []
+        for i, (n, p) in enumerate(zip(names, procs, strict=True)):
+            v = row[n]
+            if p is not None:
+                if v is not last[i]:
+                    last[i], done[i] = v, p(v)
+                v = done[i]
+            values.append(v)
+        out.append(tuple(values))
     return out
+
+
+_NOTHING = object()
 
 
 def _quote(conn: Connection, name: str) -> str:
