@@ -18,10 +18,11 @@ are shared):
 - ``window``: the timestamps of the matching events still inside ``within_days`` as of the last
   prune (``prune``): those that left the window can never come back, as ``as_of`` only moves on.
 
-Besides the tracks, ``evaluate`` keeps which profile rules the profile matched (key ``"p"``: a
-digest of the profile and one ``0``/``1`` per profile rule): a profile rule depends on the profile
-alone, so while the digest is the same the regexes and domain tests are not run again; another
-profile (a profile or account change) recomputes them, and a publish rebuilds the whole state.
+Besides the tracks, ``evaluate`` keeps which conditions on the profile alone the profile meets
+(key ``"p"``: a digest of the profile and one ``0``/``1`` per condition: the profile rules', the
+segments' and the gates' and disqualifiers'): they depend on the profile alone, so while the
+digest is the same the regexes and domain tests are not run again; another profile (a profile or
+account change) recomputes them, and a publish rebuilds the whole state.
 
 The state holds no event ids: explanations' ``event_ids`` are listed by the pure engine
 (``get_lead``); rules results carry ``event_ids=()`` here. The state is JSON (a dict), and
@@ -38,7 +39,7 @@ import bisect
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -61,8 +62,8 @@ DAY = ir.SECONDS_PER_DAY
 
 Mode = Literal["count", "decay", "recent", "window"]
 State = dict[str, Any]
-# A rule's result from the lead's track data, its profile rules' flags ("0"/"1" per profile rule)
-# and the time scored at: built once per plan (``_RuleCompiler``), called once per rule and lead.
+# A rule's result from the lead's track data, its profile's flags ("0"/"1" per condition on the
+# profile, ``Spec.of_cond``) and the time scored at: built once per plan (``_RuleCompiler``), called once per rule and lead.
 RuleScore = Callable[[list[Any], str, float], RuleResult]
 
 
@@ -86,7 +87,10 @@ class Spec:
     of_count: dict[int, int]  # id of an EventCount of the plan -> track index
     by_type: dict[str, tuple[int, ...]]
     profile_rules: tuple[ir.ProfileRule, ...] = ()
-    profile_tests: tuple[Predicate, ...] = ()  # of ``profile_rules``
+    # The conditions on the profile alone, whose answers the state keeps: the profile rules'
+    # (first, in order), then the segments' and the checks' (``of_cond``: position by node id).
+    profile_tests: tuple[Predicate, ...] = ()
+    of_cond: dict[int, int] = field(default_factory=dict)
     wheres: tuple[Predicate | None, ...] = ()  # each track's ``where`` test
     scorers: tuple[RuleScore, ...] = ()  # of ``plan.rules``, in order
 
@@ -139,11 +143,13 @@ class _RuleCompiler(ir.RuleVisitor[RuleScore]):
     visitor and the track lookups are not run again per lead, and results that depend only on
     a profile flag or a count are built once."""
 
-    def __init__(self, tracks: tuple[Track, ...], of_rule: Mapping[str, int], profile: list[str]):
-        self.tracks, self.of_rule, self.profile = tracks, of_rule, profile
+    def __init__(
+        self, tracks: tuple[Track, ...], of_rule: Mapping[str, int], of_cond: Mapping[int, int]
+    ):
+        self.tracks, self.of_rule, self.of_cond = tracks, of_rule, of_cond
 
     def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleScore:
-        j = self.profile.index(rule.key)
+        j = self.of_cond[id(rule.when)]
         miss, hit = profile_hit_result(rule, False), profile_hit_result(rule, True)
         return lambda data, flags, now: hit if flags[j] == "1" else miss
 
@@ -183,10 +189,16 @@ def _build_spec(plan: ir.Plan) -> Spec:
             by_type.setdefault(t, []).append(i)
     types = {t: tuple(ix) for t, ix in by_type.items()}
     profile_rules = tuple(r for r in plan.rules if isinstance(r, ir.ProfileRule))
-    compiler = _RuleCompiler(ordered, of_rule, [r.key for r in profile_rules])
+    conds: dict[int, ir.Cond] = {id(r.when): r.when for r in profile_rules}
+    for seg in plan.segments:
+        whens = [seg.when, *(c.when for c in (*seg.policy.gates, *seg.policy.disqualifiers))]
+        conds.update((id(w), w) for w in whens if w is not None)
+    of_cond = {key: i for i, key in enumerate(conds)}
+    compiler = _RuleCompiler(ordered, of_rule, of_cond)
     return Spec(
         plan.hash, ordered, of_rule, of_count, types, profile_rules,
-        profile_tests=tuple(predicate(r.when) for r in profile_rules),
+        profile_tests=tuple(predicate(c) for c in conds.values()),
+        of_cond=of_cond,
         wheres=tuple(None if t.filter.where is None else predicate(t.filter.where) for t in ordered),
         scorers=tuple(ir.visit_rule(rule, compiler) for rule in plan.rules),
     )  # fmt: skip
@@ -399,9 +411,13 @@ def evaluate(
     flags = _profile_flags(spec, state, profile)
     results = [score(data, flags, now) for score in spec.scorers]
 
+    def test(cond: ir.Cond) -> bool:
+        i = spec.of_cond.get(id(cond))
+        return predicate(cond)(profile) if i is None else flags[i] == "1"
+
     def count_holds(count: ir.EventCount) -> tuple[bool, int, float]:
         i = spec.of_count[id(count)]
         n = _count(spec.tracks[i], data[i], now)
         return holds(count, n), n, float(n)
 
-    return assemble_score(plan, profile, results, count_holds, as_of, lead_id)
+    return assemble_score(plan, profile, results, count_holds, as_of, lead_id, test)
