@@ -291,9 +291,16 @@ def _placeholder(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
+_BIND: dict[tuple[str, str, tuple[str, ...]], list[Any]] = {}
+
+
 def _processors(conn: Connection, table: Any, names: Sequence[str]) -> list[Any]:
-    dialect = conn.dialect
-    return [table.c[n].type._cached_bind_processor(dialect) for n in names]
+    # Per dialect, table and columns: asked twice per live write, for the same columns.
+    key = (f"{conn.dialect.name}+{conn.dialect.driver}", table.name, tuple(names))
+    if key not in _BIND:
+        dialect = conn.dialect
+        _BIND[key] = [table.c[n].type._cached_bind_processor(dialect) for n in names]
+    return _BIND[key]
 
 
 def _rows(
