@@ -4,9 +4,9 @@ statements, run on the driver.
 A live write reads each lead it touches once, with its incremental state and its account's
 attributes, in one SELECT (locked, in ``lead_id`` order, on PostgreSQL), and inserts its events in
 one statement that returns the ids it actually inserted (a replayed id is skipped by the database
-itself). The SQL text is written out here and run with ``exec_driver_sql``: SQLAlchemy Core's
-statement building, cache keys and compilation cost more than the statements themselves at one
-event per transaction. Values are converted by each column's own result processor, so rows come
+itself). The SQL text is written out here and run on the driver's cursor (``driver_sql.run``):
+SQLAlchemy Core's statement building, cache keys and compilation, and even ``exec_driver_sql``'s
+result set-up, cost more than the statements themselves at one event per transaction. Values are converted by each column's own result processor, so rows come
 back exactly as ``fetch_leads`` reads them (tests/service/test_ingest_live.py compares them).
 """
 
