@@ -63,7 +63,8 @@ DAY = ir.SECONDS_PER_DAY
 Mode = Literal["count", "decay", "recent", "window"]
 State = dict[str, Any]
 # A rule's result from the lead's track data, its profile's flags ("0"/"1" per condition on the
-# profile, ``Spec.of_cond``) and the time scored at: built once per plan (``_RuleCompiler``), called once per rule and lead.
+# profile, ``Spec.of_cond``) and the time scored at: built once per plan (``_RuleCompiler``),
+# called once per rule and lead.
 RuleScore = Callable[[list[Any], str, float], RuleResult]
 
 
@@ -199,7 +200,9 @@ def _build_spec(plan: ir.Plan) -> Spec:
         plan.hash, ordered, of_rule, of_count, types, profile_rules,
         profile_tests=tuple(predicate(c) for c in conds.values()),
         of_cond=of_cond,
-        wheres=tuple(None if t.filter.where is None else predicate(t.filter.where) for t in ordered),
+        wheres=tuple(
+            None if t.filter.where is None else predicate(t.filter.where) for t in ordered
+        ),
         scorers=tuple(ir.visit_rule(rule, compiler) for rule in plan.rules),
     )  # fmt: skip
 
@@ -378,8 +381,9 @@ def _digest(profile: Mapping[str, Any]) -> str:
 
 
 def _profile_flags(spec: Spec, state: State, profile: Mapping[str, Any]) -> str:
-    """Which profile rules ``profile`` matches ("0"/"1" each): from the state when it was
-    computed for the same profile (digest), else computed and kept in the state."""
+    """Which of the spec's conditions on the profile alone ``profile`` meets ("0"/"1" each, in
+    ``Spec.of_cond`` order): from the state when it was computed for the same profile (digest),
+    else computed and kept in the state."""
     digest = _digest(profile)
     kept = state.get("p")
     if (
