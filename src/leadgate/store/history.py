@@ -240,9 +240,7 @@ class Changes:
             by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for lead_id, values in self.lead_updates.items():
                 key = tuple(sorted(values))
-                by_columns.setdefault(key, []).append(
-                    {"b_lead_id": lead_id, **{f"v_{k}": v for k, v in values.items()}}
-                )
+                by_columns.setdefault(key, []).append({**values, "lead_id": lead_id})
             for key, rows in by_columns.items():
                 _update_leads(conn, key, rows)
         if self.new_cycles:
@@ -347,12 +345,11 @@ def _insert_sql(conn: Connection, table: Any, names: Sequence[str]) -> str:
 
 
 def _update_leads(conn: Connection, key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    """``UPDATE leads SET <key columns> WHERE lead_id = ?`` for each row (``v_<col>``, ``b_lead_id``)."""
+    """``UPDATE leads SET <key columns> WHERE lead_id = ?`` for each row (the new values by
+    column name, and ``lead_id``)."""
     sql = _update_sql(conn, key)
     names = [*key, "lead_id"]
-    procs = _processors(conn, leads, names)
-    renamed = [{**{k: r[f"v_{k}"] for k in key}, "lead_id": r["b_lead_id"]} for r in rows]
-    run(conn, sql, _rows(renamed, names, procs), many=True)
+    run(conn, sql, _rows(rows, names, _processors(conn, leads, names)), many=True)
 
 
 def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
