@@ -147,9 +147,16 @@ def test_reference_model_incremental_equals_rebuild(
     events: list[Event], data: st.DataObject
 ) -> None:
     profile = {"title": "VP Sales", "email": "a@acme.com", "industry": "software"}
-    # A profile change between batches (another e-mail domain, title and industry) and back.
+    # A profile change between batches (another e-mail domain, title and industry) and back;
+    # and one that moves the lead to the enterprise segment and meets the disqualifier (the
+    # state keeps the profile's answers to segment and check conditions too).
     other = {"title": "Student", "email": "b@gmail.com", "industry": "education"}
-    profiles = data.draw(st.sampled_from([[profile], [profile, other], [other, profile, profile]]))
+    rival = {"title": "Head of IT", "email": "c@rival.io", "company_size": 9000}
+    profiles = data.draw(
+        st.sampled_from(
+            [[profile], [profile, other], [other, profile, profile], [rival, profile, rival]]
+        )
+    )
     cuts = data.draw(_cuts(len(events)))
     steps = data.draw(st.lists(step_st, min_size=len(cuts) + 1, max_size=len(cuts) + 1))
     _run(REFERENCE, profiles, events, cuts, steps)

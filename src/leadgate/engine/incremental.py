@@ -18,10 +18,11 @@ are shared):
 - ``window``: the timestamps of the matching events still inside ``within_days`` as of the last
   prune (``prune``): those that left the window can never come back, as ``as_of`` only moves on.
 
-Besides the tracks, ``evaluate`` keeps which profile rules the profile matched (key ``"p"``: a
-digest of the profile and one ``0``/``1`` per profile rule): a profile rule depends on the profile
-alone, so while the digest is the same the regexes and domain tests are not run again; another
-profile (a profile or account change) recomputes them, and a publish rebuilds the whole state.
+Besides the tracks, ``evaluate`` keeps which conditions on the profile alone the profile meets
+(key ``"p"``: a digest of the profile and one ``0``/``1`` per condition: the profile rules', the
+segments' and the gates' and disqualifiers'): they depend on the profile alone, so while the
+digest is the same the regexes and domain tests are not run again; another profile (a profile or
+account change) recomputes them, and a publish rebuilds the whole state.
 
 The state holds no event ids: explanations' ``event_ids`` are listed by the pure engine
 (``get_lead``); rules results carry ``event_ids=()`` here. The state is JSON (a dict), and
@@ -36,16 +37,16 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from leadgate.engine import ir
 from leadgate.engine.event import Event, as_utc
 from leadgate.engine.python import (
+    Predicate,
     assemble_score,
     count_rule_result,
     decay_term,
@@ -61,6 +62,10 @@ DAY = ir.SECONDS_PER_DAY
 
 Mode = Literal["count", "decay", "recent", "window"]
 State = dict[str, Any]
+# A rule's result from the lead's track data, its profile's flags ("0"/"1" per condition on the
+# profile, ``Spec.of_cond``) and the time scored at: built once per plan (``_RuleCompiler``),
+# called once per rule and lead.
+RuleScore = Callable[[list[Any], str, float], RuleResult]
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,12 @@ class Spec:
     of_count: dict[int, int]  # id of an EventCount of the plan -> track index
     by_type: dict[str, tuple[int, ...]]
     profile_rules: tuple[ir.ProfileRule, ...] = ()
+    # The conditions on the profile alone, whose answers the state keeps: the profile rules'
+    # (first, in order), then the segments' and the checks' (``of_cond``: position by node id).
+    profile_tests: tuple[Predicate, ...] = ()
+    of_cond: dict[int, int] = field(default_factory=dict)
+    wheres: tuple[Predicate | None, ...] = ()  # each track's ``where`` test
+    scorers: tuple[RuleScore, ...] = ()  # of ``plan.rules``, in order
 
 
 def _count_track(count: ir.EventCount) -> Track:
@@ -112,6 +123,52 @@ class _RuleTrack(ir.RuleVisitor["Track | None"]):
         return _count_track(rule.count)
 
 
+def _memo(make: Callable[[int], RuleResult]) -> Callable[[int], RuleResult]:
+    """``make`` remembered by its argument: a result that depends on a count alone is the same
+    (frozen) object for every lead with that count."""
+    seen: dict[int, RuleResult] = {}
+
+    def get(n: int) -> RuleResult:
+        got = seen.get(n)
+        if got is None:
+            if len(seen) >= 1024:
+                seen.clear()
+            got = seen[n] = make(n)
+        return got
+
+    return get
+
+
+class _RuleCompiler(ir.RuleVisitor[RuleScore]):
+    """How each rule's result is read from a lead's state, decided once per plan: the rule
+    visitor and the track lookups are not run again per lead, and results that depend only on
+    a profile flag or a count are built once."""
+
+    def __init__(
+        self, tracks: tuple[Track, ...], of_rule: Mapping[str, int], of_cond: Mapping[int, int]
+    ):
+        self.tracks, self.of_rule, self.of_cond = tracks, of_rule, of_cond
+
+    def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleScore:
+        j = self.of_cond[id(rule.when)]
+        miss, hit = profile_hit_result(rule, False), profile_hit_result(rule, True)
+        return lambda data, flags, now: hit if flags[j] == "1" else miss
+
+    def visit_EventRule(self, rule: ir.EventRule) -> RuleScore:
+        i = self.of_rule[rule.key]
+        track = self.tracks[i]
+        if track.mode == "count":
+            by_n = _memo(lambda n: event_rule_result(rule, n, rule.points * n))
+            return lambda data, flags, now: by_n(int(data[i]))
+        return lambda data, flags, now: _event_rule(rule, track, data[i], now)
+
+    def visit_CountRule(self, rule: ir.CountRule) -> RuleScore:
+        i = self.of_rule[rule.key]
+        track = self.tracks[i]
+        by_n = _memo(lambda n: count_rule_result(rule, n))
+        return lambda data, flags, now: by_n(_count(track, data[i], now))
+
+
 def _build_spec(plan: ir.Plan) -> Spec:
     tracks: dict[Track, int] = {}
     of_rule: dict[str, int] = {}
@@ -133,7 +190,21 @@ def _build_spec(plan: ir.Plan) -> Spec:
             by_type.setdefault(t, []).append(i)
     types = {t: tuple(ix) for t, ix in by_type.items()}
     profile_rules = tuple(r for r in plan.rules if isinstance(r, ir.ProfileRule))
-    return Spec(plan.hash, ordered, of_rule, of_count, types, profile_rules)
+    conds: dict[int, ir.Cond] = {id(r.when): r.when for r in profile_rules}
+    for seg in plan.segments:
+        whens = [seg.when, *(c.when for c in (*seg.policy.gates, *seg.policy.disqualifiers))]
+        conds.update((id(w), w) for w in whens if w is not None)
+    of_cond = {key: i for i, key in enumerate(conds)}
+    compiler = _RuleCompiler(ordered, of_rule, of_cond)
+    return Spec(
+        plan.hash, ordered, of_rule, of_count, types, profile_rules,
+        profile_tests=tuple(predicate(c) for c in conds.values()),
+        of_cond=of_cond,
+        wheres=tuple(
+            None if t.filter.where is None else predicate(t.filter.where) for t in ordered
+        ),
+        scorers=tuple(ir.visit_rule(rule, compiler) for rule in plan.rules),
+    )  # fmt: skip
 
 
 # By the plan object's id (hashing a whole plan per event would cost more than the scoring);
@@ -237,11 +308,10 @@ def apply(spec: Spec, state: State, event: Event) -> None:
         return
     data, pruned = state["t"], state["pruned"]
     for i in tracks:
-        track = spec.tracks[i]
-        where = track.filter.where
-        if where is not None and not predicate(where)(event.properties):
+        where = spec.wheres[i]
+        if where is not None and not where(event.properties):
             continue
-        data[i] = _fold(track, data[i], e, pruned)
+        data[i] = _fold(spec.tracks[i], data[i], e, pruned)
 
 
 def build(spec: Spec, events: Iterable[Event], as_of: datetime) -> State:
@@ -303,41 +373,28 @@ def _event_rule(rule: ir.EventRule, track: Track, data: Any, now: float) -> Rule
     return event_rule_result(rule, n, decayed)
 
 
-class _StateScorer(ir.RuleVisitor[RuleResult]):
-    """One lead's result for each rule: its profile and its state, at ``now``."""
-
-    def __init__(self, spec: Spec, hits: Mapping[str, bool], data: list[Any], now: float):
-        self.spec, self.hits, self.data, self.now = spec, hits, data, now
-
-    def visit_ProfileRule(self, rule: ir.ProfileRule) -> RuleResult:
-        return profile_hit_result(rule, self.hits[rule.key])
-
-    def visit_EventRule(self, rule: ir.EventRule) -> RuleResult:
-        i = self.spec.of_rule[rule.key]
-        return _event_rule(rule, self.spec.tracks[i], self.data[i], self.now)
-
-    def visit_CountRule(self, rule: ir.CountRule) -> RuleResult:
-        i = self.spec.of_rule[rule.key]
-        return count_rule_result(rule, _count(self.spec.tracks[i], self.data[i], self.now))
-
-
 def _digest(profile: Mapping[str, Any]) -> str:
-    text = json.dumps(profile, sort_keys=True, separators=(",", ":"), default=repr)
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+    # The profile's repr, in its own key order: profiles are JSON values, whose reprs tell any
+    # two apart (1, 1.0, True and "1" included). The same profile in another key order gets
+    # another digest, which only costs recomputing its flags; repr is a third of the cost of a
+    # sorted JSON text, per lead and event.
+    return hashlib.blake2b(repr(profile).encode(), digest_size=12).hexdigest()
 
 
-def _profile_hits(spec: Spec, state: State, profile: Mapping[str, Any]) -> dict[str, bool]:
-    """Which profile rules ``profile`` matches: from the state when it was computed for the same
-    profile (digest), else computed and kept in the state."""
-    rules = spec.profile_rules
+def _profile_flags(spec: Spec, state: State, profile: Mapping[str, Any]) -> str:
+    """Which of the spec's conditions on the profile alone ``profile`` meets ("0"/"1" each, in
+    ``Spec.of_cond`` order): from the state when it was computed for the same profile (digest),
+    else computed and kept in the state."""
     digest = _digest(profile)
     kept = state.get("p")
-    if isinstance(kept, list) and len(kept) == 2 and kept[0] == digest:
-        flags = kept[1]
-    else:
-        flags = "".join("1" if predicate(r.when)(profile) else "0" for r in rules)
-        state["p"] = [digest, flags]
-    return {r.key: f == "1" for r, f in zip(rules, flags, strict=True)}
+    if (
+        isinstance(kept, list) and len(kept) == 2 and kept[0] == digest
+        and isinstance(kept[1], str) and len(kept[1]) == len(spec.profile_tests)
+    ):  # fmt: skip
+        return kept[1]
+    flags = "".join("1" if test(profile) else "0" for test in spec.profile_tests)
+    state["p"] = [digest, flags]
+    return flags
 
 
 def evaluate(
@@ -356,12 +413,16 @@ def evaluate(
     if (latest is not None and latest > now) or (pruned is not None and now < pruned):
         return None
     data = state["t"]
-    scorer = _StateScorer(spec, _profile_hits(spec, state, profile), data, now)
-    results = [ir.visit_rule(rule, scorer) for rule in plan.rules]
+    flags = _profile_flags(spec, state, profile)
+    results = [score(data, flags, now) for score in spec.scorers]
+
+    def test(cond: ir.Cond) -> bool:
+        i = spec.of_cond.get(id(cond))
+        return predicate(cond)(profile) if i is None else flags[i] == "1"
 
     def count_holds(count: ir.EventCount) -> tuple[bool, int, float]:
         i = spec.of_count[id(count)]
         n = _count(spec.tracks[i], data[i], now)
         return holds(count, n), n, float(n)
 
-    return assemble_score(plan, profile, results, count_holds, as_of, lead_id)
+    return assemble_score(plan, profile, results, count_holds, as_of, lead_id, test)

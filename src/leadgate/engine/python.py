@@ -10,7 +10,6 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from leadgate.engine import ir
@@ -161,10 +160,22 @@ class _Predicates(ir.CondVisitor[Predicate]):
         return lambda rec: not inner(rec)
 
 
-@lru_cache(maxsize=8192)
+# By the node's id, not its value: hashing a frozen node (and its children) on every lookup cost
+# more than the test it finds, once per rule and lead (issue 17). The node is kept with its
+# function, so its id cannot be taken by another node while it is cached.
+_PREDICATES: dict[int, tuple[ir.Cond, Predicate]] = {}
+
+
 def predicate(cond: ir.Cond) -> Predicate:
     """Build (once per node) a function that evaluates ``cond`` on a record."""
-    return ir.visit_cond(cond, _Predicates())
+    hit = _PREDICATES.get(id(cond))
+    if hit is not None and hit[0] is cond:
+        return hit[1]
+    if len(_PREDICATES) >= 8192:
+        _PREDICATES.clear()
+    built = ir.visit_cond(cond, _Predicates())
+    _PREDICATES[id(cond)] = (cond, built)
+    return built
 
 
 @dataclass(frozen=True)
@@ -345,13 +356,24 @@ def _count_holds(count: ir.EventCount, events: _Scoped) -> tuple[bool, int, floa
 CountHolds = Callable[[ir.EventCount], tuple[bool, int, float]]
 
 
-def _check(chk: ir.Check, kind: str, profile: Mapping[str, Any], holds: CountHolds) -> CheckResult:
+# Does the lead's profile meet a condition of the plan? ``assemble_score``'s callers may answer
+# from what they kept (the incremental state keeps its profile's answers between events).
+ProfileTest = Callable[[ir.Cond], bool]
+
+
+def _check(
+    chk: ir.Check,
+    kind: str,
+    profile: Mapping[str, Any],
+    holds: CountHolds,
+    test: ProfileTest | None = None,
+) -> CheckResult:
     matched = True
     counted: int | None = None
     value: float | None = None
     bound: str | None = None
     if chk.when is not None:
-        matched = predicate(chk.when)(profile)
+        matched = test(chk.when) if test is not None else predicate(chk.when)(profile)
     if chk.events is not None:
         ok, counted, value = holds(chk.events)
         bound = bound_text(chk.events)
@@ -401,10 +423,13 @@ def account_key(profile: Mapping[str, Any], lead_id: str) -> str:
     return "l" + lead_id if account is None else "a" + account
 
 
-def segment_of(plan: ir.Plan, profile: Mapping[str, Any]) -> ir.Segment:
+def segment_of(
+    plan: ir.Plan, profile: Mapping[str, Any], test: ProfileTest | None = None
+) -> ir.Segment:
     """The first segment whose condition matches; the default segment is last."""
+    meets = test or (lambda cond: predicate(cond)(profile))
     for seg in plan.segments:
-        if seg.when is None or predicate(seg.when)(profile):
+        if seg.when is None or meets(seg.when):
             return seg
     return plan.segments[-1]
 
@@ -449,23 +474,25 @@ def assemble_score(
     holds: CountHolds,
     as_of: datetime,
     lead_id: str | None = None,
+    test: ProfileTest | None = None,
 ) -> Score:
     """The score from each rule's result (in ``plan.rules`` order) and the lead's count tests
     (``holds``): dimensions, segment, checks, qualification, the PQL and the explanation.
 
     Shared by ``score_lead`` and the incremental state (``engine/incremental.py``), so both
-    assemble a score the same way.
+    assemble a score the same way. ``test``: whether the profile meets a segment's or a check's
+    condition, when the caller knows (default: the condition's predicate on ``profile``).
     """
     dim_sums: dict[str, float] = {}
     results = iter(rule_results)
     for dim in plan.dimensions:
         dim_sums[dim.name] = math.fsum(next(results).points for _ in dim.rules)
 
-    segment = segment_of(plan, profile)
+    segment = segment_of(plan, profile, test)
     policy = segment.policy
     floors = dict(policy.floors)
-    checks = [_check(c, "disqualifier", profile, holds) for c in policy.disqualifiers]
-    checks += [_check(c, "gate", profile, holds) for c in policy.gates]
+    checks = [_check(c, "disqualifier", profile, holds, test) for c in policy.disqualifiers]
+    checks += [_check(c, "gate", profile, holds, test) for c in policy.gates]
     scores: dict[str, float] = {}
     clipped: dict[str, bool] = {}
     for dim in plan.dimensions:

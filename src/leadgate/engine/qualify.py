@@ -52,8 +52,24 @@ class Requirement:
         return Lack(self.kind, self.name, self.need - value, value, self.need)
 
 
+# By the ids of the plan and policy (kept alongside, so the ids stay theirs): ``qualify`` runs
+# once per lead scored, and building the list each time was a tenth of a live event's scoring.
+_REQUIREMENTS: dict[tuple[int, int], tuple[ir.Plan, ir.Policy, tuple[Requirement, ...]]] = {}
+
+
 def requirements(plan: ir.Plan, policy: ir.Policy) -> tuple[Requirement, ...]:
     """Every requirement of ``policy``, in the order lacks are listed."""
+    hit = _REQUIREMENTS.get((id(plan), id(policy)))
+    if hit is not None and hit[0] is plan and hit[1] is policy:
+        return hit[2]
+    if len(_REQUIREMENTS) >= 256:
+        _REQUIREMENTS.clear()
+    built = _requirements(plan, policy)
+    _REQUIREMENTS[(id(plan), id(policy))] = (plan, policy, built)
+    return built
+
+
+def _requirements(plan: ir.Plan, policy: ir.Policy) -> tuple[Requirement, ...]:
     out = [Requirement("disqualified", c.name, c.key) for c in policy.disqualifiers]
     out += [Requirement("gate", c.name, c.key) for c in policy.gates]
     floors = dict(policy.floors)

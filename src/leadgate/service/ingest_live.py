@@ -127,7 +127,8 @@ def ingest_live(
         ids = list(dict.fromkeys(canonical(ev.lead_id) for ev in events))
         answer = [state_of(rows[i]) for i in ids if i in rows]
     received = len(items) + len(account_events)
-    return IngestResult(
+    # Built from values already typed (read from the store, counted here): not validated again.
+    return IngestResult.model_construct(
         received=received,
         inserted=len(inserted) + len(added),
         ignored=received - len(inserted) - len(added),
@@ -148,7 +149,7 @@ def _one_lead_update(changes: Changes, rows: dict[str, LeadRow]) -> None:
 
 def state_of(lead: LeadRow) -> LeadState:
     """The ``{"lead_id", "stage", "score", ...}`` answer for a lead row."""
-    return LeadState(
+    return LeadState.model_construct(
         lead_id=lead.lead_id,
         stage=lead.stage,
         score=lead.score,

@@ -32,6 +32,7 @@ from leadgate.service.shapes import (
 from leadgate.service.timeline import forward_as_of
 from leadgate.store.audit import Actor, record_audit
 from leadgate.store.db import Store
+from leadgate.store.driver_sql import run
 from leadgate.store.ingest import lock_leads_table
 from leadgate.store.schema import leads, model_versions
 
@@ -54,7 +55,7 @@ def active_model(conn: Connection, store: Store | None = None) -> ActiveModel | 
 def live_model(conn: Connection, store: Store) -> ActiveModel | None:
     """``active_model`` for the live write path: only the newest version's id is read (a
     published version never changes, so the model is cached by its row id), not its YAML."""
-    newest = conn.exec_driver_sql("SELECT max(id) FROM model_versions").scalar()
+    newest = run(conn, "SELECT max(id) FROM model_versions").rows[0][0]
     if newest is None:
         return None
     key = f"model:{newest}"

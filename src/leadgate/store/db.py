@@ -24,6 +24,7 @@ from sqlalchemy.pool import StaticPool
 
 from leadgate.errors import LeadgateError
 from leadgate.redact import mask_password
+from leadgate.store.driver_sql import run
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("leadgate_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        run(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN")  # at every transaction: lean
 
 
 def create_store_engine(url: str) -> Engine:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from leadgate.lifecycle.sla import sla_due_at, sla_hours_of
 from leadgate.lifecycle.stages import CYCLE_END, MQL, Stage, check_move
+from leadgate.store.driver_sql import run
 from leadgate.store.schema import (
     dispositions,
     leads,
@@ -239,9 +240,7 @@ class Changes:
             by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for lead_id, values in self.lead_updates.items():
                 key = tuple(sorted(values))
-                by_columns.setdefault(key, []).append(
-                    {"b_lead_id": lead_id, **{f"v_{k}": v for k, v in values.items()}}
-                )
+                by_columns.setdefault(key, []).append({**values, "lead_id": lead_id})
             for key, rows in by_columns.items():
                 _update_leads(conn, key, rows)
         if self.new_cycles:
@@ -290,23 +289,40 @@ def _placeholder(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
+_BIND: dict[tuple[str, str, tuple[str, ...]], list[Any]] = {}
+
+
 def _processors(conn: Connection, table: Any, names: Sequence[str]) -> list[Any]:
-    dialect = conn.dialect
-    return [table.c[n].type._cached_bind_processor(dialect) for n in names]
+    # Per dialect, table and columns: asked twice per live write, for the same columns.
+    key = (f"{conn.dialect.name}+{conn.dialect.driver}", table.name, tuple(names))
+    if key not in _BIND:
+        dialect = conn.dialect
+        _BIND[key] = [table.c[n].type._cached_bind_processor(dialect) for n in names]
+    return _BIND[key]
 
 
 def _rows(
     rows: list[dict[str, Any]], names: Sequence[str], procs: list[Any]
 ) -> list[tuple[Any, ...]]:
+    # A column often holds the same object in every row (the time scored at, the model hash):
+    # converted once (processors are pure), as each time and JSON value cost a call.
+    last: list[Any] = [_NOTHING] * len(names)
+    done: list[Any] = [None] * len(names)
     out = []
     for row in rows:
-        out.append(
-            tuple(
-                v if p is None else p(v)
-                for v, p in zip((row[n] for n in names), procs, strict=True)
-            )
-        )
+        values = []
+        for i, (n, p) in enumerate(zip(names, procs, strict=True)):
+            v = row[n]
+            if p is not None:
+                if v is not last[i]:
+                    last[i], done[i] = v, p(v)
+                v = done[i]
+            values.append(v)
+        out.append(tuple(values))
     return out
+
+
+_NOTHING = object()
 
 
 def _quote(conn: Connection, name: str) -> str:
@@ -329,19 +345,18 @@ def _insert_sql(conn: Connection, table: Any, names: Sequence[str]) -> str:
 
 
 def _update_leads(conn: Connection, key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    """``UPDATE leads SET <key columns> WHERE lead_id = ?`` for each row (``v_<col>``, ``b_lead_id``)."""
+    """``UPDATE leads SET <key columns> WHERE lead_id = ?`` for each row (the new values by
+    column name, and ``lead_id``)."""
     sql = _update_sql(conn, key)
     names = [*key, "lead_id"]
-    procs = _processors(conn, leads, names)
-    renamed = [{**{k: r[f"v_{k}"] for k in key}, "lead_id": r["b_lead_id"]} for r in rows]
-    conn.exec_driver_sql(sql, _rows(renamed, names, procs))
+    run(conn, sql, _rows(rows, names, _processors(conn, leads, names)), many=True)
 
 
 def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     """``INSERT INTO table`` of rows that all have the same keys."""
     names = list(rows[0])
     sql = _insert_sql(conn, table, names)
-    conn.exec_driver_sql(sql, _rows(rows, names, _processors(conn, table, names)))
+    run(conn, sql, _rows(rows, names, _processors(conn, table, names)), many=True)
 
 
 def store_scores(

@@ -4,9 +4,9 @@ statements, run on the driver.
 A live write reads each lead it touches once, with its incremental state and its account's
 attributes, in one SELECT (locked, in ``lead_id`` order, on PostgreSQL), and inserts its events in
 one statement that returns the ids it actually inserted (a replayed id is skipped by the database
-itself). The SQL text is written out here and run with ``exec_driver_sql``: SQLAlchemy Core's
-statement building, cache keys and compilation cost more than the statements themselves at one
-event per transaction. Values are converted by each column's own result processor, so rows come
+itself). The SQL text is written out here and run on the driver's cursor (``driver_sql.run``):
+SQLAlchemy Core's statement building, cache keys and compilation, and even ``exec_driver_sql``'s
+result set-up, cost more than the statements themselves at one event per transaction. Values are converted by each column's own result processor, so rows come
 back exactly as ``fetch_leads`` reads them (tests/service/test_ingest_live.py compares them).
 """
 
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from leadgate.engine import Event, as_utc
+from leadgate.store.driver_sql import run
 from leadgate.store.history import LEAD_COLUMNS, LeadRow
 from leadgate.store.ingest import ROW_LOCKS, _json, _sqlite_time
 from leadgate.store.schema import accounts, leads
@@ -95,9 +96,9 @@ def read_for_write(
     n_lead = len(LEAD_COLUMNS)
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
-        result = conn.exec_driver_sql(_read_sql(conn, len(part), lock), tuple(part))
-        procs = _processors(conn, result.cursor.description)
-        for raw in result:
+        result = run(conn, _read_sql(conn, len(part), lock), tuple(part))
+        procs = _processors(conn, result.description)
+        for raw in result.rows:
             values = [
                 v if p is None or v is None else p(v)
                 for v, p in zip((*raw[:n_lead], raw[-1]), procs, strict=True)
@@ -143,15 +144,17 @@ def insert_new_events(conn: Connection, items: Sequence[Event], at: datetime) ->
                 ingested,
             )  # fmt: skip
         sql = f"{head} {_EVENT_COLS} VALUES {', '.join([row_marks] * len(part))}{tail}"
-        done.update(r[0] for r in conn.exec_driver_sql(sql, tuple(params)))
+        done.update(r[0] for r in run(conn, sql, tuple(params)).rows)
     return done
 
 
 def update_states_sqlite(conn: Connection, rows: list[tuple[str, str, datetime, str]]) -> None:
     """(state text, model hash, time, lead id): one writer at a time on SQLite (``BEGIN
     IMMEDIATE``), so the row read in this transaction is still current."""
-    conn.exec_driver_sql(
+    run(
+        conn,
         "UPDATE lead_states SET state = ?, version = version + 1, model_hash = ?, "
         "updated_at = ? WHERE lead_id = ?",
         [(text, h, _sqlite_time(at), lead_id) for text, h, at, lead_id in rows],
+        many=True,
     )
