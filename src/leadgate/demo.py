@@ -1,6 +1,6 @@
 """The demo: synthetic funnel -> reference model -> MQL queue and a short funnel summary; the
 data includes the product-led motion, and PostHog's PQL definition picks its PQLs (with their
-own funnel lines).
+own funnel lines), and ABM accounts, whose MQAs the ABM model picks (``demo_accounts``).
 
 ``leadgate demo`` is the first thing a new user runs; it shows the whole flow on realistic data
 in well under a minute, with nothing to configure.
@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from leadgate.demo_accounts import DemoAccounts, score_demo_accounts
 from leadgate.io import read_table
 from leadgate.scoring import Progress, score_files
 
@@ -50,6 +51,7 @@ class DemoResult:
     pqls: list[dict[str, Any]] = field(default_factory=list)  # PQL_MODEL's, best total first
     pql_signals: Counter[str] = field(default_factory=Counter)
     pql_funnel: list[FunnelLine] = field(default_factory=list)
+    accounts: DemoAccounts | None = None  # the ABM model's accounts and MQA queue
 
 
 def _outcomes(path: Path) -> dict[str, dict[str, Any]]:
@@ -84,8 +86,10 @@ def run_demo(
     seed: int = 7,
     engine: str = "python",
     progress: Progress | None = None,
+    accounts: bool = True,
 ) -> DemoResult:
-    """Generate (or reuse) a synthetic data set and score it with the reference model."""
+    """Generate (or reuse) a synthetic data set and score it with the reference model;
+    ``accounts``: add ABM tiers and account visits and score the accounts (the MQAs)."""
     from leadgate.synth import generate
 
     data = Path(out_dir)
@@ -122,6 +126,11 @@ def run_demo(
         pqls=pqls,
         pql_signals=Counter(name for r in pqls for name in r["pql_signals"]),
         pql_funnel=funnel_lines(pql_records, outcomes, "pql"),
+        accounts=score_demo_accounts(
+            data, REFERENCE_MODEL, records, Path(synth.events), as_of, seed, engine
+        )
+        if accounts
+        else None,
     )
 
 
