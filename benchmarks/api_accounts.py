@@ -162,7 +162,7 @@ def _profile(db: str, pairs: list[tuple[str, str]], out: str, n: int) -> None:
     calls = [rng.choice(pairs) for _ in range(n)]
     for label, hook in (("with", None), ("without", "off")):
         # The same events with the account path (follow_accounts) and without it: its share.
-        import leadgate.service.leads as live
+        import leadgate.service.ingest_live as live  # where ingest_events calls it
 
         saved = live.follow_accounts
         if hook:
