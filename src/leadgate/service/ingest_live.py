@@ -139,6 +139,7 @@ def ingest_live(
         leads=answer,
         accounts=touched if account_events else [],
         inserted_ids=new_ids,
+        inserted_account_ids={e.event_id for e in added},
         canonical={i: r.duplicate_of for i, r in rows.items() if r.duplicate_of},
     )
 
