@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from leadgate.engine import Score
 from leadgate.engine.event import Event
@@ -47,6 +47,10 @@ from leadgate.store.ingest import ROW_LOCKS, leads_of_accounts
 from leadgate.store.schema import account_states, leads
 
 CHUNK = 2000
+_C = account_states.c
+_STATES = select(_C.account_id, _C.stage, _C.cycle, _C.score).where(
+    _C.account_id.in_(bindparam("ids", expanding=True))
+)  # built once: an account answer follows every account event
 
 
 class UnknownAccountError(IngestError):
@@ -166,12 +170,10 @@ def _from_states(known: Mapping[str, Score]) -> Scorer:
 
 def account_states_of(conn: Connection, account_ids: Sequence[str]) -> list[AccountState]:
     """Each account's stored stage and score (``target`` and no score before its first)."""
-    c = account_states.c
     rows: dict[str, Any] = {}
     for start in range(0, len(account_ids), CHUNK):
-        part = account_ids[start : start + CHUNK]
-        q = select(c.account_id, c.stage, c.cycle, c.score).where(c.account_id.in_(part))
-        rows.update((r.account_id, r) for r in conn.execute(q))
+        part = list(account_ids[start : start + CHUNK])
+        rows.update((r.account_id, r) for r in conn.execute(_STATES, {"ids": part}))
     return [
         AccountState(account_id=a, stage=rows[a].stage, cycle=rows[a].cycle, score=rows[a].score)
         if a in rows

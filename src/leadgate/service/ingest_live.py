@@ -116,7 +116,7 @@ def ingest_live(
             known = {r.lead_id: s for r, s in zip(targets, scores, strict=True)}
             apply_scores(
                 changes, model, zip(targets, scores, strict=True), at=as_of, cause=Cause.SCORE,
-                actor=actor, summary=RescoreSummary(), held=abm_leads(conn, model, targets),
+                actor=actor, summary=RescoreSummary(), held=abm_leads(conn, model, targets, got.accounts),
             )  # fmt: skip
         _one_lead_update(changes, rows)
         changes.flush(conn)
