@@ -18,7 +18,7 @@ ratio. The issue's target: the pair under 50 ms p99 at 8 clients.
 ``--baseline-src DIR``: the same load, in the same run, against a server running the leadgate
 source tree at DIR (e.g. an export of main's ``src``) over a copy of the same seeded store;
 ``--rounds`` alternates baseline and this tree (ABAB...) so both see the same machine load, and
-the medians of the rounds are printed side by side with their ratio.
+the latencies of all rounds are pooled and printed side by side with their ratio.
 
 ``--profile FILE``: run the account path in-process under cProfile instead (one client, the
 library calls the API makes) and write the stats to FILE.
@@ -227,19 +227,12 @@ def _run_once(
 
 
 def _compare(runs: dict[str, list[Pairs]], clients: int) -> None:
-    """Baseline and this tree, each the median over its rounds, side by side."""
-
-    def median(values: list[float]) -> float:
-        return sorted(values)[len(values) // 2]
-
-    print(f"{clients} clients, {len(runs['this'])} rounds each, alternated (medians of rounds):")
+    """Baseline and this tree side by side, each over the latencies of all its rounds."""
+    print(f"{clients} clients, {len(runs['this'])} rounds each, alternated (all rounds pooled):")
     for label, attr in (("POST /v1/events", "post"), ("GET /v1/accounts/{id}", "get"),
                         ("event -> account answer", "pair")):  # fmt: skip
-        row = {}
-        for name, loads in runs.items():
-            stats = [_pct(getattr(load, attr)) for load in loads]
-            row[name] = (median([s[0] for s in stats]), median([s[1] for s in stats]))
-        b, t = row["baseline"], row["this"]
+        b, t = (_pct([v for load in runs[name] for v in getattr(load, attr)])
+                for name in ("baseline", "this"))  # fmt: skip
         print(f"  {label:24} p50 {b[0]:7.1f} -> {t[0]:7.1f} ms ({t[0] / b[0]:.2f}x)  "
               f"p99 {b[1]:7.1f} -> {t[1]:7.1f} ms ({t[1] / b[1]:.2f}x)")  # fmt: skip
     errors = {name: sum(load.errors for load in loads) for name, loads in runs.items()}
