@@ -136,7 +136,7 @@ def run_demo(
 
 @dataclass
 class DemoStore:
-    """A store loaded with the demo data under the reference model, and an admin key for it."""
+    """A store loaded with the demo data under the ABM model, and an admin key for it."""
 
     db: str
     data_dir: Path
@@ -145,13 +145,16 @@ class DemoStore:
     events: int
     mqls: int
     token: str
+    mqas: int = 0
 
 
 def build_demo_store(
     db: str, out_dir: str | Path, n_leads: int = 2000, seed: int = 7, as_of: datetime | None = None
 ) -> DemoStore:
-    """Generate the demo data (timed up to ``as_of``), publish the reference model, load accounts,
-    leads, events and outcomes into the store at ``db``, and create an admin key.
+    """Generate the demo data (timed up to ``as_of``) with its ABM tiers and account visits,
+    publish the ABM model (the reference model plus its ``accounts:`` block), load accounts,
+    leads, events, account events and outcomes into the store at ``db``, and create an admin
+    key. Leads of ABM accounts are handed to sales with their account's MQA.
 
     An existing store at ``db`` is refused (the demo never writes into a store with data).
 
@@ -159,10 +162,13 @@ def build_demo_store(
         LeadgateError: ``db`` already holds leads or models.
     """
     from leadgate.api.keys import create_key
+    from leadgate.demo_accounts import ACCOUNT_MODEL
     from leadgate.errors import LeadgateError
     from leadgate.service import list_models, load_file, mql_queue, publish_model
+    from leadgate.service.accounts import mqa_queue
     from leadgate.store import open_store
     from leadgate.synth import generate
+    from leadgate.synth.abm import add_abm
 
     store = open_store(db)
     try:
@@ -170,11 +176,16 @@ def build_demo_store(
             raise LeadgateError(f"--db: {db} already holds a published model; give a new path")
         synth = generate(n_leads, seed, Path(out_dir), as_of=as_of)
         when = synth.as_of
-        publish_model(store, REFERENCE_MODEL, actor="demo", as_of=when)
-        for kind in ("accounts", "leads", "events", "outcomes"):
-            load_file(store, kind, getattr(synth, kind), as_of=when, actor="demo")
+        add_abm(synth.out_dir, seed, when)
+        publish_model(store, ACCOUNT_MODEL, actor="demo", as_of=when)
+        files = [("accounts", synth.out_dir / "abm_accounts.csv"), ("leads", synth.leads),
+                 ("events", synth.events), ("events", synth.out_dir / "account_events.csv"),
+                 ("outcomes", synth.outcomes)]  # fmt: skip
+        for kind, path in files:
+            load_file(store, kind, path, as_of=when, actor="demo")
         mqls = len(mql_queue(store, as_of=when))
+        mqas = len(mqa_queue(store, as_of=when, limit=100_000))
         token = create_key(store, "admin", name="demo-admin", created_by="demo").token
     finally:
         store.close()
-    return DemoStore(db, synth.out_dir, when, synth.n_leads, synth.n_events, mqls, token)
+    return DemoStore(db, synth.out_dir, when, synth.n_leads, synth.n_events, mqls, token, mqas)

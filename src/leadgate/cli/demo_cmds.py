@@ -62,7 +62,7 @@ def serve_demo(leads: int, seed: int, out: Path, db: str | None, host: str, port
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
     console.print(
         f"demo store: {db} · {built.leads:,} leads, {built.events:,} events, "
-        f"{built.mqls:,} MQLs waiting, reference model published",
+        f"{built.mqls:,} MQLs and {built.mqas:,} MQAs waiting, ABM model published",
         highlight=False,
         soft_wrap=True,
     )
