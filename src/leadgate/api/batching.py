@@ -7,7 +7,8 @@ state of the leads *its* events count for -- after the shared commit, so "the ne
 the same request" holds. Scores are a pure function of the stored events and ``as_of``
 (ARCHITECTURE.md invariant 2), so a merged write gives exactly the scores of separate writes at
 that time (the incremental-equals-rebuild tests check this). With one client there is nothing to
-merge and a request is written alone.
+merge and a request is written alone. Account-level events (issue #15) are merged the same way:
+the write re-scores their accounts once, and each request answers its own accounts' states.
 
 A merged write that fails for any reason (a user error, a value the database rejects, a lock
 timeout, a bug) is retried request by request, so one request's problem never becomes another's:
@@ -109,6 +110,8 @@ class EventBatcher:
                 batch = self._take()
                 items = [e for p in batch for e in p.events]
                 owned = [e for p in batch for e in p.account_events]
+                # (account events passed only when there are some: a lead-event write keeps
+                # the call ``_write(items, actor)``)
                 try:
                     merged = await self.config.write(
                         self._write, items, batch[0].actor, *([owned] if owned else [])
