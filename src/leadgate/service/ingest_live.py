@@ -114,9 +114,10 @@ def ingest_live(
         if model is not None and targets:
             scores = score_with_states(conn, model, targets, as_of, fresh, got.states, got.accounts)
             known = {r.lead_id: s for r, s in zip(targets, scores, strict=True)}
+            held = abm_leads(conn, model, targets, got.accounts)  # accounts as read above
             apply_scores(
                 changes, model, zip(targets, scores, strict=True), at=as_of, cause=Cause.SCORE,
-                actor=actor, summary=RescoreSummary(), held=abm_leads(conn, model, targets, got.accounts),
+                actor=actor, summary=RescoreSummary(), held=held,
             )  # fmt: skip
         _one_lead_update(changes, rows)
         changes.flush(conn)
