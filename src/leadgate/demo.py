@@ -9,12 +9,13 @@ in well under a minute, with nothing to configure.
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from leadgate.demo_accounts import DemoAccounts, score_demo_accounts
+from leadgate.demo_accounts import DemoAccounts, prepare_demo_accounts, score_demo_accounts
 from leadgate.io import read_table
 from leadgate.scoring import Progress, score_files
 
@@ -95,18 +96,23 @@ def run_demo(
     data = Path(out_dir)
     synth = generate(n_leads, seed, data, product_led=True)
     as_of = synth.as_of
-    records = score_files(
-        REFERENCE_MODEL,
-        synth.leads,
-        synth.events,
-        as_of,
-        accounts=None,
-        engine=engine,
-        progress=progress,
-    )
-    pql_records = score_files(
-        PQL_MODEL, synth.leads, synth.events, as_of, accounts=synth.accounts, engine=engine
-    )
+    # The ABM files are written and read in a thread while the engine scores the leads (it
+    # works outside Python's lock): the account step then costs little more than its scoring.
+    with ThreadPoolExecutor(1) as pool:
+        prepared = pool.submit(prepare_demo_accounts, data, seed, as_of) if accounts else None
+        records = score_files(
+            REFERENCE_MODEL,
+            synth.leads,
+            synth.events,
+            as_of,
+            accounts=None,
+            engine=engine,
+            progress=progress,
+        )
+        pql_records = score_files(
+            PQL_MODEL, synth.leads, synth.events, as_of, accounts=synth.accounts, engine=engine
+        )
+        inputs = prepared.result() if prepared is not None else None
     pqls = sorted((r for r in pql_records if r["pql"]), key=lambda r: (-r["total"], r["lead_id"]))
     queue = sorted((r for r in records if r["mql"]), key=lambda r: -r["total"])
     outcomes = _outcomes(Path(synth.outcomes))
@@ -127,9 +133,9 @@ def run_demo(
         pql_signals=Counter(name for r in pqls for name in r["pql_signals"]),
         pql_funnel=funnel_lines(pql_records, outcomes, "pql"),
         accounts=score_demo_accounts(
-            data, REFERENCE_MODEL, records, Path(synth.events), as_of, seed, engine
+            inputs, REFERENCE_MODEL, records, Path(synth.events), as_of, engine
         )
-        if accounts
+        if inputs is not None
         else None,
     )
 

@@ -52,50 +52,72 @@ def _same_leads(reference: Path, model: Path) -> bool:
     return a.model_dump(exclude=_OWN_KEYS) == b.model_dump(exclude=_OWN_KEYS)
 
 
-def score_demo_accounts(
-    data: Path,
-    reference: Path,
-    lead_records: list[dict[str, Any]],
-    events: Path,
-    as_of: datetime,
-    seed: int,
-    engine: str,
-) -> DemoAccounts:
-    """Write the ABM files beside the demo data and score every account with ACCOUNT_MODEL;
-    ``lead_records``: the reference model's lead scores at ``as_of``."""
-    from leadgate.account_scoring import score_account_files
-    from leadgate.engine.accounts_compile import compile_accounts
-    from leadgate.engine.accounts_python import ScoredLead, score_account
+@dataclass
+class AccountInputs:
+    """The ABM files written beside the demo data, read: what the account step needs besides
+    the lead scores (so it can be prepared while the leads are scored)."""
+
+    accounts_file: Path
+    events_file: Path
+    profiles: dict[str, dict[str, Any]]  # the accounts, by id
+    leads: list[dict[str, Any]]  # the leads with their accounts' fields (``account.*``)
+    visits: dict[str, list[Any]]  # account-level events by account
+
+    @property
+    def leads_file(self) -> Path:
+        return self.accounts_file.parent / "leads.csv"
+
+
+def prepare_demo_accounts(data: Path, seed: int, as_of: datetime) -> AccountInputs:
+    """Write the ABM files beside the demo data (``synth.abm``) and read them."""
     from leadgate.io.account_events import read_split_events
     from leadgate.io.readers import read_accounts, read_leads
-    from leadgate.model import load_model
     from leadgate.synth.abm import add_abm
 
     add_abm(data, seed, as_of)
     accounts, visits = data / "abm_accounts.csv", data / "account_events.csv"
-    profiles = read_accounts(accounts)
+    return AccountInputs(
+        accounts, visits, read_accounts(accounts), read_leads(data / "leads.csv", accounts),
+        dict(read_split_events(visits).accounts),
+    )  # fmt: skip
+
+
+def score_demo_accounts(
+    inputs: AccountInputs,
+    reference: Path,
+    lead_records: list[dict[str, Any]],
+    events: Path,
+    as_of: datetime,
+    engine: str,
+) -> DemoAccounts:
+    """Score every account with ACCOUNT_MODEL; ``lead_records``: the reference model's lead
+    scores at ``as_of`` (reused when the two models' lead parts are the same)."""
+    from leadgate.account_scoring import score_account_files
+    from leadgate.engine.accounts_compile import compile_accounts
+    from leadgate.engine.accounts_python import ScoredLead, score_account
+    from leadgate.model import load_model
+
+    accounts, visits, profiles = inputs.accounts_file, inputs.events_file, inputs.profiles
     if not _same_leads(reference, ACCOUNT_MODEL):
         scores = score_account_files(
-            ACCOUNT_MODEL, data / "leads.csv", [events, visits], accounts, as_of, engine=engine
+            ACCOUNT_MODEL, inputs.leads_file, [events, visits], accounts, as_of, engine=engine
         )
     else:
         plan = compile_accounts(load_model(ACCOUNT_MODEL))
         by_lead = {str(r["lead_id"]): r for r in lead_records}
         members: dict[str, list[ScoredLead]] = defaultdict(list)
-        for profile in read_leads(data / "leads.csv", accounts):
+        for profile in inputs.leads:
             r = by_lead[str(profile["lead_id"])]
             members[str(profile.get("account_id"))].append(
                 ScoredLead(str(r["lead_id"]), profile, r["scores"], r["total"], r["mql"])
             )
-        by_account = read_split_events(visits).accounts
         scores = [
-            score_account(plan, row, by_account.get(aid, ()), members[aid], as_of, aid)
+            score_account(plan, row, inputs.visits.get(aid, ()), members[aid], as_of, aid)
             for aid, row in ((aid, {**row, "account_id": aid}) for aid, row in profiles.items())
         ]  # fmt: skip
     queue = sorted((s for s in scores if s.mqa), key=lambda s: (-s.total, s.account_id))
-    return DemoAccounts(
-        accounts, visits, scores, queue, _funnel(scores, data / "account_outcomes.csv"), profiles
-    )
+    outcomes = accounts.parent / "account_outcomes.csv"
+    return DemoAccounts(accounts, visits, scores, queue, _funnel(scores, outcomes), profiles)
 
 
 def _funnel(scores: list[AccountScore], outcomes: Path) -> list[AccountLine]:

@@ -9,7 +9,7 @@ import pytest
 
 from leadgate.account_scoring import score_account_files
 from leadgate.demo import REFERENCE_MODEL
-from leadgate.demo_accounts import ACCOUNT_MODEL, score_demo_accounts
+from leadgate.demo_accounts import ACCOUNT_MODEL, prepare_demo_accounts, score_demo_accounts
 from leadgate.scoring import score_files
 from leadgate.synth import generate
 
@@ -17,8 +17,9 @@ from leadgate.synth import generate
 def test_demo_accounts_equal_the_files_scores(tmp_path: Path) -> None:
     synth = generate(300, 5, tmp_path)
     leads = score_files(REFERENCE_MODEL, synth.leads, synth.events, synth.as_of, engine="python")
+    inputs = prepare_demo_accounts(tmp_path, 5, synth.as_of)
     demo = score_demo_accounts(
-        tmp_path, REFERENCE_MODEL, leads, Path(synth.events), synth.as_of, 5, "python"
+        inputs, REFERENCE_MODEL, leads, Path(synth.events), synth.as_of, "python"
     )
     files = score_account_files(
         ACCOUNT_MODEL, synth.leads, [synth.events, demo.events_file], demo.accounts_file,

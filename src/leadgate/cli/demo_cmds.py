@@ -225,7 +225,7 @@ def _print_mqas(acc: Any, top: int, data: str, prog: str) -> str:
     for line in acc.funnel:
         console.print(
             f"{line.group}: {line.accounts:,} accounts, {_pct(line.opportunities, line.accounts)} "
-            f"opened an opportunity afterwards, {_pct(line.won, line.accounts)} won "
+            f"got an opportunity later, {_pct(line.won, line.accounts)} won "
             f"(${line.revenue / 1e6:,.1f}M)",
             highlight=False,
         )
