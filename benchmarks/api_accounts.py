@@ -15,6 +15,11 @@ the event left it. Printed: p50/p99 of the POST, of the GET and of the pair (eve
 account answer read), and the same server's bare ``GET /healthz`` driven the same way, as a
 ratio. The issue's target: the pair under 50 ms p99 at 8 clients.
 
+``--baseline-src DIR``: the same load, in the same run, against a server running the leadgate
+source tree at DIR (e.g. an export of main's ``src``) over a copy of the same seeded store;
+``--rounds`` alternates baseline and this tree (ABAB...) so both see the same machine load, and
+the latencies of all rounds are pooled and printed side by side with their ratio.
+
 ``--profile FILE``: run the account path in-process under cProfile instead (one client, the
 library calls the API makes) and write the stats to FILE.
 """
@@ -25,7 +30,9 @@ import argparse
 import asyncio
 import cProfile
 import json
+import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -162,7 +169,7 @@ def _profile(db: str, pairs: list[tuple[str, str]], out: str, n: int) -> None:
     calls = [rng.choice(pairs) for _ in range(n)]
     for label, hook in (("with", None), ("without", "off")):
         # The same events with the account path (follow_accounts) and without it: its share.
-        import leadgate.service.leads as live
+        import leadgate.service.ingest_live as live  # where ingest_events calls it
 
         saved = live.follow_accounts
         if hook:
@@ -188,6 +195,50 @@ def _profile(db: str, pairs: list[tuple[str, str]], out: str, n: int) -> None:
     store.close()
 
 
+def _run_once(
+    db: str,
+    args: argparse.Namespace,
+    keys: dict[str, str],
+    pairs: list[tuple[str, str]],
+    src: str | None,
+) -> tuple[Pairs, float, dict[str, float]]:
+    """One server (``src``: the leadgate tree it runs; None: this one) over ``db``, the load."""
+    saved = os.environ.get("PYTHONPATH")
+    if src is not None:
+        os.environ["PYTHONPATH"] = src
+    try:
+        server = _start_server(db, args.port, True)
+    finally:
+        if src is not None:
+            if saved is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = saved
+    try:
+        load = Pairs(args.port, args.requests, keys, pairs)
+        elapsed = asyncio.run(load.run(args.clients))
+        health = Load(args.port, args.requests)
+        hz_request = b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n"
+        hz = _stats(health, asyncio.run(health.run(args.clients, lambda: hz_request)))
+    finally:
+        server.terminate()
+        server.wait(10)
+    return load, elapsed, hz
+
+
+def _compare(runs: dict[str, list[Pairs]], clients: int) -> None:
+    """Baseline and this tree side by side, each over the latencies of all its rounds."""
+    print(f"{clients} clients, {len(runs['this'])} rounds each, alternated (all rounds pooled):")
+    for label, attr in (("POST /v1/events", "post"), ("GET /v1/accounts/{id}", "get"),
+                        ("event -> account answer", "pair")):  # fmt: skip
+        b, t = (_pct([v for load in runs[name] for v in getattr(load, attr)])
+                for name in ("baseline", "this"))  # fmt: skip
+        print(f"  {label:24} p50 {b[0]:7.1f} -> {t[0]:7.1f} ms ({t[0] / b[0]:.2f}x)  "
+              f"p99 {b[1]:7.1f} -> {t[1]:7.1f} ms ({t[1] / b[1]:.2f}x)")  # fmt: skip
+    errors = {name: sum(load.errors for load in loads) for name, loads in runs.items()}
+    print(f"  errors: baseline {errors['baseline']}, this {errors['this']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--leads", type=int, default=2000)
@@ -195,6 +246,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--port", type=int, default=18200)
     parser.add_argument("--profile", help="profile the account path in-process into this file")
+    parser.add_argument("--baseline-src", help="a leadgate src tree to compare with, same run")
+    parser.add_argument("--rounds", type=int, default=2, help="with --baseline-src: ABAB rounds")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -203,16 +256,22 @@ def main() -> None:
         if args.profile:
             _profile(db, pairs, args.profile, 200)
             return
-        server = _start_server(db, args.port, True)
-        try:
-            load = Pairs(args.port, args.requests, keys, pairs)
-            elapsed = asyncio.run(load.run(args.clients))
-            health = Load(args.port, args.requests)
-            hz_request = b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n"
-            hz = _stats(health, asyncio.run(health.run(args.clients, lambda: hz_request)))
-        finally:
-            server.terminate()
-            server.wait(10)
+        if args.baseline_src:
+            runs: dict[str, list[Pairs]] = {"baseline": [], "this": []}
+            for k in range(args.rounds):
+                for name, src in (("baseline", args.baseline_src), ("this", None)):
+                    copy = str(work / f"{name}-{k}.db")
+                    for suffix in ("", "-wal", "-shm"):  # the same seeded store every run
+                        if Path(db + suffix).exists():
+                            shutil.copyfile(db + suffix, copy + suffix)
+                    load, elapsed, _ = _run_once(copy, args, keys, pairs, src)
+                    pair = _pct(load.pair)
+                    print(f"  round {k + 1} {name:8}: pair p50 {pair[0]:.1f} ms, p99 "
+                          f"{pair[1]:.1f} ms, {len(load.pair) / elapsed:.0f} pairs/s", flush=True)  # fmt: skip
+                    runs[name].append(load)
+            _compare(runs, args.clients)
+            return
+        load, elapsed, hz = _run_once(db, args, keys, pairs, None)
     post, get, pair = _pct(load.post), _pct(load.get), _pct(load.pair)
     print(f"{args.clients} clients, {len(load.pair)} event+answer pairs in {elapsed:.1f} s "
           f"({len(load.pair) / elapsed:.0f} pairs/s), {load.errors} errors")  # fmt: skip

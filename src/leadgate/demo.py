@@ -1,6 +1,6 @@
 """The demo: synthetic funnel -> reference model -> MQL queue and a short funnel summary; the
 data includes the product-led motion, and PostHog's PQL definition picks its PQLs (with their
-own funnel lines).
+own funnel lines), and ABM accounts, whose MQAs the ABM model picks (``demo_accounts``).
 
 ``leadgate demo`` is the first thing a new user runs; it shows the whole flow on realistic data
 in well under a minute, with nothing to configure.
@@ -9,11 +9,13 @@ in well under a minute, with nothing to configure.
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from leadgate.demo_accounts import DemoAccounts, prepare_demo_accounts, score_demo_accounts
 from leadgate.io import read_table
 from leadgate.scoring import Progress, score_files
 
@@ -50,6 +52,7 @@ class DemoResult:
     pqls: list[dict[str, Any]] = field(default_factory=list)  # PQL_MODEL's, best total first
     pql_signals: Counter[str] = field(default_factory=Counter)
     pql_funnel: list[FunnelLine] = field(default_factory=list)
+    accounts: DemoAccounts | None = None  # the ABM model's accounts and MQA queue
 
 
 def _outcomes(path: Path) -> dict[str, dict[str, Any]]:
@@ -84,25 +87,32 @@ def run_demo(
     seed: int = 7,
     engine: str = "python",
     progress: Progress | None = None,
+    accounts: bool = True,
 ) -> DemoResult:
-    """Generate (or reuse) a synthetic data set and score it with the reference model."""
+    """Generate (or reuse) a synthetic data set and score it with the reference model;
+    ``accounts``: add ABM tiers and account visits and score the accounts (the MQAs)."""
     from leadgate.synth import generate
 
     data = Path(out_dir)
     synth = generate(n_leads, seed, data, product_led=True)
     as_of = synth.as_of
-    records = score_files(
-        REFERENCE_MODEL,
-        synth.leads,
-        synth.events,
-        as_of,
-        accounts=None,
-        engine=engine,
-        progress=progress,
-    )
-    pql_records = score_files(
-        PQL_MODEL, synth.leads, synth.events, as_of, accounts=synth.accounts, engine=engine
-    )
+    # The ABM files are written and read in a thread while the engine scores the leads (it
+    # works outside Python's lock): the account step then costs little more than its scoring.
+    with ThreadPoolExecutor(1) as pool:
+        prepared = pool.submit(prepare_demo_accounts, data, seed, as_of) if accounts else None
+        records = score_files(
+            REFERENCE_MODEL,
+            synth.leads,
+            synth.events,
+            as_of,
+            accounts=None,
+            engine=engine,
+            progress=progress,
+        )
+        pql_records = score_files(
+            PQL_MODEL, synth.leads, synth.events, as_of, accounts=synth.accounts, engine=engine
+        )
+        inputs = prepared.result() if prepared is not None else None
     pqls = sorted((r for r in pql_records if r["pql"]), key=lambda r: (-r["total"], r["lead_id"]))
     queue = sorted((r for r in records if r["mql"]), key=lambda r: -r["total"])
     outcomes = _outcomes(Path(synth.outcomes))
@@ -122,12 +132,17 @@ def run_demo(
         pqls=pqls,
         pql_signals=Counter(name for r in pqls for name in r["pql_signals"]),
         pql_funnel=funnel_lines(pql_records, outcomes, "pql"),
+        accounts=score_demo_accounts(
+            inputs, REFERENCE_MODEL, records, Path(synth.events), as_of, engine
+        )
+        if inputs is not None
+        else None,
     )
 
 
 @dataclass
 class DemoStore:
-    """A store loaded with the demo data under the reference model, and an admin key for it."""
+    """A store loaded with the demo data under the ABM model, and an admin key for it."""
 
     db: str
     data_dir: Path
@@ -136,13 +151,16 @@ class DemoStore:
     events: int
     mqls: int
     token: str
+    mqas: int = 0
 
 
 def build_demo_store(
     db: str, out_dir: str | Path, n_leads: int = 2000, seed: int = 7, as_of: datetime | None = None
 ) -> DemoStore:
-    """Generate the demo data (timed up to ``as_of``), publish the reference model, load accounts,
-    leads, events and outcomes into the store at ``db``, and create an admin key.
+    """Generate the demo data (timed up to ``as_of``) with its ABM tiers and account visits,
+    publish the ABM model (the reference model plus its ``accounts:`` block), load accounts,
+    leads, events, account events and outcomes into the store at ``db``, and create an admin
+    key. Leads of ABM accounts are handed to sales with their account's MQA.
 
     An existing store at ``db`` is refused (the demo never writes into a store with data).
 
@@ -150,10 +168,13 @@ def build_demo_store(
         LeadgateError: ``db`` already holds leads or models.
     """
     from leadgate.api.keys import create_key
+    from leadgate.demo_accounts import ACCOUNT_MODEL
     from leadgate.errors import LeadgateError
     from leadgate.service import list_models, load_file, mql_queue, publish_model
+    from leadgate.service.accounts import mqa_queue
     from leadgate.store import open_store
     from leadgate.synth import generate
+    from leadgate.synth.abm import add_abm
 
     store = open_store(db)
     try:
@@ -161,11 +182,16 @@ def build_demo_store(
             raise LeadgateError(f"--db: {db} already holds a published model; give a new path")
         synth = generate(n_leads, seed, Path(out_dir), as_of=as_of)
         when = synth.as_of
-        publish_model(store, REFERENCE_MODEL, actor="demo", as_of=when)
-        for kind in ("accounts", "leads", "events", "outcomes"):
-            load_file(store, kind, getattr(synth, kind), as_of=when, actor="demo")
+        add_abm(synth.out_dir, seed, when)
+        publish_model(store, ACCOUNT_MODEL, actor="demo", as_of=when)
+        files = [("accounts", synth.out_dir / "abm_accounts.csv"), ("leads", synth.leads),
+                 ("events", synth.events), ("events", synth.out_dir / "account_events.csv"),
+                 ("outcomes", synth.outcomes)]  # fmt: skip
+        for kind, path in files:
+            load_file(store, kind, path, as_of=when, actor="demo")
         mqls = len(mql_queue(store, as_of=when))
+        mqas = len(mqa_queue(store, as_of=when, limit=100_000))
         token = create_key(store, "admin", name="demo-admin", created_by="demo").token
     finally:
         store.close()
-    return DemoStore(db, synth.out_dir, when, synth.n_leads, synth.n_events, mqls, token)
+    return DemoStore(db, synth.out_dir, when, synth.n_leads, synth.n_events, mqls, token, mqas)

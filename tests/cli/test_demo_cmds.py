@@ -25,7 +25,7 @@ def test_demo_prints_queue_funnel_and_commands_that_run_as_printed(tmp_path: Pat
     tail = res.stdout.split("next (copy and run):\n", 1)[1].splitlines()
     commands = [shlex.split(line) for line in tail if line.strip()]
     verbs = [c[c.index("-m") + 2 if "-m" in c else 1] for c in commands]
-    assert verbs == ["explain", "score", "explain"]
+    assert verbs == ["explain", "score", "explain", "accounts"]
     lead = commands[0][commands[0].index("explain") + 1]
     assert lead in res.stdout.split("next (copy and run):")[0]  # the top of the queue shown
     # The product-led motion's PQLs: a line naming them, and the third command explains one.
@@ -33,11 +33,17 @@ def test_demo_prints_queue_funnel_and_commands_that_run_as_printed(tmp_path: Pat
     pql_line = next(line for line in res.stdout.splitlines() if line.startswith("PQLs by"))
     assert "posthog-pql.yaml" in pql_line and "posthog-pql.yaml" in " ".join(commands[2])
     assert pql in res.stdout.split("next (copy and run):")[0].split("PQLs by")[1]
+    # The ABM model's MQAs: a queue, and the fourth command explains its first account.
+    assert "MQA queue:" in res.stdout and "b2b-abm.yaml" in " ".join(commands[3])
+    account = commands[3][commands[3].index("explain") + 1]
+    assert account in res.stdout.split("MQA queue:")[1].split("next (copy and run):")[0]
     for command in commands:
         ran = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
         assert ran.returncode == 0, (command, ran.stderr)
         if command is commands[2]:
             assert "· PQL ·" in ran.stdout.split("\n\n")[0], ran.stdout  # explained: a PQL
+        if command is commands[3]:
+            assert f"account {account} " in ran.stdout and "· MQA ·" in ran.stdout, ran.stdout
     assert (tmp_path / "d" / "scores.csv").exists()
 
 
@@ -54,6 +60,11 @@ def test_demo_mqls_convert_better_than_the_rest(tmp_path: Path) -> None:
     assert [r["total"] for r in result.queue] == sorted(
         (r["total"] for r in result.queue), reverse=True
     )
+    acc = result.accounts  # the ABM model's accounts: MQAs, and they open more opportunities
+    assert acc is not None and acc.queue and all(a.mqa for a in acc.queue)
+    mqa, other = acc.funnel
+    assert mqa.accounts == len(acc.queue) and mqa.accounts + other.accounts == len(acc.scores)
+    assert mqa.opportunities / mqa.accounts > other.opportunities / other.accounts
 
 
 def test_queue_fits_80_columns_with_its_widest_rows() -> None:

@@ -171,6 +171,7 @@ def test_demo_serve_prints_url_and_key_and_serves(tmp_path: Path) -> None:
         text = "".join(lines)
         url = re.search(r"open (http://\S+)/app", text).group(1)  # type: ignore[union-attr]
         token = re.search(r"^(lg_\S+)$", text, re.M).group(1)  # type: ignore[union-attr]
+        assert re.search(r"[\d,]+ MQLs and [\d,]+ MQAs waiting, ABM model published", text), text
         # The URL is announced just before the server binds its port: wait until it answers.
         while True:
             try:

@@ -7,7 +7,8 @@ state of the leads *its* events count for -- after the shared commit, so "the ne
 the same request" holds. Scores are a pure function of the stored events and ``as_of``
 (ARCHITECTURE.md invariant 2), so a merged write gives exactly the scores of separate writes at
 that time (the incremental-equals-rebuild tests check this). With one client there is nothing to
-merge and a request is written alone.
+merge and a request is written alone. Account-level events (issue #15) are merged the same way:
+the write re-scores their accounts once, and each request answers its own accounts' states.
 
 A merged write that fails for any reason (a user error, a value the database rejects, a lock
 timeout, a bug) is retried request by request, so one request's problem never becomes another's:
@@ -18,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from leadgate.engine import Event
+from leadgate.io.readers import event_id_of
 from leadgate.service import IngestResult, LeadState, ingest_events
 
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 class Answer:
     """One request's share of a merged write."""
 
-    leads: list[LeadState]
+    leads: list[LeadState]  # then the request's accounts' states (``AccountState``)
     inserted: int
     ignored: int
 
@@ -42,6 +44,11 @@ class _Pending:
     events: list[Event]
     actor: str
     future: asyncio.Future[Answer]
+    account_events: list[Event] = field(default_factory=list)  # each with its id
+
+    @property
+    def size(self) -> int:
+        return len(self.events) + len(self.account_events)
 
 
 @dataclass
@@ -49,6 +56,7 @@ class _Merged:
     result: IngestResult
     existing: set[str]  # event ids stored before the write: replays
     canonical: dict[str, str] = field(default_factory=dict)  # duplicate lead -> primary
+    existing_accounts: set[str] = field(default_factory=set)  # account event ids: replays
 
 
 class EventBatcher:
@@ -62,10 +70,17 @@ class EventBatcher:
         self._draining = False
         self._task: asyncio.Task[None] | None = None
 
-    async def submit(self, events: list[Event], actor: str) -> Answer:
-        """Write ``events`` (with the others waiting) and return this request's answer."""
+    async def submit(
+        self, events: list[Event], actor: str, account_events: Sequence[Event] = ()
+    ) -> Answer:
+        """Write ``events`` and ``account_events`` (with the others waiting) and return this
+        request's answer: its leads' states, then its accounts'.
+
+        Raises:
+            UnknownAccountError: an account event of this request names no stored account.
+        """
         loop = asyncio.get_running_loop()
-        pending = _Pending(events, actor, loop.create_future())
+        pending = _Pending(events, actor, loop.create_future(), _with_ids(account_events))
         self._queue.append(pending)
         if not self._draining:
             self._draining = True
@@ -79,11 +94,11 @@ class EventBatcher:
         rest: list[_Pending] = []
         for item in self._queue:
             fits = item.actor == actor and (
-                not taken or (self.merge and count + len(item.events) <= self.max_events)
+                not taken or (self.merge and count + item.size <= self.max_events)
             )
             if fits and not rest:
                 taken.append(item)
-                count += len(item.events)
+                count += item.size
             else:
                 rest.append(item)
         self._queue = rest
@@ -94,8 +109,13 @@ class EventBatcher:
             while self._queue:
                 batch = self._take()
                 items = [e for p in batch for e in p.events]
+                owned = [e for p in batch for e in p.account_events]
+                # (account events passed only when there are some: a lead-event write keeps
+                # the call ``_write(items, actor)``)
                 try:
-                    merged = await self.config.write(self._write, items, batch[0].actor)
+                    merged = await self.config.write(
+                        self._write, items, batch[0].actor, *([owned] if owned else [])
+                    )
                 except Exception as error:  # any error: a user's, the database's, a bug
                     if len(batch) == 1:
                         _fail(batch[0], error)
@@ -104,7 +124,10 @@ class EventBatcher:
                     # so only the one at fault fails (its own error, its own status).
                     for item in batch:
                         try:
-                            one = await self.config.write(self._write, item.events, item.actor)
+                            one = await self.config.write(
+                                self._write, item.events, item.actor,
+                                *([item.account_events] if item.account_events else []),
+                            )  # fmt: skip
                             _resolve(item, one, set())
                         except Exception as exc:  # handed to that request's handler
                             _fail(item, exc)
@@ -115,11 +138,25 @@ class EventBatcher:
         finally:
             self._draining = False
 
-    def _write(self, items: Sequence[Event], actor: str) -> _Merged:
-        result = ingest_events(self.config.store, items, self.config.now(), actor=actor)
+    def _write(self, items: Sequence[Event], actor: str, owned: Sequence[Event] = ()) -> _Merged:
+        result = ingest_events(
+            self.config.store, items, self.config.now(), actor=actor, account_events=owned
+        )
         # The write says which ids were new and where duplicates' events went: no other read.
         existing = {e.event_id for e in items if e.event_id} - result.inserted_ids
-        return _Merged(result, existing, dict(result.canonical))
+        replayed = {e.event_id for e in owned} - result.inserted_account_ids
+        return _Merged(result, existing, dict(result.canonical), replayed)
+
+
+def _with_ids(events: Sequence[Event]) -> list[Event]:
+    """Account events with their ids (given, or derived from the content as the store derives
+    them), so a merged write's inserted ids tell each request what was new."""
+    return [
+        e if e.event_id else replace(
+            e, event_id=event_id_of(e.lead_id, e.type, e.timestamp, dict(e.properties))
+        )
+        for e in events
+    ]  # fmt: skip
 
 
 def _fail(item: _Pending, exc: BaseException) -> None:
@@ -128,7 +165,8 @@ def _fail(item: _Pending, exc: BaseException) -> None:
 
 
 def _resolve(item: _Pending, merged: _Merged, seen: set[str]) -> None:
-    """This request's leads (first-seen order) and its own inserted/ignored counts."""
+    """This request's leads (first-seen order), then its accounts (the same), and its own
+    inserted/ignored counts."""
     by_id = {s.lead_id: s for s in merged.result.leads}
     order: list[str] = []
     inserted = 0
@@ -139,6 +177,16 @@ def _resolve(item: _Pending, merged: _Merged, seen: set[str]) -> None:
         if event.event_id not in merged.existing and event.event_id not in seen:
             inserted += 1
         seen.add(event.event_id)
-    answer = Answer([by_id[i] for i in order], inserted, len(item.events) - inserted)
+    by_account = {s.account_id: s for s in merged.result.accounts}
+    accounts: list[str] = []
+    for event in item.account_events:  # ``lead_id``: the account's id
+        if event.lead_id in by_account and event.lead_id not in accounts:
+            accounts.append(event.lead_id)
+        key = f"account:{event.event_id}"  # its own namespace: a lead event may share the id
+        if event.event_id not in merged.existing_accounts and key not in seen:
+            inserted += 1
+        seen.add(key)
+    states: list[Any] = [*(by_id[i] for i in order), *(by_account[a] for a in accounts)]
+    answer = Answer(states, inserted, item.size - inserted)
     if not item.future.done():
         item.future.set_result(answer)

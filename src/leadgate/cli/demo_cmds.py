@@ -62,7 +62,7 @@ def serve_demo(leads: int, seed: int, out: Path, db: str | None, host: str, port
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
     console.print(
         f"demo store: {db} · {built.leads:,} leads, {built.events:,} events, "
-        f"{built.mqls:,} MQLs waiting, reference model published",
+        f"{built.mqls:,} MQLs and {built.mqas:,} MQAs waiting, ABM model published",
         highlight=False,
         soft_wrap=True,
     )
@@ -91,8 +91,8 @@ def demo(
     host: str = typer.Option("127.0.0.1", "--host", help="With --serve: interface to listen on."),
     port: int = typer.Option(8000, "--port", help="With --serve: TCP port."),
 ) -> None:
-    """Generate a realistic funnel, score it with the reference model, show the MQL queue
-    and the PQLs of its product-led motion.
+    """Generate a realistic funnel, score it with the reference model, show the MQL queue,
+    the PQLs of its product-led motion and the MQAs of its ABM accounts.
 
     With --serve: load it into a store, create an admin key and start the server (web app at
     /app); the URL and the key are printed.
@@ -163,6 +163,8 @@ def demo(
             f"  {prog} explain {pql} --model {_shown(PQL_MODEL)} {data} "
             f"--accounts {_shown(result.data_dir / 'accounts.csv')}"
         )
+    if result.accounts is not None:
+        lines.append(_print_mqas(result.accounts, top, data, prog))
     console.print("next (copy and run):", highlight=False)
     # soft_wrap: a long command stays one line (the terminal wraps it), so it copies as it runs.
     for line in lines:
@@ -183,6 +185,54 @@ def _print_pqls(result: Any) -> None:
         f"({_pct(n, len(result.records))}), {both:,} of them also MQLs; signals: {signals}; "
         "e.g. " + ", ".join(str(r["lead_id"]) for r in result.pqls[:5]),
         highlight=False,
+    )
+
+
+def mqa_table(acc: Any, top: int) -> Table:
+    """The MQA queue as shown by the demo: the best accounts, their tier, buying group and
+    scores."""
+    n = len(acc.scores)
+    table = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True,
+        title=f"MQA queue: {len(acc.queue):,} accounts ({_pct(len(acc.queue), n)})",
+    )  # fmt: skip
+    table.add_column("account", no_wrap=True, min_width=7)
+    table.add_column("company", no_wrap=True, overflow="ellipsis", max_width=16)
+    table.add_column("tier", justify="right", no_wrap=True)
+    for col in ("leads", "group", "fit", "eng.", "intent", "total"):
+        table.add_column(col, justify="right", no_wrap=True, min_width=5)
+    for a in acc.queue[:top]:
+        row, ex = acc.profiles.get(a.account_id, {}), a.explanation
+        table.add_row(
+            a.account_id + ("*" if a.abm else ""), str(row.get("company") or "-"),
+            str(row.get("tier") or "-"), str(len(ex.leads)), f"{ex.completeness or 0:.0%}",
+            *(f"{a.scores.get(d, 0):.1f}" for d in ("fit", "engagement", "intent")),
+            f"{a.total:.1f}",
+        )  # fmt: skip
+    return table
+
+
+def _print_mqas(acc: Any, top: int, data: str, prog: str) -> str:
+    """The accounts of the ABM model: the MQA queue, what sales made of MQAs and of the other
+    accounts afterwards; returns the command that explains the first MQA."""
+    from leadgate.demo_accounts import ACCOUNT_MODEL
+
+    console.print(mqa_table(acc, min(top, 10)))
+    console.print(
+        f"* ABM account (tier 1-2: handed to sales as an account) · model {ACCOUNT_MODEL.name}",
+        highlight=False,
+    )
+    for line in acc.funnel:
+        console.print(
+            f"{line.group}: {line.accounts:,} accounts, {_pct(line.opportunities, line.accounts)} "
+            f"got an opportunity later, {_pct(line.won, line.accounts)} won "
+            f"(${line.revenue / 1e6:,.1f}M)",
+            highlight=False,
+        )
+    shown = acc.queue[0] if acc.queue else acc.scores[0]
+    return (
+        f"  {prog} accounts explain {shown.account_id} --model {_shown(ACCOUNT_MODEL)} "
+        f"{data} --events {_shown(acc.events_file)} --accounts {_shown(acc.accounts_file)}"
     )
 
 

@@ -10,8 +10,8 @@ account plan's base segment (``accounts_ir.ABM_SEGMENT``) on the account's field
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
@@ -42,6 +42,11 @@ def abm_plan(model: ActiveModel) -> AccountPlan | None:
     return _PLANS[model.hash]
 
 
+def _is_abm(plan: AccountPlan, account_id: str, attrs: Mapping[str, Any] | None) -> bool:
+    profile = {**dict(attrs or {}), "account_id": account_id}
+    return segment_of(plan.base, profile).name == ABM_SEGMENT
+
+
 def abm_accounts(conn: Connection, plan: AccountPlan, account_ids: Sequence[str]) -> set[str]:
     """The accounts among ``account_ids`` that match ``plan``'s ``abm_when``."""
     ids = sorted(set(account_ids))
@@ -50,18 +55,25 @@ def abm_accounts(conn: Connection, plan: AccountPlan, account_ids: Sequence[str]
         q = select(accounts.c.account_id, accounts.c.attrs).where(
             accounts.c.account_id.in_(ids[start : start + CHUNK])
         )
-        for account_id, attrs in conn.execute(q):
-            profile = {**dict(attrs or {}), "account_id": account_id}
-            if segment_of(plan.base, profile).name == ABM_SEGMENT:
-                out.add(account_id)
+        out.update(a for a, attrs in conn.execute(q) if _is_abm(plan, a, attrs))
     return out
 
 
-def abm_leads(conn: Connection, model: ActiveModel, rows: Sequence[LeadRow]) -> frozenset[str]:
-    """The ids of ``rows`` whose account is ABM under ``model``: not handed off on their own."""
+def abm_leads(
+    conn: Connection,
+    model: ActiveModel,
+    rows: Sequence[LeadRow],
+    attrs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> frozenset[str]:
+    """The ids of ``rows`` whose account is ABM under ``model``: not handed off on their own.
+    ``attrs``: the stored attributes of the rows' accounts, by id, when the caller read them
+    with the rows (not read again)."""
     plan = abm_plan(model)
     if plan is None:
         return frozenset()
     ids = [r.account_id for r in rows if r.account_id is not None]
-    abm = abm_accounts(conn, plan, ids) if ids else set()
+    if attrs is not None and all(i in attrs for i in ids):
+        abm = {i for i in set(ids) if _is_abm(plan, i, attrs[i])}
+    else:
+        abm = abm_accounts(conn, plan, ids) if ids else set()
     return frozenset(r.lead_id for r in rows if r.account_id in abm)

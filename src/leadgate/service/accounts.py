@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import BindParameter, Connection, bindparam, func, insert, select, update
 
 from leadgate.engine.accounts_compile import compile_accounts
 from leadgate.engine.accounts_ir import AccountPlan
@@ -40,7 +40,7 @@ from leadgate.service.models import active_model
 from leadgate.service.rescore import ActiveModel, Scorer, profile_of, score_rows
 from leadgate.service.shapes import AccountState as AccountState  # its home before
 from leadgate.store.db import Store
-from leadgate.store.history import lead_rows, lead_select
+from leadgate.store.history import LeadRow, lead_select
 from leadgate.store.schema import (
     account_events,
     account_states,
@@ -130,12 +130,30 @@ def add_account_events(store: Store, events: Iterable[Event], *, at: datetime) -
         return len(insert_account_events(conn, list(events), at))
 
 
+# The statements of an account re-score, built once: the live path re-scores an account on
+# every event, and building them (SQLAlchemy's coercions) cost as much as running them.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_ALL_ACCOUNTS = select(accounts)
+_SOME_ACCOUNTS = _ALL_ACCOUNTS.where(accounts.c.account_id.in_(_IDS))
+_ALL_MEMBERS = lead_select().where(
+    leads.c.account_id.is_not(None), leads.c.duplicate_of.is_(None), leads.c.erased_at.is_(None)
+)
+_SOME_MEMBERS = _ALL_MEMBERS.where(leads.c.account_id.in_(_IDS))
+_ALL_ACCOUNT_EVENTS = select(account_events)
+_SOME_ACCOUNT_EVENTS = _ALL_ACCOUNT_EVENTS.where(account_events.c.account_id.in_(_IDS))
+_ALL_STATES = select(account_states)
+_SOME_STATES = _ALL_STATES.where(account_states.c.account_id.in_(_IDS))
+_UPDATE_STATE = update(account_states).where(account_states.c.account_id == bindparam("b_id"))
+
+
+def _select(every: Any, some: Any, ids: Sequence[str] | None) -> tuple[Any, dict[str, Any]]:
+    """A prebuilt statement and its parameters: ``every`` row, or ``some`` of ``ids``."""
+    return (every, {}) if ids is None else (some, {"ids": list(ids)})
+
+
 def _account_events(conn: Connection, ids: Sequence[str] | None) -> dict[str, list[Event]]:
     out: dict[str, list[Event]] = defaultdict(list)
-    q = select(account_events)
-    if ids is not None:
-        q = q.where(account_events.c.account_id.in_(ids))
-    for row in conn.execute(q):
+    for row in conn.execute(*_select(_ALL_ACCOUNT_EVENTS, _SOME_ACCOUNT_EVENTS, ids)):
         out[row.account_id].append(
             Event(row.account_id, row.type, as_utc(row.timestamp), row.event_id, row.properties)
         )
@@ -158,15 +176,12 @@ def score_store_accounts(
     model = model or active_model(conn, store)
     plan = _plan(conn, store, model)
     assert model is not None
-    q = select(accounts)
-    lq = lead_select().where(
-        leads.c.account_id.is_not(None), leads.c.duplicate_of.is_(None), leads.c.erased_at.is_(None)
-    )
-    if account_ids is not None:
-        q = q.where(accounts.c.account_id.in_(account_ids))
-        lq = lq.where(leads.c.account_id.in_(account_ids))
-    accts = {r.account_id: dict(r.attrs) for r in conn.execute(q)}
-    rows = lead_rows(conn, lq)
+    q = _select(_ALL_ACCOUNTS, _SOME_ACCOUNTS, account_ids)
+    accts = {r.account_id: dict(r.attrs) for r in conn.execute(*q)}
+    rows = [
+        LeadRow(**row._mapping)
+        for row in conn.execute(*_select(_ALL_MEMBERS, _SOME_MEMBERS, account_ids))
+    ]
     rows = [r for r in rows if r.account_id in accts]
     scores = (scorer or score_rows)(conn, model, rows, as_of)
     by_account: dict[str, list[ScoredLead]] = defaultdict(list)
@@ -225,10 +240,8 @@ def rescore_accounts_in(
     policy = plan.lead.segments[-1].policy
     sla_hours = sla_hours_of(policy.sla_hours)
     scores = score_store_accounts(conn, store, as_of, account_ids, model=model, scorer=scorer)
-    sq = select(account_states)
-    if account_ids is not None:
-        sq = sq.where(account_states.c.account_id.in_(account_ids))
-    states = {r.account_id: r for r in conn.execute(sq)}
+    sq = _select(_ALL_STATES, _SOME_STATES, account_ids)
+    states = {r.account_id: r for r in conn.execute(*sq)}
     for s in scores:
         record = s.to_record()
         values: dict[str, Any] = {
@@ -269,11 +282,7 @@ def rescore_accounts_in(
             values.setdefault("cycle", cycle)
             conn.execute(insert(account_states).values(account_id=s.account_id, **values))
         else:
-            conn.execute(
-                update(account_states)
-                .where(account_states.c.account_id == s.account_id)
-                .values(**values)
-            )
+            conn.execute(_UPDATE_STATE, {"b_id": s.account_id, **values})
     return AccountsReport(scored=len(scores), new_mqas=new_mqas)
 
 

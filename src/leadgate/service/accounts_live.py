@@ -19,11 +19,11 @@ a full re-score do (tests/accounts/test_accounts_live.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from leadgate.engine import Score
 from leadgate.engine.event import Event
@@ -39,7 +39,7 @@ from leadgate.service.account_events import (
 from leadgate.service.accounts import has_accounts, rescore_accounts_in
 from leadgate.service.lead_state import score_from_states
 from leadgate.service.models import active_model
-from leadgate.service.rescore import ActiveModel, rescore
+from leadgate.service.rescore import ActiveModel, Scorer, rescore
 from leadgate.service.shapes import AccountState
 from leadgate.store.db import Store
 from leadgate.store.history import LeadRow
@@ -47,6 +47,10 @@ from leadgate.store.ingest import ROW_LOCKS, leads_of_accounts
 from leadgate.store.schema import account_states, leads
 
 CHUNK = 2000
+_C = account_states.c
+_STATES = select(_C.account_id, _C.stage, _C.cycle, _C.score).where(
+    _C.account_id.in_(bindparam("ids", expanding=True))
+)  # built once: an account answer follows every account event
 
 
 class UnknownAccountError(IngestError):
@@ -114,10 +118,16 @@ def follow_accounts(
     actor: str,
     account_ids: Iterable[str] = (),
     model: ActiveModel | None = None,
+    lead_accounts: Iterable[str] | None = None,
+    known: Mapping[str, Score] | None = None,
 ) -> list[AccountState]:
     """Re-score, in the caller's transaction, the accounts of ``lead_ids`` (leads the caller has
     just re-scored) and ``account_ids``, and their other leads when the model reads accounts'
-    events; return the new state of each of ``account_ids`` (in their order)."""
+    events; return the new state of each of ``account_ids`` (in their order).
+
+    ``lead_accounts``: the accounts of ``lead_ids`` when the caller read them with the leads
+    (not looked up again); ``known``: scores the caller computed at ``as_of`` under ``model``
+    in this transaction, by lead id (those leads are not scored again for their accounts)."""
     answer = list(dict.fromkeys(account_ids))
     model = model or active_model(conn, store)
     if model is None:
@@ -125,7 +135,8 @@ def follow_accounts(
     teammates, accounts = reads_accounts(model.plan), has_accounts(store, model)
     if not (teammates or accounts):  # nothing reads accounts: no account query at all
         return account_states_of(conn, answer)
-    touched = sorted(set(accounts_of_leads(conn, lead_ids)).union(answer))
+    mine = accounts_of_leads(conn, lead_ids) if lead_accounts is None else lead_accounts
+    touched = sorted(set(mine).union(answer))
     if touched and teammates:
         done = set(lead_ids)
         others = [i for i in leads_of_accounts(conn, touched) if i not in done]
@@ -138,25 +149,31 @@ def follow_accounts(
         # list longer than a statement may bind).
         which = touched if len(touched) <= CHUNK else None
         rescore_accounts_in(
-            conn, store, as_of, which, actor=actor, model=model, scorer=_from_states
+            conn, store, as_of, which, actor=actor, model=model, scorer=_from_states(known or {})
         )
     return account_states_of(conn, answer)
 
 
-def _from_states(
-    conn: Connection, model: ActiveModel, rows: Sequence[LeadRow], as_of: datetime
-) -> list[Score]:
-    return score_from_states(conn, model, rows, as_of, {})
+def _from_states(known: Mapping[str, Score]) -> Scorer:
+    """Scores of an account's leads: ``known`` ones as given, the others from their states."""
+
+    def scorer(
+        conn: Connection, model: ActiveModel, rows: Sequence[LeadRow], as_of: datetime
+    ) -> list[Score]:
+        rest = [r for r in rows if r.lead_id not in known]
+        scored = score_from_states(conn, model, rest, as_of, {}) if rest else []
+        found = dict(zip((r.lead_id for r in rest), scored, strict=True))
+        return [known[r.lead_id] if r.lead_id in known else found[r.lead_id] for r in rows]
+
+    return scorer
 
 
 def account_states_of(conn: Connection, account_ids: Sequence[str]) -> list[AccountState]:
     """Each account's stored stage and score (``target`` and no score before its first)."""
-    c = account_states.c
     rows: dict[str, Any] = {}
     for start in range(0, len(account_ids), CHUNK):
-        part = account_ids[start : start + CHUNK]
-        q = select(c.account_id, c.stage, c.cycle, c.score).where(c.account_id.in_(part))
-        rows.update((r.account_id, r) for r in conn.execute(q))
+        part = list(account_ids[start : start + CHUNK])
+        rows.update((r.account_id, r) for r in conn.execute(_STATES, {"ids": part}))
     return [
         AccountState(account_id=a, stage=rows[a].stage, cycle=rows[a].cycle, score=rows[a].score)
         if a in rows

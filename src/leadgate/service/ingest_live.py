@@ -28,7 +28,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from leadgate.engine import Event
+from leadgate.engine import Event, Score
 from leadgate.lifecycle.stages import Cause
 from leadgate.service.account_events import with_ids
 from leadgate.service.account_handoff import abm_leads
@@ -110,19 +110,25 @@ def ingest_live(
         targets = [
             rows[i] for i in sorted(fresh) if i in rows and rows[i].duplicate_of is None
         ]  # as ``rescore`` takes them: primary leads, by id
+        known: dict[str, Score] = {}
         if model is not None and targets:
             scores = score_with_states(conn, model, targets, as_of, fresh, got.states, got.accounts)
+            known = {r.lead_id: s for r, s in zip(targets, scores, strict=True)}
+            held = abm_leads(conn, model, targets, got.accounts)  # accounts as read above
             apply_scores(
                 changes, model, zip(targets, scores, strict=True), at=as_of, cause=Cause.SCORE,
-                actor=actor, summary=RescoreSummary(), held=abm_leads(conn, model, targets),
+                actor=actor, summary=RescoreSummary(), held=held,
             )  # fmt: skip
         _one_lead_update(changes, rows)
         changes.flush(conn)
         # The lead writes are done: their accounts (and, for ``scope: account`` models, the
-        # accounts' other leads) follow in the same transaction.
+        # accounts' other leads) follow in the same transaction, with the accounts read with
+        # the leads above and the scores just computed (neither looked up nor scored again).
         touched = follow_accounts(
             store, conn, list(fresh), as_of, actor=actor,
             account_ids=[e.lead_id for e in account_events], model=model,
+            lead_accounts={a for i in fresh if i in rows and (a := rows[i].account_id)},
+            known=known,
         )  # fmt: skip
         ids = list(dict.fromkeys(canonical(ev.lead_id) for ev in events))
         answer = [state_of(rows[i]) for i in ids if i in rows]
@@ -135,6 +141,7 @@ def ingest_live(
         leads=answer,
         accounts=touched if account_events else [],
         inserted_ids=new_ids,
+        inserted_account_ids={e.event_id for e in added},
         canonical={i: r.duplicate_of for i, r in rows.items() if r.duplicate_of},
     )
 

@@ -117,6 +117,7 @@ class IngestResult(BaseModel):
     # the store again.
     inserted_ids: set[str] = Field(default_factory=set, exclude=True)
     canonical: dict[str, str] = Field(default_factory=dict, exclude=True)
+    inserted_account_ids: set[str] = Field(default_factory=set, exclude=True)
     accounts: list[AccountState] = []
 
 

@@ -25,7 +25,7 @@ from leadgate.api.schemas import (
     parse_event_body,
 )
 from leadgate.io.account_events import OwnedEvent
-from leadgate.service import LeadState, ingest_events, upsert_account, upsert_lead
+from leadgate.service import LeadState, upsert_account, upsert_lead
 from leadgate.service.accounts_live import UnknownAccountError
 from leadgate.service.shapes import AccountState
 
@@ -96,10 +96,10 @@ async def post_events(request: Request, response: Response) -> Any:
     config = config_of(request)
     owned, batch = parse_event_body(await json_body(request), config.max_batch)
     actor = actor_of(request)
+    assert config.batcher is not None
     if any(o.account for o in owned):
         answer = await _with_account_events(request, owned, batch, actor)
     else:
-        assert config.batcher is not None
         answer = await config.batcher.submit([o.event for o in owned], actor)
     response.headers["X-Leadgate-Inserted"] = str(answer.inserted)
     response.headers["X-Leadgate-Ignored"] = str(answer.ignored)
@@ -111,20 +111,21 @@ async def post_events(request: Request, response: Response) -> Any:
 async def _with_account_events(
     request: Request, owned: list[OwnedEvent], batch: bool, actor: str
 ) -> Answer:
-    """A body with account-level events: written in one transaction of its own (not merged
-    with other requests); an unknown account is a 422 naming that event's ``account_id``."""
+    """A body with account-level events: written with the other requests waiting, as lead
+    events are (the group commit); an unknown account is a 422 naming that event's
+    ``account_id`` (a merged write that fails is written request by request, so another
+    request's unknown account is not this one's)."""
     config = config_of(request)
+    assert config.batcher is not None
     try:
-        result = await config.write(
-            ingest_events, config.store, [o.event for o in owned if not o.account],
-            config.now(), actor=actor, account_events=[o.event for o in owned if o.account],
+        return await config.batcher.submit(
+            [o.event for o in owned if not o.account], actor,
+            [o.event for o in owned if o.account],
         )  # fmt: skip
     except UnknownAccountError as exc:
         where = event_prefixes(batch, len(owned))
         at = next(i for i, o in enumerate(owned) if o.account and o.event.lead_id == exc.account_id)
         raise FieldError(exc.reason, f"{where[at]}.account_id") from None
-    states: list[Any] = [*result.leads, *result.accounts]
-    return Answer(states, result.inserted, result.ignored)
 
 
 def _finite(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,8 @@ names), reads the history from the server's open store with the report library's
 source (``report/store_frame.py``, what ``HistorySource(db=...)`` uses), calls the report
 function and answers with the report's ``to_dict()`` -- the CLI's ``--format json``. The funnel
 frame, the replay history (profiles and events) and the published plans are kept between
-requests while the store's fingerprint is unchanged (``ReportCache``).
+requests while the store's fingerprint is unchanged (``ReportCache``); so is the MQA report
+itself, with the funnel frame, while the accounts' fingerprint holds too.
 
 A bad query value is a 422 naming the parameter, including values only the library can judge
 (an unknown ``by`` dimension, a model version with no leads, a malformed ``rates``). Models are
@@ -238,7 +239,7 @@ async def mqa(
     """MQA -> opportunity -> won by tier or segment; inbound (MQL/PQL) and ABM (MQA) hand-offs
     side by side, each counted once (a lead of an ABM account is its account's hand-off)."""
     from leadgate.report.mqa import account_groups
-    from leadgate.report.mqa_store import mqa_report_from_store
+    from leadgate.report.mqa_store import accounts_fingerprint, mqa_report_from_store
 
     names = [v for v in (p.strip() for p in by.split(",")) if v]
     try:
@@ -246,12 +247,19 @@ async def mqa(
     except LeadgateError as exc:
         raise FieldError(_message(exc, "by"), "by") from None
     start, end = query_time(since, "since"), query_time(until, "until")
-    store = config_of(request).store
-    return await _run(
-        lambda: mqa_report_from_store(
-            store, _store_frame(request), by=names, since=start, until=end
-        )
-    )
+    config = config_of(request)
+    store, frames = config.store, config.report_cache().frames
+
+    def report() -> Any:
+        # Kept with the funnel frame while neither it nor the accounts' stages move (account
+        # moves are not in the frame's fingerprint): a repeated ask costs the fingerprints.
+        key = (*frames.fingerprint(store), *accounts_fingerprint(store))
+        return frames.derived(
+            store, ("api mqa", tuple(names), start, end, key),
+            lambda frame: mqa_report_from_store(store, frame, by=names, since=start, until=end),
+        )  # fmt: skip
+
+    return await _run(report)
 
 
 @router.get("/v1/reports/targets", openapi_extra=READ)
