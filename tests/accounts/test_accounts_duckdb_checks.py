@@ -90,3 +90,27 @@ def test_good_rows_pass_and_agree(inputs: dict[str, Path]) -> None:
     }
     assert scores["duckdb"] == scores["python"]
     assert len(scores["python"]) == 2
+
+
+@pytest.mark.parametrize("leads", ["L1,A1,VP\nL1,A2,Analyst", "L1,A1,VP\n,A2,Analyst"])
+@pytest.mark.parametrize("bad_events", [False, True])
+def test_a_bad_leads_file_is_named_first(
+    inputs: dict[str, Path], leads: str, bad_events: bool
+) -> None:
+    """The lead checks run on the lead query's rows; a bad leads file is still the refusal,
+    whatever the events hold."""
+    d = inputs["dir"]
+    (d / "bad_leads.csv").write_text(f"lead_id,account_id,title\n{leads}\n", encoding="utf-8")
+    rows = [*GOOD, *([BAD["account row, bad time"], BAD["lead row, bad time"]] * bad_events)]
+    events = d / f"events-{bad_events}.csv"
+    events.write_text("lead_id,account_id,type,timestamp,url\n" + "\n".join(rows) + "\n")
+    refusals = []
+    for engine in ("python", "duckdb"):
+        with pytest.raises(IngestError) as info:
+            score_account_files(
+                inputs["model"], d / "bad_leads.csv", events, d / "accounts.csv", AS_OF,
+                engine=engine,
+            )  # fmt: skip
+        refusals.append(str(info.value))
+    assert "bad_leads.csv:3: lead_id" in refusals[0]
+    assert refusals[1] == refusals[0]

@@ -161,7 +161,8 @@ def _staged(
         # The accounts first: a duplicate account would otherwise show as duplicate leads.
         _source(con, accounts, ("account_id",)).create_view("lg_src_accounts")
         _check_accounts(con, str(accounts))
-        shape = scorer.mount(leads, events, accounts)
+        # The lead checks run on the lead query's rows (below), not on a parse of their own.
+        shape = scorer.mount(leads, events, accounts, check_leads=False)
         acc_cols = [
             (name, e, kind)
             for name, e, kind in _columns(_schema(con.table("lg_src_accounts")), "a")
@@ -178,17 +179,18 @@ def _staged(
         has_account, n_rest = False, 0
         if events is not None:
             has_account = "account_id" in con.table("lg_src_events").columns
-            fields = {"lead_id", "account_id", "type", "timestamp"}
-            fields |= set(plan.base.fields().properties)
-            n_rest, rest_bad = _rest_of_events(con, has_account, fields)
+            rest_fields = {"lead_id", "account_id", "type", "timestamp"}
+            rest_fields |= set(plan.base.fields().properties)
+            n_rest, rest_bad = _rest_of_events(con, has_account, rest_fields)
             if rest_bad:
+                scorer._ensure_leads_checked()  # a bad leads file is named first
                 _check_events(con, str(events), has_account)
             # A column of nulls only (JSON) does not reach lg_events: no account events then.
             if has_account and "account_id" in con.table("lg_events").columns:
                 has_account_events = True
                 event_kinds.pop("account_id", None)
-                event_kinds = {k: v for k, v in event_kinds.items() if k in fields}
-                selects = [e for e in scorer.event_selects if e.alias_or_name in fields]
+                event_kinds = {k: v for k, v in event_kinds.items() if k in rest_fields}
+                selects = [e for e in scorer.event_selects if e.alias_or_name in rest_fields]
                 typed = exp.select(*selects).from_("lg_ev_rest").sql("duckdb")
                 con.execute(
                     "CREATE TEMP VIEW lg_acc_events AS SELECT CAST(account_id AS TEXT) AS lead_id, "
@@ -207,17 +209,19 @@ def _staged(
         # The lead rows' checks ride on the lead query (``bad_events``: the rows it refuses,
         # those without a lead id included), so the events file is parsed once for the leads
         # and once for lg_ev_rest, not a third time for the checks.
-        lead_q = scorer.query(
-            plan.lead, as_of, sort=False, columns=lead_score_columns(plan), event_checks=True
-        )
+        columns = [*lead_score_columns(plan), "input_row"]
+        lead_q = scorer.query(plan.lead, as_of, sort=False, columns=columns, event_checks=True)
         try:
             con.execute(f"CREATE TEMP TABLE lg_lead_q AS {lead_q}")
         except duckdb_error():
             # DuckDB may push the time cast into its CSV reader, which then fails on the first
             # unreadable time instead of leaving NULL for the count: the check names the row.
+            scorer._ensure_leads_checked()
             if events is not None:
                 _check_events(con, str(events), has_account)
             raise
+        # One row per lead row, numbered by input_row: missing and duplicate lead ids show here.
+        scorer._check_leads("lg_lead_q", "input_row")
         if events is not None:
             checked = "bad_events" in con.table("lg_lead_q").columns
             bad = _first(con, "SELECT max(bad_events) FROM lg_lead_q") if checked else None
