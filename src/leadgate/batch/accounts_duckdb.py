@@ -15,7 +15,6 @@ import csv
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -31,11 +30,23 @@ from leadgate.batch.account_text import (
     role_columns,
     role_members_sql,
 )
-from leadgate.batch.accounts_runner import Rows, lead_scores_sql, scored_select, scores_from_rows
-from leadgate.batch.duckdb_runner import DuckDBScorer, _columns, _ident, _schema, _source
+from leadgate.batch.accounts_runner import (
+    Rows,
+    lead_score_columns,
+    scored_select,
+    scores_from_rows,
+)
+from leadgate.batch.duckdb_runner import (
+    DuckDBScorer,
+    _columns,
+    _ident,
+    _schema,
+    _source,
+    duckdb_error,
+)
 from leadgate.batch.record_files import copy_lines, stream_lines
 from leadgate.engine.accounts_ir import AccountPlan
-from leadgate.engine.accounts_sql import AccountShape, account_query, members_query
+from leadgate.engine.accounts_sql import AccountShape, account_query, members_query, scored_fields
 from leadgate.engine.sql import InputShape, query_sql
 from leadgate.engine.sql_conditions import TEXT
 from leadgate.errors import IngestError
@@ -45,7 +56,7 @@ from leadgate.io.readers import bad_time
 from leadgate.io.writers import atomic_output, flat_record, write_records
 
 _ACC_ORD = "__leadgate_acc_row"
-_BAD = "__leadgate_bad_"  # lg_ev_rest's flag columns: a row fails check i
+_NO_LEAD = "(lead_id IS NULL OR CAST(lead_id AS TEXT) = '')"
 
 
 def _first(con: Any, sql: str) -> tuple[Any, ...] | None:
@@ -53,28 +64,52 @@ def _first(con: Any, sql: str) -> tuple[Any, ...] | None:
     return rows[0] if rows else None
 
 
-def _rest_of_events(con: Any, file: str, has_account: bool) -> None:
-    """``lg_ev_rest``: the events file's rows that are not a lead's well-formed event (the
-    account events, and any bad row), kept in one pass; then the Python reader's checks
-    (``io.account_events``: each row has a lead or an account, a type and a readable time) on
-    those rows, the first bad row named. The lead query reads the file once more; the account
-    events are read from here, not from the file a third time."""
-    no_lead = "(lead_id IS NULL OR CAST(lead_id AS TEXT) = '')"
-    owner = no_lead
+def _event_tests(has_account: bool) -> dict[str, str]:
+    """The Python reader's checks (``io.account_events``) on an events row, by field: each row
+    has a lead or an account, a type and a readable time."""
+    owner = _NO_LEAD
     if has_account:
         owner += " AND (account_id IS NULL OR CAST(account_id AS TEXT) = '')"
-    tests = {
+    return {
         "lead_id": owner,
         "type": "type IS NULL OR trim(CAST(type AS TEXT)) = ''",
         "timestamp": 'TRY_CAST("timestamp" AS TIMESTAMPTZ) IS NULL',
     }
-    flags = ", ".join(f"({test}) AS {_BAD}{i}" for i, test in enumerate(tests.values()))
-    keep = " OR ".join(f"({test})" for test in [no_lead, *tests.values()])
+
+
+def _rest_of_events(con: Any, has_account: bool, fields: set[str]) -> tuple[int, bool]:
+    """``lg_ev_rest``: the events file's rows without a lead id (the account events, and rows
+    with no owner at all), kept in one pass; the account events are read from here, not from
+    the file again. Only the columns ``fields`` (the checked ones and the account plan's
+    properties) are kept: each column kept costs its share of every row's parse. Returns how
+    many rows there are and whether one of them fails a check (``_event_tests``): the lead
+    rows are checked by the lead query (``bad_events``)."""
+    # A nested property (JSON) lives in its top-level column: keep that column.
+    kept = [
+        _ident(c).sql("duckdb")
+        for c in con.table("lg_src_events").columns
+        if c in fields or any(f.startswith(c + ".") for f in fields)
+    ]
     con.execute(
-        f"CREATE TEMP TABLE lg_ev_rest AS SELECT {flags}, * FROM lg_src_events WHERE {keep}"
+        f"CREATE TEMP TABLE lg_ev_rest AS SELECT {', '.join(kept)} FROM lg_src_events "
+        f"WHERE {_NO_LEAD}"
     )
-    any_bad = ", ".join(f"coalesce(bool_or({_BAD}{i}), false)" for i in range(len(tests)))
-    bad = _first(con, f"SELECT {any_bad} FROM lg_ev_rest")
+    tests = _event_tests(has_account).values()
+    found = _first(
+        con, "SELECT count(*), " + " OR ".join(f"coalesce(bool_or({t}), false)" for t in tests)
+        + " FROM lg_ev_rest"
+    )  # fmt: skip
+    assert found is not None
+    return int(found[0]), bool(found[1])
+
+
+def _check_events(con: Any, file: str, has_account: bool) -> None:
+    """The checks of ``_event_tests`` on every row of the events file, the first bad row named
+    (a field's test at a time, in ``_event_tests``' order). Run only when a cheaper count says
+    a row may be bad; finds nothing when the count's stricter test was all that failed."""
+    tests = _event_tests(has_account)
+    flags = ", ".join(f"coalesce(bool_or({test}), false)" for test in tests.values())
+    bad = _first(con, f"SELECT {flags} FROM lg_src_events")
     for (field, test), is_bad in zip(tests.items(), bad or (), strict=True):
         if not is_bad:
             continue
@@ -126,7 +161,8 @@ def _staged(
         # The accounts first: a duplicate account would otherwise show as duplicate leads.
         _source(con, accounts, ("account_id",)).create_view("lg_src_accounts")
         _check_accounts(con, str(accounts))
-        shape = scorer.mount(leads, events, accounts)
+        # The lead checks run on the lead query's rows (below), not on a parse of their own.
+        shape = scorer.mount(leads, events, accounts, check_leads=False)
         acc_cols = [
             (name, e, kind)
             for name, e, kind in _columns(_schema(con.table("lg_src_accounts")), "a")
@@ -140,43 +176,66 @@ def _staged(
         con.execute(f"CREATE TEMP VIEW lg_acc AS {acc_view.sql('duckdb')}")
         has_account_events = False
         event_kinds = dict(shape.event_columns or {})
+        has_account, n_rest = False, 0
         if events is not None:
             has_account = "account_id" in con.table("lg_src_events").columns
-            _rest_of_events(con, str(events), has_account)
+            rest_fields = {"lead_id", "account_id", "type", "timestamp"}
+            rest_fields |= set(plan.base.fields().properties)
+            n_rest, rest_bad = _rest_of_events(con, has_account, rest_fields)
+            if rest_bad:
+                scorer._ensure_leads_checked()  # a bad leads file is named first
+                _check_events(con, str(events), has_account)
             # A column of nulls only (JSON) does not reach lg_events: no account events then.
             if has_account and "account_id" in con.table("lg_events").columns:
                 has_account_events = True
                 event_kinds.pop("account_id", None)
-                typed = exp.select(*scorer.event_selects).from_("lg_ev_rest").sql("duckdb")
+                event_kinds = {k: v for k, v in event_kinds.items() if k in rest_fields}
+                selects = [e for e in scorer.event_selects if e.alias_or_name in rest_fields]
+                typed = exp.select(*selects).from_("lg_ev_rest").sql("duckdb")
                 con.execute(
                     "CREATE TEMP VIEW lg_acc_events AS SELECT CAST(account_id AS TEXT) AS lead_id, "
                     f"* EXCLUDE (lead_id, account_id) FROM ({typed}) "
-                    "WHERE (lead_id IS NULL OR CAST(lead_id AS TEXT) = '') "
-                    "AND account_id IS NOT NULL AND CAST(account_id AS TEXT) <> ''"
+                    "WHERE account_id IS NOT NULL AND CAST(account_id AS TEXT) <> ''"
                 )
         base_shape = InputShape(
             leads_table="lg_acc", events_table="lg_acc_events",
             lead_columns={"lead_id": TEXT, **{n: k for n, _, k in acc_cols}},
             event_columns=event_kinds, order_column=_ACC_ORD, sort_output=False,
-            has_events=has_account_events, has_event_ids=shape.has_event_ids,
+            has_events=has_account_events, has_event_ids=False,  # ids: only to explain one
         )  # fmt: skip
-        lead_shape = replace(shape, sort_output=False)
+        acc_shape = AccountShape(
+            lead_kinds=dict(shape.lead_columns or {}), lead_renames=dict(shape.lead_renames)
+        )
+        # The lead rows' checks ride on the lead query (``bad_events``: the rows it refuses,
+        # those without a lead id included), so the events file is parsed once for the leads
+        # and once for lg_ev_rest, not a third time for the checks.
+        columns = [*lead_score_columns(plan), "input_row"]
+        lead_q = scorer.query(plan.lead, as_of, sort=False, columns=columns, event_checks=True)
+        try:
+            con.execute(f"CREATE TEMP TABLE lg_lead_q AS {lead_q}")
+        except duckdb_error():
+            # DuckDB may push the time cast into its CSV reader, which then fails on the first
+            # unreadable time instead of leaving NULL for the count: the check names the row.
+            scorer._ensure_leads_checked()
+            if events is not None:
+                _check_events(con, str(events), has_account)
+            raise
+        # One row per lead row, numbered by input_row: missing and duplicate lead ids show here.
+        scorer._check_leads("lg_lead_q", "input_row")
+        if events is not None:
+            checked = "bad_events" in con.table("lg_lead_q").columns
+            bad = _first(con, "SELECT max(bad_events) FROM lg_lead_q") if checked else None
+            if bad is None or bad[0] is None or int(bad[0]) > n_rest:
+                _check_events(con, str(events), has_account)
+        acct = exp.cast(exp.column("account_id", "l"), "text")
+        fields = scored_fields(plan, acc_shape)
         statements = [
-            ("lg_lead_q", lead_scores_sql(plan, query_sql(plan.lead, as_of, "duckdb", lead_shape))),
-            (
-                "lg_scored",
-                scored_select(plan, exp.cast(exp.column("account_id", "l"), "text")).sql("duckdb"),
-            ),
+            ("lg_scored", scored_select(plan, acct, fields).sql("duckdb")),
             ("lg_base", query_sql(plan.base, as_of, "duckdb", base_shape)),
         ]
         for name, sql in statements:
             con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
-        yield (
-            con,
-            AccountShape(
-                lead_kinds=dict(shape.lead_columns or {}), lead_renames=dict(shape.lead_renames)
-            ),
-        )
+        yield con, acc_shape
     finally:
         scorer.close()
 

@@ -159,18 +159,25 @@ def account_rows(
 Statements = list[tuple[str, str]]  # (table name, the query that fills it)
 
 
-def lead_scores_sql(plan: AccountPlan, query: str) -> str:
-    """The compiled lead query cut to what the account stage reads (id, scores, total, MQL
-    flag), so an engine that prunes columns skips the explanation's."""
+def lead_score_columns(plan: AccountPlan) -> list[str]:
+    """The lead query's columns the account stage reads: id, total, MQL flag, scores."""
     cols = ["lead_id", "total", "mql"]
-    cols += [dimension_column(plan.lead, i) for i in range(len(plan.lead.dimensions))]
-    return f"SELECT {', '.join(cols)} FROM ({query}) AS lead_q"
+    return cols + [dimension_column(plan.lead, i) for i in range(len(plan.lead.dimensions))]
 
 
-def scored_select(plan: AccountPlan, acct: exp.Expression | None) -> exp.Select:
+def lead_scores_sql(plan: AccountPlan, query: str) -> str:
+    """The compiled lead query cut to what the account stage reads (``lead_score_columns``),
+    so an engine that prunes columns skips the explanation's."""
+    return f"SELECT {', '.join(lead_score_columns(plan))} FROM ({query}) AS lead_q"
+
+
+def scored_select(
+    plan: AccountPlan, acct: exp.Expression | None, fields: list[str] | None = None
+) -> exp.Select:
     """``lg_scored``: every lead of ``lg_leads`` with its scores from the lead query
     (``lg_lead_q``) as the account query reads them; ``acct``: its account id (None: the
-    leads table has an ``acct`` column already)."""
+    leads table has an ``acct`` column already); ``fields``: only these profile columns
+    besides ``lead_id`` (``accounts_sql.scored_fields``; None: all of them)."""
     scores = [
         exp.alias_(exp.column("total", "q"), "s_total"),
         *(
@@ -186,8 +193,12 @@ def scored_select(plan: AccountPlan, acct: exp.Expression | None) -> exp.Select:
         ),
     ]
     lead_id = exp.cast(exp.column("lead_id", "l"), "text")
+    profile: list[exp.Expression] = [exp.Column(this=exp.Star(), table=exp.to_identifier("l"))]
+    if fields is not None:
+        names = ["lead_id", *(f for f in fields if f != "lead_id")]
+        profile = [exp.column(exp.to_identifier(f, quoted=True), "l") for f in names]
     return (
-        exp.select("l.*", *([exp.alias_(acct, "acct")] if acct is not None else []), *scores)
+        exp.select(*profile, *([exp.alias_(acct, "acct")] if acct is not None else []), *scores)
         .from_(exp.to_table("lg_leads").as_("l"))
         .join(
             exp.to_table("lg_lead_q").as_("q"),

@@ -331,6 +331,18 @@ def account_query(plan: AccountPlan, dialect: str, shape: AccountShape) -> str:
     return _Compiler(plan, tgt, shape).build().sql(dialect=tgt.dialect)
 
 
+def scored_fields(plan: AccountPlan, shape: AccountShape) -> list[str]:
+    """The profile columns of ``shape.scored`` the account and members queries read (the
+    fields roll-up filters and roles test), so a runner copies only these of each lead."""
+    compiler = _Compiler(plan, target("duckdb"), shape)
+    compiler.lead_ctes()
+    return [
+        shape.lead_renames.get(name, name)
+        for name in compiler.scope.slots
+        if name in shape.lead_kinds
+    ]
+
+
 def members_query(plan: AccountPlan, dialect: str, shape: AccountShape) -> str:
     """Every lead with an account and its roll-up and role columns (``lr``): which roll-ups it
     counts in (``in_<k>``), its measure and rank, its role (``role_ix``) and ``engaged``."""
