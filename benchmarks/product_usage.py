@@ -93,8 +93,14 @@ pql:
 def run_once(
     model: Path, files: dict[str, str], opts: dict[str, Any], out: Path, as_of: Any
 ) -> float:
-    """One scoring of every lead with ``model``, written to ``out``; returns CPU seconds."""
+    """One scoring of every lead with ``model``, written to ``out``; returns CPU seconds.
+
+    As ``leadgate score``'s scoring pass (and ``batch.py``'s step 1): the columns a record
+    reads, the event checks in the pass; with ``opts["explained"]`` every column of the query
+    (the explanation too, as ``leadgate score --explain`` reads them) and no event checks, what
+    this step measured up to 2026-12-03 17:00."""
     from leadgate.batch.duckdb_runner import DuckDBOptions, DuckDBScorer
+    from leadgate.batch.records import record_columns
     from leadgate.engine import compile_model
     from leadgate.model import load_model
 
@@ -104,7 +110,9 @@ def run_once(
     try:
         scorer.mount(files["leads"], files["events"], files["accounts"], check_leads=False)
         scorer.check_numeric(plan)  # as leadgate score does for a model that adds numbers up
-        scorer.copy_to(plan, as_of, out)
+        explained = bool(opts.get("explained"))
+        columns = None if explained else record_columns(plan)
+        scorer.copy_to(plan, as_of, out, columns, check_events=not explained)
     finally:
         scorer.close()
     return time.process_time() - c0
@@ -215,13 +223,17 @@ def main() -> None:
     batch.add_data_args(ap)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument(
+        "--explained", action="store_true",
+        help="write every column of the query (the explanation too), not only the scores",
+    )  # fmt: skip
+    ap.add_argument(
         "--profile", action="store_true",
         help="instead of timing: one profiled run of the reference and product-usage queries",
     )  # fmt: skip
     args = ap.parse_args()
     files = batch.dataset(Path(args.cache), args.leads, args.seed, args.events, product_led=True)
     opts = {"memory_limit": args.memory_limit, "threads": args.threads or None,
-            "repeat": args.repeat}  # fmt: skip
+            "repeat": args.repeat, "explained": args.explained}  # fmt: skip
     if args.profile:
         with tempfile.TemporaryDirectory() as tmp:
             product = Path(tmp) / "product-usage.yaml"

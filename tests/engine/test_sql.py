@@ -15,6 +15,7 @@ from factories import AS_OF, REFERENCE_MODEL, ev, one_rule, plan_of
 from leadgate.batch import score_file_records
 from leadgate.engine import Plan, compile_model, score_lead
 from leadgate.engine.sql import InputShape, output_columns, query_sql
+from leadgate.engine.sql_shape import rule_value
 from leadgate.errors import IngestError, UnsupportedTargetError
 from leadgate.model import load_model
 
@@ -230,6 +231,20 @@ def test_printed_query_has_the_documented_columns() -> None:
         "score_engagement",
         "score_intent",
     ]
+
+
+def test_a_rule_has_columns_for_its_kinds_fields_and_the_others_are_implied() -> None:
+    plan = compile_model(load_model(REFERENCE_MODEL))
+    columns = set(output_columns(plan))
+    profile, event = plan.rules[0], plan.rules[5]  # senior title; opened email (capped)
+    assert (profile.kind, event.kind) == ("profile", "event")
+    assert {f"{f}_{profile.key}" for f in ("points", "matched", "capped")} <= columns
+    assert not {f"{f}_{profile.key}" for f in ("events", "raw", "decayed", "measured")} & columns
+    assert {f"{f}_{event.key}" for f in ("events", "raw", "decayed", "capped")} <= columns
+    assert f"measured_{event.key}" not in columns
+    row = {f"points_{profile.key}": 20.0, f"matched_{profile.key}": True}
+    implied = {f: rule_value(row, profile, f) for f in ("events", "raw", "decayed", "measured")}
+    assert implied == {"events": 0, "raw": 20.0, "decayed": 20.0, "measured": None}
 
 
 def test_regex_translation_per_dialect() -> None:

@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from leadgate.engine import ir
 from leadgate.engine.sql import EVENT_COLUMNS, InputShape, matches_query, query_sql
-from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, ValueScope, alias
+from leadgate.engine.sql_conditions import BOOLEAN, NUMBER, TEXT, ValueScope, alias, equals_any
 from leadgate.engine.targets import target
 from leadgate.errors import IngestError
 from leadgate.executors import DuckDBOptions
@@ -359,14 +359,20 @@ class DuckDBScorer:
         typ = target("duckdb").strip(exp.cast(exp.column("type", table="e"), "text"))
         tests = [
             exp.and_(
-                exp.In(this=typ.copy(), expressions=[exp.Literal.string(t) for t in types]),
+                equals_any(typ, sorted(types)),
                 exp.Not(this=exp.Is(this=scope.text_expr(prop), expression=exp.Null())),
                 exp.Is(this=scope.number_expr(prop), expression=exp.Null()),
             )
             for prop, types in needs.items()
         ]
-        query = exp.select(exp.CountIf(this=exp.or_(*tests))).from_(
-            exp.to_table("lg_events").as_("e")
+        # The type test alone first, as a WHERE: DuckDB pushes it into the file scan, which then
+        # reads and tests the properties only for the rows of those types (docs/performance.md,
+        # #16: about a third of this scan's cost on product-led data).
+        every = sorted({t for types in needs.values() for t in types})
+        query = (
+            exp.select(exp.Count(this=exp.Star()))
+            .from_(exp.to_table("lg_events").as_("e"))
+            .where(exp.and_(equals_any(typ, every), exp.paren(exp.or_(*tests))))
         )
         bad = self._first(query.sql("duckdb"))
         if bad and bad[0]:

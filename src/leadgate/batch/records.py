@@ -42,6 +42,7 @@ from leadgate.engine.sql_shape import (
     clipped_column,
     dimension_column,
     floor_met_column,
+    rule_value,
     sum_column,
 )
 
@@ -53,16 +54,21 @@ def _f(value: Any) -> float:
 def _rule_result(
     rule: ir.Rule, row: Mapping[str, Any], matches: Sequence[Mapping[str, Any]] | None
 ) -> RuleResult:
-    """A rule's result, its columns as they are (``sql_shape.RULE_FIELDS``), whatever its kind."""
+    """A rule's result, its columns as they are (``sql_shape.RULE_FIELDS``; a field its kind
+    does not write is the value the kind implies: ``sql_shape.rule_value``)."""
     k = rule.key
-    n = int(row[f"events_{k}"] or 0)
+
+    def value(name: str) -> Any:
+        return rule_value(row, rule, name)
+
+    n = int(value("events") or 0)
     ids = counted_event_ids(k, matches, n) if matches is not None else ()
-    measured = row[f"measured_{k}"]
+    measured = value("measured")
     bound = bound_text(rule.count) if isinstance(rule, ir.CountRule) else None
     return RuleResult(
-        k, rule.dimension, rule.name, rule.kind, bool(row[f"matched_{k}"]), n,
-        _f(row[f"raw_{k}"]), _f(row[f"decayed_{k}"]), _f(row[f"points_{k}"]),
-        bool(row[f"capped_{k}"]), ids, None if measured is None else float(measured), bound,
+        k, rule.dimension, rule.name, rule.kind, bool(value("matched")), n,
+        _f(value("raw")), _f(value("decayed")), _f(value("points")),
+        bool(value("capped")), ids, None if measured is None else float(measured), bound,
     )  # fmt: skip
 
 

@@ -49,6 +49,7 @@ from leadgate.engine.sql_shape import (
     floor_column,
     floor_met_column,
     output_columns,
+    rule_fields,
     sum_column,
 )
 from leadgate.engine.sql_shape import col as _col
@@ -303,6 +304,7 @@ class _Compiler(PqlCompiler):
             alias(value, f"{name}_{rule.key}")
             for rule, r in zip(self.plan.rules, rule_sql, strict=True)
             for name, value in r.fields().items()
+            if name in rule_fields(rule)
         ]
         self.ctes.append(("points", exp.select("*", *points).from_("rules")))
         sums: list[exp.Expression] = []

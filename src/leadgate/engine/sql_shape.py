@@ -9,14 +9,31 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
 from leadgate.engine import ir
 
 EVENT_COLUMNS = ("event_id", "lead_id", "type", "timestamp")
-# Every rule's explanation columns, ``<field>_<rule key>``: RuleResult's fields, in its order.
+# A rule's explanation fields, ``<field>_<rule key>``: RuleResult's fields, in its order.
 RULE_FIELDS = ("points", "matched", "events", "raw", "decayed", "capped", "measured")
+# The fields that are columns, per rule kind (``Rule.kind``); the others hold the same value for
+# every rule of the kind (``IMPLIED_FIELDS``), so the query does not write them once per lead
+# (every column is a column of every row the batch paths write: docs/performance.md, #12).
+KIND_FIELDS = {
+    "profile": ("points", "matched", "capped"),
+    "count": ("points", "matched", "events", "capped", "measured"),
+    "event": ("points", "matched", "events", "raw", "decayed", "capped"),
+}
+# An implied field's value: a constant, or ``POINTS`` (the rule's own points column).
+POINTS = "points"
+IMPLIED_FIELDS: dict[str, object] = {
+    "events": 0,
+    "raw": POINTS,
+    "decayed": POINTS,
+    "measured": None,
+}
 # Per check (gates, disqualifiers and the PQL's gates): matched, events counted, measured.
 CHECK_FIELDS = ("check", "check_events", "check_value")
 # Per PQL signal: held, its measure's value, the events it matched.
@@ -110,10 +127,24 @@ def output_columns(plan: ir.Plan) -> list[str]:
     return cols + explanation_columns(plan)
 
 
+def rule_fields(rule: ir.Rule) -> tuple[str, ...]:
+    """The explanation fields of ``rule`` that are query columns (``KIND_FIELDS``)."""
+    return KIND_FIELDS[rule.kind]
+
+
+def rule_value(row: Mapping[str, Any], rule: ir.Rule, name: str) -> Any:
+    """Field ``name`` of ``rule`` in a query row: its column, or the value its kind implies."""
+    column = f"{name}_{rule.key}"
+    if column in row:
+        return row[column]
+    implied = IMPLIED_FIELDS[name]
+    return row[f"{POINTS}_{rule.key}"] if implied == POINTS else implied
+
+
 def explanation_columns(plan: ir.Plan) -> list[str]:
-    """Per rule: ``RULE_FIELDS``; per dimension: rule sum and clipped; per check (the PQL's
-    gates included): ``CHECK_FIELDS``; per PQL signal: ``SIGNAL_FIELDS``."""
-    cols = [f"{f}_{r.key}" for r in plan.rules for f in RULE_FIELDS]
+    """Per rule: its kind's fields (``rule_fields``); per dimension: rule sum and clipped; per
+    check (the PQL's gates included): ``CHECK_FIELDS``; per PQL signal: ``SIGNAL_FIELDS``."""
+    cols = [f"{f}_{r.key}" for r in plan.rules for f in rule_fields(r)]
     for i in range(len(plan.dimensions)):
         cols += [sum_column(plan, i), clipped_column(plan, i)]
     checks = (*plan.checks, *plan.pql_gates)
