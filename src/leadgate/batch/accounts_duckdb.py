@@ -225,7 +225,10 @@ def _staged(
         if events is not None:
             checked = "bad_events" in con.table("lg_lead_q").columns
             bad = _first(con, "SELECT max(bad_events) FROM lg_lead_q") if checked else None
-            if bad is None or bad[0] is None or int(bad[0]) > n_rest:
+            # The rows without a lead id are refused by the lead query too, unless it reads
+            # them as account-level events (an account_id column: engine.sql_events._bad_event).
+            refused_rest = 0 if shape.event_account is not None else n_rest
+            if bad is None or bad[0] is None or int(bad[0]) > refused_rest:
                 _check_events(con, str(events), has_account)
         acct = exp.cast(exp.column("account_id", "l"), "text")
         fields = scored_fields(plan, acc_shape)
