@@ -183,6 +183,7 @@ class _Compiler(PqlCompiler):
         self.props = ValueScope(
             tgt, "e", "e", shape.event_columns, frozenset(EVENT_COLUMNS), shape.event_renames,
             inline=True,
+            owner=None if shape.event_account is None else (shape.event_account, "lead_id"),
         )  # fmt: skip
         self.filters: dict[ir.EventFilter, int] = {}
         self.measures: dict[tuple[ir.EventFilter, ir.Measure, ir.Scope], int] = {}

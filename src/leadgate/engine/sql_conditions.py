@@ -141,6 +141,9 @@ class ValueScope:
             field's raw value projected once as ``<prefix><index>_r`` (``raw_projections``). The
             event flags use this so that a property is folded or parsed only inside the CASE
             branch of the event types that test it, not for every event.
+        owner: (field, lead column): the field reads as missing on a row whose lead column is
+            NULL. An account-level event's ``account_id`` names its owner and is not one of its
+            properties (``io.account_events``), while a lead event's ``account_id`` is.
     """
 
     target: SqlTarget
@@ -150,6 +153,7 @@ class ValueScope:
     hidden: frozenset[str] = frozenset()
     renames: Mapping[str, str] = field(default_factory=dict)
     inline: bool = False
+    owner: tuple[str, str] | None = None
     slots: dict[str, int] = field(default_factory=dict)
     used: dict[tuple[int, str], None] = field(default_factory=dict)
 
@@ -177,7 +181,11 @@ class ValueScope:
 
     def _physical(self, name: str) -> exp.Expression:
         physical = self.renames.get(name, name)
-        return exp.column(exp.to_identifier(physical, quoted=True), table=self.table)
+        column = exp.column(exp.to_identifier(physical, quoted=True), table=self.table)
+        if self.owner is None or name != self.owner[0]:
+            return column
+        lead = exp.column(exp.to_identifier(self.owner[1], quoted=True), table=self.table)
+        return exp.If(this=exp.Is(this=lead, expression=exp.Null()), true=exp.Null(), false=column)
 
     def _raw(self, name: str) -> exp.Expression:
         if self.inline:
