@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from leadgate.engine import Event, Plan, Score, compile_model, score_lead
-from leadgate.engine.python import account_key, account_level, reads_accounts
+from leadgate.engine.python import account_key, events_by_account, reads_accounts
 from leadgate.errors import NotFoundError
 from leadgate.executors import EngineOptions, PythonOptions, options_for
 from leadgate.io import read_leads
@@ -39,13 +39,7 @@ class Inputs:
     def account_events(self) -> dict[str, list[Event]]:
         """Events by account (``engine.python.account_key``), for ``scope: account``: its
         leads' and its account-level events (``engine.python.account_level``)."""
-        keys = {p["lead_id"]: account_key(p, p["lead_id"]) for p in self.leads}
-        out: dict[str, list[Event]] = defaultdict(list)
-        for lead_id, evs in self.events.items():
-            out[keys.get(lead_id, "l" + lead_id)].extend(evs)
-        for account, evs in self.accounts.items():
-            out["a" + account].extend(account_level(e) for e in evs)
-        return dict(out)
+        return events_by_account(self.leads, self.events, self.accounts)
 
     def score(
         self, plan: Plan, profile: dict[str, Any], as_of: datetime,

@@ -7,6 +7,7 @@ agree with it to 1e-9 on every score. Pure: ``as_of`` is a parameter, no clock, 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -421,6 +422,23 @@ def account_key(profile: Mapping[str, Any], lead_id: str) -> str:
     (text); a lead without one is an account of its own."""
     account = text_of(get_field(profile, "account_id"))
     return "l" + lead_id if account is None else "a" + account
+
+
+def events_by_account(
+    profiles: Iterable[Mapping[str, Any]],
+    events: Mapping[str, Iterable[Event]],
+    account_events: Mapping[str, Iterable[Event]],
+) -> dict[str, list[Event]]:
+    """What ``scope: account`` reads, by ``account_key``: the events of the account's leads
+    (``events`` by lead id, ``profiles`` with their ``lead_id``) and its account-level events
+    (``account_events`` by account id, as ``account_level``)."""
+    keys = {str(p["lead_id"]): account_key(p, str(p["lead_id"])) for p in profiles}
+    out: dict[str, list[Event]] = defaultdict(list)
+    for lead_id, evs in events.items():
+        out[keys.get(lead_id, "l" + lead_id)].extend(evs)
+    for account, evs in account_events.items():
+        out["a" + account].extend(account_level(e) for e in evs)
+    return dict(out)
 
 
 def segment_of(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,9 @@ import pandas as pd
 
 from leadgate.engine import Event, Plan, Score, score_lead
 from leadgate.engine.event import as_utc
-from leadgate.io import read_events, read_leads
+from leadgate.engine.python import account_key, events_by_account, reads_accounts
+from leadgate.io import read_leads
+from leadgate.io.account_events import iter_lead_file_events
 from leadgate.lifecycle.sla import DEFAULT_SLA_HOURS
 from leadgate.report.frame import (
     UNKNOWN,
@@ -45,6 +47,27 @@ class History:
     profiles: Mapping[str, Mapping[str, Any]]
     events: Mapping[str, Sequence[Event]]
     frame: pd.DataFrame
+    # Account-level events (an account, no lead) by account id: read by scope: account measures.
+    account_events: Mapping[str, Sequence[Event]] = field(default_factory=dict)
+
+    def scorer(self, plan: Plan) -> Callable[[str, datetime], Score]:
+        """Scores one lead of this history under ``plan`` at a time, as ``leadgate score``
+        would: with ``scope: account`` measures, over its account's events too (its other
+        leads' and the account-level ones)."""
+        by_account = (
+            events_by_account(self.profiles.values(), self.events, self.account_events)
+            if reads_accounts(plan)
+            else None
+        )
+
+        def score(lead_id: str, as_of: datetime) -> Score:
+            profile = self.profiles[lead_id]
+            account = None
+            if by_account is not None:
+                account = by_account.get(account_key(profile, lead_id), ())
+            return score_lead(plan, profile, self.events.get(lead_id, ()), as_of, lead_id, account)
+
+        return score
 
     def end(self) -> datetime:
         """The latest time in the data: the default as-of of leads never handed to sales."""
@@ -79,16 +102,17 @@ def history_from_files(
     """Read leads (joined with accounts), events and outcomes into a ``History``."""
     profiles = read_leads(leads, accounts)
     by_lead: dict[str, list[Event]] = defaultdict(list)
+    by_account: dict[str, list[Event]] = defaultdict(list)
     if events is not None:
-        for ev in read_events(events):
-            by_lead[ev.lead_id].append(ev)
+        for item in iter_lead_file_events(events):
+            (by_account if item.account else by_lead)[item.event.lead_id].append(item.event)
     frame = build_frame(
         [lead_attributes(p) for p in profiles],
         read_outcomes(outcomes),
         model_version=model_version,
         sla_hours=sla_hours,
     )
-    return History({str(p["lead_id"]): p for p in profiles}, dict(by_lead), frame)
+    return History({str(p["lead_id"]): p for p in profiles}, dict(by_lead), frame, dict(by_account))
 
 
 def replay_times(
@@ -116,14 +140,9 @@ def replay(
     ids = list(times) if lead_ids is None else [i for i in lead_ids if i in times]
     out: dict[str, Score] = {}
     total = len(ids)
+    score = history.scorer(plan)
     for i, lead_id in enumerate(ids, start=1):
-        out[lead_id] = score_lead(
-            plan,
-            history.profiles[lead_id],
-            history.events.get(lead_id, ()),
-            times[lead_id],
-            lead_id,
-        )
+        out[lead_id] = score(lead_id, times[lead_id])
         if progress is not None and (i % 500 == 0 or i == total):
             progress(i, total)
     return out

@@ -7,14 +7,14 @@ mostly got in through "engagement: downloaded content", that rule is what to cha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from leadgate.engine import Plan, score_lead
+from leadgate.engine import Plan, Score
 from leadgate.report.frame import group_columns, select
 from leadgate.report.funnel import choose_versions
 from leadgate.report.history import History, top_rule
@@ -110,6 +110,7 @@ def _top_rules(
 ) -> list[str]:
     """Each rejected cycle's top rule, scored at that cycle's own MQL time."""
     labels: list[str] = []
+    scorers: dict[int, Callable[[str, datetime], Score]] = {}
     for lead_id, model_hash, mql_time in zip(
         rejected["lead_id"].astype(str), rejected["model_hash"], rejected["mql_time"], strict=True
     ):
@@ -120,8 +121,8 @@ def _top_rules(
         elif profile is None:
             labels.append("(unknown lead)")
         else:
-            events = history.events.get(lead_id, ())
-            labels.append(
-                top_rule(score_lead(p, profile, events, mql_time.to_pydatetime(), lead_id))
-            )
+            score = scorers.get(id(p))
+            if score is None:
+                score = scorers[id(p)] = history.scorer(p)
+            labels.append(top_rule(score(lead_id, mql_time.to_pydatetime())))
     return labels

@@ -160,6 +160,37 @@ def _events(conn: Any, ids: Sequence[str] | None = None) -> dict[str, list[Event
     return by_lead
 
 
+def _account_events(conn: Any, accounts: Sequence[str] | None = None) -> dict[str, list[Event]]:
+    """Account-level events (an account, no lead) by account id (of every account, or of
+    ``accounts``), in time order: what ``scope: account`` measures read beside the leads'."""
+    from leadgate.store.schema import account_events as table
+
+    q = select(table.c.event_id, table.c.account_id, table.c.type, table.c.timestamp,
+               cast(table.c.properties, Text).label("properties"))  # fmt: skip
+    out: dict[str, list[Event]] = {}
+    rows = _some(
+        conn, q.order_by(table.c.account_id, table.c.timestamp), table.c.account_id, accounts
+    )
+    for r in rows:
+        props = MappingProxyType(json.loads(r.properties or "{}") or {})
+        # io.account_events keeps an account-level event's account id as its lead_id
+        out.setdefault(r.account_id, []).append(
+            Event(r.account_id, r.type, r.timestamp, r.event_id, props)
+        )
+    return out
+
+
+def _teammates(conn: Any, ids: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``ids`` with every other lead of their accounts, and those accounts."""
+    from leadgate.store.schema import leads
+
+    q = select(leads.c.account_id).where(leads.c.account_id.is_not(None))
+    accounts = sorted({r.account_id for r in _some(conn, q, leads.c.lead_id, ids)})
+    more = select(leads.c.lead_id)
+    team = {r.lead_id for r in _some(conn, more, leads.c.account_id, accounts)}
+    return sorted(team | set(ids)), accounts
+
+
 def frame_from_store(store: Any) -> pd.DataFrame:
     """The funnel frame of everything in the store (filter it with the reports' windows)."""
     return history_from_store(store, with_events=False).frame
@@ -172,6 +203,7 @@ def history_from_store(store: Any, *, with_events: bool = True) -> History:
         profiles, model_of = _profiles(conn)
         cycles = [c for c in _cycles(conn, labels) if c["lead_id"] in profiles]
         by_lead = _events(conn) if with_events else {}
+        by_account = _account_events(conn) if with_events else {}
     leads = []
     for lead_id, profile in profiles.items():
         attrs = lead_attributes(profile)
@@ -179,7 +211,7 @@ def history_from_store(store: Any, *, with_events: bool = True) -> History:
         attrs["model_version"] = labels.get(h, UNKNOWN) if h else UNKNOWN
         leads.append(attrs)
     frame = build_frame(leads, cycles, model_version=UNKNOWN)
-    return History(profiles, by_lead, frame)
+    return History(profiles, by_lead, frame, by_account)
 
 
 def history_of_leads(store: Any, lead_ids: Iterable[str], frame: pd.DataFrame) -> History:
@@ -191,9 +223,12 @@ def history_of_leads(store: Any, lead_ids: Iterable[str], frame: pd.DataFrame) -
     """
     ids = sorted({str(i) for i in lead_ids})
     with store.read() as conn:
+        # The leads' accounts come whole: scope: account measures read their events too.
+        ids, accounts = _teammates(conn, ids)
         profiles, _ = _profiles(conn, ids)
         by_lead = _events(conn, ids)
-    return History(profiles, by_lead, frame)
+        by_account = _account_events(conn, accounts)
+    return History(profiles, by_lead, frame, by_account)
 
 
 T = TypeVar("T")
@@ -299,12 +334,13 @@ def _frozen_history(store: Any) -> History:
         MappingProxyType({k: MappingProxyType(p) for k, p in h.profiles.items()}),
         MappingProxyType({k: tuple(evs) for k, evs in h.events.items()}),
         h.frame,
+        MappingProxyType({k: tuple(evs) for k, evs in h.account_events.items()}),
     )
 
 
 def _share_history(h: History) -> History:
     # Profiles and events are read-only and shared; the frame is copied (reports add columns).
-    return History(h.profiles, h.events, h.frame.copy())
+    return History(h.profiles, h.events, h.frame.copy(), h.account_events)
 
 
 def _read_only_plans(plans: Mapping[str, Plan]) -> Mapping[str, Plan]:

@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 
 from leadgate.store.schema import (
+    account_events,
     accounts,
     dispositions,
     events,
@@ -76,6 +77,11 @@ def _events(conn: Connection) -> Any:
     return conn.execute(select(func.count()).select_from(events)).scalar()
 
 
+def _account_events(conn: Connection) -> Any:
+    """Grows with every stored account-level event (read by ``scope: account`` replays)."""
+    return conn.execute(select(func.count()).select_from(account_events)).scalar()
+
+
 def history_fingerprint(conn: Connection, *, with_events: bool = False) -> tuple[Any, ...]:
     """Changes whenever anything a report reads changes (``with_events``: events too)."""
     appended = select(
@@ -85,7 +91,7 @@ def history_fingerprint(conn: Connection, *, with_events: bool = False) -> tuple
         select(func.max(model_versions.c.id)).scalar_subquery(),
     )
     key = (*conn.execute(appended).one(), *_rows(conn, leads), *_rows(conn, accounts))
-    return (*key, _events(conn)) if with_events else key
+    return (*key, _events(conn), _account_events(conn)) if with_events else key
 
 
 def models_fingerprint(conn: Connection) -> tuple[Any, ...]:
