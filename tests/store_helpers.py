@@ -16,9 +16,27 @@ from urllib.parse import quote
 
 import pytest
 
+from leadgate.executors import EngineOptions, PostgresOptions, options_for
 from leadgate.store import Store, open_store
 
 PG_URL = os.environ.get("LEADGATE_TEST_PG_URL", "")
+
+# An engine parameter for the test PostgreSQL server, beside the embedded engines' names.
+POSTGRES_ENGINE = pytest.param(
+    "postgres",
+    marks=[
+        pytest.mark.postgres,
+        pytest.mark.skipif(not PG_URL, reason="LEADGATE_TEST_PG_URL is not set"),
+    ],
+)
+
+
+def engine_options(name: str) -> EngineOptions:
+    """Engine ``name``'s options in tests: ``postgres`` runs on the test server."""
+    if name == "postgres":
+        return PostgresOptions(pg_url=PG_URL)
+    return options_for(name)
+
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

@@ -7,8 +7,6 @@ compared for the explained account (the batch path lists them for one account on
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from hypothesis import given, settings
 
@@ -17,28 +15,13 @@ from factories import explanation_differences
 from leadgate.account_scoring import AccountInputs, score_accounts
 from leadgate.batch.spark_runner import spark_available
 from leadgate.engine.accounts_result import AccountScore
+from store_helpers import POSTGRES_ENGINE, engine_options
 
 SQL_ENGINES = [
     "duckdb",
     "sqlite",
-    pytest.param(
-        "postgres",
-        marks=[
-            pytest.mark.postgres,
-            pytest.mark.skipif(
-                not os.environ.get("LEADGATE_TEST_PG_URL"), reason="LEADGATE_TEST_PG_URL not set"
-            ),
-        ],
-    ),
+    POSTGRES_ENGINE,
 ]
-
-
-def _engine(name: str) -> object:
-    if name == "postgres":
-        from leadgate.executors import PostgresOptions
-
-        return PostgresOptions(pg_url=os.environ["LEADGATE_TEST_PG_URL"])
-    return name
 
 
 def _whole(s: AccountScore) -> dict[str, object]:
@@ -48,13 +31,13 @@ def _whole(s: AccountScore) -> dict[str, object]:
 def _compare(model: str, inputs: AccountInputs, engine: str) -> None:
     plan = plan_of(model)
     want = score_accounts(plan, inputs, AS_OF, "python")
-    got = score_accounts(plan, inputs, AS_OF, _engine(engine))  # type: ignore[arg-type]
+    got = score_accounts(plan, inputs, AS_OF, engine_options(engine))
     assert [s.account_id for s in got] == [s.account_id for s in want]
     for w, g in zip(want, got, strict=True):
         diffs = explanation_differences(_whole(w), _whole(g), ids=False)
         assert not diffs, (w.account_id, diffs)
     first = inputs.accounts[0]["account_id"]
-    (one,) = score_accounts(plan, inputs, AS_OF, _engine(engine), account=first)  # type: ignore[arg-type]
+    (one,) = score_accounts(plan, inputs, AS_OF, engine_options(engine), account=first)
     diffs = explanation_differences(_whole(want[0]), _whole(one))
     assert not diffs, (first, diffs)
 

@@ -8,7 +8,6 @@ account-level events).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -17,21 +16,13 @@ from accounts_helpers import ACCOUNTS, AS_OF, EVENTS, LEADS, MODEL
 from leadgate.account_scoring import explain_account, score_account_files
 from leadgate.batch.spark_runner import spark_available
 from leadgate.errors import IngestError, NotFoundError, OptionError
-from leadgate.executors import EngineOptions, PostgresOptions, options_for
+from store_helpers import POSTGRES_ENGINE, engine_options
 
 ENGINES = [
     "python",
     "duckdb",
     "sqlite",
-    pytest.param(
-        "postgres",
-        marks=[
-            pytest.mark.postgres,
-            pytest.mark.skipif(
-                not os.environ.get("LEADGATE_TEST_PG_URL"), reason="LEADGATE_TEST_PG_URL not set"
-            ),
-        ],
-    ),
+    POSTGRES_ENGINE,
     pytest.param(
         "spark",
         marks=[
@@ -59,17 +50,11 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def _options(name: str) -> EngineOptions:
-    if name == "postgres":
-        return PostgresOptions(pg_url=os.environ["LEADGATE_TEST_PG_URL"])
-    return options_for(name)
-
-
 @pytest.mark.parametrize("engine", ENGINES)
 def test_every_engine_gives_the_hand_checked_accounts(engine: str, files: dict[str, Path]) -> None:
     a1, a2 = score_account_files(
         files["model"], files["leads"], files["events"], files["accounts"], AS_OF,
-        engine=_options(engine),
+        engine=engine_options(engine),
     )  # fmt: skip
     assert (a1.account_id, a2.account_id) == ("A1", "A2")
     assert a1.scores == pytest.approx({"fit": 20.0, "engagement": 62.5, "intent": 2.5}, abs=1e-9)
@@ -88,7 +73,7 @@ def test_every_engine_gives_the_hand_checked_accounts(engine: str, files: dict[s
     ]
     explained = explain_account(
         files["model"], files["leads"], files["events"], files["accounts"], "A1", AS_OF,
-        engine=_options(engine),
+        engine=engine_options(engine),
     )  # fmt: skip
     assert {r.name: r for r in explained.explanation.rules}["pricing research"].event_ids == ("x1",)
     assert explained.explanation.leads == ("L1", "L2", "L3", "L4")

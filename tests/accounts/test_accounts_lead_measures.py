@@ -3,35 +3,20 @@ account's account-level events too (issue #16), on every engine, as ``leadgate s
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from leadgate.account_scoring import score_account_files
-from leadgate.executors import EngineOptions, PostgresOptions, options_for
+from store_helpers import POSTGRES_ENGINE, engine_options
 
 ENGINES = [
     "python",
     "duckdb",
     "sqlite",
-    pytest.param(
-        "postgres",
-        marks=[
-            pytest.mark.postgres,
-            pytest.mark.skipif(
-                not os.environ.get("LEADGATE_TEST_PG_URL"), reason="LEADGATE_TEST_PG_URL not set"
-            ),
-        ],
-    ),
+    POSTGRES_ENGINE,
 ]
-
-
-def _options(name: str) -> EngineOptions:
-    if name == "postgres":
-        return PostgresOptions(pg_url=os.environ["LEADGATE_TEST_PG_URL"])
-    return options_for(name)
 
 
 MODEL = """\
@@ -79,7 +64,7 @@ def test_lead_measures_of_an_account_read_its_account_level_events(
     def score(events: str) -> tuple[float, bool]:
         (a,) = score_account_files(
             folder / "model.yaml", folder / "leads.csv", folder / events,
-            folder / "accounts.csv", datetime(2026, 11, 2, tzinfo=UTC), engine=_options(engine),
+            folder / "accounts.csv", datetime(2026, 11, 2, tzinfo=UTC), engine=engine_options(engine),
         )  # fmt: skip
         return a.total, a.mqa
 
