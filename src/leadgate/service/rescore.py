@@ -26,7 +26,7 @@ from sqlalchemy import Connection, String, Text, func, select, type_coerce
 
 from leadgate.engine import Event, Plan, Score, as_utc, score_lead
 from leadgate.engine.ir import Policy
-from leadgate.engine.python import account_key, account_level, reads_accounts
+from leadgate.engine.python import account_key, events_by_account, reads_accounts
 from leadgate.errors import UnsupportedTargetError
 from leadgate.io.account_join import with_account
 from leadgate.lifecycle.scores import pql_state, score_changed
@@ -165,12 +165,9 @@ def account_events(
         )
         members.update({row.lead_id: row.account_id for row in conn.execute(q)})
     others = events_of(conn, [lead for lead in members if lead not in own])
-    out: dict[str, list[Event]] = defaultdict(list)
-    for lead_id, account in members.items():
-        out["a" + account].extend(own.get(lead_id) or others.get(lead_id) or ())
-    for account, evs in stored_account_events(conn, ids).items():
-        out["a" + account].extend(account_level(e) for e in evs)
-    return dict(out)
+    profiles = [{"lead_id": lead, "account_id": account} for lead, account in members.items()]
+    evs = {lead: own.get(lead) or others.get(lead) or [] for lead in members}
+    return events_by_account(profiles, evs, stored_account_events(conn, ids))
 
 
 def stored_account_events(conn: Connection, account_ids: Sequence[str]) -> dict[str, list[Event]]:
