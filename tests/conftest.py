@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import spark_cds  # from tests/, on the path above
+
 # Webhook receivers in tests listen on loopback, which the target allow-list refuses by default
 # (src/leadgate/webhooks/targets.py): the tests allow it explicitly, here, for every test and the
 # servers and commands they start. Tests of the allow-list itself remove it (monkeypatch).
@@ -25,13 +27,31 @@ os.environ["LEADGATE_WEBHOOKS_ALLOW"] = "loopback"
 # generated Java (Janino) cost more than running it (a sixth less JVM CPU on the conformance
 # cases); the serial garbage collector: a small heap, no parallel GC threads competing with
 # the other worker for the two cores.
-os.environ.setdefault(
-    "PYSPARK_SUBMIT_ARGS",
+# Spark's classes come from a class-data-sharing archive written by an earlier run on this
+# machine (tests/spark_cds.py): the JVM's start 9.6 -> 3.2 s, and the first use of an operator
+# cheaper too.
+SPARK_CONF = (
     "--conf spark.sql.adaptive.enabled=false --conf spark.sql.shuffle.partitions=1"
     " --conf spark.default.parallelism=1 --conf spark.sql.codegen.wholeStage=false"
     " --conf spark.sql.codegen.factoryMode=NO_CODEGEN"
-    " '--driver-java-options=-XX:TieredStopAtLevel=1 -XX:+UseSerialGC' pyspark-shell",
 )
+JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
+def _submit_args(java_options: str) -> str:
+    return f"{SPARK_CONF} '--driver-java-options={java_options}' pyspark-shell"
+
+
+# None: PYSPARK_SUBMIT_ARGS set by the user (kept as it is), or no archive possible here.
+CDS_ARCHIVE = spark_cds.archive_path(JAVA_OPTIONS)
+if os.environ.get("PYSPARK_SUBMIT_ARGS", _submit_args(JAVA_OPTIONS)) == _submit_args(JAVA_OPTIONS):
+    # (an xdist worker inherits the value its controller set)
+    os.environ["PYSPARK_SUBMIT_ARGS"] = _submit_args(spark_cds.reading(JAVA_OPTIONS, CDS_ARCHIVE))
+elif os.environ["PYSPARK_SUBMIT_ARGS"] != _submit_args(
+    spark_cds.reading(JAVA_OPTIONS, CDS_ARCHIVE)
+):
+    CDS_ARCHIVE = None
+_writing_archive = False
 
 # One example count for ./dev.sh test and CI (which runs it): a run draws fresh examples, so the
 # properties are searched across runs; 60 in CI cost minutes without finding more.
@@ -86,6 +106,32 @@ def _set_nodeid(item: pytest.Item, nodeid: str) -> None:
         item._nodeid = nodeid
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # No archive yet: this worker's JVM (one for all Spark tests) starts now, writing one as it
+    # exits; the environment is restored at once, so the `leadgate` processes tests start
+    # neither write nor wait for one.
+    global _writing_archive
+    if CDS_ARCHIVE is None or CDS_ARCHIVE.exists() or not item.get_closest_marker("spark"):
+        return
+    from pyspark import SparkContext
+
+    from leadgate.batch.spark_runner import spark_available, spark_session
+
+    if SparkContext._gateway is not None or not spark_available():
+        return
+    try:
+        CDS_ARCHIVE.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    saved = os.environ["PYSPARK_SUBMIT_ARGS"]
+    os.environ["PYSPARK_SUBMIT_ARGS"] = _submit_args(spark_cds.writing(JAVA_OPTIONS, CDS_ARCHIVE))
+    try:
+        spark_session(None)
+        _writing_archive = True
+    finally:
+        os.environ["PYSPARK_SUBMIT_ARGS"] = saved
+
+
 def pytest_runtest_logreport(report) -> None:  # type: ignore[no-untyped-def]
     if report.skipped and any(m in report.keywords for m in INTEGRATION_MARKERS):
         _skipped_integration.append(report.nodeid)
@@ -94,6 +140,8 @@ def pytest_runtest_logreport(report) -> None:  # type: ignore[no-untyped-def]
 def pytest_sessionfinish(session, exitstatus) -> None:  # type: ignore[no-untyped-def]
     # ./dev.sh test (and so CI) installs PostgreSQL, Java and Chromium: an integration test that
     # skips there is a failure. LEADGATE_REQUIRE_INTEGRATION=0 allows skips.
+    if _writing_archive and CDS_ARCHIVE is not None:
+        spark_cds.stop_and_keep(CDS_ARCHIVE)
     if os.environ.get("LEADGATE_REQUIRE_INTEGRATION", "0") != "0" and _skipped_integration:
         print(f"\n{len(_skipped_integration)} integration test(s) skipped in CI:")
         for nodeid in _skipped_integration[:20]:

@@ -1,0 +1,93 @@
+"""The test JVM's class-data-sharing archive: Spark's classes loaded once a machine, not once a JVM.
+
+A Spark JVM loads and verifies some 15,000 classes from PySpark's jars before its first query:
+about two thirds of its start-up and much of the first use of each operator. The JVM can map
+the classes of an earlier run from an archive instead (application class-data sharing, JDK 13+:
+``-XX:ArchiveClassesAtExit`` writes one as the JVM exits, ``-XX:SharedArchiveFile`` reads it).
+
+Tests only (``tests/conftest.py``): the first run on a machine has no archive, so the worker
+that runs the Spark tests starts its JVM asking for one and, as its session ends, stops the JVM
+and moves the archive into the cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``,
+``leadgate-tests/``). Later runs, and the ``leadgate`` processes their tests start (which
+inherit ``PYSPARK_SUBMIT_ARGS``), map it. The file's name holds a digest of the Java runtime,
+the jars and the JVM options, so another JDK or PySpark writes another archive; a stale or
+unreadable archive is ignored by the JVM without a word (sharing off), never an error. The
+JVM's ``cds`` log lines (classes it cannot archive) are turned off: they would reach stdout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+_LOGS_OFF = "-Xlog:cds*=off"
+
+
+def archive_path(java_options: str) -> Path | None:
+    """Where the archive for this Java runtime, these jars and ``java_options`` lives (None:
+    no Java or PySpark, or no usable cache folder)."""
+    java = shutil.which("java")
+    if java is None:
+        home = os.environ.get("JAVA_HOME")
+        java = str(Path(home) / "bin" / "java") if home else None
+    spec = importlib.util.find_spec("pyspark")  # not imported: a second's work in each worker
+    if java is None or not Path(java).exists() or spec is None or spec.origin is None:
+        return None
+    real = Path(java).resolve()
+    jars = Path(spec.origin).parent / "jars"
+    digest = hashlib.sha256()
+    stat = real.stat()
+    digest.update(f"{real}|{stat.st_size}|{stat.st_mtime_ns}|{java_options}".encode())
+    for jar in sorted(jars.glob("*.jar")):
+        digest.update(f"|{jar.name}|{jar.stat().st_size}".encode())
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    path = Path(cache) / "leadgate-tests" / f"spark-{digest.hexdigest()[:16]}.jsa"
+    # PYSPARK_SUBMIT_ARGS is split like a shell line, inside single quotes here
+    return None if any(c in str(path) for c in " '\"\\") else path
+
+
+def reading(java_options: str, archive: Path | None) -> str:
+    """``java_options`` mapping ``archive`` when a complete one is there."""
+    if archive is None or not archive.is_file():
+        return java_options
+    return f"{java_options} -XX:SharedArchiveFile={archive} {_LOGS_OFF}"
+
+
+def writing(java_options: str, archive: Path) -> str:
+    """``java_options`` writing the archive (``partial(archive)``) as the JVM exits."""
+    return f"{java_options} -XX:ArchiveClassesAtExit={partial(archive)} {_LOGS_OFF}"
+
+
+def partial(archive: Path) -> Path:
+    """The archive as this process's JVM writes it, moved into place once the JVM has exited."""
+    return archive.with_name(f"{archive.name}.{os.getpid()}.part")
+
+
+def stop_and_keep(archive: Path) -> None:
+    """Stop this process's Spark session and JVM (which writes the archive as it exits), then
+    move the archive into place. Quietly nothing if the JVM did not write it."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    proc = getattr(gateway, "proc", None)
+    if SparkContext._active_spark_context is not None:
+        SparkContext._active_spark_context.stop()
+    gateway.shutdown()
+    part = partial(archive)
+    try:
+        if proc is not None:
+            if proc.stdin is not None:
+                proc.stdin.close()  # the JVM exits when its stdin closes
+            proc.wait(timeout=300)
+        if part.is_file() and part.stat().st_size > 0:
+            os.replace(part, archive)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    finally:
+        part.unlink(missing_ok=True)
