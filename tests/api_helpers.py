@@ -196,43 +196,100 @@ def served(db: str, port: int, *extra: str, env: dict[str, str] | None = None) -
 
     Stopped with SIGTERM afterwards; its output is returned in the error if it fails to start.
     """
+    with served_together(db, [port], *extra, env=env) as (base,):
+        yield base
+
+
+@contextmanager
+def served_together(
+    db: str, ports: list[int], *extra: str, env: dict[str, str] | None = None
+) -> Iterator[list[str]]:
+    """``leadgate serve`` processes on ``ports`` sharing the store ``db``, all started before
+    waiting for the first (their start-ups, ~1.5 CPU-s of imports each, overlap); yields their
+    base URLs once each answers on its own port. Stopped with SIGTERM afterwards."""
     import os
     import subprocess
     import sys
 
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for port in ports:
+            cmd = [sys.executable, "-m", "leadgate", "serve", "--db", db, "--port", str(port),
+                   "--tick-seconds", "0", "--log-level", "warning", *extra]  # fmt: skip
+            procs.append(
+                subprocess.Popen(
+                    cmd,
+                    env={**os.environ, **(env or {})},
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        for proc, port in zip(procs, ports, strict=True):
+            _wait_serving(proc, port)
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+            if proc.stdout:
+                proc.stdout.close()
+
+
+def _wait_serving(proc: Any, port: int) -> None:
+    """Until ``proc`` answers ``/healthz`` on ``port`` from a socket of its own (another
+    server on the port would answer too; ours would then fail to bind and exit)."""
     import httpx
 
-    cmd = [sys.executable, "-m", "leadgate", "serve", "--db", db, "--port", str(port),
-           "--tick-seconds", "0", "--log-level", "warning", *extra]  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                raise RuntimeError(f"leadgate serve exited: {out}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("leadgate serve did not come up")
-            time.sleep(0.1)
-        time.sleep(0.3)  # a server that could not bind the port exits: another one answered
+    def exited() -> RuntimeError:
+        out = proc.stdout.read().decode() if proc.stdout else ""
+        return RuntimeError(f"leadgate serve exited: {out}")
+
+    deadline = time.monotonic() + 60
+    while True:
         if proc.poll() is not None:
-            out = proc.stdout.read().decode() if proc.stdout else ""
-            raise RuntimeError(f"leadgate serve exited: {out}")
-        yield base
-    finally:
-        proc.terminate()
+            raise exited()
         try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        if proc.stdout:
-            proc.stdout.close()
+            answered = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            answered = False
+        if answered:
+            owner = _listens(proc.pid, port)
+            if owner is None:  # no /proc to tell: give a server that could not bind time to exit
+                time.sleep(0.3)
+                if proc.poll() is not None:
+                    raise exited()
+                return
+            if owner:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError("leadgate serve did not come up")
+        time.sleep(0.1)
+
+
+def _listens(pid: int, port: int) -> bool | None:
+    """Whether process ``pid`` holds the socket listening on loopback ``port`` (Linux's /proc;
+    None where there is none)."""
+    import os
+    from pathlib import Path
+
+    try:
+        rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return None
+    # Columns: sl, local address (hex ip:port), remote, state (0A: LISTEN), ..., inode (10th).
+    sockets = {
+        f"socket:[{r[9]}]" for r in rows if r[3] == "0A" and int(r[1].split(":")[1], 16) == port
+    }
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in sockets:
+                return True
+        except OSError:
+            continue
+    return False

@@ -213,6 +213,8 @@ def test_workers_share_one_port_and_stop_together(store_url: str) -> None:
             proc.stdout.close()
     for pid in workers:
         assert not os.path.exists(f"/proc/{pid}")  # stopped, and reaped by the parent
+    if "postgresql" in store_url:
+        return  # the refusal below comes before the store is opened: checked once, on SQLite
     refused = subprocess.run(
         [sys.executable, "-m", "leadgate", "serve", "--db", store_url, "--workers", "0"],
         capture_output=True, text=True, timeout=60,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,9 +36,17 @@ def hubspot(monkeypatch: pytest.MonkeyPatch) -> Iterator[HubSpotStandIn]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def salesforce_tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, Path]:
+    """One self-signed certificate for the run (an RSA key costs ~0.4 CPU-s to make)."""
+    return tls_context(tmp_path_factory.mktemp("salesforce-tls"))
+
+
 @pytest.fixture
-def salesforce(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SalesforceStandIn]:
-    ctx, cert = tls_context(tmp_path)
+def salesforce(
+    monkeypatch: pytest.MonkeyPatch, salesforce_tls: tuple[ssl.SSLContext, Path]
+) -> Iterator[SalesforceStandIn]:
+    ctx, cert = salesforce_tls
     server = SalesforceStandIn(_free_port())
     server.start(ctx)
     monkeypatch.setenv("LEADGATE_SALESFORCE_INSTANCE_URL", server.instance_url)

@@ -88,7 +88,11 @@ class StandIn:
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         if context is not None:
             self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A short poll: ``shutdown`` waits for the loop's next poll (0.5 s by default, in every
+        # test's teardown).
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def stop(self) -> None:
         if self.server is not None:

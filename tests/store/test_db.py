@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from leadgate.store import Store, StoreError, open_store, resolve_db_url
 from leadgate.store.db import MIGRATIONS, SCHEMA_HEAD
 from leadgate.store.schema import metadata
+from store_helpers import BACKENDS, temp_store_url
 
 
 def test_default_url_is_the_sqlite_file_in_the_current_directory(
@@ -111,6 +112,46 @@ def test_migrations_create_exactly_the_schema_module(store: Store) -> None:
     # SQLite's lead search index (an FTS5 table and its shadow tables, migration
     # 0002_web) is kept by triggers, outside the schema module.
     assert [d for d in diffs if not _search_index(d)] == []
+
+
+def _described(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Everything a migration makes in a store: objects and their definitions, the version."""
+    with open_store(url) as s, s.read() as conn:
+        version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        if s.dialect == "sqlite":
+            objects = conn.exec_driver_sql("SELECT type, name, tbl_name, sql FROM sqlite_master")
+            return {"objects": sorted(map(tuple, objects)), "version": list(map(tuple, version))}
+        queries = {
+            "columns": "SELECT table_name, column_name, data_type, is_nullable, column_default"
+            " FROM information_schema.columns WHERE table_schema = current_schema()",
+            "constraints": "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)"
+            " FROM pg_constraint c WHERE c.connamespace = current_schema()::regnamespace",
+            "indexes": "SELECT tablename, indexname, replace(indexdef, current_schema() || '.', '')"
+            " FROM pg_indexes WHERE schemaname = current_schema()",
+            "triggers": "SELECT event_object_table, trigger_name, action_statement"
+            " FROM information_schema.triggers WHERE trigger_schema = current_schema()",
+            "functions": "SELECT p.proname, p.prosrc FROM pg_proc p"
+            " WHERE p.pronamespace = current_schema()::regnamespace",
+            "sequences": "SELECT sequence_name FROM information_schema.sequences"
+            " WHERE sequence_schema = current_schema()",
+        }
+        found = {k: sorted(map(tuple, conn.exec_driver_sql(q))) for k, q in queries.items()}
+        return {**found, "version": list(map(tuple, version))}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_test_store_equals_one_open_store_migrates(backend: str, tmp_path: Path) -> None:
+    # Tests' stores start from a copy (SQLite) or a replay (PostgreSQL) of one migration a
+    # process (tests/store_helpers.py): they must be the store a user's first open makes.
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "fresh").mkdir()
+    with (
+        temp_store_url(backend, tmp_path / "copy") as copied,
+        temp_store_url(backend, tmp_path / "fresh", migrated=False) as fresh,
+    ):
+        made = _described(copied)
+        assert made["version"] == [(SCHEMA_HEAD,)]
+        assert made == _described(fresh)
 
 
 def _search_index(diff: object) -> bool:

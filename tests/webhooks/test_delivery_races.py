@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from api_helpers import bearer, port_in, receiver, served
+from api_helpers import bearer, port_in, receiver, served_together
 from leadgate.api.keys import create_key
 from leadgate.engine import Event
 from leadgate.service import publish_model
@@ -71,11 +71,7 @@ def _race(store_url: str, bulk: Callable[[str, str], None], expected_mqls: int) 
         first = port_in(18100, 18149)
         second = port_in(first + 1, 18199)
         fast = ("--webhook-backoff", "0.2")
-        with (
-            receiver() as rx,
-            served(store_url, first, *fast) as a,
-            served(store_url, second, *fast) as b,
-        ):
+        with receiver() as rx, served_together(store_url, [first, second], *fast) as (a, b):
             httpx.post(
                 f"{a}/v1/webhooks", json={"url": rx.url, "secret": SECRET}, headers=bearer(admin)
             ).raise_for_status()
