@@ -11,13 +11,14 @@ leads only) scored at the same ``as_of``, its account-level events. The lifecycl
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import BindParameter, Connection, bindparam, func, insert, select, update
 
+from leadgate.engine import Score
 from leadgate.engine.accounts_compile import compile_accounts
 from leadgate.engine.accounts_ir import AccountPlan
 from leadgate.engine.accounts_python import ScoredLead, score_account
@@ -37,7 +38,7 @@ from leadgate.lifecycle.sla import sla_due_at, sla_hours_of, sla_state
 from leadgate.model import parse_model
 from leadgate.service.account_events import insert_account_events, lock_accounts
 from leadgate.service.models import active_model
-from leadgate.service.rescore import ActiveModel, Scorer, profile_of, score_rows
+from leadgate.service.rescore import ActiveModel, profile_of, score_rows
 from leadgate.service.shapes import AccountState as AccountState  # its home before
 from leadgate.store.db import Store
 from leadgate.store.history import LeadRow, lead_select
@@ -160,6 +161,37 @@ def _account_events(conn: Connection, ids: Sequence[str] | None) -> dict[str, li
     return out
 
 
+# The scored leads of accounts: (account id, profile, score) of each primary, not erased lead of
+# the accounts in ``accts`` (by id, with their attributes; ``account_ids``: None when ``accts`` is
+# every stored account) at ``as_of``.
+Members = Callable[
+    [Connection, ActiveModel, Sequence[str] | None, Mapping[str, Mapping[str, Any]], datetime],
+    list[tuple[str, dict[str, Any], Score]],
+]
+
+
+def stored_members(
+    conn: Connection,
+    model: ActiveModel,
+    account_ids: Sequence[str] | None,
+    accts: Mapping[str, Mapping[str, Any]],
+    as_of: datetime,
+) -> list[tuple[str, dict[str, Any], Score]]:
+    """``Members`` from the leads as stored: their rows, scored from their events
+    (``score_rows``)."""
+    rows = [
+        LeadRow(**row._mapping)
+        for row in conn.execute(*_select(_ALL_MEMBERS, _SOME_MEMBERS, account_ids))
+    ]
+    rows = [r for r in rows if r.account_id in accts]
+    scores = score_rows(conn, model, rows, as_of)
+    return [
+        (r.account_id, profile_of(r, accts[r.account_id]), s)
+        for r, s in zip(rows, scores, strict=True)
+        if r.account_id is not None
+    ]
+
+
 def score_store_accounts(
     conn: Connection,
     store: Store,
@@ -167,27 +199,20 @@ def score_store_accounts(
     account_ids: Sequence[str] | None = None,
     *,
     model: ActiveModel | None = None,
-    scorer: Scorer | None = None,
+    members: Members = stored_members,
 ) -> list[AccountScore]:
     """Every stored account's score at ``as_of`` (leads as stored, canonical and not erased);
     ``account_ids``: those accounts only (reading their leads and events alone). ``model``: the
-    published model when the caller has it; ``scorer``: what scores the leads (default
-    ``score_rows``; the live path passes the leads' incremental states)."""
+    published model when the caller has it; ``members``: what reads and scores the accounts'
+    leads (the live path scores them from their incremental states)."""
     model = model or active_model(conn, store)
     plan = _plan(conn, store, model)
     assert model is not None
     q = _select(_ALL_ACCOUNTS, _SOME_ACCOUNTS, account_ids)
     accts = {r.account_id: dict(r.attrs) for r in conn.execute(*q)}
-    rows = [
-        LeadRow(**row._mapping)
-        for row in conn.execute(*_select(_ALL_MEMBERS, _SOME_MEMBERS, account_ids))
-    ]
-    rows = [r for r in rows if r.account_id in accts]
-    scores = (scorer or score_rows)(conn, model, rows, as_of)
     by_account: dict[str, list[ScoredLead]] = defaultdict(list)
-    for r, s in zip(rows, scores, strict=True):
-        assert r.account_id is not None
-        by_account[r.account_id].append(ScoredLead.of(profile_of(r, accts[r.account_id]), s))
+    for account_id, profile, score in members(conn, model, account_ids, accts, as_of):
+        by_account[account_id].append(ScoredLead.of(profile, score))
     evs = _account_events(conn, account_ids)
     return [
         score_account(plan, {**attrs, "account_id": aid}, evs.get(aid, ()), by_account[aid], as_of, aid)
@@ -225,10 +250,10 @@ def rescore_accounts_in(
     *,
     actor: str = SYSTEM,
     model: ActiveModel | None = None,
-    scorer: Scorer | None = None,
+    members: Members = stored_members,
 ) -> AccountsReport:
     """``rescore_accounts`` inside the caller's transaction, for ``account_ids`` (None: all);
-    ``model`` and ``scorer`` as ``score_store_accounts``'s.
+    ``model`` and ``members`` as ``score_store_accounts``'s.
 
     A new MQA records its cycle in ``mqa_cycles`` (``handoff``: the account is ABM, so this MQA
     is its hand-off to sales; ``qualified_by`` "mqa") and queues the ``account.mqa`` message.
@@ -239,7 +264,7 @@ def rescore_accounts_in(
     plan = _plan(conn, store, model)
     policy = plan.lead.segments[-1].policy
     sla_hours = sla_hours_of(policy.sla_hours)
-    scores = score_store_accounts(conn, store, as_of, account_ids, model=model, scorer=scorer)
+    scores = score_store_accounts(conn, store, as_of, account_ids, model=model, members=members)
     sq = _select(_ALL_STATES, _SOME_STATES, account_ids)
     states = {r.account_id: r for r in conn.execute(*sq)}
     for s in scores:

@@ -77,7 +77,19 @@ class ActiveModel:
         return {"name": self.name, "version": self.version, "hash": self.hash}
 
 
-def profile_of(lead: LeadRow, account: Mapping[str, Any] | None) -> dict[str, Any]:
+class Profiled(Protocol):
+    """What a lead's profile is made of: a ``LeadRow``, or a lead read for its account's score
+    alone (``store.account_members.Member``)."""
+
+    @property
+    def lead_id(self) -> str: ...
+    @property
+    def attrs(self) -> dict[str, Any]: ...
+    @property
+    def account_id(self) -> str | None: ...
+
+
+def profile_of(lead: Profiled, account: Mapping[str, Any] | None) -> dict[str, Any]:
     """The profile the engine sees: the lead's attributes, its account's as ``account.<attr>``."""
     profile = with_account(dict(lead.attrs), account)  # io/account_join.py: the one merge
     profile["lead_id"] = lead.lead_id
