@@ -329,14 +329,27 @@ def rescore_accounts_if_any(store: Store, as_of: datetime) -> AccountsReport | N
     return rescore_accounts(store, as_of)
 
 
+# The reads of an account's answer, built once: ``GET /v1/accounts/{id}`` follows every event in
+# the account path, and building the statements cost as much as running them.
+_ID: BindParameter[Any] = bindparam("id")
+_STATE_OF = select(account_states).where(account_states.c.account_id == _ID)
+_ACCOUNT_EXISTS = select(func.count()).select_from(accounts).where(accounts.c.account_id == _ID)
+_MEMBERS_OF = (
+    select(leads.c.lead_id, leads.c.stage, leads.c.score_total, leads.c.qualifies)
+    .where(leads.c.account_id == _ID, leads.c.duplicate_of.is_(None))
+    .order_by(leads.c.lead_id)
+)
+_MOVES_OF = (
+    select(account_transitions)
+    .where(account_transitions.c.account_id == _ID)
+    .order_by(account_transitions.c.id)
+)
+
+
 def _state(conn: Connection, account_id: str) -> Any:
-    row = conn.execute(
-        select(account_states).where(account_states.c.account_id == account_id)
-    ).first()
+    row = conn.execute(_STATE_OF, {"id": account_id}).first()
     if row is None:
-        exists = conn.execute(
-            select(func.count()).select_from(accounts).where(accounts.c.account_id == account_id)
-        ).scalar_one()
+        exists = conn.execute(_ACCOUNT_EXISTS, {"id": account_id}).scalar_one()
         if not exists:
             raise NotFoundError(f"no account '{account_id}'")
     return row
@@ -350,16 +363,8 @@ def get_account(store: Store, account_id: str) -> AccountView:
     """
     with store.read() as conn:
         row = _state(conn, account_id)
-        member_rows = conn.execute(
-            select(leads.c.lead_id, leads.c.stage, leads.c.score_total, leads.c.qualifies)
-            .where(leads.c.account_id == account_id, leads.c.duplicate_of.is_(None))
-            .order_by(leads.c.lead_id)
-        ).all()
-        moves = conn.execute(
-            select(account_transitions)
-            .where(account_transitions.c.account_id == account_id)
-            .order_by(account_transitions.c.id)
-        ).all()
+        member_rows = conn.execute(_MEMBERS_OF, {"id": account_id}).all()
+        moves = conn.execute(_MOVES_OF, {"id": account_id}).all()
     if row is None:
         return AccountView(account_id=account_id, stage=TARGET)
     roles: dict[str, str] = {}
