@@ -16,7 +16,18 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import BindParameter, Connection, bindparam, func, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    String,
+    Text,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 
 from leadgate.engine import Score
 from leadgate.engine.accounts_compile import compile_accounts
@@ -38,7 +49,13 @@ from leadgate.lifecycle.sla import sla_due_at, sla_hours_of, sla_state
 from leadgate.model import parse_model
 from leadgate.service.account_events import insert_account_events, lock_accounts
 from leadgate.service.models import active_model
-from leadgate.service.rescore import ActiveModel, profile_of, score_rows
+from leadgate.service.rescore import (
+    ActiveModel,
+    profile_of,
+    score_rows,
+    stored_properties,
+    stored_timestamp,
+)
 from leadgate.service.shapes import AccountState as AccountState  # its home before
 from leadgate.store.db import Store
 from leadgate.store.history import LeadRow, lead_select
@@ -140,10 +157,22 @@ _ALL_MEMBERS = lead_select().where(
     leads.c.account_id.is_not(None), leads.c.duplicate_of.is_(None), leads.c.erased_at.is_(None)
 )
 _SOME_MEMBERS = _ALL_MEMBERS.where(leads.c.account_id.in_(_IDS))
-_ALL_ACCOUNT_EVENTS = select(account_events)
-_SOME_ACCOUNT_EVENTS = _ALL_ACCOUNT_EVENTS.where(account_events.c.account_id.in_(_IDS))
-_ALL_STATES = select(account_states)
-_SOME_STATES = _ALL_STATES.where(account_states.c.account_id.in_(_IDS))
+_AE = account_events.c
+# Read raw (no per-row type processing: the timestamps as SQLite's text, the properties as JSON
+# text decoded lazily), as ``rescore.events_of`` reads lead events.
+_ALL_ACCOUNT_EVENTS = {
+    dialect: select(
+        _AE.account_id, _AE.type, type_coerce(_AE.timestamp, String) if raw_ts else _AE.timestamp,
+        _AE.event_id, type_coerce(_AE.properties, Text),
+    )
+    for dialect, raw_ts in (("sqlite", True), ("postgresql", False))
+}  # fmt: skip
+_SOME_ACCOUNT_EVENTS = {
+    dialect: q.where(_AE.account_id.in_(_IDS)) for dialect, q in _ALL_ACCOUNT_EVENTS.items()
+}
+# What a re-score reads of the stored state: not the score and explanation (JSON, the largest).
+_ALL_STAGES = select(account_states.c.account_id, account_states.c.stage, account_states.c.cycle)
+_SOME_STAGES = _ALL_STAGES.where(account_states.c.account_id.in_(_IDS))
 _UPDATE_STATE = update(account_states).where(account_states.c.account_id == bindparam("b_id"))
 
 
@@ -154,9 +183,11 @@ def _select(every: Any, some: Any, ids: Sequence[str] | None) -> tuple[Any, dict
 
 def _account_events(conn: Connection, ids: Sequence[str] | None) -> dict[str, list[Event]]:
     out: dict[str, list[Event]] = defaultdict(list)
-    for row in conn.execute(*_select(_ALL_ACCOUNT_EVENTS, _SOME_ACCOUNT_EVENTS, ids)):
-        out[row.account_id].append(
-            Event(row.account_id, row.type, as_utc(row.timestamp), row.event_id, row.properties)
+    name = conn.dialect.name
+    q = _select(_ALL_ACCOUNT_EVENTS[name], _SOME_ACCOUNT_EVENTS[name], ids)
+    for account_id, type_, ts, event_id, props in conn.execute(*q):
+        out[account_id].append(
+            Event(account_id, type_, stored_timestamp(ts), event_id, stored_properties(props))
         )
     return out
 
@@ -265,7 +296,7 @@ def rescore_accounts_in(
     policy = plan.lead.segments[-1].policy
     sla_hours = sla_hours_of(policy.sla_hours)
     scores = score_store_accounts(conn, store, as_of, account_ids, model=model, members=members)
-    sq = _select(_ALL_STATES, _SOME_STATES, account_ids)
+    sq = _select(_ALL_STAGES, _SOME_STAGES, account_ids)
     states = {r.account_id: r for r in conn.execute(*sq)}
     for s in scores:
         record = s.to_record()
