@@ -23,6 +23,11 @@ source tree at DIR (e.g. an export of main's ``src``) over a copy of the same se
 ``--rounds`` alternates baseline and this tree (ABAB...) so both see the same machine load, and
 the latencies of all rounds are pooled and printed side by side with their ratio.
 
+``--warm``: every lead's incremental state is built before the load (``lead_state``), as on a
+server that has seen its leads' events since the last bulk load; without it (the default), the
+load starts from a freshly loaded store, where the first event of an account rebuilds its leads'
+states from their events.
+
 ``--profile FILE``: run the account path in-process under cProfile instead (one client, the
 library calls the API makes) and write the stats to FILE.
 """
@@ -87,6 +92,25 @@ def _seed(db: str, n_leads: int, work: Path) -> tuple[dict[str, str], list[tuple
     print(f"seeded {len(pairs):,} leads in accounts ({per:.1f} per account), "
           f"{data.n_events:,} events ({db})", flush=True)  # fmt: skip
     return keys, pairs
+
+
+def _warm(db: str) -> None:
+    """Build every primary lead's incremental state, as the live path would at its first event."""
+    from leadgate.service.lead_state import score_from_states
+    from leadgate.service.models import active_model
+    from leadgate.store import open_store
+    from leadgate.store.history import LeadRow, lead_select
+    from leadgate.store.schema import leads
+
+    store = open_store(db)
+    with store.write() as conn:
+        model = active_model(conn, store)
+        assert model is not None
+        query = lead_select().where(leads.c.duplicate_of.is_(None))
+        rows = [LeadRow(**row._mapping) for row in conn.execute(query)]
+        score_from_states(conn, model, rows, datetime.now(UTC), {})
+    store.close()
+    print(f"warm: {len(rows):,} leads' incremental states built", flush=True)
 
 
 def _post(token: str, body: dict[str, Any]) -> bytes:
@@ -269,6 +293,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--port", type=int, default=18200)
     parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
+    parser.add_argument("--warm", action="store_true", help="build the leads' states first")
     parser.add_argument("--profile", help="profile the account path in-process into this file")
     parser.add_argument("--baseline-src", help="a leadgate src tree to compare with, same run")
     parser.add_argument("--rounds", type=int, default=2, help="with --baseline-src: ABAB rounds")
@@ -277,6 +302,8 @@ def main() -> None:
         work = Path(tmp)
         db = str(work / "bench.db")
         keys, pairs = _seed(db, args.leads, work)
+        if args.warm:
+            _warm(db)
         if args.profile:
             _profile(db, pairs, args.profile, 200)
             return
