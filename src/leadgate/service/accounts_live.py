@@ -15,6 +15,12 @@ Everything is read per account (its leads by the ``account_id`` index, their eve
 events), so the cost is that of the account, not of the store. Scores are a pure function of the
 stored data at ``as_of``, so a sequence of single writes leaves the store as one bulk load and
 a full re-score do (tests/accounts/test_accounts_live.py).
+
+Without ``scope: account`` measures an event changes only its own lead's score: the account's
+other leads are not re-scored as leads (their rows are not written), only evaluated for the
+account's roll-ups, from their incremental states read with them in one statement
+(``store/account_members.py``); a state with nothing new folded in is not written back. The
+answer is the full re-score's (tests/accounts/test_accounts_live_states.py, issue #15 "Speed").
 """
 
 from __future__ import annotations
