@@ -95,9 +95,11 @@ def _seed(db: str, n_leads: int, work: Path) -> tuple[dict[str, str], list[tuple
 
 
 def _warm(db: str) -> None:
-    """Build every primary lead's incremental state, as the live path would at its first event."""
-    from leadgate.service.lead_state import score_from_states
+    """Build every primary lead's incremental state, as the live path would at its first event
+    (the profile with its account's attributes, as ``ingest_events`` reads it)."""
+    from leadgate.service.lead_state import score_with_states
     from leadgate.service.models import active_model
+    from leadgate.service.rescore import load_accounts
     from leadgate.store import open_store
     from leadgate.store.history import LeadRow, lead_select
     from leadgate.store.schema import leads
@@ -108,7 +110,8 @@ def _warm(db: str) -> None:
         assert model is not None
         query = lead_select().where(leads.c.duplicate_of.is_(None))
         rows = [LeadRow(**row._mapping) for row in conn.execute(query)]
-        score_from_states(conn, model, rows, datetime.now(UTC), {})
+        accts = load_accounts(conn, (r.account_id for r in rows))
+        score_with_states(conn, model, rows, datetime.now(UTC), {}, {}, accts)
     store.close()
     print(f"warm: {len(rows):,} leads' incremental states built", flush=True)
 
@@ -208,6 +211,10 @@ def _profile(db: str, pairs: list[tuple[str, str]], out: str, n: int) -> None:
     rng = random.Random(2)
     now = datetime.now(UTC)
     calls = [rng.choice(pairs) for _ in range(n)]
+    for i, (lead, account) in enumerate(rng.choice(pairs) for _ in range(20)):
+        # Not measured: the first calls parse and compile the model, fill statement caches.
+        ingest_events(store, [Event(lead, "page_view", now, f"first-{i}", {})], now)
+        get_account(store, account)
     for label, hook in (("with", None), ("without", "off")):
         # The same events with the account path (follow_accounts) and without it: its share.
         import leadgate.service.ingest_live as live  # where ingest_events calls it
