@@ -11,13 +11,25 @@ leads only) scored at the same ``as_of``, its account-level events. The lifecycl
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import BindParameter, Connection, bindparam, func, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    String,
+    Text,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 
+from leadgate.engine import Score
 from leadgate.engine.accounts_compile import compile_accounts
 from leadgate.engine.accounts_ir import AccountPlan
 from leadgate.engine.accounts_python import ScoredLead, score_account
@@ -37,7 +49,13 @@ from leadgate.lifecycle.sla import sla_due_at, sla_hours_of, sla_state
 from leadgate.model import parse_model
 from leadgate.service.account_events import insert_account_events, lock_accounts
 from leadgate.service.models import active_model
-from leadgate.service.rescore import ActiveModel, Scorer, profile_of, score_rows
+from leadgate.service.rescore import (
+    ActiveModel,
+    profile_of,
+    score_rows,
+    stored_properties,
+    stored_timestamp,
+)
 from leadgate.service.shapes import AccountState as AccountState  # its home before
 from leadgate.store.db import Store
 from leadgate.store.history import LeadRow, lead_select
@@ -139,10 +157,22 @@ _ALL_MEMBERS = lead_select().where(
     leads.c.account_id.is_not(None), leads.c.duplicate_of.is_(None), leads.c.erased_at.is_(None)
 )
 _SOME_MEMBERS = _ALL_MEMBERS.where(leads.c.account_id.in_(_IDS))
-_ALL_ACCOUNT_EVENTS = select(account_events)
-_SOME_ACCOUNT_EVENTS = _ALL_ACCOUNT_EVENTS.where(account_events.c.account_id.in_(_IDS))
-_ALL_STATES = select(account_states)
-_SOME_STATES = _ALL_STATES.where(account_states.c.account_id.in_(_IDS))
+_AE = account_events.c
+# Read raw (no per-row type processing: the timestamps as SQLite's text, the properties as JSON
+# text decoded lazily), as ``rescore.events_of`` reads lead events.
+_ALL_ACCOUNT_EVENTS = {
+    dialect: select(
+        _AE.account_id, _AE.type, type_coerce(_AE.timestamp, String) if raw_ts else _AE.timestamp,
+        _AE.event_id, type_coerce(_AE.properties, Text),
+    )
+    for dialect, raw_ts in (("sqlite", True), ("postgresql", False))
+}  # fmt: skip
+_SOME_ACCOUNT_EVENTS = {
+    dialect: q.where(_AE.account_id.in_(_IDS)) for dialect, q in _ALL_ACCOUNT_EVENTS.items()
+}
+# What a re-score reads of the stored state: not the score and explanation (JSON, the largest).
+_ALL_STAGES = select(account_states.c.account_id, account_states.c.stage, account_states.c.cycle)
+_SOME_STAGES = _ALL_STAGES.where(account_states.c.account_id.in_(_IDS))
 _UPDATE_STATE = update(account_states).where(account_states.c.account_id == bindparam("b_id"))
 
 
@@ -153,11 +183,44 @@ def _select(every: Any, some: Any, ids: Sequence[str] | None) -> tuple[Any, dict
 
 def _account_events(conn: Connection, ids: Sequence[str] | None) -> dict[str, list[Event]]:
     out: dict[str, list[Event]] = defaultdict(list)
-    for row in conn.execute(*_select(_ALL_ACCOUNT_EVENTS, _SOME_ACCOUNT_EVENTS, ids)):
-        out[row.account_id].append(
-            Event(row.account_id, row.type, as_utc(row.timestamp), row.event_id, row.properties)
+    name = conn.dialect.name
+    q = _select(_ALL_ACCOUNT_EVENTS[name], _SOME_ACCOUNT_EVENTS[name], ids)
+    for account_id, type_, ts, event_id, props in conn.execute(*q):
+        out[account_id].append(
+            Event(account_id, type_, stored_timestamp(ts), event_id, stored_properties(props))
         )
     return out
+
+
+# The scored leads of accounts: (account id, profile, score) of each primary, not erased lead of
+# the accounts in ``accts`` (by id, with their attributes; ``account_ids``: None when ``accts`` is
+# every stored account) at ``as_of``.
+Members = Callable[
+    [Connection, ActiveModel, Sequence[str] | None, Mapping[str, Mapping[str, Any]], datetime],
+    list[tuple[str, dict[str, Any], Score]],
+]
+
+
+def stored_members(
+    conn: Connection,
+    model: ActiveModel,
+    account_ids: Sequence[str] | None,
+    accts: Mapping[str, Mapping[str, Any]],
+    as_of: datetime,
+) -> list[tuple[str, dict[str, Any], Score]]:
+    """``Members`` from the leads as stored: their rows, scored from their events
+    (``score_rows``)."""
+    rows = [
+        LeadRow(**row._mapping)
+        for row in conn.execute(*_select(_ALL_MEMBERS, _SOME_MEMBERS, account_ids))
+    ]
+    rows = [r for r in rows if r.account_id in accts]
+    scores = score_rows(conn, model, rows, as_of)
+    return [
+        (r.account_id, profile_of(r, accts[r.account_id]), s)
+        for r, s in zip(rows, scores, strict=True)
+        if r.account_id is not None
+    ]
 
 
 def score_store_accounts(
@@ -167,27 +230,20 @@ def score_store_accounts(
     account_ids: Sequence[str] | None = None,
     *,
     model: ActiveModel | None = None,
-    scorer: Scorer | None = None,
+    members: Members = stored_members,
 ) -> list[AccountScore]:
     """Every stored account's score at ``as_of`` (leads as stored, canonical and not erased);
     ``account_ids``: those accounts only (reading their leads and events alone). ``model``: the
-    published model when the caller has it; ``scorer``: what scores the leads (default
-    ``score_rows``; the live path passes the leads' incremental states)."""
+    published model when the caller has it; ``members``: what reads and scores the accounts'
+    leads (the live path scores them from their incremental states)."""
     model = model or active_model(conn, store)
     plan = _plan(conn, store, model)
     assert model is not None
     q = _select(_ALL_ACCOUNTS, _SOME_ACCOUNTS, account_ids)
     accts = {r.account_id: dict(r.attrs) for r in conn.execute(*q)}
-    rows = [
-        LeadRow(**row._mapping)
-        for row in conn.execute(*_select(_ALL_MEMBERS, _SOME_MEMBERS, account_ids))
-    ]
-    rows = [r for r in rows if r.account_id in accts]
-    scores = (scorer or score_rows)(conn, model, rows, as_of)
     by_account: dict[str, list[ScoredLead]] = defaultdict(list)
-    for r, s in zip(rows, scores, strict=True):
-        assert r.account_id is not None
-        by_account[r.account_id].append(ScoredLead.of(profile_of(r, accts[r.account_id]), s))
+    for account_id, profile, score in members(conn, model, account_ids, accts, as_of):
+        by_account[account_id].append(ScoredLead.of(profile, score))
     evs = _account_events(conn, account_ids)
     return [
         score_account(plan, {**attrs, "account_id": aid}, evs.get(aid, ()), by_account[aid], as_of, aid)
@@ -225,10 +281,10 @@ def rescore_accounts_in(
     *,
     actor: str = SYSTEM,
     model: ActiveModel | None = None,
-    scorer: Scorer | None = None,
+    members: Members = stored_members,
 ) -> AccountsReport:
     """``rescore_accounts`` inside the caller's transaction, for ``account_ids`` (None: all);
-    ``model`` and ``scorer`` as ``score_store_accounts``'s.
+    ``model`` and ``members`` as ``score_store_accounts``'s.
 
     A new MQA records its cycle in ``mqa_cycles`` (``handoff``: the account is ABM, so this MQA
     is its hand-off to sales; ``qualified_by`` "mqa") and queues the ``account.mqa`` message.
@@ -239,8 +295,8 @@ def rescore_accounts_in(
     plan = _plan(conn, store, model)
     policy = plan.lead.segments[-1].policy
     sla_hours = sla_hours_of(policy.sla_hours)
-    scores = score_store_accounts(conn, store, as_of, account_ids, model=model, scorer=scorer)
-    sq = _select(_ALL_STATES, _SOME_STATES, account_ids)
+    scores = score_store_accounts(conn, store, as_of, account_ids, model=model, members=members)
+    sq = _select(_ALL_STAGES, _SOME_STAGES, account_ids)
     states = {r.account_id: r for r in conn.execute(*sq)}
     for s in scores:
         record = s.to_record()
@@ -304,14 +360,27 @@ def rescore_accounts_if_any(store: Store, as_of: datetime) -> AccountsReport | N
     return rescore_accounts(store, as_of)
 
 
+# The reads of an account's answer, built once: ``GET /v1/accounts/{id}`` follows every event in
+# the account path, and building the statements cost as much as running them.
+_ID: BindParameter[Any] = bindparam("id")
+_STATE_OF = select(account_states).where(account_states.c.account_id == _ID)
+_ACCOUNT_EXISTS = select(func.count()).select_from(accounts).where(accounts.c.account_id == _ID)
+_MEMBERS_OF = (
+    select(leads.c.lead_id, leads.c.stage, leads.c.score_total, leads.c.qualifies)
+    .where(leads.c.account_id == _ID, leads.c.duplicate_of.is_(None))
+    .order_by(leads.c.lead_id)
+)
+_MOVES_OF = (
+    select(account_transitions)
+    .where(account_transitions.c.account_id == _ID)
+    .order_by(account_transitions.c.id)
+)
+
+
 def _state(conn: Connection, account_id: str) -> Any:
-    row = conn.execute(
-        select(account_states).where(account_states.c.account_id == account_id)
-    ).first()
+    row = conn.execute(_STATE_OF, {"id": account_id}).first()
     if row is None:
-        exists = conn.execute(
-            select(func.count()).select_from(accounts).where(accounts.c.account_id == account_id)
-        ).scalar_one()
+        exists = conn.execute(_ACCOUNT_EXISTS, {"id": account_id}).scalar_one()
         if not exists:
             raise NotFoundError(f"no account '{account_id}'")
     return row
@@ -325,16 +394,8 @@ def get_account(store: Store, account_id: str) -> AccountView:
     """
     with store.read() as conn:
         row = _state(conn, account_id)
-        member_rows = conn.execute(
-            select(leads.c.lead_id, leads.c.stage, leads.c.score_total, leads.c.qualifies)
-            .where(leads.c.account_id == account_id, leads.c.duplicate_of.is_(None))
-            .order_by(leads.c.lead_id)
-        ).all()
-        moves = conn.execute(
-            select(account_transitions)
-            .where(account_transitions.c.account_id == account_id)
-            .order_by(account_transitions.c.id)
-        ).all()
+        member_rows = conn.execute(_MEMBERS_OF, {"id": account_id}).all()
+        moves = conn.execute(_MOVES_OF, {"id": account_id}).all()
     if row is None:
         return AccountView(account_id=account_id, stage=TARGET)
     roles: dict[str, str] = {}

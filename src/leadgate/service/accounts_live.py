@@ -15,6 +15,12 @@ Everything is read per account (its leads by the ``account_id`` index, their eve
 events), so the cost is that of the account, not of the store. Scores are a pure function of the
 stored data at ``as_of``, so a sequence of single writes leaves the store as one bulk load and
 a full re-score do (tests/accounts/test_accounts_live.py).
+
+Without ``scope: account`` measures an event changes only its own lead's score: the account's
+other leads are not re-scored as leads (their rows are not written), only evaluated for the
+account's roll-ups, from their incremental states read with them in one statement
+(``store/account_members.py``); a state with nothing new folded in is not written back. The
+answer is the full re-score's (tests/accounts/test_accounts_live_states.py, issue #15 "Speed").
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from leadgate.engine import Score
+from leadgate.engine import incremental as inc
 from leadgate.engine.event import Event
 from leadgate.engine.python import reads_accounts
 from leadgate.errors import IngestError
@@ -36,13 +43,13 @@ from leadgate.service.account_events import (
     lock_accounts,
     unknown_accounts,
 )
-from leadgate.service.accounts import has_accounts, rescore_accounts_in
-from leadgate.service.lead_state import score_from_states
+from leadgate.service.accounts import Members, has_accounts, rescore_accounts_in, stored_members
+from leadgate.service.lead_state import score_profiled
 from leadgate.service.models import active_model
-from leadgate.service.rescore import ActiveModel, Scorer, rescore
+from leadgate.service.rescore import ActiveModel, profile_of, rescore
 from leadgate.service.shapes import AccountState
+from leadgate.store.account_members import read_members
 from leadgate.store.db import Store
-from leadgate.store.history import LeadRow
 from leadgate.store.ingest import ROW_LOCKS, leads_of_accounts
 from leadgate.store.schema import account_states, leads
 
@@ -149,23 +156,33 @@ def follow_accounts(
         # list longer than a statement may bind).
         which = touched if len(touched) <= CHUNK else None
         rescore_accounts_in(
-            conn, store, as_of, which, actor=actor, model=model, scorer=_from_states(known or {})
+            conn, store, as_of, which, actor=actor, model=model, members=_from_states(known or {})
         )
     return account_states_of(conn, answer)
 
 
-def _from_states(known: Mapping[str, Score]) -> Scorer:
-    """Scores of an account's leads: ``known`` ones as given, the others from their states."""
+def _from_states(known: Mapping[str, Score]) -> Members:
+    """The accounts' leads (``service.accounts.Members``) read with their states in one
+    statement (``store.account_members``) and scored from them; ``known`` ones as given."""
 
-    def scorer(
-        conn: Connection, model: ActiveModel, rows: Sequence[LeadRow], as_of: datetime
-    ) -> list[Score]:
+    def members(
+        conn: Connection,
+        model: ActiveModel,
+        account_ids: Sequence[str] | None,
+        accts: Mapping[str, Mapping[str, Any]],
+        as_of: datetime,
+    ) -> list[tuple[str, dict[str, Any], Score]]:
+        if not inc.supports(model.plan):
+            return stored_members(conn, model, account_ids, accts, as_of)
+        rows, stored = read_members(conn, sorted(accts), known)
         rest = [r for r in rows if r.lead_id not in known]
-        scored = score_from_states(conn, model, rest, as_of, {}) if rest else []
-        found = dict(zip((r.lead_id for r in rest), scored, strict=True))
-        return [known[r.lead_id] if r.lead_id in known else found[r.lead_id] for r in rows]
+        # The accounts' attributes in every profile, as the live write scores its own leads:
+        # the same profile digest, so the states' profile flags are not computed again.
+        scored = score_profiled(conn, model, rest, as_of, {}, stored, accts) if rest else []
+        found = {**dict(zip((r.lead_id for r in rest), scored, strict=True)), **known}
+        return [(r.account_id, profile_of(r, accts[r.account_id]), found[r.lead_id]) for r in rows]
 
-    return scorer
+    return members
 
 
 def account_states_of(conn: Connection, account_ids: Sequence[str]) -> list[AccountState]:

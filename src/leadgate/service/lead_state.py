@@ -34,8 +34,9 @@ from leadgate.engine import incremental as inc
 from leadgate.io.account_join import ACCOUNT_PREFIX
 from leadgate.service.rescore import (
     ActiveModel,
+    Profiled,
+    events_of,
     load_accounts,
-    load_events,
     profile_of,
     score_rows,
 )
@@ -183,9 +184,32 @@ def score_with_states(
     (``accts``) already (the live write path reads them with the rows, in one statement)."""
     if not rows or not inc.supports(model.plan):
         return score_rows(conn, model, rows, as_of)
+    return score_profiled(conn, model, rows, as_of, fresh, stored, accts)
+
+
+def score_profiled(
+    conn: Connection,
+    model: ActiveModel,
+    rows: Sequence[Profiled],
+    as_of: datetime,
+    fresh: Mapping[str, Sequence[Event]],
+    stored: Mapping[str, StoredState],
+    accts: Mapping[str, Mapping[str, Any]],
+) -> list[Score]:
+    """``score_with_states`` for rows that carry only what a profile needs (a lead's id,
+    attributes and account: ``store.account_members.Member``), under a model the incremental
+    engine supports (``inc.supports``).
+
+    A state is written back only when this call changed what it holds: new events folded in,
+    rebuilt, or new profile flags. A lead scored without new events keeps its stored state as
+    it is: pruning it at ``as_of`` would only drop window entries no later score counts
+    (``inc._in_scope`` drops them as well), so the state read is as right as the pruned one,
+    and writing every account member back on each event was half the cost of an account's
+    re-score (issue #15)."""
     spec = inc.spec_of(model.plan)
     states: dict[str, inc.State] = {}
-    rebuild: list[LeadRow] = []
+    dirty: set[str] = set()
+    rebuild: list[Profiled] = []
     for r in rows:
         old = stored.get(r.lead_id)
         if old is None or old.model_hash != model.hash or not inc.usable(spec, old.state):
@@ -193,23 +217,29 @@ def score_with_states(
             continue
         for ev in fresh.get(r.lead_id, ()):
             inc.apply(spec, old.state, ev)
+            dirty.add(r.lead_id)
         states[r.lead_id] = old.state
-    history = load_events(conn, rebuild) if rebuild else {}
+    history = events_of(conn, [r.lead_id for r in rebuild]) if rebuild else {}
     for r in rebuild:  # its stored events include this call's
         states[r.lead_id] = inc.build(spec, history.get(r.lead_id, ()), as_of)
+        dirty.add(r.lead_id)
     out: list[Score | None] = []
-    refused: list[LeadRow] = []
+    refused: list[Profiled] = []
     for r in rows:
+        state = states[r.lead_id]
+        flags = state.get("p")
         profile = profile_of(r, accts.get(r.account_id) if r.account_id else None)
-        score = inc.evaluate(spec, model.plan, states[r.lead_id], profile, as_of, r.lead_id)
+        score = inc.evaluate(spec, model.plan, state, profile, as_of, r.lead_id)
+        if state.get("p") is not flags:  # computed again (a new profile): worth keeping
+            dirty.add(r.lead_id)
         if score is None:
             refused.append(r)
-        else:
-            inc.prune(spec, states[r.lead_id], as_of)
+        elif r.lead_id in dirty:
+            inc.prune(spec, state, as_of)
         out.append(score)
     if refused:  # an event after as_of, or as_of before the last prune: the pure engine
-        missing = [r for r in refused if r.lead_id not in history]
-        history.update(load_events(conn, missing) if missing else {})
+        missing = [r.lead_id for r in refused if r.lead_id not in history]
+        history.update(events_of(conn, missing) if missing else {})
         pure = {
             r.lead_id: score_lead(
                 model.plan,
@@ -221,5 +251,5 @@ def score_with_states(
             for r in refused
         }
         out = [s if s is not None else pure[r.lead_id] for r, s in zip(rows, out, strict=True)]
-    _write(conn, stored, states, model.hash, as_of)
+    _write(conn, stored, {i: states[i] for i in states if i in dirty}, model.hash, as_of)
     return [s for s in out if s is not None]

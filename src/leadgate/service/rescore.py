@@ -77,7 +77,19 @@ class ActiveModel:
         return {"name": self.name, "version": self.version, "hash": self.hash}
 
 
-def profile_of(lead: LeadRow, account: Mapping[str, Any] | None) -> dict[str, Any]:
+class Profiled(Protocol):
+    """What a lead's profile is made of: a ``LeadRow``, or a lead read for its account's score
+    alone (``store.account_members.Member``)."""
+
+    @property
+    def lead_id(self) -> str: ...
+    @property
+    def attrs(self) -> dict[str, Any]: ...
+    @property
+    def account_id(self) -> str | None: ...
+
+
+def profile_of(lead: Profiled, account: Mapping[str, Any] | None) -> dict[str, Any]:
     """The profile the engine sees: the lead's attributes, its account's as ``account.<attr>``."""
     profile = with_account(dict(lead.attrs), account)  # io/account_join.py: the one merge
     profile["lead_id"] = lead.lead_id
@@ -126,13 +138,13 @@ class _LazyProperties(Mapping[str, Any]):
         return len(self._load())
 
 
-def _properties(value: Any) -> Mapping[str, Any]:
+def stored_properties(value: Any) -> Mapping[str, Any]:
     if isinstance(value, str):
         return _EMPTY if value in ("{}", "null") else _LazyProperties(value)
     return value or _EMPTY
 
 
-def _timestamp(value: Any) -> datetime:
+def stored_timestamp(value: Any) -> datetime:
     # SQLite hands back the stored text; PostgreSQL an aware datetime.
     if isinstance(value, str):
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
@@ -179,7 +191,9 @@ def stored_account_events(conn: Connection, account_ids: Sequence[str]) -> dict[
     for start in range(0, len(account_ids), CHUNK):
         q = select(*cols).where(c.account_id.in_(account_ids[start : start + CHUNK]))
         for event_id, account, type_, ts, props in conn.execute(q):
-            out[account].append(Event(account, type_, _timestamp(ts), event_id, _properties(props)))
+            out[account].append(
+                Event(account, type_, stored_timestamp(ts), event_id, stored_properties(props))
+            )
     return out
 
 
@@ -203,7 +217,7 @@ def events_of(conn: Connection, lead_ids: Sequence[str]) -> dict[str, list[Event
             event_id, lead_id, type_, ts, props = tuple(row)
             canonical = owner[lead_id]
             out[canonical].append(
-                Event(canonical, type_, _timestamp(ts), event_id, _properties(props))
+                Event(canonical, type_, stored_timestamp(ts), event_id, stored_properties(props))
             )
     return out
 
