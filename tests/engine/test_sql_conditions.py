@@ -7,6 +7,8 @@ from typing import Any
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlglot import exp
 
 from leadgate.engine import ir
@@ -114,3 +116,62 @@ def test_equals_any_is_in_with_its_nulls(values: tuple[str, ...]) -> None:
             f"SELECT {chain}, {listed} FROM (VALUES ('a'), ('b'), ('c'), (''), (NULL)) AS t(x)"
         ).fetchall()
     assert all(a is b for a, b in rows)
+
+
+# Texts whose lower() differs from the ASCII fold: the Kelvin sign and the dotted capital I
+# lower to ASCII 'k' and 'i' on DuckDB, which the fold (A-Z only) leaves as they are.
+TRAPS = ["\u212a", "\u0130", "k", "K", "i", "I", "\u0131", "é", "É", "/", "p", "P", "r", "x"]
+NEEDLES = ["k", "i", "ki", "/p", "pr", "\u212a", "é", "É", "\u0131"]
+TEXT_OPS = [ir.Op.CONTAINS, ir.Op.NOT_CONTAINS, ir.Op.STARTS_WITH, ir.Op.ENDS_WITH]
+
+
+def _run_inline(cond: ir.Cond, texts: list[str | None]) -> tuple[list[Any], str]:
+    """``cond`` on an event property read inline (as the event flags read it), on DuckDB."""
+    scope = ValueScope(target("duckdb"), "e", "e", {FIELD: "text"}, inline=True)
+    test = condition_expr(cond, scope)
+    rows = exp.Values(
+        expressions=[
+            exp.Tuple(expressions=[exp.convert(i), exp.convert(t)]) for i, t in enumerate(texts)
+        ],
+        alias=exp.TableAlias(
+            this=exp.to_identifier("e"),
+            columns=[exp.to_identifier("i"), exp.to_identifier(FIELD, quoted=True)],
+        ),
+    )
+    raw = exp.select(exp.column("i", "e"), *scope.raw_projections()).from_(rows)
+    sql = exp.select(exp.alias_(test, "ok")).from_(raw.subquery("s")).order_by("i").sql("duckdb")
+    with duckdb.connect() as con:
+        return [r[0] for r in con.execute(sql).fetchall()], sql
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(st.sampled_from(TRAPS), max_size=4)), min_size=1),
+    st.sampled_from([*TEXT_OPS, ir.Op.TEXT_IN, ir.Op.TEXT_NOT_IN]),
+    st.lists(st.sampled_from(NEEDLES), min_size=1, max_size=2),
+)
+def test_event_text_tests_behind_the_lower_prefilter_agree_with_python(
+    texts: list[str | None], op: ir.Op, needles: list[str]
+) -> None:
+    """An event property's text test runs on ``lower(text)`` first and on the ASCII fold only
+    where that passed (``sql_conditions._folded``): the same truth as the Python predicate
+    for texts that ``lower()`` folds differently (Kelvin sign, dotted I), missing values too."""
+    arg: object = tuple(needles) if op in (ir.Op.TEXT_IN, ir.Op.TEXT_NOT_IN) else needles[0]
+    cond = ir.Test(FIELD, op, arg)
+    got, _ = _run_inline(cond, texts)
+    assert got == [predicate(cond)({FIELD: t}) for t in texts]
+
+
+@pytest.mark.parametrize("op", TEXT_OPS)
+def test_the_prefilter_is_only_where_it_is_exact_and_cheaper(op: ir.Op) -> None:
+    """ASCII needles on an event property: prefiltered (and exact on the traps); a needle that
+    is not ASCII, or a lead's field (folded once per lead in ``prof``): the fold alone."""
+    texts: list[str | None] = ["\u212aI", "KI", "ki", "\u0130k", None, ""]
+    got, sql = _run_inline(ir.Test(FIELD, op, "ki"), texts)
+    assert got == [predicate(ir.Test(FIELD, op, "ki"))({FIELD: t}) for t in texts]
+    prefiltered = "IS NULL, TRUE)"  # the prefilter's branch for a missing value
+    assert prefiltered in sql and "LOWER(NULLIF(" in sql.split("THEN")[0]
+    _, sql = _run_inline(ir.Test(FIELD, op, "é"), texts)
+    assert prefiltered not in sql
+    scope = ValueScope(target("duckdb"), "l", "p", {FIELD: "text"})
+    assert "LOWER" not in condition_expr(ir.Test(FIELD, op, "ki"), scope).sql("duckdb")

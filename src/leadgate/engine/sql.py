@@ -34,7 +34,6 @@ from leadgate.engine.sql_conditions import (
     ValueScope,
     alias,
     case,
-    condition_expr,
     lit,
     num,
 )
@@ -111,7 +110,7 @@ class _RuleColumns(ir.RuleVisitor[RuleSql]):
         hit = f"r_hit_{rule.key}"
         points = case([(_col(hit), num(rule.points))], num(0.0))
         return RuleSql(
-            [alias(condition_expr(rule.when, self.c.profile), hit)], points, _col(hit),
+            [alias(self.c.profile_test(rule.when), hit)], points, _col(hit),
             exp.Literal.number(0), points.copy(), points.copy(), exp.false(), _null_double(),
         )  # fmt: skip
 
@@ -190,6 +189,7 @@ class _Compiler(PqlCompiler):
         self.distinct_ctes: list[tuple[str, str, exp.Expression]] = []
         self.ctes: list[tuple[str, exp.Expression]] = []
         self.pql_when: dict[str, exp.Expression] = {}
+        self.profile_tests: list[exp.Expression] = []
 
     def filter_count(self, flt: ir.EventFilter) -> exp.Expression:
         if not self.shape.has_events:
@@ -200,7 +200,7 @@ class _Compiler(PqlCompiler):
 
     def segment_index(self) -> exp.Expression:
         ifs = [
-            (condition_expr(seg.when, self.profile), exp.Literal.number(i))
+            (self.profile_test(seg.when), exp.Literal.number(i))
             for i, seg in enumerate(self.plan.segments)
             if seg.when is not None
         ]
@@ -245,6 +245,10 @@ class _Compiler(PqlCompiler):
             only = exp.EQ(this=cast(_col("lead_id", "l"), "text"), expression=lit(self.shape.lead))
             prof = prof.where(only, copy=False)
         self.ctes.append(("prof", prof))
+        source = "prof"
+        if self.profile_tests:  # the profile's tests, before the events are joined
+            source = "prof_t"
+            self.ctes.append((source, exp.select("*", *self.profile_tests).from_("prof")))
         rules = exp.select(
             alias(_col("lead_id", "p"), "lead_id"),
             *([_col("ord", "p")] if extra else []),
@@ -252,7 +256,7 @@ class _Compiler(PqlCompiler):
             *rule_cols,
             *check_cols,
             *carried,
-        ).from_(exp.to_table("prof").as_("p"))
+        ).from_(exp.to_table(source).as_("p"))
         if self.shape.has_events:
             rules = rules.join(
                 exp.to_table("ev_agg").as_("a"),

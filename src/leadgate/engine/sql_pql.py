@@ -49,6 +49,15 @@ class PqlCompiler(EventsCompiler):
 
     profile: ValueScope
     pql_when: dict[str, exp.Expression]
+    profile_tests: list[exp.Expression]
+
+    def profile_test(self, cond: ir.Cond) -> exp.Expression:
+        """``cond`` on the profile alone, as a column of ``prof_t`` (``engine/sql.py``): the
+        tests are decided before the events are joined to the leads, so that the join carries
+        one boolean per test instead of the profile's texts (docs/performance.md, #12)."""
+        name = f"pt{len(self.profile_tests)}"
+        self.profile_tests.append(alias(condition_expr(cond, self.profile), name))
+        return _col(name, "p")
 
     def count_holds(self, count: ir.EventCount, value: exp.Expression) -> exp.Expression:
         """``ir.EventCount.holds`` over the measure's value (a double, never NULL)."""
@@ -69,7 +78,7 @@ class PqlCompiler(EventsCompiler):
         n: exp.Expression = cast(exp.Null(), "bigint")
         value: exp.Expression = _null_double()
         if chk.when is not None and when:
-            parts.append(condition_expr(chk.when, self.profile))
+            parts.append(self.profile_test(chk.when))
         if chk.events is not None:
             n = self.events_count(chk.events)
             value = self.measure_value(chk.events)

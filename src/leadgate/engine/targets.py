@@ -87,7 +87,13 @@ def _duckdb_strip(x: exp.Expression) -> exp.Expression:
             this=_call("ord", char), low=exp.Literal.number(33), high=exp.Literal.number(126)
         )
 
-    kept = exp.And(this=printable(1), expression=printable(-1))
+    # The first character by two comparisons of the text (bytewise: at least '!', below DEL),
+    # cheaper than cutting it out and decoding it.
+    first = exp.And(
+        this=exp.GTE(this=x.copy(), expression=_lit("!")),
+        expression=exp.LT(this=x.copy(), expression=_call("chr", exp.Literal.number(127))),
+    )
+    kept = exp.And(this=first, expression=printable(-1))
     return exp.Case(ifs=[exp.If(this=kept, true=x.copy())], default=_strip(x))
 
 
@@ -191,6 +197,10 @@ class SqlTarget:
             materializes a CTE that is read twice (a ``{distinct: PROPERTY}`` measure's ``dv<j>``
             beside ``ev_agg``), and then reads every event row with every column before the
             type filter (docs/performance.md, #16).
+        lower_prefilter: ``lower()`` maps each character on its own and folds ASCII as ``fold``
+            does, and is much cheaper than ``fold``: a text test with ASCII operands on an event
+            property first runs on ``lower(text)``, and on the fold only where that passed
+            (``sql_conditions._folded``; DuckDB, whose fold first counts the characters).
     """
 
     name: str
@@ -204,6 +214,7 @@ class SqlTarget:
     domain_regex: bool = False
     day_bits: bool = False
     inline_events: bool = False
+    lower_prefilter: bool = False
     notes: str = ""
     strip: Builder = _strip
 
@@ -213,7 +224,7 @@ TARGETS: dict[str, SqlTarget] = {
     for t in (
         SqlTarget("duckdb", "duckdb", _duckdb_fold, _micros_epoch("epoch_us"),
                   _search("re2", "(?i)"), _split_last, domain_regex=True, strip=_duckdb_strip,
-                  day_bits=True, inline_events=True),
+                  day_bits=True, inline_events=True, lower_prefilter=True),
         SqlTarget("sqlite", "sqlite", _lower_fold, _sqlite_epoch, _sqlite_search, _sqlite_last,
                   dynamic_types=True, notes="SQLite 3.38+ with math functions; register a "
                   "regexp(pattern, text) function: RE2 search, case-insensitive"),
