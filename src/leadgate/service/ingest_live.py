@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -32,11 +33,18 @@ from leadgate.engine import Event, Score
 from leadgate.lifecycle.stages import Cause
 from leadgate.service.account_events import with_ids
 from leadgate.service.account_handoff import abm_leads
+from leadgate.service.accounts import has_accounts
 from leadgate.service.accounts_live import begin_account_writes, follow_accounts
 from leadgate.service.lead_state import score_with_states
 from leadgate.service.models import live_model
 from leadgate.service.rescore import apply_scores
-from leadgate.service.shapes import IngestResult, LeadState, RescoreSummary
+from leadgate.service.shapes import (
+    AccountState,
+    EventLeadState,
+    IngestResult,
+    LeadState,
+    RescoreSummary,
+)
 from leadgate.store.db import Store
 from leadgate.store.history import Changes, LeadRow
 from leadgate.store.ingest import INSERT_IGNORE, lock_leads_table, new_lead_row
@@ -124,14 +132,21 @@ def ingest_live(
         # The lead writes are done: their accounts (and, for ``scope: account`` models, the
         # accounts' other leads) follow in the same transaction, with the accounts read with
         # the leads above and the scores just computed (neither looked up nor scored again).
+        ids = [i for i in dict.fromkeys(canonical(ev.lead_id) for ev in events) if i in rows]
+        # Each answered lead carries its account's new state when the model scores accounts:
+        # read with the account events' accounts, after the accounts are re-scored.
+        asked = list(dict.fromkeys(e.lead_id for e in account_events))
+        theirs: dict[str, str] = {}
+        if model is not None and has_accounts(store, model):
+            theirs = {i: a for i in ids if (a := rows[i].account_id)}
         touched = follow_accounts(
             store, conn, list(fresh), as_of, actor=actor,
-            account_ids=[e.lead_id for e in account_events], model=model,
+            account_ids=[*asked, *theirs.values()], model=model,
             lead_accounts={a for i in fresh if i in rows and (a := rows[i].account_id)},
             known=known,
         )  # fmt: skip
-        ids = list(dict.fromkeys(canonical(ev.lead_id) for ev in events))
-        answer = [state_of(rows[i]) for i in ids if i in rows]
+        by_account = {s.account_id: s for s in touched}
+        answer = [event_state_of(rows[i], by_account.get(theirs.get(i, ""))) for i in ids]
     received = len(items) + len(account_events)
     # Built from values already typed (read from the store, counted here): not validated again.
     return IngestResult.model_construct(
@@ -139,7 +154,7 @@ def ingest_live(
         inserted=len(inserted) + len(added),
         ignored=received - len(inserted) - len(added),
         leads=answer,
-        accounts=touched if account_events else [],
+        accounts=[by_account[a] for a in asked],
         inserted_ids=new_ids,
         inserted_account_ids={e.event_id for e in added},
         canonical={i: r.duplicate_of for i, r in rows.items() if r.duplicate_of},
@@ -156,12 +171,21 @@ def _one_lead_update(changes: Changes, rows: dict[str, LeadRow]) -> None:
 
 def state_of(lead: LeadRow) -> LeadState:
     """The ``{"lead_id", "stage", "score", ...}`` answer for a lead row."""
-    return LeadState.model_construct(
-        lead_id=lead.lead_id,
-        stage=lead.stage,
-        score=lead.score,
-        cycle=lead.cycle,
-        qualifies=lead.qualifies,
-        no_longer_qualifies=lead.no_longer_qualifies,
-        duplicate_of=lead.duplicate_of,
-    )
+    return LeadState.model_construct(**_state_fields(lead))
+
+
+def event_state_of(lead: LeadRow, account: AccountState | None) -> EventLeadState:
+    """The answer to a lead's events: ``state_of`` and its account's state."""
+    return EventLeadState.model_construct(**_state_fields(lead), account=account)
+
+
+def _state_fields(lead: LeadRow) -> dict[str, Any]:
+    return {
+        "lead_id": lead.lead_id,
+        "stage": lead.stage,
+        "score": lead.score,
+        "cycle": lead.cycle,
+        "qualifies": lead.qualifies,
+        "no_longer_qualifies": lead.no_longer_qualifies,
+        "duplicate_of": lead.duplicate_of,
+    }

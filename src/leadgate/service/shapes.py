@@ -104,6 +104,15 @@ class AccountState(BaseModel):
     score: dict[str, Any] | None = None
 
 
+class EventLeadState(LeadState):
+    """A lead's state in the answer to its events: with its account's state as the same write
+    left it (``account``), when the published model scores accounts and the lead has one. A
+    client that sent an event reads the account's new score and MQA flag from this answer, no
+    second request needed."""
+
+    account: AccountState | None = None
+
+
 class IngestResult(BaseModel):
     """What ``ingest_events`` did: events stored or ignored as replays, and each lead's state
     (``accounts``: the state of each account whose account-level events were given)."""

@@ -71,3 +71,27 @@ def test_account_queue_and_dispositions(api) -> None:  # type: ignore[no-untyped
         ).status_code
         == 404
     )
+
+
+def test_a_lead_event_answers_with_its_account_as_the_write_left_it(api) -> None:  # type: ignore[no-untyped-def]
+    _load(api)
+    before = api.call("GET", "/v1/accounts/A1", "sales").json()
+    event = {"lead_id": "L3", "type": "email_open", "timestamp": "2026-11-19T00:00:00Z"}
+    answer = api.call("POST", "/v1/events", "marketing", json=event)
+    assert answer.status_code == 200, answer.text
+    account = answer.json()["account"]
+    after = api.call("GET", "/v1/accounts/A1", "sales").json()
+    assert account["score"]["total"] > before["score"]["total"]  # L3's engagement rolled up
+    assert {k: after[k] for k in ("account_id", "stage", "cycle", "score")} == account
+    # a batch: each lead with its own account; a lead without one answers null
+    batch = [
+        {"lead_id": "L5", "type": "email_open", "timestamp": "2026-11-19T00:00:00Z"},
+        {"lead_id": "L6", "type": "email_open", "timestamp": "2026-11-19T00:00:00Z"},
+    ]
+    states = api.call("POST", "/v1/events", "marketing", json={"events": batch}).json()
+    assert [(s["lead_id"], s["account"] and s["account"]["account_id"]) for s in states] == [
+        ("L5", "A2"),
+        ("L6", None),
+    ]
+    a2 = api.call("GET", "/v1/accounts/A2", "sales").json()
+    assert states[0]["account"]["score"] == a2["score"]

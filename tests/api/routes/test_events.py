@@ -32,6 +32,7 @@ def test_single_event_answers_the_leads_new_score_record(api) -> None:  # type: 
     assert body["score"] == expected
     assert body["score"]["as_of"] == api.clock.now.isoformat()  # the server's "now" is the as_of
     assert response.headers["x-leadgate-inserted"] == "1"
+    assert body["account"] is None  # the model scores no accounts
 
 
 def test_batch_answers_one_state_per_affected_lead(api) -> None:  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ from leadgate.api.schemas import (
 from leadgate.io.account_events import OwnedEvent
 from leadgate.service import LeadState, upsert_account, upsert_lead
 from leadgate.service.accounts_live import UnknownAccountError
-from leadgate.service.shapes import AccountState
+from leadgate.service.shapes import AccountState, EventLeadState
 
 router = APIRouter(route_class=GuardedRoute, tags=["events and profiles"])
 
@@ -80,14 +80,16 @@ async def json_body(request: Request) -> Any:
 
 @router.post(
     "/v1/events",
-    response_model=LeadState | AccountState | list[LeadState | AccountState],
+    response_model=EventLeadState | AccountState | list[EventLeadState | AccountState],
     openapi_extra={**needs("events:write"), **_EVENTS_BODY},
     responses={413: {"description": "more events than the server's batch limit"}},
 )
 async def post_events(request: Request, response: Response) -> Any:
     """Ingest one event or ``{"events": [...]}``; return the state of each affected lead.
 
-    One event answers one ``{"lead_id", "stage", "score"}`` (an account-level event, with an
+    One event answers one ``{"lead_id", "stage", "score", "account"}`` (``account``: the lead's
+    account's ``{"account_id", "stage", "cycle", "score"}`` as this write left it, when the
+    published model scores accounts; else null) (an account-level event, with an
     ``account_id`` and no ``lead_id``: its account's ``{"account_id", "stage", "cycle",
     "score"}``); a batch answers a list of them, one per affected lead, then one per account of
     its account-level events. An event id seen before is ignored (replays add nothing);
