@@ -14,7 +14,9 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from leadgate.api.gc_settle import settle
 from leadgate.api.throttle import DEFAULT_FAILURES_PER_MINUTE
 from leadgate.errors import LeadgateError
 from leadgate.webhooks.delivery import DeliveryPolicy
@@ -72,6 +74,15 @@ def build_server(options: ServeOptions) -> object:
     return uvicorn.Server(config)
 
 
+def _ready(server: Any) -> None:
+    """Before listening: the published model compiled (``service.accounts.warm_up``), then what
+    start-up made set aside from the garbage collector (``gc_settle``)."""
+    from leadgate.service.accounts import warm_up
+
+    warm_up(server.config.app.state.config.store)
+    settle()
+
+
 def check_tls(options: ServeOptions) -> None:
     """Refuse half a TLS configuration, unreadable files or a negative failed-authentication
     limit before the server starts.
@@ -119,7 +130,9 @@ def serve(options: ServeOptions, announce: Callable[[str], None] | None = None) 
     if options.workers > 1:
         _run_workers(options)
         return
-    build_server(options).run()  # type: ignore[attr-defined]
+    server = build_server(options)
+    _ready(server)
+    server.run()  # type: ignore[attr-defined]
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -153,7 +166,9 @@ def _run_workers(options: ServeOptions) -> None:
         if pid == 0:  # the worker: its own app, store connections and event loop
             code = 0
             try:
-                build_server(options).run(sockets=[sock])  # type: ignore[attr-defined]
+                server = build_server(options)
+                _ready(server)
+                server.run(sockets=[sock])  # type: ignore[attr-defined]
             except BaseException:  # reported by uvicorn's logging: the worker exits non-zero
                 code = 1
             finally:

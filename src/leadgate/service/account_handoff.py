@@ -18,7 +18,6 @@ from sqlalchemy import Connection, select
 from leadgate.engine.accounts_compile import compile_accounts
 from leadgate.engine.accounts_ir import ABM_SEGMENT, AccountPlan
 from leadgate.engine.python import segment_of
-from leadgate.model import parse_model
 from leadgate.store.history import LeadRow
 from leadgate.store.schema import accounts
 
@@ -34,7 +33,7 @@ _PLANS: dict[str, AccountPlan | None] = {}
 def abm_plan(model: ActiveModel) -> AccountPlan | None:
     """The model's account plan when it has an ``abm_when``; None otherwise."""
     if model.hash not in _PLANS:
-        parsed = parse_model(model.yaml, f"model {model.name} {model.version}")
+        parsed = model.parsed()
         plan = compile_accounts(parsed) if parsed.spec.accounts is not None else None
         if len(_PLANS) > 64:
             _PLANS.clear()

@@ -21,7 +21,7 @@ from leadgate.errors import LeadgateError, NotFoundError
 from leadgate.lifecycle.stages import Cause
 from leadgate.model import Model, parse_model
 from leadgate.model.loader import load_model
-from leadgate.service.rescore import ActiveModel, Progress, rescore
+from leadgate.service.rescore import ActiveModel, Progress, parsed_model, rescore
 from leadgate.service.shapes import (
     LeadChange,
     ModelDiff,
@@ -41,8 +41,9 @@ def _plan_for(store: Store | None, row: Any) -> ActiveModel:
     cache = store.cache if store is not None else {}
     key = f"plan:{row.hash}"
     if key not in cache:
-        model = parse_model(row.yaml, f"model {row.name} {row.version}")
-        cache[key] = compile_model(model)
+        cache[key] = compile_model(
+            parsed_model(row.hash, row.yaml, f"model {row.name} {row.version}")
+        )
     return ActiveModel(row.id, row.name, row.version, row.hash, cache[key], row.yaml)
 
 

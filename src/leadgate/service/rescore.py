@@ -39,6 +39,7 @@ from leadgate.lifecycle.stages import (
     new_activity,
     qualified_by,
 )
+from leadgate.model import Model, parse_model
 from leadgate.service.account_handoff import abm_leads
 from leadgate.service.shapes import LeadChange, RescoreSummary
 from leadgate.store.history import Changes, LeadRow, lead_rows, lead_select
@@ -75,6 +76,26 @@ class ActiveModel:
 
     def identity(self) -> dict[str, str]:
         return {"name": self.name, "version": self.version, "hash": self.hash}
+
+    def parsed(self) -> Model:
+        """The published YAML, parsed (once a process: ``parsed_model``)."""
+        return parsed_model(self.hash, self.yaml, f"model {self.name} {self.version}")
+
+
+# Parsed published models by hash: a version never changes, and its YAML feeds several plans
+# (the leads', the accounts', the ABM hand-off's); parsing it is ~50 ms, once is enough.
+_PARSED: dict[str, Model] = {}
+
+
+def parsed_model(model_hash: str, yaml: str, where: str) -> Model:
+    """The parsed model of the published version ``model_hash`` (``yaml`` its text; ``where``
+    names it in errors)."""
+    model = _PARSED.get(model_hash)
+    if model is None:
+        if len(_PARSED) >= 64:  # a few models are ever live in one process
+            _PARSED.clear()
+        model = _PARSED[model_hash] = parse_model(yaml, where)
+    return model
 
 
 class Profiled(Protocol):
