@@ -4,8 +4,9 @@ The query implements ARCHITECTURE.md "Scoring semantics" exactly as ``engine/pyt
 that both give the same scores to 1e-9 (invariant 1). Its shape (CTEs, in order):
 
 - ``ev``, ``ev_m``, ``ev_agg``, ``top_<rule>``: the events, built by ``engine/sql_events.py``;
-- ``prof``: one row per lead with its profile slots; ``rules``: every rule's points, the segment,
-  and each gate/disqualifier; ``dims``: dimension sums and clipped scores; then the final SELECT
+- ``prof``: one row per lead with its profile slots; ``prof_t``: the profile's tests (segments,
+  profile rules, checks' conditions), decided before the events are joined; ``rules``: every
+  rule's points, the segment, and each gate/disqualifier; ``dims``: dimension sums and clipped scores; then the final SELECT
   with total, threshold, floors and the MQL flag.
 
 The check, PQL signal and PQL gate columns (and the leads an account-scoped measure sums over)
