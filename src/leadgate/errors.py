@@ -104,5 +104,10 @@ class OptionError(LeadgateError):
 
     def render(self, spell: Callable[[str], str]) -> str:
         """The message with each parameter spelled by ``spell``."""
-        detail = self.detail.format(**{m: spell(m) for m in self.mentions})
+        # Only a message naming other parameters is a template: others may quote the user's
+        # text, braces included (``by=}`` made the API answer 500).
+        if not self.mentions:
+            detail = self.detail
+        else:
+            detail = self.detail.format(**{m: spell(m) for m in self.mentions})
         return f"{spell(self.parameter)}: {detail}" if self.parameter else detail

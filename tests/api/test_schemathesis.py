@@ -56,6 +56,10 @@ def run_schemathesis(  # type: ignore[type-arg]
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
         "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
         "LEADGATE_ST_PROTECTED": ",".join(protected),
+        # Hypothesis keeps the Unicode tables its text strategies need (2 CPU-s to build, a loop
+        # over every code point) in its storage folder, by default `.hypothesis` in the working
+        # folder: `out`, new each run. The repository's is kept between runs (git ignores it).
+        "HYPOTHESIS_STORAGE_DIRECTORY": str(HERE.parents[1] / ".hypothesis"),
     }
     command = [
         sys.executable, "-m", "schemathesis.cli", "run", f"{base_url}/openapi.json",
@@ -63,6 +67,7 @@ def run_schemathesis(  # type: ignore[type-arg]
         "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", str(seed),
         "--checks", CHECKS, "--workers", "1", "--request-timeout", "60",
         "--report", "json", "--report-json-path", str(report), "--no-color",
+        "--generation-database", "none",  # as a new, empty folder each run gave: nothing replayed
     ]  # fmt: skip
     done = subprocess.run(
         command, env=env, cwd=out, capture_output=True, text=True, timeout=900, check=False
