@@ -85,6 +85,9 @@ def stop_and_keep(archive: Path) -> None:
     if SparkContext._active_spark_context is not None:
         SparkContext._active_spark_context.stop()
     gateway.shutdown()
+    # a later session in this process launches a new JVM (a stopped context keeps the gateway)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
     part = partial(archive)
     try:
         if proc is not None:
