@@ -292,11 +292,10 @@ def _spark(
 ) -> list[Rows]:
     """On Spark: the tables as DataFrames, each statement a materialized temporary view.
 
-    The tables go to the JVM as Arrow data (PySpark 4; from Python rows, each job on them ran
+    The tables go to the JVM as Arrow data (PySpark 4; from Python rows, the jobs on them start
     Python workers to unpickle them). A statement is materialized by ``localCheckpoint``, as the
-    other engines' temporary tables, not ``cache()``: the queries after it plan over its rows,
-    not over its whole SQL again, and dropping a cached view re-planned every other cached one
-    (a third of the time of a small call)."""
+    other engines' temporary tables, not ``cache()``: dropping a cached view re-planned every
+    other cached one (a fifth of the time of a small call)."""
     import pyspark
     from pyspark.sql import types as T
 
