@@ -132,6 +132,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         os.environ["PYSPARK_SUBMIT_ARGS"] = saved
 
 
+@pytest.hookimpl(trylast=True)  # after the test's fixtures are torn down
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    # The Spark group is done: the JVM writes its archive now, while the other worker still
+    # runs tests, rather than at the end of the run.
+    global _writing_archive
+    if _writing_archive and (nextitem is None or not nextitem.get_closest_marker("spark")):
+        _writing_archive = False
+        if CDS_ARCHIVE is not None:
+            spark_cds.stop_and_keep(CDS_ARCHIVE)
+
+
 def pytest_runtest_logreport(report) -> None:  # type: ignore[no-untyped-def]
     if report.skipped and any(m in report.keywords for m in INTEGRATION_MARKERS):
         _skipped_integration.append(report.nodeid)

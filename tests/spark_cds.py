@@ -13,6 +13,10 @@ inherit ``PYSPARK_SUBMIT_ARGS``), map it. The file's name holds a digest of the 
 the jars and the JVM options, so another JDK or PySpark writes another archive; a stale or
 unreadable archive is ignored by the JVM without a word (sharing off), never an error. The
 JVM's ``cds`` log lines (classes it cannot archive) are turned off: they would reach stdout.
+
+Writing the archive costs the first run on a machine (the recording JVM starts slower and the
+dump of ~160 MB takes 20-50 s as the Spark group ends); ``LEADGATE_TEST_SPARK_CDS=0`` turns the
+archive off (a throw-away CI machine gains nothing from it unless ``~/.cache`` is kept).
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ _LOGS_OFF = "-Xlog:cds*=off"
 
 def archive_path(java_options: str) -> Path | None:
     """Where the archive for this Java runtime, these jars and ``java_options`` lives (None:
-    no Java or PySpark, or no usable cache folder)."""
+    no Java or PySpark, no usable cache folder, or ``LEADGATE_TEST_SPARK_CDS=0``)."""
+    if os.environ.get("LEADGATE_TEST_SPARK_CDS", "1") == "0":
+        return None
     java = shutil.which("java")
     if java is None:
         home = os.environ.get("JAVA_HOME")
@@ -79,6 +85,9 @@ def stop_and_keep(archive: Path) -> None:
     if SparkContext._active_spark_context is not None:
         SparkContext._active_spark_context.stop()
     gateway.shutdown()
+    # a later session in this process launches a new JVM (a stopped context keeps the gateway)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
     part = partial(archive)
     try:
         if proc is not None:
