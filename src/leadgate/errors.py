@@ -104,10 +104,9 @@ class OptionError(LeadgateError):
 
     def render(self, spell: Callable[[str], str]) -> str:
         """The message with each parameter spelled by ``spell``."""
-        # Only a message naming other parameters is a template: others may quote the user's
-        # text, braces included (``by=}`` made the API answer 500).
-        if not self.mentions:
-            detail = self.detail
-        else:
-            detail = self.detail.format(**{m: spell(m) for m in self.mentions})
+        # Only the ``{name}`` of each mentioned parameter is replaced, not ``str.format``: a
+        # message may quote the user's text, braces included (``by=}`` made the API answer 500).
+        detail = self.detail
+        for m in self.mentions:
+            detail = detail.replace("{" + m + "}", spell(m))
         return f"{spell(self.parameter)}: {detail}" if self.parameter else detail
