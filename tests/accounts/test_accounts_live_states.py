@@ -13,7 +13,6 @@ and every lead's stored state, evaluated at that ``as_of``, with the pure engine
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from compare_helpers import assert_close
 from leadgate.engine import Event, score_lead
 from leadgate.engine import incremental as inc
 from leadgate.service import ingest_events, publish_model, upsert_account, upsert_lead
@@ -114,19 +114,7 @@ def _setup(store: Store) -> None:
 
 def _close(a: Any, b: Any, where: str = "") -> None:
     """``a`` equals ``b``, floats to 1e-9 (the incremental sums against the pure engine's)."""
-    if isinstance(a, float) or isinstance(b, float):
-        assert isinstance(a, int | float) and isinstance(b, int | float), where
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), f"{where}: {a} != {b}"
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), f"{where}: {a} != {b}"
-        for key in a:
-            _close(a[key], b[key], f"{where}.{key}")
-    elif isinstance(a, list | tuple):
-        assert isinstance(b, list | tuple) and len(a) == len(b), f"{where}: {a} != {b}"
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _close(x, y, f"{where}[{i}]")
-    else:
-        assert a == b, f"{where}: {a} != {b}"
+    assert_close(a, b, where, rel_tol=1e-9)
 
 
 def _check(store: Store, account_id: str, as_of: datetime) -> None:

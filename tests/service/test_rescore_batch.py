@@ -11,7 +11,6 @@ and outbox messages, and return the same summaries and examples.
 from __future__ import annotations
 
 import json
-import math
 import random
 from collections import defaultdict
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from compare_helpers import assert_close
 from leadgate.engine import Event
 from leadgate.service import (
     dispose,
@@ -188,21 +188,7 @@ def _state(store: Store) -> dict[str, Any]:
 
 def _same(a: Any, b: Any, where: str = "") -> None:
     """Equal, floats within 1e-9; dicts also in the same key order (the API shows records)."""
-    if isinstance(a, float) or isinstance(b, float):
-        assert isinstance(a, int | float) and isinstance(b, int | float), where
-        assert math.isclose(a, b, rel_tol=0, abs_tol=1e-9), f"{where}: {a} != {b}"
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and list(a) == list(b), f"{where}: keys {list(a)} != {b}"
-        for key in a:
-            _same(a[key], b[key], f"{where}.{key}")
-    elif isinstance(a, list | tuple):
-        assert isinstance(b, list | tuple) and len(a) == len(b), f"{where}: {a} != {b}"
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{where}[{i}]")
-    elif isinstance(a, str) and a[:1] == "{":
-        _same(json.loads(a), json.loads(b), where)
-    else:
-        assert a == b, f"{where}: {a!r} != {b!r}"
+    assert_close(a, b, where, ordered=True)
 
 
 @pytest.fixture(params=BACKENDS)
