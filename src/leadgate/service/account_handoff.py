@@ -25,20 +25,25 @@ if TYPE_CHECKING:
     from leadgate.service.rescore import ActiveModel
 
 CHUNK = 2000
-# Account plans with an ``abm_when`` by model hash (None: the model hands off no account);
-# a few models are ever live in one process.
+# Compiled account plans by model hash (None: the model has no ``accounts:`` block): a version
+# never changes, and a few models are ever live in one process.
 _PLANS: dict[str, AccountPlan | None] = {}
+
+
+def account_plan(model: ActiveModel) -> AccountPlan | None:
+    """The model's compiled ``accounts:`` block (once a process), or None when it has none."""
+    if model.hash not in _PLANS:
+        parsed = model.parsed()
+        if len(_PLANS) > 64:
+            _PLANS.clear()
+        _PLANS[model.hash] = compile_accounts(parsed) if parsed.spec.accounts is not None else None
+    return _PLANS[model.hash]
 
 
 def abm_plan(model: ActiveModel) -> AccountPlan | None:
     """The model's account plan when it has an ``abm_when``; None otherwise."""
-    if model.hash not in _PLANS:
-        parsed = model.parsed()
-        plan = compile_accounts(parsed) if parsed.spec.accounts is not None else None
-        if len(_PLANS) > 64:
-            _PLANS.clear()
-        _PLANS[model.hash] = plan if plan is not None and plan.abm_when is not None else None
-    return _PLANS[model.hash]
+    plan = account_plan(model)
+    return plan if plan is not None and plan.abm_when is not None else None
 
 
 def _is_abm(plan: AccountPlan, account_id: str, attrs: Mapping[str, Any] | None) -> bool:

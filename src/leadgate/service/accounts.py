@@ -47,7 +47,7 @@ from leadgate.lifecycle.account_stages import (
 )
 from leadgate.lifecycle.sla import sla_due_at, sla_hours_of, sla_state
 from leadgate.service.account_events import insert_account_events, lock_accounts
-from leadgate.service.account_handoff import abm_plan
+from leadgate.service.account_handoff import account_plan
 from leadgate.service.models import active_model, live_model
 from leadgate.service.rescore import (
     ActiveModel,
@@ -132,11 +132,9 @@ def _plan(conn: Connection, store: Store, model: ActiveModel | None = None) -> A
     model = model or active_model(conn, store)
     if model is None:
         raise NotFoundError("no model is published yet")
-    key = f"accounts:{model.hash}"
-    if key not in store.cache:
-        store.cache[key] = compile_accounts(model.parsed())
-    plan: AccountPlan = store.cache[key]
-    return plan
+    plan = account_plan(model)
+    # no ``accounts:`` block: compile_accounts raises the ModelError that says so
+    return plan if plan is not None else compile_accounts(model.parsed())
 
 
 def add_account_events(store: Store, events: Iterable[Event], *, at: datetime) -> int:
@@ -341,12 +339,9 @@ def rescore_accounts_in(
     return AccountsReport(scored=len(scores), new_mqas=new_mqas)
 
 
-def has_accounts(store: Store, model: ActiveModel) -> bool:
-    """Does the published ``model`` have an ``accounts:`` block (cached by its hash)?"""
-    key = f"has_accounts:{model.hash}"
-    if key not in store.cache:
-        store.cache[key] = model.parsed().spec.accounts is not None
-    return bool(store.cache[key])
+def has_accounts(model: ActiveModel) -> bool:
+    """Does the published ``model`` have an ``accounts:`` block?"""
+    return account_plan(model) is not None
 
 
 def rescore_accounts_if_any(store: Store, as_of: datetime) -> AccountsReport | None:
@@ -354,7 +349,7 @@ def rescore_accounts_if_any(store: Store, as_of: datetime) -> AccountsReport | N
     calls it, so accounts follow their leads); None otherwise."""
     with store.read() as conn:
         model = active_model(conn, store)
-    if model is None or not has_accounts(store, model):
+    if model is None or not has_accounts(model):
         return None
     return rescore_accounts(store, as_of)
 
@@ -540,6 +535,5 @@ def warm_up(store: Store) -> None:
     so its first clients do not each wait for them (~0.2 s)."""
     with store.read() as conn:
         model = live_model(conn, store)
-        if model is not None and has_accounts(store, model):
-            _plan(conn, store, model)
-            abm_plan(model)
+        if model is not None:
+            account_plan(model)

@@ -113,7 +113,7 @@ def reads_accounts_of(store: Store, conn: Connection, model: ActiveModel | None 
     """Does the published model (``model``, or read) re-score accounts or read accounts' events
     (so a write of one lead re-scores others)?"""
     model = model or active_model(conn, store)
-    return model is not None and (reads_accounts(model.plan) or has_accounts(store, model))
+    return model is not None and (reads_accounts(model.plan) or has_accounts(model))
 
 
 def follow_accounts(
@@ -139,7 +139,7 @@ def follow_accounts(
     model = model or active_model(conn, store)
     if model is None:
         return [AccountState(account_id=a, stage=TARGET) for a in answer]
-    teammates, accounts = reads_accounts(model.plan), has_accounts(store, model)
+    teammates, accounts = reads_accounts(model.plan), has_accounts(model)
     if not (teammates or accounts):  # nothing reads accounts: no account query at all
         return account_states_of(conn, answer)
     mine = accounts_of_leads(conn, lead_ids) if lead_accounts is None else lead_accounts

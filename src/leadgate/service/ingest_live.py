@@ -137,7 +137,7 @@ def ingest_live(
         # read with the account events' accounts, after the accounts are re-scored.
         asked = list(dict.fromkeys(e.lead_id for e in account_events))
         theirs: dict[str, str] = {}
-        if model is not None and has_accounts(store, model):
+        if model is not None and has_accounts(model):
             theirs = {i: a for i in ids if (a := rows[i].account_id)}
         touched = follow_accounts(
             store, conn, list(fresh), as_of, actor=actor,
