@@ -129,9 +129,6 @@ def ingest_live(
             )  # fmt: skip
         _one_lead_update(changes, rows)
         changes.flush(conn)
-        # The lead writes are done: their accounts (and, for ``scope: account`` models, the
-        # accounts' other leads) follow in the same transaction, with the accounts read with
-        # the leads above and the scores just computed (neither looked up nor scored again).
         ids = [i for i in dict.fromkeys(canonical(ev.lead_id) for ev in events) if i in rows]
         # Each answered lead carries its account's new state when the model scores accounts:
         # read with the account events' accounts, after the accounts are re-scored.
@@ -139,6 +136,9 @@ def ingest_live(
         theirs: dict[str, str] = {}
         if model is not None and has_accounts(model):
             theirs = {i: a for i in ids if (a := rows[i].account_id)}
+        # The lead writes are done: their accounts (and, for ``scope: account`` models, the
+        # accounts' other leads) follow in the same transaction, with the accounts read with
+        # the leads above and the scores just computed (neither looked up nor scored again).
         touched = follow_accounts(
             store, conn, list(fresh), as_of, actor=actor,
             account_ids=[*asked, *theirs.values()], model=model,
@@ -180,12 +180,5 @@ def event_state_of(lead: LeadRow, account: AccountState | None) -> EventLeadStat
 
 
 def _state_fields(lead: LeadRow) -> dict[str, Any]:
-    return {
-        "lead_id": lead.lead_id,
-        "stage": lead.stage,
-        "score": lead.score,
-        "cycle": lead.cycle,
-        "qualifies": lead.qualifies,
-        "no_longer_qualifies": lead.no_longer_qualifies,
-        "duplicate_of": lead.duplicate_of,
-    }
+    # the answer's fields as ``LeadState`` declares them, each read from the row of that name
+    return {name: getattr(lead, name) for name in LeadState.model_fields}
