@@ -29,6 +29,7 @@ from leadgate.executors import (
     options_for,
 )
 from leadgate.io.account_events import SplitEvents, read_split_events
+from leadgate.io.owners import Owners
 from leadgate.io.readers import read_accounts, read_leads
 from leadgate.model import load_model
 from leadgate.scoring import Inputs
@@ -47,17 +48,23 @@ EventFiles = str | Path | Sequence[str | Path] | None
 
 
 def read_account_inputs(
-    leads: str | Path, events: EventFiles, accounts: str | Path
+    leads: str | Path, events: EventFiles, accounts: str | Path, account: str | None = None
 ) -> AccountInputs:
     """Read and validate every input row before anything is scored. ``events``: one file or
-    several (lead events and account events may be apart)."""
+    several (lead events and account events may be apart). ``account``: only the events of
+    that account and its leads are read and checked (``io.owners``); the accounts and leads
+    files are read whole."""
     by_id = read_accounts(accounts)
     rows = [{**row, "account_id": key} for key, row in by_id.items()]
     profiles = read_leads(leads, accounts)
+    owners = None
+    if account is not None:
+        team = (str(p["lead_id"]) for p in profiles if str(p.get("account_id")) == account)
+        owners = Owners(frozenset(team), frozenset({account}))
     files = [events] if isinstance(events, str | Path) else list(events or ())
     split = SplitEvents()
     for f in files:
-        part = read_split_events(f)
+        part = read_split_events(f, owners)
         for mine, theirs in ((split.leads, part.leads), (split.accounts, part.accounts)):
             for owner, evs in theirs.items():
                 mine.setdefault(owner, []).extend(evs)
@@ -203,7 +210,7 @@ def explain_account(
     """
     plan = compile_accounts(load_model(model))
     options = _engine(engine)
-    inputs = read_account_inputs(leads, events, accounts)
+    inputs = read_account_inputs(leads, events, accounts, account_id)
     found = score_accounts(plan, inputs, as_of, options, account=account_id)
     if not found:
         raise NotFoundError(f"{accounts}: no account with account_id '{account_id}'")

@@ -22,6 +22,7 @@ from leadgate.executors import EngineOptions, PythonOptions, options_for
 from leadgate.io import read_leads
 from leadgate.io.account_events import iter_lead_file_events
 from leadgate.io.numeric_checks import check_numeric
+from leadgate.io.owners import Owners
 from leadgate.model import load_model
 
 Progress = Callable[[int, int], None]
@@ -58,13 +59,29 @@ def read_inputs(
 ) -> Inputs:
     """Read leads (joined with accounts) and events grouped by lead (account-level events by
     account); validate every row first."""
-    profiles = read_leads(leads, accounts, need_rows=True)
+    return _with_events(read_leads(leads, accounts, need_rows=True), events)
+
+
+def _with_events(
+    profiles: list[dict[str, Any]], events: str | Path | None, owners: Owners | None = None
+) -> Inputs:
     by_lead: dict[str, list[Event]] = defaultdict(list)
     by_account: dict[str, list[Event]] = defaultdict(list)
     if events is not None:
-        for item in iter_lead_file_events(events):
+        for item in iter_lead_file_events(events, owners):
             (by_account if item.account else by_lead)[item.event.lead_id].append(item.event)
     return Inputs(profiles, dict(by_lead), dict(by_account))
+
+
+def owners_of(plan: Plan, profile: dict[str, Any], profiles: list[dict[str, Any]]) -> Owners:
+    """The events one lead's score reads: its own and, when ``plan`` has ``scope: account``
+    measures, those of its account's leads and the account's own (``account_key``)."""
+    lead_id = str(profile["lead_id"])
+    key = account_key(profile, lead_id)
+    if not reads_accounts(plan) or not key.startswith("a"):
+        return Owners(frozenset({lead_id}))
+    team = (str(p["lead_id"]) for p in profiles if account_key(p, str(p["lead_id"])) == key)
+    return Owners(frozenset(team), frozenset({key[1:]}))
 
 
 def iter_scores(
@@ -152,10 +169,14 @@ def explain_lead(
         if found is None:
             raise NotFoundError(f"{leads}: no lead with lead_id '{lead_id}'")
         return found
-    inputs = read_inputs(leads, events, accounts)
-    check_numeric(plan, events)
-    profile = next((p for p in inputs.leads if p["lead_id"] == lead_id), None)
+    # Only the events this lead's score reads are read and checked (io.owners): the rest of a
+    # large file would be most of the time of one explanation.
+    profiles = read_leads(leads, accounts, need_rows=True)
+    profile = next((p for p in profiles if p["lead_id"] == lead_id), None)
     if profile is None:
         raise NotFoundError(f"{leads}: no lead with lead_id '{lead_id}'")
+    owners = owners_of(plan, profile, profiles)
+    inputs = _with_events(profiles, events, owners)
+    check_numeric(plan, events, owners)
     by_account = inputs.account_events() if reads_accounts(plan) else None
     return inputs.score(plan, profile, as_of, by_account)

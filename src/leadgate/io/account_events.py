@@ -16,6 +16,7 @@ from typing import Any
 
 from leadgate.engine.event import Event
 from leadgate.errors import IngestError
+from leadgate.io.owners import Owners
 from leadgate.io.readers import Position, event_from_row, read_table
 
 ACCOUNT_ID = "account_id"
@@ -56,31 +57,35 @@ def split_row(row: dict[str, Any], file: str = "", line: int | None = None) -> O
     return OwnedEvent(line or 0, event_from_row(row, file, line), True)
 
 
-def iter_split_events(path: str | Path, position: Position | None = None) -> Iterator[OwnedEvent]:
+def iter_split_events(
+    path: str | Path, position: Position | None = None, owners: Owners | None = None
+) -> Iterator[OwnedEvent]:
     """The file's events one at a time as it is read (``io.readers.iter_events``, account-level
-    events included); a bad row raises when it is reached."""
+    events included); a bad row raises when it is reached. ``owners``: only theirs."""
     file = str(path)
-    for line, row in read_table(path, position=position, required=("type", "timestamp")):
+    rows = read_table(path, position=position, required=("type", "timestamp"), owners=owners)
+    for line, row in rows:
         yield split_row(row, file, line)
 
 
-def iter_lead_file_events(path: str | Path) -> Iterator[OwnedEvent]:
+def iter_lead_file_events(path: str | Path, owners: Owners | None = None) -> Iterator[OwnedEvent]:
     """A lead events file (``leadgate score``'s) that may hold account-level events too (read
     by ``scope: account`` measures, issue #16): needs a ``lead_id`` column; a row without a
     lead id is an account's event when it has an ``account_id``, else refused as
-    ``io.readers`` refuses it (``lead_id: is required``)."""
+    ``io.readers`` refuses it (``lead_id: is required``). ``owners``: only theirs."""
     file = str(path)
-    for line, row in read_table(path, required=("lead_id", "type", "timestamp")):
+    for line, row in read_table(path, required=("lead_id", "type", "timestamp"), owners=owners):
         if row.get("lead_id") is None and row.get(ACCOUNT_ID) is not None:
             yield split_row(row, file, line)
         else:
             yield OwnedEvent(line, event_from_row(row, file, line), False)
 
 
-def read_split_events(path: str | Path) -> SplitEvents:
-    """Every event of the file, validated first, split into lead and account-level events."""
+def read_split_events(path: str | Path, owners: Owners | None = None) -> SplitEvents:
+    """Every event of the file (``owners``: theirs only), validated first, split into lead and
+    account-level events."""
     leads: dict[str, list[Event]] = defaultdict(list)
     accounts: dict[str, list[Event]] = defaultdict(list)
-    for item in iter_split_events(path):
+    for item in iter_split_events(path, owners=owners):
         (accounts if item.account else leads)[item.event.lead_id].append(item.event)
     return SplitEvents(dict(leads), dict(accounts))

@@ -15,6 +15,7 @@ from pathlib import Path
 from leadgate.engine import ir
 from leadgate.engine.values import get_field, number_of, text_of
 from leadgate.errors import IngestError
+from leadgate.io.owners import Owners
 from leadgate.io.readers import read_table
 
 
@@ -39,12 +40,14 @@ def not_a_number(value: object) -> str:
     return f"expected a number, got {value!r}"
 
 
-def first_non_numeric(needs: Mapping[str, tuple[str, ...]], path: str | Path) -> IngestError | None:
-    """The first event of ``path`` (by line) whose property ``needs`` a number and holds
-    something else; None when there is none."""
+def first_non_numeric(
+    needs: Mapping[str, tuple[str, ...]], path: str | Path, owners: Owners | None = None
+) -> IngestError | None:
+    """The first event of ``path`` (by line; ``owners``: of theirs) whose property ``needs`` a
+    number and holds something else; None when there is none."""
     if not needs:
         return None
-    for line, row in read_table(path):
+    for line, row in read_table(path, owners=owners):
         type_ = row.get("type")
         kind = type_.strip() if isinstance(type_, str) else type_
         for prop, types in needs.items():
@@ -54,10 +57,10 @@ def first_non_numeric(needs: Mapping[str, tuple[str, ...]], path: str | Path) ->
     return None
 
 
-def check_numeric(plan: ir.Plan, events: str | Path | None) -> None:
+def check_numeric(plan: ir.Plan, events: str | Path | None, owners: Owners | None = None) -> None:
     """Raise the first non-numeric value ``plan`` would add up (``first_non_numeric``)."""
     if events is None:
         return
-    found = first_non_numeric(numeric_needs(plan), events)
+    found = first_non_numeric(numeric_needs(plan), events, owners)
     if found is not None:
         raise found

@@ -17,6 +17,7 @@ from leadgate.errors import IngestError
 from leadgate.io.account_join import with_account
 from leadgate.io.checks import bad_utf8_error, check_input
 from leadgate.io.formats import flatten, format_of, infer_cell
+from leadgate.io.owners import Owners
 
 RESERVED_EVENT_COLUMNS = ("event_id", "lead_id", "type", "timestamp")
 PARQUET_BATCH_ROWS = 8192
@@ -52,6 +53,7 @@ def read_table(
     position: Position | None = None,
     required: Sequence[str] = (),
     need_rows: bool = False,
+    owners: Owners | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, row) from a CSV, JSONL or Parquet file; values typed, '' missing.
 
@@ -59,7 +61,8 @@ def read_table(
     that keeps no rows holds no more than a batch. For Parquet the "line" is the 1-based row
     number. ``position`` follows how far through the file the reader is. ``required``: columns
     a CSV header must name; ``need_rows``: a file without rows is refused. A 0-byte file or one
-    that is not UTF-8 text is refused (``io.checks``), naming the line.
+    that is not UTF-8 text is refused (``io.checks``), naming the line. ``owners``: only the
+    rows of those leads and accounts (``io.owners``), with their line numbers.
     """
     p = Path(path)
     kind = format_of(p, fmt)
@@ -67,11 +70,11 @@ def read_table(
     position = position or Position()
     try:
         if kind == "csv":
-            yield from _read_csv(p, position, delimiter or ",")
+            yield from _read_csv(p, position, delimiter or ",", owners)
         elif kind == "jsonl":
-            yield from _read_jsonl(p, position)
+            yield from _read_jsonl(p, position, owners)
         else:
-            yield from _read_parquet(p, position)
+            yield from _read_parquet(p, position, owners)
     except UnicodeDecodeError:
         # The text reader decodes ahead of the rows: its error cannot name the line.
         raise bad_utf8_error(p) or IngestError("not UTF-8 text", file=str(p)) from None
@@ -79,7 +82,9 @@ def read_table(
         position.follow(lambda: 1.0)  # the file is closed: it cannot be asked any more
 
 
-def _read_csv(p: Path, position: Position, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_csv(
+    p: Path, position: Position, delimiter: str, owners: Owners | None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     with p.open("rb") as raw, io.TextIOWrapper(raw, newline="", encoding="utf-8-sig") as fh:
         position.follow(_byte_probe(raw))
         reader = csv.reader(fh, delimiter=delimiter)
@@ -94,6 +99,7 @@ def _read_csv(p: Path, position: Position, delimiter: str) -> Iterator[tuple[int
             dup = next(n for n in names if names.count(n) > 1)
             raise IngestError(f"column '{dup}' appears twice in the header", file=str(p), line=1)
         line = reader.line_num
+        ids = [names.index(n) if n in names else None for n in ("lead_id", "account_id")]
         try:
             for cells in reader:
                 start, line = line + 1, reader.line_num
@@ -105,12 +111,18 @@ def _read_csv(p: Path, position: Position, delimiter: str) -> Iterator[tuple[int
                         file=str(p),
                         line=start,
                     )
+                if owners is not None and not owners.keeps(
+                    *(None if i is None else infer_cell(cells[i]) for i in ids)
+                ):
+                    continue
                 yield start, {n: infer_cell(c) for n, c in zip(names, cells, strict=True)}
         except csv.Error as exc:
             raise IngestError(f"unreadable CSV: {exc}", file=str(p), line=line + 1) from None
 
 
-def _read_jsonl(p: Path, position: Position) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_jsonl(
+    p: Path, position: Position, owners: Owners | None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     with p.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8") as fh:
         position.follow(_byte_probe(raw))
         for number, text in enumerate(fh, start=1):
@@ -124,10 +136,14 @@ def _read_jsonl(p: Path, position: Position) -> Iterator[tuple[int, dict[str, An
                 ) from None
             if not isinstance(row, dict):
                 raise IngestError("each line must be a JSON object", file=str(p), line=number)
+            if owners is not None and not owners.keeps(row.get("lead_id"), row.get("account_id")):
+                continue
             yield number, {k: (None if v == "" else v) for k, v in flatten(row).items()}
 
 
-def _read_parquet(p: Path, position: Position) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_parquet(
+    p: Path, position: Position, owners: Owners | None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     import pyarrow.parquet as pq
 
     try:
@@ -141,9 +157,25 @@ def _read_parquet(p: Path, position: Position) -> Iterator[tuple[int, dict[str, 
         # One record batch at a time, never the whole table: a batch's rows become Python
         # dicts (several hundred bytes each), so the batch is kept small.
         for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-            for row in batch.to_pylist():
-                number += 1
+            start = number
+            mask = None if owners is None else owners.arrow_mask(batch)
+            if mask is None:
+                numbered: Iterator[tuple[int, dict[str, Any]]] = enumerate(batch.to_pylist())
+            else:  # Arrow tests the ids: the other rows never become Python objects
+                import pyarrow.compute as pc
+
+                kept = pc.indices_nonzero(mask)
+                numbered = zip(kept.to_pylist(), batch.take(kept).to_pylist(), strict=True)
+            for index, row in numbered:
+                number = start + index + 1
+                if (
+                    mask is None
+                    and owners is not None
+                    and not owners.keeps(row.get("lead_id"), row.get("account_id"))
+                ):
+                    continue
                 yield number, {k: (None if v == "" else v) for k, v in flatten(row).items()}
+            number = start + batch.num_rows
 
 
 def first_refusal(files: Sequence[str | Path]) -> IngestError | None:
