@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from leadgate.engine import ir
+from leadgate.engine.sql_regex import literal_pattern
 from leadgate.engine.targets import SqlTarget, cast
 
 # How a column holds its values; the text and number of a value follow from it.
@@ -99,6 +100,24 @@ def _suffix_regex(d: exp.Expression, domains: tuple[str, ...]) -> exp.Expression
     return exp.RegexpLike(this=d, expression=lit(pattern))
 
 
+# Up to this many domains, ``SqlTarget.literal_calls`` tests each with one ``suffix`` call rather
+# than one RE2 search for them all (DuckDB, 1M domains: 0.03 against 0.08 CPU-s for one domain).
+_FEW_DOMAINS = 3
+
+
+def _call(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _literal_test(d: exp.Expression, text: str, at_start: bool, at_end: bool) -> exp.Expression:
+    """``d`` (ASCII-folded) holds ``text`` where ``literal_pattern``'s anchors say; byte-wise
+    calls are exact because ``text`` is ASCII, whose bytes only ever encode themselves."""
+    if at_start and at_end:
+        return exp.EQ(this=d, expression=lit(text))
+    name = "prefix" if at_start else "suffix" if at_end else "contains"
+    return _call(name, d, lit(text))
+
+
 def _suffix_in(
     d: exp.Expression, domains: tuple[str, ...], target: SqlTarget | None = None
 ) -> exp.Expression:
@@ -107,6 +126,10 @@ def _suffix_in(
     Grouping the '.domain' suffixes by length turns 130 free-mail providers into about a dozen
     hashed IN tests instead of 130 string scans per row.
     """
+    if target is not None and target.literal_calls and len(domains) <= _FEW_DOMAINS:
+        # A '.'-led byte suffix of UTF-8 text starts on a character: '.' is one byte.
+        equal = exp.In(this=d.copy(), expressions=[lit(x) for x in domains])
+        return or_any([equal, *(_call("suffix", d.copy(), lit("." + x)) for x in domains)])
     if target is not None and target.domain_regex:
         return _suffix_regex(d, domains)
     parts: list[exp.Expression] = [exp.In(this=d.copy(), expressions=[lit(x) for x in domains])]
@@ -347,6 +370,9 @@ def _test_expr(node: ir.Test, scope: ValueScope) -> exp.Expression:
     if op is ir.Op.DOMAIN_IN:
         return _suffix_in(scope.slot(f, "d"), tuple(arg), scope.target)  # type: ignore[arg-type]
     if op is ir.Op.DOMAIN_MATCHES:
+        literal = literal_pattern(str(arg)) if scope.target.literal_calls else None
+        if literal is not None:
+            return _literal_test(scope.slot(f, "d"), *literal)
         return scope.target.regex(scope.slot(f, "d"), str(arg))
     if op is ir.Op.FREE_EMAIL:
         want_free, free_list = typing.cast(tuple[bool, tuple[str, ...]], arg)

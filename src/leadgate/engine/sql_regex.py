@@ -153,3 +153,49 @@ def translate_regex(pattern: str, flavor: str) -> str:
         out.append(c)
         i += 1
     return "".join(out)
+
+
+# ASCII characters that RE2's case-insensitive matching pairs with a non-ASCII character
+# (Unicode simple case folding: U+017F LATIN SMALL LETTER LONG S, U+212A KELVIN SIGN); a literal
+# test on ASCII-folded text would miss those, so a pattern naming them is left to RE2.
+_FOLDS_BEYOND_ASCII = frozenset("kKsS")
+_SPECIAL = frozenset("\\.^$|?*+()[]{}")
+
+
+def literal_pattern(pattern: str) -> tuple[str, bool, bool] | None:
+    """``(text, at_start, at_end)`` when ``pattern`` only searches for one literal text, anchored
+    by a leading ``^`` and/or a trailing ``$``, and case-insensitive RE2 on ASCII-folded text
+    (no ``A``-``Z``) finds it exactly where a case-sensitive search for the folded ``text`` does;
+    otherwise None.
+
+    Exact because: every character of ``text`` is ASCII and printable, a letter's only case
+    partners are its ASCII upper/lower forms (not ``k`` or ``s``), RE2's ``^``/``$`` without
+    ``(?m)`` are the text's start and end, and an escaped punctuation character stands for
+    itself. ``tests/engine/test_sql_regex.py`` checks the partner claim over every code point.
+    """
+    body = pattern
+    at_start = body.startswith("^")
+    if at_start:
+        body = body[1:]
+    at_end = body.endswith("$") and not body.endswith("\\$")
+    if at_end:
+        body = body[:-1]
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            if i + 1 >= len(body):
+                return None
+            c = body[i + 1]
+            if c.isalnum() or not c.isascii():  # \b, \d, \x41 ...: not one literal character
+                return None
+            i += 2
+        elif c in _SPECIAL:
+            return None
+        else:
+            i += 1
+        if not (c.isascii() and c.isprintable()) or c in _FOLDS_BEYOND_ASCII:
+            return None
+        out.append(c.lower())
+    return "".join(out), at_start, at_end

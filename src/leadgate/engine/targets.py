@@ -201,6 +201,10 @@ class SqlTarget:
             does, and is much cheaper than ``fold``: a text test with ASCII operands on an event
             property first runs on ``lower(text)``, and on the fold only where that passed
             (``sql_conditions._folded``; DuckDB, whose fold first counts the characters).
+        literal_calls: a domain regex that is one literal text (``sql_regex.literal_pattern``)
+            and a short domain list are tested with byte-wise ``prefix``/``suffix``/
+            ``contains`` calls and equality instead of an RE2 search (DuckDB: about a third of
+            the search's cost; exact on UTF-8 text for ASCII operands and '.'-led suffixes).
     """
 
     name: str
@@ -215,6 +219,7 @@ class SqlTarget:
     day_bits: bool = False
     inline_events: bool = False
     lower_prefilter: bool = False
+    literal_calls: bool = False
     notes: str = ""
     strip: Builder = _strip
 
@@ -224,7 +229,7 @@ TARGETS: dict[str, SqlTarget] = {
     for t in (
         SqlTarget("duckdb", "duckdb", _duckdb_fold, _micros_epoch("epoch_us"),
                   _search("re2", "(?i)"), _split_last, domain_regex=True, strip=_duckdb_strip,
-                  day_bits=True, inline_events=True, lower_prefilter=True),
+                  day_bits=True, inline_events=True, lower_prefilter=True, literal_calls=True),
         SqlTarget("sqlite", "sqlite", _lower_fold, _sqlite_epoch, _sqlite_search, _sqlite_last,
                   dynamic_types=True, notes="SQLite 3.38+ with math functions; register a "
                   "regexp(pattern, text) function: RE2 search, case-insensitive"),
