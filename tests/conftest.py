@@ -113,6 +113,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     global _writing_archive
     if CDS_ARCHIVE is None or CDS_ARCHIVE.exists() or not item.get_closest_marker("spark"):
         return
+    if not spark_cds.recording():  # CI: recording costs the run more than it saves
+        return
     from pyspark import SparkContext
 
     from leadgate.batch.spark_runner import spark_available, spark_session

@@ -14,9 +14,13 @@ the jars and the JVM options, so another JDK or PySpark writes another archive; 
 unreadable archive is ignored by the JVM without a word (sharing off), never an error. The
 JVM's ``cds`` log lines (classes it cannot archive) are turned off: they would reach stdout.
 
-Writing the archive costs the first run on a machine (the recording JVM starts slower and the
-dump of ~160 MB takes 20-50 s as the Spark group ends); ``LEADGATE_TEST_SPARK_CDS=0`` turns the
-archive off (a throw-away CI machine gains nothing from it unless ``~/.cache`` is kept).
+Writing the archive costs the run that records it more than the archive saves that run (the
+recording JVM is slower and the dump of ~160 MB takes 10-50 s as the Spark group ends: the
+Spark group of a fresh machine, 152 CPU-s recording against 130 without, docs/performance.md).
+So a CI run (``CI`` set: a throw-away machine, whose cache no later run sees) maps an archive
+that is there but records none; elsewhere the first run records one for the next.
+``LEADGATE_TEST_SPARK_CDS=0`` turns the archive off, ``=1`` records even in CI (a CI that keeps
+``~/.cache``).
 """
 
 from __future__ import annotations
@@ -54,6 +58,12 @@ def archive_path(java_options: str) -> Path | None:
     path = Path(cache) / "leadgate-tests" / f"spark-{digest.hexdigest()[:16]}.jsa"
     # PYSPARK_SUBMIT_ARGS is split like a shell line, inside single quotes here
     return None if any(c in str(path) for c in " '\"\\") else path
+
+
+def recording() -> bool:
+    """Whether a run without an archive records one (not in CI unless asked: see above)."""
+    wanted = os.environ.get("LEADGATE_TEST_SPARK_CDS", "")
+    return wanted == "1" or (wanted == "" and not os.environ.get("CI"))
 
 
 def reading(java_options: str, archive: Path | None) -> str:
