@@ -13,6 +13,7 @@ import pytest
 from leadgate.engine import compile_model, score_lead
 from leadgate.errors import IngestError, LeadgateError
 from leadgate.learn import FitOptions, fit_files, fit_table
+from leadgate.learn.fit import learn, write_learned
 from leadgate.learn.tables import table_from_files
 from leadgate.model import load_model
 from leadgate.synth import generate
@@ -31,9 +32,12 @@ def table(synth: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def fitted(synth: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def fitted(synth: Any, table: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """What ``fit_files`` writes, learned from the module's table (read once; ``fit_files`` is
+    ``table_from_files`` then this, and the hybrid test calls it whole)."""
     out = tmp_path_factory.mktemp("fit") / "learned.yaml"
-    return fit_files(synth.leads, synth.events, synth.outcomes, out, target="sql")
+    source = f"{synth.leads.name} + {synth.events.name} (target sql)"
+    return write_learned(learn(table, source, FitOptions()), out)
 
 
 def _selected(report: dict[str, Any]) -> set[str]:
@@ -161,14 +165,23 @@ def test_sql_batch_engine_scores_the_learned_model_the_same(
     """Only standard rules are written, so the compiled-SQL executor agrees with the Python one."""
     from datetime import UTC, datetime
 
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     from leadgate.scoring import score_files
 
+    # 800 leads and only their events keep the test quick (both engines read the whole file)
     leads = tmp_path / "leads.csv"
     lines = synth.leads.read_text().splitlines()
-    leads.write_text("\n".join(lines[:801]) + "\n")  # 800 leads keep the test quick
+    leads.write_text("\n".join(lines[:801]) + "\n")
+    ids = pd.read_csv(leads, usecols=["lead_id"], dtype=str)["lead_id"].tolist()
+    every = pq.read_table(synth.events)
+    events = tmp_path / "events.parquet"
+    pq.write_table(every.filter(pc.is_in(every["lead_id"], value_set=pa.array(ids))), events)
     as_of = datetime(2026, 6, 1, tzinfo=UTC)
-    python = score_files(fitted.model_path, leads, synth.events, as_of, engine="python")
-    duckdb = {r["lead_id"]: r for r in score_files(fitted.model_path, leads, synth.events, as_of,
+    python = score_files(fitted.model_path, leads, events, as_of, engine="python")
+    duckdb = {r["lead_id"]: r for r in score_files(fitted.model_path, leads, events, as_of,
                                                      engine="duckdb")}  # fmt: skip
     assert len(python) == len(duckdb) == 800
     for r in python:
