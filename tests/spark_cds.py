@@ -16,7 +16,8 @@ JVM's ``cds`` log lines (classes it cannot archive) are turned off: they would r
 
 Writing the archive costs the run that records it more than the archive saves that run (the
 recording JVM is slower and the dump of ~160 MB takes 10-50 s as the Spark group ends: the
-Spark group of a fresh machine, 152 CPU-s recording against 130 without, docs/performance.md).
+Spark group of a fresh machine, 206 CPU-s recording against 161 without in two back-to-back
+pairs, docs/performance.md).
 So a CI run (``CI`` set: a throw-away machine, whose cache no later run sees) maps an archive
 that is there but records none; elsewhere the first run records one for the next.
 ``LEADGATE_TEST_SPARK_CDS=0`` turns the archive off, ``=1`` records even in CI (a CI that keeps
