@@ -16,7 +16,8 @@ JVM's ``cds`` log lines (classes it cannot archive) are turned off: they would r
 
 Writing the archive costs the run that records it more than the archive saves that run (the
 recording JVM is slower and the dump of ~160 MB takes 10-50 s as the Spark group ends: the
-Spark group of a fresh machine, 152 CPU-s recording against 130 without, docs/performance.md).
+Spark group of a fresh machine, 206 CPU-s recording against 161 without in two back-to-back
+pairs, docs/performance.md).
 So a CI run (``CI`` set: a throw-away machine, whose cache no later run sees) maps an archive
 that is there but records none; elsewhere the first run records one for the next.
 ``LEADGATE_TEST_SPARK_CDS=0`` turns the archive off, ``=1`` records even in CI (a CI that keeps
@@ -28,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -64,6 +66,29 @@ def recording() -> bool:
     """Whether a run without an archive records one (not in CI unless asked: see above)."""
     wanted = os.environ.get("LEADGATE_TEST_SPARK_CDS", "")
     return wanted == "1" or (wanted == "" and not os.environ.get("CI"))
+
+
+# The jars most of a test JVM's classes come from (by a class-loading log of `leadgate score`):
+# the JVM looks a class up in each jar of the class path in turn, and PySpark's 280 jars come
+# in alphabetical order, spark-catalyst's 2,500 classes 220 jars in. Named again at the front
+# of the class path (the same files: the same classes), the look-ups end there; a JVM's start
+# and first query, 26.3 -> 24.1 CPU-s in `leadgate score --engine spark` (no archive).
+_FIRST_JARS = (
+    "spark-catalyst_", "scala-library-", "spark-core_", "scala-reflect-", "spark-sql-api_",
+    "spark-sql_", "log4j-core-", "jackson-databind-", "hadoop-client-api-", "parquet-jackson-",
+    "janino-", "spark-config_", "parquet-encoding-", "hadoop-client-runtime-", "parquet-column-",
+    "spark-network-common_",
+)  # fmt: skip
+
+
+def first_jars() -> str:
+    """``--driver-class-path`` with PySpark's busiest jars ("" without PySpark)."""
+    spec = importlib.util.find_spec("pyspark")  # not imported: a second's work in each worker
+    if spec is None or spec.origin is None:
+        return ""
+    jars = sorted((Path(spec.origin).parent / "jars").glob("*.jar"))
+    first = [str(j) for p in _FIRST_JARS for j in jars if j.name.startswith(p)]
+    return f"--driver-class-path {shlex.quote(os.pathsep.join(first))}" if first else ""
 
 
 def reading(java_options: str, archive: Path | None) -> str:
