@@ -351,6 +351,10 @@ EVERY_PAGE = {
 }  # fmt: skip
 
 
+# The pages the accessibility check loads on a desktop: each template once.
+CHECKED = ("queue", "lead", "model", "leads", "settings", "reports-funnel", "reports-rejections",
+           "reports-calibration", "reports-targets")  # fmt: skip
+
 # axe-core's WCAG 2 A/AA rules; the violations' details only: by default axe also lists every
 # element each rule passed (a response ten times larger), which took half of each check.
 AXE_OPTIONS = {
@@ -379,11 +383,17 @@ def test_every_page_passes_an_accessibility_check_and_fits_a_phone(site: Site) -
         problems.extend((name, v["id"], [n["target"] for n in v["nodes"]]) for v in found)
 
     tab = site.page("admin")
-    # Each template once (the report views share one: those with a form or a chart).
-    for name in ("queue", "lead", "model", "leads", "settings", "reports-funnel",
-                 "reports-rejections", "reports-calibration", "reports-targets"):  # fmt: skip
+    # Each template once (the report views share one: those with a form or a chart); the
+    # pictures of the pages loaded here are saved here (test_screenshots_of_every_page saves
+    # the other ones), not loaded twice.
+    for name in CHECKED:
         tab.goto(EVERY_PAGE[name])
         check(name, tab)
+        if name in PAGES:
+            assert "Error" not in tab.title(), name
+            site.shot(tab, name, full=True)
+    saved = {p.name for p in site.shots.glob("*.png")}
+    assert {f"{n}.png" for n in CHECKED if n in PAGES} <= saved
     tab.goto("/app/model")
     tab.fill("#yaml", DRAFT)
     tab.get_by_role("button", name="Preview").click()
@@ -405,7 +415,7 @@ def test_every_page_passes_an_accessibility_check_and_fits_a_phone(site: Site) -
 
 def test_screenshots_of_every_page(site: Site) -> None:
     tab = site.page("admin")
-    pages = PAGES
+    pages = {name: path for name, path in PAGES.items() if name not in CHECKED}
     for name, path in pages.items():
         tab.goto(path)
         assert "Error" not in tab.title(), path
@@ -418,8 +428,9 @@ def test_screenshots_of_every_page(site: Site) -> None:
         site.shot(phone, name)
         phone.close()
     tab.close()
-    # Each page this test visited is saved (the other tests save the queue, lead, model and
-    # sign-in pages; whether they ran first depends on the worker's order).
+    # Each page this test visited is saved (the other tests save the queue, lead, model,
+    # sign-in and the accessibility-checked pages; whether they ran first depends on the
+    # worker's order).
     saved = {p.name for p in site.shots.glob("*.png")}
     assert {f"{n}.png" for n in [*pages, "queue-phone", "lead-phone"]} <= saved
 
