@@ -11,33 +11,12 @@ import pytest
 import re2
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlglot import exp
 
+from duckdb_conditions import run_on_emails
 from leadgate.engine import ir
 from leadgate.engine.python import predicate
-from leadgate.engine.sql_conditions import ValueScope, condition_expr
 from leadgate.engine.sql_regex import literal_pattern
-from leadgate.engine.targets import target
 from leadgate.model.regex_safety import compile_regex
-
-
-def _run(cond: ir.Cond, emails: list[str | None]) -> tuple[list[Any], str]:
-    """``cond`` on a lead's ``email`` on DuckDB: (truth per email, the test's SQL)."""
-    scope = ValueScope(target("duckdb"), "l", "p", {"email": "text"})
-    test = condition_expr(cond, scope)
-    rows = exp.Values(
-        expressions=[
-            exp.Tuple(expressions=[exp.convert(i), exp.convert(e)]) for i, e in enumerate(emails)
-        ],
-        alias=exp.TableAlias(
-            this=exp.to_identifier("l"),
-            columns=[exp.to_identifier("i"), exp.to_identifier("email", quoted=True)],
-        ),
-    )
-    slots = exp.select(exp.column("i", "l"), *scope.projections()).from_(rows)
-    sql = exp.select(exp.alias_(test, "ok")).from_(slots.subquery("s")).order_by("i")
-    with duckdb.connect() as con:
-        return [r[0] for r in con.execute(sql.sql("duckdb")).fetchall()], test.sql("duckdb")
 
 
 def test_only_k_and_s_have_case_partners_beyond_ascii() -> None:
@@ -108,7 +87,7 @@ def test_domain_patterns_agree_with_the_python_predicate(
     """A literal pattern becomes one call (no regex in the SQL); either way DuckDB's truth is
     the Python predicate's (RE2 on the folded domain), Kelvin signs, long s and newlines too."""
     cond = ir.Test("email", ir.Op.DOMAIN_MATCHES, pattern)
-    got, sql = _run(cond, [*emails, "x@e.edu", "x@"])
+    got, sql = run_on_emails(cond, [*emails, "x@e.edu", "x@"])
     assert got == [predicate(cond)({"email": e}) for e in [*emails, "x@e.edu", "x@"]]
     assert ("REGEXP" not in sql) == (literal_pattern(pattern) is not None)
 
@@ -129,6 +108,6 @@ def test_domain_lists_agree_with_the_python_predicate(
     give the Python predicate's truth: the domain or a subdomain of one, nothing else."""
     cond = ir.Test("email", ir.Op.DOMAIN_IN, tuple(domains))
     extra = [f"x@{domains[0]}", f"x@sub.{domains[0]}", f"x@not{domains[0]}"]
-    got, sql = _run(cond, [*emails, *extra])
+    got, sql = run_on_emails(cond, [*emails, *extra])
     assert got == [predicate(cond)({"email": e}) for e in [*emails, *extra]]
     assert ("REGEXP" in sql) == (len(domains) > 3)
