@@ -156,8 +156,9 @@ def test_the_prefilter_is_only_where_it_is_exact_and_cheaper(op: ir.Op) -> None:
     texts: list[str | None] = ["\u212aI", "KI", "ki", "\u0130k", None, ""]
     got, sql = _run_inline(ir.Test(FIELD, op, "ki"), texts)
     assert got == [predicate(ir.Test(FIELD, op, "ki"))({FIELD: t}) for t in texts]
-    prefiltered = "IS NULL, TRUE)"  # the prefilter's branch for a missing value
-    assert prefiltered in sql and "LOWER(NULLIF(" in sql.split("THEN")[0]
+    prefiltered = "= '' THEN NULL"  # the prefilter's branch for a missing value
+    # The prefilter lowers the cell itself, not a NULLIF'd copy of it.
+    assert prefiltered in sql and "LOWER(CAST(" in sql.split("THEN")[0]
     _, sql = _run_inline(ir.Test(FIELD, op, "é"), texts)
     assert prefiltered not in sql
     scope = ValueScope(target("duckdb"), "l", "p", {FIELD: "text"})

@@ -308,10 +308,20 @@ def _folded(
     if not (scope.inline and scope.target.lower_prefilter and all(n.isascii() for n in needles)):
         return exact
     text = scope.slot(name, "t")
-    missing = exp.Nullif(
-        this=exp.Is(this=text.copy(), expression=exp.Null()), expression=exp.true()
-    )
-    return case([(test(exp.Lower(this=text)), exact)], missing)
+    # A text cell is missing when empty (NULLIF(cell, '')); the prefilter and the missing test
+    # read the cell itself, so DuckDB copies no NULLIF'd text per event: an empty cell that passes
+    # the prefilter reaches the exact test as NULL, which is NULL as a missing value must be.
+    cell = text.this if _is_empty_nulled(text) else text
+    missing: exp.Expression = exp.Is(this=cell.copy(), expression=exp.Null())
+    if cell is not text:
+        missing = exp.Or(this=missing, expression=exp.EQ(this=cell.copy(), expression=lit("")))
+    return case([(test(exp.Lower(this=cell.copy())), exact), (missing, exp.Null())], exp.false())
+
+
+def _is_empty_nulled(text: exp.Expression) -> bool:
+    """Whether ``text`` is ``NULLIF(x, '')`` (``ValueScope.text_expr`` of a text column)."""
+    empty = text.args.get("expression")
+    return isinstance(text, exp.Nullif) and isinstance(empty, exp.Literal) and empty.this == ""
 
 
 def _test_expr(node: ir.Test, scope: ValueScope) -> exp.Expression:
