@@ -4,17 +4,21 @@ or not at all."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
 from leadgate.batch import score_file_records, top_score_records, write_score_records
 from leadgate.engine import compile_model
 from leadgate.errors import IngestError
+from leadgate.executors import DuckDBOptions
 from leadgate.io.writers import write_records
 from leadgate.model import parse_model
 
@@ -107,6 +111,30 @@ def test_order_is_the_leads_file_order_across_batches(tmp_path: Path) -> None:
     out = tmp_path / "s.jsonl"
     assert write_score_records(plan, leads, events, AS_OF, "jsonl", out)[0] == len(ids)
     assert [json.loads(line)["lead_id"] for line in out.read_text().splitlines()] == ids
+
+
+def _permuted_leads(tmp_path: Path, n: int) -> tuple[Path, list[str]]:
+    ids = [f"L{(i * 7919) % n:07d}" for i in range(n)]  # a permutation, not sorted
+    path = tmp_path / "many.csv"
+    titles = ["vp" if i % 3 else "intern" for i in range(n)]
+    pa_csv.write_csv(pa.table({"lead_id": ids, "title": titles}), path)
+    return path, ids
+
+
+def test_order_is_kept_across_row_groups_and_threads(tmp_path: Path) -> None:
+    """The lines are written without a sort of their own (the scored rows are sorted before):
+    order must survive several Parquet row groups (122,880 rows each) read by several threads,
+    in a file after the CSV header (``copy_lines``) and on a stream (``stream_lines``)."""
+    plan = compile_model(parse_model(MODEL, "m.yaml"))
+    leads, ids = _permuted_leads(tmp_path, 300_000)
+    options = DuckDBOptions(threads=4)
+    out = tmp_path / "s.csv"
+    write_score_records(plan, leads, None, AS_OF, "csv", out, options=options)
+    with out.open(newline="", encoding="utf-8") as f:
+        assert [row["lead_id"] for row in csv.DictReader(f)] == ids
+    stream = io.StringIO(newline="")
+    write_score_records(plan, leads, None, AS_OF, "jsonl", None, options=options, stream=stream)
+    assert [json.loads(line)["lead_id"] for line in stream.getvalue().splitlines()] == ids
 
 
 def test_a_bad_leads_file_writes_nothing(tmp_path: Path) -> None:

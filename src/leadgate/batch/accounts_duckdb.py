@@ -286,10 +286,14 @@ def write_account_records(
         members = f"({members_query(plan, 'duckdb', shape)})"
         con.execute(f"CREATE TEMP TABLE lg_roles AS {role_members_sql(plan, members)}")
         picked = ", ".join(f"r.{c}" for c in role_columns(plan))
-        source = (
-            f"(SELECT a.*{', ' + picked if picked else ''}, r.members_ascii FROM lg_acc_rows AS a "
-            "LEFT JOIN lg_roles AS r ON r.acct = CAST(a.lead_id AS TEXT))"
+        # In the accounts file's order once, on the rows' values, so the line writers keep it
+        # (record_files.stream_lines) instead of sorting the finished lines.
+        con.execute(
+            f"CREATE TEMP TABLE lg_acc_out AS SELECT a.*{', ' + picked if picked else ''}, "
+            "r.members_ascii FROM lg_acc_rows AS a "
+            "LEFT JOIN lg_roles AS r ON r.acct = CAST(a.lead_id AS TEXT) ORDER BY a.input_row"
         )
+        source = "lg_acc_out"
         mqa = mqa_sql(plan).sql("duckdb")
         n, mqas, ascii_only = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE {mqa}), coalesce(bool_and(members_ascii), "
@@ -312,12 +316,7 @@ def write_account_records(
                         exp.alias_(v, exp.to_identifier(name, quoted=True))
                         for name, v, _ in flat_values_sql(plan, as_of)
                     ]
-                    sql = (
-                        exp.select(*cols)
-                        .from_(exp.maybe_parse(source, dialect="duckdb"))
-                        .order_by(exp.column("input_row"))
-                        .sql("duckdb")
-                    )
+                    sql = exp.select(*cols).from_(source).sql("duckdb")
                     path = exp.Literal.string(str(tmp)).sql("duckdb")
                     con.execute(f"COPY ({sql}) TO {path} (FORMAT parquet)")
                 else:

@@ -167,7 +167,10 @@ class DuckDBScorer:
         import duckdb
 
         opts = options or DuckDBOptions()
-        config: dict[str, Any] = {"memory_limit": opts.memory_limit}
+        # The record writers read sorted files in order without sorting again (record_files).
+        config: dict[str, Any] = {
+            "memory_limit": opts.memory_limit, "preserve_insertion_order": True,
+        }  # fmt: skip
         if opts.threads:
             config["threads"] = opts.threads
         self.con = duckdb.connect(config=config)
@@ -388,14 +391,21 @@ class DuckDBScorer:
         ``columns``: only these output columns (DuckDB then skips computing the others);
         ``event_checks``: with ``bad_events`` (``InputShape.event_checks``) when the query reads
         the events, kept whatever ``columns`` says; ``lead``: that lead only."""
-        shape = replace(self.shape, sort_output=sort, event_checks=event_checks, lead=lead)
+        shape = replace(
+            self.shape, sort_output=sort and columns is None, event_checks=event_checks, lead=lead
+        )
         compiled = compile_query(plan, as_of, "duckdb", shape)
         query = compiled.sql("duckdb")
         if columns is None:
             return query
         # Wrapped as text: parsing the printed query back (sqlglot) cost about 0.06 CPU-s a run.
         keep = [*columns, *(["bad_events"] if "bad_events" in compiled.named_selects else [])]
-        return f"SELECT {', '.join(_ident(c).sql('duckdb') for c in keep)} FROM ({query}) AS q"
+        picked = f"SELECT {', '.join(_ident(c).sql('duckdb') for c in keep)} FROM ({query}) AS q"
+        # The order on the outside: DuckDB documents the row order kept through a plain SELECT,
+        # not an ORDER BY inside a subquery (docs: sql/dialect/order_preservation).
+        if sort and "input_row" in compiled.named_selects:
+            picked += " ORDER BY q.input_row"
+        return picked
 
     def arrow(self, plan: ir.Plan, as_of: datetime) -> Any:
         """The query result as a pyarrow Table."""
@@ -426,14 +436,15 @@ class DuckDBScorer:
 
     def copy_to(
         self, plan: ir.Plan, as_of: datetime, path: str | Path, columns: list[str] | None = None,
-        *, check_events: bool = False,
+        *, check_events: bool = False, sort: bool = False,
     ) -> int:  # fmt: skip
         """Write the query's result straight to a Parquet file (nothing through Python).
 
         ``columns``: only these (``input_row`` among them when the lead checks are deferred).
 
-        Rows are not sorted (sorting wide rows costs more than scoring); ``input_row`` is the
-        lead's row in the leads file. With the lead checks deferred (``mount``), they run on the
+        ``sort``: rows in the leads file's order, so that a reader of the file keeps it without
+        a sort of its own (a single table's scan keeps its order); otherwise not sorted (sorting
+        wide rows costs more than scoring). ``input_row`` is the lead's row in the leads file. With the lead checks deferred (``mount``), they run on the
         written rows (one row per lead row, numbered by ``input_row``). ``check_events``: the
         events checks of ``check_events()`` ride on the scoring pass (the count of refused rows
         is written as ``bad_events``) instead of a scan of their own; only when a row is bad, or
@@ -445,7 +456,7 @@ class DuckDBScorer:
                 without lead, type or readable time (file and line).
         """
         target = exp.Literal.string(str(path)).sql("duckdb")
-        query = self.query(plan, as_of, sort=False, columns=columns, event_checks=check_events)
+        query = self.query(plan, as_of, sort=sort, columns=columns, event_checks=check_events)
         try:
             rows = self._first(f"COPY ({query}) TO {target} (FORMAT parquet)")
         except duckdb_error() as exc:
