@@ -8,8 +8,8 @@ The order is set by sorting those few columns, not the finished lines: DuckDB ke
 table's row order through a plain ``SELECT`` and ``COPY`` (``preserve_insertion_order``), while
 sorting the lines held all of them at once (1M leads: a peak of about 1 GB, against 0.7 GB now).
 The bytes are those ``io.writers`` writes for the same records (``batch/record_text.py`` says how
-and the tests prove it); the output appears whole or not at all (a temp file, then a rename); memory stays within
-DuckDB's limit plus one batch of lines, whatever the number of leads.
+and the tests prove it); the output appears whole or not at all (a temp file, then a rename);
+memory stays within DuckDB's limit plus one batch of lines, whatever the number of leads.
 """
 
 from __future__ import annotations
