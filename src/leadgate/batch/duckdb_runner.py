@@ -444,12 +444,12 @@ class DuckDBScorer:
 
         ``sort``: rows in the leads file's order, so that a reader of the file keeps it without
         a sort of its own (a single table's scan keeps its order); otherwise not sorted (sorting
-        wide rows costs more than scoring). ``input_row`` is the lead's row in the leads file. With the lead checks deferred (``mount``), they run on the
-        written rows (one row per lead row, numbered by ``input_row``). ``check_events``: the
-        events checks of ``check_events()`` ride on the scoring pass (the count of refused rows
-        is written as ``bad_events``) instead of a scan of their own; only when a row is bad, or
-        nothing tells (no lead rows, a model without event rules), does ``check_events()`` run
-        to name it. Either way a bad file raises ``IngestError`` and leaves no output.
+        wide rows costs more than scoring). ``input_row`` is the lead's row in the leads file.
+        With the lead checks deferred (``mount``), they run on the written rows (one row per
+        lead row, numbered by ``input_row``). ``check_events``: the events checks of
+        ``check_events()`` ride on the scoring pass (the count of refused rows is written as
+        ``bad_events``) instead of a scan of their own; only when a row is bad, or nothing tells
+        (no lead rows, a model without event rules), does ``check_events()`` run to name it. Either way a bad file raises ``IngestError`` and leaves no output.
 
         Raises:
             IngestError: a lead row without a lead_id, or a duplicate lead_id; an event row
