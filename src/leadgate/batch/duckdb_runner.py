@@ -449,7 +449,8 @@ class DuckDBScorer:
         lead row, numbered by ``input_row``). ``check_events``: the events checks of
         ``check_events()`` ride on the scoring pass (the count of refused rows is written as
         ``bad_events``) instead of a scan of their own; only when a row is bad, or nothing tells
-        (no lead rows, a model without event rules), does ``check_events()`` run to name it. Either way a bad file raises ``IngestError`` and leaves no output.
+        (no lead rows, a model without event rules), does ``check_events()`` run to name it.
+        Either way a bad file raises ``IngestError`` and leaves no output.
 
         Raises:
             IngestError: a lead row without a lead_id, or a duplicate lead_id; an event row
