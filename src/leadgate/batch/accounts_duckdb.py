@@ -44,7 +44,7 @@ from leadgate.batch.duckdb_runner import (
     _source,
     duckdb_error,
 )
-from leadgate.batch.record_files import copy_lines, stream_lines
+from leadgate.batch.record_files import copy_lines, copy_parquet, csv_row_sql, stream_lines
 from leadgate.engine.accounts_ir import AccountPlan
 from leadgate.engine.accounts_sql import AccountShape, account_query, members_query, scored_fields
 from leadgate.engine.sql import InputShape, query_sql
@@ -312,13 +312,8 @@ def write_account_records(
         else:
             with atomic_output(out) as tmp:
                 if fmt == "parquet":
-                    cols = [
-                        exp.alias_(v, exp.to_identifier(name, quoted=True))
-                        for name, v, _ in flat_values_sql(plan, as_of)
-                    ]
-                    sql = exp.select(*cols).from_(source).sql("duckdb")
-                    path = exp.Literal.string(str(tmp)).sql("duckdb")
-                    con.execute(f"COPY ({sql}) TO {path} (FORMAT parquet)")
+                    cols = [(name, v) for name, v, _ in flat_values_sql(plan, as_of)]
+                    copy_parquet(con, source, cols, tmp)
                 else:
                     header = csv_header(plan, as_of) if fmt == "csv" else None
                     copy_lines(con, source, _line(plan, as_of, fmt), header, tmp)
@@ -328,10 +323,7 @@ def write_account_records(
 def _line(plan: AccountPlan, as_of: datetime, fmt: str) -> exp.Expression:
     if fmt == "jsonl":
         return jsonl_line_sql(plan, as_of)
-    # DuckDB ends each line with LF; csv.writer ends rows with CRLF.
-    return exp.Anonymous(
-        this="concat", expressions=[csv_line_sql(plan, as_of), exp.Literal.string("\r")]
-    )
+    return csv_row_sql(csv_line_sql(plan, as_of))
 
 
 def _python_write(

@@ -62,14 +62,27 @@ def _scored(scorer: Any, plan: ir.Plan, as_of: datetime) -> Iterator[tuple[str, 
 def _line_sql(plan: ir.Plan, as_of: datetime, fmt: str) -> exp.Expression:
     if fmt == "jsonl":
         return jsonl_line_sql(plan, as_of)
-    # DuckDB ends each line with LF; csv.writer ends rows with CRLF.
-    return exp.Anonymous(
-        this="concat", expressions=[csv_line_sql(plan, as_of), exp.Literal.string("\r")]
-    )
+    return csv_row_sql(csv_line_sql(plan, as_of))
+
+
+def csv_row_sql(line: exp.Expression) -> exp.Expression:
+    """A CSV row as the line writers write it: DuckDB ends each line with LF, so the row gets
+    the CR of csv.writer's CRLF (``CSV_LINE_END``) itself."""
+    end = exp.Literal.string(CSV_LINE_END.removesuffix("\n"))
+    return exp.Anonymous(this="concat", expressions=[line, end])
 
 
 def _select(source: str, columns: Sequence[exp.Expr]) -> str:
     return exp.select(*columns).from_(exp.maybe_parse(source, dialect="duckdb")).sql("duckdb")
+
+
+def copy_parquet(
+    con: Any, source: str, columns: Sequence[tuple[str, exp.Expression]], path: str | Path
+) -> None:
+    """Write the named ``columns`` of every row of ``source`` to the Parquet file ``path``, in
+    the source's order (as ``stream_lines``); one parallel ``COPY``."""
+    picked = [exp.alias_(v, exp.to_identifier(name, quoted=True)) for name, v in columns]
+    con.execute(f"COPY ({_select(source, picked)}) TO {_text(path)} (FORMAT parquet)")
 
 
 def write_lines(
@@ -150,10 +163,8 @@ def write_file(
 
             write_records([], tmp, fmt)
         elif fmt == "parquet":
-            values = zip(flat_values_sql(plan, as_of), flat_columns(plan), strict=True)
-            columns = [exp.alias_(v, exp.to_identifier(n, quoted=True)) for (v, _), n in values]
-            sql = _select(source, columns)
-            scorer.con.execute(f"COPY ({sql}) TO {_text(tmp)} (FORMAT parquet)")
+            values = zip(flat_columns(plan), flat_values_sql(plan, as_of), strict=True)
+            copy_parquet(scorer.con, source, [(n, v) for n, (v, _) in values], tmp)
         else:
             header = csv_header(plan) if fmt == "csv" else None
             copy_lines(scorer.con, source, _line_sql(plan, as_of, fmt), header, tmp)
