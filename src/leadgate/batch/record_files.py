@@ -6,7 +6,7 @@ scratch Parquet file in the leads file's order (the lead and event checks run on
 ``DuckDBScorer.copy_to``), then one ``COPY`` turns those rows into the output, keeping that order.
 The order is set by sorting those few columns, not the finished lines: DuckDB keeps a single
 table's row order through a plain ``SELECT`` and ``COPY`` (``preserve_insertion_order``), while
-sorting the lines held all of them at once (1M leads: a peak of about 1 GB, against 0.7 GB now).
+sorting the lines held all of them at once (1M leads: a peak of about 1 GB, against 0.7 GB).
 The bytes are those ``io.writers`` writes for the same records (``batch/record_text.py`` says how
 and the tests prove it); the output appears whole or not at all (a temp file, then a rename);
 memory stays within DuckDB's limit plus one batch of lines, whatever the number of leads.
